@@ -1,0 +1,40 @@
+"""Chart set-up: a CJK font for matplotlib/seaborn so Chinese labels render, and a house style.
+
+The font comes from the ``mplfonts`` package (Noto Sans CJK SC ships inside it), so no system font is needed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+
+CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
+STATUS_COLOURS = {"green": "#2e7d32", "amber": "#f9a825", "red": "#c62828", "none": "#9e9e9e"}
+
+
+def cjk_font_path() -> Path:
+    import mplfonts
+
+    return Path(mplfonts.__file__).parent / "fonts" / CJK_FONT_FILE
+
+
+def setup_charts() -> str:
+    """Register the CJK font, make it the default and apply the house style. Returns the font family name."""
+    import seaborn as sns
+
+    path = cjk_font_path()
+    font_manager.fontManager.addfont(str(path))
+    family = font_manager.FontProperties(fname=str(path)).get_name()
+    sns.set_theme(style="whitegrid", context="notebook")
+    plt.rcParams["font.family"] = "sans-serif"
+    plt.rcParams["font.sans-serif"] = [family, "DejaVu Sans"]
+    plt.rcParams["axes.unicode_minus"] = False
+    plt.rcParams["figure.dpi"] = 96
+    plt.rcParams["savefig.bbox"] = "tight"
+    return family

@@ -1,0 +1,106 @@
+"""Masking of personal data for anything shown in a report or dashboard.
+
+The unmasked values stay in the client's folder and the run's Parquet outputs; every table, chart label and example
+profile a person reads goes through these helpers first.
+
+Example:
+    >>> mask_phone("+8613800138000"), mask_phone("138 0013 8000")
+    ('138****8000', '138****8000')
+    >>> mask_email("Li.Lei@Example.com"), mask_name("张三丰"), mask_name("Zhang San")
+    ('l***@example.com', '张**', 'Z*** S***')
+    >>> mask_id("110101199003078888"), mask_address("北京市朝阳区建国路88号")
+    ('1101**********8888', '北京市朝阳区***')
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import pandas as pd
+
+_DIGITS = re.compile(r"\d")
+_ADMIN = re.compile(r"^(.{0,12}?(?:省|自治区|市|特别行政区))?(.{0,10}?(?:市|自治州|地区|盟))?(.{0,10}?(?:区|县|旗|市))?")
+
+
+def _text(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+        return None
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    return text or None
+
+
+def mask_phone(value: object) -> str | None:
+    """Keep the first three and last four digits of a mobile number: ``138****8000``."""
+    text = _text(value)
+    if text is None:
+        return None
+    digits = "".join(_DIGITS.findall(text))
+    if digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    if len(digits) < 7:
+        return "*" * len(digits)
+    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+
+
+def mask_email(value: object) -> str | None:
+    """Keep the first letter of the local part and the domain: ``l***@example.com``."""
+    text = _text(value)
+    if text is None:
+        return None
+    local, _, domain = text.lower().partition("@")
+    return f"{local[:1]}***@{domain}" if domain else "***"
+
+
+def mask_name(value: object) -> str | None:
+    """Keep the first character (a Chinese surname) or the initial of each word."""
+    text = _text(value)
+    if text is None:
+        return None
+    if any("\u4e00" <= ch <= "\u9fff" for ch in text):
+        compact = re.sub(r"\s+", "", text)
+        return compact[0] + "*" * max(len(compact) - 1, 1)
+    return " ".join(word[0] + "***" for word in text.split())
+
+
+def mask_id(value: object) -> str | None:
+    """National id and similar: first four and last four characters."""
+    text = _text(value)
+    if text is None:
+        return None
+    compact = re.sub(r"\s+", "", text)
+    if len(compact) <= 8:
+        return "*" * len(compact)
+    return compact[:4] + "*" * (len(compact) - 8) + compact[-4:]
+
+
+def mask_address(value: object) -> str | None:
+    """Keep province / city / district; hide street and number."""
+    text = _text(value)
+    if text is None:
+        return None
+    head = _ADMIN.match(text).group(0) if any("\u4e00" <= ch <= "\u9fff" for ch in text) else ""
+    if not head and "," in text:  # western style: keep the last two parts (suburb/city, state)
+        return "***, " + ", ".join(p.strip() for p in text.split(",")[-2:])
+    return (head or "") + "***"
+
+
+MASKERS = {"phone": mask_phone, "email": mask_email, "name": mask_name, "national_id": mask_id,
+           "address": mask_address}
+
+#: canonical field → masker kind; applied by :func:`mask_frame` when no explicit mapping is given.
+PERSONAL_FIELDS = {
+    "phone": "phone", "email": "email", "full_name": "name", "given_name": "name", "family_name": "name",
+    "national_id": "national_id", "address": "address", "address_extra": "address", "street": "address",
+    "street_number": "national_id", "birth_date": "national_id", "name_pinyin": "name",
+}
+
+
+def mask_frame(frame: pd.DataFrame, fields: dict[str, str] | None = None) -> pd.DataFrame:
+    """A copy of ``frame`` with personal columns masked (canonical names by default)."""
+    fields = fields if fields is not None else {c: k for c, k in PERSONAL_FIELDS.items() if c in frame.columns}
+    out = frame.copy()
+    for column, kind in fields.items():
+        if column in out.columns:
+            out[column] = out[column].map(MASKERS[kind]).astype("object")
+    return out

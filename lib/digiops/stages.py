@@ -1,0 +1,95 @@
+"""The stage registry: every built-in stage in one place, and the dependency order of a run.
+
+A stage is a parameterized notebook under ``notebooks/``. ``depends_on`` names the stages whose outputs it reads;
+a stage whose dependency failed or was skipped is skipped with that reason. ``optional`` dependencies are read when
+present (the summary reads whatever stages ran).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from digiops import paths
+from digiops.engagement import Engagement
+from digiops.errors import EngagementError
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    notebook: str
+    depends_on: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
+    title_zh: str = ""
+    title_en: str = ""
+    notebook_path: Path | None = field(default=None, compare=False)
+
+    def path(self) -> Path:
+        return self.notebook_path or paths.notebooks_dir() / self.notebook
+
+    def title(self, language: str) -> str:
+        return (self.title_zh if language == "zh" else self.title_en) or self.name
+
+
+BUILTIN: dict[str, Stage] = {s.name: s for s in (
+    Stage("inventory", "00_inventory.ipynb", outputs=("inventory.parquet", "columns.parquet"),
+          title_zh="数据盘点", title_en="Data inventory"),
+    Stage("merge", "01_clean_merge.ipynb",
+          outputs=("crosswalk.parquet", "customers.parquet", "orders.parquet", "shipments.parquet",
+                   "products.parquet", "quarantine.parquet", "data_quality.parquet", "review_pairs.xlsx"),
+          title_zh="数据清洗与客户合并", title_en="Data cleaning and customer merge"),
+    Stage("labels", "02_labels.ipynb", depends_on=("merge",),
+          outputs=("tags.parquet", "tag_matrix.csv", "catalog.xlsx"),
+          title_zh="标签体系", title_en="Tag system"),
+    Stage("maturity", "03_maturity.ipynb", outputs=("scores.csv", "roadmap.csv"),
+          title_zh="数字化成熟度诊断", title_en="Digital maturity"),
+    Stage("kpi", "04_kpi.ipynb", depends_on=("merge",),
+          outputs=("attainment.parquet", "variance.parquet", "funnel.parquet", "smart_checks.parquet",
+                   "runrate.parquet"),
+          title_zh="KPI 复盘", title_en="KPI review"),
+    Stage("summary", "05_summary.ipynb", optional=("inventory", "merge", "labels", "maturity", "kpi"),
+          title_zh="管理层摘要", title_en="Executive summary"),
+)}
+
+
+def plan(engagement: Engagement, only: list[str] | None = None) -> list[Stage]:
+    """The stages to run, in dependency order (built-in order first, custom stages after their dependencies).
+
+    ``only`` restricts the run to some of the engagement's stages; their dependencies are not added: a stage
+    whose dependency is not in the run reads it from nowhere and is skipped with a reason.
+    """
+    selected = list(engagement.stages)
+    if only:
+        unknown = [s for s in only if s not in selected]
+        if unknown:
+            raise EngagementError(engagement.file.name, f"--stages names {', '.join(unknown)}, not in this "
+                                  f"engagement's stages ({', '.join(selected)})", field="stages",
+                                  fix="add them to stages: in the engagement file, or drop them from --stages")
+        selected = [s for s in selected if s in only]
+    catalog = dict(BUILTIN)
+    for custom in engagement.custom_stages:
+        catalog[custom.name] = Stage(custom.name, Path(custom.notebook).name, depends_on=tuple(custom.depends_on),
+                                     notebook_path=(engagement.folder / custom.notebook).resolve(),
+                                     title_zh=custom.name, title_en=custom.name)
+    ordered: list[Stage] = []
+    visiting: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in (s.name for s in ordered):
+            return
+        if name in visiting:
+            raise EngagementError(engagement.file.name, f"stage '{name}' depends on itself through "
+                                  f"{', '.join(sorted(visiting))}", field="custom_stages",
+                                  fix="remove the cycle in depends_on")
+        visiting.add(name)
+        for dep in catalog[name].depends_on + catalog[name].optional:
+            if dep in selected:
+                visit(dep)
+        visiting.discard(name)
+        ordered.append(catalog[name])
+
+    for name in selected:
+        visit(name)
+    return ordered
