@@ -2,10 +2,62 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+_PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+class StatusBands(BaseModel):
+    """Attainment thresholds of the traffic-light status (attainment is a share: 1.0 = 100 %)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    green: float = Field(1.0, description="Attainment at or above this is green (default 100 %)")
+    amber: float = Field(0.9, description="Attainment at or above this (and below green) is amber; below is red")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "StatusBands":
+        if self.amber > self.green:
+            raise ValueError(f"amber ({self.amber}) must not exceed green ({self.green})")
+        return self
 
 
 class KpiSettings(BaseModel):
     """Settings of the kpi stage (unknown keys are errors)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    tree: str = Field("kpi_tree.yaml", description="The KPI tree (YAML), path relative to the engagement file")
+    targets_source: str = Field("kpi_targets", description="Source name (kind `targets`) of the monthly targets")
+    traffic_source: str = Field("traffic", description="Source name (kind `traffic`) of daily visitors per unit")
+    funnel_source: str = Field("funnel_events", description="Source name (kind `funnel`) of the funnel events")
+    actions_source: str = Field("action_log", description="Source name (kind `actions`) of the previous review's "
+                                "action log")
+    stores_source: str = Field("stores", description="Source name (kind `stores`) mapping each store to its region")
+    as_of: dt.date | None = Field(None, description="Review date; default the day after the latest order")
+    review_period: str | None = Field(None, pattern=_PERIOD, description="Month reviewed (YYYY-MM); default the "
+                                      "last complete month before `as_of`")
+    comparison_period: str | None = Field(None, pattern=_PERIOD, description="Month the review period is compared "
+                                          "with in the variance attribution (YYYY-MM); default the month before")
+    runrate_period: str | None = Field(None, pattern=_PERIOD, description="Month projected by the run-rate "
+                                       "(YYYY-MM); default the month holding the day before `as_of`")
+    status_bands: StatusBands = Field(default_factory=StatusBands, description="Green / amber thresholds")
+    funnel_stages: list[str] = Field(["visit", "add_to_cart", "order", "repurchase"],
+                                     description="Funnel stages in order (values of the funnel source's `stage`)")
+    conversion_window_days: int = Field(30, ge=1, description="A visitor counts at a later stage only when it is "
+                                        "reached within this many days of the first stage")
+    achievable_bound: float = Field(0.3, gt=0, description="Largest month-over-month target growth (share) judged "
+                                    "achievable when the KPI has too little history for its own spread")
+    achievable_min_history: int = Field(3, ge=1, description="Historical month-over-month growth figures needed "
+                                        "before the Achievable check uses the KPI's own spread instead of the bound")
+    online_unit: str = Field("online", description="Unit name of orders and traffic without a store (online "
+                             "channels); it counts as a region and as a store so that Σ regions = Σ stores = all")
+
+    @field_validator("funnel_stages")
+    @classmethod
+    def _two_stages(cls, value: list[str]) -> list[str]:
+        if len(value) < 2 or len(set(value)) != len(value):
+            raise ValueError("list at least two distinct funnel stages, in order")
+        return value

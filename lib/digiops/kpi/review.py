@@ -1,0 +1,191 @@
+"""The whole KPI review in one call: from the tree, the merge stage's outputs and the client's KPI files to every
+table the report and ``outputs/kpi/`` need.
+
+:func:`build_review` is pure (frames in, frames out) so tests can feed fixtures; :func:`review_from_context` reads
+the inputs of a run through a :class:`~digiops.context.StageContext`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from digiops.kpi.actuals import ADDITIVE, base_metrics, file_metric, node_actuals, store_regions, unit_table
+from digiops.kpi.attainment import attainment_table, read_targets
+from digiops.kpi.funnel import funnel
+from digiops.kpi.loop import action_effects, compare_runs, previous_month, restatements
+from digiops.kpi.runrate import runrate_table
+from digiops.kpi.settings import KpiSettings
+from digiops.kpi.smart import smart_checks
+from digiops.kpi.tree import KpiTree, load_tree
+from digiops.kpi.variance import attribute
+
+
+@dataclass
+class Periods:
+    as_of: dt.date
+    review: str
+    comparison: str
+    runrate: str
+
+
+@dataclass
+class KpiReview:
+    """Everything the battle-situation view shows."""
+
+    tree: KpiTree
+    periods: Periods
+    units: pd.DataFrame
+    metrics: pd.DataFrame
+    actuals: pd.DataFrame
+    targets: pd.DataFrame
+    attainment: pd.DataFrame
+    variance: pd.DataFrame
+    funnel: pd.DataFrame
+    smart: pd.DataFrame
+    runrate: pd.DataFrame
+    actions: pd.DataFrame
+    changes: pd.DataFrame | None = None
+    restated: pd.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def headline(self, kpi: str = "gmv") -> dict[str, object]:
+        """Figures for the manifest: the KPI's actual vs target, the main variance driver and the run-rate."""
+        out: dict[str, object] = {"review_period": self.periods.review,
+                                  "comparison_period": self.periods.comparison}
+        row = self.attainment[(self.attainment["kpi"] == kpi) & (self.attainment["unit"] == "all")
+                              & (self.attainment["period"] == self.periods.review)]
+        if len(row):
+            r = row.iloc[0]
+            exact = r["actual_exact"]
+            out.update({f"{kpi}_actual": str(exact) if exact is not None and not pd.isna(exact) else _num(r["actual"]),
+                        f"{kpi}_target": _num(r["target"]), f"{kpi}_attainment": _num(r["attainment"]),
+                        f"{kpi}_status": r["status"]})
+        factors = self.variance[(self.variance["kpi"] == kpi) & (self.variance["unit"] == "all")
+                                & (self.variance["breakdown"] == "factor")].dropna(subset=["contribution"])
+        if len(factors):
+            main = factors.loc[factors["contribution"].abs().idxmax()]
+            out.update({f"{kpi}_change": _num(main["change"]), "main_driver": main["item"],
+                        "main_driver_contribution": _num(main["contribution"])})
+        regions = self.variance[(self.variance["kpi"] == kpi) & (self.variance["breakdown"] == "region")]
+        if len(regions):
+            out["main_region"] = regions.loc[regions["contribution"].abs().idxmax()]["item"]
+        rr = self.runrate[(self.runrate["kpi"] == kpi) & (self.runrate["unit"] == "all")]
+        if len(rr):
+            r = rr.iloc[0]
+            out.update({"runrate_period": r["period"], "runrate_projection": _num(r["projection"]),
+                        "runrate_required_daily": _num(r["required_daily"]),
+                        "runrate_projected_attainment": _num(r["projected_attainment"])})
+        out["smart_failures"] = int((~self.smart["passed"]).sum())
+        return out
+
+
+def _num(value: object) -> float | None:
+    return None if value is None or pd.isna(value) else round(float(value), 6)
+
+
+def resolve_periods(settings: KpiSettings, orders: pd.DataFrame) -> Periods:
+    """as_of (default: the day after the latest order), the review, comparison and run-rate months."""
+    as_of = settings.as_of or (pd.to_datetime(orders["order_time"]).max().date() + dt.timedelta(days=1))
+    last_day = as_of - dt.timedelta(days=1)
+    runrate = settings.runrate_period or last_day.strftime("%Y-%m")
+    month_closed = (last_day + dt.timedelta(days=1)).month != last_day.month
+    review = settings.review_period or (last_day.strftime("%Y-%m") if month_closed
+                                        else previous_month(last_day.strftime("%Y-%m")))
+    comparison = settings.comparison_period or previous_month(review)
+    return Periods(as_of=as_of, review=review, comparison=comparison, runrate=runrate)
+
+
+def build_review(tree: KpiTree, orders: pd.DataFrame, *, settings: KpiSettings | None = None,
+                 stores: pd.DataFrame | None = None, traffic: pd.DataFrame | None = None,
+                 shipments: pd.DataFrame | None = None, customers: pd.DataFrame | None = None,
+                 targets: pd.DataFrame | None = None, funnel_events: pd.DataFrame | None = None,
+                 actions: pd.DataFrame | None = None, file_sources: dict[str, pd.DataFrame] | None = None,
+                 previous_attainment: pd.DataFrame | None = None, language: str = "en",
+                 labels: dict[str, str] | None = None) -> KpiReview:
+    """Compute the review from frames (canonical source frames, merge-stage tables)."""
+    settings = settings or KpiSettings()
+    labels = labels or {}
+    notes: list[str] = []
+    periods = resolve_periods(settings, orders)
+    in_time = pd.to_datetime(orders["order_time"]) < pd.Timestamp(periods.as_of)
+    orders = orders[in_time]
+    regions = store_regions(stores)
+    units = unit_table(regions, settings.online_unit)
+    metrics = base_metrics(orders, regions=regions, traffic=traffic, shipments=shipments, customers=customers,
+                           online_unit=settings.online_unit)
+    file_values = {}
+    for node in tree.nodes.values():
+        if node.source and node.source.file:
+            frame = (file_sources or {}).get(node.source.file)
+            if frame is None:
+                notes.append(f"{node.id}: source '{node.source.file}' is not available")
+                continue
+            file_values[f"{node.source.file}.{node.source.column}"] = file_metric(
+                frame, node.source.column, regions=regions, online_unit=settings.online_unit,
+                label=labels.get(node.source.file, node.source.file))
+    actuals = node_actuals(tree, metrics, units, file_values)
+    known_units = set(units["unit"])
+    if targets is not None:
+        target_table = read_targets(targets, tree, known_units, labels.get("targets", settings.targets_source))
+    else:
+        target_table = pd.DataFrame(columns=["kpi", "unit", "period", "target"])
+        notes.append("no targets source: attainment and run-rate have no targets")
+    attainment = attainment_table(tree, actuals, target_table, units, settings.status_bands)
+    attainment["reviewed"] = attainment["period"] == periods.review
+    variance = attribute(tree, actuals, metrics, periods.comparison, periods.review, language=language)
+    funnel_table = (funnel(funnel_events, settings.funnel_stages, window_days=settings.conversion_window_days,
+                           by_channel=True) if funnel_events is not None else pd.DataFrame())
+    if funnel_events is not None and len(funnel_table):
+        overall = funnel(funnel_events, settings.funnel_stages, window_days=settings.conversion_window_days)
+        funnel_table = pd.concat([overall, funnel_table], ignore_index=True)
+    additive = [n.id for n in tree.nodes.values()
+                if n.combine == "sum" or (n.source and (n.source.file or n.source.metric in ADDITIVE))]
+    runrate = runrate_table(actuals, target_table, additive, periods.runrate, periods.as_of)
+    smart = smart_checks(tree, actuals, target_table, periods.review, bound=settings.achievable_bound,
+                         min_history=settings.achievable_min_history, language=language)
+    action_table = (action_effects(actions, tree, actuals, periods.review, periods.as_of,
+                                   labels.get("actions", settings.actions_source))
+                    if actions is not None else pd.DataFrame())
+    return KpiReview(tree=tree, periods=periods, units=units, metrics=metrics, actuals=actuals,
+                     targets=target_table, attainment=attainment, variance=variance, funnel=funnel_table,
+                     smart=smart, runrate=runrate, actions=action_table,
+                     changes=compare_runs(attainment, previous_attainment),
+                     restated=restatements(attainment, previous_attainment) if previous_attainment is not None
+                     else None, notes=notes)
+
+
+def review_from_context(ctx) -> KpiReview:
+    """Read a run's inputs (merge outputs, KPI sources, the tree) and build the review."""
+    settings: KpiSettings = ctx.settings
+    engagement = ctx.engagement
+    tree_path = (engagement.folder / settings.tree).resolve()
+    stores = _source(ctx, settings.stores_source)
+    regions = store_regions(stores)
+    known = {"all", settings.online_unit, *regions.keys(), *regions.values()}
+    tree = load_tree(Path(tree_path), known_units=known)
+    optional = {name: ctx.read_table("merge", name) if ctx.has_output("merge", f"{name}.parquet") else None
+                for name in ("shipments", "customers")}
+    file_sources = {n.source.file: _source(ctx, n.source.file) for n in tree.nodes.values()
+                    if n.source and n.source.file}
+    labels = {"targets": _label(ctx, settings.targets_source), "actions": _label(ctx, settings.actions_source)}
+    labels.update({name: _label(ctx, name) for name in file_sources})
+    return build_review(
+        tree, ctx.read_table("merge", "orders"), settings=settings, stores=stores,
+        traffic=_source(ctx, settings.traffic_source), shipments=optional["shipments"],
+        customers=optional["customers"], targets=_source(ctx, settings.targets_source),
+        funnel_events=_source(ctx, settings.funnel_source), actions=_source(ctx, settings.actions_source),
+        file_sources={k: v for k, v in file_sources.items() if v is not None},
+        previous_attainment=ctx.previous_table("kpi", "attainment"), language=ctx.language, labels=labels)
+
+
+def _source(ctx, name: str) -> pd.DataFrame | None:
+    return ctx.canonical(name) if name in ctx.engagement.sources else None
+
+
+def _label(ctx, name: str) -> str:
+    source = ctx.engagement.sources.get(name)
+    return source.path if source else name
