@@ -2,10 +2,55 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class RfmThresholds(BaseModel):
+    """Fixed RFM cut points that replace the equal-count fifths, per measure (each optional).
+
+    Four ascending numbers per measure. Recency (days): R = 5 − (number of cut points the recency exceeds), so
+    ``[30, 60, 120, 240]`` gives R5 for 1–30 days, R4 for 31–60 …, R1 beyond 240. Frequency and monetary:
+    score = 1 + (number of cut points the value reaches), so ``[2, 3, 5, 8]`` gives F1 for one order, F5 from 8.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    recency: list[float] | None = Field(None, description="Four ascending recency cut points in days; "
+                                        "empty = equal-count fifths")
+    frequency: list[float] | None = Field(None, description="Four ascending order counts (a score is reached "
+                                          "at the count); empty = equal-count fifths")
+    monetary: list[float] | None = Field(None, description="Four ascending amounts in yuan (a score is reached "
+                                         "at the amount); empty = equal-count fifths")
+
+    @field_validator("recency", "frequency", "monetary")
+    @classmethod
+    def _four_ascending(cls, value: list[float] | None) -> list[float] | None:
+        if value is None:
+            return None
+        if len(value) != 4 or any(b <= a for a, b in zip(value, value[1:])):
+            raise ValueError(f"give four strictly ascending cut points (got {value})")
+        return value
 
 
 class LabelSettings(BaseModel):
     """Settings of the labels stage (unknown keys are errors)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    catalog: str = Field("tag_catalog.yaml", description="Tag catalog (YAML), relative to the engagement file")
+    as_of: dt.date | None = Field(None, description="Reference date of recency and time windows (YYYY-MM-DD); "
+                                  "empty = the day after the latest order. Orders on or after it are ignored")
+    rfm_thresholds: RfmThresholds | None = Field(None, description="Fixed RFM cut points per measure; empty = "
+                                                 "equal-count fifths of the customers (DOMAIN.md §2)")
+    segment_map: str | None = Field(None, description="R×F segment map (YAML) relative to the engagement file; "
+                                    "empty = the default map shipped in digiops/resources/rfm_segments.yaml")
+    min_coverage: float = Field(0.05, ge=0, le=1, description="Tags (and values) covering a smaller share of "
+                                "customers are flagged as too rare to be useful")
+    example_profiles: int = Field(5, ge=0, le=50, description="How many example customer profiles (masked) the "
+                                  "report shows")
+    candidate_quantiles: list[float] = Field([0.2, 0.4, 0.6, 0.8], description="Quantiles the design aid uses "
+                                             "to propose bands of numeric fields")
+    candidate_top: int = Field(5, ge=1, le=50, description="How many top values of a categorical field the design "
+                               "aid proposes as tag values")

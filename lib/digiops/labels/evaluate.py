@@ -1,0 +1,134 @@
+"""Evaluating a catalog: every tag as one SQL expression over the feature view, in one DuckDB query.
+
+* flag tag: ``CASE WHEN rule THEN true END`` (true or empty),
+* value tag: the rule's value,
+* tag with values: ``CASE WHEN rule₁ THEN 'v₁' WHEN rule₂ THEN 'v₂' … END`` — a customer gets at most one value;
+  when a customer meets two value rules the first listed wins and the pair is reported as a conflict
+  (:func:`value_conflicts`), so an overlap the catalog validation could not see statically is still visible.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from digiops.labels.catalog import Catalog, Tag, tag_rules, validate_catalog
+from digiops.labels.features import (FEATURES, RFM_COLUMNS, build_features, connect, default_as_of,
+                                     empty_tables, load_segment_map)
+from digiops.labels.settings import RfmThresholds
+
+
+@dataclass
+class TagRun:
+    """The result of one evaluation."""
+
+    tags: pd.DataFrame
+    conflicts: pd.DataFrame
+    as_of: dt.date
+    catalog: Catalog
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def tag_sql(tag: Tag, dialect: str = "duckdb") -> str:
+    """The SQL expression of one tag (without alias)."""
+    rules = tag_rules(tag)
+    if tag.values:
+        branches = " ".join(f"WHEN {rule.sql(dialect)} THEN '{code.replace(chr(39), chr(39) * 2)}'"
+                            for code, rule in rules)
+        return f"CASE {branches} END"
+    rule = rules[0][1]
+    return f"CASE WHEN {rule.sql(dialect)} THEN true END" if tag.output == "flag" else rule.sql(dialect)
+
+
+def catalog_sql(catalog: Catalog, dialect: str = "duckdb", source: str = "customer_features") -> str:
+    """One SELECT producing the tag table: customer id, the RFM columns, then every catalog tag."""
+    columns = ["customer_id"] + list(RFM_COLUMNS)
+    for tag in catalog.tags:
+        if tag.id not in RFM_COLUMNS:
+            columns.append(f"{tag_sql(tag, dialect)} AS {tag.id}")
+    return f"SELECT {', '.join(columns)} FROM {source} ORDER BY customer_id"
+
+
+def check_catalog(catalog: Catalog) -> None:
+    """Validate a catalog against the feature fields, and bind its SQL on empty contract-shaped tables."""
+    validate_catalog(catalog, FEATURES, reserved={c: "RFM, DOMAIN.md §2" for c in RFM_COLUMNS})
+    con = connect(empty_tables())
+    build_features(con, dt.date(2000, 1, 1), load_segment_map())
+    con.execute(f"DESCRIBE {catalog_sql(catalog)}")
+
+
+def value_conflicts(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> pd.DataFrame:
+    """Customers meeting two value rules of one tag, per tag and value pair (rows only where it happens)."""
+    pairs = []
+    for tag in catalog.tags:
+        rules = tag_rules(tag) if tag.values else []
+        for i, (code_a, rule_a) in enumerate(rules):
+            for code_b, rule_b in rules[i + 1:]:
+                pairs.append((tag.id, code_a, code_b, f"sum(CASE WHEN ({rule_a.sql()}) AND ({rule_b.sql()}) "
+                                                      f"THEN 1 ELSE 0 END)"))
+    columns = ["tag_id", "value_a", "value_b", "customers"]
+    if not pairs:
+        return pd.DataFrame(columns=columns)
+    counts = con.execute("SELECT " + ", ".join(p[3] for p in pairs) + " FROM customer_features").fetchone()
+    rows = [(t, a, b, int(n or 0)) for (t, a, b, _), n in zip(pairs, counts) if n]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _to_pandas(table: pa.Table) -> pd.DataFrame:
+    """Arrow → pandas keeping decimals exact (as Arrow-backed decimal columns)."""
+    def mapper(kind: pa.DataType) -> object:
+        if pa.types.is_decimal(kind):
+            return pd.ArrowDtype(kind)
+        if pa.types.is_integer(kind):
+            return pd.Int64Dtype()
+        if pa.types.is_boolean(kind):
+            return pd.BooleanDtype()
+        return None
+    return table.to_pandas(types_mapper=mapper)
+
+
+def evaluate(tables: dict[str, object], catalog: Catalog, *, as_of: dt.date | None = None,
+             thresholds: RfmThresholds | None = None, segment_map: str | Path | None = None,
+             threads: int | None = None) -> TagRun:
+    """Evaluate a (validated) catalog over the merge stage's four tables.
+
+    Args:
+        tables: ``customers``, ``orders``, ``shipments``, ``products`` as DataFrames, Arrow tables or Parquet paths.
+        catalog: the tag catalog; it is validated first (raises CatalogError).
+        as_of: reference date; default the day after the latest purchase.
+        thresholds: fixed RFM cut points replacing the fifths.
+        segment_map: R × F segment map file; default the shipped map.
+    """
+    import time
+
+    check_catalog(catalog)
+    segments = load_segment_map(segment_map)
+    con = connect(tables, threads=threads)
+    seconds = {}
+    start = time.perf_counter()
+    as_of = as_of or default_as_of(con)
+    build_features(con, as_of, segments, thresholds)
+    seconds["features"] = time.perf_counter() - start
+    start = time.perf_counter()
+    tags = _to_pandas(con.sql(catalog_sql(catalog)).to_arrow_table())
+    seconds["tags"] = time.perf_counter() - start
+    start = time.perf_counter()
+    conflicts = value_conflicts(con, catalog)
+    seconds["conflicts"] = time.perf_counter() - start
+    con.close()
+    return TagRun(tags=tags, conflicts=conflicts, as_of=as_of, catalog=catalog, seconds=seconds)
+
+
+def features_frame(tables: dict[str, object], *, as_of: dt.date | None = None,
+                   thresholds: RfmThresholds | None = None, segment_map: str | Path | None = None) -> pd.DataFrame:
+    """The feature view itself as a DataFrame (for the design aid and for checking a rule by hand)."""
+    con = connect(tables)
+    build_features(con, as_of or default_as_of(con), load_segment_map(segment_map), thresholds)
+    frame = _to_pandas(con.sql("SELECT * FROM customer_features ORDER BY customer_id").to_arrow_table())
+    con.close()
+    return frame

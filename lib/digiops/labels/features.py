@@ -1,0 +1,317 @@
+"""The customer feature view: one row per customer, the fields tag rules may name.
+
+Built in DuckDB from the merge stage's ``customers``, ``orders``, ``shipments`` and ``products`` (registered as
+views of those names). Definitions (DOMAIN.md §2, docs/architecture.md):
+
+* Orders counted: ``is_test`` false, a customer id, ``order_time`` before ``as_of``. A *purchase* is such an
+  order with ``is_refund`` false; refunds are negative amounts.
+* ``as_of`` (default): the day after the latest purchase in the orders table.
+* ``recency_days`` = days from the date of the customer's last purchase to ``as_of``; ``frequency`` = number of
+  purchases; ``monetary`` = sum of the amounts of the customer's counted orders (purchases plus the negative
+  refunds, as GMV counts them). Customers without a purchase have no recency and no RFM score.
+* RFM scores, among customers with a purchase: rank by the measure ascending, ties by ``customer_id`` ascending
+  (rank 1…n), and cut the rank into five equal-width bins (what ``pandas.qcut(rank, 5)`` does): bin 0 for rank 1,
+  else ``ceil(5·(rank−1)/(n−1)) − 1``. F and M score ``bin + 1`` (5 = highest fifth); R scores ``5 − bin``
+  (5 = the most recent fifth). Fixed thresholds (:class:`~digiops.labels.settings.RfmThresholds`) replace the
+  fifths per measure.
+* ``rfm_segment`` from the R × F segment map (``resources/rfm_segments.yaml``).
+
+The SQL is plain (CASE, window functions, GROUP BY); only :func:`_days` is dialect-specific.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import yaml
+
+from digiops import paths
+from digiops.errors import CatalogError
+from digiops.labels.settings import RfmThresholds
+
+#: field → (type, description). Rules may name exactly these.
+FEATURES: dict[str, tuple[str, str]] = {
+    "customer_id": ("text", "统一客户 ID / unified customer id"),
+    "gender": ("text", "性别 M/F / gender"),
+    "age": ("number", "截至 as_of 的周岁 / age in full years at as_of"),
+    "province": ("text", "省份 / province"),
+    "city": ("text", "城市 / city"),
+    "member_level": ("text", "会员等级 / member level"),
+    "days_since_registration": ("number", "注册距 as_of 天数 / days from registration to as_of"),
+    "first_touch_channel": ("text", "首次触达渠道（社交线索） / first-touch channel from the social leads"),
+    "first_touch_campaign": ("text", "首次触达活动 / first-touch campaign"),
+    "days_since_first_touch": ("number", "首次触达距 as_of 天数 / days from first touch to as_of"),
+    "n_sources": ("number", "客户出现的系统数 / number of source systems holding the customer"),
+    "has_phone": ("flag", "有手机号 / has a phone number"),
+    "has_email": ("flag", "有邮箱 / has an email"),
+    "recency_days": ("number", "最近一次购买距 as_of 天数 / days from last purchase to as_of"),
+    "frequency": ("number", "购买订单数 / number of purchases"),
+    "monetary": ("number", "消费金额（含退款冲减，不含测试单） / amount incl. refunds, excl. test orders"),
+    "first_order_days": ("number", "首次购买距 as_of 天数 / days from first purchase to as_of"),
+    "purchase_amount": ("number", "购买金额（不含退款） / amount of purchases (before refunds)"),
+    "avg_order_value": ("number", "客单价 = 购买金额 / 购买单数 / purchase amount per purchase"),
+    "max_order_amount": ("number", "单笔最高金额 / largest purchase"),
+    "avg_interval_days": ("number", "平均回购间隔天数（≥2 单） / mean days between purchases (2+ purchases)"),
+    "orders_30d": ("number", "近 30 天购买数 / purchases in the last 30 days"),
+    "orders_90d": ("number", "近 90 天购买数 / purchases in the last 90 days"),
+    "orders_365d": ("number", "近 365 天购买数 / purchases in the last 365 days"),
+    "refund_count": ("number", "退款笔数 / number of refunds"),
+    "refund_amount": ("number", "退款金额（正数） / refunded amount (positive)"),
+    "refund_rate": ("number", "退款笔数 / 购买数 / refunds per purchase"),
+    "n_channels": ("number", "购买渠道数 / number of channels bought in"),
+    "mall_orders": ("number", "商城购买数 / purchases in the mall"),
+    "online_orders": ("number", "电商平台购买数 / purchases in online shops"),
+    "store_orders": ("number", "门店购买数 / purchases in stores"),
+    "main_channel": ("text", "购买最多的渠道 / channel with most purchases"),
+    "top_category": ("text", "消费金额最高的品类 / category with the highest spend"),
+    "n_categories": ("number", "购买过的品类数 / number of categories bought"),
+    "main_price_band": ("text", "购买最多的价格带 / price band bought most"),
+    "avg_unit_price": ("number", "平均件单价 / purchase amount per item"),
+    "shipments": ("number", "包裹数 / shipments"),
+    "late_deliveries": ("number", "超时送达包裹数 / late shipments"),
+    "failed_deliveries": ("number", "配送失败包裹数 / failed shipments"),
+    "rfm_r": ("number", "R 分 1–5 / recency score"),
+    "rfm_f": ("number", "F 分 1–5 / frequency score"),
+    "rfm_m": ("number", "M 分 1–5 / monetary score"),
+    "rfm_segment": ("text", "RFM 分群 / RFM segment (R × F map)"),
+}
+#: columns every tags.parquet carries, whatever the catalog says.
+RFM_COLUMNS = ("recency_days", "frequency", "monetary", "rfm_r", "rfm_f", "rfm_m", "rfm_segment")
+TABLES = ("customers", "orders", "shipments", "products")
+
+
+@dataclass(frozen=True)
+class Segment:
+    id: str
+    name_zh: str
+    name_en: str
+    r: tuple[int, ...]
+    f: tuple[int, ...]
+
+
+def load_segment_map(path: str | Path | None = None) -> list[Segment]:
+    """The R × F segment map; raises CatalogError unless it covers each of the 25 cells exactly once."""
+    path = Path(path) if path else paths.resource("rfm_segments.yaml")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    segments = [Segment(s["id"], s["name"]["zh"], s["name"]["en"], tuple(s["r"]), tuple(s["f"]))
+                for s in data["segments"]]
+    owners: dict[tuple[int, int], list[str]] = {(r, f): [] for r in range(1, 6) for f in range(1, 6)}
+    for segment in segments:
+        for r in segment.r:
+            for f in segment.f:
+                if (r, f) not in owners:
+                    raise CatalogError(path.name, f"cell R{r} F{f} is outside 1–5", field=f"segment '{segment.id}'",
+                                       fix="use scores 1 to 5")
+                owners[(r, f)].append(segment.id)
+    for (r, f), ids in owners.items():
+        if len(ids) != 1:
+            problem = "belongs to no segment" if not ids else f"belongs to {' and '.join(ids)}"
+            raise CatalogError(path.name, f"cell R{r} F{f} {problem}", field="segments",
+                               fix="each of the 25 R × F cells must belong to exactly one segment")
+    return segments
+
+
+def connect(tables: dict[str, object], threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with ``customers``, ``orders``, ``shipments``, ``products`` as views.
+
+    Values are DataFrames / Arrow tables (registered) or Parquet paths (read in place).
+    """
+    con = duckdb.connect()
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    for name in TABLES:
+        source = tables[name]
+        if isinstance(source, (str, Path)):
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet(?)", [str(source)])
+        else:
+            con.register(f"_{name}_frame", source)
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM _{name}_frame")
+    return con
+
+
+def default_as_of(con: duckdb.DuckDBPyConnection) -> dt.date:
+    """The day after the latest purchase (non-test, non-refund order) in the orders table."""
+    latest = con.execute("SELECT max(CAST(order_time AS DATE)) FROM orders "
+                         "WHERE NOT coalesce(is_test, false) AND NOT coalesce(is_refund, false)").fetchone()[0]
+    if latest is None:
+        raise CatalogError("orders.parquet", "has no purchase to date the run from", field="order_time",
+                           fix="set labels.as_of in the engagement file")
+    return latest + dt.timedelta(days=1)
+
+
+def _days(later: str, earlier: str) -> str:
+    """Whole days from ``earlier`` to ``later`` (dates). DuckDB; Spark: ``datediff(later, earlier)``."""
+    return f"date_diff('day', {earlier}, {later})"
+
+
+def _score_sql(measure: str, rank: str, cuts: list[float] | None, *, recency: bool) -> str:
+    if cuts:
+        if recency:
+            return "5 - (" + " + ".join(f"CASE WHEN {measure} > {c!r} THEN 1 ELSE 0 END" for c in cuts) + ")"
+        return "1 + " + " + ".join(f"CASE WHEN {measure} >= {c!r} THEN 1 ELSE 0 END" for c in cuts)
+    bin_ = f"CASE WHEN {rank} = 1 THEN 0 ELSE CAST(ceil(5.0 * ({rank} - 1) / (n_scored - 1)) AS INTEGER) - 1 END"
+    return f"5 - ({bin_})" if recency else f"1 + ({bin_})"
+
+
+def _segment_sql(segments: list[Segment]) -> str:
+    branches = " ".join(
+        f"WHEN rfm_r IN ({', '.join(map(str, s.r))}) AND rfm_f IN ({', '.join(map(str, s.f))}) THEN '{s.id}'"
+        for s in segments)
+    return f"CASE {branches} END"
+
+
+def feature_sql(as_of: dt.date, segments: list[Segment], thresholds: RfmThresholds | None = None) -> str:
+    """The SELECT that builds the feature view (one row per customer of ``customers``)."""
+    day = f"DATE '{as_of.isoformat()}'"
+    t = thresholds or RfmThresholds()
+    return f"""
+WITH counted AS (
+    SELECT o.customer_id, o.order_id, o.channel, CAST(o.order_time AS DATE) AS order_date, o.amount,
+           o.quantity, coalesce(o.is_refund, false) AS is_refund, p.category, p.price_band
+    FROM orders o LEFT JOIN products p ON o.sku = p.sku
+    WHERE o.customer_id IS NOT NULL AND NOT coalesce(o.is_test, false)
+      AND o.order_time < CAST({day} AS TIMESTAMP)
+),
+per_customer AS (
+    SELECT customer_id,
+           sum(CASE WHEN is_refund THEN 0 ELSE 1 END) AS frequency,
+           CAST(sum(amount) AS DECIMAL(18, 2)) AS monetary,
+           max(CASE WHEN is_refund THEN NULL ELSE order_date END) AS last_order_date,
+           min(CASE WHEN is_refund THEN NULL ELSE order_date END) AS first_order_date,
+           CAST(sum(CASE WHEN is_refund THEN 0 ELSE amount END) AS DECIMAL(18, 2)) AS purchase_amount,
+           CAST(max(CASE WHEN is_refund THEN NULL ELSE amount END) AS DECIMAL(18, 2)) AS max_order_amount,
+           sum(CASE WHEN is_refund THEN 0 ELSE coalesce(quantity, 1) END) AS items,
+           sum(CASE WHEN NOT is_refund AND {_days(day, 'order_date')} <= 30 THEN 1 ELSE 0 END) AS orders_30d,
+           sum(CASE WHEN NOT is_refund AND {_days(day, 'order_date')} <= 90 THEN 1 ELSE 0 END) AS orders_90d,
+           sum(CASE WHEN NOT is_refund AND {_days(day, 'order_date')} <= 365 THEN 1 ELSE 0 END) AS orders_365d,
+           sum(CASE WHEN is_refund THEN 1 ELSE 0 END) AS refund_count,
+           CAST(-sum(CASE WHEN is_refund THEN amount ELSE 0 END) AS DECIMAL(18, 2)) AS refund_amount,
+           count(DISTINCT CASE WHEN is_refund THEN NULL ELSE channel END) AS n_channels,
+           sum(CASE WHEN NOT is_refund AND channel = 'mall' THEN 1 ELSE 0 END) AS mall_orders,
+           sum(CASE WHEN NOT is_refund AND channel = 'online' THEN 1 ELSE 0 END) AS online_orders,
+           sum(CASE WHEN NOT is_refund AND channel = 'store' THEN 1 ELSE 0 END) AS store_orders,
+           count(DISTINCT CASE WHEN is_refund THEN NULL ELSE category END) AS n_categories
+    FROM counted GROUP BY customer_id
+),
+channel_rank AS (
+    SELECT customer_id, channel, row_number() OVER (PARTITION BY customer_id ORDER BY n DESC, channel) AS k
+    FROM (SELECT customer_id, channel, count(*) AS n FROM counted
+          WHERE NOT is_refund AND channel IS NOT NULL GROUP BY customer_id, channel) c
+),
+category_rank AS (
+    SELECT customer_id, category,
+           row_number() OVER (PARTITION BY customer_id ORDER BY spend DESC, category) AS k
+    FROM (SELECT customer_id, category, sum(amount) AS spend FROM counted
+          WHERE NOT is_refund AND category IS NOT NULL GROUP BY customer_id, category) c
+),
+band_rank AS (
+    SELECT customer_id, price_band, row_number() OVER (PARTITION BY customer_id ORDER BY n DESC, price_band) AS k
+    FROM (SELECT customer_id, price_band, count(*) AS n FROM counted
+          WHERE NOT is_refund AND price_band IS NOT NULL GROUP BY customer_id, price_band) c
+),
+delivery AS (
+    SELECT c.customer_id, count(*) AS shipments,
+           sum(CASE WHEN s.is_late THEN 1 ELSE 0 END) AS late_deliveries,
+           sum(CASE WHEN s.is_failed THEN 1 ELSE 0 END) AS failed_deliveries
+    FROM shipments s JOIN counted c ON s.order_id = c.order_id
+    WHERE NOT c.is_refund GROUP BY c.customer_id
+),
+measures AS (
+    SELECT customer_id, frequency, monetary, {_days(day, 'last_order_date')} AS recency_days
+    FROM per_customer WHERE frequency > 0
+),
+ranked AS (
+    SELECT *, row_number() OVER (ORDER BY recency_days, customer_id) AS r_rank,
+           row_number() OVER (ORDER BY frequency, customer_id) AS f_rank,
+           row_number() OVER (ORDER BY monetary, customer_id) AS m_rank,
+           count(*) OVER () AS n_scored
+    FROM measures
+),
+scored AS (
+    SELECT customer_id,
+           {_score_sql('recency_days', 'r_rank', t.recency, recency=True)} AS rfm_r,
+           {_score_sql('frequency', 'f_rank', t.frequency, recency=False)} AS rfm_f,
+           {_score_sql('monetary', 'm_rank', t.monetary, recency=False)} AS rfm_m
+    FROM ranked
+)
+SELECT cu.customer_id, cu.gender,
+       CASE WHEN cu.birth_date IS NULL THEN NULL
+            ELSE {as_of.year} - year(cu.birth_date)
+                 - CASE WHEN month(cu.birth_date) > {as_of.month}
+                          OR (month(cu.birth_date) = {as_of.month} AND day(cu.birth_date) > {as_of.day})
+                        THEN 1 ELSE 0 END END AS age,
+       cu.province, cu.city, cu.member_level,
+       {_days(day, 'CAST(cu.registered_at AS DATE)')} AS days_since_registration,
+       cu.first_touch_channel, cu.first_touch_campaign,
+       {_days(day, 'CAST(cu.first_touch_at AS DATE)')} AS days_since_first_touch,
+       CASE WHEN cu.sources IS NULL OR cu.sources = '' THEN 0
+            ELSE length(cu.sources) - length(replace(cu.sources, ',', '')) + 1 END AS n_sources,
+       cu.phone IS NOT NULL AS has_phone, cu.email IS NOT NULL AS has_email,
+       CASE WHEN pc.frequency > 0 THEN {_days(day, 'pc.last_order_date')} END AS recency_days,
+       coalesce(pc.frequency, 0) AS frequency,
+       coalesce(pc.monetary, CAST(0 AS DECIMAL(18, 2))) AS monetary,
+       CASE WHEN pc.frequency > 0 THEN {_days(day, 'pc.first_order_date')} END AS first_order_days,
+       coalesce(pc.purchase_amount, CAST(0 AS DECIMAL(18, 2))) AS purchase_amount,
+       CASE WHEN pc.frequency > 0 THEN CAST(pc.purchase_amount / pc.frequency AS DECIMAL(18, 2)) END
+           AS avg_order_value,
+       pc.max_order_amount,
+       CASE WHEN pc.frequency >= 2
+            THEN {_days('pc.last_order_date', 'pc.first_order_date')} * 1.0 / (pc.frequency - 1) END
+           AS avg_interval_days,
+       coalesce(pc.orders_30d, 0) AS orders_30d, coalesce(pc.orders_90d, 0) AS orders_90d,
+       coalesce(pc.orders_365d, 0) AS orders_365d,
+       coalesce(pc.refund_count, 0) AS refund_count,
+       coalesce(pc.refund_amount, CAST(0 AS DECIMAL(18, 2))) AS refund_amount,
+       CASE WHEN pc.frequency > 0 THEN pc.refund_count * 1.0 / pc.frequency END AS refund_rate,
+       coalesce(pc.n_channels, 0) AS n_channels, coalesce(pc.mall_orders, 0) AS mall_orders,
+       coalesce(pc.online_orders, 0) AS online_orders, coalesce(pc.store_orders, 0) AS store_orders,
+       ch.channel AS main_channel, cat.category AS top_category, coalesce(pc.n_categories, 0) AS n_categories,
+       pb.price_band AS main_price_band,
+       CASE WHEN pc.items > 0 THEN CAST(pc.purchase_amount / pc.items AS DECIMAL(18, 2)) END AS avg_unit_price,
+       coalesce(d.shipments, 0) AS shipments, coalesce(d.late_deliveries, 0) AS late_deliveries,
+       coalesce(d.failed_deliveries, 0) AS failed_deliveries,
+       sc.rfm_r, sc.rfm_f, sc.rfm_m
+FROM customers cu
+LEFT JOIN per_customer pc ON pc.customer_id = cu.customer_id
+LEFT JOIN channel_rank ch ON ch.customer_id = cu.customer_id AND ch.k = 1
+LEFT JOIN category_rank cat ON cat.customer_id = cu.customer_id AND cat.k = 1
+LEFT JOIN band_rank pb ON pb.customer_id = cu.customer_id AND pb.k = 1
+LEFT JOIN delivery d ON d.customer_id = cu.customer_id
+LEFT JOIN scored sc ON sc.customer_id = cu.customer_id
+"""
+
+
+def build_features(con: duckdb.DuckDBPyConnection, as_of: dt.date, segments: list[Segment],
+                   thresholds: RfmThresholds | None = None) -> None:
+    """Materialize the feature view as the temp table ``customer_features`` (with ``rfm_segment``)."""
+    body = f"SELECT *, {_segment_sql(segments)} AS rfm_segment FROM ({feature_sql(as_of, segments, thresholds)})"
+    types = con.execute(f"DESCRIBE {body}").fetchall()
+    # SUM of integers is HUGEINT in DuckDB; plain BIGINT keeps Parquet, pandas and Spark simple
+    columns = ", ".join(f"CAST({name} AS BIGINT) AS {name}" if kind == "HUGEINT" else name
+                        for name, kind, *_ in types)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE customer_features AS SELECT {columns} FROM ({body})")
+
+
+def empty_tables() -> dict[str, object]:
+    """Zero-row frames of the merge contract, to check a catalog's rules before any data exists."""
+    import pyarrow as pa
+
+    money = pa.decimal128(18, 2)
+    ts = pa.timestamp("us")
+    schema = {
+        "customers": {"customer_id": pa.string(), "full_name": pa.string(), "gender": pa.string(),
+                      "birth_date": pa.date32(), "phone": pa.string(), "email": pa.string(),
+                      "province": pa.string(), "city": pa.string(), "member_level": pa.string(),
+                      "registered_at": ts, "first_touch_channel": pa.string(), "first_touch_campaign": pa.string(),
+                      "first_touch_at": ts, "sources": pa.string(), "n_records": pa.int64()},
+        "orders": {"order_id": pa.string(), "source": pa.string(), "channel": pa.string(),
+                   "customer_id": pa.string(), "order_time": ts, "amount": money, "quantity": pa.int64(),
+                   "sku": pa.string(), "store_id": pa.string(), "is_refund": pa.bool_(), "is_test": pa.bool_()},
+        "shipments": {"shipment_id": pa.string(), "order_id": pa.string(), "is_late": pa.bool_(),
+                      "is_failed": pa.bool_()},
+        "products": {"sku": pa.string(), "category": pa.string(), "price": money, "price_band": pa.string()},
+    }
+    return {name: pa.table({c: pa.array([], type=t) for c, t in cols.items()}) for name, cols in schema.items()}
