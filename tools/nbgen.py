@@ -15,9 +15,10 @@ from pathlib import Path
 
 import nbformat
 
-PARAMETERS = '''engagement_path: str = ""  # engagement file or client name; empty = the demo client
-run_dir: str = ""  # run folder created by `digiops run`; empty = a scratch run under reports/<client>/lab
-previous_run_dir: str = ""  # the client's previous successful run, for comparisons; empty = none'''
+# Comments are the parameters' documentation (papermill inspect); keep quotes and backticks out of them.
+PARAMETERS = '''engagement_path: str = ""  # engagement file or client name; empty means the demo client
+run_dir: str = ""  # run folder created by digiops run; empty means a scratch run under reports/CLIENT/lab
+previous_run_dir: str = ""  # previous successful run of the same client, for comparisons; empty means none'''
 
 
 def write_notebook(path: str | Path, stage: str, cells: list[tuple[str, str]]) -> None:

@@ -1,18 +1,16 @@
 """Chart set-up: a CJK font for matplotlib/seaborn so Chinese labels render, and a house style.
 
 The font comes from the ``mplfonts`` package (Noto Sans CJK SC ships inside it), so no system font is needed.
+The backend is left alone: inside a kernel it is the inline backend that puts figures into the report (forcing
+Agg would silently drop every chart), and on a headless machine matplotlib falls back to Agg by itself.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib import font_manager
 
 CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
 STATUS_COLOURS = {"green": "#2e7d32", "amber": "#f9a825", "red": "#c62828", "none": "#9e9e9e"}

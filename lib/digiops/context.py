@@ -123,10 +123,9 @@ class StageContext:
         return io.canonical_frame(self.engagement, name)
 
     # --- metrics for the manifest -----------------------------------------------------------------------------
-    def record(self, **metrics: Any) -> dict[str, Any]:
+    def record(self, **metrics: Any) -> None:
         """Add headline figures (accuracy, counts, …) to this stage's entry in the run manifest."""
         path = self.output(METRICS_FILE)
         current = io.read_json(path) if path.exists() else {}
         current.update(metrics)
         io.write_json(path, current)
-        return current

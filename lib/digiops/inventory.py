@@ -16,6 +16,10 @@ DATE_FIELDS = ("order_time", "paid_at", "registered_at", "shipped_at", "signed_a
                "date", "created_at", "due", "birth_date")
 
 
+SOURCE_COLUMNS = ["source", "kind", "path", "format", "bytes", "sha256", "encoding", "sheet", "rows", "columns",
+                  "mapped", "unmapped", "empty_columns", "date_from", "date_to", "error"]
+
+
 def _date_range(values: pd.Series) -> tuple[str | None, str | None]:
     parsed = pd.to_datetime(values.str.strip().replace("", None), errors="coerce", format="mixed")
     parsed = parsed.dropna()
@@ -64,6 +68,6 @@ def inventory(engagement: Engagement) -> tuple[pd.DataFrame, pd.DataFrame]:
                 "filled_share": float(filled.mean()) if len(values) else 0.0,
                 "distinct": int(values[filled].nunique()),
             })
-    sources = pd.DataFrame(source_rows)
+    sources = pd.DataFrame(source_rows, columns=SOURCE_COLUMNS)
     columns = pd.DataFrame(column_rows, columns=["source", "column", "canonical", "filled_share", "distinct"])
     return sources, columns

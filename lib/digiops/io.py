@@ -161,9 +161,11 @@ def _read_xlsx(path: Path, sheet: str | int | None, header_row: int, label: str,
                nrows: int | None) -> tuple[pd.DataFrame, str, list[str]]:
     from openpyxl import load_workbook
 
+    handle = open(path, "rb")  # a handle, not a name: openpyxl judges names by suffix, we judge by content
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        workbook = load_workbook(handle, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        handle.close()
         raise SourceError(label, f"the workbook is corrupt or not an .xlsx file ({type(exc).__name__})",
                           field="format", fix="open it in Excel and save it again as .xlsx") from None
     try:
@@ -201,6 +203,7 @@ def _read_xlsx(path: Path, sheet: str | int | None, header_row: int, label: str,
                 break
     finally:
         workbook.close()
+        handle.close()
     frame = pd.DataFrame(records, columns=header, dtype="str") if records else pd.DataFrame(
         {c: pd.Series(dtype="str") for c in header})
     frame[ROW] = pd.Series(row_numbers, dtype="int64")
@@ -286,6 +289,10 @@ def canonical_frame(engagement: Engagement, name: str, table: SourceTable | None
 
 
 # --- writing ------------------------------------------------------------------------------------------------------
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
 def _atomic(target: Path, write: Callable[[Path], None]) -> Path:
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -293,6 +300,7 @@ def _atomic(target: Path, write: Callable[[Path], None]) -> Path:
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; outputs are for the review team to read
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

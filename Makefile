@@ -1,0 +1,44 @@
+# digiops — `make demo` and `make test` do everything on a fresh machine. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.digiops-installed
+PYTEST_ARGS ?=
+
+.PHONY: help setup demo test lab bench dashboard clean
+
+## help: list the targets
+help:
+	@grep -E '^## ' $(MAKEFILE_LIST) | sed -e 's/^## //' | awk -F': ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+## setup: create .venv, install the package and its dependencies, generate the demo client's data (idempotent)
+setup: $(STAMP)
+	$(BIN)/digiops demo-data --if-missing
+
+## demo: set up, then run the whole demo engagement and print the report index it wrote
+demo: setup
+	$(BIN)/digiops run demo
+
+## test: set up, then run the whole test suite (slow and browser tests included)
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## lab: JupyterLab on the stage notebooks, with the project's environment as kernel
+lab: setup
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+## bench: run the benchmarks in bench/ (not part of the tests); figures go into docs/PERFORMANCE.md
+bench: setup
+	@set -e; for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
+
+## clean: remove the virtual environment and rendered reports (client data is never touched)
+clean:
+	rm -rf $(VENV) reports/*/ .pytest_cache

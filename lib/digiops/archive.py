@@ -1,0 +1,135 @@
+"""The report archive: stage notebooks rendered to self-contained HTML, the run page and the client's index.
+
+Rendering uses the project's nbconvert template (``templates/digiops``): code hidden, the papermill
+``injected-parameters`` cell removed (it can hold paths), nothing fetched from another host, images embedded, a
+table of contents built from the report's headings, a header (client, engagement, period, run, date) and a footer
+(git commit, versions, parameter hash, input fingerprints).
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import nbformat
+from bs4 import BeautifulSoup
+from filelock import FileLock
+from nbconvert import HTMLExporter
+from traitlets.config import Config
+
+from digiops import io, manifest, paths
+
+TEMPLATE = "digiops"
+REMOVED_TAGS = ("injected-parameters", "parameters")
+
+
+def _template_dir() -> Path:
+    return paths.templates_dir() / TEMPLATE
+
+
+def chrome_css() -> str:
+    return (_template_dir() / "chrome.css").read_text(encoding="utf-8")
+
+
+def _exporter() -> HTMLExporter:
+    config = Config()
+    config.HTMLExporter.exclude_input = True
+    config.HTMLExporter.exclude_input_prompt = True
+    config.HTMLExporter.exclude_output_prompt = True
+    config.HTMLExporter.embed_images = True
+    config.TagRemovePreprocessor.enabled = True
+    config.TagRemovePreprocessor.remove_cell_tags = set(REMOVED_TAGS)
+    return HTMLExporter(config=config, template_name=TEMPLATE, extra_template_basedirs=[str(paths.templates_dir())])
+
+
+def add_table_of_contents(page: str) -> str:
+    """Fill the ``#dg-toc`` placeholder with links to the report's h1/h2 headings (ids added where missing)."""
+    soup = BeautifulSoup(page, "html.parser")
+    toc = soup.find(id="dg-toc")
+    main = soup.find("main")
+    if toc is None or main is None:
+        return page
+    items = []
+    for number, heading in enumerate(main.find_all(["h1", "h2"])):
+        if heading.find_parent(["header", "footer"]):
+            continue
+        anchor = heading.get("id") or f"section-{number}"
+        heading["id"] = anchor
+        for link in heading.find_all("a", class_="anchor-link"):
+            link.decompose()
+        items.append((heading.name, heading.get_text(" ", strip=True), anchor))
+    if not items:
+        toc.decompose()
+        return str(soup)
+    label = soup.new_tag("b")
+    label.string = toc.get("data-label", "")
+    toc.append(label)
+    listing = soup.new_tag("ul")
+    for level, text, anchor in items:
+        entry = soup.new_tag("li", attrs={"class": level})
+        link = soup.new_tag("a", href=f"#{anchor}")
+        link.string = text
+        entry.append(link)
+        listing.append(entry)
+    toc.append(listing)
+    return str(soup)
+
+
+def render_notebook(notebook_path: Path, html_path: Path, meta: dict[str, Any]) -> Path:
+    """Render an executed notebook into a self-contained HTML report with the run's chrome."""
+    notebook = nbformat.read(notebook_path, as_version=4)
+    notebook.metadata["digiops"] = meta
+    body, _ = _exporter().from_notebook_node(notebook, resources={"digiops_css": chrome_css()})
+    return io.write_text(html_path, add_table_of_contents(body))
+
+
+def _jinja() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(_template_dir())),
+                              autoescape=jinja2.select_autoescape(default=True, default_for_string=True))
+
+
+def render_run_page(run_dir: Path, meta: dict[str, Any], run: dict[str, Any]) -> Path:
+    """``run.html``: every stage with status, duration, report link and error."""
+    page = _jinja().get_template("run.html.j2").render(m=meta, run=run, css=chrome_css())
+    return io.write_text(run_dir / "run.html", page)
+
+
+def write_run_index(run_dir: Path, landing: str | None) -> Path:
+    """``index.html`` of a run: the executive summary when it was rendered, else the run overview."""
+    source = run_dir / (landing if landing and (run_dir / landing).exists() else "run.html")
+    return io.write_bytes(run_dir / "index.html", source.read_bytes())
+
+
+def list_runs(client_dir: Path) -> list[dict[str, Any]]:
+    """Every run of a client (newest first) with its effective status; unreadable manifests are listed too."""
+    runs = []
+    if not client_dir.is_dir():
+        return runs
+    for run_dir in sorted((p for p in client_dir.iterdir() if p.is_dir() and p.name != "lab"), reverse=True):
+        data = manifest.read(run_dir)
+        if data is None:
+            runs.append({"run_id": run_dir.name, "status": "incomplete", "started_at": "", "stages": [],
+                         "link": f"{run_dir.name}/index.html" if (run_dir / "index.html").exists() else None,
+                         "path": str(run_dir)})
+            continue
+        runs.append({"run_id": data.get("run_id", run_dir.name), "status": manifest.effective_status(data),
+                     "started_at": data.get("started_at", ""), "ended_at": data.get("ended_at", ""),
+                     "stages": [{"name": s["name"], "status": s["status"]} for s in data.get("stages", [])],
+                     "link": f"{run_dir.name}/index.html" if (run_dir / "index.html").exists() else None,
+                     "path": str(run_dir)})
+    return runs
+
+
+def write_client_index(client_dir: Path, client_name: str, language: str) -> Path:
+    """Rebuild ``reports/<client>/index.html`` under a file lock (concurrent runs of one client)."""
+    client_dir.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(client_dir / ".index.lock"), timeout=60):
+        page = _jinja().get_template("client.html.j2").render(
+            client=client_name, language=language, runs=list_runs(client_dir), css=chrome_css())
+        return io.write_text(client_dir / "index.html", page)
+
+
+def escape(text: object) -> str:
+    return html.escape(str(text), quote=True)

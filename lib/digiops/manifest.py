@@ -1,0 +1,115 @@
+"""The run manifest: what produced a run, so a report can be trusted years later.
+
+``manifest.json`` (schema-versioned) is written when a run starts (status ``running``) and rewritten atomically
+after every stage. A run killed half-way keeps ``running`` with the pid of its process; readers report such a run as
+``incomplete`` once that process is gone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import re
+import socket
+import subprocess
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from digiops import io, paths
+
+SCHEMA_VERSION = 1
+MANIFEST = "manifest.json"
+TRACKED_PACKAGES = ("digiops", "papermill", "nbconvert", "pandas", "pyarrow", "duckdb", "splink", "matplotlib",
+                    "seaborn", "pyjanitor", "pydantic", "voila", "phonenumbers", "pypinyin", "cpca")
+SECRET_KEY = re.compile(r"(?i)(pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|access[_-]?key|credential|"
+                        r"^key$)")
+
+
+def now() -> str:
+    return dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+def strip_secrets(value: Any) -> Any:
+    """Drop every mapping entry whose key names a secret (password, token, key, …), recursively.
+
+    >>> strip_secrets({"spark": {"master": "local[2]", "token": "abc"}, "api_key": "x", "n": 1})
+    {'spark': {'master': 'local[2]'}, 'n': 1}
+    """
+    if isinstance(value, dict):
+        return {k: strip_secrets(v) for k, v in value.items() if not SECRET_KEY.search(str(k))}
+    if isinstance(value, list):
+        return [strip_secrets(v) for v in value]
+    return value
+
+
+def parameter_hash(parameters: dict[str, Any]) -> str:
+    canonical = json.dumps(parameters, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in TRACKED_PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def git_commit() -> str:
+    root = paths.project_root()
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True,
+                                text=True, timeout=5).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return (commit + ("+dirty" if dirty else "")) if commit else "unknown"
+
+
+def file_entry(path: Path, base: Path) -> dict[str, Any]:
+    try:
+        shown = str(path.relative_to(base))
+    except ValueError:
+        shown = str(path)
+    return {"path": shown, "bytes": path.stat().st_size, "sha256": io.sha256_file(path)}
+
+
+def pid_alive(pid: int | None, host: str | None) -> bool:
+    if not pid or (host and host != socket.gethostname()):
+        return host is not None and host != socket.gethostname()  # another machine: cannot tell, trust it
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def effective_status(manifest: dict[str, Any]) -> str:
+    """The status a reader should show: a ``running`` run whose process is gone is ``incomplete``."""
+    status = manifest.get("status", "incomplete")
+    if status == "running" and not pid_alive(manifest.get("pid"), manifest.get("host")):
+        return "incomplete"
+    return status
+
+
+def write(run_dir: Path, manifest: dict[str, Any]) -> Path:
+    return io.write_json(run_dir / MANIFEST, manifest)
+
+
+def read(run_dir: Path) -> dict[str, Any] | None:
+    path = run_dir / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None

@@ -1,0 +1,54 @@
+"""Shared fixtures: a throw-away client folder, and isolated report folders."""
+
+from __future__ import annotations
+
+import hashlib
+import textwrap
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def isolated_reports(tmp_path_factory, monkeypatch):
+    """No test writes into the checkout's reports/ folder."""
+    monkeypatch.setenv("DIGIOPS_REPORTS", str(tmp_path_factory.mktemp("reports")))
+
+
+def write_engagement(folder: Path, body: str = "", *, stages: str = "[inventory]", sources: str = "{}") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "raw").mkdir(exist_ok=True)
+    text = textwrap.dedent("""\
+        client: {id: acme, name_zh: 示例客户, name_en: Acme Foods}
+        engagement: 测试项目 / test engagement
+        language: zh
+        period: {start: 2026-01-01, end: 2026-06-30}
+        stages: %s
+        sources: %s
+        """) % (stages, sources)
+    path = folder / "engagement.yaml"
+    path.write_text(text + textwrap.dedent(body), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def client_dir(tmp_path) -> Path:
+    """A client folder with a small GB18030 CRM export (two title rows) and an engagement file mapping it."""
+    folder = tmp_path / "acme"
+    (folder / "raw").mkdir(parents=True)
+    rows = ["客户导出", "导出时间：2026-07-01", "客户编号,姓名,手机号,城市", "A1,张三,13800138001,上海",
+            "A2,李四,+86 139-0013-9002,北京"]
+    (folder / "raw" / "crm.csv").write_bytes(("\r\n".join(rows) + "\r\n").encode("gb18030"))
+    write_engagement(folder, sources="""
+          crm:
+            path: raw/crm.csv
+            kind: customers
+            header_row: 3
+            id_column: 客户编号
+            columns: {姓名: full_name, 手机号: phone, 城市: city}""")
+    return folder
+
+
+def tree_hashes(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}

@@ -1,0 +1,42 @@
+"""The run manifest: secrets never recorded, killed runs reported as incomplete."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from digiops import manifest
+
+
+def test_secrets_removed_at_any_depth():
+    parameters = {"kpi": {"source": {"password": "p", "user": "u"}}, "Token": "t", "spark": {"options": [
+        {"spark.access_key": "a", "spark.master": "local[2]"}]}, "client_secret": "s"}
+
+    assert manifest.strip_secrets(parameters) == {"kpi": {"source": {"user": "u"}},
+                                                  "spark": {"options": [{"spark.master": "local[2]"}]}}
+
+
+@given(st.dictionaries(st.text(min_size=1, max_size=8), st.integers(), max_size=5))
+def test_parameter_hash_ignores_key_order(parameters):
+    reordered = dict(reversed(list(parameters.items())))
+
+    assert manifest.parameter_hash(parameters) == manifest.parameter_hash(reordered)
+
+
+def test_running_manifest_of_dead_process_is_incomplete():
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    data = {"status": "running", "pid": child.pid, "host": manifest.socket.gethostname()}
+
+    assert manifest.effective_status(data) == "incomplete"
+    assert manifest.effective_status({**data, "pid": manifest.os.getpid()}) == "running"
+    assert manifest.effective_status({"status": "succeeded"}) == "succeeded"
+
+
+def test_versions_name_the_stack():
+    found = manifest.versions()
+
+    assert {"python", "digiops", "papermill", "nbconvert", "pandas"} <= set(found)

@@ -1,0 +1,72 @@
+"""The stage registry and the run plan."""
+
+from __future__ import annotations
+
+import pytest
+
+from digiops.engagement import load_engagement
+from digiops.errors import EngagementError
+from digiops.stages import BUILTIN, plan
+from tests.conftest import write_engagement
+
+
+def test_every_builtin_stage_has_its_notebook():
+    for stage in BUILTIN.values():
+        assert stage.path().name == stage.notebook
+    assert BUILTIN["inventory"].path().is_file()
+
+
+def test_plan_orders_dependencies_first(tmp_path):
+    path = write_engagement(tmp_path / "c", stages="[summary, kpi, labels, merge, inventory]")
+
+    names = [s.name for s in plan(load_engagement(path))]
+
+    assert names.index("merge") < names.index("labels") < names.index("summary")
+    assert names.index("merge") < names.index("kpi") < names.index("summary")
+    assert sorted(names) == ["inventory", "kpi", "labels", "merge", "summary"]
+
+
+def test_custom_stage_runs_after_its_dependency(tmp_path):
+    folder = tmp_path / "c"
+    path = write_engagement(folder, stages="[extra, inventory]", body="""\
+        custom_stages:
+          - {name: extra, notebook: extra.ipynb, depends_on: [inventory]}
+        """)
+    (folder / "extra.ipynb").write_text("{}")
+
+    stages = plan(load_engagement(path))
+
+    assert [s.name for s in stages] == ["inventory", "extra"]
+    assert stages[1].path() == (folder / "extra.ipynb").resolve()
+
+
+def test_custom_stage_cycle_is_an_error(tmp_path):
+    folder = tmp_path / "c"
+    path = write_engagement(folder, stages="[a, b]", body="""\
+        custom_stages:
+          - {name: a, notebook: a.ipynb, depends_on: [b]}
+          - {name: b, notebook: b.ipynb, depends_on: [a]}
+        """)
+    for name in "ab":
+        (folder / f"{name}.ipynb").write_text("{}")
+
+    with pytest.raises(EngagementError, match="depends on itself"):
+        plan(load_engagement(path))
+
+
+def test_only_subset_must_be_in_engagement(tmp_path):
+    path = write_engagement(tmp_path / "c", stages="[inventory]")
+
+    with pytest.raises(EngagementError, match=r"--stages names kpi, not in this engagement's stages \(inventory\)"):
+        plan(load_engagement(path), ["kpi"])
+
+
+def test_custom_stage_with_builtin_name_refused(tmp_path):
+    folder = tmp_path / "c"
+    path = write_engagement(folder, stages="[inventory]", body="""\
+        custom_stages:
+          - {name: inventory, notebook: x.ipynb}
+        """)
+
+    with pytest.raises(EngagementError, match="has the name of a built-in stage"):
+        load_engagement(path)
