@@ -61,8 +61,13 @@ def validate(engagement: Annotated[str, typer.Argument(help="Client name or enga
 
 
 @app.command()
-def schema() -> None:
-    """Print the JSON Schema of the engagement file."""
+def schema(as_markdown: Annotated[bool, typer.Option("--markdown", help="The field reference of docs/engagement.md")] = False) -> None:
+    """Print the JSON Schema of the engagement file (or its Markdown reference)."""
+    if as_markdown:
+        from digiops.schema_doc import markdown
+
+        print(markdown(), end="")
+        return
     from digiops.engagement import json_schema
 
     print(json.dumps(json_schema(), ensure_ascii=False, indent=2))

@@ -82,7 +82,7 @@ class Source(StrictModel):
     id_column: str | None = Field(None, description="The source's own record id column (a raw column name)")
     columns: dict[str, str] = Field(default_factory=dict,
                                     description="Raw column name → canonical field name")
-    description: str | None = None
+    description: str | None = Field(None, description="What the export is and who delivered it (for the inventory)")
     allow_outside_client: bool = Field(False, description="Allow a path outside the client folder (discouraged)")
 
     @property
@@ -116,18 +116,19 @@ class Engagement(StrictModel):
     """A client's engagement file, validated."""
 
     schema_version: Literal[1] = Field(1, description="Engagement file format version")
-    client: Client
+    client: Client = Field(description="Who the client is (names in both report languages)")
     engagement: str = Field(description="Title of the engagement, shown in every report header")
     language: Literal["zh", "en"] = Field("zh", description="Report language")
-    period: Period
+    period: Period = Field(description="The review period: KPI actuals and run-rates are computed inside it")
     stages: list[str] = Field(default_factory=lambda: list(BUILTIN_STAGES),
                               description="Stages to run, built-in or custom")
-    custom_stages: list[CustomStage] = Field(default_factory=list)
+    custom_stages: list[CustomStage] = Field(default_factory=list,
+                                             description="The client's own notebooks, run like built-in stages")
     sources: dict[str, Source] = Field(default_factory=dict, description="The client's raw exports, by name")
-    merge: MergeSettings = Field(default_factory=MergeSettings)
-    labels: LabelSettings = Field(default_factory=LabelSettings)
-    maturity: MaturitySettings = Field(default_factory=MaturitySettings)
-    kpi: KpiSettings = Field(default_factory=KpiSettings)
+    merge: MergeSettings = Field(default_factory=MergeSettings, description="Cleaning and identity resolution")
+    labels: LabelSettings = Field(default_factory=LabelSettings, description="The tag catalog and its evaluation")
+    maturity: MaturitySettings = Field(default_factory=MaturitySettings, description="Digital maturity scoring")
+    kpi: KpiSettings = Field(default_factory=KpiSettings, description="The KPI tree and its review")
 
     _file: Path | None = PrivateAttr(default=None)
 

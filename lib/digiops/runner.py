@@ -32,6 +32,9 @@ from digiops.stages import Stage, plan
 
 Log = Callable[[str], None]
 KERNEL = "python3"
+# The kernel's own log (a TCP-transport warning, a KeyboardInterrupt note at shutdown) is noise to a consultant;
+# errors in cells reach the manifest and the report through papermill instead.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 
 
 @dataclass
@@ -182,7 +185,8 @@ class Run:
         self.log(f"{self.engagement.client.id} {self.run_id}: stage {stage.name} started")
         try:
             pm.execute_notebook(str(stage.path()), str(notebook_out), parameters=parameters, cwd=str(self.run_dir),
-                                kernel_name=KERNEL, progress_bar=self.progress, log_output=False)
+                                kernel_name=KERNEL, progress_bar=self.progress, log_output=False,
+                                extra_arguments=KERNEL_ARGUMENTS)
             entry["status"] = "succeeded"
         except Exception as exc:  # noqa: BLE001 - any failure of a stage is recorded, the run goes on
             entry["status"] = "failed"
