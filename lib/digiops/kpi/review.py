@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from digiops.kpi.actuals import ADDITIVE, base_metrics, file_metric, node_actuals, store_regions, unit_table
+from digiops.kpi.actuals import ADDITIVE, base_metrics, to_cents, file_metric, node_actuals, store_regions, unit_table
 from digiops.kpi.attainment import attainment_table, read_targets
 from digiops.kpi.funnel import funnel
 from digiops.kpi.loop import action_effects, compare_runs, previous_month, restatements
@@ -48,6 +48,7 @@ class KpiReview:
     smart: pd.DataFrame
     runrate: pd.DataFrame
     actions: pd.DataFrame
+    daily: pd.DataFrame | None = None
     changes: pd.DataFrame | None = None
     restated: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
@@ -150,12 +151,22 @@ def build_review(tree: KpiTree, orders: pd.DataFrame, *, settings: KpiSettings |
     action_table = (action_effects(actions, tree, actuals, periods.review, periods.as_of,
                                    labels.get("actions", settings.actions_source))
                     if actions is not None else pd.DataFrame())
-    return KpiReview(tree=tree, periods=periods, units=units, metrics=metrics, actuals=actuals,
+    daily = daily_gmv(orders, periods.runrate)
+    return KpiReview(tree=tree, periods=periods, units=units, metrics=metrics, actuals=actuals, daily=daily,
                      targets=target_table, attainment=attainment, variance=variance, funnel=funnel_table,
                      smart=smart, runrate=runrate, actions=action_table,
                      changes=compare_runs(attainment, previous_attainment),
                      restated=restatements(attainment, previous_attainment) if previous_attainment is not None
                      else None, notes=notes)
+
+
+def daily_gmv(orders: pd.DataFrame, period: str) -> pd.DataFrame:
+    """GMV per day of ``period`` (unit ``all``): ``day`` (1…), ``value`` — for the run-rate chart."""
+    valid = orders[~orders["is_test"].astype(bool)]
+    time = pd.to_datetime(valid["order_time"])
+    valid = valid[time.dt.strftime("%Y-%m") == period]
+    cents = to_cents(valid["amount"]).groupby(pd.to_datetime(valid["order_time"]).dt.day).sum()
+    return pd.DataFrame({"day": cents.index.astype(int), "value": cents.to_numpy() / 100})
 
 
 def review_from_context(ctx) -> KpiReview:

@@ -1,0 +1,178 @@
+"""Charts of the battle-situation view (matplotlib only; call :func:`digiops.setup_charts` first for CJK text)."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.patches import FancyBboxPatch
+
+from digiops.charts import STATUS_COLOURS
+from digiops.kpi.tree import KpiTree
+
+
+def _t(language: str, zh: str, en: str) -> str:
+    return zh if language == "zh" else en
+
+
+def format_value(value: float, measure: str) -> str:
+    """A KPI value as a reader expects it: percentages for rates, thousands separators for amounts."""
+    if value is None or not np.isfinite(value):
+        return "–"
+    if measure == "%":
+        return f"{value:.1%}"
+    if abs(value) >= 10_000:
+        return f"{value / 10_000:,.1f}万"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+
+
+def tree_layout(tree: KpiTree, expand: dict[str, list[str]] | None = None) -> dict[str, tuple[float, int]]:
+    """(x, layer) of every goal, KPI and expanded unit node: goals on layer 0, KPIs by depth, units below."""
+    layers: dict[int, list[str]] = {0: list(tree.goals)}
+    placed: set[str] = set()
+
+    def place(node_id: str, layer: int) -> None:
+        if node_id in placed:
+            return
+        placed.add(node_id)
+        layers.setdefault(layer, []).append(node_id)
+        for child in tree.nodes[node_id].children:
+            place(child, layer + 1)
+        for unit in (expand or {}).get(node_id, []):
+            layers.setdefault(layer + 1, []).append(f"{node_id}@{unit}")
+
+    for goal in tree.goals:
+        for node in tree.nodes.values():
+            if node.goal == goal and not tree.parents(node.id):
+                place(node.id, 1)
+    for node_id in tree.nodes:
+        place(node_id, 1 + tree.depth(node_id))
+    positions = {}
+    for layer, names in layers.items():
+        for index, name in enumerate(names):
+            positions[name] = ((index + 0.5) / len(names), layer)
+    return positions
+
+
+def draw_tree(tree: KpiTree, attainment: pd.DataFrame, period: str, *, language: str = "zh",
+              expand: dict[str, list[str]] | None = None) -> plt.Figure:
+    """The KPI tree, each node coloured by its status in ``period`` (unit ``all``, or the expanded unit)."""
+    positions = tree_layout(tree, expand)
+    rows = attainment[attainment["period"] == period].set_index(["kpi", "unit"])
+    rows = rows[~rows.index.duplicated()]
+    depth = max(layer for _, layer in positions.values()) + 1
+    width = max(sum(1 for _, layer in positions.values() if layer == k) for k in range(depth))
+    fig, ax = plt.subplots(figsize=(max(10, 1.9 * width), 1.6 * depth + 0.6))
+    edges = [(g, n.id) for n in tree.nodes.values() if n.goal for g in [n.goal]]
+    edges += [(n.id, c) for n in tree.nodes.values() for c in n.children]
+    edges += [(k, f"{k}@{u}") for k, units in (expand or {}).items() for u in units]
+    for parent, child in edges:
+        (x0, y0), (x1, y1) = positions[parent], positions[child]
+        ax.plot([x0, x1], [-y0, -y1], color="#bdbdbd", zorder=1, lw=1)
+    for name, (x, layer) in positions.items():
+        if name in tree.goals:
+            goal = tree.goals[name]
+            label, colour = _t(language, goal.name_zh, goal.name_en), "#37474f"
+        else:
+            kpi, _, unit = name.partition("@")
+            node = tree.nodes[kpi]
+            unit = unit or node.unit
+            key = (kpi, unit)
+            status = rows["status"].get(key, "none") if key in rows.index else "none"
+            actual = rows["actual"].get(key, np.nan) if key in rows.index else np.nan
+            attained = rows["attainment"].get(key, np.nan) if key in rows.index else np.nan
+            title = f"{node.name(language)} · {unit}" if "@" in name else node.name(language)
+            label = f"{title}\n{format_value(actual, node.measure)}"
+            if np.isfinite(attained):
+                label += f" · {attained:.0%}"
+            colour = STATUS_COLOURS.get(status, STATUS_COLOURS["none"])
+        box_w, box_h = 0.8 / max(width, 1), 0.55
+        ax.add_patch(FancyBboxPatch((x - box_w / 2, -layer - box_h / 2), box_w, box_h,
+                                    boxstyle="round,pad=0.01,rounding_size=0.05", fc=colour, ec="white", zorder=2))
+        ax.text(x, -layer, label, ha="center", va="center", color="white", fontsize=8.5, zorder=3)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-depth + 0.3, 0.6)
+    ax.axis("off")
+    handles = [plt.Rectangle((0, 0), 1, 1, color=STATUS_COLOURS[s]) for s in ("green", "amber", "red", "none")]
+    ax.legend(handles, [_t(language, "达成", "met"), _t(language, "预警", "close"), _t(language, "未达成", "missed"),
+                        _t(language, "无目标", "no target")], loc="upper right", fontsize=8, ncol=4, frameon=False)
+    ax.set_title(_t(language, f"KPI 树 · {period}", f"KPI tree · {period}"))
+    return fig
+
+
+def attainment_bars(table: pd.DataFrame, *, title: str, language: str = "zh") -> plt.Figure:
+    """Horizontal bars of attainment per unit, coloured by status, with the 100 % line."""
+    data = table.dropna(subset=["attainment"]).sort_values("attainment")
+    fig, ax = plt.subplots(figsize=(8, max(2.5, 0.32 * len(data) + 1)))
+    ax.barh(data["unit"], data["attainment"], color=[STATUS_COLOURS.get(s, "#9e9e9e") for s in data["status"]])
+    ax.axvline(1.0, color="#424242", lw=1, ls="--")
+    for y, value in enumerate(data["attainment"]):
+        ax.text(value, y, f" {value:.0%}", va="center", fontsize=8)
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.set_xlabel(_t(language, "达成率", "attainment"))
+    ax.set_title(title)
+    return fig
+
+
+def waterfall(start: float, steps: list[tuple[str, float]], end: float, *, labels: tuple[str, str],
+              title: str) -> plt.Figure:
+    """A waterfall from ``start`` through each contribution to ``end``."""
+    names = [labels[0]] + [s[0] for s in steps] + [labels[1]]
+    fig, ax = plt.subplots(figsize=(max(7, 1.1 * len(names)), 4))
+    running = start
+    ax.bar(0, start, color="#607d8b")
+    for i, (_, value) in enumerate(steps, start=1):
+        ax.bar(i, value, bottom=running, color="#2e7d32" if value >= 0 else "#c62828")
+        ax.text(i, running + max(value, 0), f"{value:+,.0f}", ha="center", va="bottom", fontsize=8)
+        running += value
+    ax.bar(len(names) - 1, end, color="#607d8b")
+    ax.text(0, start, f"{start:,.0f}", ha="center", va="bottom", fontsize=8)
+    ax.text(len(names) - 1, end, f"{end:,.0f}", ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(range(len(names)), names, rotation=20 if len(names) > 6 else 0)
+    levels = [start, end, *(start + np.cumsum([s[1] for s in steps]))]
+    low, high = min(levels), max(levels)
+    pad = 0.08 * (high - min(low, 0) if low < 0 else high - low * 0.8)
+    ax.set_ylim(bottom=(low - pad) if low < 0 else low * 0.8, top=high + pad)
+    ax.set_title(title)
+    return fig
+
+
+def funnel_chart(table: pd.DataFrame, *, stage_names: dict[str, str], title: str) -> plt.Figure:
+    """Horizontal funnel: visitors per stage with step and overall conversion."""
+    data = table.sort_values("step")
+    fig, ax = plt.subplots(figsize=(8, 0.8 * len(data) + 1))
+    top = data["visitors"].max() or 1
+    for y, row in enumerate(data.itertuples(index=False)):
+        w = row.visitors / top
+        ax.barh(-y, w, left=(1 - w) / 2, color="#1565c0", height=0.7)
+        text = f"{stage_names.get(row.stage, row.stage)}  {row.visitors:,}"
+        if row.step > 1:
+            text += f"  (→{row.step_conversion:.0%}, {row.overall_conversion:.0%})"
+        inside = w > 0.45
+        ax.text(0.5 if inside else (1 + w) / 2 + 0.01, -y, text, ha="center" if inside else "left", va="center",
+                color="white" if inside else "black", fontsize=9)
+    ax.set_xlim(0, 1)
+    ax.axis("off")
+    ax.set_title(title)
+    return fig
+
+
+def runrate_chart(daily: pd.DataFrame, row: pd.Series, *, days_in_period: int, language: str = "zh",
+                  title: str) -> plt.Figure:
+    """Cumulative actual by day, the straight-line projection to period end, and the target."""
+    fig, ax = plt.subplots(figsize=(8, 4))
+    cumulative = daily["value"].cumsum()
+    ax.plot(daily["day"], cumulative, marker="o", ms=3, label=_t(language, "累计实际", "actual to date"))
+    elapsed = int(row["days_elapsed"])
+    ax.plot([elapsed, days_in_period], [row["actual_to_date"], row["projection"]], ls="--",
+            label=_t(language, "按当前日均推算", "projection at current daily rate"))
+    if np.isfinite(row["target"]):
+        ax.axhline(row["target"], color="#c62828", lw=1, label=_t(language, "目标", "target"))
+        if np.isfinite(row["required_daily"]):
+            ax.plot([elapsed, days_in_period], [row["actual_to_date"], row["target"]], ls=":", color="#c62828",
+                    label=_t(language, "达成所需路径", "path needed to reach target"))
+    ax.set_xlim(0, days_in_period + 0.5)
+    ax.set_xlabel(_t(language, "日", "day of month"))
+    ax.legend(fontsize=8)
+    ax.set_title(title)
+    return fig

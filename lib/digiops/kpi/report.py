@@ -1,0 +1,227 @@
+"""Tables and sentences of the KPI report, bilingual, built from a :class:`~digiops.kpi.review.KpiReview`.
+
+Each function returns one thing a notebook cell displays; nothing here computes a figure that is not already in the
+review's tables.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from digiops.kpi.charts import format_value
+from digiops.kpi.funnel import worst_drop_off
+from digiops.kpi.review import KpiReview
+from digiops.kpi.variance import note
+from digiops.masking import mask_name
+
+STAGE_NAMES = {
+    "zh": {"visit": "访问", "add_to_cart": "加购", "order": "下单", "repurchase": "复购"},
+    "en": {"visit": "visit", "add_to_cart": "add to cart", "order": "order", "repurchase": "repurchase"},
+}
+STATUS_NAMES = {"zh": {"green": "🟢 达成", "amber": "🟡 预警", "red": "🔴 未达成", "none": "– 无目标"},
+                "en": {"green": "🟢 met", "amber": "🟡 close", "red": "🔴 missed", "none": "– no target"}}
+CRITERIA_NAMES = {"zh": {"specific": "具体 S", "measurable": "可衡量 M", "achievable": "可实现 A",
+                         "relevant": "相关 R", "time_bound": "有时限 T"},
+                  "en": {"specific": "Specific", "measurable": "Measurable", "achievable": "Achievable",
+                         "relevant": "Relevant", "time_bound": "Time-bound"}}
+
+
+def _t(language: str, zh: str, en: str) -> str:
+    return zh if language == "zh" else en
+
+
+def _name(review: KpiReview, kpi: str, language: str) -> str:
+    node = review.tree.nodes.get(kpi)
+    return node.name(language) if node else kpi
+
+
+def headline_markdown(review: KpiReview) -> tuple[str, str]:
+    """The three headline sentences: GMV vs target, the main driver, the run-rate (zh, en)."""
+    h = review.headline("gmv")
+    zh, en = [], []
+    if "gmv_actual" in h:
+        actual = float(h["gmv_actual"])
+        target = h.get("gmv_target")
+        status = STATUS_NAMES["zh"][h["gmv_status"]], STATUS_NAMES["en"][h["gmv_status"]]
+        if target:
+            zh.append(f"- **GMV {h['review_period']}**：实际 ¥{actual:,.2f}，目标 ¥{target:,.0f}，"
+                      f"达成 {h['gmv_attainment']:.1%} {status[0]}")
+            en.append(f"- **GMV {h['review_period']}**: actual ¥{actual:,.2f}, target ¥{target:,.0f}, "
+                      f"attainment {h['gmv_attainment']:.1%} {status[1]}")
+        else:
+            zh.append(f"- **GMV {h['review_period']}**：实际 ¥{actual:,.2f}（无目标）")
+            en.append(f"- **GMV {h['review_period']}**: actual ¥{actual:,.2f} (no target)")
+    if "main_driver" in h:
+        zh.append(f"- 较 {h['comparison_period']} 变动 ¥{h['gmv_change']:+,.2f}，主要驱动因素："
+                  f"**{_name(review, h['main_driver'], 'zh')}**（{h['main_driver_contribution']:+,.0f}）"
+                  + (f"，变动最大的大区：**{h['main_region']}**" if "main_region" in h else ""))
+        en.append(f"- Change since {h['comparison_period']}: ¥{h['gmv_change']:+,.2f}; main driver "
+                  f"**{_name(review, h['main_driver'], 'en')}** ({h['main_driver_contribution']:+,.0f})"
+                  + (f"; region that moved most: **{h['main_region']}**" if "main_region" in h else ""))
+    if h.get("runrate_projection") is not None:
+        required = h.get("runrate_required_daily")
+        zh.append(f"- {h['runrate_period']} 按当前日均推算月末 ¥{h['runrate_projection']:,.0f}"
+                  + (f"，达成目标需日均 ¥{required:,.0f}" if required is not None else ""))
+        en.append(f"- {h['runrate_period']} projected to month end at ¥{h['runrate_projection']:,.0f}"
+                  + (f"; reaching the target needs ¥{required:,.0f} a day" if required is not None else ""))
+    zh.append(f"- SMART 检查未通过 {h['smart_failures']} 项")
+    en.append(f"- {h['smart_failures']} SMART checks fail")
+    return "\n".join(zh), "\n".join(en)
+
+
+def unit_attainment(review: KpiReview, kpi: str, level: str) -> pd.DataFrame:
+    a = review.attainment
+    return a[(a["kpi"] == kpi) & (a["level"] == level) & (a["period"] == review.periods.review)]
+
+
+def kpi_matrix(review: KpiReview, language: str) -> pd.DataFrame:
+    """Every KPI × (all + regions) in the review month: actual, target and status in one cell."""
+    a = review.attainment[(review.attainment["period"] == review.periods.review)
+                          & review.attainment["level"].isin(["all", "region"])]
+    rows = []
+    for kpi, group in a.groupby("kpi", sort=False):
+        node = review.tree.nodes[kpi]
+        row = {_t(language, "指标", "KPI"): node.name(language)}
+        for item in group.itertuples(index=False):
+            cell = format_value(item.actual, node.measure)
+            if np.isfinite(item.attainment):
+                cell += f" / {format_value(item.target, node.measure)} {STATUS_NAMES[language][item.status][:1]}"
+            row[_t(language, "全部", "all") if item.unit == "all" else item.unit] = cell
+        rows.append(row)
+    order = [n for n in review.tree.nodes]
+    frame = pd.DataFrame(rows)
+    frame["_o"] = [order.index(next(k for k in order if review.tree.nodes[k].name(language) == r))
+                   for r in frame.iloc[:, 0]]
+    return frame.sort_values("_o").drop(columns="_o").fillna("–")
+
+
+def factor_steps(review: KpiReview, kpi: str, breakdown: str, language: str
+                 ) -> tuple[float, list[tuple[str, float]], float]:
+    """Start value, (label, contribution) steps and end value of a waterfall."""
+    v = review.variance
+    rows = v[(v["kpi"] == kpi) & (v["unit"] == review.tree.nodes[kpi].unit) & (v["breakdown"] == breakdown)]
+    a = review.actuals.set_index(["kpi", "unit", "period"])["actual"]
+    unit = review.tree.nodes[kpi].unit
+    start = float(a.get((kpi, unit, review.periods.comparison), np.nan))
+    end = float(a.get((kpi, unit, review.periods.review), np.nan))
+    label = (lambda i: _name(review, i, language)) if breakdown == "factor" else (lambda i: i)
+    steps = [(label(r.item), float(r.contribution)) for r in rows.itertuples(index=False)
+             if np.isfinite(r.contribution)]
+    return start, steps, end
+
+
+def variance_notes(review: KpiReview, language: str) -> list[str]:
+    """How zero / negative / missing values were handled, one sentence per affected KPI and unit."""
+    v = review.variance
+    special = v[v["method"].isin(["zero_limit", "zero_both", "shapley", "missing"])]
+    out = []
+    for (kpi, unit, method), _ in special.groupby(["kpi", "unit", "method"]):
+        out.append(f"> **{_name(review, kpi, language)} · {unit}**：{note(method, language)}" if language == "zh"
+                   else f"> **{_name(review, kpi, language)} · {unit}**: {note(method, language)}")
+    if not out:
+        out.append(_t(language, "所有因子两期均为正数，LMDI 分解直接适用，各因子贡献之和精确等于总变化。",
+                      "Every factor is positive in both months, so LMDI applies directly; the contributions sum "
+                      "exactly to the change."))
+    return out
+
+
+def mix_table(review: KpiReview, language: str) -> pd.DataFrame:
+    """Inner and mix effects per region for the ratio KPIs."""
+    v = review.variance[review.variance["breakdown"] == "region_mix"]
+    if v.empty:
+        return pd.DataFrame()
+    table = v.pivot_table(index=["kpi", "item"], columns="effect", values="contribution", aggfunc="sum").reset_index()
+    table["kpi"] = [_name(review, k, language) for k in table["kpi"]]
+    table["total"] = table.get("inner", 0) + table.get("mix", 0)
+    return table.rename(columns={"kpi": _t(language, "指标", "KPI"), "item": _t(language, "大区", "region"),
+                                 "inner": _t(language, "自身变化 inner", "inner"),
+                                 "mix": _t(language, "结构变化 mix", "mix"), "total": _t(language, "合计", "total")})
+
+
+def funnel_for(review: KpiReview, period: str) -> pd.DataFrame:
+    """The all-channel funnel of the cohort entering in ``period`` (or the latest cohort before it)."""
+    f = review.funnel[review.funnel["channel"] == "all"]
+    periods = sorted(f["period"].unique())
+    chosen = period if period in periods else max([q for q in periods if q <= period] or periods)
+    return f[f["period"] == chosen]
+
+
+def funnel_markdown(review: KpiReview, table: pd.DataFrame, language: str) -> str:
+    worst = worst_drop_off(table)
+    names = STAGE_NAMES[language]
+    last = table.sort_values("step").iloc[-1]
+    if worst is None:
+        return ""
+    before = table[table["step"] == worst["step"] - 1]["stage"].iloc[0]
+    return _t(language,
+              f"流失最严重的一步：**{names.get(before, before)} → {names.get(worst['stage'], worst['stage'])}**，"
+              f"步骤转化率 {worst['step_conversion']:.1%}，流失 {int(worst['drop_off']):,} 人；"
+              f"整体转化率（{names.get(last['stage'], last['stage'])}）{last['overall_conversion']:.1%}。",
+              f"Worst drop-off: **{names.get(before, before)} → {names.get(worst['stage'], worst['stage'])}**, "
+              f"step conversion {worst['step_conversion']:.1%}, {int(worst['drop_off']):,} visitors lost; overall "
+              f"conversion to {names.get(last['stage'], last['stage'])} {last['overall_conversion']:.1%}.")
+
+
+def runrate_row(review: KpiReview, kpi: str) -> pd.Series | None:
+    rows = review.runrate[(review.runrate["kpi"] == kpi) & (review.runrate["unit"] == "all")]
+    return None if rows.empty else rows.iloc[0]
+
+
+def runrate_markdown(row: pd.Series, language: str) -> str:
+    text = _t(language,
+              f"截至 {row['as_of']}（不含）已过 {int(row['days_elapsed'])} 天，实际 ¥{row['actual_to_date']:,.2f}，"
+              f"日均 ¥{row['average_daily']:,.2f}；剩余 {int(row['days_left'])} 天，推算月末 ¥{row['projection']:,.2f}。",
+              f"Up to {row['as_of']} (exclusive): {int(row['days_elapsed'])} days, actual ¥{row['actual_to_date']:,.2f}, "
+              f"¥{row['average_daily']:,.2f} a day; {int(row['days_left'])} days left, projected month end "
+              f"¥{row['projection']:,.2f}.")
+    if np.isfinite(row["target"]):
+        if np.isfinite(row["required_daily"]):
+            text += _t(language, f" 目标 ¥{row['target']:,.0f}，尚差 ¥{row['gap']:,.2f}，需日均 ¥{row['required_daily']:,.2f}"
+                       f"（推算达成 {row['projected_attainment']:.1%}）。",
+                       f" Target ¥{row['target']:,.0f}: ¥{row['gap']:,.2f} to go, ¥{row['required_daily']:,.2f} a day "
+                       f"needed (projected attainment {row['projected_attainment']:.1%}).")
+        else:
+            text += _t(language, " 本月已结束，无需推算日均。", " The month is closed; no daily rate is required.")
+    return text
+
+
+def smart_matrix(review: KpiReview, language: str) -> pd.DataFrame:
+    """One row per KPI, one ✓ / ✗ column per SMART criterion."""
+    s = review.smart.assign(mark=review.smart["passed"].map({True: "✓", False: "✗"}))
+    table = s.pivot_table(index=["kpi", "name"], columns="criterion", values="mark", aggfunc="first").reset_index()
+    table = table.set_index("kpi").loc[[k for k in review.tree.nodes if k in set(table["kpi"])]].reset_index()
+    columns = [c for c in CRITERIA_NAMES[language] if c in table.columns]
+    table = table[["name", *columns]].rename(columns=CRITERIA_NAMES[language])
+    return table.rename(columns={"name": _t(language, "指标", "KPI")})
+
+
+def action_table(review: KpiReview, language: str) -> pd.DataFrame:
+    """The action log with owners masked and the KPI's move since the action was agreed."""
+    a = review.actions.copy()
+    measure = {k: n.measure for k, n in review.tree.nodes.items()}
+    a["owner"] = a["owner"].map(mask_name)
+    a["kpi"] = [_name(review, k, language) + f" ({k})" for k in a["kpi"]]
+    a["effect"] = [f"{format_value(v0, measure.get(k, ''))} → {format_value(v1, measure.get(k, ''))}"
+                   + ("" if i is None else (" ✓" if i else " ✗"))
+                   for k, v0, v1, i in zip(review.actions["kpi"], a["value_from"], a["value_to"], a["improved"],
+                                           strict=True)]
+    a["overdue"] = a["overdue"].map({True: _t(language, "逾期", "overdue"), False: ""})
+    columns = {"action_id": "ID", "action": _t(language, "行动", "action"), "owner": _t(language, "负责人", "owner"),
+               "kpi": "KPI", "due": _t(language, "截止", "due"), "status": _t(language, "状态", "status"),
+               "overdue": "", "period_from": _t(language, "起", "from"), "period_to": _t(language, "至", "to"),
+               "effect": _t(language, "KPI 变化", "KPI move")}
+    return a[list(columns)].rename(columns=columns)
+
+
+def changes_table(review: KpiReview, language: str) -> pd.DataFrame | None:
+    """Status and actual of each KPI (all + regions) now against the previous run's review."""
+    if review.changes is None:
+        return None
+    c = review.changes[review.changes["level"].isin(["all", "region"])].copy()
+    c["kpi"] = [_name(review, k, language) for k in c["kpi"]]
+    names = STATUS_NAMES[language]
+    c["status_previous"] = c["status_previous"].map(names)
+    c["status"] = c["status"].map(names)
+    return c[["kpi", "unit", "period_previous", "status_previous", "period", "status", "status_change",
+              "actual_previous", "actual", "actual_change"]]
