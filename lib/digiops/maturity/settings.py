@@ -1,11 +1,173 @@
-"""The `maturity:` section of the engagement file."""
+"""The `maturity:` section of the engagement file.
+
+Every key has a default, so an engagement file may leave the section out. Example::
+
+    maturity:
+      dimension_weights: {process_digitalization: 0.3, data_assetization: 0.3,
+                          business_online: 0.2, decision_intelligence: 0.2}
+      indicator_weight: 0.3
+      targets: {data_assetization: 3.5}
+      total_budget: 3000000
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from digiops.maturity.dimensions import BUDGET_CATEGORIES, DIMENSION_KEYS, PHASE_KEYS, ROOT_CAUSES
+
+Dimension = Literal[DIMENSION_KEYS]  # type: ignore[valid-type]
+Phase = Literal[PHASE_KEYS]  # type: ignore[valid-type]
+Category = Literal[BUDGET_CATEGORIES]  # type: ignore[valid-type]
+
+DEFAULT_BUDGET_SPLIT: dict[str, dict[str, float]] = {
+    # seed 004 §1.3.2: pilot technology ≈ 60 %; scale-up people and operations ≈ 30 % each.
+    "pilot": {"technology": 0.6, "people": 0.2, "operations": 0.2},
+    "scale_up": {"technology": 0.4, "people": 0.3, "operations": 0.3},
+    "deepening": {"technology": 0.4, "people": 0.3, "operations": 0.3},
+}
+DEFAULT_PHASE_SHARE: dict[str, float] = {"pilot": 0.2, "scale_up": 0.45, "deepening": 0.35}
+SHARE_TOLERANCE = 1e-6
+
+
+class IndicatorSpec(BaseModel):
+    """One quantitative indicator and its threshold table (levels 2–5)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dimension: Dimension = Field(description="The dimension the indicator's level blends into")
+    name_zh: str = Field("", description="Name in Chinese, shown in zh reports")
+    name_en: str = Field("", description="Name in English, shown in en reports")
+    unit: Literal["share", "count", "number"] = Field(
+        "number", description="`share`: a value 0–1 (a cell `45%` reads as 0.45); `count` / `number`: as is")
+    direction: Literal["higher", "lower"] = Field(
+        "higher", description="`higher`: higher is better; `lower`: fewer is better (e.g. data silos)")
+    thresholds: list[float] = Field(
+        description="Four boundaries of levels 2, 3, 4, 5: ascending when higher is better, descending when lower")
+    weight: float = Field(1.0, gt=0, description="Relative weight among the indicators of the same dimension")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "IndicatorSpec":
+        t = self.thresholds
+        if len(t) != 4:
+            raise ValueError(f"thresholds needs 4 values (levels 2, 3, 4, 5), got {len(t)}")
+        ascending = all(a < b for a, b in zip(t, t[1:]))
+        descending = all(a > b for a, b in zip(t, t[1:]))
+        if self.direction == "higher" and not ascending:
+            raise ValueError(f"thresholds {t} must be strictly ascending when higher is better")
+        if self.direction == "lower" and not descending:
+            raise ValueError(f"thresholds {t} must be strictly descending when lower (fewer) is better")
+        return self
 
 
 class MaturitySettings(BaseModel):
     """Settings of the maturity stage (unknown keys are errors)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    # --- inputs -------------------------------------------------------------------------------------------------
+    answers_source: str = Field("maturity_answers", description="Source name (kind questionnaire) of the answers")
+    indicators_source: str | None = Field(
+        "maturity_indicators", description="Source name (kind indicators) of indicator values; null = none")
+    value_stream_source: str | None = Field(
+        "value_stream", description="Source name (kind value_stream) of the value-stream nodes; null = none")
+    answers_form: Literal["auto", "long", "wide"] = Field(
+        "auto", description="`long`: one row per respondent × question (question_id, answer mapped); `wide`: one "
+        "column per question id; `auto`: long when question_id and answer are mapped")
+    wide_ignore_columns: list[str] = Field(
+        default_factory=list, description="Wide form: raw columns that are not questions (e.g. a note column)")
+    question_bank: str | None = Field(
+        None, description="A question-bank YAML (path relative to the engagement file) that extends or replaces "
+        "the default bank")
+    question_bank_mode: Literal["extend", "replace"] = Field(
+        "extend", description="`extend`: add to the default bank (same id replaces a question); `replace`: use "
+        "only the engagement's bank")
+    indicators: dict[str, IndicatorSpec] = Field(
+        default_factory=dict, description="Indicator threshold tables added to (or replacing, by id) the defaults")
+
+    # --- scoring ------------------------------------------------------------------------------------------------
+    dimension_weights: dict[Dimension, float] = Field(
+        default_factory=lambda: {d: 0.25 for d in DIMENSION_KEYS},
+        description="Weight of each dimension in the overall score (re-normalized to sum 1; missing = 0.25)")
+    indicator_weight: float = Field(
+        0.3, ge=0, le=1, description="Share of a dimension's score that comes from its indicators (0 = answers "
+        "only); applies to dimensions that have indicator values")
+    targets: dict[Dimension, float] = Field(
+        default_factory=dict, description="Target level (1–5) per dimension; missing dimensions use default_target")
+    default_target: float = Field(4.0, ge=1, le=5, description="Target level of a dimension not in targets")
+    disagreement_levels: float = Field(
+        1.0, gt=0, description="Flag a dimension when respondents' levels differ by more than this many levels")
+    sensitivity_change: float = Field(
+        0.2, gt=0, lt=1, description="Relative change of each dimension weight in the sensitivity table (0.2 = ±20 %)")
+
+    # --- benchmark ----------------------------------------------------------------------------------------------
+    industry: str | None = Field(None, description="Benchmark industry key; default the client's industry")
+    benchmark: str | None = Field(
+        None, description="A benchmark YAML (path relative to the engagement file) replacing the default table")
+
+    # --- value stream -------------------------------------------------------------------------------------------
+    slow_node_hours: float = Field(1.0, gt=0, description="A node taking at least this many hours is slow")
+    error_rate_threshold: float = Field(
+        0.05, gt=0, le=1, description="A node with at least this error rate (0–1) is error-prone")
+    root_cause_keywords: dict[Literal[tuple(k for k in ROOT_CAUSES if k != "unclassified")], list[str]] = Field(  # type: ignore[misc]
+        default_factory=dict, description="Extra words that put a free-text root cause in a category "
+        "(technology, data_standards, organisation), added to the built-in ones")
+
+    # --- roadmap ------------------------------------------------------------------------------------------------
+    initiatives: str | None = Field(
+        None, description="An initiative-library YAML (path relative to the engagement file) replacing the default")
+    pilot_max_initiatives: int = Field(
+        2, ge=1, description="At most this many pilot initiatives (seed: 1–2 high-value, easy scenarios); the rest "
+        "move to scale-up")
+    initiatives_per_severity: dict[Literal["critical", "moderate", "minor"], int] = Field(
+        default_factory=lambda: {"critical": 3, "moderate": 2, "minor": 1},
+        description="How many initiatives a dimension gets, by the severity of its gap")
+    total_budget: float | None = Field(
+        None, ge=0, description="Total programme budget (CNY) over 36 months; null = shares only")
+    phase_budget_share: dict[Phase, float] = Field(
+        default_factory=lambda: dict(DEFAULT_PHASE_SHARE), description="Share of the total budget per phase (sum 1)")
+    budget_split: dict[Phase, dict[Category, float]] = Field(
+        default_factory=lambda: {p: dict(s) for p, s in DEFAULT_BUDGET_SPLIT.items()},
+        description="Per phase, the share of technology / people / operations (each phase sums to 1); a phase left "
+        "out keeps the seed's default")
+
+    @field_validator("targets")
+    @classmethod
+    def _targets_in_range(cls, value: dict[str, float]) -> dict[str, float]:
+        for key, level in value.items():
+            if not 1 <= level <= 5:
+                raise ValueError(f"target of {key} is {level}; a target level is between 1 and 5")
+        return value
+
+    @field_validator("dimension_weights")
+    @classmethod
+    def _weights(cls, value: dict[str, float]) -> dict[str, float]:
+        merged = {d: 0.25 for d in DIMENSION_KEYS} | value
+        if any(w < 0 for w in merged.values()) or sum(merged.values()) <= 0:
+            raise ValueError("dimension weights must be >= 0 with a positive sum")
+        return merged
+
+    @field_validator("phase_budget_share")
+    @classmethod
+    def _phase_share(cls, value: dict[str, float]) -> dict[str, float]:
+        merged = dict(DEFAULT_PHASE_SHARE) | value
+        if any(v < 0 for v in merged.values()) or abs(sum(merged.values()) - 1) > SHARE_TOLERANCE:
+            raise ValueError(f"phase shares {merged} must be >= 0 and sum to 1")
+        return merged
+
+    @field_validator("budget_split")
+    @classmethod
+    def _split(cls, value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        merged = {p: dict(s) for p, s in DEFAULT_BUDGET_SPLIT.items()}
+        for phase, split in value.items():
+            full = {c: split.get(c, 0.0) for c in BUDGET_CATEGORIES}
+            if any(v < 0 for v in full.values()) or abs(sum(full.values()) - 1) > SHARE_TOLERANCE:
+                raise ValueError(f"budget_split.{phase} {full} must be >= 0 and sum to 1")
+            merged[phase] = full
+        return merged
+
+    def target(self, dimension: str) -> float:
+        """The target level of a dimension."""
+        return self.targets.get(dimension, self.default_target)

@@ -1,0 +1,188 @@
+"""The maturity stage end to end: read the engagement's sources, score, benchmark, diagnose, plan.
+
+:func:`run_maturity` is pure apart from reading the client's files; :func:`write_outputs` writes the stage's
+outputs through a :class:`~digiops.context.StageContext`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from digiops import io
+from digiops.errors import QuestionBankError
+from digiops.maturity import answers as answers_mod
+from digiops.maturity import benchmark as benchmark_mod
+from digiops.maturity import roadmap as roadmap_mod
+from digiops.maturity import scoring
+from digiops.maturity import value_stream as vs
+from digiops.maturity.bank import QuestionBank, bank_for, indicators_for
+from digiops.maturity.dimensions import DIMENSION_KEYS
+
+if TYPE_CHECKING:
+    from digiops.engagement import Engagement
+
+
+@dataclass
+class MaturityResult:
+    """Everything the report shows and the stage writes."""
+
+    bank: QuestionBank
+    answers: pd.DataFrame
+    scores: pd.DataFrame
+    respondents: pd.DataFrame
+    departments: pd.DataFrame
+    questions: pd.DataFrame
+    indicators: pd.DataFrame
+    benchmark: pd.DataFrame
+    benchmark_illustrative: bool
+    benchmark_source: str
+    industry: str
+    nodes: pd.DataFrame
+    bottlenecks: pd.DataFrame
+    chains: pd.DataFrame
+    root_causes: pd.DataFrame
+    processes: pd.DataFrame
+    roadmap: pd.DataFrame
+    budget: pd.DataFrame
+    sensitivity: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def overall(self) -> pd.Series:
+        return self.scores.set_index("dimension").loc[scoring.OVERALL]
+
+    @property
+    def largest_gap(self) -> pd.Series | None:
+        dims = self.scores[self.scores["dimension"].isin(DIMENSION_KEYS) & self.scores["gap"].notna()]
+        if dims.empty:
+            return None
+        return dims.sort_values("gap", ascending=False, kind="stable").iloc[0]
+
+
+def _label(engagement: Engagement, name: str) -> str:
+    try:
+        return str(engagement.source_path(name).relative_to(engagement.folder))
+    except ValueError:
+        return str(engagement.source_path(name))
+
+
+def read_answers(engagement: Engagement, bank: QuestionBank) -> pd.DataFrame:
+    """The answers source, long or wide, validated against the bank."""
+    settings = engagement.maturity
+    name = settings.answers_source
+    if name not in engagement.sources:
+        raise QuestionBankError(engagement.file.name, f"no source named '{name}' for the questionnaire answers",
+                                field="maturity.answers_source",
+                                fix="add the answers file under sources: (kind questionnaire) or set "
+                                "maturity.answers_source to its name")
+    source = engagement.sources[name]
+    label = _label(engagement, name)
+    mapped = set(source.columns.values())
+    form = settings.answers_form
+    if form == "auto":
+        form = "long" if {"question_id", "answer"} <= mapped else "wide"
+    if form == "long":
+        frame = io.canonical_frame(engagement, name)
+        return answers_mod.answers_from_frame(frame, bank, form="long", label=label)
+    table = io.read_source(engagement, name)
+    raw = table.frame.rename(columns=source.columns)
+    if source.id_column and "respondent_id" not in raw.columns:
+        raw = raw.rename(columns={source.id_column: "respondent_id"})
+    return answers_mod.answers_from_frame(raw, bank, form="wide", label=label,
+                                          ignore_columns=settings.wide_ignore_columns)
+
+
+def _optional_source(engagement: Engagement, name: str | None, what: str, notes: list[str]) -> pd.DataFrame | None:
+    if not name:
+        return None
+    if name not in engagement.sources:
+        notes.append(f"no source '{name}' ({what}); that part of the diagnosis is left out")
+        return None
+    return io.canonical_frame(engagement, name)
+
+
+def run_maturity(engagement: Engagement) -> MaturityResult:
+    """Score the engagement's questionnaire and indicators, benchmark, diagnose the value stream, plan."""
+    settings = engagement.maturity
+    notes: list[str] = []
+    bank = bank_for(settings, engagement.folder)
+    answers = read_answers(engagement, bank)
+    tables = indicators_for(settings)
+    raw_indicators = _optional_source(engagement, settings.indicators_source, "indicators", notes)
+    indicator_values = (answers_mod.indicators_from_frame(raw_indicators, tables,
+                                                          label=_label(engagement, settings.indicators_source))
+                        if raw_indicators is not None else None)
+    indicators = scoring.indicator_scores(indicator_values, tables) if indicator_values is not None else \
+        scoring.indicator_scores(pd.DataFrame(columns=["indicator_id", "value"]), tables)
+    targets = {d: settings.target(d) for d in DIMENSION_KEYS}
+    scores = scoring.score_dimensions(answers, indicators, indicator_weight=settings.indicator_weight,
+                                      dimension_weights=settings.dimension_weights, targets=targets,
+                                      disagreement_levels=settings.disagreement_levels)
+    respondents = scoring.respondent_scores(answers)
+    departments = scoring.department_scores(answers, scores, settings.disagreement_levels)
+    questions = scoring.question_statistics(answers, bank)
+    industry = settings.industry or engagement.client.industry
+    bench = benchmark_mod.benchmark_for(settings, engagement.folder)
+    comparison = benchmark_mod.compare(scores, bench, industry)
+
+    raw_nodes = _optional_source(engagement, settings.value_stream_source, "value stream", notes)
+    if raw_nodes is not None:
+        nodes = vs.nodes_from_frame(raw_nodes, label=_label(engagement, settings.value_stream_source),
+                                    extra_keywords=settings.root_cause_keywords)
+    else:
+        nodes = vs.nodes_from_frame(pd.DataFrame(columns=["process", "node"]))
+    diagnosed = vs.diagnose(nodes, slow_hours=settings.slow_node_hours, error_rate=settings.error_rate_threshold)
+    roadmap, budget = roadmap_mod.build_roadmap(scores, roadmap_mod.initiatives_for(settings, engagement.folder),
+                                                settings)
+    sensitivity = scoring.sensitivity(scores, settings.dimension_weights, settings.sensitivity_change)
+    return MaturityResult(
+        bank=bank, answers=answers, scores=scores, respondents=respondents, departments=departments,
+        questions=questions, indicators=indicators, benchmark=comparison, benchmark_illustrative=bench.illustrative,
+        benchmark_source=bench.source, industry=industry, nodes=diagnosed, bottlenecks=vs.bottlenecks(diagnosed),
+        chains=vs.handoff_chains(diagnosed), root_causes=vs.root_cause_summary(diagnosed),
+        processes=vs.process_summary(diagnosed), roadmap=roadmap, budget=budget, sensitivity=sensitivity,
+        notes=notes)
+
+
+SCORES_CSV_COLUMNS = ["dimension", "name_zh", "name_en", "score", "level", "band", "target", "gap", "severity",
+                      "respondent_spread", "questionnaire_score", "indicator_score", "weight", "respondents",
+                      "disagreement"]
+
+
+def write_outputs(ctx, result: MaturityResult) -> dict[str, object]:
+    """Write ``outputs/maturity/`` and record the headline figures; returns what was recorded."""
+    ctx.write_csv("scores.csv", result.scores[SCORES_CSV_COLUMNS])
+    ctx.write_table("scores", result.scores)
+    ctx.write_table("department_scores", result.departments)
+    ctx.write_table("respondent_scores", result.respondents)
+    ctx.write_table("question_stats", result.questions)
+    ctx.write_table("indicators", result.indicators)
+    ctx.write_table("benchmark", result.benchmark)
+    ctx.write_table("value_stream", result.nodes)
+    ctx.write_table("bottlenecks", result.bottlenecks)
+    ctx.write_table("handoff_chains", result.chains)
+    ctx.write_table("roadmap", result.roadmap)
+    ctx.write_csv("roadmap.csv", result.roadmap)
+    ctx.write_table("budget", result.budget)
+    ctx.write_table("sensitivity", result.sensitivity)
+    overall = result.overall
+    largest = result.largest_gap
+    metrics = {
+        "overall_level": float(overall["level"]), "overall_band": int(overall["band"]),
+        "overall_score": round(float(overall["score"]), 4), "respondents": int(result.answers["respondent_id"].nunique()),
+        "largest_gap_dimension": None if largest is None else largest["dimension"],
+        "largest_gap": None if largest is None else float(largest["gap"]),
+        "largest_gap_severity": None if largest is None else largest["severity"],
+        "critical_gaps": int((result.scores["severity"] == "critical").sum()),
+        "disagreements": int(result.scores["disagreement"].sum()),
+        "bottlenecks": int(len(result.bottlenecks)), "handoffs": int(result.nodes["handoff"].sum()),
+        "initiatives": int(len(result.roadmap)), "benchmark_illustrative": result.benchmark_illustrative,
+    }
+    for record in result.scores.itertuples(index=False):
+        if record.dimension in DIMENSION_KEYS and not math.isnan(record.level):
+            metrics[f"level_{record.dimension}"] = float(record.level)
+    return ctx.record(**metrics)
