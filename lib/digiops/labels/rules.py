@@ -198,14 +198,16 @@ def statically_overlap(first: Rule, second: Rule) -> bool:
 
 # --- row-by-row evaluation (SQL three-valued logic) -------------------------------------------------------------
 def _num(value: Any) -> Any:
-    return float(value) if isinstance(value, Decimal) else value
+    if isinstance(value, Decimal):
+        return float(value)
+    return value.item() if hasattr(value, "item") and hasattr(value, "dtype") else value  # numpy scalar
 
 
 def _compare(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool | None]:
     def apply(left: Any, right: Any) -> bool | None:
         if left is None or right is None:
             return None
-        return op(_num(left), _num(right))
+        return bool(op(_num(left), _num(right)))
     return apply
 
 
@@ -336,6 +338,7 @@ def _compile(node: exp.Expression) -> Callable[[dict[str, Any]], Any]:  # noqa: 
 def _missing_to_none(value: Any) -> Any:
     if value is None or value is pd.NA or value is pd.NaT:
         return None
+    value = _num(value) if not isinstance(value, Decimal) else value
     if isinstance(value, float) and math.isnan(value):
         return None
     return value
