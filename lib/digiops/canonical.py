@@ -13,10 +13,11 @@ PERSON_FIELDS = (
 )
 ORDER_FIELDS = (
     "order_id", "order_time", "amount", "quantity", "sku", "store_id", "channel", "status", "customer_key",
-    "is_test", "paid_at", "refund_of",
+    "is_test", "paid_at", "refund_of", "note",
 )
 SHIPMENT_FIELDS = (
     "shipment_id", "order_id", "carrier", "tracking_no", "status", "shipped_at", "signed_at", "promised_at",
+    "channel",
 )
 PRODUCT_FIELDS = ("sku", "product_name", "category", "price", "price_band")
 LEAD_FIELDS = ("lead_id", "channel", "campaign", "captured_at")

@@ -1,0 +1,453 @@
+"""The client's systems: how each one writes a person, an order or a shipment (with its dirt).
+
+Every function takes a chunk of people (see :mod:`digiops.demo.people`) and returns the raw rows of one export
+(raw column names, text cells) together with the truth rows that belong to them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from digiops.demo import dirt
+from digiops.demo.config import EXPORTED_AT, PERIOD_END, PERIOD_START, DemoConfig
+from digiops.demo.dirt import IDEOGRAPHIC_SPACE, text, where, zpad
+from digiops.demo.reference import (CARRIERS, NICKNAME_WORDS, PRODUCTS, TYPO_PAIRS, given_table, surname_table,
+                                    traditional_map)
+
+_DAY = np.timedelta64(1, "D")
+_SEC = np.timedelta64(1, "s")
+_HOUR = np.timedelta64(3600, "s")
+N_STORES = 30
+GENDER_ZH = {"F": "女", "M": "男"}
+
+
+def store_ids() -> np.ndarray:
+    return np.asarray([f"S{i:03d}" for i in range(1, N_STORES + 1)], dtype=object)
+
+
+def product_table() -> pd.DataFrame:
+    rows = []
+    for c, (category, items) in enumerate(PRODUCTS):
+        for i, (name, price) in enumerate(items, 1):
+            rows.append({"sku": f"SKU{c + 1}{i:03d}", "product_name": name, "category": category,
+                         "price_cents": int(round(price * 100))})
+    return pd.DataFrame(rows)
+
+
+# --- how a system writes a person ---------------------------------------------------------------------------------
+def render_name(people: dict, rows: np.ndarray, rng: np.random.Generator, rates, clean: np.ndarray) -> pd.Series:
+    """Names of ``people[rows]`` in Hanzi; rows where ``clean`` is True stay exactly as the person's name (they
+    are the ones whose phone is unusable, so the name must carry the match)."""
+    surnames = surname_table()[0]
+    given = given_table()[0]
+    n = len(rows)
+    g1, g2 = people["g1"][rows], people["g2"][rows]
+    typo_of = np.asarray([TYPO_PAIRS.get(c, c) for c in given], dtype=object)
+    typo = dirt.pick(rng, n, rates.name_typo) & ~clean
+    last_is_g2 = g2 >= 0
+    g1_char = np.where(typo & ~last_is_g2, typo_of[g1], given[g1])
+    g2_char = np.where(last_is_g2, np.where(typo, typo_of[np.maximum(g2, 0)], given[np.maximum(g2, 0)]), "")
+    surname = text(surnames[people["surname_i"][rows]])
+    given_text = text(g1_char) + text(g2_char)
+    traditional = dirt.pick(rng, n, rates.traditional) & ~clean
+    table = str.maketrans(traditional_map())
+    surname = where(traditional, surname.str.translate(table), surname)
+    given_text = where(traditional, given_text.str.translate(table), given_text)
+    spaced = dirt.pick(rng, n, rates.ideographic_space) & ~clean
+    where_space = rng.integers(0, 3, n)
+    name = surname + given_text
+    name = where(spaced & (where_space == 0), surname + IDEOGRAPHIC_SPACE + given_text, name)
+    name = where(spaced & (where_space == 1), name + IDEOGRAPHIC_SPACE, name)
+    name = where(spaced & (where_space == 2), IDEOGRAPHIC_SPACE + name, name)
+    return name
+
+
+def render_pinyin(people: dict, rows: np.ndarray, rng: np.random.Generator, rates) -> pd.Series:
+    """Names in pinyin as a cashier types them: ``Zhang Wei``, ``ZHANG WEI``, ``zhangwei``, ``Wei Zhang``;
+    polyphonic surnames often with their ordinary reading (曾 → ceng)."""
+    n = len(rows)
+    proper, naive = text(people["surname_pinyin"][rows]), text(people["surname_naive"][rows])
+    surname = where(dirt.pick(rng, n, rates.polyphonic_naive_reading), naive, proper)
+    given = text(people["given_pinyin"][rows])
+    cap = lambda s: s.str.slice(0, 1).str.upper() + s.str.slice(1)  # noqa: E731
+    styles = [cap(surname) + " " + cap(given), (surname + " " + given).str.upper(), surname + given,
+              cap(given) + " " + cap(surname)]
+    which = rng.integers(0, len(styles), n)
+    out = styles[0]
+    for k in range(1, len(styles)):
+        out = where(which == k, styles[k], out)
+    return out
+
+
+def render_address(people: dict, rows: np.ndarray, rng: np.random.Generator, rates, *,
+                   detail: bool = True, separator: str = "") -> tuple[pd.Series, np.ndarray]:
+    """Full address (省 + 市 + 区 + street), or abbreviated at ``rates.address_abbreviated``:
+    ``北京朝阳区…``, ``浙江杭州西湖区…`` or ``杭州市西湖区…``. Returns the text and the abbreviated mask."""
+    n = len(rows)
+    province, city = text(people["province"][rows]), text(people["city"][rows])
+    district = text(people["district"][rows])
+    municipality = (province == city).to_numpy()
+    sep = separator
+    full = where(municipality, province + sep + district, province + sep + city + sep + district)
+    short_province = province.str.replace(r"[省市]$", "", regex=True)
+    short_city = city.str.replace(r"市$", "", regex=True)
+    stripped = where(municipality, short_province + sep + district, short_province + sep + short_city + sep + district)
+    no_province = where(municipality, short_province + sep + district, city + sep + district)
+    abbreviated = dirt.pick(rng, n, rates.address_abbreviated)
+    which = rng.integers(0, 2, n)
+    out = where(abbreviated & (which == 0), stripped, full)
+    out = where(abbreviated & (which == 1), no_province, out)
+    if detail:
+        out = out + text(people["detail"][rows])
+    return out, abbreviated
+
+
+def _identity(source: str, record_ids: pd.Series, person_ids) -> pd.DataFrame:
+    return pd.DataFrame({"source": source, "record_id": record_ids.to_numpy(),
+                         "person_id": np.asarray(person_ids, dtype=object)})
+
+
+def _reregistered(rows: np.ndarray, rng: np.random.Generator, rate: float) -> np.ndarray:
+    """Some people register twice in one system (a second record with a new id): ER's bread and butter."""
+    again = dirt.pick(rng, len(rows), rate)
+    return np.sort(np.concatenate([rows, rows[again]]), kind="stable")
+
+
+REREGISTRATION_RATE = 0.02
+
+
+def crm_records(people: dict, rng: np.random.Generator, config: DemoConfig, first_id: int):
+    rates = config.dirt
+    rows = _reregistered(np.flatnonzero(people["presence"][:, 0]), rng, REREGISTRATION_RATE)
+    n = len(rows)
+    ids = "KH" + zpad(np.arange(first_id, first_id + n), 8)
+    phone, broken = dirt.format_phone(people["phone"][rows], rng, rates)
+    email = text(people["email"][rows])
+    email = where(dirt.pick(rng, n, rates.fullwidth), dirt.to_fullwidth(email), email)
+    province, city = text(people["province"][rows]), text(people["city"][rows])
+    frame = pd.DataFrame({
+        "客户编号": ids,
+        "姓名": render_name(people, rows, rng, rates, broken),
+        "性别": text(pd.Series(people["gender"][rows]).map(GENDER_ZH)),
+        "出生日期": dirt.format_datetime(people["birth"][rows], rng, rates.date_mixed, date_only=True),
+        "手机号": phone,
+        "电子邮箱": email,
+        "省份": where(dirt.pick(rng, n, rates.address_abbreviated), province.str.replace(r"[省市]$", "", regex=True),
+                    province),
+        "城市": city,
+        "区县": text(people["district"][rows]),
+        "详细地址": text(people["detail"][rows]),
+        "会员等级": text(people["member_level"][rows]),
+        "注册时间": dirt.format_datetime(people["registered"][rows], rng, rates.date_mixed),
+    })
+    return frame, _identity("crm", ids, people["person_id"][rows])
+
+
+def miniprogram_records(people: dict, rng: np.random.Generator, config: DemoConfig, first_id: int):
+    rates = config.dirt
+    rows = _reregistered(np.flatnonzero(people["presence"][:, 1]), rng, REREGISTRATION_RATE)
+    n = len(rows)
+    ids = "MP" + zpad(np.arange(first_id, first_id + n), 9)
+    phone, broken = dirt.format_phone(people["phone"][rows], rng, rates)
+    name = render_name(people, rows, rng, rates, broken)
+    name = where(dirt.pick(rng, n, 0.08) & ~broken, pd.Series([""] * n, dtype="str"), name)  # 未填写真实姓名
+    words = np.asarray(NICKNAME_WORDS, dtype=object)
+    nickname = text(words[rng.integers(0, len(words), n)]) + text(words[rng.integers(0, len(words), n)]) + zpad(
+        rng.integers(0, 100, n), 2)
+    region, _ = render_address(people, rows, rng, rates, detail=False, separator=" ")
+    frame = pd.DataFrame({
+        "会员ID": ids, "微信昵称": nickname, "真实姓名": name, "手机号码": phone,
+        "性别": text(pd.Series(people["gender"][rows]).map(GENDER_ZH)),
+        "生日": dirt.format_datetime(people["birth"][rows], rng, rates.date_mixed, date_only=True),
+        "所在地区": region,
+        "注册时间": dirt.format_datetime(people["registered"][rows], rng, rates.date_mixed),
+        "会员等级": text(people["member_level"][rows]),
+        "积分": text(rng.integers(0, 20000, n)),
+    })
+    return frame, _identity("miniprogram", ids, people["person_id"][rows])
+
+
+def pos_member_records(people: dict, rng: np.random.Generator, config: DemoConfig, first_id: int):
+    """POS members, and each member's card number (for receipts)."""
+    rates = config.dirt
+    rows = np.flatnonzero(people["presence"][:, 2])
+    n = len(rows)
+    ids = "VIP" + zpad(np.arange(first_id, first_id + n), 8)
+    phone, broken = dirt.format_phone(people["phone"][rows], rng, rates)
+    hanzi = render_name(people, rows, rng, rates, broken)
+    pinyin = render_pinyin(people, rows, rng, rates)
+    name = where(dirt.pick(rng, n, rates.pos_pinyin) & ~broken, pinyin, hanzi)
+    has_birth = rng.random(n) < 0.7
+    birth = where(has_birth, dirt.format_datetime(people["birth"][rows], rng, rates.date_mixed, date_only=True),
+                  pd.Series([""] * n, dtype="str"))
+    opened = np.maximum(people["registered"][rows], np.datetime64(PERIOD_START, "s") - 365 * 86400 * _SEC)
+    frame = pd.DataFrame({
+        "会员卡号": ids, "姓名": name, "手机": phone, "生日": birth,
+        "开卡门店": text(store_ids()[people["home_store"][rows]]),
+        "开卡日期": dirt.format_datetime(opened, rng, rates.date_mixed, date_only=True),
+    })
+    card = np.full(len(people["index"]), "", dtype=object)
+    card[rows] = ids.to_numpy(dtype=object)
+    return frame, _identity("pos_members", ids, people["person_id"][rows]), card
+
+
+def social_lead_records(people: dict, rng: np.random.Generator, config: DemoConfig, first_id: int,
+                        first_order: np.ndarray):
+    """Leads: the form asks for a 称呼 (often 张女士 / 王先生) and a phone; captured before the first order."""
+    rates = config.dirt
+    rows = np.flatnonzero(people["presence"][:, 3])
+    n = len(rows)
+    ids = "XS" + zpad(np.arange(first_id, first_id + n), 8)
+    phone, broken = dirt.format_phone(people["phone"][rows], rng, rates)
+    full = render_name(people, rows, rng, rates, broken)
+    honorific = text(surname_table()[0][people["surname_i"][rows]]) + text(
+        np.where(people["gender"][rows] == "F", "女士", "先生"))
+    name = where(dirt.pick(rng, n, 0.35) & ~broken, honorific, full)
+    first = first_order[rows]
+    start = np.datetime64(PERIOD_START, "s")
+    latest = np.where(np.isnat(first), np.datetime64(PERIOD_END, "s"), first)
+    captured = np.maximum(latest - rng.integers(1, 45 * 86400, n) * _SEC, start - 60 * 86400 * _SEC)
+    words = np.asarray(NICKNAME_WORDS, dtype=object)
+    frame = pd.DataFrame({
+        "线索编号": ids,
+        "平台昵称": text(words[rng.integers(0, len(words), n)]) + zpad(rng.integers(0, 1000, n), 3),
+        "称呼": name, "手机号": phone, "城市": text(people["city"][rows]),
+        "来源渠道": text(people["lead_channel"][rows]), "活动名称": text(people["lead_campaign"][rows]),
+        "留资时间": dirt.format_datetime(captured, rng, rates.date_mixed),
+    })
+    return frame, _identity("social_leads", ids, people["person_id"][rows])
+
+
+# --- orders -------------------------------------------------------------------------------------------------------
+def day_weights(n_days: int) -> np.ndarray:
+    """Demand by day: slow growth, weekends, promotions (618, 双11, 双12) and a weak Spring Festival month."""
+    days = np.datetime64(PERIOD_START) + np.arange(n_days) * _DAY
+    stamps = pd.DatetimeIndex(days)
+    weight = 1.0 + 0.25 * np.arange(n_days) / n_days
+    weight = weight * np.where(stamps.dayofweek >= 5, 1.3, 1.0)
+    month = stamps.strftime("%Y-%m").to_numpy()
+    boosts = {"2025-06": 1.25, "2025-11": 1.55, "2025-12": 1.15, "2026-02": 0.65, "2026-06": 1.3,
+              "2026-07": 1.1, "2026-08": 1.1}
+    for period, factor in boosts.items():
+        weight = np.where(month == period, weight * factor, weight)
+    return weight / weight.sum()
+
+
+def order_skus(rng: np.random.Generator, channel: np.ndarray, products: pd.DataFrame) -> np.ndarray:
+    """SKU index per order: drinks dominate stores; snacks and gift boxes sell online."""
+    category = products["category"].to_numpy()
+    store_w = np.where(np.isin(category, ["奶茶", "果茶", "原叶茶"]), 3.0, np.where(category == "礼盒", 0.1, 1.0))
+    online_w = np.where(np.isin(category, ["零食", "烘焙"]), 2.5, np.where(category == "礼盒", 0.5, 1.0))
+    out = np.empty(len(channel), dtype=np.int64)
+    for ch, w in ((0, online_w), (1, online_w), (2, store_w)):
+        mask = channel == ch
+        out[mask] = rng.choice(len(products), int(mask.sum()), p=w / w.sum())
+    return out
+
+
+def make_orders(people: dict, rng: np.random.Generator, weights: np.ndarray, products: pd.DataFrame) -> dict:
+    """Identified orders of a chunk: owner (row in the chunk), channel 0 mall / 1 online / 2 store, time, sku,
+    quantity, amount in cents, store."""
+    counts = people["n_orders"]
+    owner = np.repeat(np.arange(len(counts)), counts)
+    m = len(owner)
+    u = rng.random(m)
+    cum = people["channel_cum"][owner]
+    channel = (u > cum[:, 0]).astype(np.int64) + (u > cum[:, 1])
+    moment = order_moments(rng, m, weights, channel)
+    sku = order_skus(rng, channel, products)
+    quantity = np.where(channel == 2, rng.choice([1, 2, 3], m, p=[0.72, 0.23, 0.05]),
+                        rng.choice([1, 2, 3, 4], m, p=[0.45, 0.3, 0.15, 0.1]))
+    amount = products["price_cents"].to_numpy()[sku] * quantity
+    coupon = (rng.random(m) < 0.2) & (amount > 3000)
+    amount = amount - np.where(coupon, 300, 0)
+    home = people["home_store"][owner]
+    roam = rng.random(m) < 0.15
+    store = np.where(roam, (home // 3) * 3 + rng.integers(0, 3, m), home) % N_STORES
+    return {"owner": owner, "channel": channel, "moment": moment, "sku": sku, "quantity": quantity,
+            "amount": amount, "store": store}
+
+
+def order_moments(rng: np.random.Generator, m: int, weights: np.ndarray, channel: np.ndarray) -> np.ndarray:
+    day = rng.choice(len(weights), m, p=weights)
+    store_second = rng.integers(10 * 3600, 21 * 3600 + 1800, m)
+    online_second = np.clip(rng.normal(15.5 * 3600, 4.5 * 3600, m), 0, 86399).astype(np.int64)
+    second = np.where(channel == 2, store_second, online_second)
+    return np.datetime64(PERIOD_START, "s") + day * 86400 * _SEC + second * _SEC
+
+
+def refund_moments(rng: np.random.Generator, moment: np.ndarray) -> np.ndarray:
+    later = moment + rng.integers(2 * 3600, 7 * 86400, len(moment)) * _SEC
+    return np.minimum(later, np.datetime64(EXPORTED_AT, "s") - 86400 * _SEC)
+
+
+def _order_status(n: int, refund: np.ndarray, zh_done: str, zh_refund: str) -> pd.Series:
+    return pd.Series(np.where(refund, zh_refund, zh_done), dtype="str")
+
+
+def person_order_rows(source: str, people: dict, orders: dict, sel: np.ndarray, rng: np.random.Generator,
+                      config: DemoConfig, first_id: int, products: pd.DataFrame):
+    """Mall or online orders of the chunk (``sel``: which orders), plus refunds and test orders.
+
+    Returns the raw frame, identity truth, order truth, and the shipment basis (original orders).
+    """
+    rates = config.dirt
+    owner = orders["owner"][sel]
+    n = len(owner)
+    refunded = dirt.pick(rng, n, rates.refund)
+    n_test = rng.binomial(n, rates.test_order)
+    # rows: originals, then their refunds, then test orders; sorted by time as the system exports them
+    moment = np.concatenate([orders["moment"][sel], refund_moments(rng, orders["moment"][sel][refunded]),
+                             np.datetime64(PERIOD_START, "s") + rng.integers(0, 548 * 86400, n_test) * _SEC])
+    kind = np.concatenate([np.zeros(n, np.int8), np.ones(int(refunded.sum()), np.int8), np.full(n_test, 2, np.int8)])
+    base = np.concatenate([np.arange(n), np.flatnonzero(refunded), np.zeros(n_test, np.int64)])
+    order = np.lexsort((np.arange(len(moment)), moment))
+    moment, kind, base = moment[order], kind[order], base[order]
+    total = len(moment)
+    serial = np.arange(first_id, first_id + total)
+    day_text = pd.Series(np.datetime_as_string(moment.astype("datetime64[D]")), dtype="str").str.replace(
+        "-", "", regex=False)
+    if source == "mall_orders":
+        ids = "WX" + day_text + zpad(serial, 8)
+    else:
+        platform = np.where(rng.random(total) < 0.6, "天猫", "京东")
+        ids = where(platform == "天猫", "TM" + zpad(serial, 14), "JD" + zpad(serial, 14))
+    original_id = pd.Series(np.full(n, "", dtype=object), dtype="str")
+    original_id.iloc[base[kind == 0]] = ids[kind == 0].to_numpy()
+    refund_of = where(kind == 1, original_id.iloc[base].reset_index(drop=True), pd.Series([""] * total, dtype="str"))
+    persons = owner[base]
+    test = kind == 2
+    phone, broken = dirt.format_phone(people["phone"][persons], rng, rates)
+    name = render_name(people, persons, rng, rates, broken)
+    address, _ = render_address(people, persons, rng, rates)
+    sku = orders["sku"][sel][base]
+    quantity = orders["quantity"][sel][base]
+    cents = np.where(kind == 1, -orders["amount"][sel][base], orders["amount"][sel][base])
+    cents = np.where(test, rng.choice([1, 100], total), cents)
+    quantity = np.where(test, 1, quantity)
+    testers = np.asarray(["测试", "test", "内部测试", "测试账号"], dtype=object)[rng.integers(0, 4, total)]
+    name = where(test, text(testers), name)
+    phone = where(test, pd.Series(np.where(rng.random(total) < 0.5, "13800000000", "13900000000"), dtype="str"),
+                  phone)
+    note = pd.Series(np.where(test, "测试订单 勿发货", np.where(rng.random(total) < 0.05, "少冰少糖", "")), dtype="str")
+    amount = dirt.format_amount(cents, dirt.pick(rng, total, rates.amount_formatted))
+    sku_codes = text(products["sku"].to_numpy()[sku])
+    when = dirt.format_datetime(moment, rng, rates.date_mixed)
+    if source == "mall_orders":
+        frame = pd.DataFrame({
+            "订单编号": ids, "下单时间": when, "买家姓名": name, "买家手机": phone, "收货地址": address,
+            "商品编码": sku_codes, "商品名称": text(products["product_name"].to_numpy()[sku]),
+            "数量": text(quantity), "实付金额": amount,
+            "订单状态": _order_status(total, kind == 1, "已完成", "退款成功"), "退款原单号": refund_of, "备注": note})
+    else:
+        frame = pd.DataFrame({
+            "订单号": ids, "平台": text(platform), "付款时间": when, "收货人": name, "联系电话": phone,
+            "收货地址": address, "商品编码": sku_codes, "购买数量": text(quantity), "订单金额": amount,
+            "订单状态": _order_status(total, kind == 1, "交易成功", "已退款"), "原订单号": refund_of, "买家留言": note})
+    person_ids = np.where(test, "TEST", people["person_id"][persons])
+    identity = _identity(source, ids, person_ids)
+    truth = pd.DataFrame({"source": source, "order_id": ids.to_numpy(), "amount_cents": cents, "is_valid": ~test})
+    originals = kind == 0
+    basis = {"order_id": ids[originals].reset_index(drop=True), "person": persons[originals],
+             "moment": moment[originals], "refunded": refunded[base[originals]],
+             "channel": (np.full(int(originals.sum()), "微信商城", dtype=object) if source == "mall_orders"
+                         else platform[originals])}
+    stats = {"moment": moment, "cents": cents, "valid": ~test, "refund": kind == 1}
+    return frame, identity, truth, basis, stats
+
+
+def pos_receipt_rows(people: dict, orders: dict, sel: np.ndarray, card: np.ndarray, n_anonymous: int,
+                     rng: np.random.Generator, config: DemoConfig, first_id: int, products: pd.DataFrame,
+                     weights: np.ndarray):
+    """Store receipts: members' orders (card number when the buyer is a POS member) and walk-in receipts."""
+    rates = config.dirt
+    owner = orders["owner"][sel]
+    anon_channel = np.full(n_anonymous, 2)
+    anon_sku = order_skus(rng, anon_channel, products)
+    anon_qty = rng.choice([1, 2, 3], n_anonymous, p=[0.72, 0.23, 0.05])
+    anon_store = rng.integers(0, N_STORES, n_anonymous)
+    moment0 = np.concatenate([orders["moment"][sel], order_moments(rng, n_anonymous, weights, anon_channel)])
+    sku0 = np.concatenate([orders["sku"][sel], anon_sku])
+    qty0 = np.concatenate([orders["quantity"][sel], anon_qty])
+    cents0 = np.concatenate([orders["amount"][sel], products["price_cents"].to_numpy()[anon_sku] * anon_qty])
+    store0 = np.concatenate([orders["store"][sel], anon_store])
+    person0 = np.concatenate([owner, np.full(n_anonymous, -1)])
+    n = len(moment0)
+    refunded = dirt.pick(rng, n, rates.refund)
+    moment = np.concatenate([moment0, refund_moments(rng, moment0[refunded])])
+    kind = np.concatenate([np.zeros(n, np.int8), np.ones(int(refunded.sum()), np.int8)])
+    base = np.concatenate([np.arange(n), np.flatnonzero(refunded)])
+    order = np.lexsort((np.arange(len(moment)), moment))
+    moment, kind, base = moment[order], kind[order], base[order]
+    total = len(moment)
+    serial = np.arange(first_id, first_id + total)
+    stores = store_ids()[store0[base]]
+    ids = text(stores) + "-" + zpad(serial, 10)
+    original_id = pd.Series(np.full(n, "", dtype=object), dtype="str")
+    original_id.iloc[base[kind == 0]] = ids[kind == 0].to_numpy()
+    refund_of = where(kind == 1, original_id.iloc[base].reset_index(drop=True), pd.Series([""] * total, dtype="str"))
+    person = person0[base]
+    key = np.where(person >= 0, card[np.maximum(person, 0)], "")
+    cents = np.where(kind == 1, -cents0[base], cents0[base])
+    frame = pd.DataFrame({
+        "小票号": ids, "门店编号": text(stores),
+        "交易时间": dirt.format_datetime(moment, rng, rates.date_mixed),
+        "会员卡号": text(key), "商品编码": text(products["sku"].to_numpy()[sku0[base]]),
+        "数量": text(qty0[base]), "金额": dirt.format_amount(cents, dirt.pick(rng, total, rates.amount_formatted)),
+        "交易类型": pd.Series(np.where(kind == 1, "退货", "销售"), dtype="str"), "原小票号": refund_of})
+    member = key != ""
+    identity = _identity("pos_receipts", ids[member].reset_index(drop=True),
+                         people["person_id"][person[member]])
+    truth = pd.DataFrame({"source": "pos_receipts", "order_id": ids.to_numpy(), "amount_cents": cents,
+                          "is_valid": True})
+    stats = {"moment": moment, "cents": cents, "valid": np.ones(total, bool), "refund": kind == 1,
+             "store": store0[base]}
+    return frame, identity, truth, stats
+
+
+def shipment_rows(people: dict, bases: list[dict], rng: np.random.Generator, config: DemoConfig, first_id: int):
+    """One shipment per mall / online order (test orders are not shipped)."""
+    rates = config.dirt
+    order_id = pd.concat([b["order_id"] for b in bases], ignore_index=True)
+    person = np.concatenate([b["person"] for b in bases])
+    moment = np.concatenate([b["moment"] for b in bases])
+    refunded = np.concatenate([b["refunded"] for b in bases])
+    channel = np.concatenate([b["channel"] for b in bases])
+    order = np.lexsort((np.arange(len(moment)), moment))
+    order_id, person, moment = order_id.iloc[order].reset_index(drop=True), person[order], moment[order]
+    refunded, channel = refunded[order], channel[order]
+    n = len(person)
+    ids = "FH" + zpad(np.arange(first_id, first_id + n), 9)
+    carriers = np.asarray([c for c, _ in CARRIERS], dtype=object)
+    carrier = carriers[rng.choice(len(carriers), n, p=[p for _, p in CARRIERS])]
+    carrier = np.where((channel == "京东") & (rng.random(n) < 0.8), "京东物流", carrier)
+    carrier = np.where(people["index"][person] == 0, "顺丰速运", carrier)
+    digits = zpad(rng.integers(0, 10**12, n, dtype=np.int64), 12)
+    prefix = pd.Series(carrier, dtype="str").map({"顺丰速运": "SF", "中通快递": "ZT", "圆通速递": "YT",
+                                                   "京东物流": "JDVA", "韵达快递": "YD"})
+    tracking = prefix + digits
+    shipped = moment + rng.integers(2 * 3600, 36 * 3600, n) * _SEC
+    same_province = rng.random(n) < 0.5
+    promised = shipped + np.where(same_province, 48, 72) * _HOUR
+    transit = (rng.gamma(4.0, 10.0, n) * 3600).astype(np.int64) * _SEC
+    signed = shipped + transit
+    cutoff = np.datetime64(EXPORTED_AT, "s")
+    failed = rng.random(n) < 0.015
+    in_transit = signed > cutoff
+    status = np.where(refunded, "已退回", np.where(in_transit, "运输中", np.where(failed, "派送失败", "已签收")))
+    signed_ok = status == "已签收"
+    phone, broken = dirt.format_phone(people["phone"][person], rng, rates)
+    masked = dirt.pick(rng, n, rates.masked_phone) & ~broken
+    phone = where(masked, dirt.mask_phone(text(people["phone"][person])), phone)
+    name = render_name(people, person, rng, rates, broken | masked)
+    address, _ = render_address(people, person, rng, rates)
+    empty = pd.Series([""] * n, dtype="str")
+    frame = pd.DataFrame({
+        "发货单号": ids, "订单号": order_id, "订单来源": text(channel), "快递公司": text(carrier), "运单号": tracking,
+        "收件人": name, "收件电话": phone, "收件地址": address, "物流状态": text(status),
+        "发货时间": dirt.format_datetime(shipped, rng, rates.date_mixed),
+        "签收时间": where(signed_ok, dirt.format_datetime(signed, rng, rates.date_mixed), empty),
+        "承诺送达时间": dirt.format_datetime(promised, rng, rates.date_mixed),
+    })
+    return frame, _identity("shipments", ids, people["person_id"][person])
