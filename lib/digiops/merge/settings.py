@@ -1,11 +1,104 @@
-"""The `merge:` section of the engagement file."""
+"""The ``merge:`` section of the engagement file.
+
+Everything has a default, so an engagement with person sources and no ``merge:`` section runs as it is. The
+defaults were chosen once, from the method (Fellegi–Sunter with EM, connected components at a high threshold),
+and are not tuned to any client's truth.
+
+Example:
+    >>> settings = MergeSettings.model_validate({"match_threshold": 0.97, "source_priority": ["crm"]})
+    >>> settings.match_threshold, settings.review_lower
+    (0.97, 0.5)
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+SurvivorshipRule = Literal["source_priority", "most_recent", "most_complete", "most_frequent"]
+
+#: The seven conventional regions of mainland China (华东 … 东北), by province as ``cpca`` names them.
+DEFAULT_REGION_BY_PROVINCE: dict[str, str] = {
+    **{p: "华东" for p in ("上海市", "江苏省", "浙江省", "安徽省", "福建省", "江西省", "山东省", "台湾省")},
+    **{p: "华南" for p in ("广东省", "广西壮族自治区", "海南省", "香港特别行政区", "澳门特别行政区")},
+    **{p: "华北" for p in ("北京市", "天津市", "河北省", "山西省", "内蒙古自治区")},
+    **{p: "华中" for p in ("河南省", "湖北省", "湖南省")},
+    **{p: "西南" for p in ("重庆市", "四川省", "贵州省", "云南省", "西藏自治区")},
+    **{p: "西北" for p in ("陕西省", "甘肃省", "青海省", "宁夏回族自治区", "新疆维吾尔自治区")},
+    **{p: "东北" for p in ("辽宁省", "吉林省", "黑龙江省")},
+}
 
 
-class MergeSettings(BaseModel):
+class StrictSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CustomerKeyLink(StrictSection):
+    """How an orders source that carries no personal fields finds its customer."""
+
+    source: str | None = Field(None, description="The person source whose records the key names (e.g. "
+                                                  "`pos_members`); empty = the key itself is the customer id")
+    field: str = Field("member_id", description="Canonical field of that source the key equals "
+                                                "(`member_id`, or `record_id` for its id column)")
+
+
+class MergeSettings(StrictSection):
     """Settings of the merge stage (unknown keys are errors)."""
 
-    model_config = ConfigDict(extra="forbid")
+    link_fields: list[str] | None = Field(
+        None, description="Matching features to compare (`name`, `phone`, `email`, `birth_date`, `national_id`, "
+                          "`address`, `postcode`, `gender`); empty = every feature some source maps")
+    blocking_rules: list[list[str] | str] | None = Field(
+        None, description="Blocking rules that generate candidate pairs: a list of feature columns that must all "
+                          "be equal (e.g. `[name_key, birth_date]`), or a SQL condition on `l.` / `r.`; "
+                          "empty = the built-in rules for the features present")
+    match_threshold: float = Field(0.95, gt=0, lt=1, description="Match probability at or above which two "
+                                                                 "records are the same customer")
+    review_lower: float = Field(0.5, gt=0, lt=1, description="Pairs from this probability up to the match "
+                                                              "threshold go to `review_pairs.xlsx`")
+    max_review_pairs: int = Field(1000, ge=0, description="At most this many borderline pairs are exported, "
+                                                          "closest to the threshold first")
+    review_file: str | None = Field(None, description="A reviewed `review_pairs.xlsx` (path relative to the "
+                                                      "engagement file): its match / not-match decisions are "
+                                                      "honoured by the next run")
+    source_priority: list[str] = Field(
+        default_factory=list, description="Sources in order of trust for survivorship; sources not listed follow "
+                                          "in engagement-file order")
+    survivorship_default: SurvivorshipRule = Field(
+        "source_priority", description="Rule for golden-record fields not named in `survivorship`")
+    survivorship: dict[str, SurvivorshipRule] = Field(
+        default_factory=lambda: {"phone": "most_recent", "address": "most_recent", "email": "most_recent",
+                                 "full_name": "most_frequent"},
+        description="Golden-record field → rule (`source_priority`, `most_recent`, `most_complete`, "
+                    "`most_frequent`)")
+    customer_keys: dict[str, CustomerKeyLink] = Field(
+        default_factory=dict, description="Orders source → how its `customer_key` finds a customer (for sources "
+                                          "without personal fields)")
+    order_channels: dict[str, Literal["mall", "online", "store"]] = Field(
+        default_factory=dict, description="Orders source → channel; default from a mapped `channel` column, "
+                                          "else from the source name (`pos`/`store` → store, `mall` → mall, "
+                                          "else online)")
+    region_by_province: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_REGION_BY_PROVINCE),
+        description="Province (as `cpca` names it, e.g. `浙江省`) → sales region, for orders without a store")
+    test_markers: list[str] = Field(default_factory=lambda: ["测试", "test", "TEST"],
+                                    description="An order whose status, sku or buyer name contains one of these "
+                                                "is a test order (flagged, not dropped)")
+    refund_markers: list[str] = Field(default_factory=lambda: ["退款", "退货", "refund"],
+                                      description="An order whose status contains one of these is a refund")
+    failed_markers: list[str] = Field(default_factory=lambda: ["拒收", "退回", "丢失", "失败", "failed", "returned"],
+                                      description="A shipment whose status contains one of these failed")
+    as_of: dt.date | None = Field(None, description="Dates after this day are in the future (quarantined); "
+                                                    "empty = the day the stage runs")
+    earliest_date: dt.date = Field(dt.date(1900, 1, 1), description="Dates before this day are invalid")
+    u_max_pairs: float = Field(2e6, gt=0, description="Random pairs sampled to estimate u probabilities")
+    seed: int = Field(42, description="Seed of every random sample, so a run can be repeated exactly")
+
+    @model_validator(mode="after")
+    def _band(self) -> "MergeSettings":
+        if self.review_lower >= self.match_threshold:
+            raise ValueError(f"review_lower {self.review_lower} must be below match_threshold "
+                             f"{self.match_threshold}")
+        return self

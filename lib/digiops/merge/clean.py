@@ -1,0 +1,214 @@
+"""Cleaning one source: canonical text columns in, typed normalized columns and quarantined rows out.
+
+A row is quarantined (not used, with source, row, field and reason) when what it is for cannot be recovered:
+a missing or duplicate record id, an order without a parseable time or amount, an event dated in the future, a
+person record with nothing that identifies a person. A single bad value in an otherwise usable row (a malformed
+phone, an impossible birth date) is dropped to null instead and shows in the data-quality validity figures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from digiops.io import ROW
+from digiops.merge import normalize as nz
+
+NAME_FIELDS = ("full_name", "given_name", "family_name")
+CODE_FIELDS = ("member_id", "customer_key", "sku", "store_id", "order_id", "shipment_id", "tracking_no", "lead_id",
+               "refund_of")
+EVENT_FIELDS = ("registered_at", "order_time", "paid_at", "captured_at", "shipped_at", "signed_at", "opened_at")
+TIME_FIELDS = EVENT_FIELDS + ("promised_at",)
+AMOUNT_FIELDS = ("amount", "price")
+IDENTIFYING = ("full_name", "phone", "email", "national_id", "member_id")
+QUARANTINE_COLUMNS = ["source", "row", "record_id", "field", "reason"]
+
+
+@dataclass
+class CleanSource:
+    """One source after cleaning: the usable rows (typed), the quarantined rows, and the raw canonical text."""
+
+    name: str
+    kind: str
+    raw: pd.DataFrame
+    clean: pd.DataFrame
+    quarantine: pd.DataFrame
+
+    @property
+    def rows_in(self) -> int:
+        return len(self.raw)
+
+
+def _blank_to_none(values: pd.Series) -> pd.Series:
+    out = values.astype(object)
+    return out.where(out.notna() & out.astype(str).str.strip().ne(""), None)
+
+
+def _address_parts(frame: pd.DataFrame) -> pd.DataFrame:
+    """province / city / district / adcode / street_key from the address columns, via ``cpca`` for Chinese."""
+    import cpca
+
+    pieces = [frame[c].fillna("") for c in ("province", "city", "district", "address", "address_extra")
+              if c in frame]
+    if not pieces:
+        return pd.DataFrame(index=frame.index)
+    joined = pieces[0].astype(str)
+    for piece in pieces[1:]:
+        joined = joined + piece.astype(str)
+    joined = joined.map(lambda v: nz.to_simplified(v.replace(" ", "")) if nz.has_cjk(v) else v)
+    codes, uniques = pd.factorize(joined)
+    uniques = pd.Series(uniques, dtype=object)
+    chinese = uniques.map(nz.has_cjk).astype(bool)
+    parts = pd.DataFrame({"province": None, "city": None, "district": None, "adcode": None, "street_key": None},
+                         index=uniques.index, dtype=object)
+    if chinese.any():
+        parsed = cpca.transform(uniques[chinese].tolist())
+        parsed.index = uniques[chinese].index
+        city = parsed["市"].where(parsed["市"] != "市辖区", parsed["省"])
+        parts.loc[chinese, "province"] = parsed["省"]
+        parts.loc[chinese, "city"] = city
+        parts.loc[chinese, "district"] = parsed["区"]
+        parts.loc[chinese, "adcode"] = parsed["adcode"]
+        parts.loc[chinese, "street_key"] = parsed["地址"].map(nz.normalize_street)
+    out = parts.iloc[codes].set_axis(frame.index).replace({"": None, np.nan: None})
+    # Latin-script records keep their own columns (suburb → district, state → province) and build a street key.
+    latin = ~chinese.iloc[codes].to_numpy()
+    if latin.any():
+        for column in ("province", "city", "district"):
+            if column in frame:
+                out.loc[latin, column] = nz.map_distinct(frame.loc[latin, column], nz.normalize_street)
+        street_bits = [frame.loc[latin, c] for c in ("street_number", "street") if c in frame]
+        if not street_bits and "address" in frame:
+            street_bits = [frame.loc[latin, "address"]]
+        if street_bits:
+            street = street_bits[0].fillna("").astype(str)
+            for bit in street_bits[1:]:
+                street = street + " " + bit.fillna("").astype(str)
+            out.loc[latin, "street_key"] = nz.map_distinct(street, nz.normalize_street)
+    return out.astype(object).where(out.notna(), None)
+
+
+def _is_true(values: pd.Series) -> pd.Series:
+    text = values.fillna("").astype(str).str.strip().str.lower()
+    return text.isin(["1", "true", "yes", "y", "是", "t", "测试", "test"])
+
+
+def _quarantine(source: str, frame: pd.DataFrame, mask: pd.Series, field: str, reason) -> pd.DataFrame:
+    hit = frame[mask]
+    reasons = reason(hit) if callable(reason) else reason
+    return pd.DataFrame({"source": source, "row": hit[ROW].astype("int64"), "record_id": hit["record_id"],
+                         "field": field, "reason": reasons}, columns=QUARANTINE_COLUMNS)
+
+
+def clean_source(raw: pd.DataFrame, *, name: str, kind: str, as_of: dt.date, earliest: dt.date,
+                 has_id_column: bool, region: str = "CN") -> CleanSource:
+    """Normalize every mapped field of one source and split off the rows that cannot be used.
+
+    Args:
+        raw: the source's canonical frame (``digiops.io.canonical_frame``): text cells, ``record_id``, ``_row``.
+        name, kind: the source's name and kind in the engagement file.
+        as_of: dates after this day are in the future.
+        earliest: dates before this day are invalid.
+        has_id_column: whether ``record_id`` comes from an id column (then it must be present and unique).
+        region: phone-number region for numbers without a country code.
+    """
+    frame = raw.copy()
+    out = pd.DataFrame({"source": frame["source"], "record_id": frame["record_id"].map(nz.normalize_code),
+                        ROW: frame[ROW]}, index=frame.index)
+    problems: list[pd.DataFrame] = []
+    future = pd.Timestamp(as_of) + pd.Timedelta(days=1)
+    oldest = pd.Timestamp(earliest)
+
+    for column in frame.columns:
+        if column in ("source", "record_id", ROW):
+            continue
+        values = _blank_to_none(frame[column])
+        if column in NAME_FIELDS:
+            out[column] = nz.map_distinct(values, nz.normalize_name)
+        elif column == "phone":
+            out[column] = nz.phone_series(values, region)
+        elif column == "email":
+            out[column] = nz.map_distinct(values, nz.normalize_email)
+        elif column == "national_id":
+            out[column] = nz.map_distinct(values, nz.normalize_national_id)
+        elif column == "gender":
+            out[column] = nz.map_distinct(values, nz.normalize_gender)
+        elif column == "postcode":
+            out[column] = nz.map_distinct(values, nz.normalize_postcode)
+        elif column in ("street", "street_number"):
+            out[column] = nz.map_distinct(values, nz.normalize_street)
+        elif column in CODE_FIELDS:
+            out[column] = nz.map_distinct(values, nz.normalize_code)
+        elif column == "birth_date":
+            parsed = nz.parse_dates(values)
+            ok = parsed.notna() & (parsed < future) & (parsed >= oldest)
+            out[column] = parsed.where(ok).dt.date.astype(object).where(ok, None)
+        elif column in TIME_FIELDS:
+            parsed = nz.parse_dates(values)
+            out[column] = parsed.where(parsed >= oldest)
+            if column in EVENT_FIELDS:
+                late = parsed >= future
+                problems.append(_quarantine(name, out.assign(_raw=values), late, column,
+                                            lambda hit, c=column: "date in the future: " + hit["_raw"].astype(str)))
+        elif column in AMOUNT_FIELDS:
+            out[column] = nz.map_distinct(values, nz.normalize_amount)
+        elif column == "quantity":
+            out[column] = nz.map_distinct(values, nz.normalize_int)
+        elif column == "is_test":
+            out[column] = _is_true(values)
+        elif column in ("address", "address_extra"):
+            out[column] = nz.map_distinct(values, lambda v: nz.to_simplified(t) if (t := nz.normalize_text(v))
+                                          else None)
+        else:
+            out[column] = nz.map_distinct(values, nz.normalize_text)
+
+    # A Chinese name split over two columns is family + given; a Latin one is "given family".
+    if "full_name" not in out and ("given_name" in out or "family_name" in out):
+        given = out.get("given_name", pd.Series(None, index=out.index, dtype=object)).fillna("")
+        family = out.get("family_name", pd.Series(None, index=out.index, dtype=object)).fillna("")
+        cjk = (family + given).map(nz.has_cjk)
+        full = (family + given).where(cjk, (given + " " + family).str.strip())
+        out["full_name"] = full.where(full != "", None)
+
+    if any(c in out for c in ("address", "address_extra", "province", "city", "district", "street")):
+        parts = _address_parts(out)
+        for column in parts.columns:
+            out[column] = parts[column]
+
+    # row-level checks ------------------------------------------------------------------------------------------
+    if has_id_column:
+        missing = out["record_id"].isna()
+        problems.append(_quarantine(name, out, missing, "record_id", "missing id"))
+        present = out[~missing]
+        first_row = present.groupby("record_id")[ROW].transform("min")
+        dup = present[ROW] != first_row
+        problems.append(_quarantine(name, present, dup, "record_id",
+                                    lambda hit: "duplicate id (first on row " + first_row[hit.index].astype(str)
+                                    + ")"))
+    if kind == "orders":
+        for column, what in (("order_time", "order time"), ("amount", "amount")):
+            if column in out:
+                problems.append(_quarantine(name, out.assign(_raw=_blank_to_none(frame[column])),
+                                            out[column].isna(), column,
+                                            lambda hit, w=what: np.where(hit["_raw"].isna(), f"missing {w}",
+                                                                         f"unreadable {w}: "
+                                                                         + hit["_raw"].astype(str))))
+    if kind == "shipments" and "order_id" in out:
+        problems.append(_quarantine(name, out, out["order_id"].isna(), "order_id", "missing order number"))
+    if kind == "products" and "sku" in out:
+        problems.append(_quarantine(name, out, out["sku"].isna(), "sku", "missing sku"))
+    if kind in ("customers", "leads"):
+        present = [c for c in IDENTIFYING if c in out]
+        if present:
+            nothing = out[present].isna().all(axis=1)
+            problems.append(_quarantine(name, out, nothing, ",".join(present),
+                                        "nothing identifies a person (no name, phone, email, id or member card)"))
+    quarantine = (pd.concat([p for p in problems if len(p)], ignore_index=True) if any(len(p) for p in problems)
+                  else pd.DataFrame(columns=QUARANTINE_COLUMNS))
+    quarantine = quarantine.drop_duplicates("row", keep="first").sort_values("row", kind="stable")
+    quarantine = quarantine.reset_index(drop=True).astype({"row": "int64"})
+    clean = out[~out[ROW].isin(quarantine["row"])].reset_index(drop=True)
+    return CleanSource(name=name, kind=kind, raw=raw, clean=clean, quarantine=quarantine)

@@ -1,0 +1,368 @@
+"""Normalizers: one raw text value in, one canonical value (or ``None`` when it is not valid) out.
+
+Each ``normalize_*`` function takes one value; each ``*_series`` function applies it to the *distinct* values of a
+column once and maps the result back, so a million rows cost as many calls as there are distinct values.
+
+Seed 002 ("dirty data"): exports from Chinese systems carry full-width characters, ideographic spaces (U+3000),
+phones as ``+86 138-0013-8000`` / ``8613800138000`` / ``138 0013 8000``, Traditional characters, several date
+formats and amounts like ``¥1,299.00``. NFKC comes first everywhere.
+
+Examples:
+    >>> normalize_text("　张 三\\u200b ")
+    '张 三'
+    >>> normalize_phone("＋８６ １３８-００１３-８０００"), normalize_phone("13800000000")
+    ('+8613800138000', None)
+    >>> normalize_name("張 偉"), name_keys("曾小明")
+    ('张伟', ['xiaoming|zeng', 'ceng|xiaoming'])
+    >>> normalize_amount("¥1,299.50"), normalize_date("2025年5月1日")
+    (Decimal('1299.50'), Timestamp('2025-05-01 00:00:00'))
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
+_SPACES = re.compile(r"\s+")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_EMAIL = re.compile(r"^[a-z0-9!#$%&'*+/=?^_`{|}~.-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$")
+_NON_ALNUM = re.compile(r"[^0-9A-Za-z]")
+_PUNCT_NAME = re.compile(r"[·•.\-_'’,，()（）]")
+
+#: Polyphonic surnames: every reading is kept (DOMAIN §1), the usual surname reading first.
+SURNAME_READINGS: dict[str, tuple[str, ...]] = {
+    "曾": ("zeng", "ceng"), "单": ("shan", "dan"), "解": ("xie", "jie"), "区": ("ou", "qu"),
+    "仇": ("qiu", "chou"), "朴": ("piao", "pu"), "查": ("zha", "cha"), "盖": ("ge", "gai"),
+    "乐": ("yue", "le"), "尉": ("yu", "wei"), "秘": ("bi", "mi"), "长": ("chang", "zhang"),
+    "重": ("chong", "zhong"), "缪": ("miao", "mou"), "翟": ("zhai", "di"), "沈": ("shen",), "覃": ("qin", "tan"),
+}
+COMPOUND_SURNAMES = frozenset({"欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "司徒",
+                               "令狐", "夏侯", "长孙", "宇文", "轩辕", "澹台", "西门", "南宫", "端木", "独孤"})
+PLACEHOLDER_TAILS = ("12345678", "87654321")
+GENDER_WORDS = {"男": "M", "m": "M", "male": "M", "先生": "M", "1": "M",
+                "女": "F", "f": "F", "female": "F", "女士": "F", "2": "F"}
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+
+
+# --- helpers ------------------------------------------------------------------------------------------------------
+def is_missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
+def map_distinct(values: pd.Series, func: Callable[[str], object]) -> pd.Series:
+    """Apply ``func`` once per distinct non-missing value and map the results back (missing stays ``None``)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    results = np.empty(len(uniques) + 1, dtype=object)
+    results[:-1] = [func(u) for u in uniques]
+    results[-1] = None
+    return pd.Series(results[codes], index=values.index, dtype=object)
+
+
+def has_cjk(text: str) -> bool:
+    return bool(_CJK.search(text))
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    from opencc import OpenCC
+
+    return OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → Simplified Chinese (OpenCC ``t2s``); ASCII passes through unchanged."""
+    return _t2s().convert(text) if has_cjk(text) else text
+
+
+# --- text ---------------------------------------------------------------------------------------------------------
+def normalize_text(value: object) -> str | None:
+    """NFKC, zero-width characters removed, every kind of whitespace (incl. U+3000) collapsed to one space."""
+    if is_missing(value):
+        return None
+    text = unicodedata.normalize("NFKC", str(value)).translate(_ZERO_WIDTH)
+    text = _SPACES.sub(" ", text).strip()
+    return text or None
+
+
+def normalize_code(value: object) -> str | None:
+    """Identifiers (member card, sku, order number): NFKC text without any whitespace."""
+    text = normalize_text(value)
+    return text.replace(" ", "") if text else None
+
+
+# --- phone --------------------------------------------------------------------------------------------------------
+def is_placeholder_number(national: str) -> bool:
+    """Numbers people type when they will not give theirs: ``13800000000``, ``13888888888``, ``13912345678``."""
+    tail = national[-8:]
+    return len(set(tail)) == 1 or tail in PLACEHOLDER_TAILS or len(set(national)) <= 2
+
+
+def normalize_phone(value: object, region: str = "CN") -> str | None:
+    """E.164 (``+8613800138000``) via ``phonenumbers``; ``None`` for invalid or placeholder numbers."""
+    import phonenumbers
+
+    text = normalize_text(value)
+    if not text:
+        return None
+    digits = re.sub(r"[^\d+]", "", text)
+    if region == "CN" and not digits.startswith("+"):
+        bare = digits.lstrip("0")
+        if bare.startswith("86") and len(bare) == 13:
+            digits = "+" + bare
+    try:
+        number = phonenumbers.parse(digits or text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    if is_placeholder_number(str(number.national_number)):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+# --- email --------------------------------------------------------------------------------------------------------
+def normalize_email(value: object) -> str | None:
+    """Lower-cased, whitespace removed, syntactically valid (``None`` otherwise)."""
+    text = normalize_text(value)
+    if not text:
+        return None
+    text = text.replace(" ", "").lower()
+    return text if _EMAIL.match(text) else None
+
+
+# --- names --------------------------------------------------------------------------------------------------------
+def normalize_name(value: object) -> str | None:
+    """A person's name: NFKC, Traditional → Simplified; Chinese names lose all whitespace and dots, Latin names
+    keep single spaces between words, title-cased."""
+    text = normalize_text(value)
+    if not text:
+        return None
+    if has_cjk(text):
+        compact = _PUNCT_NAME.sub("", text.replace(" ", ""))
+        return to_simplified(compact) or None
+    words = _PUNCT_NAME.sub(" ", text).split()
+    return " ".join(w.capitalize() for w in words) or None
+
+
+@lru_cache(maxsize=65536)
+def _char_pinyin(char: str) -> str:
+    from pypinyin import Style, lazy_pinyin
+
+    return lazy_pinyin(char, style=Style.NORMAL, errors="ignore")[0] if has_cjk(char) else char.lower()
+
+
+def _ascii_words(text: str) -> list[str]:
+    folded = unicodedata.normalize("NFKD", text)
+    folded = "".join(c for c in folded if not unicodedata.combining(c)).lower()
+    return re.findall(r"[a-z0-9]+", folded)
+
+
+def name_keys(name: object) -> list[str]:
+    """Comparable keys of a name, as ``given|surname`` pinyin sorted alphabetically, one per possible reading.
+
+    A Chinese name gives one key per reading of its surname (曾 → zeng and ceng) and of a compound surname; a
+    Latin-script name (pinyin or English) gives one key per choice of surname (first or last word), so ``张小明``,
+    ``Zhang Xiaoming`` and ``Xiaoming ZHANG`` share the key ``xiaoming|zhang``. Sorting the two parts makes the
+    key independent of name order.
+    """
+    text = normalize_name(name)
+    if not text:
+        return []
+    keys: list[str] = []
+    if has_cjk(text):
+        chars = [c for c in text if has_cjk(c)]
+        if not chars:
+            return []
+        splits = [1]
+        if len(chars) > 2 and "".join(chars[:2]) in COMPOUND_SURNAMES:
+            splits = [2, 1]
+        for split in splits:
+            surname_chars, given_chars = chars[:split], chars[split:]
+            given = "".join(_char_pinyin(c) for c in given_chars)
+            if split == 1:
+                readings = SURNAME_READINGS.get(surname_chars[0], (_char_pinyin(surname_chars[0]),))
+            else:
+                readings = ("".join(_char_pinyin(c) for c in surname_chars),)
+            for reading in readings:
+                keys.append("|".join(sorted((reading, given))) if given else reading)
+    else:
+        words = _ascii_words(text)
+        if not words:
+            return []
+        if len(words) == 1:
+            keys.append(words[0])
+        else:
+            keys.append("|".join(sorted((words[0], "".join(words[1:])))))
+            keys.append("|".join(sorted((words[-1], "".join(words[:-1])))))
+    return list(dict.fromkeys(keys))
+
+
+def name_pinyin(name: object) -> str | None:
+    """The name in pinyin (surname first for Chinese names), for display and fuzzy comparison: ``zhang xiaoming``."""
+    text = normalize_name(name)
+    if not text:
+        return None
+    if has_cjk(text):
+        chars = [c for c in text if has_cjk(c)]
+        if not chars:
+            return None
+        surname = SURNAME_READINGS.get(chars[0], (_char_pinyin(chars[0]),))[0]
+        given = "".join(_char_pinyin(c) for c in chars[1:])
+        return f"{surname} {given}".strip()
+    return " ".join(_ascii_words(text)) or None
+
+
+# --- national id ----------------------------------------------------------------------------------------------------
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def cn_id_checksum_ok(value: str) -> bool:
+    """GB 11643-1999 check character of an 18-character resident id."""
+    if not re.fullmatch(r"\d{17}[\dX]", value):
+        return False
+    total = sum(int(d) * w for d, w in zip(value[:17], _ID_WEIGHTS))
+    return _ID_CHECK[total % 11] == value[17]
+
+
+def normalize_national_id(value: object) -> str | None:
+    """Upper-case letters and digits only. An 18-character Chinese resident id must pass its checksum; other ids
+    (a social-security number, a passport) keep their letters and digits."""
+    text = normalize_text(value)
+    if not text:
+        return None
+    compact = _NON_ALNUM.sub("", text).upper()
+    if len(compact) < 5:
+        return None
+    if len(compact) == 18 and compact[:17].isdigit():
+        return compact if cn_id_checksum_ok(compact) else None
+    if len(set(compact)) == 1:
+        return None
+    return compact
+
+
+def normalize_gender(value: object) -> str | None:
+    """``M`` / ``F`` from 男 / 女 / M / F / male / female / 先生 / 女士 / 1 / 2."""
+    text = normalize_text(value)
+    return GENDER_WORDS.get(text.lower()) if text else None
+
+
+def normalize_postcode(value: object) -> str | None:
+    text = normalize_text(value)
+    compact = _NON_ALNUM.sub("", text).upper() if text else ""
+    return compact or None
+
+
+def normalize_street(value: object) -> str | None:
+    """Street and street number: NFKC, Simplified, lower-case Latin, single spaces (no spaces in Chinese)."""
+    text = normalize_text(value)
+    if not text:
+        return None
+    if has_cjk(text):
+        return to_simplified(text.replace(" ", ""))
+    return " ".join(_ascii_words(text)) or None
+
+
+# --- dates and amounts --------------------------------------------------------------------------------------------
+_DATE_CLEAN = [(re.compile(r"[年月/.]"), "-"), (re.compile(r"[日号]"), " "), (re.compile(r"[时点]"), ":"),
+               (re.compile(r"分"), ":"), (re.compile(r"秒"), "")]
+
+
+def _date_text(value: object) -> str | None:
+    text = normalize_text(value)
+    if not text:
+        return None
+    for pattern, repl in _DATE_CLEAN:
+        text = pattern.sub(repl, text)
+    return _SPACES.sub(" ", text).strip(" :-T") or None
+
+
+def normalize_date(value: object) -> pd.Timestamp | None:
+    """One value of many formats: ISO, ``2025/5/1``, ``2025年5月1日``, ``20250501``, ``01/05/2025`` is not
+    accepted (day/month order is ambiguous), Excel serial days (``45778``); ``None`` when it does not parse."""
+    result = parse_dates(pd.Series([value], dtype=object)).iloc[0]
+    return None if pd.isna(result) else result
+
+
+def parse_dates(values: pd.Series) -> pd.Series:
+    """Vectorised :func:`normalize_date` over a column (distinct values parsed once)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    texts = pd.Series([_date_text(u) for u in uniques], dtype=object)
+    parsed = pd.to_datetime(texts, format="ISO8601", errors="coerce")
+    # "2025-5-1 9:05": ISO8601 wants zero-padding; pad the numbers and try again.
+    todo = parsed.isna() & texts.notna()
+    if todo.any():
+        padded = texts[todo].str.replace(r"(?<!\d)(\d)(?!\d)", r"0\1", regex=True)
+        parsed[todo] = pd.to_datetime(padded, format="ISO8601", errors="coerce")
+    todo = parsed.isna() & texts.notna()
+    if todo.any():
+        compact = texts[todo]
+        for pattern, fmt in ((r"(19|20)\d{6}", "%Y%m%d"), (r"(19|20)\d{10}", "%Y%m%d%H%M"),
+                             (r"(19|20)\d{12}", "%Y%m%d%H%M%S")):
+            hit = compact.str.fullmatch(pattern)
+            if hit.any():
+                parsed[todo & hit.reindex(texts.index, fill_value=False)] = pd.to_datetime(
+                    compact[hit], format=fmt, errors="coerce")
+        serial = compact.str.fullmatch(r"\d{5}(\.\d+)?")
+        if serial.any():
+            days = compact[serial].astype(float)
+            parsed[todo & serial.reindex(texts.index, fill_value=False)] = (
+                _EXCEL_EPOCH + pd.to_timedelta(days, unit="D")).where(days.between(10000, 80000))
+    mapped = np.empty(len(uniques) + 1, dtype="datetime64[ns]")
+    mapped[:-1] = parsed.to_numpy(dtype="datetime64[ns]")
+    mapped[-1] = np.datetime64("NaT")
+    return pd.Series(mapped[codes], index=values.index)
+
+
+_AMOUNT_STRIP = re.compile(r"(?i)[¥￥$,\s]|rmb|cny|元")
+CENT = Decimal("0.01")
+
+
+def normalize_amount(value: object) -> Decimal | None:
+    """Exact money: ``¥1,299.00`` → ``Decimal('1299.00')``; ``(12.50)`` and ``−12.5`` are negative."""
+    text = normalize_text(value)
+    if not text:
+        return None
+    text = _AMOUNT_STRIP.sub("", text.replace("−", "-"))
+    negative = text.startswith("(") and text.endswith(")")
+    text = text.strip("()")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        return None
+    if not amount.is_finite():
+        return None
+    amount = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    return -amount if negative else amount
+
+
+def normalize_int(value: object) -> int | None:
+    amount = normalize_amount(value)
+    if amount is None or amount != amount.to_integral_value():
+        return None
+    return int(amount)
+
+
+def today() -> dt.date:
+    return dt.date.today()
+
+
+# --- series versions ----------------------------------------------------------------------------------------------
+def text_series(values: pd.Series) -> pd.Series:
+    return map_distinct(values, normalize_text)
+
+
+def phone_series(values: pd.Series, region: str = "CN") -> pd.Series:
+    return map_distinct(values, lambda v: normalize_phone(v, region))
+
+
+def name_keys_series(names: pd.Series) -> pd.Series:
+    return map_distinct(names, name_keys)

@@ -1,0 +1,84 @@
+"""Generate notebooks/01_clean_merge.ipynb (run: .venv/bin/python tests/merge/nb_01_clean_merge.py)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tools.nbgen import write_notebook  # noqa: E402
+
+CELLS = [
+    ("code", 'ctx.md(f"# 数据清洗与客户合并 · {ctx.client_name}", f"# Data cleaning and customer merge · {ctx.client_name}")\n'
+             'ctx.md("同一位客户在不同部门的系统里有不同的信息和标签（种子 000）；本阶段清洗每个来源，用 Splink 把分散的记录识别为同一客户，"\n'
+             '       "并打通渠道 → 订单 → 物流的全链路（种子 002）。",\n'
+             '       "The same customer holds different information in different departments\' systems (seed 000). This stage "\n'
+             '       "cleans every source, resolves scattered records to one customer with Splink, and closes the link from "\n'
+             '       "channel to order to delivery (seed 002).")'),
+    ("code", "from digiops.merge import pipeline, report\n"
+             "result = pipeline.run_merge(ctx.engagement)\n"
+             "pipeline.write_outputs(ctx, result)\n"
+             "counts = result.counts()\n"
+             "{k: f'{v:,}' for k, v in counts.items()}"),
+    ("code", 'ctx.md("## 每一行原始数据的去向", "## Where every raw row went")\n'
+             "accounting = result.accounting\n"
+             "assert (accounting['rows_in'] == accounting['rows_used'] + accounting['rows_quarantined']).all(), accounting\n"
+             "ctx.record(rows_used=int(accounting['rows_used'].sum()), rows_quarantined=int(accounting['rows_quarantined'].sum()))\n"
+             "accounting.style.hide(axis='index')"),
+    ("code", 'ctx.md("## 清洗前后的数据质量", "## Data quality before and after cleaning")\n'
+             'ctx.md("完整性：有值的行占比；有效性：清洗前为已是标准格式的占比，清洗后为可用值的占比；一致性：与客户黄金记录一致的占比。",\n'
+             '       "Completeness: share of rows with a value. Validity: before, share already in standard form; after, share "\n'
+             '       "cleaning made usable. Consistency: share agreeing with the customer\'s golden record.")\n'
+             "report.quality_summary(result.data_quality).style.hide(axis='index').format(precision=1, na_rep='–')"),
+    ("code", "import matplotlib.pyplot as plt\n"
+             "person = result.data_quality[result.data_quality['field'].isin(['full_name', 'phone', 'email', 'birth_date', 'address', 'order_time', 'amount'])]\n"
+             "report.quality_chart(person, 'validity', ctx.t('有效性：清洗前 vs 清洗后', 'Validity: before vs after'))\n"
+             "plt.show()"),
+    ("code", 'ctx.md("## 多少记录背后是多少真实客户", "## How many real customers hide behind how many records")\n'
+             "ctx.md(f\"{counts['records']:,} 条客户相关记录合并为 {counts['customers']:,} 位客户。\",\n"
+             "       f\"{counts['records']:,} customer-bearing records resolve to {counts['customers']:,} customers.\")\n"
+             "report.source_overlap(result.customers).head(15).style.hide(axis='index')"),
+    ("code", 'ctx.md("### 哪些系统共享客户", "### Which systems share customers")\n'
+             "import seaborn as sns\n"
+             "shared = report.source_pairs(result.customers)\n"
+             "fig, ax = plt.subplots(figsize=(7, 5))\n"
+             "sns.heatmap(shared, annot=True, fmt=',d', cmap='Blues', ax=ax, cbar=False)\n"
+             "ax.set_title(ctx.t('两两系统共有的客户数', 'Customers present in both systems'))\n"
+             "plt.show()"),
+    ("code", 'ctx.md("## 客户簇大小分布", "## Cluster-size distribution")\n'
+             "sizes = report.cluster_sizes(result.crosswalk)\n"
+             "fig, ax = plt.subplots(figsize=(8, 3.5))\n"
+             "sns.barplot(data=sizes, x='records', y='customers', color='#4c72b0', ax=ax)\n"
+             "ax.set_xlabel(ctx.t('每位客户的记录数', 'records per customer')); ax.set_ylabel(ctx.t('客户数', 'customers'))\n"
+             "plt.show()"),
+    ("code", 'ctx.md("## 匹配模型：比较层级的权重", "## The match model: weights of the comparison levels")\n'
+             'ctx.md("Fellegi–Sunter 模型：u 由随机抽样估计，m 由 EM 估计；权重 = log2(m/u)。汉字姓名只做精确比较，模糊比较只用于拼音等 ASCII 字段。",\n'
+             '       "Fellegi–Sunter: u from random sampling, m by EM; weight = log2(m/u). Hanzi names are compared exactly; fuzzy "\n'
+             '       "comparisons run on ASCII (pinyin) only.")\n'
+             "weights = report.level_weights(result.model.linker) if result.model is not None and result.model.linker is not None else None\n"
+             "weights.style.hide(axis='index').format(precision=3) if weights is not None else None"),
+    ("code", 'ctx.md("### 几对示例记录（已脱敏）", "### A few example pairs (masked)")\n'
+             "if weights is not None:\n"
+             "    display(report.example_pairs(result.model.pairs, weights, ctx.settings.match_threshold).style.hide(axis='index'))"),
+    ("code", 'ctx.md("## 一笔订单的全链路：渠道 → 订单 → 物流（已脱敏）", "## One order from channel to delivery (masked)")\n'
+             "from digiops.merge.wholelink import order_journey\n"
+             "shipped = result.orders[result.orders['order_id'].isin(result.shipments['order_id']) & result.orders['customer_id'].notna()]\n"
+             "if len(shipped):\n"
+             "    journey = order_journey(result.orders, result.shipments, result.products, result.customers, shipped['order_id'].iloc[0])\n"
+             "    display(report.masked_journey(journey).style.hide(axis='index'))"),
+    ("code", 'ctx.md("## 隔离的数据及原因", "## What was quarantined and why")\n'
+             "report.quarantine_reasons(result.quarantine).head(20).style.hide(axis='index')"),
+    ("code", 'ctx.md("### 隔离明细示例", "### Quarantined rows (first 10)")\n'
+             "result.quarantine.head(10).style.hide(axis='index')"),
+    ("code", 'ctx.md("## 待人工复核的边界样本对", "## Borderline pairs for clerical review")\n'
+             "ctx.md(f\"{len(result.review_pairs):,} 对写入 review_pairs.xlsx；在 decision 列填写 match / not-match，\"\n"
+             "       \"并在合作文件的 merge.review_file 中指定该文件，下次运行即采纳。\",\n"
+             "       f\"{len(result.review_pairs):,} pairs written to review_pairs.xlsx; fill decision with match / not-match and \"\n"
+             "       \"name the file in merge.review_file: the next run honours it.\")\n"
+             "result.review_pairs.head(5).style.hide(axis='index')"),
+]
+
+if __name__ == "__main__":
+    write_notebook(ROOT / "notebooks" / "01_clean_merge.ipynb", "merge", CELLS)
