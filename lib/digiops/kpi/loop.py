@@ -20,7 +20,9 @@ STATUS_RANK = {"red": 0, "amber": 1, "green": 2}
 
 
 def previous_month(period: str) -> str:
-    """>>> previous_month("2026-01")
+    """The month before a ``YYYY-MM`` month.
+
+    >>> previous_month("2026-01")
     '2025-12'
     """
     year, month = map(int, period.split("-"))

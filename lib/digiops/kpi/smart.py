@@ -48,6 +48,9 @@ def check_achievable(node: KpiNode, actuals: pd.DataFrame, targets: pd.DataFrame
     series = actuals[(actuals["kpi"] == node.id) & (actuals["unit"] == node.unit)].set_index("period")["actual"]
     series = series[~series.index.duplicated()].sort_index()
     own_targets = targets[(targets["kpi"] == node.id) & (targets["unit"] == node.unit)]
+    if own_targets.empty:
+        return False, _t(language, "没有目标值，无法判断", "no target to judge")
+    own_targets = own_targets.assign(period=own_targets["period"].astype("str"))
     target_row = own_targets[own_targets["period"] == period]
     if target_row.empty:
         later = own_targets[own_targets["period"] >= period].sort_values("period")

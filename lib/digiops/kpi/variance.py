@@ -94,7 +94,7 @@ def shapley(x0: list[float], x1: list[float]) -> list[float]:
     """Shapley decomposition of ``Π x₁ − Π x₀``: exact for any signs.
 
     >>> shapley([2.0, 3.0], [4.0, 1.0])
-    [3.0, -5.0]
+    [4.0, -6.0]
     """
     n = len(x0)
     out = []
