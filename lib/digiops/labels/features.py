@@ -125,7 +125,8 @@ def connect(tables: dict[str, object], threads: int | None = None) -> duckdb.Duc
     for name in TABLES:
         source = tables[name]
         if isinstance(source, (str, Path)):
-            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet(?)", [str(source)])
+            literal = str(source).replace("'", "''")
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{literal}')")
         else:
             con.register(f"_{name}_frame", source)
             con.execute(f"CREATE VIEW {name} AS SELECT * FROM _{name}_frame")

@@ -1,0 +1,49 @@
+"""Charts of the labels report (call ``digiops.setup_charts()`` first so Chinese renders)."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+
+
+def coverage_chart(cover: pd.DataFrame, min_share: float, title: str):
+    """Share of customers holding each tag; the minimum useful coverage as a dashed line."""
+    tags = cover[cover["value"] == "*"].sort_values("share")
+    fig, ax = plt.subplots(figsize=(9, max(3, 0.25 * len(tags))))
+    colours = ["#c62828" if s < min_share else "#4c72b0" for s in tags["share"]]
+    ax.barh(tags["tag"], tags["share"], color=colours)
+    ax.axvline(min_share, color="#9e9e9e", linestyle="--")
+    ax.set_xlim(0, 1)
+    ax.set_title(title)
+    ax.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    return fig
+
+
+def cooccurrence_heatmap(matrix: pd.DataFrame, title: str):
+    fig, ax = plt.subplots(figsize=(11, 9))
+    sns.heatmap(matrix, vmin=0, vmax=1, cmap="Blues", ax=ax,
+                xticklabels=True, yticklabels=True)
+    ax.set_title(title)
+    ax.tick_params(labelsize=8)
+    return fig
+
+
+def segment_chart(summary: pd.DataFrame, title_customers: str, title_value: str):
+    """Customers and monetary share per RFM segment, side by side."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
+    axes[0].barh(summary["name"], summary["share"], color="#4c72b0")
+    axes[0].set_title(title_customers)
+    axes[0].xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    axes[1].barh(summary["name"], summary["monetary_share"], color="#2e7d32")
+    axes[1].set_title(title_value)
+    axes[1].xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    axes[0].invert_yaxis()
+    return fig
+
+
+def migration_heatmap(matrix: pd.DataFrame, title: str):
+    fig, ax = plt.subplots(figsize=(10, 7))
+    sns.heatmap(matrix, annot=True, fmt="d", cmap="Oranges", ax=ax, cbar=False)
+    ax.set_title(title)
+    return fig

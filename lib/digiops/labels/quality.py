@@ -1,0 +1,102 @@
+"""Tag quality: coverage per tag and value, co-occurrence, rare tags, and segment migration between two runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from digiops.labels.catalog import Catalog
+
+
+def _held(series: pd.Series) -> pd.Series:
+    return series.notna() & ~series.astype("object").isin([False])
+
+
+def coverage(tags: pd.DataFrame, catalog: Catalog, language: str = "zh") -> pd.DataFrame:
+    """One row per tag (value ``*``) and per declared or observed value: customers and share of all customers."""
+    total = max(len(tags), 1)
+    rows = []
+    for tag in catalog.tags:
+        column = tags[tag.id]
+        name = tag.name.zh if language == "zh" else tag.name.en
+        held = _held(column)
+        rows.append({"tag_id": tag.id, "tag": name, "category": tag.category, "value": "*", "value_name": "",
+                     "customers": int(held.sum()), "share": held.sum() / total})
+        if tag.values:
+            counts = column.value_counts()
+            for value in tag.values:
+                n = int(counts.get(value.value, 0))
+                rows.append({"tag_id": tag.id, "tag": name, "category": tag.category, "value": value.value,
+                             "value_name": value.name.zh if language == "zh" else value.name.en,
+                             "customers": n, "share": n / total})
+        elif tag.output == "value" and column.nunique() <= 12:
+            for value, n in column.value_counts().items():
+                rows.append({"tag_id": tag.id, "tag": name, "category": tag.category, "value": str(value),
+                             "value_name": str(value), "customers": int(n), "share": n / total})
+    return pd.DataFrame(rows)
+
+
+def low_coverage(cover: pd.DataFrame, min_share: float) -> pd.DataFrame:
+    """Tags and values held by fewer than ``min_share`` of the customers (too rare to run a campaign on)."""
+    return cover[cover["share"] < min_share].reset_index(drop=True)
+
+
+def indicators(tags: pd.DataFrame, catalog: Catalog, limit: int = 24, language: str = "zh") -> pd.DataFrame:
+    """Boolean columns ``tag`` (flags) and ``tag=value`` (value lists), the most common first."""
+    columns = {}
+    for tag in catalog.tags:
+        name = tag.name.zh if language == "zh" else tag.name.en
+        if tag.values:
+            for value in tag.values:
+                label = value.name.zh if language == "zh" else value.name.en
+                columns[f"{name}={label}"] = (tags[tag.id] == value.value).fillna(False).to_numpy(bool)
+        elif tag.output == "flag":
+            columns[name] = _held(tags[tag.id]).to_numpy(bool)
+    frame = pd.DataFrame(columns)
+    order = frame.sum().sort_values(ascending=False).index[:limit]
+    return frame[order]
+
+
+def cooccurrence(flags: pd.DataFrame) -> pd.DataFrame:
+    """Share of the customers holding the row tag who also hold the column tag (diagonal = 1)."""
+    matrix = flags.to_numpy(np.float32)
+    both = matrix.T @ matrix
+    held = np.diag(both).copy()
+    held[held == 0] = np.nan
+    return pd.DataFrame(both / held[:, None], index=flags.columns, columns=flags.columns)
+
+
+def migration(previous: pd.DataFrame | None, current: pd.DataFrame, column: str = "rfm_segment") -> pd.DataFrame | None:
+    """Customers by segment in the previous run (rows) and this run (columns); ``(none)`` = not scored or absent."""
+    if previous is None or column not in previous.columns:
+        return None
+    merged = current[["customer_id", column]].merge(previous[["customer_id", column]], on="customer_id",
+                                                    how="outer", suffixes=("", "_previous"))
+    before = merged[f"{column}_previous"].astype("object").where(merged[f"{column}_previous"].notna(), "(none)")
+    after = merged[column].astype("object").where(merged[column].notna(), "(none)")
+    return pd.crosstab(before.rename("previous"), after.rename("current"))
+
+
+def segment_summary(tags: pd.DataFrame, segments: list, language: str = "zh") -> pd.DataFrame:
+    """Customers, share, monetary and mean R/F/M per RFM segment (in map order)."""
+    scored = tags[tags["rfm_segment"].notna()].copy()
+    scored["monetary_yuan"] = scored["monetary"].astype("float64")
+    grouped = scored.groupby("rfm_segment").agg(customers=("customer_id", "size"),
+                                                monetary=("monetary_yuan", "sum"),
+                                                avg_monetary=("monetary_yuan", "mean"),
+                                                avg_recency_days=("recency_days", "mean"),
+                                                avg_frequency=("frequency", "mean"))
+    rows = []
+    for segment in segments:
+        stats = grouped.loc[segment.id] if segment.id in grouped.index else None
+        customers = int(stats["customers"]) if stats is not None else 0
+        rows.append({"segment": segment.id, "name": segment.name_zh if language == "zh" else segment.name_en,
+                     "cells": " ".join(f"R{r}F{f}" for r in segment.r for f in segment.f),
+                     "customers": customers, "share": customers / max(len(scored), 1),
+                     "monetary": float(stats["monetary"]) if stats is not None else 0.0,
+                     "monetary_share": (float(stats["monetary"]) / scored["monetary_yuan"].sum()
+                                        if stats is not None and scored["monetary_yuan"].sum() else 0.0),
+                     "avg_monetary": float(stats["avg_monetary"]) if stats is not None else None,
+                     "avg_recency_days": float(stats["avg_recency_days"]) if stats is not None else None,
+                     "avg_frequency": float(stats["avg_frequency"]) if stats is not None else None})
+    return pd.DataFrame(rows)
