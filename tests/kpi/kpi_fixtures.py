@@ -100,7 +100,7 @@ def target_rows() -> pd.DataFrame:
             rows.append({"kpi_id": "gmv", "unit": region, "period": period, "target": str(gmv // 3)})
         for store in STORES:
             rows.append({"kpi_id": "gmv", "unit": store, "period": period, "target": str(gmv // 6)})
-        rows.append({"kpi_id": "conversion", "unit": "all", "period": period, "target": "5%"})
+        rows.append({"kpi_id": "conversion_rate", "unit": "all", "period": period, "target": "5%"})
         rows.append({"kpi_id": "on_time_rate", "unit": "all", "period": period, "target": "0.9"})
         rows.append({"kpi_id": "repurchase_rate", "unit": "all", "period": period, "target": "0.5"})
     return pd.DataFrame(rows)

@@ -22,9 +22,9 @@ def test_demo_tree_is_valid_and_rooted():
     # Act
     tree = load_tree(paths.demo_client_dir() / "kpi_tree.yaml")
     # Assert
-    assert tree.nodes["gmv"].children == ["traffic", "conversion", "aov"]
+    assert tree.nodes["gmv"].children == ["traffic", "conversion_rate", "aov"]
     assert {tree.root_goal(k) for k in tree.nodes} == {"growth", "loyalty", "fulfilment"}
-    assert tree.order().index("traffic") < tree.order().index("conversion") < tree.order().index("gmv")
+    assert tree.order().index("traffic") < tree.order().index("conversion_rate") < tree.order().index("gmv")
 
 
 def test_cycle_names_the_node():
@@ -102,11 +102,11 @@ def test_target_for_unknown_kpi_names_it():
 
 def test_targets_are_parsed_as_the_client_writes_them():
     tree = load_tree(paths.demo_client_dir() / "kpi_tree.yaml")
-    frame = _targets(("gmv", "all", "2026/3", "¥1,250,000"), ("conversion", "S01", "2026年4月", "2.5%"))
+    frame = _targets(("gmv", "all", "2026/3", "¥1,250,000"), ("conversion_rate", "S01", "2026年4月", "2.5%"))
     got = read_targets(frame, tree, {"all", "S01"}, "t.csv")
     assert got.to_dict("records") == [
         {"kpi": "gmv", "unit": "all", "period": "2026-03", "target": 1_250_000.0},
-        {"kpi": "conversion", "unit": "S01", "period": "2026-04", "target": 0.025}]
+        {"kpi": "conversion_rate", "unit": "S01", "period": "2026-04", "target": 0.025}]
 
 
 def test_duplicate_target_is_an_error():

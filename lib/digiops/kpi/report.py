@@ -196,11 +196,23 @@ def smart_matrix(review: KpiReview, language: str) -> pd.DataFrame:
     return table.rename(columns={"name": _t(language, "指标", "KPI")})
 
 
+def mask_owner(owner: object) -> str | None:
+    """Keep an owner's role, mask the person's name: ``华东大区经理 张伟`` → ``华东大区经理 张**``.
+
+    >>> mask_owner("华东大区经理 张伟"), mask_owner("李明")
+    ('华东大区经理 张**', '李**')
+    """
+    if owner is None or (isinstance(owner, float) and np.isnan(owner)):
+        return None
+    role, _, person = str(owner).strip().rpartition(" ")
+    return f"{role} {mask_name(person)}" if role else mask_name(person)
+
+
 def action_table(review: KpiReview, language: str) -> pd.DataFrame:
     """The action log with owners masked and the KPI's move since the action was agreed."""
     a = review.actions.copy()
     measure = {k: n.measure for k, n in review.tree.nodes.items()}
-    a["owner"] = a["owner"].map(mask_name)
+    a["owner"] = a["owner"].map(mask_owner)
     a["kpi"] = [_name(review, k, language) + f" ({k})" for k in a["kpi"]]
     a["effect"] = [f"{format_value(v0, measure.get(k, ''))} → {format_value(v1, measure.get(k, ''))}"
                    + ("" if i is None else (" ✓" if i else " ✗"))
