@@ -102,30 +102,32 @@ def gap_bars(scores: pd.DataFrame, language: str = "zh") -> Figure:
 
 
 def value_stream_chart(nodes: pd.DataFrame, language: str = "zh") -> Figure:
-    """Every process as a row of nodes, width = hours; hand-offs hatched, colour = root-cause category."""
-    processes = list(dict.fromkeys(nodes["process"]))
-    fig, ax = plt.subplots(figsize=(11, 1.1 * max(len(processes), 1) + 1.4))
-    for y, process in enumerate(processes):
-        left = 0.0
-        for record in nodes[nodes["process"] == process].itertuples(index=False):
-            width = max(float(record.duration_hours) if not math.isnan(record.duration_hours) else 0.0, 0.05)
-            colour = ROOT_CAUSE_COLOURS[record.root_cause_category] if record.bottleneck else "#cfd8dc"
-            ax.barh(y, width, left=left, color=colour, edgecolor="black" if record.handoff else "white",
-                    hatch="//" if record.handoff else None, linewidth=1.2 if record.handoff else 0.5)
-            marks = ("▲" if record.slow else "") + ("×" if record.error_prone else "")
-            ax.text(left + width / 2, y, f"{record.node}{marks}", ha="center", va="center", fontsize=8,
-                    bbox={"facecolor": "white", "alpha": 0.75, "edgecolor": "none", "pad": 1})
-            left += width
-    ax.set_yticks(range(len(processes)))
-    ax.set_yticklabels(processes)
+    """One bar per node (hours), grouped by process in sequence; bottlenecks coloured by root-cause category,
+    manual cross-system hand-offs hatched, each bar annotated with error rate and systems."""
+    fig, ax = plt.subplots(figsize=(11, 0.42 * max(len(nodes), 1) + 1.8))
+    labels = []
+    for y, record in enumerate(nodes.itertuples(index=False)):
+        hours = float(record.duration_hours) if not math.isnan(record.duration_hours) else 0.0
+        colour = ROOT_CAUSE_COLOURS[record.root_cause_category] if record.bottleneck else "#cfd8dc"
+        ax.barh(y, hours, color=colour, edgecolor="black" if record.handoff else "white",
+                hatch="//" if record.handoff else None, linewidth=1.0 if record.handoff else 0.5)
+        marks = ("▲" if record.slow else "") + ("×" if record.error_prone else "")
+        error = f"{record.error_rate:.0%}" if not math.isnan(record.error_rate) else "–"
+        systems = record.systems.replace(";", "、" if language == "zh" else ", ")
+        ax.text(hours, y, f" {marks} {hours:g} h · {error} · {systems}", va="center", fontsize=8)
+        labels.append(f"{record.process} · {record.node}")
+    ax.set_yticks(range(len(labels)))
+    ax.set_yticklabels(labels)
     ax.invert_yaxis()
-    ax.set_xlabel(_t(language, "累计耗时（小时）", "cumulative hours"))
+    ax.set_xlim(0, max(float(nodes["duration_hours"].fillna(0).max()) * 1.45, 1.0) if len(nodes) else 1.0)
+    ax.set_xlabel(_t(language, "耗时（小时）· 差错率 · 涉及系统", "hours · error rate · systems"))
     handles = [Rectangle((0, 0), 1, 1, color=ROOT_CAUSE_COLOURS[k]) for k in ROOT_CAUSES] + [
         Rectangle((0, 0), 1, 1, facecolor="white", edgecolor="black", hatch="//"),
         Rectangle((0, 0), 1, 1, color="#cfd8dc")]
     names = [_t(language, zh, en) for zh, en in ROOT_CAUSES.values()] + [
         _t(language, "人工跨系统交接", "manual cross-system hand-off"), _t(language, "无异常", "no flag")]
-    ax.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=6, frameon=False)
+    ax.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, -0.12 - 1.0 / max(len(nodes), 4)), ncol=6,
+              frameon=False)
     ax.set_title(_t(language, "价值流：瓶颈节点按根因着色（▲ 耗时长，× 差错率高）",
                     "Value stream: bottlenecks coloured by root cause (▲ slow, × error-prone)"))
     return fig

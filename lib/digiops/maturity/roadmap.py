@@ -5,7 +5,8 @@ integrate core systems), deepening (19–36: close the data–decision–action 
 
 Selection: the dimensions with a gap (target − level > 0), largest gap first, each take the first initiatives of
 the library for that dimension that still apply at the dimension's current band (``max_band``), in phase order —
-as many as its severity allows (``initiatives_per_severity``). At most ``pilot_max_initiatives`` stay in the pilot
+as many as its severity allows (``initiatives_per_severity``). A phase left empty takes its first applicable
+initiative of the dimension with the largest gap (reason ``phase coverage``). At most ``pilot_max_initiatives`` stay in the pilot
 (those of the largest gaps); the others move to scale-up.
 
 Budget: the total (when given) is split by phase (``phase_budget_share``), within a phase across its initiatives by
@@ -28,7 +29,7 @@ from digiops.maturity.dimensions import BUDGET_CATEGORIES, DIMENSION_KEYS, PHASE
 
 INITIATIVES_RESOURCE = "maturity/initiatives.yaml"
 ROADMAP_COLUMNS = ["phase", "phase_zh", "phase_en", "months", "order", "initiative_id", "dimension", "name_zh",
-                   "name_en", "gap", "severity", "effort", "budget_share", "budget", "moved_from_pilot"]
+                   "name_en", "gap", "severity", "effort", "budget_share", "budget", "moved_from_pilot", "reason"]
 
 
 class Initiative(BaseModel):
@@ -96,6 +97,20 @@ def select_initiatives(scores: pd.DataFrame, library: list[Initiative], *,
         for initiative in candidates[: per_severity.get(record.severity, 0)]:
             chosen.append({"initiative": initiative, "gap": float(record.gap), "severity": record.severity,
                            "rank": rank})
+    # every phase gets work while a gap remains: an empty phase takes its first applicable initiative of the
+    # dimension with the largest gap (the seed's deepening phase closes the loop even when no gap is critical)
+    taken = {c["initiative"].id for c in chosen}
+    for phase in PHASE_KEYS:
+        if any(c["initiative"].phase == phase for c in chosen):
+            continue
+        for rank, record in enumerate(rows.itertuples(index=False)):
+            extra = next((i for i in library if i.dimension == record.dimension and i.phase == phase
+                          and i.max_band >= int(record.band) and i.id not in taken), None)
+            if extra is not None:
+                chosen.append({"initiative": extra, "gap": float(record.gap), "severity": record.severity,
+                               "rank": rank, "coverage": True})
+                taken.add(extra.id)
+                break
     pilots = [c for c in chosen if c["initiative"].phase == "pilot"]
     keep = {id(c) for c in sorted(pilots, key=lambda c: c["rank"])[:pilot_max]}
     out = []
@@ -106,9 +121,9 @@ def select_initiatives(scores: pd.DataFrame, library: list[Initiative], *,
         out.append({"phase": phase, "initiative_id": initiative.id, "dimension": initiative.dimension,
                     "name_zh": initiative.name_zh, "name_en": initiative.name_en, "gap": c["gap"],
                     "severity": c["severity"], "effort": initiative.effort, "moved_from_pilot": moved,
-                    "_rank": c["rank"]})
+                    "reason": "phase coverage" if c.get("coverage") else "gap", "_rank": c["rank"]})
     frame = pd.DataFrame(out, columns=["phase", "initiative_id", "dimension", "name_zh", "name_en", "gap",
-                                       "severity", "effort", "moved_from_pilot", "_rank"])
+                                       "severity", "effort", "moved_from_pilot", "reason", "_rank"])
     frame["_phase"] = frame["phase"].map(phase_order)
     return frame.sort_values(["_phase", "_rank"], kind="stable", ignore_index=True).drop(columns=["_phase", "_rank"])
 
