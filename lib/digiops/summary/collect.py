@@ -1,0 +1,521 @@
+"""Headline figures of one run, read from its outputs and manifest (never recomputed), in typed sections.
+
+Every section is ``None`` when its stage did not produce usable outputs; :meth:`Summary.note` then gives the plain
+sentence a reader sees instead (the stage did not run, failed, was skipped, or left no outputs).
+
+Example:
+    >>> stage_sentence(StageState("kpi", "skipped", "needs stage 'merge', which failed"), "en")
+    "KPI review was skipped: needs stage 'merge', which failed."
+    >>> stage_sentence(None, "zh", "kpi")
+    '本次运行未包含「KPI 复盘」阶段。'
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+OUTPUTS = "outputs"
+STAGE_TITLES = {"inventory": ("数据盘点", "Data inventory"),
+                "merge": ("数据清洗与客户合并", "Data cleaning and customer merge"),
+                "labels": ("标签体系", "Tag system"), "maturity": ("数字化成熟度诊断", "Digital maturity"),
+                "kpi": ("KPI 复盘", "KPI review"), "summary": ("管理层摘要", "Executive summary")}
+QUALITY_MEASURES = ("completeness", "validity", "uniqueness", "consistency")
+
+
+def _t(language: str, zh: str, en: str) -> str:
+    return zh if language == "zh" else en
+
+
+def stage_title(name: str, language: str) -> str:
+    zh, en = STAGE_TITLES.get(name, (name, name))
+    return _t(language, zh, en)
+
+
+def _num(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) or math.isinf(number) else number
+
+
+@dataclass
+class StageState:
+    name: str
+    status: str
+    reason: str | None = None
+    error: str | None = None
+    report: str | None = None
+
+
+@dataclass
+class Gap:
+    dimension: str
+    name_zh: str
+    name_en: str
+    level: float | None
+    target: float | None
+    gap: float | None
+    severity: str | None
+
+
+@dataclass
+class MaturityFacts:
+    overall_level: float | None
+    overall_band: int | None
+    gaps: list[Gap]  # largest first
+
+
+@dataclass
+class Finding:
+    source: str
+    field: str
+    measure: str
+    value: float
+
+
+@dataclass
+class DataFacts:
+    records: int | None  # customer-bearing source records
+    customers: int | None  # real customers they merge into
+    quarantined: int | None
+    worst: list[Finding]  # the lowest quality scores after cleaning, worst first
+    quarantine_reasons: list[tuple[str, int]]
+
+
+@dataclass
+class SegmentFacts:
+    segment: str
+    name_zh: str
+    name_en: str
+    customers: int
+    share: float
+    value: float
+    value_share: float
+
+
+@dataclass
+class LabelFacts:
+    customers: int
+    tags: int
+    coverage: float  # share of customers carrying at least one tag
+    segments: list[SegmentFacts]  # largest value first
+
+
+@dataclass
+class KpiLine:
+    kpi: str
+    name_zh: str
+    name_en: str
+    actual: float | None
+    target: float | None
+    attainment: float | None
+    status: str
+
+
+@dataclass
+class Driver:
+    kpi: str
+    item: str
+    contribution: float
+    change: float | None
+
+
+@dataclass
+class RunRate:
+    kpi: str
+    period: str
+    projection: float | None
+    target: float | None
+    projected_attainment: float | None
+    required_daily: float | None
+
+
+@dataclass
+class KpiFacts:
+    review_period: str | None
+    lines: list[KpiLine]
+    driver: Driver | None
+    runrate: RunRate | None
+
+
+@dataclass
+class Initiative:
+    initiative_id: str
+    name_zh: str
+    name_en: str
+    dimension: str
+    months: str | None
+    budget: float | None
+
+
+@dataclass
+class Change:
+    figure: str
+    before: float | None
+    after: float | None
+
+    @property
+    def delta(self) -> float | None:
+        return None if self.before is None or self.after is None else self.after - self.before
+
+
+@dataclass
+class Summary:
+    client: str
+    client_name: dict[str, str]
+    run_id: str
+    language: str
+    stages: dict[str, StageState]
+    maturity: MaturityFacts | None = None
+    data: DataFacts | None = None
+    labels: LabelFacts | None = None
+    kpi: KpiFacts | None = None
+    pilots: list[Initiative] | None = None
+    previous_run: str | None = None
+    changes: list[Change] | None = None
+    problems: dict[str, str] = field(default_factory=dict)  # stage → why its outputs could not be read
+
+    def name(self, language: str | None = None) -> str:
+        language = language or self.language
+        return self.client_name.get(language) or self.client_name.get("zh") or self.client
+
+    def note(self, stage: str, language: str | None = None) -> str | None:
+        """The plain sentence shown instead of a section, or ``None`` when the section has figures."""
+        language = language or self.language
+        section = {"maturity": self.maturity, "merge": self.data, "labels": self.labels, "kpi": self.kpi}
+        if section.get(stage) is not None:
+            return None
+        state = self.stages.get(stage)
+        if state is not None and state.status == "succeeded":
+            problem = self.problems.get(stage, "")
+            return _t(language, f"「{stage_title(stage, 'zh')}」阶段已完成，但其输出无法读取{('：' + problem) if problem else ''}。",
+                      f"{stage_title(stage, 'en')} succeeded but its outputs cannot be read"
+                      f"{(': ' + problem) if problem else ''}.")
+        return stage_sentence(state, language, stage)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def stage_sentence(state: StageState | None, language: str, name: str | None = None) -> str:
+    """Why a stage has no figures, in one sentence."""
+    name = state.name if state else name or "?"
+    title = stage_title(name, language)
+    if state is None:
+        return _t(language, f"本次运行未包含「{title}」阶段。", f"{title} was not part of this run.")
+    if state.status == "failed":
+        detail = f" ({state.error})" if state.error else ""
+        return _t(language, f"「{title}」阶段运行失败{detail}，详见其报告。", f"{title} failed{detail}; see its report.")
+    if state.status == "skipped":
+        return _t(language, f"「{title}」阶段被跳过：{state.reason}。", f"{title} was skipped: {state.reason}.")
+    return _t(language, f"「{title}」阶段尚未完成（{state.status}）。", f"{title} has not finished ({state.status}).")
+
+
+# --- reading a run ------------------------------------------------------------------------------------------------
+def read_manifest(run_dir: Path) -> dict[str, Any]:
+    from digiops.errors import ArchiveError
+
+    path = Path(run_dir) / "manifest.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ArchiveError(str(path), "no manifest.json: this is not a run folder",
+                           fix="pass a folder under reports/<client>/ written by digiops run") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ArchiveError(str(path), f"unreadable manifest ({exc})", fix="run the engagement again") from None
+
+
+def stage_states(manifest: dict[str, Any], run_dir: Path) -> dict[str, StageState]:
+    states = {}
+    for entry in manifest.get("stages", []):
+        error = entry.get("error")
+        report = f"{entry['name']}.html"
+        states[entry["name"]] = StageState(
+            name=entry["name"], status=entry.get("status", "pending"), reason=entry.get("reason"),
+            error=f"{error.get('ename')}: {error.get('evalue', '')[:200]}" if error else None,
+            report=report if (Path(run_dir) / report).exists() else None)
+    return states
+
+
+def output_path(run_dir: Path, stage: str, name: str) -> Path:
+    return Path(run_dir) / OUTPUTS / stage / name
+
+
+def read_output(run_dir: Path, stage: str, name: str) -> pd.DataFrame | None:
+    """A stage's table (``.parquet`` or ``.csv``), or ``None`` when it was not written."""
+    path = output_path(run_dir, stage, name)
+    if not path.exists():
+        return None
+    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+
+
+def _first_table(run_dir: Path, stage: str, *names: str) -> pd.DataFrame | None:
+    for name in names:
+        table = read_output(run_dir, stage, name)
+        if table is not None:
+            return table
+    return None
+
+
+# --- sections (pure: frames in, facts out) ----------------------------------------------------------------------
+def maturity_facts(scores: pd.DataFrame, top: int = 3) -> MaturityFacts:
+    """Overall level and the largest gaps (dimension rows with a gap > 0, largest first)."""
+    by_dimension = scores.set_index("dimension")
+    overall = by_dimension.loc["overall"] if "overall" in by_dimension.index else None
+    dims = scores[(scores["dimension"] != "overall") & scores["gap"].notna()]
+    dims = dims[dims["gap"].astype(float) > 0].sort_values("gap", ascending=False, kind="stable")
+    gaps = [Gap(r["dimension"], str(r.get("name_zh", r["dimension"])), str(r.get("name_en", r["dimension"])),
+                _num(r.get("level")), _num(r.get("target")), _num(r["gap"]),
+                None if pd.isna(r.get("severity")) else str(r.get("severity"))) for _, r in dims.head(top).iterrows()]
+    band = _num(overall["band"]) if overall is not None and "band" in by_dimension.columns else None
+    return MaturityFacts(overall_level=_num(overall["level"]) if overall is not None else None,
+                         overall_band=int(band) if band is not None else None, gaps=gaps)
+
+
+def data_facts(crosswalk: pd.DataFrame | None, customers: pd.DataFrame | None, quality: pd.DataFrame | None,
+               quarantine: pd.DataFrame | None, top: int = 3) -> DataFacts:
+    """How many records hide how many real customers, and the worst quality findings after cleaning."""
+    records = int(len(crosswalk)) if crosswalk is not None else None
+    if customers is not None:
+        real = int(customers["customer_id"].nunique())
+    elif crosswalk is not None:
+        real = int(crosswalk["customer_id"].nunique())
+    else:
+        real = None
+    worst: list[Finding] = []
+    if quality is not None and len(quality):
+        phase = quality[quality["phase"] == "after"] if "phase" in quality.columns else quality
+        phase = phase if len(phase) else quality
+        measures = [m for m in QUALITY_MEASURES if m in phase.columns]
+        long = phase.melt(id_vars=["source", "field"], value_vars=measures, var_name="measure").dropna(
+            subset=["value"])
+        long = long.sort_values(["value", "source", "field"], kind="stable").head(top)
+        worst = [Finding(str(r.source), str(r.field), str(r.measure), float(r.value)) for r in long.itertuples()]
+    reasons: list[tuple[str, int]] = []
+    if quarantine is not None and len(quarantine):
+        counts = quarantine["reason"].astype(str).value_counts().head(top)
+        reasons = [(str(k), int(v)) for k, v in counts.items()]
+    return DataFacts(records=records, customers=real, worst=worst, quarantine_reasons=reasons,
+                     quarantined=int(len(quarantine)) if quarantine is not None else None)
+
+
+def segment_names() -> dict[str, tuple[str, str]]:
+    """RFM segment id → (zh, en) from the default segment map; empty when it cannot be read."""
+    try:
+        from digiops.labels.features import load_segment_map
+
+        return {s.id: (s.name_zh, s.name_en) for s in load_segment_map()}
+    except Exception:  # noqa: BLE001 - names are a nicety, the ids still show
+        return {}
+
+
+def tag_columns(tags: pd.DataFrame) -> list[str]:
+    """The catalog's tag columns: everything in tags.parquet that is not the id, a feature or an RFM column."""
+    try:
+        from digiops.labels.features import FEATURES, RFM_COLUMNS
+        known = set(FEATURES) | set(RFM_COLUMNS)
+    except Exception:  # noqa: BLE001
+        known = {"recency_days", "frequency", "monetary", "rfm_r", "rfm_f", "rfm_m", "rfm_segment"}
+    return [c for c in tags.columns if c != "customer_id" and c not in known]
+
+
+def segment_table(tags: pd.DataFrame, names: dict[str, tuple[str, str]] | None = None) -> pd.DataFrame:
+    """Per RFM segment: customers, share, value (sum of ``monetary``), value share; largest value first."""
+    names = names if names is not None else segment_names()
+    frame = pd.DataFrame({"segment": tags["rfm_segment"].fillna("—").astype(str),
+                          "value": pd.to_numeric(tags.get("monetary", 0), errors="coerce").astype(float)})
+    table = frame.groupby("segment", sort=False).agg(customers=("segment", "size"), value=("value", "sum"))
+    table = table.reset_index()
+    table["share"] = table["customers"] / max(len(frame), 1)
+    total = table["value"].sum()
+    table["value_share"] = table["value"] / total if total else 0.0
+    table["name_zh"] = table["segment"].map(lambda s: names.get(s, (s, s))[0])
+    table["name_en"] = table["segment"].map(lambda s: names.get(s, (s, s))[1])
+    return table.sort_values(["value", "segment"], ascending=[False, True], ignore_index=True)
+
+
+def label_facts(tags: pd.DataFrame) -> LabelFacts:
+    columns = tag_columns(tags)
+    if columns:
+        covered = tags[columns].notna() & (tags[columns].astype(object) != False)  # noqa: E712 - a False flag is no tag
+        coverage = float(covered.any(axis=1).mean()) if len(tags) else 0.0
+    else:
+        coverage = float(tags["rfm_segment"].notna().mean()) if len(tags) else 0.0
+    segments = [SegmentFacts(r.segment, r.name_zh, r.name_en, int(r.customers), float(r.share), float(r.value),
+                             float(r.value_share)) for r in segment_table(tags).itertuples()]
+    return LabelFacts(customers=int(len(tags)), tags=len(columns) + 1, coverage=coverage, segments=segments)
+
+
+def review_rows(attainment: pd.DataFrame) -> pd.DataFrame:
+    """The company-level rows (unit ``all``) of the reviewed month."""
+    rows = attainment[attainment["unit"].astype(str) == "all"]
+    if "reviewed" in rows.columns and rows["reviewed"].fillna(False).astype(bool).any():
+        return rows[rows["reviewed"].fillna(False).astype(bool)]
+    with_target = rows[rows["target"].notna()] if "target" in rows.columns else rows
+    if not len(with_target):
+        return with_target
+    return with_target[with_target["period"] == with_target["period"].max()]
+
+
+def kpi_facts(attainment: pd.DataFrame, variance: pd.DataFrame | None, runrate: pd.DataFrame | None,
+              names: dict[str, dict[str, str]] | None = None, headline_kpi: str = "gmv") -> KpiFacts:
+    """Attainment of every KPI for the whole company, the main variance driver and the run-rate outlook."""
+    names = names or {}
+    rows = review_rows(attainment)
+    lines = [KpiLine(str(r.kpi), names.get(r.kpi, {}).get("zh", r.kpi), names.get(r.kpi, {}).get("en", r.kpi),
+                     _num(r.actual), _num(r.target), _num(r.attainment), str(r.status)) for r in rows.itertuples()]
+    kpis = [line.kpi for line in lines]
+    focus = headline_kpi if headline_kpi in kpis or not kpis else kpis[0]
+    driver = None
+    if variance is not None and len(variance):
+        factors = variance[(variance["kpi"] == focus) & (variance["unit"].astype(str) == "all")
+                           & (variance["breakdown"] == "factor")].dropna(subset=["contribution"])
+        if len(factors):
+            main = factors.loc[factors["contribution"].astype(float).abs().idxmax()]
+            driver = Driver(focus, str(main["item"]), float(main["contribution"]), _num(main.get("change")))
+    outlook = None
+    if runrate is not None and len(runrate):
+        rr = runrate[(runrate["kpi"] == focus) & (runrate["unit"].astype(str) == "all")]
+        if len(rr):
+            r = rr.iloc[0]
+            outlook = RunRate(focus, str(r["period"]), _num(r["projection"]), _num(r["target"]),
+                              _num(r["projected_attainment"]), _num(r["required_daily"]))
+    period = str(rows["period"].iloc[0]) if len(rows) else None
+    return KpiFacts(review_period=period, lines=lines, driver=driver, runrate=outlook)
+
+
+def pilot_initiatives(roadmap: pd.DataFrame) -> list[Initiative]:
+    pilots = roadmap[roadmap["phase"] == "pilot"]
+    return [Initiative(str(r["initiative_id"]), str(r.get("name_zh", r["initiative_id"])),
+                       str(r.get("name_en", r["initiative_id"])), str(r.get("dimension", "")),
+                       None if pd.isna(r.get("months")) else str(r.get("months")), _num(r.get("budget")))
+            for _, r in pilots.iterrows()]
+
+
+def read_kpi_names(run_dir: Path) -> dict[str, dict[str, str]]:
+    path = output_path(run_dir, "summary", "kpi_names.json")
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def _maybe(table: pd.DataFrame | None, build) -> Any:
+    return None if table is None else build(table)
+
+
+# --- the whole run ------------------------------------------------------------------------------------------------
+def collect(run_dir: str | Path, previous_run_dir: str | Path | None = None,
+            kpi_names: dict[str, dict[str, str]] | None = None) -> Summary:
+    """Read a run folder's manifest and outputs into a :class:`Summary` (and compare with the previous run)."""
+    run_dir = Path(run_dir)
+    manifest = read_manifest(run_dir)
+    parameters = manifest.get("parameters") or {}
+    summary = Summary(client=str(manifest.get("client", run_dir.parent.name)),
+                      client_name=dict(manifest.get("client_name") or {}),
+                      run_id=str(manifest.get("run_id", run_dir.name)),
+                      language=str(parameters.get("language", "zh")),
+                      stages=stage_states(manifest, run_dir))
+    names = kpi_names if kpi_names is not None else read_kpi_names(run_dir)
+
+    def ran(stage: str) -> bool:
+        state = summary.stages.get(stage)
+        return state is not None and state.status == "succeeded"
+
+    def attempt(stage: str, build) -> Any:
+        try:
+            return build()
+        except Exception as exc:  # noqa: BLE001 - a broken output must not sink the whole summary
+            summary.problems[stage] = f"{type(exc).__name__}: {exc}"[:200]
+            return None
+
+    if ran("maturity"):
+        summary.maturity = attempt("maturity", lambda: _maybe(
+            _first_table(run_dir, "maturity", "scores.parquet", "scores.csv"), maturity_facts))
+        summary.pilots = attempt("maturity", lambda: _maybe(
+            _first_table(run_dir, "maturity", "roadmap.parquet", "roadmap.csv"), pilot_initiatives))
+    if ran("merge"):
+        def merge_facts() -> DataFacts | None:
+            tables = {n: read_output(run_dir, "merge", f"{n}.parquet")
+                      for n in ("crosswalk", "customers", "data_quality", "quarantine")}
+            if all(t is None for t in tables.values()):
+                return None
+            return data_facts(tables["crosswalk"], tables["customers"], tables["data_quality"], tables["quarantine"])
+        summary.data = attempt("merge", merge_facts)
+    if ran("labels"):
+        summary.labels = attempt("labels", lambda: _maybe(read_output(run_dir, "labels", "tags.parquet"), label_facts))
+    if ran("kpi"):
+        summary.kpi = attempt("kpi", lambda: _maybe(
+            read_output(run_dir, "kpi", "attainment.parquet"),
+            lambda a: kpi_facts(a, read_output(run_dir, "kpi", "variance.parquet"),
+                                read_output(run_dir, "kpi", "runrate.parquet"), names)))
+    if previous_run_dir:
+        previous_dir = Path(previous_run_dir)
+        if (previous_dir / "manifest.json").exists():
+            previous = collect(previous_dir, None, kpi_names=names)
+            summary.previous_run = previous.run_id
+            summary.changes = compare(previous, summary)
+    return summary
+
+
+def headline_numbers(summary: Summary) -> dict[str, float | None]:
+    """The figures compared between two runs, by a stable key."""
+    out: dict[str, float | None] = {}
+    if summary.maturity:
+        out["maturity.overall_level"] = summary.maturity.overall_level
+    if summary.data:
+        out["merge.records"] = summary.data.records
+        out["merge.customers"] = summary.data.customers
+        out["merge.quarantined"] = summary.data.quarantined
+    if summary.labels:
+        out["labels.coverage"] = summary.labels.coverage
+        for segment in summary.labels.segments:
+            out[f"labels.segment.{segment.segment}"] = segment.customers
+    if summary.kpi:
+        for line in summary.kpi.lines:
+            out[f"kpi.{line.kpi}.attainment"] = line.attainment
+        if summary.kpi.runrate:
+            out["kpi.runrate.projected_attainment"] = summary.kpi.runrate.projected_attainment
+    return out
+
+
+def compare(previous: Summary, current: Summary, tolerance: float = 1e-9) -> list[Change]:
+    """Headline figures that changed between two runs (figures present in only one run included)."""
+    before, after = headline_numbers(previous), headline_numbers(current)
+    changes = []
+    for key in list(after) + [k for k in before if k not in after]:
+        a, b = before.get(key), after.get(key)
+        if a is None and b is None:
+            continue
+        if a is not None and b is not None and abs(float(b) - float(a)) <= tolerance:
+            continue
+        changes.append(Change(key, None if a is None else float(a), None if b is None else float(b)))
+    return changes
+
+
+def segment_migration(current: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
+    """Customers per (previous segment → current segment) between two runs' ``tags.parquet``.
+
+    Customers new in this run come from ``new``; customers gone since are not counted.
+
+    >>> now = pd.DataFrame({"customer_id": ["a", "b", "c"], "rfm_segment": ["loyal", "loyal", "new"]})
+    >>> before = pd.DataFrame({"customer_id": ["a", "b"], "rfm_segment": ["loyal", "champions"]})
+    >>> segment_migration(now, before).to_dict("records")  # doctest: +NORMALIZE_WHITESPACE
+    [{'from_segment': '(new)', 'to_segment': 'new', 'customers': 1},
+     {'from_segment': 'champions', 'to_segment': 'loyal', 'customers': 1},
+     {'from_segment': 'loyal', 'to_segment': 'loyal', 'customers': 1}]
+    """
+    columns = ["from_segment", "to_segment", "customers"]
+    if previous is None:
+        return pd.DataFrame(columns=columns)
+    joined = current[["customer_id", "rfm_segment"]].merge(
+        previous[["customer_id", "rfm_segment"]], on="customer_id", how="left", suffixes=("", "_before"))
+    joined["from_segment"] = joined["rfm_segment_before"].fillna("(new)").astype(str)
+    joined["to_segment"] = joined["rfm_segment"].fillna("—").astype(str)
+    table = joined.groupby(["from_segment", "to_segment"]).size().rename("customers").reset_index()
+    table["customers"] = table["customers"].astype(int)
+    return table.sort_values(columns[:2], ignore_index=True)[columns]

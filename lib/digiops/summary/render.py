@@ -1,0 +1,257 @@
+"""The executive summary as one HTML page fragment (shown by ``05_summary.ipynb``, rendered into ``summary.html``).
+
+All client text (names, tags, KPI names, segment names, errors) is escaped: the page is built by hand.
+
+Example:
+    >>> fmt_number(1234567.891), fmt_percent(0.9234), fmt_number(None)
+    ('1,234,568', '92.3%', '–')
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from digiops.summary.collect import Summary, _t, stage_title
+
+STATUS_COLOURS = {"green": "#2e7d32", "amber": "#f9a825", "red": "#c62828", "none": "#9e9e9e"}
+SECTION_ORDER = ("maturity", "merge", "labels", "kpi")
+
+
+def esc(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def fmt_number(value: float | None, digits: int = 0) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def fmt_percent(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{value * 100:.{digits}f}%"
+
+
+def kpi_names_from_tree(path: str | Path) -> dict[str, dict[str, str]]:
+    """KPI id → {zh, en} names from a KPI tree file; empty when it cannot be read."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+    return {str(k["id"]): {"zh": str(k.get("name_zh", k["id"])), "en": str(k.get("name_en", k["id"]))}
+            for k in data.get("kpis", []) if isinstance(k, dict) and "id" in k}
+
+
+def figure_label(key: str, language: str, summary: Summary | None = None) -> str:
+    """A readable name for a compared figure key (see ``collect.headline_numbers``)."""
+    fixed = {"maturity.overall_level": ("成熟度总体等级", "Overall maturity level"),
+             "merge.records": ("客户记录数", "Customer records"), "merge.customers": ("真实客户数", "Real customers"),
+             "merge.quarantined": ("隔离记录数", "Quarantined rows"), "labels.coverage": ("标签覆盖率", "Tag coverage"),
+             "kpi.runrate.projected_attainment": ("本月预计达成率", "Projected attainment this month")}
+    if key in fixed:
+        return _t(language, *fixed[key])
+    parts = key.split(".")
+    if key.startswith("labels.segment."):
+        return _t(language, f"分群人数：{parts[-1]}", f"Segment size: {parts[-1]}")
+    if key.startswith("kpi.") and key.endswith(".attainment"):
+        kpi = parts[1]
+        names = {line.kpi: (line.name_zh, line.name_en) for line in (summary.kpi.lines if summary and summary.kpi else [])}
+        zh, en = names.get(kpi, (kpi, kpi))
+        return _t(language, f"{zh} 达成率", f"{en} attainment")
+    return key
+
+
+def _is_share(key: str) -> bool:
+    return key.endswith("attainment") or key == "labels.coverage"
+
+
+def _fmt_figure(key: str, value: float | None) -> str:
+    if value is None:
+        return "–"
+    if _is_share(key):
+        return fmt_percent(value)
+    return fmt_number(value, 1 if key == "maturity.overall_level" else 0)
+
+
+def _status_dot(status: str) -> str:
+    colour = STATUS_COLOURS.get(status, STATUS_COLOURS["none"])
+    return f'<span class="dg-dot" style="color:{colour}">●</span>'
+
+
+def _section(title: str, body: str, stage: str, summary: Summary, language: str) -> str:
+    state = summary.stages.get(stage)
+    link = ""
+    if state and state.report:
+        link = f' <a class="dg-more" href="{esc(state.report)}">{esc(_t(language, "详细报告 →", "full report →"))}</a>'
+    return f"<h2>{esc(title)}</h2>\n{body}\n<p>{link}</p>" if link else f"<h2>{esc(title)}</h2>\n{body}"
+
+
+def _note(text: str) -> str:
+    return f'<p class="dg-note">{esc(text)}</p>'
+
+
+def maturity_html(summary: Summary, language: str) -> str:
+    facts = summary.maturity
+    if facts is None:
+        return _note(summary.note("maturity", language) or "")
+    parts = [f"<p>{esc(_t(language, '数字化成熟度总体等级', 'Overall digital maturity level'))}: "
+             f"<b>{esc(fmt_number(facts.overall_level, 1))}</b> / 5</p>"]
+    if facts.gaps:
+        rows = "".join(f"<tr><td>{esc(g.name_zh if language == 'zh' else g.name_en)}</td>"
+                       f"<td>{esc(fmt_number(g.level, 1))}</td><td>{esc(fmt_number(g.target, 1))}</td>"
+                       f"<td><b>{esc(fmt_number(g.gap, 1))}</b></td><td>{esc(g.severity or '')}</td></tr>"
+                       for g in facts.gaps)
+        head = _t(language, "<tr><th>维度</th><th>现状</th><th>目标</th><th>差距</th><th>严重度</th></tr>",
+                  "<tr><th>Dimension</th><th>Level</th><th>Target</th><th>Gap</th><th>Severity</th></tr>")
+        parts.append(f"<p>{esc(_t(language, '差距最大的维度：', 'Largest gaps:'))}</p><table>{head}{rows}</table>")
+    else:
+        parts.append(_note(_t(language, "各维度均已达到目标等级。", "Every dimension meets its target level.")))
+    return "\n".join(parts)
+
+
+def data_html(summary: Summary, language: str) -> str:
+    facts = summary.data
+    if facts is None:
+        return _note(summary.note("merge", language) or "")
+    parts = []
+    if facts.records is not None and facts.customers is not None:
+        parts.append("<p>" + esc(_t(language,
+                                    f"{facts.records:,} 条客户记录背后是 {facts.customers:,} 位真实客户。",
+                                    f"{facts.records:,} customer records hide {facts.customers:,} real customers.")) + "</p>")
+    if facts.quarantined is not None:
+        parts.append("<p>" + esc(_t(language, f"{facts.quarantined:,} 行因无法修复而被隔离。",
+                                    f"{facts.quarantined:,} rows were quarantined as unrepairable.")) + "</p>")
+    if facts.worst:
+        measures = {"completeness": ("完整性", "completeness"), "validity": ("有效性", "validity"),
+                    "uniqueness": ("唯一性", "uniqueness"), "consistency": ("一致性", "consistency")}
+        items = "".join(f"<li>{esc(f.source)} · {esc(f.field)}: {esc(_t(language, *measures.get(f.measure, (f.measure, f.measure))))} "
+                        f"<b>{esc(fmt_percent(f.value))}</b></li>" for f in facts.worst)
+        parts.append(f"<p>{esc(_t(language, '最薄弱的数据质量项：', 'Worst data-quality findings:'))}</p><ul>{items}</ul>")
+    if facts.quarantine_reasons:
+        items = "".join(f"<li>{esc(reason)}: {count:,}</li>" for reason, count in facts.quarantine_reasons)
+        parts.append(f"<p>{esc(_t(language, '主要隔离原因：', 'Main quarantine reasons:'))}</p><ul>{items}</ul>")
+    return "\n".join(parts)
+
+
+def labels_html(summary: Summary, language: str) -> str:
+    facts = summary.labels
+    if facts is None:
+        return _note(summary.note("labels", language) or "")
+    parts = ["<p>" + esc(_t(language,
+                            f"{facts.tags} 个标签覆盖 {fmt_percent(facts.coverage)} 的 {facts.customers:,} 位客户。",
+                            f"{facts.tags} tags cover {fmt_percent(facts.coverage)} of {facts.customers:,} customers.")) + "</p>"]
+    rows = "".join(f"<tr><td>{esc(s.name_zh if language == 'zh' else s.name_en)}</td><td>{s.customers:,}</td>"
+                   f"<td>{esc(fmt_percent(s.share))}</td><td>{esc(fmt_number(s.value))}</td>"
+                   f"<td>{esc(fmt_percent(s.value_share))}</td></tr>" for s in facts.segments)
+    head = _t(language, "<tr><th>RFM 分群</th><th>人数</th><th>占比</th><th>消费金额</th><th>金额占比</th></tr>",
+              "<tr><th>RFM segment</th><th>Customers</th><th>Share</th><th>Value</th><th>Value share</th></tr>")
+    parts.append(f"<table>{head}{rows}</table>")
+    return "\n".join(parts)
+
+
+def kpi_html(summary: Summary, language: str) -> str:
+    facts = summary.kpi
+    if facts is None:
+        return _note(summary.note("kpi", language) or "")
+    parts = []
+    if facts.review_period:
+        parts.append(f"<p>{esc(_t(language, '复盘月份', 'Review month'))}: <b>{esc(facts.review_period)}</b></p>")
+    rows = "".join(f"<tr><td>{_status_dot(l.status)} {esc(l.name_zh if language == 'zh' else l.name_en)}</td>"
+                   f"<td>{esc(fmt_number(l.actual, 2 if (l.actual or 0) < 100 else 0))}</td>"
+                   f"<td>{esc(fmt_number(l.target, 2 if (l.target or 0) < 100 else 0))}</td>"
+                   f"<td><b>{esc(fmt_percent(l.attainment))}</b></td></tr>" for l in facts.lines)
+    head = _t(language, "<tr><th>KPI</th><th>实际</th><th>目标</th><th>达成率</th></tr>",
+              "<tr><th>KPI</th><th>Actual</th><th>Target</th><th>Attainment</th></tr>")
+    if rows:
+        parts.append(f"<table>{head}{rows}</table>")
+    names = {l.kpi: (l.name_zh if language == "zh" else l.name_en) for l in facts.lines}
+    if facts.driver:
+        d = facts.driver
+        parts.append("<p>" + esc(_t(language,
+                                    f"{names.get(d.kpi, d.kpi)} 环比变化的主要驱动因素：{d.item}（贡献 {fmt_number(d.contribution)}）。",
+                                    f"Main driver of the change in {names.get(d.kpi, d.kpi)}: {d.item} "
+                                    f"(contribution {fmt_number(d.contribution)}).")) + "</p>")
+    if facts.runrate:
+        r = facts.runrate
+        parts.append("<p>" + esc(_t(language,
+                                    f"按当前进度，{r.period} 的 {names.get(r.kpi, r.kpi)} 预计为 {fmt_number(r.projection)}，"
+                                    f"达成率 {fmt_percent(r.projected_attainment)}；达标需日均 {fmt_number(r.required_daily)}。",
+                                    f"At the current run-rate, {names.get(r.kpi, r.kpi)} for {r.period} is projected at "
+                                    f"{fmt_number(r.projection)} ({fmt_percent(r.projected_attainment)} of target); "
+                                    f"meeting the target needs {fmt_number(r.required_daily)} a day.")) + "</p>")
+    return "\n".join(parts)
+
+
+def roadmap_html(summary: Summary, language: str) -> str:
+    if summary.pilots is None:
+        return _note(summary.note("maturity", language) or _t(language, "路线图不可用。", "No roadmap is available."))
+    if not summary.pilots:
+        return _note(_t(language, "试点期没有计划举措。", "No initiative is planned for the pilot phase."))
+    items = "".join(f"<li><b>{esc(i.name_zh if language == 'zh' else i.name_en)}</b>"
+                    f"{(' · ' + esc(i.months)) if i.months else ''}"
+                    f"{(' · ' + esc(_t(language, '预算 ', 'budget ')) + esc(fmt_number(i.budget))) if i.budget is not None else ''}</li>"
+                    for i in summary.pilots)
+    return f"<ul>{items}</ul>"
+
+
+def changes_html(summary: Summary, language: str) -> str:
+    if summary.previous_run is None:
+        return _note(_t(language, "这是该客户的第一次成功运行，暂无可比较的上一次运行。",
+                        "This is the client's first successful run: there is no previous run to compare with."))
+    if not summary.changes:
+        return _note(_t(language, f"与上一次运行（{summary.previous_run}）相比，核心数字没有变化。",
+                        f"No headline figure changed since the previous run ({summary.previous_run})."))
+    rows = "".join(f"<tr><td>{esc(figure_label(c.figure, language, summary))}</td><td>{esc(_fmt_figure(c.figure, c.before))}</td>"
+                   f"<td>{esc(_fmt_figure(c.figure, c.after))}</td></tr>" for c in summary.changes)
+    head = _t(language, "<tr><th>指标</th><th>上次</th><th>本次</th></tr>",
+              "<tr><th>Figure</th><th>Previous</th><th>This run</th></tr>")
+    return (f"<p>{esc(_t(language, '对比上一次运行', 'Compared with the previous run'))} {esc(summary.previous_run)}:</p>"
+            f"<table>{head}{rows}</table>")
+
+
+def links_html(summary: Summary, language: str) -> str:
+    items = []
+    for state in summary.stages.values():
+        if state.name == "summary":
+            continue
+        title = esc(stage_title(state.name, language))
+        status = esc(state.status)
+        items.append(f'<li><a href="{esc(state.report)}">{title}</a> ({status})</li>' if state.report
+                     else f"<li>{title} ({status})</li>")
+    return f"<ul>{''.join(items)}</ul>"
+
+
+SECTIONS: tuple[tuple[str, tuple[str, str], Any], ...] = (
+    ("maturity", ("数字化成熟度与最大差距", "Digital maturity and the largest gaps"), maturity_html),
+    ("merge", ("数据告诉我们什么", "What the data showed"), data_html),
+    ("labels", ("标签体系与客户分群", "Tag system and customer segments"), labels_html),
+    ("kpi", ("KPI 达成与展望", "KPI attainment and outlook"), kpi_html),
+    ("maturity", ("路线图：试点举措", "Roadmap: pilot initiatives"), roadmap_html),
+)
+
+
+def section_html(summary: Summary, language: str | None = None) -> list[tuple[str, str]]:
+    """(heading, HTML body) of every section, in reading order."""
+    language = language or summary.language
+    out = [(_t(language, *title), _section(_t(language, *title), build(summary, language), stage, summary, language))
+           for stage, title, build in SECTIONS]
+    out.append((_t(language, "自上次运行以来的变化", "What changed since the previous run"),
+                f"<h2>{esc(_t(language, '自上次运行以来的变化', 'What changed since the previous run'))}</h2>"
+                + changes_html(summary, language)))
+    out.append((_t(language, "各阶段报告", "Stage reports"),
+                f"<h2>{esc(_t(language, '各阶段报告', 'Stage reports'))}</h2>" + links_html(summary, language)))
+    return out
+
+
+def summary_html(summary: Summary, language: str | None = None) -> str:
+    """The whole page body as one HTML fragment."""
+    return "\n".join(body for _, body in section_html(summary, language))
+
+
+def kpi_names_for(engagement: Any) -> dict[str, dict[str, str]]:
+    """KPI names from the engagement's KPI tree (``kpi.tree``, relative to the engagement folder), if any."""
+    tree = getattr(getattr(engagement, "kpi", None), "tree", None)
+    if not tree:
+        return {}
+    return kpi_names_from_tree((Path(engagement.folder) / str(tree)).resolve())
