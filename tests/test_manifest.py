@@ -26,10 +26,10 @@ def test_parameter_hash_ignores_key_order(parameters):
     assert manifest.parameter_hash(parameters) == manifest.parameter_hash(reordered)
 
 
-def test_running_manifest_of_dead_process_is_incomplete():
+def test_unfinished_run_is_running_while_its_process_lives_and_incomplete_after():
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
-    data = {"status": "running", "pid": child.pid, "host": manifest.socket.gethostname()}
+    data = {"status": "incomplete", "pid": child.pid, "host": manifest.socket.gethostname()}
 
     assert manifest.effective_status(data) == "incomplete"
     assert manifest.effective_status({**data, "pid": manifest.os.getpid()}) == "running"

@@ -24,6 +24,34 @@ from digiops.engagement import Engagement, load_engagement
 from digiops.errors import StageError
 
 OUTPUTS = "outputs"
+
+
+def escape_html(text: str) -> str:
+    """Escape the characters that would let text become markup.
+
+    >>> escape_html("<script>alert(1)</script> & co")
+    '&lt;script&gt;alert(1)&lt;/script&gt; &amp; co'
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _escaped_styler_html(styler: Any) -> str:
+    styler = styler.format_index(escape="html", axis=0).format_index(escape="html", axis=1)
+    return styler.to_html()
+
+
+def _safe_display_defaults() -> None:
+    """pandas' Styler renders cell text, headers and index labels as raw HTML unless told otherwise; client text
+    (names, tag values, raw column names) must be escaped in every report."""
+    pd.set_option("styler.format.escape", "html")
+    try:
+        from IPython import get_ipython
+        from pandas.io.formats.style import Styler
+    except ImportError:  # pragma: no cover - IPython ships with every kernel
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.display_formatter.formatters["text/html"].for_type(Styler, _escaped_styler_html)
 METRICS_FILE = "metrics.json"
 
 
@@ -39,6 +67,7 @@ class StageContext:
     @classmethod
     def open(cls, stage: str, *, engagement_path: str = "", run_dir: str = "", previous_run_dir: str = "",
              check_sources: bool = False) -> "StageContext":
+        _safe_display_defaults()
         engagement = load_engagement(engagement_path or "demo", check_sources=check_sources)
         run = Path(run_dir) if run_dir else paths.reports_dir() / engagement.client.id / "lab"
         return cls(engagement, stage, run, Path(previous_run_dir) if previous_run_dir else None)
@@ -53,10 +82,14 @@ class StageContext:
         return zh if self.language == "zh" else en
 
     def md(self, zh: str, en: str = "") -> None:
-        """Display Markdown in the report language (narrative a client reads)."""
+        """Display Markdown in the report language (narrative a client reads).
+
+        ``<``, ``>`` and ``&`` are escaped: narrative carries client text (names, tag names, free text) that must
+        never become HTML in a report. Markdown links to ``javascript:`` URLs are already refused by the renderer.
+        """
         from IPython.display import Markdown, display
 
-        display(Markdown(self.t(zh, en or zh)))
+        display(Markdown(escape_html(self.t(zh, en or zh))))
 
     @property
     def client_name(self) -> str:

@@ -1,8 +1,9 @@
 """The run manifest: what produced a run, so a report can be trusted years later.
 
-``manifest.json`` (schema-versioned) is written when a run starts (status ``running``) and rewritten atomically
-after every stage. A run killed half-way keeps ``running`` with the pid of its process; readers report such a run as
-``incomplete`` once that process is gone.
+``manifest.json`` (schema-versioned) is written when a run starts, with status ``incomplete`` and the pid and host
+of the process running it, and rewritten atomically after every stage; only the end of the run sets ``succeeded``
+or ``failed``. A run killed half-way therefore stays ``incomplete`` in its manifest (and in the client's index);
+readers show an ``incomplete`` run whose process is still alive as ``running``.
 """
 
 from __future__ import annotations
@@ -94,11 +95,11 @@ def pid_alive(pid: int | None, host: str | None) -> bool:
 
 
 def effective_status(manifest: dict[str, Any]) -> str:
-    """The status a reader should show: a ``running`` run whose process is gone is ``incomplete``."""
+    """The status a reader should show: an ``incomplete`` run whose process is alive is ``running``."""
     status = manifest.get("status", "incomplete")
-    if status == "running" and not pid_alive(manifest.get("pid"), manifest.get("host")):
-        return "incomplete"
-    return status
+    if status in ("incomplete", "running") and pid_alive(manifest.get("pid"), manifest.get("host")):
+        return "running"
+    return "incomplete" if status == "running" else status
 
 
 def write(run_dir: Path, manifest: dict[str, Any]) -> Path:

@@ -122,7 +122,7 @@ class Run:
             "schema_version": manifest.SCHEMA_VERSION, "client": engagement.client.id,
             "client_name": {"zh": engagement.client.name_zh, "en": engagement.client.name_en},
             "engagement": engagement.engagement, "engagement_file": str(engagement.file), "run_id": self.run_id,
-            "status": "running", "pid": os.getpid(), "host": socket.gethostname(),
+            "status": "incomplete", "pid": os.getpid(), "host": socket.gethostname(),
             "started_at": manifest.now(), "ended_at": None,
             "previous_run": self.previous.name if self.previous else None,
             "parameters": parameters, "parameter_hash": manifest.parameter_hash(parameters),
