@@ -12,7 +12,7 @@ import argparse
 import time
 
 from digiops.demo.config import DEFAULT_PEOPLE, DEFAULT_SEED, DemoConfig, DirtRates
-from digiops.demo.generate import DemoDataError, generate
+from digiops.demo.build import DemoDataError, generate
 from digiops.demo.sources import SOURCES, sources_yaml
 
 __all__ = ["DEFAULT_PEOPLE", "DEFAULT_SEED", "DemoConfig", "DemoDataError", "DirtRates", "SOURCES", "generate",

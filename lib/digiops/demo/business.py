@@ -1,7 +1,7 @@
 """Business inputs of the demo client: product master, stores, maturity questionnaire, indicators, value stream,
 KPI targets, daily traffic, funnel events and the previous review's action log.
 
-Traffic and targets are derived from the generated orders (see :class:`~digiops.demo.generate.Accumulators`), so
+Traffic and targets are derived from the generated orders (see :class:`~digiops.demo.build.Accumulators`), so
 GMV = traffic × conversion × AOV holds in the data and the targets are plausible: promotion months (618, 双11)
 beat them and the Spring Festival month (2026-02) misses.
 """
@@ -128,7 +128,7 @@ def action_log() -> pd.DataFrame:
 
 
 def _months() -> np.ndarray:
-    from digiops.demo.generate import N_DAYS
+    from digiops.demo.build import N_DAYS
 
     days = np.datetime64(PERIOD_START) + np.arange(N_DAYS) * _DAY
     return days.astype("datetime64[M]")
@@ -201,7 +201,7 @@ def kpi_targets(rng: np.random.Generator, gmv_cents: np.ndarray, orders: np.ndar
     frame = pd.concat(rows, ignore_index=True)
     kpi = frame["指标"]
     frame["目标值"] = np.where(kpi == "traffic", frame["目标值"].map(lambda v: f"{v:.0f}"),
-                            np.where(kpi == "conversion_rate", frame["目标值"].map(lambda v: f"{v:.6f}"),
+                            np.where(kpi == "conversion_rate", frame["目标值"].map(lambda v: f"{v:.10f}"),
                                      frame["目标值"].map(lambda v: f"{v:.2f}")))
     return frame
 
