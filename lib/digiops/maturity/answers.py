@@ -79,6 +79,12 @@ def parse_answer(raw: object, answer_type: str = "likert5") -> float | None:
     return number
 
 
+def _map_unique(series: pd.Series, function) -> pd.Series:
+    """``series.map(function)``, calling the function once per distinct value (answers repeat a lot)."""
+    values = series.astype("object").where(series.notna(), "")
+    return values.map({value: function(value) for value in values.unique()})
+
+
 def detect_form(frame: pd.DataFrame) -> str:
     """``long`` when the frame has ``question_id`` and ``answer`` columns, else ``wide``."""
     return "long" if {"question_id", "answer"} <= set(frame.columns) else "wide"
@@ -135,9 +141,9 @@ def answers_from_frame(frame: pd.DataFrame, bank: QuestionBank, *, form: str = "
                                 fix="map them in the engagement's sources, or set maturity.answers_form: wide")
     if "department" not in frame.columns:
         frame["department"] = ""
-    respondent = frame["respondent_id"].map(_text)
-    department = frame["department"].map(_text).replace("", UNSPECIFIED_DEPARTMENT)
-    question_id = frame["question_id"].map(normalize_id)
+    respondent = _map_unique(frame["respondent_id"], _text)
+    department = _map_unique(frame["department"], _text).replace("", UNSPECIFIED_DEPARTMENT)
+    question_id = _map_unique(frame["question_id"], normalize_id)
     rows = frame[ROW].astype("int64").to_numpy()
 
     def fail(mask: np.ndarray, problem, field: str, fix: str) -> None:
@@ -155,12 +161,11 @@ def answers_from_frame(frame: pd.DataFrame, bank: QuestionBank, *, form: str = "
                    f"not in the question bank ({bank.label})",
          "question_id", "correct the id, or add the question to the bank (maturity.question_bank)")
     answer_type = question_id.map({q.id: q.answer_type for q in bank.questions})
-    raw_answer = frame["answer"].map(_text)
     # parse each distinct (text, type) once: 10 000 respondents give a few dozen distinct cells
-    pairs = pd.Series(list(zip(raw_answer, answer_type)), index=frame.index)
-    parsed_map = {pair: parse_answer(*pair) for pair in set(pairs)}
-    invalid = pairs.map(lambda p: parsed_map[p] is None).to_numpy(dtype=bool)
-    parsed = pairs.map(lambda p: np.nan if parsed_map[p] is None else parsed_map[p])
+    combined = frame["answer"].astype("str").where(frame["answer"].notna(), "") + "\x00" + answer_type.astype("str")
+    parsed_map = {key: parse_answer(*key.split("\x00", 1)) for key in combined.unique()}
+    invalid = combined.map({k: v is None for k, v in parsed_map.items()}).to_numpy(dtype=bool)
+    parsed = combined.map({k: (np.nan if v is None else v) for k, v in parsed_map.items()})
     fail(invalid,
          lambda i: f"respondent {respondent.iloc[i]}, question {question_id.iloc[i]}: answer "
                    f"'{frame['answer'].iloc[i]}' is not valid"
