@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 
 from digiops import paths
 from digiops.canonical import CANONICAL_FIELDS
@@ -101,8 +102,6 @@ class Source(StrictModel):
         doubled = sorted({t for t in targets if targets.count(t) > 1})
         if doubled:
             raise ValueError(f"several columns map to {', '.join(doubled)}; map each canonical field once")
-        if self.file_format not in ("csv", "xlsx", "parquet"):
-            raise ValueError(f"cannot tell the format of '{self.path}'; set format: csv | xlsx | parquet")
         return self
 
 
@@ -120,10 +119,10 @@ class Engagement(StrictModel):
     engagement: str = Field(description="Title of the engagement, shown in every report header")
     language: Literal["zh", "en"] = Field("zh", description="Report language")
     period: Period = Field(description="The review period: KPI actuals and run-rates are computed inside it")
-    stages: list[str] = Field(default_factory=lambda: list(BUILTIN_STAGES),
-                              description="Stages to run, built-in or custom")
     custom_stages: list[CustomStage] = Field(default_factory=list,
                                              description="The client's own notebooks, run like built-in stages")
+    stages: list[str] = Field(default_factory=lambda: list(BUILTIN_STAGES),
+                              description="Stages to run, built-in or custom")
     sources: dict[str, Source] = Field(default_factory=dict, description="The client's raw exports, by name")
     merge: MergeSettings = Field(default_factory=MergeSettings, description="Cleaning and identity resolution")
     labels: LabelSettings = Field(default_factory=LabelSettings, description="The tag catalog and its evaluation")
@@ -132,21 +131,26 @@ class Engagement(StrictModel):
 
     _file: Path | None = PrivateAttr(default=None)
 
-    @model_validator(mode="after")
-    def _stages(self) -> "Engagement":
-        custom = [c.name for c in self.custom_stages]
-        for name in custom:
-            if name in BUILTIN_STAGES:
-                raise ValueError(f"custom stage '{name}' has the name of a built-in stage; rename it")
-        known = set(BUILTIN_STAGES) | set(custom)
+    @field_validator("custom_stages")
+    @classmethod
+    def _custom_names(cls, custom: list[CustomStage]) -> list[CustomStage]:
+        for stage in custom:
+            if stage.name in BUILTIN_STAGES:
+                raise ValueError(f"custom stage '{stage.name}' has the name of a built-in stage; rename it")
+        return custom
+
+    @field_validator("stages")
+    @classmethod
+    def _stages(cls, stages: list[str], info: ValidationInfo) -> list[str]:
+        known = set(BUILTIN_STAGES) | {c.name for c in info.data.get("custom_stages", [])}
         seen: set[str] = set()
-        for name in self.stages:
+        for name in stages:
             if name in seen:
                 raise ValueError(f"stage '{name}' is listed twice in stages; list it once")
             if name not in known:
                 raise ValueError(f"unknown stage '{name}' (known: {', '.join(sorted(known))})")
             seen.add(name)
-        return self
+        return stages
 
     # --- where things are -------------------------------------------------------------------------------------
     @property
@@ -203,10 +207,12 @@ def parse_engagement(text: str, file_label: str = ENGAGEMENT_FILE) -> Engagement
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        # The context mark is where the broken construct starts (an unclosed bracket), which is where to look.
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise EngagementError(file_label, f"{where}not valid YAML ({getattr(exc, 'problem', exc)})",
-                              fix="check indentation and quoting at that line") from None
+        detail = "; ".join(str(p) for p in (getattr(exc, "context", None), getattr(exc, "problem", None)) if p)
+        raise EngagementError(file_label, f"{where}not valid YAML ({detail or exc})",
+                              fix="check indentation, brackets and quoting at that line") from None
     if not isinstance(data, dict):
         raise EngagementError(file_label, "must be a YAML mapping of keys (client, engagement, period, …)",
                               fix="start from `digiops new-client NAME`")
@@ -247,6 +253,11 @@ def load_engagement(spec: str | Path, *, check_sources: bool = True) -> Engageme
             if dep not in engagement.stages and dep not in BUILTIN_STAGES:
                 raise EngagementError(file.name, f"depends on unknown stage '{dep}'",
                                       field=f"custom_stages.{custom.name}.depends_on")
+    for name, source in engagement.sources.items():
+        engagement.source_path(name)  # refuses paths outside the client folder before anything reads them
+        if source.file_format not in ("csv", "xlsx", "parquet"):
+            raise EngagementError(file.name, f"cannot tell the format of '{source.path}'", field=f"sources.{name}",
+                                  fix="set format: csv, xlsx or parquet")
     if check_sources:
         from digiops.io import check_source  # local import: io depends on this module's types
 

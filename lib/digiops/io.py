@@ -37,6 +37,7 @@ OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls, or an encrypted
 PARQUET_MAGIC = b"PAR1"
 ROW = "_row"
 MAX_FIELD_BYTES = 10 * 1024 * 1024
+csv.field_size_limit(MAX_FIELD_BYTES)  # the csv module's own default (128 KiB) is too small for free-text fields
 
 
 @dataclass
@@ -81,7 +82,7 @@ def detect_encoding(data: bytes, declared: str, label: str) -> str:
             return encoding
         except UnicodeDecodeError as exc:
             failures.append((encoding, exc))
-    encoding, exc = failures[0] if declared != "auto" else failures[-1]
+    encoding, exc = max(failures, key=lambda f: f[1].start)  # the encoding that read furthest is the likely one
     line = data[: exc.start].count(b"\n") + 1
     tried = ", ".join(c for c in candidates)
     raise SourceError(label, f"bytes at offset {exc.start} (line {line}) cannot be decoded as {tried}",
@@ -123,13 +124,20 @@ def _read_csv(path: Path, encoding: str, header_row: int, label: str, nrows: int
     with open(path, encoding=encoding, newline="") as handle:
         reader = csv.reader(handle)
         line_no = 0
-        for record in reader:
-            line_no = reader.line_num
-            if line_no < header_row:
-                continue
-            text_rows.append((line_no, record))
-            if nrows is not None and len(text_rows) > nrows:
-                break
+        try:
+            for record in reader:
+                line_no = reader.line_num
+                if line_no < header_row:
+                    continue
+                text_rows.append((line_no, record))
+                if nrows is not None and len(text_rows) > nrows:
+                    break
+        except csv.Error as exc:
+            too_big = "field larger than field limit" in str(exc)
+            raise SourceError(label, f"a cell holds more than {MAX_FIELD_BYTES:,} characters" if too_big
+                              else f"is not valid CSV ({exc})", row=reader.line_num,
+                              fix="check the export; a field that size is not data" if too_big
+                              else "check quoting in that row") from None
     if not text_rows:
         raise SourceError(label, f"has no header at row {header_row} (the file has {line_no} lines)",
                           field="header_row", fix="set header_row to the row number of the column names")
