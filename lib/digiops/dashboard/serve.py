@@ -1,0 +1,185 @@
+"""Launching the dashboard: Voila on one run of one client, localhost and a token by default.
+
+The launcher copies ``notebooks/dashboard.ipynb`` alone into a private temporary folder and serves that folder, so
+Voila can serve no other file; the kernel learns the run folder from one environment variable
+(``DIGIOPS_DASHBOARD_RUN``) set for the Voila process only. Settings (token included, so it never shows in the
+process list) go into a ``voila.json`` beside the served folder: sources stripped, tracebacks hidden, no browser
+opened, browser-side code execution left off (Voila's default), and pre-heated kernels so the first page renders
+from an already executed notebook.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from digiops import archive, paths
+from digiops.dashboard.app import RUN_ENV
+from digiops.errors import ArchiveError
+
+NOTEBOOK = "dashboard.ipynb"
+START_TIMEOUT_S = 90.0
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def find_run(client_dir: Path, run: str | None = None) -> Path:
+    """The named run of a client, or its latest successful one; errors say what exists."""
+    runs = archive.list_runs(client_dir)
+    if run:
+        if Path(run).name != run or run in (".", ".."):
+            raise ArchiveError(run, "a run is named by its run id, not a path", fix="see `digiops list CLIENT`")
+        chosen = client_dir / run
+        if not (chosen / "manifest.json").is_file():
+            raise ArchiveError(str(chosen), "no such run", fix=f"pick one of `digiops list {client_dir.name}`")
+        return chosen
+    for entry in runs:  # newest first
+        if entry["status"] == "succeeded":
+            return Path(entry["path"])
+    if runs:
+        raise ArchiveError(str(client_dir), f"none of the {len(runs)} runs succeeded",
+                           fix="fix the failing stage and run again, or pass --run RUN to show a failed run")
+    raise ArchiveError(str(client_dir), "no runs yet", fix=f"run `digiops run {client_dir.name}` first")
+
+
+@dataclass
+class DashboardServer:
+    """A running Voila process: ``url`` carries the token; ``stop()`` ends it and removes its folder."""
+
+    process: subprocess.Popen
+    url: str
+    base_url: str
+    token: str
+    run_dir: Path
+    folder: Path
+    log_file: Path
+    stopped: bool = field(default=False)
+
+    def stop(self) -> None:
+        if self.stopped:
+            return
+        self.stopped = True
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def log_text(self) -> str:
+        try:
+            return self.log_file.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+
+    def __enter__(self) -> "DashboardServer":
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+
+def voila_config(token: str, host: str, port: int, preheat: bool, pool_size: int) -> dict:
+    return {"Voila": {"token": token, "ip": host, "port": port, "open_browser": False},
+            "VoilaConfiguration": {"strip_sources": True, "show_tracebacks": False,
+                                   "preheat_kernel": preheat, "default_pool_size": pool_size if preheat else 0}}
+
+
+def _voila_command() -> list[str]:
+    script = Path(sys.executable).parent / "voila"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "voila"]
+
+
+def _wait_until_up(server: DashboardServer, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise ArchiveError("voila", f"the dashboard server stopped (exit {server.process.returncode}): "
+                               f"{server.log_text()[-800:]}", fix="check the port is free and voila is installed")
+        try:
+            with urllib.request.urlopen(server.base_url + "api/status?token=" + server.token, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return  # the server answers
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.3)
+    server.stop()
+    raise ArchiveError("voila", f"the dashboard server did not answer within {timeout:.0f} s",
+                       fix="the machine may be busy: try again")
+
+
+def start(run_dir: Path, host: str = "127.0.0.1", port: int | None = None, *, preheat: bool = True,
+          pool_size: int = 1, token: str | None = None, timeout: float = START_TIMEOUT_S) -> DashboardServer:
+    """Start Voila on one run folder and return once it answers (not blocking)."""
+    run_dir = Path(run_dir).resolve()
+    if not (run_dir / "manifest.json").is_file():
+        raise ArchiveError(str(run_dir), "not a run folder (no manifest.json)", fix="pass a folder under reports/")
+    source = paths.notebooks_dir() / NOTEBOOK
+    if not source.is_file():
+        raise ArchiveError(str(source), "the dashboard notebook is missing", fix="restore notebooks/dashboard.ipynb")
+    port = port or free_port(host)
+    token = token or secrets.token_urlsafe(24)
+    folder = Path(tempfile.mkdtemp(prefix="digiops-dashboard-"))  # mode 0700
+    served = folder / "app"
+    served.mkdir()
+    shutil.copy(source, served / NOTEBOOK)
+    (folder / "voila.json").write_text(json.dumps(voila_config(token, host, port, preheat, pool_size)),
+                                       encoding="utf-8")
+    os.chmod(folder / "voila.json", 0o600)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIGIOPS_DASHBOARD")}
+    env[RUN_ENV] = str(run_dir)
+    log_file = folder / "voila.log"
+    with open(log_file, "wb") as log:
+        process = subprocess.Popen([*_voila_command(), str(served / NOTEBOOK), "--no-browser"], cwd=folder, env=env,
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    shown = "localhost" if host in ("127.0.0.1", "localhost") else host
+    base = f"http://{host if ':' not in host else f'[{host}]'}:{port}/"
+    server = DashboardServer(process=process, url=f"http://{shown}:{port}/?token={token}", base_url=base,
+                             token=token, run_dir=run_dir, folder=folder, log_file=log_file)
+    _wait_until_up(server, timeout)
+    return server
+
+
+def serve(engagement: str | Path, run: str | None = None, host: str = "127.0.0.1", port: int | None = None, *,
+          preheat: bool = True, pool_size: int = 1, wait: bool = True,
+          log: Callable[[str], None] = print) -> DashboardServer:
+    """Serve the dashboard of an engagement's run (the latest successful one by default) and print its URL.
+
+    With ``wait`` (the CLI), blocks until interrupted and stops the server; otherwise returns it running.
+    """
+    from digiops.engagement import load_engagement
+
+    loaded = load_engagement(engagement, check_sources=False)
+    run_dir = find_run(paths.reports_dir() / loaded.client.id, run)
+    server = start(run_dir, host, port, preheat=preheat, pool_size=pool_size)
+    log(f"dashboard of {loaded.client.id} run {run_dir.name}: {server.url}")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        log(f"warning: listening on {host}: anyone who can reach it and has the token can see this client's data")
+    if not wait:
+        return server
+    try:
+        server.process.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return server

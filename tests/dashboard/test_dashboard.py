@@ -1,0 +1,125 @@
+"""The dashboard: views from a run's outputs (pure functions), the launcher's choices, and the real thing served by
+Voila and driven in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+
+import pytest
+
+from digiops.dashboard import Dashboard, find_run, load_run
+from digiops.dashboard import views
+from digiops.dashboard.serve import voila_config
+from digiops.errors import ArchiveError
+from tests.dashboard.browser import CHROMIUM, RENDERED, block_other_hosts, launch
+from tests.summary.summary_fixtures import PHONE, attainment_frame, finish, make_run
+
+
+def test_kpi_view_follows_unit_and_period():
+    attainment = attainment_frame()
+
+    company = views.kpi_view(attainment, "all", "2026-03")
+    region = views.kpi_view(attainment, "华东", "2026-03")
+    earlier = views.kpi_view(attainment, "all", "2026-02")
+
+    assert company.set_index("kpi").loc["gmv", "actual"] == pytest.approx(1_100_000)
+    assert region.set_index("kpi").loc["gmv", "actual"] == pytest.approx(550_000)
+    assert earlier.set_index("kpi").loc["gmv", "actual"] == pytest.approx(1_000_000)
+    assert [u for u, _ in views.units(attainment)][:3] == ["all", "华东", "华南"]
+    assert views.review_period(attainment) == "2026-03"
+
+
+def test_dashboard_widgets_change_with_selectors_and_language(tmp_path):
+    board = Dashboard(load_run(make_run(tmp_path)))
+
+    before = board.maturity_out.value
+    board.department.value = "IT部"
+    board.unit.value = "华东"
+    board.set_language("en")
+
+    assert board.maturity_out.value != before and "Decision intelligence" in board.maturity_out.value
+    assert "550,000" in board.kpi_out.value and "Attainment" in board.kpi_out.value
+    assert "&lt;b&gt;Retail" in board.header.value and "<b>Retail" not in board.header.value
+    assert PHONE not in board._sample.value and "138****5678" in board._sample.value
+    assert "张三丰" not in board._sample.value
+
+
+def test_stages_without_outputs_show_a_sentence(tmp_path):
+    board = Dashboard(load_run(make_run(tmp_path, failed=("kpi",), absent=("labels",))), "en")
+
+    assert "KPI review failed" in board.kpi_out.value
+    assert "Tag system was not part of this run." in board.segments_out.value
+    assert "Data assetization" in board.maturity_out.value
+
+
+def test_find_run_picks_the_latest_successful_run_and_refuses_paths(tmp_path):
+    old = finish(make_run(tmp_path, "20260101T000000-000000-aaaaaa"))
+    finish(make_run(tmp_path, "20260201T000000-000000-bbbbbb"), status="failed")
+
+    assert find_run(tmp_path / "acme") == old
+    with pytest.raises(ArchiveError, match="run id, not a path"):
+        find_run(tmp_path / "acme", "../other-client/20260101T000000-000000-aaaaaa")
+    with pytest.raises(ArchiveError, match="no runs yet"):
+        find_run(tmp_path / "nobody")
+
+
+def test_voila_settings_keep_the_defaults_that_protect_the_client():
+    config = voila_config("secret", "127.0.0.1", 8866, preheat=True, pool_size=1)
+
+    assert config["VoilaConfiguration"]["strip_sources"] is True
+    assert config["VoilaConfiguration"]["show_tracebacks"] is False
+    assert config["Voila"]["token"] == "secret" and config["Voila"]["ip"] == "127.0.0.1"
+    assert "enable_nbextensions" not in json.dumps(config)  # browser-side code execution stays at Voila's default
+
+
+def _need_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{CHROMIUM} is missing in CI: .ci/run installs it with apt-get install chromium")
+    pytest.skip(f"headless browser tests need {CHROMIUM}: enable them with `apt-get install chromium`")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_served_dashboard_in_headless_chromium(tmp_path, monkeypatch):
+    _need_chromium()
+    from playwright.sync_api import sync_playwright
+
+    from digiops.dashboard import serve
+    from tests.conftest import write_engagement
+
+    reports = tmp_path / "reports"
+    monkeypatch.setenv("DIGIOPS_REPORTS", str(reports))
+    engagement = write_engagement(tmp_path / "client")
+    finish(make_run(reports, language="zh"))
+    other = finish(make_run(reports, client="other"))  # another client's run: must not be reachable
+    lines: list[str] = []
+
+    server = serve(engagement, wait=False, log=lines.append)
+    try:
+        assert server.token in lines[0] and "127.0.0.1" in server.base_url
+        with urllib.request.urlopen(server.base_url, timeout=30) as response:  # no token: the login page
+            assert "/login" in response.url and "dg-dashboard" not in response.read().decode()
+        with sync_playwright() as playwright:
+            browser = launch(playwright)
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            block_other_hosts(page, server.base_url)
+            page.goto(server.base_url + "?token=" + server.token)
+            page.wait_for_selector(RENDERED, timeout=60_000)
+
+            assert "示例<script>alert(1)</script>零售" in page.inner_text(".dg-header h1")
+            gmv = page.locator(".dg-kpi-view tr[data-kpi='gmv'] .dg-actual")
+            assert gmv.inner_text() == "1,100,000"
+            page.select_option(".dg-unit select", "华东")
+            page.wait_for_function("document.querySelector(\".dg-kpi-view tr[data-kpi='gmv'] .dg-actual\")"
+                                   ".innerText === '550,000'", timeout=20_000)
+            page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+            page.goto(server.base_url + "voila/files/" + str(other / "manifest.json") + "?token=" + server.token)
+            assert "client_name" not in page.content()
+            browser.close()
+    finally:
+        server.stop()
+    assert server.process.poll() is not None
