@@ -41,10 +41,11 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
-        engine = [timed(lambda: run_engagement(args.client, stages=["inventory"], out=out / "reports",
-                                               log=lambda _: None)) for _ in range(args.repeat)]
-        plain = [timed(lambda: subprocess.run([sys.executable, "-c", PLAIN, args.client, tmp], check=True))
-                 for _ in range(args.repeat)]
+        engine, plain = [], []
+        for _ in range(args.repeat):  # interleaved, so both see the same load on a shared machine
+            engine.append(timed(lambda: run_engagement(args.client, stages=["inventory"], out=out / "reports",
+                                                       log=lambda _: None)))
+            plain.append(timed(lambda: subprocess.run([sys.executable, "-c", PLAIN, args.client, tmp], check=True)))
     e, p = statistics.median(engine), statistics.median(plain)
     print(f"inventory stage, client {args.client}, {args.repeat} repetitions (medians):")
     print(f"  engine (papermill kernel + nbconvert render + manifest + indexes): {e:6.2f} s")
