@@ -38,6 +38,16 @@ def where(mask: np.ndarray, a: pd.Series, b: pd.Series) -> pd.Series:
     return out
 
 
+def patch(mask: np.ndarray, values: pd.Series, make) -> pd.Series:
+    """``values`` with the rows under ``mask`` replaced by ``make(values[mask])`` (computed on those rows only)."""
+    idx = np.flatnonzero(mask)
+    if not len(idx):
+        return values
+    out = values.to_numpy(dtype=object, copy=True)
+    out[idx] = make(values.iloc[idx].reset_index(drop=True)).to_numpy(dtype=object)
+    return pd.Series(out, dtype="str")
+
+
 def to_fullwidth(values: pd.Series) -> pd.Series:
     """ASCII letters, digits, signs and spaces as their full-width forms (what NFKC undoes)."""
     return values.str.translate(_FULLWIDTH)
@@ -70,7 +80,7 @@ def format_phone(phone: np.ndarray, rng: np.random.Generator, rates, *,
     out = plain.copy()
     for k, variant in enumerate(variants):
         out = where(varied & (which == k), variant, out)
-    out = where(pick(rng, n, rates.fullwidth), to_fullwidth(out), out)
+    out = patch(pick(rng, n, rates.fullwidth), out, to_fullwidth)
     broken = np.zeros(n, dtype=bool)
     if allow_broken:
         missing = pick(rng, n, rates.phone_missing_digit)
@@ -114,22 +124,32 @@ def format_datetime(moments: np.ndarray, rng: np.random.Generator, rate: float, 
     stamps = pd.DatetimeIndex(moments)
     iso = pd.Series(np.datetime_as_string(np.asarray(moments, dtype="datetime64[s]"), unit="s"),
                     dtype="str").str.replace("T", " ", regex=False)
-    y, m, d = text(stamps.year), text(stamps.month), text(stamps.day)
-    hh, mm = zpad(stamps.hour.to_numpy(), 2), zpad(stamps.minute.to_numpy(), 2)
-    compact = iso.str.replace("-", "", regex=False).str.replace(":", "", regex=False).str.replace(" ", "",
-                                                                                              regex=False)
+    mixed = pick(rng, n, rate)
+    which = rng.integers(0, 3, n)
     if date_only:
         iso = iso.str.slice(0, 10)
-        variants = [y + "/" + m + "/" + d, compact.str.slice(0, 8), y + "年" + m + "月" + d + "日"]
-    else:
-        variants = [y + "/" + m + "/" + d + " " + hh + ":" + mm, compact,
-                    y + "年" + m + "月" + d + "日 " + hh + ":" + mm]
-    mixed = pick(rng, n, rate)
-    which = rng.integers(0, len(variants), n)
-    out = iso
-    for k, variant in enumerate(variants):
-        out = where(mixed & (which == k), variant, out)
-    return out
+
+    def variants(idx: np.ndarray) -> pd.Series:
+        sub, kind = stamps[idx], which[idx]
+        y, m, d = text(sub.year), text(sub.month), text(sub.day)
+        hh, mm = zpad(sub.hour.to_numpy(), 2), zpad(sub.minute.to_numpy(), 2)
+        compact = iso.iloc[idx].reset_index(drop=True).str.replace(r"[-: ]", "", regex=True)
+        if date_only:
+            options = [y + "/" + m + "/" + d, compact.str.slice(0, 8), y + "年" + m + "月" + d + "日"]
+        else:
+            options = [y + "/" + m + "/" + d + " " + hh + ":" + mm, compact,
+                       y + "年" + m + "月" + d + "日 " + hh + ":" + mm]
+        out = options[0]
+        for k in (1, 2):
+            out = where(kind == k, options[k], out)
+        return out
+
+    idx = np.flatnonzero(mixed)
+    if not len(idx):
+        return iso
+    out = iso.to_numpy(dtype=object, copy=True)
+    out[idx] = variants(idx).to_numpy(dtype=object)
+    return pd.Series(out, dtype="str")
 
 
 def duplicate_rows(frame: pd.DataFrame, rng: np.random.Generator, rate: float) -> pd.DataFrame:

@@ -52,8 +52,8 @@ def render_name(people: dict, rows: np.ndarray, rng: np.random.Generator, rates,
     given_text = text(g1_char) + text(g2_char)
     traditional = dirt.pick(rng, n, rates.traditional) & ~clean
     table = str.maketrans(traditional_map())
-    surname = where(traditional, surname.str.translate(table), surname)
-    given_text = where(traditional, given_text.str.translate(table), given_text)
+    surname = dirt.patch(traditional, surname, lambda v: v.str.translate(table))
+    given_text = dirt.patch(traditional, given_text, lambda v: v.str.translate(table))
     spaced = dirt.pick(rng, n, rates.ideographic_space) & ~clean
     where_space = rng.integers(0, 3, n)
     name = surname + given_text
@@ -124,7 +124,7 @@ def crm_records(people: dict, rng: np.random.Generator, config: DemoConfig, firs
     ids = "KH" + zpad(np.arange(first_id, first_id + n), 8)
     phone, broken = dirt.format_phone(people["phone"][rows], rng, rates)
     email = text(people["email"][rows])
-    email = where(dirt.pick(rng, n, rates.fullwidth), dirt.to_fullwidth(email), email)
+    email = dirt.patch(dirt.pick(rng, n, rates.fullwidth), email, dirt.to_fullwidth)
     province, city = text(people["province"][rows]), text(people["city"][rows])
     frame = pd.DataFrame({
         "客户编号": ids,
