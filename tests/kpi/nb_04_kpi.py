@@ -84,9 +84,10 @@ if row is not None:
     ("markdown", "## SMART 检查 · SMART findings"),
     ("code", '''from digiops.kpi.report import smart_matrix
 smart_matrix(review, ctx.language).style.hide(axis="index")'''),
-    ("code", '''failed = review.smart[~review.smart["passed"]]
+    ("code", '''from digiops.kpi.report import smart_failures
+failed = smart_failures(review, ctx.language)
 ctx.md(ctx.t("**未通过的检查：**", "**Checks that fail:**") if len(failed) else ctx.t("所有 SMART 检查均通过。", "Every SMART check passes."))
-failed[["name", "criterion", "finding"]].style.hide(axis="index") if len(failed) else None'''),
+failed.style.hide(axis="index") if len(failed) else None'''),
     ("markdown", "## 行动闭环 · Action log"),
     ("code", '''from digiops.kpi.report import action_table
 if len(review.actions):

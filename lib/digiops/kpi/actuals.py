@@ -114,8 +114,10 @@ def base_metrics(orders: pd.DataFrame, *, regions: dict[str, str], traffic: pd.D
 
     money = _by_levels(valid, lambda g: g.agg(gmv=("cents", "sum"), member_cents=("member_cents", "sum")))
     counts = _by_levels(buying, lambda g: g.agg(orders=("order_id", "size")))
-    people = _by_levels(buying.dropna(subset=["customer_id"]),
-                        lambda g: g.apply(_customer_counts, include_groups=False))
+    known = buying.dropna(subset=["customer_id"])
+    known = known.assign(returning_id=known["customer_id"].where(known["returning"]))
+    people = _by_levels(known, lambda g: g.agg(customers=("customer_id", "nunique"),
+                                               returning=("returning_id", "nunique")))
     table = money.merge(counts, how="outer", on=["level", "unit", "period"]).merge(
         people, how="outer", on=["level", "unit", "period"])
     if traffic is not None and len(traffic):
@@ -155,12 +157,6 @@ def base_metrics(orders: pd.DataFrame, *, regions: dict[str, str], traffic: pd.D
 def _div(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     den = denominator.astype("float64")
     return (numerator.astype("float64") / den).where(den > 0)
-
-
-def _customer_counts(group: pd.DataFrame) -> pd.Series:
-    first = group.drop_duplicates("customer_id")
-    returning = group.groupby("customer_id")["returning"].any()
-    return pd.Series({"customers": float(len(first)), "returning": float(returning.sum())})
 
 
 def _traffic_by_levels(traffic: pd.DataFrame, regions: dict[str, str], online_unit: str) -> pd.DataFrame:

@@ -208,6 +208,14 @@ def mask_owner(owner: object) -> str | None:
     return f"{role} {mask_name(person)}" if role else mask_name(person)
 
 
+def smart_failures(review: KpiReview, language: str) -> pd.DataFrame:
+    """The SMART checks that fail, with what was found."""
+    failed = review.smart[~review.smart["passed"]]
+    return pd.DataFrame({_t(language, "指标", "KPI"): failed["name"],
+                         _t(language, "检查", "check"): failed["criterion"].map(CRITERIA_NAMES[language]),
+                         _t(language, "发现", "finding"): failed["finding"]})
+
+
 def action_table(review: KpiReview, language: str) -> pd.DataFrame:
     """The action log with owners masked and the KPI's move since the action was agreed."""
     a = review.actions.copy()
@@ -235,5 +243,14 @@ def changes_table(review: KpiReview, language: str) -> pd.DataFrame | None:
     names = STATUS_NAMES[language]
     c["status_previous"] = c["status_previous"].map(names)
     c["status"] = c["status"].map(names)
-    return c[["kpi", "unit", "period_previous", "status_previous", "period", "status", "status_change",
-              "actual_previous", "actual", "actual_change"]]
+    change_names = {"better": _t(language, "↑ 好转", "↑ better"), "worse": _t(language, "↓ 变差", "↓ worse"),
+                    "same": _t(language, "持平", "same"), "n/a": "–"}
+    c["status_change"] = c["status_change"].map(change_names)
+    columns = {"kpi": _t(language, "指标", "KPI"), "unit": _t(language, "单元", "unit"),
+               "period_previous": _t(language, "上次复盘月", "previous month"),
+               "status_previous": _t(language, "上次状态", "previous status"),
+               "period": _t(language, "本次复盘月", "month"), "status": _t(language, "本次状态", "status"),
+               "status_change": _t(language, "变化", "change"),
+               "actual_previous": _t(language, "上次实际", "previous actual"),
+               "actual": _t(language, "本次实际", "actual"), "actual_change": _t(language, "实际变化", "actual change")}
+    return c[list(columns)].rename(columns=columns)
