@@ -103,6 +103,20 @@ def list_runs(client: Annotated[str, typer.Argument(help="Client id")],
     out.print(table)
 
 
+@app.command()
+def dashboard(engagement: Annotated[str, typer.Argument(help="Client name or engagement file")],
+              run: Annotated[Optional[str], typer.Option(help="Run id (default: the latest successful run)")] = None,
+              host: Annotated[str, typer.Option(help="Address to listen on (localhost unless told)")] = "127.0.0.1",
+              port: Annotated[Optional[int], typer.Option(help="Port (default: a free one)")] = None) -> None:
+    """Serve a run's dashboard with Voila and print its URL with the access token (Ctrl-C stops it)."""
+    from digiops.dashboard import serve
+
+    try:
+        serve(engagement, run=run, host=host, port=port, log=lambda line: print(line, flush=True))
+    except DigiopsError as exc:
+        _fail(exc)
+
+
 @app.command("demo-data")
 def demo_data(people: Annotated[int, typer.Option(help="Number of real people")] = 20000,
               seed: Annotated[Optional[int], typer.Option(help="Random seed (same seed, same bytes)")] = None,
