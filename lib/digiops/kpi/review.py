@@ -184,8 +184,13 @@ def review_from_context(ctx) -> KpiReview:
                     if n.source and n.source.file}
     labels = {"targets": _label(ctx, settings.targets_source), "actions": _label(ctx, settings.actions_source)}
     labels.update({name: _label(ctx, name) for name in file_sources})
+    orders = ctx.read_table("merge", "orders")
+    # the engagement period bounds the review: orders outside it are not the client's review scope
+    time = pd.to_datetime(orders["order_time"])
+    period = engagement.period
+    orders = orders[(time >= pd.Timestamp(period.start)) & (time < pd.Timestamp(period.end) + pd.Timedelta(days=1))]
     return build_review(
-        tree, ctx.read_table("merge", "orders"), settings=settings, stores=stores,
+        tree, orders, settings=settings, stores=stores,
         traffic=_source(ctx, settings.traffic_source), shipments=optional["shipments"],
         customers=optional["customers"], targets=_source(ctx, settings.targets_source),
         funnel_events=_source(ctx, settings.funnel_source), actions=_source(ctx, settings.actions_source),
