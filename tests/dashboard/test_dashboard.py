@@ -123,3 +123,18 @@ def test_served_dashboard_in_headless_chromium(tmp_path, monkeypatch):
     finally:
         server.stop()
     assert server.process.poll() is not None
+
+
+def test_cli_dashboard_without_runs_fails_with_a_fix(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from digiops.cli import app
+    from tests.conftest import write_engagement
+
+    monkeypatch.setenv("DIGIOPS_REPORTS", str(tmp_path / "reports"))
+    engagement = write_engagement(tmp_path / "client")
+
+    result = CliRunner().invoke(app, ["dashboard", str(engagement)])
+
+    assert result.exit_code == 2
+    assert "no runs yet" in result.output and "digiops run acme" in result.output
