@@ -128,3 +128,15 @@ def test_bad_size_is_a_digiops_error(tmp_path):
     with pytest.raises(DemoDataError, match="at least 1") as info:
         generate(tmp_path, people=0)
     assert isinstance(info.value, DigiopsError)
+
+
+def test_a_failed_run_leaves_no_half_written_files(tmp_path, monkeypatch):
+    import digiops.demo.build as build
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(build, "shipment_rows", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        generate(tmp_path, people=100, seed=1)
+    assert list((tmp_path / "raw").iterdir()) == [] and list((tmp_path / "truth").iterdir()) == []

@@ -70,6 +70,10 @@ class CsvOut:
         self.handle.close()
         self.tmp.replace(self.path)
 
+    def abort(self) -> None:
+        self.handle.close()
+        self.tmp.unlink(missing_ok=True)
+
 
 @dataclass
 class Accumulators:
@@ -219,9 +223,13 @@ def generate(out_dir: str | Path | None = None, people: int = DEFAULT_PEOPLE, se
             truth["people"].append(_people_truth(chunk))
             if verbose:
                 print(f"  people {start + n:>9,}  ({time.perf_counter() - started:6.1f} s)", flush=True)
-    finally:
+    except BaseException:
+        # never leave half a client behind: the previous files (if any) stay as they were
         for writer in list(writers.values()) + list(truth.values()):
-            writer.close()
+            writer.abort()
+        raise
+    for writer in list(writers.values()) + list(truth.values()):
+        writer.close()
     counts = {name: w.rows for name, w in writers.items()}
     counts.update({f"truth/{name}": w.rows for name, w in truth.items()})
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 1_000_000])))

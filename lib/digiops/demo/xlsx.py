@@ -119,6 +119,11 @@ class StreamingXlsx:
         self._next_row += len(frame)
         self.rows += len(frame)
 
+    def abort(self) -> None:
+        self._stream.close()
+        self._zip.close()
+        self._tmp.unlink(missing_ok=True)
+
     def close(self) -> Path:
         self._stream.write(_tail_xml(self.sheets[0]).encode("utf-8"))
         self._stream.close()
