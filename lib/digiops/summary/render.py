@@ -19,6 +19,8 @@ from digiops.summary.collect import Summary, _t, stage_title
 
 STATUS_COLOURS = {"green": "#2e7d32", "amber": "#f9a825", "red": "#c62828", "none": "#9e9e9e"}
 SECTION_ORDER = ("maturity", "merge", "labels", "kpi")
+STATUS_WORDS = {"succeeded": ("已完成", "succeeded"), "failed": ("失败", "failed"), "skipped": ("已跳过", "skipped"),
+                "running": ("运行中", "running"), "pending": ("未开始", "pending")}
 
 
 def esc(value: object) -> str:
@@ -216,7 +218,7 @@ def links_html(summary: Summary, language: str) -> str:
         if state.name == "summary":
             continue
         title = esc(stage_title(state.name, language))
-        status = esc(state.status)
+        status = esc(_t(language, *STATUS_WORDS.get(state.status, (state.status, state.status))))
         items.append(f'<li><a href="{esc(state.report)}">{title}</a> ({status})</li>' if state.report
                      else f"<li>{title} ({status})</li>")
     return f"<ul>{''.join(items)}</ul>"
