@@ -25,16 +25,22 @@ import pandas as pd
 
 from digiops.merge import normalize as nz
 
-FEATURES = ("name_zh", "name_py", "name_keys", "name_key", "phone", "email", "birth_date", "national_id", "gender",
+FEATURES = ("name_zh", "name_py", "name_keys", "name_key", "surnames", "given_py", "name_partial", "phone", "email", "birth_date", "national_id", "gender",
             "district", "city", "street_key", "postcode")
 STRONG = ("phone", "email", "national_id")
 #: link feature → columns it needs (the names a consultant uses in ``merge.link_fields``).
 LINK_FEATURES = {"name": "name_py", "phone": "phone", "email": "email", "birth_date": "birth_date",
                  "national_id": "national_id", "address": "district", "postcode": "postcode", "gender": "gender"}
-DEFAULT_BLOCKING = (["phone"], ["email"], ["national_id"], ["name_key", "birth_date"], ["name_key", "district"],
+DEFAULT_BLOCKING = (["phone"], ["email"], ["national_id"], ["name_keys", "birth_date"], ["name_key", "district"],
                     ["name_key", "postcode"], ["street_key", "district"], ["street_key", "postcode"])
-EM_RULES = (["phone"], ["name_key", "birth_date"], ["national_id"], ["email"], ["name_key", "postcode"],
-            ["name_key", "district"])
+# EM rules. Pairs sharing a phone *and* a birth date are rarely two family members (who share phone and address),
+# so the name's m probabilities are not learnt from households; phone + name trains birth date and address on every
+# kind of record (orders and shipments carry no birth date); name + street trains the phone. Splink keeps the
+# median of each m over the sessions that estimated it.
+EM_RULES = (["phone", "birth_date"], ["phone", "name_key"], ["name_key", "street_key"], ["national_id"],
+            ["name_key", "birth_date"], ["email", "birth_date"], ["name_key", "postcode"], ["phone"])
+EM_SESSIONS = 3
+LIST_FEATURES = ("name_keys", "surnames")
 UID = "unique_id"
 
 
@@ -44,11 +50,15 @@ def record_features(clean: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({UID: clean["source"].astype(str) + ":" + clean["record_id"].astype(str),
                         "source": clean["source"], "record_id": clean["record_id"]}, index=clean.index)
     names = clean["full_name"] if "full_name" in clean else pd.Series(None, index=clean.index, dtype=object)
-    out["name_zh"] = names.where(names.map(lambda v: isinstance(v, str) and nz.has_cjk(v)), None)
-    keys = nz.name_keys_series(names)
-    out["name_keys"] = keys.map(lambda k: k if isinstance(k, list) and k else None)
-    out["name_key"] = keys.map(lambda k: k[0] if isinstance(k, list) and k else None)
-    out["name_py"] = out["name_key"].map(lambda k: k.replace("|", " ") if isinstance(k, str) else None)
+    parsed = nz.map_distinct(names, nz.parse_name)
+    partial = parsed.map(lambda p: p is not None and p[1] == "")
+    out["name_zh"] = names.where(names.map(lambda v: isinstance(v, str) and nz.has_cjk(v)) & ~partial, None)
+    out["name_keys"] = parsed.map(lambda p: [r + p[1] for r in dict.fromkeys(p[0])] if p else None)
+    out["name_key"] = parsed.map(lambda p: p[0][0] + p[1] if p else None)
+    out["name_py"] = out["name_key"]
+    out["surnames"] = parsed.map(lambda p: list(dict.fromkeys(p[0])) if p else None)
+    out["given_py"] = parsed.map(lambda p: p[1] or None if p else None)
+    out["name_partial"] = partial.where(parsed.notna(), None)
     for column in ("phone", "email", "national_id", "gender", "district", "city", "street_key", "postcode"):
         out[column] = clean[column] if column in clean else None
     if "adcode" in clean:
@@ -67,7 +77,7 @@ def build_profiles(features: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     Returns the profile table (one row per profile, ``unique_id`` = its first record's id) and, per record, its
     profile id (indexed like ``features``).
     """
-    signature_columns = [c for c in FEATURES if c != "name_keys"]
+    signature_columns = [c for c in FEATURES if c not in LIST_FEATURES]
     filled = features[signature_columns].astype(object).where(features[signature_columns].notna(), "\x00")
     group = filled.groupby(signature_columns, sort=False, dropna=False).ngroup()
     strong = features[list(STRONG)].notna().any(axis=1)
@@ -107,16 +117,20 @@ def _null(*columns: str) -> dict:
 
 def comparisons_for(features: list[str], profiles: pd.DataFrame) -> list[dict]:
     """Splink comparisons for the available features (Hanzi exact, everything fuzzy on ASCII only)."""
-    has = {c: bool(profiles[c].notna().any()) for c in FEATURES if c != "name_keys"}
+    has = {c: bool(profiles[c].notna().any()) for c in FEATURES if c not in LIST_FEATURES}
     out: list[dict] = []
     if "name" in features:
         levels = [_null("name_py")]
         if has["name_zh"]:
             levels.append(_level('"name_zh_l" = "name_zh_r"', "Hanzi name exact", tf_adjustment_column="name_zh",
                                  tf_adjustment_weight=1.0))
-        levels += [_level("len(list_intersect(name_keys_l, name_keys_r)) > 0", "pinyin key in common"),
+        levels += [_level("(name_partial_l OR name_partial_r) AND list_has_any(surnames_l, surnames_r)",
+                          "one side gives only the surname (陈先生), and it agrees"),
+                   _level("len(list_intersect(name_keys_l, name_keys_r)) > 0", "same pinyin (any surname reading)"),
+                   _level("list_has_any(surnames_l, surnames_r) AND "
+                          "jaro_winkler_similarity(given_py_l, given_py_r) >= 0.88",
+                          "same surname, given name pinyin Jaro-Winkler >= 0.88"),
                    _level("jaro_winkler_similarity(name_py_l, name_py_r) >= 0.92", "pinyin Jaro-Winkler >= 0.92"),
-                   _level("jaro_winkler_similarity(name_py_l, name_py_r) >= 0.80", "pinyin Jaro-Winkler >= 0.80"),
                    _level("ELSE", "else")]
         out.append({"output_column_name": "name", "comparison_levels": levels})
     if "phone" in features:
@@ -172,12 +186,22 @@ def _rule_sql(rule: list[str] | str) -> str:
     return " AND ".join(f'l."{c}" = r."{c}"' for c in rule)
 
 
-def blocking_rules_for(profiles: pd.DataFrame, rules: list[list[str] | str] | None) -> list[str]:
+def _rule(rule: list[str] | str):
+    """A Splink blocking rule: SQL as given, or ``block_on`` the columns (list columns exploded)."""
+    from splink import block_on
+
+    if isinstance(rule, str):
+        return rule
+    exploded = [c for c in rule if c in LIST_FEATURES]
+    return block_on(*rule, arrays_to_explode=exploded) if exploded else block_on(*rule)
+
+
+def blocking_rules_for(profiles: pd.DataFrame, rules: list[list[str] | str] | None) -> list:
     """The blocking rules whose columns exist and are filled (custom SQL strings are taken as given)."""
     chosen = []
     for rule in (rules if rules is not None else DEFAULT_BLOCKING):
         if isinstance(rule, str) or all(c in profiles and profiles[c].notna().any() for c in rule):
-            chosen.append(_rule_sql(rule))
+            chosen.append(rule)
     return chosen
 
 
@@ -227,10 +251,12 @@ def link_profiles(profiles: pd.DataFrame, *, link_fields: list[str] | None = Non
         con.execute("SET preserve_insertion_order = false")
         db_api = DuckDBAPI(con)
         table = profiles[[UID, "source", *[c for c in FEATURES]]].copy()
-        table["name_keys"] = table["name_keys"].map(lambda k: list(k) if isinstance(k, list) else None)
+        for column in LIST_FEATURES:
+            table[column] = table[column].map(lambda k: list(k) if isinstance(k, list) else None)
+        table["name_partial"] = table["name_partial"].astype("boolean")
         sdf = db_api.register(table, table_name="person_profiles")
         settings = SettingsCreator(link_type="dedupe_only", unique_id_column_name=UID, comparisons=comparisons,
-                                   blocking_rules_to_generate_predictions=rules, max_iterations=20,
+                                   blocking_rules_to_generate_predictions=[_rule(r) for r in rules], max_iterations=20,
                                    retain_intermediate_calculation_columns=False,
                                    retain_matching_columns=True, additional_columns_to_retain=["source"])
         linker = Linker(sdf, settings, log_level=logging.ERROR)
@@ -245,9 +271,9 @@ def link_profiles(profiles: pd.DataFrame, *, link_fields: list[str] | None = Non
         linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
         trained = 0
         for rule in EM_RULES:
-            if trained >= 2:
+            if trained >= EM_SESSIONS:
                 break
-            if all(profiles[c].notna().sum() >= 2 for c in rule):
+            if all(c in profiles and profiles[c].notna().sum() >= 2 for c in rule):
                 try:
                     linker.training.estimate_parameters_using_expectation_maximisation(
                         _rule_sql(rule), estimate_without_term_frequencies=True)
@@ -271,4 +297,5 @@ def link_profiles(profiles: pd.DataFrame, *, link_fields: list[str] | None = Non
         edges = pd.concat([edges, accepted], ignore_index=True)
     clusters = _connected_components(nodes, edges)
     return LinkModel(pairs=pairs, clusters=clusters, comparisons=[c["output_column_name"] for c in comparisons],
-                     blocking_rules=rules, linker=linker)
+                     blocking_rules=[_rule_sql(r) if not isinstance(r, str) else r for r in rules],
+                     linker=linker)

@@ -13,7 +13,7 @@ Examples:
     >>> normalize_phone("＋８６ １３８-００１３-８０００"), normalize_phone("13800000000")
     ('+8613800138000', None)
     >>> normalize_name("張 偉"), name_keys("曾小明")
-    ('张伟', ['xiaoming|zeng', 'ceng|xiaoming'])
+    ('张伟', ['zengxiaoming', 'cengxiaoming'])
     >>> normalize_amount("¥1,299.50"), normalize_date("2025年5月1日")
     (Decimal('1299.50'), Timestamp('2025-05-01 00:00:00'))
 """
@@ -165,59 +165,85 @@ def _ascii_words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+", folded)
 
 
-def name_keys(name: object) -> list[str]:
-    """Comparable keys of a name, as ``given|surname`` pinyin sorted alphabetically, one per possible reading.
+COMMON_SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
+                   "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武"
+                   "戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒"
+                   "阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司"
+                   "卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁"
+                   "沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝区朴萧")
+HONORIFICS = ("先生", "女士", "小姐", "太太", "老师", "同学", "阿姨", "师傅")
 
-    A Chinese name gives one key per reading of its surname (曾 → zeng and ceng) and of a compound surname; a
-    Latin-script name (pinyin or English) gives one key per choice of surname (first or last word), so ``张小明``,
-    ``Zhang Xiaoming`` and ``Xiaoming ZHANG`` share the key ``xiaoming|zhang``. Sorting the two parts makes the
-    key independent of name order.
+
+@lru_cache(maxsize=1)
+def surname_pinyins() -> tuple[str, ...]:
+    """Pinyin of common surnames (every reading, compound surnames too), longest first."""
+    readings = {r for c in COMMON_SURNAMES for r in SURNAME_READINGS.get(c, (_char_pinyin(c),))}
+    readings |= {r for rs in SURNAME_READINGS.values() for r in rs}
+    readings |= {"".join(_char_pinyin(c) for c in compound) for compound in COMPOUND_SURNAMES}
+    return tuple(sorted(readings, key=lambda r: (-len(r), r)))
+
+
+def parse_name(name: object) -> tuple[tuple[str, ...], str] | None:
+    """(every pinyin reading of the surname, the given name in pinyin) — Hanzi or Latin script alike.
+
+    Honorifics (先生, 女士 …) are dropped, leaving a surname with an empty given name. A Latin name's surname is
+    the word that is a Chinese surname (first word preferred), else its last word (Western order); a single word
+    starting with a surname (``shanyuqiang``) is split after it.
+
+    >>> parse_name("曾小明"), parse_name("Xiaoming ZENG"), parse_name("shanyuqiang"), parse_name("陈先生")
+    ((('zeng', 'ceng'), 'xiaoming'), (('zeng',), 'xiaoming'), (('shan',), 'yuqiang'), (('chen',), ''))
     """
-    text = normalize_name(name)
-    if not text:
-        return []
-    keys: list[str] = []
-    if has_cjk(text):
-        chars = [c for c in text if has_cjk(c)]
-        if not chars:
-            return []
-        splits = [1]
-        if len(chars) > 2 and "".join(chars[:2]) in COMPOUND_SURNAMES:
-            splits = [2, 1]
-        for split in splits:
-            surname_chars, given_chars = chars[:split], chars[split:]
-            given = "".join(_char_pinyin(c) for c in given_chars)
-            if split == 1:
-                readings = SURNAME_READINGS.get(surname_chars[0], (_char_pinyin(surname_chars[0]),))
-            else:
-                readings = ("".join(_char_pinyin(c) for c in surname_chars),)
-            for reading in readings:
-                keys.append("|".join(sorted((reading, given))) if given else reading)
-    else:
-        words = _ascii_words(text)
-        if not words:
-            return []
-        if len(words) == 1:
-            keys.append(words[0])
-        else:
-            keys.append("|".join(sorted((words[0], "".join(words[1:])))))
-            keys.append("|".join(sorted((words[-1], "".join(words[:-1])))))
-    return list(dict.fromkeys(keys))
-
-
-def name_pinyin(name: object) -> str | None:
-    """The name in pinyin (surname first for Chinese names), for display and fuzzy comparison: ``zhang xiaoming``."""
     text = normalize_name(name)
     if not text:
         return None
     if has_cjk(text):
-        chars = [c for c in text if has_cjk(c)]
+        chars = "".join(c for c in text if has_cjk(c))
+        for title in HONORIFICS:
+            if len(chars) > len(title) and chars.endswith(title):
+                chars = chars[: -len(title)]
+                break
         if not chars:
             return None
-        surname = SURNAME_READINGS.get(chars[0], (_char_pinyin(chars[0]),))[0]
-        given = "".join(_char_pinyin(c) for c in chars[1:])
-        return f"{surname} {given}".strip()
-    return " ".join(_ascii_words(text)) or None
+        split = 2 if len(chars) > 2 and chars[:2] in COMPOUND_SURNAMES else 1
+        head = chars[:split]
+        readings = (SURNAME_READINGS.get(head, (_char_pinyin(head),)) if split == 1
+                    else ("".join(_char_pinyin(c) for c in head),))
+        return tuple(readings), "".join(_char_pinyin(c) for c in chars[split:])
+    words = _ascii_words(text)
+    if not words:
+        return None
+    known = set(surname_pinyins())
+    if len(words) == 1:
+        word = words[0]
+        for reading in surname_pinyins():
+            if word.startswith(reading) and len(word) > len(reading) + 1:
+                return (reading,), word[len(reading):]
+        return (word,), ""
+    if words[0] in known:
+        return (words[0],), "".join(words[1:])
+    return (words[-1],), "".join(words[:-1])
+
+
+def name_keys(name: object) -> list[str]:
+    """Comparable keys of a name: surname + given name in pinyin, one per reading of the surname.
+
+    ``张小明``, ``Zhang Xiaoming``, ``Xiaoming ZHANG`` and ``zhangxiaoming`` share the key ``zhangxiaoming``; 曾
+    gives ``zeng…`` and ``ceng…``. The first key is the usual reading (used for blocking).
+    """
+    parsed = parse_name(name)
+    if parsed is None:
+        return []
+    readings, given = parsed
+    return list(dict.fromkeys(r + given for r in readings))
+
+
+def name_pinyin(name: object) -> str | None:
+    """The name in pinyin, surname first (``zhang xiaoming``), for display and fuzzy comparison."""
+    parsed = parse_name(name)
+    if parsed is None:
+        return None
+    readings, given = parsed
+    return f"{readings[0]} {given}".strip()
 
 
 # --- national id ----------------------------------------------------------------------------------------------------

@@ -1,0 +1,110 @@
+"""Normalizers: exact examples and properties (hypothesis)."""
+
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from digiops.merge import normalize as nz
+
+
+@pytest.mark.parametrize("raw", ["+86 138-0013-8000", "8613800138000", "138 0013 8000", "＋８６\u3000１３８００１３８０００",
+                                 "0086 13800138000", "138-0013-8000"])
+def test_phone_variants_become_e164(raw):
+    assert nz.normalize_phone(raw) == "+8613800138000"
+
+
+@pytest.mark.parametrize("raw", ["13800000000", "13888888888", "无", "-", "NULL", "1380013800", "138****8000", ""])
+def test_placeholder_and_broken_phones_are_rejected(raw):
+    assert nz.normalize_phone(raw) is None
+
+
+def test_text_handles_ideographic_space_and_fullwidth():
+    assert nz.normalize_text("\u3000ＡＢＣ\u3000 １２\u200b ") == "ABC 12"
+
+
+def test_names_traditional_whitespace_and_latin():
+    assert nz.normalize_name("張\u3000偉") == "张伟"
+    assert nz.normalize_name("  xiaoming   ZHANG ") == "Xiaoming Zhang"
+
+
+@pytest.mark.parametrize("surname, readings", [("曾", ("zeng", "ceng")), ("单", ("shan", "dan")), ("解", ("xie", "jie")),
+                                               ("区", ("ou", "qu")), ("仇", ("qiu", "chou")), ("朴", ("piao", "pu")),
+                                               ("查", ("zha", "cha"))])
+def test_polyphonic_surnames_keep_every_reading(surname, readings):
+    assert nz.name_keys(surname + "明") == [r + "ming" for r in readings]
+
+
+def test_hanzi_and_pinyin_spellings_share_a_key():
+    keys = {k for name in ("张小明", "Zhang Xiaoming", "Xiaoming ZHANG", "zhangxiaoming") for k in [nz.name_keys(name)[0]]}
+    assert keys == {"zhangxiaoming"}
+    assert "cengwei" in nz.name_keys("曾伟") and nz.name_keys("Ceng Wei") == ["cengwei"]
+
+
+def test_honorific_leaves_the_surname():
+    assert nz.parse_name("陈先生") == (("chen",), "")
+    assert nz.parse_name("王女士") == (("wang",), "")
+
+
+def test_email():
+    assert nz.normalize_email(" Li.Na@Example.COM ") == "li.na@example.com"
+    assert nz.normalize_email("li.na@") is None
+
+
+def test_national_id_checksum():
+    assert nz.normalize_national_id("11010519491231002x") == "11010519491231002X"
+    assert nz.normalize_national_id("110105194912310021") is None
+    assert nz.normalize_national_id("123-45-6789") == "123456789"
+
+
+def test_dates_of_several_formats():
+    values = pd.Series(["2025-05-03 14:22:01", "2025/5/3 14:22", "20250503142201", "2025年5月3日 14:22", "2025/5/3",
+                        "20250503", "2025年5月3日", "45780", "bad", None])
+    parsed = nz.parse_dates(values)
+    assert parsed.iloc[0] == pd.Timestamp("2025-05-03 14:22:01")
+    assert parsed.iloc[1] == parsed.iloc[3] == pd.Timestamp("2025-05-03 14:22")
+    assert parsed.iloc[2] == pd.Timestamp("2025-05-03 14:22:01")
+    assert parsed.iloc[4] == parsed.iloc[5] == parsed.iloc[6] == parsed.iloc[7] == pd.Timestamp("2025-05-03")
+    assert parsed.iloc[8:].isna().all()
+
+
+@pytest.mark.parametrize("raw, value", [("¥1,299.00", "1299.00"), ("￥12,345.5", "12345.50"), ("-8.80", "-8.80"),
+                                        ("(12.50)", "-12.50"), ("1299元", "1299.00"), ("RMB 3", "3.00")])
+def test_amounts_are_exact(raw, value):
+    assert nz.normalize_amount(raw) == Decimal(value)
+
+
+def test_amount_rejects_text():
+    assert nz.normalize_amount("abc") is None
+
+
+@given(st.text(max_size=30))
+def test_text_normalization_is_idempotent(raw):
+    once = nz.normalize_text(raw)
+    assert nz.normalize_text(once) == once
+
+
+@given(st.integers(min_value=-10**12, max_value=10**12))
+def test_formatted_amounts_round_trip(cents):
+    yuan, fen = divmod(abs(cents), 100)
+    text = ("-" if cents < 0 else "") + f"¥{yuan:,}.{fen:02d}"
+    assert nz.normalize_amount(text) == Decimal(cents) / 100
+
+
+@settings(max_examples=60)
+@given(st.sampled_from("3456789"), st.integers(min_value=0, max_value=10**9 - 1))
+def test_phone_is_none_or_e164(second, rest):
+    national = f"1{second}{rest:09d}"
+    for written in (national, f"+86 {national[:3]}-{national[3:7]}-{national[7:]}", "86" + national):
+        result = nz.normalize_phone(written)
+        assert result is None or result == "+86" + national
+
+
+@settings(max_examples=60)
+@given(st.sampled_from("王李张刘陈曾单解区仇朴查"), st.text(alphabet="伟芳娜敏静丽强", min_size=1, max_size=2))
+def test_hanzi_name_and_its_pinyin_share_a_key(surname, given_name):
+    name = surname + given_name
+    spelled = nz.name_pinyin(name)
+    assert set(nz.name_keys(name)) & set(nz.name_keys(spelled))

@@ -1,0 +1,141 @@
+"""The stage on small engagements: resolution, bad input, an English person file, key-only orders, reviews."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from conftest import person_sources, write_engagement
+from digiops.errors import SourceError
+from digiops.merge.evaluate import evaluate
+from digiops.merge.pipeline import run_merge
+
+
+def test_chinese_people_resolve_exactly(people_engagement):
+    engagement, truth = people_engagement
+    result = run_merge(engagement)
+    scores = evaluate(result.crosswalk, truth)
+    assert scores["records"] == len(truth)
+    assert scores["pairwise_f1"] == 1.0 and scores["b3_f1"] == 1.0
+    assert result.accounting["balanced"].all()
+    assert set(result.data_quality["phase"]) == {"before", "after"}
+
+
+def _orders(rows):
+    return pd.DataFrame(rows, columns=["order_id", "order_time", "amount", "member"])
+
+
+def test_bad_rows_are_quarantined_with_source_row_and_field(tmp_path):
+    orders = _orders([["O1", "2026-01-02 10:00", "¥1,299.00", "K1"], ["O1", "2026-01-03", "5", "K1"],
+                      ["O2", "2031-01-01", "5", "K2"], ["O3", "not a date", "5", "K2"], ["O4", "2026-01-01", "abc", ""],
+                      ["", "2026-01-01", "5", "K3"]])
+    engagement = write_engagement(tmp_path, {"orders": (orders, {
+        "kind": "orders", "id_column": "order_id",
+        "columns": {"order_time": "order_time", "amount": "amount", "member": "customer_key"}})})
+    result = run_merge(engagement)
+    quarantine = result.quarantine.set_index("row")
+    assert quarantine.loc[3, "field"] == "record_id" and "duplicate id (first on row 2)" == quarantine.loc[3, "reason"]
+    assert quarantine.loc[4, "field"] == "order_time" and "future" in quarantine.loc[4, "reason"]
+    assert quarantine.loc[5, "field"] == "order_time" and "unreadable order time" in quarantine.loc[5, "reason"]
+    assert quarantine.loc[6, "field"] == "amount"
+    assert quarantine.loc[7, "reason"] == "missing id"
+    assert set(quarantine["source"]) == {"orders"}
+    assert result.accounting.loc[0, ["rows_in", "rows_used", "rows_quarantined"]].tolist() == [6, 1, 5]
+    assert str(result.orders.loc[0, "amount"]) == "1299.00"
+
+
+def test_orders_with_only_a_customer_key_and_no_person_source(tmp_path):
+    orders = _orders([["O1", "2026-01-02", "10", "K1"], ["O2", "2026-01-03", "-10", "K1"], ["O3", "2026-01-04", "7", ""]])
+    engagement = write_engagement(tmp_path, {"receipts": (orders, {
+        "kind": "orders", "id_column": "order_id",
+        "columns": {"order_time": "order_time", "amount": "amount", "member": "customer_key"}})})
+    result = run_merge(engagement)
+    assert result.orders["customer_id"].tolist()[:2] == ["K1", "K1"]
+    assert pd.isna(result.orders["customer_id"].iloc[2])
+    assert result.orders["is_refund"].tolist() == [False, True, False]
+    assert result.orders["channel"].tolist() == ["online"] * 3
+    assert result.customers["customer_id"].tolist() == ["K1"]
+    assert result.crosswalk["record_id"].tolist() == ["O1", "O2"]
+
+
+def test_english_person_file_resolves_with_only_a_column_mapping(tmp_path):
+    people = [("Olivia", "Smith", "1990-04-12", "12", "Rose Street", "Fitzroy", "3065", "VIC", "123-45-6789"),
+              ("Liam", "Nguyen", "1985-11-02", "7", "King Road", "Newtown", "2042", "NSW", "987-65-4321"),
+              ("Ava", "Brown", "1978-01-30", "301", "George St", "Sydney", "2000", "NSW", "555-12-3456"),
+              ("Noah", "Wilson", "2001-07-19", "5", "Beach Road", "Bondi", "2026", "NSW", "222-33-4444"),
+              ("Mia", "Taylor", "1995-03-08", "88", "High Street", "Kew", "3101", "VIC", "111-22-3333"),
+              ("Jack", "Smith", "1962-09-15", "12", "Rose Street", "Fitzroy", "3065", "VIC", "777-88-9999")]
+    columns = ["given", "surname", "dob", "street_no", "street", "suburb", "postcode", "state", "ssn"]
+    first = pd.DataFrame(people, columns=columns).assign(id=[f"A{i}" for i in range(6)])
+    second = first.copy().assign(id=[f"B{i}" for i in range(6)])
+    second["given"] = ["olivia", "Liam ", "AVA", "Noah", "Mia", "Jack"]
+    second["ssn"] = second["ssn"].str.replace("-", " ")
+    second["dob"] = ["12/04/1990", "1985-11-02", "1978-01-30", "2001-07-19", "1995-03-08", "1962-09-15"]
+    second = second.iloc[:5]  # Jack Smith (same street as Olivia) is only in the first file
+    mapping = {"given": "given_name", "surname": "family_name", "dob": "birth_date", "street_no": "street_number",
+               "street": "street", "suburb": "district", "postcode": "postcode", "state": "province",
+               "ssn": "national_id"}
+    spec = {"kind": "customers", "id_column": "id", "columns": mapping}
+    engagement = write_engagement(tmp_path, {"registry": (first, spec), "loyalty": (second, spec)})
+    result = run_merge(engagement)
+    truth = pd.DataFrame({"source": ["registry"] * 6 + ["loyalty"] * 5,
+                          "record_id": [f"A{i}" for i in range(6)] + [f"B{i}" for i in range(5)],
+                          "person_id": [f"P{i}" for i in range(6)] + [f"P{i}" for i in range(5)]})
+    scores = evaluate(result.crosswalk, truth)
+    assert scores["pairwise_f1"] == 1.0 and scores["b3_f1"] == 1.0
+    assert len(result.customers) == 6
+    assert result.customers["full_name"].str.contains("Smith").sum() == 2
+
+
+def test_missing_mapped_column_names_source_and_field(tmp_path):
+    orders = _orders([["O1", "2026-01-02", "10", "K1"]])
+    engagement = write_engagement(tmp_path, {"orders": (orders, {
+        "kind": "orders", "id_column": "order_id", "columns": {"下单时间": "order_time", "amount": "amount"}})})
+    with pytest.raises(SourceError) as error:
+        run_merge(engagement)
+    assert "raw/orders.csv" in str(error.value) and "sources.orders.columns.下单时间" in str(error.value)
+
+
+def test_zero_rows_is_an_error(tmp_path):
+    engagement = write_engagement(tmp_path, {"orders": (_orders([]), {
+        "kind": "orders", "id_column": "order_id", "columns": {"order_time": "order_time", "amount": "amount"}})})
+    with pytest.raises(SourceError, match="no data rows"):
+        run_merge(engagement)
+
+
+def test_unreadable_encoding_names_the_row(tmp_path):
+    data = "order_id,order_time,amount\nO1,2026-01-02,10\n".encode() + b"O2,\xff\xfe\xfa,10\n"
+    engagement = write_engagement(tmp_path, {"orders": (None, {
+        "_bytes": data, "kind": "orders", "id_column": "order_id", "encoding": "utf-8",
+        "columns": {"order_time": "order_time", "amount": "amount"}})})
+    with pytest.raises(SourceError) as error:
+        run_merge(engagement)
+    assert error.value.field == "encoding" and error.value.row == 3
+
+
+def test_wrong_format_is_an_error(tmp_path):
+    engagement = write_engagement(tmp_path, {"orders": (None, {
+        "_bytes": b"PK\x03\x04 not really a csv", "kind": "orders", "id_column": "order_id",
+        "columns": {"order_time": "order_time"}})})
+    with pytest.raises(SourceError) as error:
+        run_merge(engagement)
+    assert error.value.field == "format"
+
+
+def test_review_decisions_are_honoured(tmp_path):
+    sources, truth = person_sources(60, seed=3)
+    engagement = write_engagement(tmp_path, sources)
+    first = run_merge(engagement)
+    ids = first.crosswalk.set_index(first.crosswalk["source"] + ":" + first.crosswalk["record_id"])["customer_id"]
+    together = first.crosswalk.groupby("customer_id").filter(lambda g: len(g) == 2).head(2)
+    pair = (together["source"] + ":" + together["record_id"]).tolist()
+    apart = [ids.index[0], ids.index[-1]]
+    assert ids[apart[0]] != ids[apart[1]]
+    reviewed = pd.DataFrame({"unique_id_l": [pair[0], apart[0]], "unique_id_r": [pair[1], apart[1]],
+                             "decision": ["not-match", "match"]})
+    reviewed.to_csv(tmp_path / "reviewed.csv", index=False)
+    engagement = write_engagement(tmp_path, sources, merge={"review_file": "reviewed.csv"})
+    second = run_merge(engagement)
+    after = second.crosswalk.set_index(second.crosswalk["source"] + ":" + second.crosswalk["record_id"])["customer_id"]
+    assert after[pair[0]] != after[pair[1]]
+    assert after[apart[0]] == after[apart[1]]
