@@ -1,0 +1,113 @@
+"""Crashes and concurrent runs: whatever happens, every run folder is either complete and successful or marked
+incomplete/failed in its manifest and the client's index, the index always opens, earlier runs are untouched,
+and concurrent runs of one client get distinct folders and a consistent index.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from tests.conftest import tree_hashes
+
+pytestmark = [pytest.mark.hardening, pytest.mark.slow]
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "notebooks"
+CLI = [sys.executable, "-m", "digiops.cli"]
+TRIALS = 20
+
+
+@pytest.fixture
+def slow_client(hardening_client):
+    shutil.copy(FIXTURES / "slow_stage.ipynb", hardening_client / "slow.ipynb")
+    text = (hardening_client / "engagement.yaml").read_text(encoding="utf-8")
+    text = text.replace("stages: [inventory]", "stages: [inventory, slow]")
+    text += "custom_stages: [{name: slow, notebook: slow.ipynb, depends_on: [inventory]}]\n"
+    (hardening_client / "engagement.yaml").write_text(text, encoding="utf-8")
+    return hardening_client
+
+
+def run_cli(client: Path, out: Path) -> subprocess.Popen:
+    return subprocess.Popen(CLI + ["run", str(client), "--out", str(out)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def check_archive(client_reports: Path) -> dict[str, str]:
+    """Every run folder is complete+succeeded or marked unfinished; the index opens and agrees. Returns statuses."""
+    index = client_reports / "index.html"
+    soup = BeautifulSoup(index.read_text(encoding="utf-8"), "html.parser")  # the index always opens
+    listed = {row.find("td").get_text(strip=True): row.find_all("td")[2].get("class", [""])[0]
+              for row in soup.find_all("tr")[1:]}
+    statuses = {}
+    for run in sorted(p for p in client_reports.iterdir() if p.is_dir()):
+        manifest_path = run / "manifest.json"
+        if not manifest_path.exists():
+            statuses[run.name] = "no manifest"  # killed between creating the folder and the first write
+            assert listed.get(run.name) == "dg-status-incomplete"
+            continue
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))  # atomic writes: never half a file
+        status = manifest["status"]
+        statuses[run.name] = status
+        assert status in ("succeeded", "failed", "incomplete")
+        if status == "succeeded":
+            assert all(s["status"] == "succeeded" for s in manifest["stages"])
+            assert all((run / f"{s['name']}.html").exists() for s in manifest["stages"])
+            assert (run / "index.html").exists()
+        assert listed[run.name] == f"dg-status-{status}", (run.name, listed)
+    return statuses
+
+
+def test_sigkill_at_random_points_leaves_a_consistent_archive(slow_client, tmp_path):
+    out = tmp_path / "reports"
+    first = run_cli(slow_client, out)
+    started = time.monotonic()
+    assert first.wait(timeout=300) == 0
+    full_run = time.monotonic() - started
+    earlier = next((out / "acme").iterdir())
+    earlier_hashes = tree_hashes(earlier)
+    rng = random.Random(20261122)
+    killed_at = []
+
+    for _ in range(TRIALS):
+        process = run_cli(slow_client, out)
+        delay = rng.uniform(0.05, full_run * 1.1)
+        try:
+            process.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+            killed_at.append(round(delay, 2))
+    time.sleep(1.0)  # kernels notice their parent is gone
+    final = run_cli(slow_client, out)  # a later run rebuilds the index: killed runs show there as incomplete
+    assert final.wait(timeout=300) == 0
+
+    statuses = check_archive(out / "acme")
+    runs = sorted(statuses)
+    assert statuses[runs[0]] == "succeeded" and statuses[runs[-1]] == "succeeded"  # the earlier and the final run
+    assert len(runs) <= TRIALS + 2  # a process killed before creating its run folder leaves nothing behind
+    assert tree_hashes(earlier) == earlier_hashes
+    assert len(killed_at) >= TRIALS // 2, f"only {len(killed_at)} trials were killed before finishing"
+    (tmp_path / "crash-figures.json").write_text(json.dumps({"trials": TRIALS, "killed": len(killed_at),
+                                                             "statuses": sorted(statuses.values())}))
+
+
+def test_four_concurrent_runs_of_one_client(slow_client, tmp_path):
+    out = tmp_path / "reports"
+
+    processes = [run_cli(slow_client, out) for _ in range(4)]
+    codes = [p.wait(timeout=600) for p in processes]
+
+    assert codes == [0, 0, 0, 0]
+    statuses = check_archive(out / "acme")
+    assert list(statuses.values()) == ["succeeded"] * 4
+    index = BeautifulSoup((out / "acme" / "index.html").read_text(encoding="utf-8"), "html.parser")
+    assert len(index.find_all("tr")) == 1 + 4
