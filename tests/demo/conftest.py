@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from digiops import paths
-from digiops.demo import generate
+from digiops.demo import generate, sources_yaml
 from digiops.demo.sources import SOURCE_BY_NAME
 from digiops.io import read_table
 
@@ -21,7 +19,10 @@ SEED = 7
 def demo_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("demo_client")
     generate(out, people=PEOPLE, seed=SEED)
-    shutil.copy(paths.demo_client_dir() / "engagement.yaml", out / "engagement.yaml")
+    # only the sources block is the generator's; the rest of the demo engagement belongs to the stages
+    (out / "engagement.yaml").write_text(
+        "client: {id: demo, name_zh: 示例茶饮, name_en: Demo Tea Co.}\nengagement: test\n"
+        "period: {start: 2025-05-01, end: 2026-10-31}\nstages: [inventory]\n" + sources_yaml(), encoding="utf-8")
     return out
 
 
