@@ -39,6 +39,10 @@ lab: setup
 bench: setup
 	@set -e; for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
 
+## dashboard: serve the latest successful demo run as a Voila dashboard (URL with its access token is printed)
+dashboard: setup
+	$(BIN)/digiops dashboard demo
+
 ## clean: remove the virtual environment and rendered reports (client data is never touched)
 clean:
 	rm -rf $(VENV) reports/*/ .pytest_cache

@@ -52,3 +52,30 @@ def client_dir(tmp_path) -> Path:
 def tree_hashes(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> Path:
+    """The whole demo engagement, run once per test session through the engine, as `make demo` does.
+
+    Every stage notebook is executed end to end here; tests/test_demo_run.py and the stages' own tests check
+    what it recorded. Generates the demo client's data first when it is missing.
+    """
+    from digiops import paths
+    from digiops.engagement import load_engagement
+    from digiops.errors import DigiopsError
+    from digiops.runner import run_engagement
+
+    try:
+        load_engagement("demo")
+        if not (paths.demo_client_dir() / "truth" / "identity.csv").exists():
+            raise FileNotFoundError
+    except (DigiopsError, FileNotFoundError):
+        from digiops import demo
+
+        demo.generate(paths.demo_client_dir())
+    out = tmp_path_factory.mktemp("demo-reports")
+    result = run_engagement("demo", out=out, log=lambda _: None)
+    failed = {s["name"]: s.get("error") or s.get("reason") for s in result.stages if s["status"] != "succeeded"}
+    assert result.status == "succeeded", failed
+    return result.run_dir

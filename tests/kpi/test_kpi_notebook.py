@@ -1,5 +1,6 @@
 """The kpi stage notebook end to end: on a fixture client (twice, the second run comparing with the first), and on
-the demo client (after the merge stage) with GMV reconciled to the cent against truth/orders.csv."""
+the demo engagement's shared run (tests/conftest.py `demo_run`) with GMV reconciled to the cent against
+truth/orders.csv."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import pandas as pd
 import papermill as pm
 import pytest
 
-from digiops import paths
+from digiops import io, paths
+from digiops.engagement import load_engagement
 from digiops.kpi.actuals import base_metrics, store_regions
 from tests.kpi import kpi_fixtures as fx
 
@@ -64,27 +66,17 @@ def test_notebook_on_fixture_client_against_previous_run(tmp_path):
     assert "上次状态" in executed and "2026-02" in executed  # what changed since the February review
 
 
-def _demo_ready() -> bool:
-    return (paths.demo_client_dir() / "truth" / "orders.csv").exists()
-
-
 @pytest.mark.slow
-@pytest.mark.skipif(not _demo_ready(), reason="demo client not generated (make demo)")
-def test_notebook_on_demo_client_reconciles_gmv_to_the_cent(tmp_path):
-    # Arrange: the merge stage first, as the engine would run it
-    from digiops.context import StageContext
-    from digiops.merge.pipeline import run_merge, write_outputs
-
-    ctx = StageContext.open("merge", engagement_path="demo", run_dir=str(tmp_path))
-    write_outputs(ctx, run_merge(ctx.engagement, ctx.settings))
-    # Act
-    metrics = run("demo", tmp_path)
-    # Assert: total GMV over every month = sum of the valid orders' clean amounts in the raw exports
-    orders = pd.read_parquet(tmp_path / "outputs" / "merge" / "orders.parquet")
-    stores = ctx.canonical("stores")
-    gmv = base_metrics(orders, regions=store_regions(stores)).query("metric == 'gmv' and unit == 'all'")
+def test_demo_run_reconciles_gmv_to_the_cent(demo_run):
+    # Arrange: the demo engagement as `make demo` ran it (tests/conftest.py, once per session)
+    orders = pd.read_parquet(demo_run / "outputs" / "merge" / "orders.parquet")
+    stores = io.canonical_frame(load_engagement("demo"), "stores")
     truth = pd.read_csv(paths.demo_client_dir() / "truth" / "orders.csv")
+    # Act
+    gmv = base_metrics(orders, regions=store_regions(stores)).query("metric == 'gmv' and unit == 'all'")
+    metrics = json.loads((demo_run / "outputs" / "kpi" / "metrics.json").read_text(encoding="utf-8"))
+    # Assert: total GMV over every month = sum of the valid orders' clean amounts in the raw exports
     valid_cents = int(truth.loc[truth["is_valid"].astype(str).str.lower() == "true", "amount_cents"].sum())
     assert sum(gmv["exact"], Decimal(0)) == Decimal(valid_cents) / 100
     assert metrics["review_period"] == "2026-09" and metrics["runrate_period"] == "2026-10"
-    check_variance_sums(pd.read_parquet(tmp_path / "outputs" / "kpi" / "variance.parquet"))
+    check_variance_sums(pd.read_parquet(demo_run / "outputs" / "kpi" / "variance.parquet"))

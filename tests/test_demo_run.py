@@ -1,0 +1,93 @@
+"""The demo engagement end to end, as `make demo` runs it: the archive it leaves, checked page by page.
+
+Personal data (issue 9): every HTML page and executed notebook of the run is scanned for the demo client's raw
+personal values — phones in every format, emails, names, id numbers, addresses: zero unmasked hits. The unmasked
+values may only be in the client folder and the run's Parquet outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import ahocorasick
+import pandas as pd
+import pytest
+
+from digiops import paths
+from digiops.canonical import PERSON_BEARING_KINDS
+from digiops.engagement import load_engagement
+from digiops.io import canonical_frame
+from tests.test_runner import external_references
+
+pytestmark = pytest.mark.slow
+STAGES = ["inventory", "merge", "labels", "maturity", "kpi", "summary"]
+PERSONAL = ("phone", "email", "full_name", "national_id", "address")
+
+
+def personal_values() -> dict[str, str]:
+    """Every raw personal value of the demo client (needle → field), in the shapes a page could show it."""
+    engagement = load_engagement("demo")
+    needles: dict[str, str] = {}
+    for name in engagement.sources_of_kind(*PERSON_BEARING_KINDS):
+        frame = canonical_frame(engagement, name)
+        for field in PERSONAL:
+            if field not in frame:
+                continue
+            for value in frame[field].dropna().unique():
+                text = str(value).strip()
+                compact = re.sub(r"\s+", "", text)
+                if field == "phone":
+                    digits = re.sub(r"\D", "", text)
+                    forms = {text, digits[-11:]} if len(digits) >= 11 else set()
+                    forms |= {"+86" + digits[-11:]} if forms else set()
+                elif field == "full_name":
+                    hanzi = bool(re.search(r"[\u4e00-\u9fff]", compact))
+                    forms = {compact} if (hanzi and len(compact) >= 3) or len(compact) >= 8 else set()
+                else:
+                    forms = {text} if len(compact) >= 6 else set()
+                needles.update({f: field for f in forms if f and not f.isspace()})
+    return needles
+
+
+def scanned_pages(run_dir: Path) -> list[Path]:
+    return sorted(run_dir.glob("*.html")) + sorted((run_dir / "notebooks").glob("*.ipynb"))
+
+
+def test_every_stage_succeeded_and_is_archived(demo_run):
+    manifest = json.loads((demo_run / "manifest.json").read_text(encoding="utf-8"))
+
+    assert [s["name"] for s in manifest["stages"]] == STAGES
+    assert all(s["status"] == "succeeded" for s in manifest["stages"])
+    for stage in STAGES:
+        assert (demo_run / f"{stage}.html").stat().st_size > 10_000
+    assert (demo_run / "index.html").read_bytes() == (demo_run / "summary.html").read_bytes()
+
+
+def test_no_page_fetches_anything_from_another_host(demo_run):
+    for page in sorted(demo_run.glob("*.html")):
+        assert external_references(page.read_text(encoding="utf-8")) == [], page.name
+
+
+def test_no_unmasked_personal_value_in_any_page_or_notebook(demo_run):
+    needles = personal_values()
+    automaton = ahocorasick.Automaton()
+    for needle, field in needles.items():
+        automaton.add_word(needle, (needle, field))
+    automaton.make_automaton()
+    hits = []
+    for page in scanned_pages(demo_run):
+        text = page.read_text(encoding="utf-8")
+        hits += [(page.name, field, needle) for _, (needle, field) in automaton.iter(text)]
+
+    assert len(needles) > 10_000  # the scan looks for the real thing
+    assert hits == [], hits[:20]
+
+
+def test_unmasked_values_stay_in_parquet_outputs(demo_run):
+    customers = pd.read_parquet(demo_run / "outputs" / "merge" / "customers.parquet")
+
+    assert customers["phone"].dropna().str.fullmatch(r"\+861\d{10}").all()  # kept whole for the client's use
+    manifest_text = (demo_run / "manifest.json").read_text(encoding="utf-8")
+    assert not re.search(r'"[^"]*(password|token|secret)[^"]*"\s*:', manifest_text, re.I)
