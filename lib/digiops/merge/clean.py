@@ -58,9 +58,9 @@ def _address_parts(frame: pd.DataFrame) -> pd.DataFrame:
     joined = pieces[0].astype(str)
     for piece in pieces[1:]:
         joined = joined + piece.astype(str)
-    joined = joined.map(lambda v: nz.to_simplified(v.replace(" ", "")) if nz.has_cjk(v) else v)
     codes, uniques = pd.factorize(joined)
-    uniques = pd.Series(uniques, dtype=object)
+    uniques = pd.Series(uniques, dtype=object).map(
+        lambda v: nz.to_simplified(v.replace(" ", "")) if nz.has_cjk(v) else v)
     chinese = uniques.map(nz.has_cjk).astype(bool)
     parts = pd.DataFrame({"province": None, "city": None, "district": None, "adcode": None, "street_key": None},
                          index=uniques.index, dtype=object)
