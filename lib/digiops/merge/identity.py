@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from digiops import engines
 from digiops.merge import normalize as nz
 
 FEATURES = ("name_zh", "name_py", "name_keys", "name_key", "surnames", "given_py", "name_partial", "phone", "email", "birth_date", "national_id", "gender",
@@ -125,7 +126,7 @@ def comparisons_for(features: list[str], profiles: pd.DataFrame) -> list[dict]:
             levels.append(_level('"name_zh_l" = "name_zh_r"', "Hanzi name exact", tf_adjustment_column="name_zh",
                                  tf_adjustment_weight=1.0))
         levels += [_level("(name_partial_l OR name_partial_r) AND list_has_any(surnames_l, surnames_r)",
-                          "one side gives only the surname (陈先生), and it agrees"),
+                          "one side gives only the surname (a title such as 先生 or 女士), and it agrees"),
                    _level("len(list_intersect(name_keys_l, name_keys_r)) > 0", "same pinyin (any surname reading)"),
                    _level("list_has_any(surnames_l, surnames_r) AND "
                           "jaro_winkler_similarity(given_py_l, given_py_r) >= 0.88",
@@ -205,62 +206,85 @@ def blocking_rules_for(profiles: pd.DataFrame, rules: list[list[str] | str] | No
     return chosen
 
 
-def _connected_components(nodes: pd.Series, edges: pd.DataFrame) -> pd.Series:
-    """Connected components with Splink's clustering on DuckDB: node → cluster id (smallest node id)."""
-    import duckdb
-    from splink import DuckDBAPI
+def _spark_comparisons(comparisons: list[dict]) -> list[dict]:
+    """The comparisons with each level's DuckDB condition rewritten for Spark SQL (``ELSE`` stays)."""
+    return [{**c, "comparison_levels": [
+        {**level, "sql_condition": level["sql_condition"] if level["sql_condition"] == "ELSE"
+         else engines.to_spark_sql(level["sql_condition"])} for level in c["comparison_levels"]]} for c in comparisons]
+
+
+def _spark_profiles(table: pd.DataFrame):
+    """The profile table as Arrow with explicit types (Spark cannot infer a type from an all-null column)."""
+    import pyarrow as pa
+
+    types = {c: pa.list_(pa.string()) if c in LIST_FEATURES else pa.bool_() if c == "name_partial" else pa.string()
+             for c in table.columns}
+    return pa.table({c: pa.array(table[c].astype(object).where(table[c].notna(), None).tolist(), type=types[c])
+                     for c in table.columns})
+
+
+def _connected_components(nodes: pd.Series, edges: pd.DataFrame,
+                          engine: engines.EngineSettings | None = None) -> pd.Series:
+    """Connected components with Splink's clustering on the engine (DuckDB by default): node → cluster id."""
     from splink.clustering import cluster_pairwise_predictions_at_threshold
 
     if edges.empty:
         return pd.Series(nodes.to_numpy(), index=nodes.to_numpy())
-    con = duckdb.connect()
-    db_api = DuckDBAPI(con)
+    db_api = engines.splink_db_api(engine)
     clusters = cluster_pairwise_predictions_at_threshold(
         pd.DataFrame({UID: nodes.to_numpy()}), edges[[f"{UID}_l", f"{UID}_r"]].reset_index(drop=True),
         db_api=db_api, node_id_column_name=UID).as_pandas_dataframe()
-    con.close()
+    engines.close_db_api(db_api)
     return pd.Series(clusters["cluster_id"].to_numpy(), index=clusters[UID].to_numpy())
 
 
 def link_profiles(profiles: pd.DataFrame, *, link_fields: list[str] | None = None,
                   blocking_rules: list[list[str] | str] | None = None, match_threshold: float = 0.95,
                   review_lower: float = 0.5, u_max_pairs: float = 2e6, seed: int = 42,
-                  decisions: pd.DataFrame | None = None) -> LinkModel:
+                  decisions: pd.DataFrame | None = None,
+                  engine: engines.EngineSettings | None = None) -> LinkModel:
     """Train a Splink model on the profiles, score candidate pairs and cluster them.
 
     Args:
         profiles: from :func:`build_profiles`.
         decisions: reviewed pairs (``unique_id_l``, ``unique_id_r`` as profile ids, ``decision`` ``match`` /
             ``not-match``) that override the model.
+        engine: where Splink runs (:mod:`digiops.engines`); default DuckDB. On Spark the same comparisons and
+            rules run with their SQL rewritten for Spark SQL (:func:`digiops.engines.to_spark_sql`).
     Returns:
         The scored pairs at or above ``review_lower`` and the clusters of every profile.
     """
-    import duckdb
-    from splink import DuckDBAPI, Linker, SettingsCreator
+    from splink import Linker, SettingsCreator
 
+    on_spark = engine is not None and engine.is_spark
+    dialect_sql = engines.to_spark_sql if on_spark else (lambda sql: sql)
     features = available_features(profiles, link_fields)
     rules = blocking_rules_for(profiles, blocking_rules)
     nodes = profiles[UID]
     pair_columns = [f"{UID}_l", f"{UID}_r", "match_probability", "match_weight"]
     pairs = pd.DataFrame(columns=pair_columns)
     comparisons = comparisons_for(features, profiles)
+    if on_spark:
+        comparisons = _spark_comparisons(comparisons)
     linker = None
     if len(profiles) >= 2 and comparisons and rules:
         logging.getLogger("splink").setLevel(logging.ERROR)
-        con = duckdb.connect()
-        con.execute("SET preserve_insertion_order = false")
-        db_api = DuckDBAPI(con)
+        db_api = engines.splink_db_api(engine, duckdb_settings={"preserve_insertion_order": "false"})
         table = profiles[[UID, "source", *[c for c in FEATURES]]].copy()
         for column in LIST_FEATURES:
             table[column] = table[column].map(lambda k: list(k) if isinstance(k, list) else None)
         table["name_partial"] = table["name_partial"].astype("boolean")
+        if on_spark:
+            table = _spark_profiles(table)
         sdf = db_api.register(table, table_name="person_profiles")
         settings = SettingsCreator(link_type="dedupe_only", unique_id_column_name=UID, comparisons=comparisons,
-                                   blocking_rules_to_generate_predictions=[_rule(r) for r in rules], max_iterations=20,
+                                   blocking_rules_to_generate_predictions=[
+                                       _rule(dialect_sql(r) if isinstance(r, str) else r) for r in rules],
+                                   max_iterations=20,
                                    retain_intermediate_calculation_columns=False,
                                    retain_matching_columns=True, additional_columns_to_retain=["source"])
         linker = Linker(sdf, settings, log_level=logging.ERROR)
-        deterministic = [_rule_sql(r) for r in (["phone", "name_key"], ["email", "name_key"],
+        deterministic = [dialect_sql(_rule_sql(r)) for r in (["phone", "name_key"], ["email", "name_key"],
                                                 ["national_id", "name_key"], ["name_key", "birth_date", "district"])
                          if all(profiles[c].notna().any() for c in r)]
         if deterministic:
@@ -276,14 +300,12 @@ def link_profiles(profiles: pd.DataFrame, *, link_fields: list[str] | None = Non
             if all(c in profiles and profiles[c].notna().sum() >= 2 for c in rule):
                 try:
                     linker.training.estimate_parameters_using_expectation_maximisation(
-                        _rule_sql(rule), estimate_without_term_frequencies=True)
+                        dialect_sql(_rule_sql(rule)), estimate_without_term_frequencies=True)
                     trained += 1
                 except Exception:  # noqa: BLE001 — EM needs pairs under this rule; try the next rule
                     continue
         predicted = linker.inference.predict(threshold_match_probability=review_lower)
         pairs = predicted.as_pandas_dataframe()
-        con_keep = con  # keep the connection alive while the linker is returned
-        del con_keep
     edges = pairs[pairs["match_probability"] >= match_threshold][[f"{UID}_l", f"{UID}_r"]]
     if decisions is not None and len(decisions):
         key = lambda l, r: np.where(l < r, l + "\x1f" + r, r + "\x1f" + l)  # noqa: E731
@@ -295,7 +317,7 @@ def link_profiles(profiles: pd.DataFrame, *, link_fields: list[str] | None = Non
                                      index=edges.index).isin(rejected)]
         accepted = accepted[accepted[f"{UID}_l"].isin(nodes) & accepted[f"{UID}_r"].isin(nodes)]
         edges = pd.concat([edges, accepted], ignore_index=True)
-    clusters = _connected_components(nodes, edges)
+    clusters = _connected_components(nodes, edges, engine)
     return LinkModel(pairs=pairs, clusters=clusters, comparisons=[c["output_column_name"] for c in comparisons],
                      blocking_rules=[_rule_sql(r) if not isinstance(r, str) else r for r in rules],
                      linker=linker)

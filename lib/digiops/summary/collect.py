@@ -117,6 +117,7 @@ class KpiLine:
     target: float | None
     attainment: float | None
     status: str
+    measure: str = ""
 
 
 @dataclass
@@ -279,6 +280,9 @@ def maturity_facts(scores: pd.DataFrame, top: int = 3) -> MaturityFacts:
                          overall_band=int(band) if band is not None else None, gaps=gaps)
 
 
+UNIQUE_FIELDS = ("record_id", "order_id", "shipment_id", "tracking_no", "member_id", "national_id", "lead_id")
+
+
 def data_facts(crosswalk: pd.DataFrame | None, customers: pd.DataFrame | None, quality: pd.DataFrame | None,
                quarantine: pd.DataFrame | None, top: int = 3) -> DataFacts:
     """How many records hide how many real customers, and the worst quality findings after cleaning."""
@@ -296,11 +300,15 @@ def data_facts(crosswalk: pd.DataFrame | None, customers: pd.DataFrame | None, q
         measures = [m for m in QUALITY_MEASURES if m in phase.columns]
         long = phase.melt(id_vars=["source", "field"], value_vars=measures, var_name="measure").dropna(
             subset=["value"])
+        # Uniqueness is a finding only where a value should be unique (an id); a status repeats by nature.
+        long = long[(long["measure"] != "uniqueness") | long["field"].isin(UNIQUE_FIELDS)]
         long = long.sort_values(["value", "source", "field"], kind="stable").head(top)
         worst = [Finding(str(r.source), str(r.field), str(r.measure), float(r.value)) for r in long.itertuples()]
     reasons: list[tuple[str, int]] = []
     if quarantine is not None and len(quarantine):
-        counts = quarantine["reason"].astype(str).value_counts().head(top)
+        # "duplicate id (first on row 12)", "unreadable amount: abc" → one kind of reason each
+        kinds = quarantine["reason"].astype(str).str.replace(r"\s*[:(：（].*$", "", regex=True)
+        counts = kinds.value_counts().head(top)
         reasons = [(str(k), int(v)) for k, v in counts.items()]
     return DataFacts(records=records, customers=real, worst=worst, quarantine_reasons=reasons,
                      quarantined=int(len(quarantine)) if quarantine is not None else None)
@@ -370,7 +378,8 @@ def kpi_facts(attainment: pd.DataFrame, variance: pd.DataFrame | None, runrate: 
     names = names or {}
     rows = review_rows(attainment)
     lines = [KpiLine(str(r.kpi), names.get(r.kpi, {}).get("zh", r.kpi), names.get(r.kpi, {}).get("en", r.kpi),
-                     _num(r.actual), _num(r.target), _num(r.attainment), str(r.status)) for r in rows.itertuples()]
+                     _num(r.actual), _num(r.target), _num(r.attainment), str(r.status),
+                     names.get(r.kpi, {}).get("measure", "")) for r in rows.itertuples()]
     kpis = [line.kpi for line in lines]
     focus = headline_kpi if headline_kpi in kpis or not kpis else kpis[0]
     driver = None

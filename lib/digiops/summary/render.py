@@ -41,8 +41,28 @@ def kpi_names_from_tree(path: str | Path) -> dict[str, dict[str, str]]:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError):
         return {}
-    return {str(k["id"]): {"zh": str(k.get("name_zh", k["id"])), "en": str(k.get("name_en", k["id"]))}
+    return {str(k["id"]): {"zh": str(k.get("name_zh", k["id"])), "en": str(k.get("name_en", k["id"])),
+                           "measure": str(k.get("measure", ""))}
             for k in data.get("kpis", []) if isinstance(k, dict) and "id" in k}
+
+
+SEVERITY = {"critical": ("严重", "critical"), "moderate": ("中等", "moderate"), "minor": ("轻微", "minor"),
+            "none": ("无", "none")}
+
+
+def fmt_severity(severity: str | None, language: str) -> str:
+    """The maturity gap severity in the report language."""
+    if not severity:
+        return ""
+    zh, en = SEVERITY.get(severity, (severity, severity))
+    return zh if language == "zh" else en
+
+
+def fmt_measured(value: float | None, measure: str) -> str:
+    """A KPI value in its unit: ratios measured in % are shown as percentages."""
+    if measure == "%":
+        return fmt_percent(value)
+    return fmt_number(value, 2 if (value or 0) < 100 else 0)
 
 
 def figure_label(key: str, language: str, summary: Summary | None = None) -> str:
@@ -102,7 +122,7 @@ def maturity_html(summary: Summary, language: str) -> str:
     if facts.gaps:
         rows = "".join(f"<tr><td>{esc(g.name_zh if language == 'zh' else g.name_en)}</td>"
                        f"<td>{esc(fmt_number(g.level, 1))}</td><td>{esc(fmt_number(g.target, 1))}</td>"
-                       f"<td><b>{esc(fmt_number(g.gap, 1))}</b></td><td>{esc(g.severity or '')}</td></tr>"
+                       f"<td><b>{esc(fmt_number(g.gap, 1))}</b></td><td>{esc(fmt_severity(g.severity, language))}</td></tr>"
                        for g in facts.gaps)
         head = _t(language, "<tr><th>维度</th><th>现状</th><th>目标</th><th>差距</th><th>严重度</th></tr>",
                   "<tr><th>Dimension</th><th>Level</th><th>Target</th><th>Gap</th><th>Severity</th></tr>")
@@ -160,8 +180,8 @@ def kpi_html(summary: Summary, language: str) -> str:
     if facts.review_period:
         parts.append(f"<p>{esc(_t(language, '复盘月份', 'Review month'))}: <b>{esc(facts.review_period)}</b></p>")
     rows = "".join(f"<tr><td>{_status_dot(l.status)} {esc(l.name_zh if language == 'zh' else l.name_en)}</td>"
-                   f"<td>{esc(fmt_number(l.actual, 2 if (l.actual or 0) < 100 else 0))}</td>"
-                   f"<td>{esc(fmt_number(l.target, 2 if (l.target or 0) < 100 else 0))}</td>"
+                   f"<td>{esc(fmt_measured(l.actual, l.measure))}</td>"
+                   f"<td>{esc(fmt_measured(l.target, l.measure))}</td>"
                    f"<td><b>{esc(fmt_percent(l.attainment))}</b></td></tr>" for l in facts.lines)
     head = _t(language, "<tr><th>KPI</th><th>实际</th><th>目标</th><th>达成率</th></tr>",
               "<tr><th>KPI</th><th>Actual</th><th>Target</th><th>Attainment</th></tr>")
