@@ -38,3 +38,15 @@ def test_notebooks_are_stored_without_outputs_and_with_one_parameters_cell():
         assert all(not c["outputs"] and c["execution_count"] is None for c in code), path.name
         tagged = [c for c in notebook["cells"] if "parameters" in c["metadata"].get("tags", [])]
         assert len(tagged) == (0 if path.name == "dashboard.ipynb" else 1), path.name
+
+
+def test_notebooks_are_what_their_generators_write():
+    import importlib.util
+
+    loader = importlib.util.spec_from_file_location("nbgen", ROOT / "tools" / "nbgen.py")
+    nbgen = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(nbgen)
+
+    for path, text in nbgen.rendered().items():
+        assert path.read_text(encoding="utf-8") == text, f"{path.name} is stale: run `python tools/nbgen.py`"
+    assert {p.name for p in nbgen.rendered()} == {p.name for p in (ROOT / "notebooks").glob("*.ipynb")}

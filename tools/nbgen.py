@@ -1,19 +1,23 @@
-"""Write a stage notebook from a list of cells (developer tool; notebooks are committed without outputs).
+"""Write the notebooks in notebooks/ from their cell lists in tools/notebooks/ (developer tool).
 
-Usage from Python::
+    .venv/bin/python tools/nbgen.py          # rewrite every notebook (committed without outputs)
 
-    from tools.nbgen import write_notebook, PARAMETERS
-    write_notebook("notebooks/00_inventory.ipynb", "inventory", [("code", "..."), ("markdown", "...")])
-
-The first cell is always the ``parameters`` cell (tagged for papermill), the second opens the StageContext.
+Each ``tools/notebooks/<name>.py`` defines ``STAGE`` (``None`` for the dashboard, which takes no parameters) and
+``CELLS``, a list of ``("code" | "markdown", source)``. A stage notebook starts with the one cell tagged
+``parameters`` and the cell opening its :class:`digiops.StageContext`; ``tests/test_packaging.py`` checks the
+committed notebooks are exactly what this tool writes.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 
 import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+SPECS = ROOT / "tools" / "notebooks"
 
 # Comments are the parameters' documentation (papermill inspect); keep quotes and backticks out of them.
 PARAMETERS = '''engagement_path: str = ""  # engagement file or client name; empty means the demo client
@@ -21,25 +25,52 @@ run_dir: str = ""  # run folder created by digiops run; empty means a scratch ru
 previous_run_dir: str = ""  # previous successful run of the same client, for comparisons; empty means none'''
 
 
-def write_notebook(path: str | Path, stage: str, cells: list[tuple[str, str]]) -> None:
+def notebook_text(stage: str | None, cells: list[tuple[str, str]], name: str) -> str:
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (digiops)", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
-    params = nbformat.v4.new_code_cell(PARAMETERS)
-    params.metadata["tags"] = ["parameters"]
-    opener = nbformat.v4.new_code_cell(
-        "from digiops import StageContext, setup_charts\n"
-        f"ctx = StageContext.open({stage!r}, engagement_path=engagement_path, run_dir=run_dir,\n"
-        "                        previous_run_dir=previous_run_dir)\n"
-        "setup_charts();")
-    nb.cells = [params, opener]
+    if stage is not None:
+        params = nbformat.v4.new_code_cell(PARAMETERS)
+        params.metadata["tags"] = ["parameters"]
+        opener = nbformat.v4.new_code_cell(
+            "from digiops import StageContext, setup_charts\n"
+            f"ctx = StageContext.open({stage!r}, engagement_path=engagement_path, run_dir=run_dir,\n"
+            "                        previous_run_dir=previous_run_dir)\n"
+            "setup_charts();")
+        nb.cells = [params, opener]
     for kind, source in cells:
-        cell = nbformat.v4.new_markdown_cell(source) if kind == "markdown" else nbformat.v4.new_code_cell(source)
-        nb.cells.append(cell)
+        nb.cells.append(nbformat.v4.new_markdown_cell(source) if kind == "markdown"
+                        else nbformat.v4.new_code_cell(source))
     for number, cell in enumerate(nb.cells):
-        cell["id"] = f"{stage}-{number:02d}"  # stable ids keep diffs of regenerated notebooks small
-    Path(path).write_text(nbformat.writes(nb, version=4) + "\n", encoding="utf-8")
+        cell["id"] = f"{stage or name}-{number:02d}"  # stable ids keep diffs of regenerated notebooks small
+    return nbformat.writes(nb, version=4) + "\n"
+
+
+def write_notebook(path: str | Path, stage: str | None, cells: list[tuple[str, str]]) -> None:
+    Path(path).write_text(notebook_text(stage, cells, Path(path).stem), encoding="utf-8")
+
+
+def spec(name: str):
+    loader = importlib.util.spec_from_file_location(f"nbspec_{name}", SPECS / f"{name}.py")
+    module = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(module)
+    return module
+
+
+def rendered() -> dict[Path, str]:
+    """Every notebook as this tool writes it: path → text."""
+    out = {}
+    for file in sorted(SPECS.glob("*.py")):
+        module = spec(file.stem)
+        out[ROOT / "notebooks" / f"{file.stem}.ipynb"] = notebook_text(module.STAGE, module.CELLS, file.stem)
+    return out
+
+
+def main() -> None:
+    for path, text in rendered().items():
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
-    sys.exit("import write_notebook from this module")
+    sys.exit(main())

@@ -1,9 +1,6 @@
-"""Generate notebooks/04_kpi.ipynb with tools/nbgen.py: ``python tests/kpi/nb_04_kpi.py`` from the project root."""
+"""Cells of notebooks/04_kpi.ipynb after the parameters and opener cells (`python tools/nbgen.py` writes it)."""
 
-from __future__ import annotations
-
-import sys
-from pathlib import Path
+STAGE = "kpi"
 
 CELLS: list[tuple[str, str]] = [
     ("code", '''ctx.md(f"# KPI 复盘 · {ctx.client_name}", f"# KPI review · {ctx.client_name}")
@@ -106,15 +103,3 @@ else:
     ("code", '''for text in review.notes:
     ctx.md(f"> {text}")'''),
 ]
-
-
-def main() -> None:
-    root = Path(__file__).resolve().parents[2]
-    sys.path.insert(0, str(root))
-    from tools.nbgen import write_notebook
-
-    write_notebook(root / "notebooks" / "04_kpi.ipynb", "kpi", CELLS)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,12 +1,6 @@
-"""Generate notebooks/02_labels.ipynb (run from the project root: python tools/nbgen_labels.py)."""
+"""Cells of notebooks/02_labels.ipynb after the parameters and opener cells (`python tools/nbgen.py` writes it)."""
 
-from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tools.nbgen import write_notebook  # noqa: E402
+STAGE = "labels"
 
 CELLS = [
     ("code", '''ctx.md(f"# 标签体系 · {ctx.client_name}", f"# Tag system · {ctx.client_name}")
@@ -75,6 +69,3 @@ stage.candidates.drop(columns=["yaml"]).head(60).style.hide(axis="index").format
 import pandas as pd
 pd.DataFrame({"file": [p.name for p in written.values()]}).style.hide(axis="index")'''),
 ]
-
-if __name__ == "__main__":
-    write_notebook(Path(__file__).resolve().parents[1] / "notebooks" / "02_labels.ipynb", "labels", CELLS)

@@ -1,9 +1,6 @@
-"""Generate notebooks/05_summary.ipynb with tools/nbgen.py: ``python tests/summary/nb_05_summary.py`` from the root."""
+"""Cells of notebooks/05_summary.ipynb after the parameters and opener cells (`python tools/nbgen.py` writes it)."""
 
-from __future__ import annotations
-
-import sys
-from pathlib import Path
+STAGE = "summary"
 
 CELLS: list[tuple[str, str]] = [
     ("code", '''from IPython.display import HTML, display
@@ -24,15 +21,3 @@ ctx.record(sections_with_figures=sum(summary.note(s) is None for s in ("maturity
     ("code", '''for heading, body in section_html(summary, ctx.language):
     display(HTML(body))'''),
 ]
-
-
-def main() -> None:
-    root = Path(__file__).resolve().parents[2]
-    sys.path.insert(0, str(root))
-    from tools.nbgen import write_notebook
-
-    write_notebook(root / "notebooks" / "05_summary.ipynb", "summary", CELLS)
-
-
-if __name__ == "__main__":
-    main()

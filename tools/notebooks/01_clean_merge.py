@@ -1,14 +1,6 @@
-"""Generate notebooks/01_clean_merge.ipynb (run: .venv/bin/python tests/merge/nb_01_clean_merge.py)."""
+"""Cells of notebooks/01_clean_merge.ipynb after the parameters and opener cells (`python tools/nbgen.py` writes it)."""
 
-from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-
-from tools.nbgen import write_notebook  # noqa: E402
+STAGE = "merge"
 
 CELLS = [
     ("code", 'ctx.md(f"# 数据清洗与客户合并 · {ctx.client_name}", f"# Data cleaning and customer merge · {ctx.client_name}")\n'
@@ -79,6 +71,3 @@ CELLS = [
              "       \"name the file in merge.review_file: the next run honours it.\")\n"
              "result.review_pairs.head(5).style.hide(axis='index')"),
 ]
-
-if __name__ == "__main__":
-    write_notebook(ROOT / "notebooks" / "01_clean_merge.ipynb", "merge", CELLS)

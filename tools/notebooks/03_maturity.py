@@ -1,12 +1,6 @@
-"""Write notebooks/03_maturity.ipynb (run from the project root: `python tools/nbgen_maturity.py`)."""
+"""Cells of notebooks/03_maturity.ipynb after the parameters and opener cells (`python tools/nbgen.py` writes it)."""
 
-from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nbgen import write_notebook  # noqa: E402
+STAGE = "maturity"
 
 CELLS = [
     ("code", '''ctx.md(f"# 数字化成熟度诊断 · {ctx.client_name}", f"# Digital maturity · {ctx.client_name}")
@@ -108,7 +102,3 @@ result.sensitivity.style.hide(axis="index").format(
     {"change": "{:+.0%}", "weight_before": "{:.3f}", "weight_after": "{:.3f}", "overall_score": "{:.2f}",
      "overall_level": "{:.1f}", "level_change": "{:+.3f}"})'''),
 ]
-
-if __name__ == "__main__":
-    root = Path(__file__).resolve().parents[1]
-    write_notebook(root / "notebooks" / "03_maturity.ipynb", "maturity", CELLS)
