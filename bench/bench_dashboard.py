@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 from digiops import paths  # noqa: E402
 from digiops.dashboard.serve import find_run, start  # noqa: E402
 from digiops.errors import DigiopsError  # noqa: E402
-from tests.dashboard.browser import RENDERED, block_other_hosts, launch  # noqa: E402
+from tests.browser import RENDERED, block_other_hosts, launch  # noqa: E402
 
 
 def pick_run(argument: str | None) -> tuple[Path, str]:

@@ -13,7 +13,7 @@ from digiops.dashboard import Dashboard, find_run, load_run
 from digiops.dashboard import views
 from digiops.dashboard.serve import voila_config
 from digiops.errors import ArchiveError
-from tests.dashboard.browser import CHROMIUM, RENDERED, block_other_hosts, launch
+from tests.browser import RENDERED, block_other_hosts, launch, need_chromium
 from tests.summary.summary_fixtures import PHONE, attainment_frame, finish, make_run
 
 
@@ -74,18 +74,10 @@ def test_voila_settings_keep_the_defaults_that_protect_the_client():
     assert "enable_nbextensions" not in json.dumps(config)  # browser-side code execution stays at Voila's default
 
 
-def _need_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{CHROMIUM} is missing in CI: .ci/run installs it with apt-get install chromium")
-    pytest.skip(f"headless browser tests need {CHROMIUM}: enable them with `apt-get install chromium`")
-
-
 @pytest.mark.browser
 @pytest.mark.slow
 def test_served_dashboard_in_headless_chromium(tmp_path, monkeypatch):
-    _need_chromium()
+    need_chromium()
     from playwright.sync_api import sync_playwright
 
     from digiops.dashboard import serve
