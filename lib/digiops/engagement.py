@@ -31,6 +31,7 @@ from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from digiops import paths
 from digiops.canonical import CANONICAL_FIELDS
+from digiops.engines import EngineSettings
 from digiops.errors import EngagementError
 from digiops.kpi.settings import KpiSettings
 from digiops.labels.settings import LabelSettings
@@ -128,6 +129,9 @@ class Engagement(StrictModel):
     labels: LabelSettings = Field(default_factory=LabelSettings, description="The tag catalog and its evaluation")
     maturity: MaturitySettings = Field(default_factory=MaturitySettings, description="Digital maturity scoring")
     kpi: KpiSettings = Field(default_factory=KpiSettings, description="The KPI tree and its review")
+    engine: EngineSettings = Field(default_factory=EngineSettings,
+                                   description="Where merge and labels run: embedded DuckDB (default) or Apache "
+                                               "Spark (docs/scale-out.md)")
 
     _file: Path | None = PrivateAttr(default=None)
 

@@ -242,9 +242,29 @@ class DuckDBSession(SqlSession):
         self.con.close()
 
 
+def _nanosecond_parquet(path: str | Path) -> bool:
+    """True for a Parquet file (not a folder) with a nanosecond timestamp column."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not Path(path).is_file():
+        return False
+    return any(pa.types.is_timestamp(f.type) and f.type.unit == "ns" for f in pq.read_schema(path))
+
+
+def _microseconds(table):
+    """An Arrow table with nanosecond timestamps cast to microseconds (sub-microsecond digits dropped)."""
+    import pyarrow as pa
+
+    fields = [pa.field(f.name, pa.timestamp("us", f.type.tz)) if pa.types.is_timestamp(f.type) and
+              f.type.unit == "ns" else f for f in table.schema]
+    return table.cast(pa.schema(fields), safe=False)
+
+
 class SparkSqlSession(SqlSession):
     """Spark SQL on the stage's session: Parquet paths are read by Spark (so a cluster reads them where they are,
-    given a path every node reaches); in-memory frames are sent to it through Arrow."""
+    given a path every node reaches), except files with nanosecond timestamps (pandas writes them; Spark cannot
+    read them), which go through Arrow like in-memory frames."""
 
     dialect = "spark"
 
@@ -254,12 +274,17 @@ class SparkSqlSession(SqlSession):
 
     def register(self, name: str, source: object) -> None:
         import pyarrow as pa
+        import pyarrow.parquet as pq
 
-        if isinstance(source, (str, Path)):
+        if isinstance(source, (str, Path)) and not _nanosecond_parquet(source):
             frame = self.spark.read.parquet(os.fspath(source))
+        elif isinstance(source, (str, Path)):
+            # Spark cannot read TIMESTAMP(NANOS) columns (what pandas writes): send the file through Arrow with
+            # microsecond timestamps (Spark's own precision) instead
+            frame = self.spark.createDataFrame(_microseconds(pq.read_table(source)))
         else:
             table = source if isinstance(source, pa.Table) else pa.Table.from_pandas(source, preserve_index=False)
-            frame = self.spark.createDataFrame(table)
+            frame = self.spark.createDataFrame(_microseconds(table))
         frame.createOrReplaceTempView(name)
         self._views.append(name)
 

@@ -18,8 +18,8 @@ import pandas as pd
 import pyarrow as pa
 
 from digiops.labels.catalog import Catalog, Tag, tag_rules, validate_catalog
-from digiops.labels.features import (FEATURES, RFM_COLUMNS, build_features, connect, default_as_of,
-                                     empty_tables, load_segment_map)
+from digiops.labels.features import (FEATURES, RFM_COLUMNS, build_features, build_features_spark, connect,
+                                     default_as_of, empty_tables, load_segment_map, session_default_as_of)
 from digiops.labels.settings import RfmThresholds
 
 
@@ -62,19 +62,23 @@ def check_catalog(catalog: Catalog) -> None:
     con.execute(f"DESCRIBE {catalog_sql(catalog)}")
 
 
-def value_conflicts(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> pd.DataFrame:
-    """Customers meeting two value rules of one tag, per tag and value pair (rows only where it happens)."""
+def value_conflicts(con, catalog: Catalog, dialect: str = "duckdb") -> pd.DataFrame:
+    """Customers meeting two value rules of one tag, per tag and value pair (rows only where it happens).
+
+    ``con`` is a DuckDB connection, or a Spark :class:`digiops.engines.SqlSession` with ``dialect="spark"``.
+    """
     pairs = []
     for tag in catalog.tags:
         rules = tag_rules(tag) if tag.values else []
         for i, (code_a, rule_a) in enumerate(rules):
             for code_b, rule_b in rules[i + 1:]:
-                pairs.append((tag.id, code_a, code_b, f"sum(CASE WHEN ({rule_a.sql()}) AND ({rule_b.sql()}) "
-                                                      f"THEN 1 ELSE 0 END)"))
+                pairs.append((tag.id, code_a, code_b, f"sum(CASE WHEN ({rule_a.sql(dialect)}) AND "
+                                                      f"({rule_b.sql(dialect)}) THEN 1 ELSE 0 END)"))
     columns = ["tag_id", "value_a", "value_b", "customers"]
     if not pairs:
         return pd.DataFrame(columns=columns)
-    counts = con.execute("SELECT " + ", ".join(p[3] for p in pairs) + " FROM customer_features").fetchone()
+    sql = "SELECT " + ", ".join(f"{p[3]} AS c{i}" for i, p in enumerate(pairs)) + " FROM customer_features"
+    counts = con.execute(sql).fetchone() if dialect == "duckdb" else tuple(con.arrow(sql).to_pylist()[0].values())
     rows = [(t, a, b, int(n or 0)) for (t, a, b, _), n in zip(pairs, counts) if n]
     return pd.DataFrame(rows, columns=columns)
 
@@ -94,7 +98,7 @@ def _to_pandas(table: pa.Table) -> pd.DataFrame:
 
 def evaluate(tables: dict[str, object], catalog: Catalog, *, as_of: dt.date | None = None,
              thresholds: RfmThresholds | None = None, segment_map: str | Path | None = None,
-             threads: int | None = None) -> TagRun:
+             threads: int | None = None, engine=None) -> TagRun:
     """Evaluate a (validated) catalog over the merge stage's four tables.
 
     Args:
@@ -103,11 +107,16 @@ def evaluate(tables: dict[str, object], catalog: Catalog, *, as_of: dt.date | No
         as_of: reference date; default the day after the latest purchase.
         thresholds: fixed RFM cut points replacing the fifths.
         segment_map: R × F segment map file; default the shipped map.
+        engine: :class:`digiops.engines.EngineSettings`; on Spark the feature view, the tags and the conflicts are
+            Spark SQL over the same tables (Parquet paths are read by Spark).
     """
     import time
 
     check_catalog(catalog)
     segments = load_segment_map(segment_map)
+    if engine is not None and engine.is_spark:
+        return _evaluate_spark(tables, catalog, as_of=as_of, thresholds=thresholds, segments=segments,
+                               engine=engine)
     con = connect(tables, threads=threads)
     seconds = {}
     start = time.perf_counter()
@@ -124,9 +133,49 @@ def evaluate(tables: dict[str, object], catalog: Catalog, *, as_of: dt.date | No
     return TagRun(tags=tags, conflicts=conflicts, as_of=as_of, catalog=catalog, seconds=seconds)
 
 
+def _spark_session(tables: dict[str, object], engine):
+    from digiops.engines import sql_session
+
+    session = sql_session(engine)
+    for name in ("customers", "orders", "shipments", "products"):
+        session.register(name, tables[name])
+    return session
+
+
+def _evaluate_spark(tables: dict[str, object], catalog: Catalog, *, as_of: dt.date | None,
+                    thresholds: RfmThresholds | None, segments, engine) -> TagRun:
+    """:func:`evaluate` on Spark SQL (rules in their Spark dialect, features transpiled)."""
+    import time
+
+    session = _spark_session(tables, engine)
+    seconds = {}
+    start = time.perf_counter()
+    as_of = as_of or session_default_as_of(session)
+    build_features_spark(session, as_of, segments, thresholds)
+    seconds["features"] = time.perf_counter() - start
+    start = time.perf_counter()
+    tags = _to_pandas(session.arrow(catalog_sql(catalog, dialect="spark")))
+    seconds["tags"] = time.perf_counter() - start
+    start = time.perf_counter()
+    conflicts = value_conflicts(session, catalog, dialect="spark")
+    seconds["conflicts"] = time.perf_counter() - start
+    session.execute("UNCACHE TABLE IF EXISTS customer_features")
+    session.close()
+    return TagRun(tags=tags, conflicts=conflicts, as_of=as_of, catalog=catalog, seconds=seconds)
+
+
 def features_frame(tables: dict[str, object], *, as_of: dt.date | None = None,
-                   thresholds: RfmThresholds | None = None, segment_map: str | Path | None = None) -> pd.DataFrame:
+                   thresholds: RfmThresholds | None = None, segment_map: str | Path | None = None,
+                   engine=None) -> pd.DataFrame:
     """The feature view itself as a DataFrame (for the design aid and for checking a rule by hand)."""
+    if engine is not None and engine.is_spark:
+        session = _spark_session(tables, engine)
+        build_features_spark(session, as_of or session_default_as_of(session), load_segment_map(segment_map),
+                             thresholds)
+        frame = _to_pandas(session.arrow("SELECT * FROM customer_features ORDER BY customer_id"))
+        session.execute("UNCACHE TABLE IF EXISTS customer_features")
+        session.close()
+        return frame
     con = connect(tables)
     build_features(con, as_of or default_as_of(con), load_segment_map(segment_map), thresholds)
     frame = _to_pandas(con.sql("SELECT * FROM customer_features ORDER BY customer_id").to_arrow_table())

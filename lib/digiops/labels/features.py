@@ -16,7 +16,8 @@ views of those names). Definitions (DOMAIN.md §2, docs/architecture.md):
   fifths per measure.
 * ``rfm_segment`` from the R × F segment map (``resources/rfm_segments.yaml``).
 
-The SQL is plain (CASE, window functions, GROUP BY); only :func:`_days` is dialect-specific.
+The SQL is plain (CASE, window functions, GROUP BY); only :func:`_days` is dialect-specific. On Spark
+(:func:`build_features_spark`) the same SQL runs transpiled by :func:`digiops.engines.to_spark_sql`.
 """
 
 from __future__ import annotations
@@ -294,6 +295,31 @@ def build_features(con: duckdb.DuckDBPyConnection, as_of: dt.date, segments: lis
     columns = ", ".join(f"CAST({name} AS BIGINT) AS {name}" if kind == "HUGEINT" else name
                         for name, kind, *_ in types)
     con.execute(f"CREATE OR REPLACE TEMP TABLE customer_features AS SELECT {columns} FROM ({body})")
+
+
+def session_default_as_of(session) -> dt.date:
+    """:func:`default_as_of` on a :class:`digiops.engines.SqlSession` (DuckDB or Spark)."""
+    from digiops.engines import to_spark_sql
+
+    sql = ("SELECT max(CAST(order_time AS DATE)) AS latest FROM orders "
+           "WHERE NOT coalesce(is_test, false) AND NOT coalesce(is_refund, false)")
+    latest = session.arrow(to_spark_sql(sql) if session.dialect == "spark" else sql).column(0)[0].as_py()
+    if latest is None:
+        raise CatalogError("orders.parquet", "has no purchase to date the run from", field="order_time",
+                           fix="set labels.as_of in the engagement file")
+    return latest + dt.timedelta(days=1)
+
+
+def build_features_spark(session, as_of: dt.date, segments: list[Segment],
+                         thresholds: RfmThresholds | None = None) -> None:
+    """:func:`build_features` on Spark: the same SQL transpiled to Spark SQL, cached as the temp view
+    ``customer_features`` (Spark's sums are already BIGINT)."""
+    from digiops.engines import to_spark_sql
+
+    body = (f"SELECT *, {_segment_sql(segments)} AS rfm_segment "
+            f"FROM ({feature_sql(as_of, segments, thresholds)}) AS features")
+    session.execute(f"CREATE OR REPLACE TEMP VIEW customer_features AS {to_spark_sql(body)}")
+    session.execute("CACHE TABLE customer_features")
 
 
 def empty_tables() -> dict[str, object]:

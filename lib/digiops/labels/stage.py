@@ -101,11 +101,13 @@ def run_stage(ctx, *, tables: dict[str, object] | None = None) -> LabelStage:
     catalog = load_catalog(catalog_path(ctx))
     segment_map = (ctx.engagement.folder / settings.segment_map).resolve() if settings.segment_map else None
     tables = tables or {name: ctx.stage_output("merge", f"{name}.parquet") for name in MERGE_TABLES}
+    engine = ctx.engagement.engine
     run = evaluate(tables, catalog, as_of=settings.as_of, thresholds=settings.rfm_thresholds,
-                   segment_map=segment_map)
+                   segment_map=segment_map, engine=engine)
     segments = load_segment_map(segment_map)
     cover = coverage(run.tags, catalog, ctx.language)
-    features = features_frame(tables, as_of=run.as_of, thresholds=settings.rfm_thresholds, segment_map=segment_map)
+    features = features_frame(tables, as_of=run.as_of, thresholds=settings.rfm_thresholds, segment_map=segment_map,
+                              engine=engine)
     return LabelStage(
         run=run, segments=segments, coverage=cover, low_coverage=low_coverage(cover, settings.min_coverage),
         segment_summary=segment_summary(run.tags, segments, ctx.language),

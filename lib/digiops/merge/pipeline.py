@@ -150,7 +150,8 @@ def run_merge(engagement: Engagement, settings: MergeSettings | None = None) -> 
             decisions = decisions.dropna()
         model = link_profiles(profiles, link_fields=settings.link_fields, blocking_rules=settings.blocking_rules,
                               match_threshold=settings.match_threshold, review_lower=settings.review_lower,
-                              u_max_pairs=settings.u_max_pairs, seed=settings.seed, decisions=decisions)
+                              u_max_pairs=settings.u_max_pairs, seed=settings.seed, decisions=decisions,
+                              engine=engagement.engine)
         pair_table = model.pairs
         cluster_of_record = profile_of.map(model.clusters)
         # a record's best link: its profile's strongest accepted pair; 1.0 when identical records share a profile
