@@ -103,6 +103,8 @@ def spark_session(engine: EngineSettings):
         from splink.backends.spark import similarity_jar_location
 
         options = {"spark.sql.session.timeZone": "UTC", "spark.ui.showConsoleProgress": "false",
+                   # no spark-warehouse/ folder in whatever directory the kernel started in
+                   "spark.sql.warehouse.dir": os.path.join(tempfile.gettempdir(), "digiops-spark-warehouse"),
                    "spark.sql.execution.arrow.pyspark.enabled": "true",
                    **{k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in engine.options.items()}}
         if engine.master.startswith("local") and "spark.sql.shuffle.partitions" not in options:
