@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -13,7 +14,7 @@ from digiops.dashboard import Dashboard, find_run, load_run
 from digiops.dashboard import views
 from digiops.dashboard.serve import voila_config
 from digiops.errors import ArchiveError
-from tests.browser import RENDERED, block_other_hosts, launch, need_chromium
+from tests.browser import RENDERED, launch, need_chromium
 from tests.summary.summary_fixtures import PHONE, attainment_frame, finish, make_run
 
 
@@ -65,9 +66,32 @@ def test_find_run_picks_the_latest_successful_run_and_refuses_paths(tmp_path):
         find_run(tmp_path / "nobody")
 
 
+def record_requests(context) -> list[str]:
+    """Every URL the browser context requests (pages, frames, workers), in order; nothing is blocked."""
+    urls: list[str] = []
+    context.on("request", lambda request: urls.append(request.url))
+    return urls
+
+
+def foreign(urls: list[str], base_url: str) -> list[str]:
+    """The requested URLs whose scheme, host or port differ from the server's (data: and blob: URLs stay local)."""
+    own = urllib.parse.urlsplit(base_url)
+    return [url for url in urls if urllib.parse.urlsplit(url).scheme not in ("data", "blob", "about")
+            and urllib.parse.urlsplit(url)[:2] != own[:2]]
+
+
+def test_foreign_requests_are_those_to_another_host_or_port():
+    base = "http://127.0.0.1:8866/"
+    urls = [base + "voila/static/voila.js", "data:;base64,=", "https://cdn.jsdelivr.net/npm/x.css",
+            "http://127.0.0.1:9999/", "http://localhost:8866/"]
+
+    assert foreign(urls, base) == urls[2:]
+
+
 def test_voila_settings_keep_the_defaults_that_protect_the_client():
     config = voila_config("secret", "127.0.0.1", 8866, preheat=True, pool_size=1)
 
+    assert config["VoilaConfiguration"]["template"] == "digiops"
     assert config["VoilaConfiguration"]["strip_sources"] is True
     assert config["VoilaConfiguration"]["show_tracebacks"] is False
     assert config["Voila"]["token"] == "secret" and config["Voila"]["ip"] == "127.0.0.1"
@@ -97,8 +121,9 @@ def test_served_dashboard_in_headless_chromium(tmp_path, monkeypatch):
             assert "/login" in response.url and "dg-dashboard" not in response.read().decode()
         with sync_playwright() as playwright:
             browser = launch(playwright)
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            block_other_hosts(page, server.base_url)
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            requests = record_requests(context)
+            page = context.new_page()
             page.goto(server.base_url + "?token=" + server.token)
             page.wait_for_selector(RENDERED, timeout=60_000)
 
@@ -109,6 +134,11 @@ def test_served_dashboard_in_headless_chromium(tmp_path, monkeypatch):
             page.wait_for_function("document.querySelector(\".dg-kpi-view tr[data-kpi='gmv'] .dg-actual\")"
                                    ".innerText === '550,000'", timeout=20_000)
             page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+            page.wait_for_load_state("networkidle")
+            # offline or private networks: the page asks nothing of another host (Voila's lab template would
+            # fetch Font Awesome from cdn.jsdelivr.net; the project's `digiops` template does not)
+            assert any("/voila/static/" in url for url in requests), requests[:20]
+            assert foreign(requests, server.base_url) == []
             page.goto(server.base_url + "voila/files/" + str(other / "manifest.json") + "?token=" + server.token)
             assert "client_name" not in page.content()
             browser.close()

@@ -5,7 +5,9 @@ Voila can serve no other file; the kernel learns the run folder from one environ
 (``DIGIOPS_DASHBOARD_RUN``) set for the Voila process only. Settings (token included, so it never shows in the
 process list) go into a ``voila.json`` beside the served folder: sources stripped, tracebacks hidden, no browser
 opened, browser-side code execution left off (Voila's default), and pre-heated kernels so the first page renders
-from an already executed notebook.
+from an already executed notebook. The page uses the project's Voila template ``digiops``
+(``templates/voila/templates/digiops``, found through ``JUPYTER_PATH`` set for the Voila process): Voila's ``lab``
+template without its CDN stylesheets, so the browser requests nothing from another host.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from digiops.dashboard.app import RUN_ENV
 from digiops.errors import ArchiveError
 
 NOTEBOOK = "dashboard.ipynb"
+#: the project's Voila template (templates/voila/templates/digiops): Voila's lab template without CDN links
+TEMPLATE = "digiops"
 START_TIMEOUT_S = 90.0
 
 
@@ -100,8 +104,13 @@ class DashboardServer:
 
 def voila_config(token: str, host: str, port: int, preheat: bool, pool_size: int) -> dict:
     return {"Voila": {"token": token, "ip": host, "port": port, "open_browser": False},
-            "VoilaConfiguration": {"strip_sources": True, "show_tracebacks": False,
+            "VoilaConfiguration": {"template": TEMPLATE, "strip_sources": True, "show_tracebacks": False,
                                    "preheat_kernel": preheat, "default_pool_size": pool_size if preheat else 0}}
+
+
+def template_root() -> Path:
+    """The Jupyter data folder holding ``voila/templates/digiops``; Voila searches JUPYTER_PATH for templates."""
+    return paths.templates_dir()
 
 
 def _voila_command() -> list[str]:
@@ -147,6 +156,7 @@ def start(run_dir: Path, host: str = "127.0.0.1", port: int | None = None, *, pr
     os.chmod(folder / "voila.json", 0o600)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIGIOPS_DASHBOARD")}
     env[RUN_ENV] = str(run_dir)
+    env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(template_root()), env.get("JUPYTER_PATH")]))
     log_file = folder / "voila.log"
     with open(log_file, "wb") as log:
         process = subprocess.Popen([*_voila_command(), str(served / NOTEBOOK), "--no-browser"], cwd=folder, env=env,
