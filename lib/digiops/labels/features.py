@@ -16,8 +16,15 @@ views of those names). Definitions (DOMAIN.md §2, docs/architecture.md):
   fifths per measure.
 * ``rfm_segment`` from the R × F segment map (``resources/rfm_segments.yaml``).
 
-The SQL is plain (CASE, window functions, GROUP BY); only :func:`_days` is dialect-specific. On Spark
+The SQL is plain (CASE, window functions, GROUP BY, greatest); only :func:`_days` is dialect-specific. On Spark
 (:func:`build_features_spark`) the same SQL runs transpiled by :func:`digiops.engines.to_spark_sql`.
+
+Speed (issue 5, docs/PERFORMANCE.md): :func:`build_features` first reads the distinct channels, categories and price
+bands (:func:`value_domains`), so every per-customer aggregate, the three preferences included, comes from one
+GROUP BY over the orders (a conditional count or sum per value, the top value picked by ``greatest`` with ties to
+the smallest value); shipments are counted in a second, narrow join. Without domains (Spark, or more than
+:data:`MAX_DOMAIN` values) each preference takes its own GROUP BY and ``row_number()`` window. Both forms give the
+feature view of the original SQL exactly (``tests/labels/test_features_one_pass.py``).
 """
 
 from __future__ import annotations
@@ -165,39 +172,80 @@ def _segment_sql(segments: list[Segment]) -> str:
     return f"CASE {branches} END"
 
 
-def feature_sql(as_of: dt.date, segments: list[Segment], thresholds: RfmThresholds | None = None) -> str:
-    """The SELECT that builds the feature view (one row per customer of ``customers``)."""
-    day = f"DATE '{as_of.isoformat()}'"
-    t = thresholds or RfmThresholds()
-    return f"""
-WITH counted AS (
-    SELECT o.customer_id, o.order_id, o.channel, CAST(o.order_time AS DATE) AS order_date, o.amount,
-           o.quantity, coalesce(o.is_refund, false) AS is_refund, p.category, p.price_band
-    FROM orders o LEFT JOIN products p ON o.sku = p.sku
-    WHERE o.customer_id IS NOT NULL AND NOT coalesce(o.is_test, false)
-      AND o.order_time < CAST({day} AS TIMESTAMP)
-),
-per_customer AS (
-    SELECT customer_id,
-           sum(CASE WHEN is_refund THEN 0 ELSE 1 END) AS frequency,
-           CAST(sum(amount) AS DECIMAL(18, 2)) AS monetary,
-           max(CASE WHEN is_refund THEN NULL ELSE order_date END) AS last_order_date,
-           min(CASE WHEN is_refund THEN NULL ELSE order_date END) AS first_order_date,
-           CAST(sum(CASE WHEN is_refund THEN 0 ELSE amount END) AS DECIMAL(18, 2)) AS purchase_amount,
-           CAST(max(CASE WHEN is_refund THEN NULL ELSE amount END) AS DECIMAL(18, 2)) AS max_order_amount,
-           sum(CASE WHEN is_refund THEN 0 ELSE coalesce(quantity, 1) END) AS items,
-           sum(CASE WHEN NOT is_refund AND {_days(day, 'order_date')} <= 30 THEN 1 ELSE 0 END) AS orders_30d,
-           sum(CASE WHEN NOT is_refund AND {_days(day, 'order_date')} <= 90 THEN 1 ELSE 0 END) AS orders_90d,
-           sum(CASE WHEN NOT is_refund AND {_days(day, 'order_date')} <= 365 THEN 1 ELSE 0 END) AS orders_365d,
-           sum(CASE WHEN is_refund THEN 1 ELSE 0 END) AS refund_count,
-           CAST(-sum(CASE WHEN is_refund THEN amount ELSE 0 END) AS DECIMAL(18, 2)) AS refund_amount,
-           count(DISTINCT CASE WHEN is_refund THEN NULL ELSE channel END) AS n_channels,
-           sum(CASE WHEN NOT is_refund AND channel = 'mall' THEN 1 ELSE 0 END) AS mall_orders,
-           sum(CASE WHEN NOT is_refund AND channel = 'online' THEN 1 ELSE 0 END) AS online_orders,
-           sum(CASE WHEN NOT is_refund AND channel = 'store' THEN 1 ELSE 0 END) AS store_orders,
-           count(DISTINCT CASE WHEN is_refund THEN NULL ELSE category END) AS n_categories
-    FROM counted GROUP BY customer_id
-),
+#: a preference column (main channel, top category, main price band) is computed in the single per-customer pass
+#: when its column has at most this many distinct values; otherwise by a GROUP BY and a window per column.
+MAX_DOMAIN = 64
+
+
+@dataclass(frozen=True)
+class Domains:
+    """The distinct non-null values of ``orders.channel``, ``products.category`` and ``products.price_band``,
+    ascending (the order that breaks ties of the preference columns)."""
+
+    channel: tuple[str, ...]
+    category: tuple[str, ...]
+    price_band: tuple[str, ...]
+
+    def small(self) -> bool:
+        return max(len(self.channel), len(self.category), len(self.price_band)) <= MAX_DOMAIN
+
+
+def value_domains(con) -> Domains:
+    """The :class:`Domains` of the tables behind ``con`` (a DuckDB connection)."""
+    def distinct(table: str, column: str) -> tuple[str, ...]:
+        rows = con.execute(f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL").fetchall()
+        return tuple(sorted(str(value) for value, in rows))  # code-point order = UTF-8 byte order, as SQL sorts
+    return Domains(distinct("orders", "channel"), distinct("products", "category"),
+                   distinct("products", "price_band"))
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _top_sql(measure: str, count: str, values: tuple[str, ...]) -> str:
+    """The value with the largest ``measure<i>`` (ties: the smallest value), as ``ORDER BY measure DESC NULLS LAST,
+    value`` then the first row would pick among the values with a purchase (``count<i>`` not null)."""
+    if not values:
+        return "CAST(NULL AS VARCHAR)"
+    top = measure + "0" if len(values) == 1 else f"greatest({', '.join(f'{measure}{i}' for i in range(len(values)))})"
+    best = " ".join(f"WHEN {measure}{i} = {top} THEN {_literal(v)}" for i, v in enumerate(values))
+    # all measures null (only possible with null amounts): NULLS LAST leaves the smallest value bought
+    fallback = " ".join(f"WHEN {count}{i} IS NOT NULL THEN {_literal(v)}" for i, v in enumerate(values))
+    return f"CASE {best} ELSE CASE {fallback} END END"
+
+
+def _distinct_sql(count: str, values: tuple[str, ...]) -> str:
+    terms = " + ".join(f"CASE WHEN {count}{i} IS NULL THEN 0 ELSE 1 END" for i in range(len(values)))
+    return f"CAST({terms or '0'} AS BIGINT)"  # BIGINT as count(DISTINCT …) gives
+
+
+def _preferences_one_pass(domains: Domains) -> tuple[str, str, str]:
+    """(extra aggregates of the per-customer GROUP BY, the derived columns, extra CTEs) when domains are small:
+    per value a conditional count or sum, null when the customer has no purchase of that value."""
+    aggregates = []
+    for i, value in enumerate(domains.channel):
+        aggregates.append(f"sum(CASE WHEN NOT is_refund AND channel = {_literal(value)} THEN 1 END) AS channel_n{i}")
+    for i, value in enumerate(domains.category):
+        aggregates.append(f"sum(CASE WHEN NOT is_refund AND category = {_literal(value)} THEN 1 END) AS category_n{i}")
+        aggregates.append(f"sum(CASE WHEN NOT is_refund AND category = {_literal(value)} THEN amount END) "
+                          f"AS category_spend{i}")
+    for i, value in enumerate(domains.price_band):
+        aggregates.append(f"sum(CASE WHEN NOT is_refund AND price_band = {_literal(value)} THEN 1 END) AS band_n{i}")
+    derived = (f"{_top_sql('channel_n', 'channel_n', domains.channel)} AS main_channel, "
+               f"{_top_sql('category_spend', 'category_n', domains.category)} AS top_category, "
+               f"{_top_sql('band_n', 'band_n', domains.price_band)} AS main_price_band, "
+               f"{_distinct_sql('channel_n', domains.channel)} AS n_channels, "
+               f"{_distinct_sql('category_n', domains.category)} AS n_categories")
+    return ("".join(f",\n           {a}" for a in aggregates), derived, "")
+
+
+def _preferences_windows() -> tuple[str, str, str]:
+    """The same columns for any number of values: a GROUP BY per column and a row_number() window."""
+    aggregates = (",\n           count(DISTINCT CASE WHEN is_refund THEN NULL ELSE channel END) AS n_channels,"
+                  "\n           count(DISTINCT CASE WHEN is_refund THEN NULL ELSE category END) AS n_categories")
+    derived = "ch.channel AS main_channel, cat.category AS top_category, pb.price_band AS main_price_band"
+    ctes = """
 channel_rank AS (
     SELECT customer_id, channel, row_number() OVER (PARTITION BY customer_id ORDER BY n DESC, channel) AS k
     FROM (SELECT customer_id, channel, count(*) AS n FROM counted
@@ -213,13 +261,82 @@ band_rank AS (
     SELECT customer_id, price_band, row_number() OVER (PARTITION BY customer_id ORDER BY n DESC, price_band) AS k
     FROM (SELECT customer_id, price_band, count(*) AS n FROM counted
           WHERE NOT is_refund AND price_band IS NOT NULL GROUP BY customer_id, price_band) c
-),
+),"""
+    return aggregates, derived, ctes
+
+
+def feature_sql(as_of: dt.date, segments: list[Segment], thresholds: RfmThresholds | None = None,
+                domains: Domains | None = None) -> str:
+    """The SELECT that builds the feature view (one row per customer of ``customers``).
+
+    With ``domains`` (:func:`value_domains`) small enough, orders are aggregated in one GROUP BY per customer
+    (preferences as conditional aggregates, shipments counted per order first); without, the preferences take a
+    GROUP BY and a window each. Both give the same result.
+    """
+    day = f"DATE '{as_of.isoformat()}'"
+    t = thresholds or RfmThresholds()
+    one_pass = domains is not None and domains.small()
+    aggregates, derived, preference_ctes = _preferences_one_pass(domains) if one_pass else _preferences_windows()
+    if one_pass:
+        per_customer_from = """aggregates a
+    LEFT JOIN delivery d ON d.customer_id = a.customer_id"""
+        # the purchases' shipments from a second, narrow read of orders: cheaper than carrying shipment counts
+        # through the wide per-customer pass (a hash join keyed on order_id with every order column as payload)
+        delivery_cte = f"""
+delivery AS (
+    SELECT o.customer_id, count(*) AS shipments,
+           sum(CASE WHEN s.is_late THEN 1 ELSE 0 END) AS late_deliveries,
+           sum(CASE WHEN s.is_failed THEN 1 ELSE 0 END) AS failed_deliveries
+    FROM shipments s JOIN orders o ON s.order_id = o.order_id
+    WHERE o.customer_id IS NOT NULL AND NOT coalesce(o.is_test, false) AND NOT coalesce(o.is_refund, false)
+      AND o.order_time < CAST({day} AS TIMESTAMP)
+    GROUP BY o.customer_id
+),"""
+    else:
+        per_customer_from = """aggregates a
+    LEFT JOIN channel_rank ch ON ch.customer_id = a.customer_id AND ch.k = 1
+    LEFT JOIN category_rank cat ON cat.customer_id = a.customer_id AND cat.k = 1
+    LEFT JOIN band_rank pb ON pb.customer_id = a.customer_id AND pb.k = 1
+    LEFT JOIN delivery d ON d.customer_id = a.customer_id"""
+        delivery_cte = """
 delivery AS (
     SELECT c.customer_id, count(*) AS shipments,
            sum(CASE WHEN s.is_late THEN 1 ELSE 0 END) AS late_deliveries,
            sum(CASE WHEN s.is_failed THEN 1 ELSE 0 END) AS failed_deliveries
     FROM shipments s JOIN counted c ON s.order_id = c.order_id
     WHERE NOT c.is_refund GROUP BY c.customer_id
+),"""
+    derived += ", d.shipments, d.late_deliveries, d.failed_deliveries"
+    return f"""
+WITH counted AS (
+    SELECT o.customer_id, o.order_id, o.channel, CAST(o.order_time AS DATE) AS order_date, o.amount,
+           o.quantity, coalesce(o.is_refund, false) AS is_refund, p.category, p.price_band
+    FROM orders o LEFT JOIN products p ON o.sku = p.sku
+    WHERE o.customer_id IS NOT NULL AND NOT coalesce(o.is_test, false)
+      AND o.order_time < CAST({day} AS TIMESTAMP)
+),
+aggregates AS (
+    SELECT customer_id,
+           sum(CASE WHEN is_refund THEN 0 ELSE 1 END) AS frequency,
+           CAST(sum(amount) AS DECIMAL(18, 2)) AS monetary,
+           max(CASE WHEN is_refund THEN NULL ELSE order_date END) AS last_order_date,
+           min(CASE WHEN is_refund THEN NULL ELSE order_date END) AS first_order_date,
+           CAST(sum(CASE WHEN is_refund THEN 0 ELSE amount END) AS DECIMAL(18, 2)) AS purchase_amount,
+           CAST(max(CASE WHEN is_refund THEN NULL ELSE amount END) AS DECIMAL(18, 2)) AS max_order_amount,
+           sum(CASE WHEN is_refund THEN 0 ELSE coalesce(quantity, 1) END) AS items,
+           sum(CASE WHEN NOT is_refund AND {_days(day, 'order_date')} <= 30 THEN 1 ELSE 0 END) AS orders_30d,
+           sum(CASE WHEN NOT is_refund AND {_days(day, 'order_date')} <= 90 THEN 1 ELSE 0 END) AS orders_90d,
+           sum(CASE WHEN NOT is_refund AND {_days(day, 'order_date')} <= 365 THEN 1 ELSE 0 END) AS orders_365d,
+           sum(CASE WHEN is_refund THEN 1 ELSE 0 END) AS refund_count,
+           CAST(-sum(CASE WHEN is_refund THEN amount ELSE 0 END) AS DECIMAL(18, 2)) AS refund_amount,
+           sum(CASE WHEN NOT is_refund AND channel = 'mall' THEN 1 ELSE 0 END) AS mall_orders,
+           sum(CASE WHEN NOT is_refund AND channel = 'online' THEN 1 ELSE 0 END) AS online_orders,
+           sum(CASE WHEN NOT is_refund AND channel = 'store' THEN 1 ELSE 0 END) AS store_orders{aggregates}
+    FROM counted GROUP BY customer_id
+),{preference_ctes}{delivery_cte}
+per_customer AS (
+    SELECT a.*, {derived}
+    FROM {per_customer_from}
 ),
 measures AS (
     SELECT customer_id, frequency, monetary, {_days(day, 'last_order_date')} AS recency_days
@@ -270,26 +387,28 @@ SELECT cu.customer_id, cu.gender,
        CASE WHEN pc.frequency > 0 THEN pc.refund_count * 1.0 / pc.frequency END AS refund_rate,
        coalesce(pc.n_channels, 0) AS n_channels, coalesce(pc.mall_orders, 0) AS mall_orders,
        coalesce(pc.online_orders, 0) AS online_orders, coalesce(pc.store_orders, 0) AS store_orders,
-       ch.channel AS main_channel, cat.category AS top_category, coalesce(pc.n_categories, 0) AS n_categories,
-       pb.price_band AS main_price_band,
+       pc.main_channel, pc.top_category, coalesce(pc.n_categories, 0) AS n_categories,
+       pc.main_price_band,
        CASE WHEN pc.items > 0 THEN CAST(pc.purchase_amount / pc.items AS DECIMAL(18, 2)) END AS avg_unit_price,
-       coalesce(d.shipments, 0) AS shipments, coalesce(d.late_deliveries, 0) AS late_deliveries,
-       coalesce(d.failed_deliveries, 0) AS failed_deliveries,
+       coalesce(pc.shipments, 0) AS shipments, coalesce(pc.late_deliveries, 0) AS late_deliveries,
+       coalesce(pc.failed_deliveries, 0) AS failed_deliveries,
        sc.rfm_r, sc.rfm_f, sc.rfm_m
 FROM customers cu
 LEFT JOIN per_customer pc ON pc.customer_id = cu.customer_id
-LEFT JOIN channel_rank ch ON ch.customer_id = cu.customer_id AND ch.k = 1
-LEFT JOIN category_rank cat ON cat.customer_id = cu.customer_id AND cat.k = 1
-LEFT JOIN band_rank pb ON pb.customer_id = cu.customer_id AND pb.k = 1
-LEFT JOIN delivery d ON d.customer_id = cu.customer_id
 LEFT JOIN scored sc ON sc.customer_id = cu.customer_id
 """
 
 
 def build_features(con: duckdb.DuckDBPyConnection, as_of: dt.date, segments: list[Segment],
-                   thresholds: RfmThresholds | None = None) -> None:
-    """Materialize the feature view as the temp table ``customer_features`` (with ``rfm_segment``)."""
-    body = f"SELECT *, {_segment_sql(segments)} AS rfm_segment FROM ({feature_sql(as_of, segments, thresholds)})"
+                   thresholds: RfmThresholds | None = None, *, one_pass: bool = True) -> None:
+    """Materialize the feature view as the temp table ``customer_features`` (with ``rfm_segment``).
+
+    ``one_pass`` (default) reads the value domains first so the orders are aggregated in one GROUP BY
+    (:func:`feature_sql`); ``False`` forces the GROUP BY + window form (same result, slower).
+    """
+    domains = value_domains(con) if one_pass else None
+    body = (f"SELECT *, {_segment_sql(segments)} AS rfm_segment "
+            f"FROM ({feature_sql(as_of, segments, thresholds, domains)})")
     types = con.execute(f"DESCRIBE {body}").fetchall()
     # SUM of integers is HUGEINT in DuckDB; plain BIGINT keeps Parquet, pandas and Spark simple
     columns = ", ".join(f"CAST({name} AS BIGINT) AS {name}" if kind == "HUGEINT" else name
