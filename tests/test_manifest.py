@@ -19,6 +19,14 @@ def test_secrets_removed_at_any_depth():
                                                   "spark": {"options": [{"spark.master": "local[2]"}]}}
 
 
+def test_cloud_storage_keys_are_secrets_and_ordinary_words_are_not():
+    options = {"fs.azure.account.key.acct.blob.core.windows.net": "k1", "fs.s3a.access.key": "k2",
+               "fs.s3a.secret.key": "k3", "spark.hadoop.fs.gs.auth.service.account.private.key": "k4",
+               "keyword": "kept", "monkey": "kept", "customer_key_column": "kept?", "spark.executor.memory": "4g"}
+
+    assert manifest.strip_secrets(options) == {"keyword": "kept", "monkey": "kept", "spark.executor.memory": "4g"}
+
+
 @given(st.dictionaries(st.text(min_size=1, max_size=8), st.integers(), max_size=5))
 def test_parameter_hash_ignores_key_order(parameters):
     reordered = dict(reversed(list(parameters.items())))

@@ -119,7 +119,75 @@ def _dedupe_check(columns: list[str], label: str, header_row: int) -> None:
         seen[name] = position
 
 
-def _read_csv(path: Path, encoding: str, header_row: int, label: str, nrows: int | None) -> pd.DataFrame:
+def _read_csv(path: Path, encoding: str, header_row: int, label: str, nrows: int | None,
+              data: bytes | None = None) -> pd.DataFrame:
+    """A CSV export as text cells with ``_row``: Arrow's C++ parser for ordinary files, else the csv module.
+
+    The columnar path is taken when every record is one line (no quoted line breaks, no blank lines), so a row's
+    line number is the header's plus its position. Anything else (blank lines, quoted line breaks, ragged rows,
+    a cell over the size limit, an unreadable header) goes through :func:`_read_csv_rows`, which reads row by
+    row and names the exact line of every problem.
+    """
+    if nrows is None:
+        frame = _read_csv_columnar(data if data is not None else path.read_bytes(), encoding, header_row)
+        if frame is not None:
+            return frame
+    return _read_csv_rows(path, encoding, header_row, label, nrows)
+
+
+def _read_csv_columnar(data: bytes, encoding: str, header_row: int) -> pd.DataFrame | None:
+    """The columnar path of :func:`_read_csv`; ``None`` when the file is not ordinary (the caller falls back)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    if encoding.replace("-sig", "").replace("_", "-").lower() in ("utf-8", "utf8"):
+        body = data[3:] if data[:3] == b"\xef\xbb\xbf" else data
+    else:
+        body = data.decode(encoding).encode("utf-8")
+    cut = -1
+    for _ in range(header_row):  # the title rows and the header, one line each
+        cut = body.find(b"\n", cut + 1)
+        if cut < 0:
+            return None
+    header_line = body[body.rfind(b"\n", 0, cut) + 1:cut].decode("utf-8").rstrip("\r")
+    if b'"' in body[:cut]:
+        return None  # quoted title or header cells may span lines: let the row reader count them
+    header = [h.strip() for h in next(csv.reader([header_line]), [])]
+    if not header or len(set(header)) != len(header):
+        return None
+    body = body[cut + 1:]
+    lines = body.count(b"\n") + (1 if body and not body.endswith(b"\n") else 0)
+    names = [f"c{i}" for i in range(len(header))]
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(body),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 26, use_threads=True),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=True),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        return None  # ragged rows and the like: the row reader names the line
+    if table.num_rows != lines:
+        return None  # blank lines or quoted line breaks: line numbers need the row reader
+    for column in table.columns:
+        if table.num_rows and pc.max(pc.utf8_length(column)).as_py() > MAX_FIELD_BYTES:
+            return None
+    rows = pa.array(range(header_row + 1, header_row + 1 + table.num_rows), type=pa.int64())
+    if table.num_rows and table.num_columns:
+        blank = None
+        for column in table.columns:
+            empty = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(column)), 0)
+            blank = empty if blank is None else pc.and_(blank, empty)
+        if pc.any(blank).as_py():  # a row of empty cells (",,,"): nothing to account for, as in the row reader
+            keep = pc.invert(blank)
+            table, rows = table.filter(keep), rows.filter(keep)
+    frame = table.rename_columns(header).to_pandas()
+    frame[ROW] = pd.Series(rows.to_numpy(), dtype="int64")
+    return frame
+
+
+def _read_csv_rows(path: Path, encoding: str, header_row: int, label: str, nrows: int | None) -> pd.DataFrame:
     text_rows = []
     with open(path, encoding=encoding, newline="") as handle:
         reader = csv.reader(handle)
@@ -242,7 +310,7 @@ def read_table(path: Path, *, fmt: str, encoding: str = "auto", sheet: str | int
         chosen = detect_encoding(data, encoding, label)
         if encoding != "auto" and encoding.replace("-sig", "") == "utf-8" and data[:3] == b"\xef\xbb\xbf":
             chosen = "utf-8-sig"
-        frame = _read_csv(path, chosen, header_row, label, nrows)
+        frame = _read_csv(path, chosen, header_row, label, nrows, data)
         return SourceTable(name, path, frame, encoding=chosen)
     if fmt == "xlsx":
         frame, chosen_sheet, names = _read_xlsx(path, sheet, header_row, label, nrows)
@@ -336,7 +404,9 @@ def read_json(path: Path) -> Any:
 
 
 def write_parquet(target: Path, frame: pd.DataFrame) -> Path:
-    return _atomic(target, lambda p: frame.to_parquet(p, index=False))
+    """Parquet with microsecond timestamps: nanoseconds are pandas' default, and Spark cannot read them."""
+    return _atomic(target, lambda p: frame.to_parquet(p, index=False, coerce_timestamps="us",
+                                                      allow_truncated_timestamps=True))
 
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

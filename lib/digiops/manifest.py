@@ -26,8 +26,10 @@ SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
 TRACKED_PACKAGES = ("digiops", "papermill", "nbconvert", "pandas", "pyarrow", "duckdb", "splink", "matplotlib",
                     "seaborn", "pyjanitor", "pydantic", "voila", "phonenumbers", "pypinyin", "cpca")
-SECRET_KEY = re.compile(r"(?i)(pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|access[_-]?key|credential|"
-                        r"^key$)")
+# A key names a secret when it says password, secret, token or credential, or has "key" as a word of its own
+# (api_key, access.key, fs.azure.account.key.<account>…) — but not inside a longer word (monkey, keyword).
+SECRET_KEY = re.compile(r"(?i)(pass(word|wd)?|secret|token|credential|(^|[._\-\s])key([._\-\s]|$)|api[_-]?key|"
+                        r"private[_-]?key|access[_-]?key)")
 
 
 def now() -> str:
