@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -119,3 +120,18 @@ def test_cli_exit_codes_and_list(custom_client, tmp_path):
     assert ok.returncode == 0, ok.stderr
     assert re.search(r"acme: succeeded — .*/index.html", ok.stdout)
     assert listing.stdout.count("succeeded") >= 1 and listing.stdout.count("failed") >= 1
+
+
+def test_several_engagements_run_in_parallel_processes(client_dir, tmp_path):
+    other = tmp_path / "beta"
+    shutil.copytree(client_dir, other)
+    text = (other / "engagement.yaml").read_text(encoding="utf-8").replace("id: acme", "id: beta")
+    (other / "engagement.yaml").write_text(text, encoding="utf-8")
+    from digiops.runner import run_many
+
+    results = run_many([str(client_dir), str(other)], out=tmp_path / "reports", jobs=2, log=lambda _: None)
+
+    assert [r.client for r in results] == ["acme", "beta"]
+    assert all(r.status == "succeeded" for r in results)
+    assert {r.run_dir.parent.name for r in results} == {"acme", "beta"}
+    assert all(json.loads((r.run_dir / "manifest.json").read_text())["pid"] != os.getpid() for r in results)

@@ -53,13 +53,13 @@ def mask_email(value: object) -> str | None:
 
 
 def mask_name(value: object) -> str | None:
-    """Keep the first character (a Chinese surname) or the initial of each word."""
+    """Keep the first character (a Chinese surname) or the initial of each word; the mask has a fixed width, so
+    it does not tell how long the name is."""
     text = _text(value)
     if text is None:
         return None
     if any("\u4e00" <= ch <= "\u9fff" for ch in text):
-        compact = re.sub(r"\s+", "", text)
-        return compact[0] + "*" * max(len(compact) - 1, 1)
+        return re.sub(r"\s+", "", text)[0] + "**"
     return " ".join(word[0] + "***" for word in text.split())
 
 
