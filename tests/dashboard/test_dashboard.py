@@ -92,6 +92,7 @@ def test_voila_settings_keep_the_defaults_that_protect_the_client():
     config = voila_config("secret", "127.0.0.1", 8866, preheat=True, pool_size=1)
 
     assert config["VoilaConfiguration"]["template"] == "digiops"
+    assert config["VoilaKernelManager"]["fill_delay"] >= 3  # the refill waits until the visitor's page is up
     assert config["VoilaConfiguration"]["strip_sources"] is True
     assert config["VoilaConfiguration"]["show_tracebacks"] is False
     assert config["Voila"]["token"] == "secret" and config["Voila"]["ip"] == "127.0.0.1"

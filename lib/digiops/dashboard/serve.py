@@ -36,6 +36,9 @@ NOTEBOOK = "dashboard.ipynb"
 #: the project's Voila template (templates/voila/templates/digiops): Voila's lab template without CDN links
 TEMPLATE = "digiops"
 START_TIMEOUT_S = 90.0
+#: seconds Voila waits, after a visitor takes the pre-heated kernel, before starting and executing the next one
+#: (Voila's default is 1 s: on a 2-core machine the refill then competes with the visitor's page for the CPU)
+REFILL_DELAY_S = 5.0
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -102,8 +105,10 @@ class DashboardServer:
         self.stop()
 
 
-def voila_config(token: str, host: str, port: int, preheat: bool, pool_size: int) -> dict:
+def voila_config(token: str, host: str, port: int, preheat: bool, pool_size: int,
+                 refill_delay: float = REFILL_DELAY_S) -> dict:
     return {"Voila": {"token": token, "ip": host, "port": port, "open_browser": False},
+            "VoilaKernelManager": {"fill_delay": refill_delay},
             "VoilaConfiguration": {"template": TEMPLATE, "strip_sources": True, "show_tracebacks": False,
                                    "preheat_kernel": preheat, "default_pool_size": pool_size if preheat else 0}}
 
@@ -137,7 +142,8 @@ def _wait_until_up(server: DashboardServer, timeout: float) -> None:
 
 
 def start(run_dir: Path, host: str = "127.0.0.1", port: int | None = None, *, preheat: bool = True,
-          pool_size: int = 1, token: str | None = None, timeout: float = START_TIMEOUT_S) -> DashboardServer:
+          pool_size: int = 1, token: str | None = None, timeout: float = START_TIMEOUT_S,
+          refill_delay: float = REFILL_DELAY_S) -> DashboardServer:
     """Start Voila on one run folder and return once it answers (not blocking)."""
     run_dir = Path(run_dir).resolve()
     if not (run_dir / "manifest.json").is_file():
@@ -151,7 +157,7 @@ def start(run_dir: Path, host: str = "127.0.0.1", port: int | None = None, *, pr
     served = folder / "app"
     served.mkdir()
     shutil.copy(source, served / NOTEBOOK)
-    (folder / "voila.json").write_text(json.dumps(voila_config(token, host, port, preheat, pool_size)),
+    (folder / "voila.json").write_text(json.dumps(voila_config(token, host, port, preheat, pool_size, refill_delay)),
                                        encoding="utf-8")
     os.chmod(folder / "voila.json", 0o600)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIGIOPS_DASHBOARD")}
