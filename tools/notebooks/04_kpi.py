@@ -77,7 +77,7 @@ if row is not None:
                   title=ctx.t(f"GMV 跑动率 · {p.runrate}", f"GMV run-rate · {p.runrate}"))
     plt.show()
     ctx.md(runrate_markdown(row, ctx.language))'''),
-    ("code", '''review.runrate.query("level != 'store'").style.hide(axis="index").format(precision=2)'''),
+    ("code", '''review.runrate.query("level != 'store'").style.hide(axis="index").format(precision=2, na_rep="–")'''),
     ("markdown", "## SMART 检查 · SMART findings"),
     ("code", '''from digiops.kpi.report import smart_matrix
 smart_matrix(review, ctx.language).style.hide(axis="index")'''),
