@@ -41,6 +41,8 @@ DEFAULT_BLOCKING = (["phone"], ["email"], ["national_id"], ["name_keys", "birth_
 EM_RULES = (["phone", "birth_date"], ["phone", "name_key"], ["name_key", "street_key"], ["national_id"],
             ["name_key", "birth_date"], ["email", "birth_date"], ["name_key", "postcode"], ["phone"])
 EM_SESSIONS = 3
+#: m probability of "the names disagree in every reading and spelling" (fixed, see :func:`comparisons_for`).
+NAME_MISMATCH_M = 1e-4
 LIST_FEATURES = ("name_keys", "surnames")
 UID = "unique_id"
 
@@ -132,7 +134,10 @@ def comparisons_for(features: list[str], profiles: pd.DataFrame) -> list[dict]:
                           "jaro_winkler_similarity(given_py_l, given_py_r) >= 0.88",
                           "same surname, given name pinyin Jaro-Winkler >= 0.88"),
                    _level("jaro_winkler_similarity(name_py_l, name_py_r) >= 0.92", "pinyin Jaro-Winkler >= 0.92"),
-                   _level("ELSE", "else")]
+                   # Fixed, not learnt: family members share a phone and an address, so pairs that agree on both
+                   # but not on the name look like matches to EM (which assumes the features independent). A full
+                   # name that agrees in no reading and no spelling is near-impossible for one person.
+                   _level("ELSE", "else", m_probability=NAME_MISMATCH_M, fix_m_probability=True)]
         out.append({"output_column_name": "name", "comparison_levels": levels})
     if "phone" in features:
         out.append({"output_column_name": "phone", "comparison_levels": [

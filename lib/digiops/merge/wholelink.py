@@ -48,6 +48,18 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     return frame[name] if name in frame else pd.Series(None, index=frame.index, dtype=object)
 
 
+def test_records(frame: pd.DataFrame, markers: list[str]) -> pd.Series:
+    """Records a client's staff made to test a system: a marker in the status, sku, note or buyer name, or a true
+    ``is_test`` column. They are flagged, never dropped; the merge puts them under one test account."""
+    text = _column(frame, "status").fillna("").astype(str)
+    for column in ("sku", "note", "full_name"):
+        text = text + " " + _column(frame, column).fillna("").astype(str)
+    is_test = _contains_any(text, markers)
+    if "is_test" in frame:
+        is_test = is_test | frame["is_test"].fillna(False).astype(bool)
+    return is_test.astype(bool)
+
+
 def money(values: pd.Series) -> pd.Series:
     """Decimal values as an exact ``decimal128(18, 2)`` column."""
     return pd.Series(pd.array(values.astype(object).where(values.notna(), None).tolist(),
@@ -75,11 +87,7 @@ def build_orders(order_sources: dict[str, CleanSource], crosswalk: pd.DataFrame,
         region = region.where(region.notna(), province.map(region_by_province))
         status = _column(frame, "status")
         amount = _column(frame, "amount")
-        text = status.fillna("").astype(str) + " " + _column(frame, "sku").fillna("").astype(str) + " " + \
-            _column(frame, "note").fillna("").astype(str) + " " + _column(frame, "full_name").fillna("").astype(str)
-        is_test = _contains_any(text, test_markers)
-        if "is_test" in frame:
-            is_test = is_test | frame["is_test"].fillna(False).astype(bool)
+        is_test = test_records(frame, test_markers)
         is_refund = _contains_any(status, refund_markers) | amount.map(lambda a: a is not None and a < 0) | \
             _column(frame, "refund_of").notna()
         frames.append(pd.DataFrame({
