@@ -235,6 +235,57 @@ def _read_csv_rows(path: Path, encoding: str, header_row: int, label: str, nrows
 
 def _read_xlsx(path: Path, sheet: str | int | None, header_row: int, label: str,
                nrows: int | None) -> tuple[pd.DataFrame, str, list[str]]:
+    """A workbook's sheet as text cells with ``_row``: calamine (Rust) when it is installed and the sheet is
+    ordinary, else openpyxl, which also names every problem (corrupt file, missing sheet, missing header)."""
+    fast = _read_xlsx_calamine(path, sheet, header_row, nrows)
+    return fast if fast is not None else _read_xlsx_openpyxl(path, sheet, header_row, label, nrows)
+
+
+def _read_xlsx_calamine(path: Path, sheet: str | int | None, header_row: int,
+                        nrows: int | None) -> tuple[pd.DataFrame, str, list[str]] | None:
+    try:
+        from python_calamine import CalamineWorkbook
+    except ImportError:
+        return None
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        names = list(workbook.sheet_names)
+        if sheet is None:
+            chosen = names[0]
+        elif isinstance(sheet, int):
+            chosen = names[sheet] if 0 <= sheet < len(names) else None
+        else:
+            chosen = sheet if sheet in names else None
+        if chosen is None:
+            return None
+        rows = workbook.get_sheet_by_name(chosen).to_python(skip_empty_area=False)
+    except Exception:  # noqa: BLE001 — anything calamine cannot read, openpyxl reads or explains
+        return None
+    if len(rows) < header_row or not all(isinstance(h, str) for h in rows[header_row - 1]):
+        return None
+    header = [h.strip() for h in rows[header_row - 1]]
+    while header and header[-1] == "":
+        header.pop()
+    if len(set(header)) != len(header):
+        return None
+    width = len(header)
+    records, row_numbers = [], []
+    for number, values in enumerate(rows[header_row:], start=header_row + 1):
+        cells = [v if type(v) is str else "" if v is None else _cell_text(v) for v in values[:width]]
+        if not any(c.strip() for c in cells):
+            continue
+        records.append(cells + [""] * (width - len(cells)))
+        row_numbers.append(number)
+        if nrows is not None and len(records) >= nrows:
+            break
+    frame = pd.DataFrame(records, columns=header, dtype="str") if records else pd.DataFrame(
+        {c: pd.Series(dtype="str") for c in header})
+    frame[ROW] = pd.Series(row_numbers, dtype="int64")
+    return frame, chosen, names
+
+
+def _read_xlsx_openpyxl(path: Path, sheet: str | int | None, header_row: int, label: str,
+                        nrows: int | None) -> tuple[pd.DataFrame, str, list[str]]:
     from openpyxl import load_workbook
 
     handle = open(path, "rb")  # a handle, not a name: openpyxl judges names by suffix, we judge by content
@@ -290,7 +341,7 @@ def _cell_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if hasattr(value, "isoformat"):
-        text = value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
+        text = value.isoformat(sep=" ") if hasattr(value, "date") else value.isoformat()  # datetime / date, time
         return text.removesuffix(" 00:00:00")
     return str(value)
 

@@ -116,8 +116,8 @@ def clean_source(raw: pd.DataFrame, *, name: str, kind: str, as_of: dt.date, ear
         region: phone-number region for numbers without a country code.
     """
     frame = raw.copy()
-    out = pd.DataFrame({"source": frame["source"], "record_id": frame["record_id"].map(nz.normalize_code),
-                        ROW: frame[ROW]}, index=frame.index)
+    record_id = nz.code_series(frame["record_id"]).astype(frame["record_id"].dtype)
+    out = pd.DataFrame({"source": frame["source"], "record_id": record_id, ROW: frame[ROW]}, index=frame.index)
     problems: list[pd.DataFrame] = []
     future = pd.Timestamp(as_of) + pd.Timedelta(days=1)
     oldest = pd.Timestamp(earliest)
@@ -141,7 +141,7 @@ def clean_source(raw: pd.DataFrame, *, name: str, kind: str, as_of: dt.date, ear
         elif column in ("street", "street_number"):
             out[column] = nz.map_distinct(values, nz.normalize_street)
         elif column in CODE_FIELDS:
-            out[column] = nz.map_distinct(values, nz.normalize_code)
+            out[column] = nz.code_series(values)
         elif column == "birth_date":
             parsed = nz.parse_dates(values)
             ok = parsed.notna() & (parsed < future) & (parsed >= oldest)

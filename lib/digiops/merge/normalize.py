@@ -67,6 +67,30 @@ def map_distinct(values: pd.Series, func: Callable[[str], object]) -> pd.Series:
     return pd.Series(results[codes], index=values.index, dtype=object)
 
 
+def _fullmatch(values: pd.Series, pattern: str) -> np.ndarray:
+    """Which values match ``pattern`` entirely (Arrow's regex engine, no Python call per value)."""
+    return values.astype("str").str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
+
+
+#: Printable ASCII without spaces: NFKC, whitespace collapsing and zero-width removal leave such text unchanged.
+PLAIN_ASCII = r"[!-~]+"
+
+
+def map_distinct_except(values: pd.Series, func: Callable[[str], object], plain: str, *,
+                        plain_func: Callable[[pd.Series], pd.Series] | None = None) -> pd.Series:
+    """:func:`map_distinct`, except that values matching the regex ``plain`` are known to normalize to themselves
+    (or to ``plain_func`` of themselves, a vectorized function): only the others pay a Python call each."""
+    fast = _fullmatch(values, plain)
+    if not fast.any():
+        return map_distinct(values, func)
+    out = values.astype(object).copy()
+    if plain_func is not None:
+        out[fast] = plain_func(values[fast].astype("str")).astype(object).to_numpy()
+    if not fast.all():
+        out[~fast] = map_distinct(values[~fast], func).to_numpy()
+    return out.where(pd.notna(out), None)
+
+
 def has_cjk(text: str) -> bool:
     return bool(_CJK.search(text))
 
@@ -130,15 +154,23 @@ def is_placeholder_number(national: str) -> bool:
 
 def normalize_phone(value: object, region: str = "CN") -> str | None:
     """E.164 (``+8613800138000``) via ``phonenumbers``; ``None`` for invalid or placeholder numbers."""
+    digits = _phone_digits(value, region)
+    return _e164(digits, region) if digits else None
+
+
+def _phone_digits(value: object, region: str = "CN") -> str | None:
+    """What :func:`normalize_phone` hands to ``phonenumbers``: the digits (``+86`` added to a bare ``86…``), or
+    the text when it has none; ``None`` for nothing, or for a number masked with ``*`` (``138****8000``: carriers
+    hide the middle digits, what is left is no phone number)."""
     text = normalize_text(value)
-    if not text:
+    if not text or "*" in text:
         return None
     digits = re.sub(r"[^\d+]", "", text)
     if region == "CN" and not digits.startswith("+"):
         bare = digits.lstrip("0")
         if bare.startswith("86") and len(bare) == 13:
             digits = "+" + bare
-    return _e164(digits or text, region)
+    return digits or text
 
 
 @lru_cache(maxsize=1 << 20)
@@ -348,7 +380,20 @@ def normalize_date(value: object) -> pd.Timestamp | None:
 
 
 def parse_dates(values: pd.Series) -> pd.Series:
-    """Vectorised :func:`normalize_date` over a column (distinct values parsed once)."""
+    """Vectorised :func:`normalize_date` over a column: ISO dates and times in one pass, every other spelling
+    parsed once per distinct value."""
+    iso = _fullmatch(values, r"[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]{2}:[0-9]{2}(:[0-9]{2})?)?")
+    if iso.any():
+        out = pd.Series(np.datetime64("NaT"), index=values.index, dtype="datetime64[ns]")
+        out[iso] = pd.to_datetime(values[iso].astype("str"), format="ISO8601", errors="coerce").to_numpy(
+            dtype="datetime64[ns]")
+        if not iso.all():
+            out[~iso] = _parse_dates_distinct(values[~iso]).to_numpy()
+        return out
+    return _parse_dates_distinct(values)
+
+
+def _parse_dates_distinct(values: pd.Series) -> pd.Series:
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     texts = pd.Series([_date_text(u) for u in uniques], dtype=object)
     parsed = pd.to_datetime(texts, format="ISO8601", errors="coerce")
@@ -411,12 +456,56 @@ def today() -> dt.date:
 
 
 # --- series versions ----------------------------------------------------------------------------------------------
+def code_series(values: pd.Series) -> pd.Series:
+    """:func:`normalize_code` over a column (plain ASCII codes, the usual case, are taken as they are)."""
+    return map_distinct_except(values, normalize_code, PLAIN_ASCII)
+
+
 def text_series(values: pd.Series) -> pd.Series:
     return map_distinct(values, normalize_text)
 
 
+@lru_cache(maxsize=1)
+def _cn_mobile_pattern() -> str:
+    import phonenumbers
+
+    return phonenumbers.PhoneMetadata.metadata_for_region("CN").mobile.national_number_pattern
+
+
 def phone_series(values: pd.Series, region: str = "CN") -> pd.Series:
-    return map_distinct(values, lambda v: normalize_phone(v, region))
+    """:func:`normalize_phone` over a column, vectorized where it can be.
+
+    Digits are extracted in one pass for plainly written numbers (digits, spaces, ``+ - ( )``) and per distinct
+    value otherwise; Chinese mobile numbers are then checked against ``phonenumbers``' own CN mobile pattern in
+    one pass, and every other digit string is parsed by ``phonenumbers`` once per distinct value.
+    """
+    text = values.astype("str")
+    masked = _fullmatch(text, r".*[*＊].*")
+    plain = _fullmatch(text, r"[0-9+ ()\-]*[0-9][0-9+ ()\-]*")
+    digits = text.where(plain).str.replace(r"[^0-9+]", "", regex=True)
+    if region == "CN":
+        bare = digits.str.lstrip("0")
+        prefixed = plain & ~digits.str.startswith("+").fillna(False).to_numpy(dtype=bool) & \
+            _fullmatch(bare, r"86[0-9]{11}")
+        digits = digits.where(~prefixed, "+" + bare)
+    other = values.notna().to_numpy() & ~plain & ~masked
+    digits = digits.astype(object)
+    if other.any():
+        digits[other] = map_distinct(values[other], lambda v: _phone_digits(v, region)).to_numpy()
+    digits = digits.where(pd.notna(digits), None)
+    out = pd.Series(None, index=values.index, dtype=object)
+    mobile = np.zeros(len(values), dtype=bool)
+    if region == "CN":
+        national = digits.astype("str").str.removeprefix("+86")
+        mobile = _fullmatch(national, _cn_mobile_pattern())
+        if mobile.any():
+            numbers = national[mobile]
+            placeholder = map_distinct(numbers, is_placeholder_number).astype(bool).to_numpy()
+            out[mobile] = ("+86" + numbers).where(~placeholder, None).astype(object).to_numpy()
+    rest = ~mobile & digits.notna().to_numpy()
+    if rest.any():
+        out[rest] = map_distinct(digits[rest], lambda d: _e164(d, region)).to_numpy()
+    return out.where(out.notna(), None)
 
 
 def name_keys_series(names: pd.Series) -> pd.Series:

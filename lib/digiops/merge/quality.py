@@ -12,10 +12,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from digiops.io import ROW
 from digiops.merge.clean import CleanSource
+from digiops.merge.normalize import map_distinct
 
 QUALITY_COLUMNS = ["source", "field", "phase", "completeness", "validity", "uniqueness", "consistency"]
 SKIP = ("source", "record_id", ROW)
@@ -32,6 +34,16 @@ def _standard_text(value: object) -> str | None:
     if isinstance(value, bool):
         return None
     return str(value)
+
+
+def _standard_series(values: pd.Series) -> pd.Series:
+    """:func:`_standard_text` over a column: timestamps formatted in one pass, other values once per distinct
+    value."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        stamps = values.to_numpy(dtype="datetime64[s]")
+        text = pd.Series(np.datetime_as_string(stamps, unit="s"), index=values.index).str.replace("T", " ")
+        return text.str.removesuffix(" 00:00:00").astype(object).where(values.notna(), None)
+    return map_distinct(values, _standard_text)
 
 
 def _share(numerator: int, denominator: int) -> float:
@@ -64,18 +76,18 @@ def data_quality(sources: dict[str, CleanSource], crosswalk: pd.DataFrame | None
             filled = text.ne("")
             n_filled = int(filled.sum())
             after = clean[field] if field in clean else pd.Series(dtype=object)
-            standard = after.map(_standard_text) if len(after) else after
+            standard = _standard_series(after) if len(after) else after
             raw_kept = text[kept].reset_index(drop=True)
             standard = standard.reset_index(drop=True)
             in_standard = int((raw_kept[raw_kept.ne("")] == standard[raw_kept.ne("")]).sum())
             usable = int((raw_kept.ne("") & standard.notna()).sum())
             consistency_before = consistency_after = float("nan")
             if field in CONSISTENCY_FIELDS and golden_raw is not None and f"{field}_golden" in golden_raw:
-                golden_text = golden_raw[f"{field}_golden"].map(_standard_text)
+                golden_text = _standard_series(golden_raw[f"{field}_golden"])
                 consistency_before = _agree(text.where(filled, None).reset_index(drop=True),
                                             golden_text.reset_index(drop=True))
-                consistency_after = _agree(golden_clean[field].map(_standard_text),
-                                           golden_clean[f"{field}_golden"].map(_standard_text))
+                consistency_after = _agree(_standard_series(golden_clean[field]),
+                                           _standard_series(golden_clean[f"{field}_golden"]))
             rows.append({"source": name, "field": field, "phase": "before",
                          "completeness": _share(n_filled, len(raw)),
                          "validity": _share(in_standard, int(raw_kept.ne("").sum())),
