@@ -65,8 +65,13 @@ def _address_parts(frame: pd.DataFrame) -> pd.DataFrame:
     parts = pd.DataFrame({"province": None, "city": None, "district": None, "adcode": None, "street_key": None},
                          index=uniques.index, dtype=object)
     if chinese.any():
-        parsed = cpca.transform(uniques[chinese].tolist())
+        # The administrative part comes before the first digit (the house number); cpca parses each distinct
+        # administrative part once and the rest of the address joins its street remainder.
+        head_tail = uniques[chinese].str.extract(r"^([^0-9]*)(.*)$")
+        head_codes, heads = pd.factorize(head_tail[0])
+        parsed = cpca.transform(list(heads)).iloc[head_codes]
         parsed.index = uniques[chinese].index
+        parsed["地址"] = parsed["地址"].fillna("") + head_tail[1].fillna("").to_numpy()
         city = parsed["市"].where(parsed["市"] != "市辖区", parsed["省"])
         parts.loc[chinese, "province"] = parsed["省"]
         parts.loc[chinese, "city"] = city
