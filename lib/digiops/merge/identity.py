@@ -53,15 +53,13 @@ def record_features(clean: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({UID: clean["source"].astype(str) + ":" + clean["record_id"].astype(str),
                         "source": clean["source"], "record_id": clean["record_id"]}, index=clean.index)
     names = clean["full_name"] if "full_name" in clean else pd.Series(None, index=clean.index, dtype=object)
-    parsed = nz.map_distinct(names, nz.parse_name)
-    partial = parsed.map(lambda p: p is not None and p[1] == "")
-    out["name_zh"] = names.where(names.map(lambda v: isinstance(v, str) and nz.has_cjk(v)) & ~partial, None)
-    out["name_keys"] = parsed.map(lambda p: [r + p[1] for r in dict.fromkeys(p[0])] if p else None)
-    out["name_key"] = parsed.map(lambda p: p[0][0] + p[1] if p else None)
-    out["name_py"] = out["name_key"]
-    out["surnames"] = parsed.map(lambda p: list(dict.fromkeys(p[0])) if p else None)
-    out["given_py"] = parsed.map(lambda p: p[1] or None if p else None)
-    out["name_partial"] = partial.where(parsed.notna(), None)
+    # every name feature is computed once per distinct name and spread to the records by position
+    codes, distinct = pd.factorize(names, use_na_sentinel=True)
+    rows = [_name_features(name) for name in distinct] + [(None,) * 7]
+    table = pd.DataFrame(rows, columns=["name_zh", "name_keys", "name_key", "name_py", "surnames", "given_py",
+                                        "name_partial"], dtype=object)
+    for column in table.columns:
+        out[column] = table[column].to_numpy()[codes]
     for column in ("phone", "email", "national_id", "gender", "district", "city", "street_key", "postcode"):
         out[column] = clean[column] if column in clean else None
     if "adcode" in clean:
@@ -72,6 +70,18 @@ def record_features(clean: pd.DataFrame) -> pd.DataFrame:
                          else None)
     out = out.astype({c: object for c in FEATURES})
     return out.where(out.notna(), None).reset_index(drop=True)
+
+
+def _name_features(name: str) -> tuple:
+    """(name_zh, name_keys, name_key, name_py, surnames, given_py, name_partial) of one cleaned full name."""
+    parsed = nz.parse_name(name)
+    if parsed is None:
+        return (name if isinstance(name, str) and nz.has_cjk(name) else None,) + (None,) * 6
+    readings, given = parsed
+    partial = given == ""
+    key = readings[0] + given
+    return (name if nz.has_cjk(name) and not partial else None, [r + given for r in dict.fromkeys(readings)], key,
+            key, list(dict.fromkeys(readings)), given or None, partial)
 
 
 def build_profiles(features: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:

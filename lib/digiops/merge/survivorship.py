@@ -82,9 +82,11 @@ def golden_records(records: pd.DataFrame, source_order: list[str], rules: dict[s
         else:
             continue
         golden = golden.merge(chosen, on="customer_id", how="left")
-    summary = records.groupby("customer_id").agg(
-        sources=("source", lambda s: ",".join(sorted(set(s), key=lambda n: (rank.get(n, len(rank)), n)))),
-        n_records=("record_id", "size"))
+    listed = records[["customer_id", "source", "_rank"]].drop_duplicates(["customer_id", "source"])
+    listed = listed.sort_values(["customer_id", "_rank", "source"], kind="stable")
+    summary = pd.DataFrame({"sources": listed.groupby("customer_id")["source"].agg(",".join),
+                            "n_records": records.groupby("customer_id")["record_id"].size()})
+    summary.index.name = "customer_id"
     if "registered_at" in records:
         summary["registered_at"] = records.groupby("customer_id")["registered_at"].min()
     golden = golden.merge(summary.reset_index(), on="customer_id", how="left")
