@@ -185,18 +185,19 @@ class Domains:
     channel: tuple[str, ...]
     category: tuple[str, ...]
     price_band: tuple[str, ...]
+    textual: bool = True  # False when a column is not text: its SQL order is not Python's string order
 
     def small(self) -> bool:
-        return max(len(self.channel), len(self.category), len(self.price_band)) <= MAX_DOMAIN
+        return self.textual and max(len(self.channel), len(self.category), len(self.price_band)) <= MAX_DOMAIN
 
 
 def value_domains(con) -> Domains:
     """The :class:`Domains` of the tables behind ``con`` (a DuckDB connection)."""
-    def distinct(table: str, column: str) -> tuple[str, ...]:
+    def distinct(table: str, column: str) -> tuple:
         rows = con.execute(f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL").fetchall()
-        return tuple(sorted(str(value) for value, in rows))  # code-point order = UTF-8 byte order, as SQL sorts
-    return Domains(distinct("orders", "channel"), distinct("products", "category"),
-                   distinct("products", "price_band"))
+        return tuple(sorted(value for value, in rows))  # code-point order = UTF-8 byte order, as SQL sorts text
+    columns = distinct("orders", "channel"), distinct("products", "category"), distinct("products", "price_band")
+    return Domains(*columns, textual=all(isinstance(v, str) for values in columns for v in values))
 
 
 def _literal(value: str) -> str:
