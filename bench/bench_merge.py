@@ -2,11 +2,12 @@
 
 Usage::
 
-    .venv/bin/python bench/bench_merge.py --people 100000 [--people 1000000] [--workdir /tmp/digiops-bench]
+    .venv/bin/python bench/bench_merge.py --people 100000 [--people 1000000] [--repeat 3] [--workdir /tmp/digiops-bench]
 
 For each size it generates a demo client (``python -m digiops.demo --people N --out DIR``, copying the demo
-engagement file), then runs :func:`digiops.merge.pipeline.run_merge` in a fresh process and reports wall time per
-step, the process's peak resident memory and pairwise / B³ accuracy against the generated truth.
+engagement file), then runs :func:`digiops.merge.pipeline.run_merge` in a fresh process ``--repeat`` times and
+reports, per run and as the median, wall time (per step too), CPU seconds, the process's peak resident memory and
+pairwise / B³ accuracy against the generated truth.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -22,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = r"""
-import json, resource, sys, time
+import json, os, resource, sys, time
 import pandas as pd
 from digiops.engagement import load_engagement
 from digiops.merge.evaluate import evaluate
@@ -33,8 +35,10 @@ engagement = load_engagement(folder + "/engagement.yaml", check_sources=False)
 result = run_merge(engagement)
 wall = time.perf_counter() - start
 scores = evaluate(result.crosswalk, pd.read_csv(folder + "/truth/identity.csv", dtype=str))
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
-print(json.dumps({"wall_s": round(wall, 1), "peak_gb": round(peak, 2), "steps": {k: round(v, 1) for k, v in
+usage = resource.getrusage(resource.RUSAGE_SELF)
+peak = usage.ru_maxrss / 1024 / 1024
+print(json.dumps({"wall_s": round(wall, 1), "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+                  "peak_gb": round(peak, 2), "load": round(os.getloadavg()[0], 1), "steps": {k: round(v, 1) for k, v in
                   result.timings.items()}, **result.counts(), **{k: round(v, 4) for k, v in scores.items()}}))
 """
 
@@ -54,15 +58,22 @@ def generate(people: int, folder: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, action="append", help="people to generate (repeatable)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per size (the median is printed last)")
     parser.add_argument("--workdir", default="/tmp/digiops-bench")
     args = parser.parse_args()
     for people in args.people or [100_000]:
         folder = Path(args.workdir) / f"people-{people}"
         generated = generate(people, folder)
-        out = subprocess.run([sys.executable, "-c", CHILD, str(folder)], check=True, capture_output=True, text=True,
-                             cwd=ROOT)
-        figures = json.loads(out.stdout.strip().splitlines()[-1])
-        print(json.dumps({"people": people, "generate_s": round(generated, 1), **figures}, ensure_ascii=False))
+        runs = []
+        for _ in range(args.repeat):
+            out = subprocess.run([sys.executable, "-c", CHILD, str(folder)], check=True, capture_output=True,
+                                 text=True, cwd=ROOT)
+            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            print(json.dumps({"people": people, "generate_s": round(generated, 1), **runs[-1]}, ensure_ascii=False),
+                  flush=True)
+        if len(runs) > 1:
+            median = {k: statistics.median(r[k] for r in runs) for k in ("wall_s", "cpu_s", "peak_gb")}
+            print(json.dumps({"people": people, "median_of": len(runs), **median}), flush=True)
 
 
 if __name__ == "__main__":

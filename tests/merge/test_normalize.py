@@ -108,3 +108,34 @@ def test_hanzi_name_and_its_pinyin_share_a_key(surname, given_name):
     name = surname + given_name
     spelled = nz.name_pinyin(name)
     assert set(nz.name_keys(name)) & set(nz.name_keys(spelled))
+
+
+# --- the vectorized column versions agree with the one-value normalizers ------------------------------------------
+PHONE_SPELLINGS = ["+86 138-0013-8000", "8613800138000", "138 0013 8000", "＋８６\u3000１３８００１３８０００",
+                   "0086 13800138000", "13800000000", "138****8000", "无", "-", "", None, "1380013800", "(021) 6234 5678",
+                   "+1 415 555 2671", "+86 10 6552 9988", "17400001234", "16100001234", "19912345678", " 15012345678 "]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(PHONE_SPELLINGS), st.from_regex(r"\+?(86)?1[0-9]{10}", fullmatch=True),
+                          st.text(alphabet="0123456789+- ()*", max_size=16)), min_size=1, max_size=30))
+def test_phone_series_equals_normalize_phone(values):
+    column = pd.Series(values, dtype=object)
+    assert nz.phone_series(column).tolist() == [nz.normalize_phone(v) for v in values]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(["2025-05-01", "2025-05-01 09:05:00", "2025-13-01", "2025/5/1 9:05",
+                                           "2025年5月1日", "20250501", "45778", "", None, "2025-02-30 10:00"]),
+                          st.from_regex(r"20[0-9]{2}-[01][0-9]-[0-3][0-9]( [0-2][0-9]:[0-5][0-9](:[0-5][0-9])?)?",
+                                        fullmatch=True)), min_size=1, max_size=30))
+def test_parse_dates_equals_normalize_date(values):
+    parsed = nz.parse_dates(pd.Series(values, dtype=object))
+    expected = [nz._parse_dates_distinct(pd.Series([v], dtype=object)).iloc[0] for v in values]
+    assert [None if pd.isna(p) else p for p in parsed] == [None if pd.isna(e) else e for e in expected]
+
+
+@given(st.lists(st.one_of(st.none(), st.text(max_size=12), st.from_regex(r"[A-Z]{2}[0-9]{6}", fullmatch=True)),
+                min_size=1, max_size=30))
+def test_code_series_equals_normalize_code(values):
+    assert nz.code_series(pd.Series(values, dtype=object)).tolist() == [nz.normalize_code(v) for v in values]

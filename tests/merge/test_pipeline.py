@@ -139,3 +139,28 @@ def test_review_decisions_are_honoured(tmp_path):
     after = second.crosswalk.set_index(second.crosswalk["source"] + ":" + second.crosswalk["record_id"])["customer_id"]
     assert after[pair[0]] != after[pair[1]]
     assert after[apart[0]] == after[apart[1]]
+
+
+def test_staff_test_orders_share_one_test_account_and_join_no_customer(tmp_path):
+    crm = pd.DataFrame({"id": ["K1", "K2"], "name": ["张伟", "李娜"], "phone": ["13812345678", "13987654321"],
+                        "address": ["北京市东城区南京路1号", "上海市黄浦区中山路2号"]})
+    orders = pd.DataFrame({
+        "order_id": ["W1", "W2", "W3", "W4", "W5"],
+        "order_time": ["2026-01-02 10:00"] * 5, "amount": ["10", "20", "0.01", "1", "0.01"],
+        "name": ["张伟", "李娜", "测试", "test", "张伟"], "phone": ["13812345678", "13987654321", "", "", ""],
+        "address": ["北京市东城区南京路1号", "上海市黄浦区中山路2号", "北京市东城区南京路1号", "北京市东城区南京路1号",
+                    "北京市东城区南京路1号"],
+        "note": ["", "", "测试订单 勿发货", "", "测试订单 勿发货"]})
+    engagement = write_engagement(tmp_path, {
+        "crm": (crm, {"kind": "customers", "id_column": "id",
+                      "columns": {"name": "full_name", "phone": "phone", "address": "address"}}),
+        "mall": (orders, {"kind": "orders", "id_column": "order_id",
+                          "columns": {"order_time": "order_time", "amount": "amount", "name": "full_name",
+                                      "phone": "phone", "address": "address", "note": "note"}})})
+    result = run_merge(engagement)
+    customer = result.crosswalk.set_index(["source", "record_id"])["customer_id"]
+    tests = {customer[("mall", o)] for o in ("W3", "W4", "W5")}
+    assert len(tests) == 1
+    assert tests.isdisjoint({customer[("crm", "K1")], customer[("crm", "K2")]})
+    assert result.orders.set_index("order_id").loc[["mall:W3", "mall:W4", "mall:W5"], "is_test"].all()
+    assert result.accounting["balanced"].all()
