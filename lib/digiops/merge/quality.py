@@ -65,11 +65,12 @@ def data_quality(sources: dict[str, CleanSource], crosswalk: pd.DataFrame | None
         if crosswalk is not None and customers is not None and len(crosswalk):
             links = crosswalk[crosswalk["source"] == name][["record_id", "customer_id"]]
             if len(links):
+                golden = customers[["customer_id", *[c for c in CONSISTENCY_FIELDS if c in customers]]]
                 golden_raw = raw.assign(record_id=raw["record_id"].astype(str)).merge(
-                    links, on="record_id", how="left").merge(customers, on="customer_id", how="left",
+                    links, on="record_id", how="left").merge(golden, on="customer_id", how="left",
                                                              suffixes=("", "_golden"))
                 golden_clean = clean.merge(links, on="record_id", how="left").merge(
-                    customers, on="customer_id", how="left", suffixes=("", "_golden"))
+                    golden, on="customer_id", how="left", suffixes=("", "_golden"))
         kept = raw[ROW].isin(clean[ROW])
         for field in [c for c in raw.columns if c not in SKIP]:
             text = raw[field].astype(object).where(raw[field].notna(), "").astype(str).str.strip()

@@ -32,7 +32,8 @@ ADDRESS_PARTS = ("province", "city", "district", "adcode", "address")
 
 def _pick(records: pd.DataFrame, columns: list[str], rule: str, key_column: str) -> pd.DataFrame:
     """Per customer, the row chosen by ``rule`` among rows where ``key_column`` is filled."""
-    rows = records[records[key_column].notna()]
+    needed = ["customer_id", "record_id", "_rank", "_when", "_missing", key_column, *columns]
+    rows = records.loc[records[key_column].notna(), list(dict.fromkeys(c for c in needed if c in records))]
     if rows.empty:
         return pd.DataFrame(columns=["customer_id", *columns])
     order = rows.assign(_recency=-rows["_when"].astype("int64").where(rows["_when"].notna(), np.iinfo("int64").min
