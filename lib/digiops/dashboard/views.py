@@ -16,7 +16,7 @@ import math
 import pandas as pd
 
 from digiops.masking import mask_frame
-from digiops.summary.render import STATUS_COLOURS, esc, fmt_number, fmt_percent
+from digiops.summary.render import STATUS_COLOURS, esc, fmt_measured, fmt_number, fmt_percent
 
 LEVEL_ORDER = {"all": 0, "region": 1, "store": 2}
 QUALITY_MEASURES = ("completeness", "validity", "uniqueness", "consistency")
@@ -54,11 +54,10 @@ def kpi_view(attainment: pd.DataFrame, unit: str, period: str) -> pd.DataFrame:
     return rows[["kpi", "actual", "target", "attainment", "status"]].reset_index(drop=True)
 
 
-def _fmt_value(value: object) -> str:
+def _fmt_value(value: object, measure: str = "") -> str:
     if value is None or pd.isna(value):
         return "–"
-    number = float(value)
-    return fmt_number(number, 2 if abs(number) < 100 else 0)
+    return fmt_measured(float(value), measure)
 
 
 def kpi_html(view: pd.DataFrame, names: dict[str, dict[str, str]], language: str) -> str:
@@ -67,11 +66,13 @@ def kpi_html(view: pd.DataFrame, names: dict[str, dict[str, str]], language: str
     rows = []
     for r in view.itertuples(index=False):
         name = names.get(r.kpi, {}).get(language, r.kpi)
+        measure = names.get(r.kpi, {}).get("measure", "")
         colour = STATUS_COLOURS.get(str(r.status), STATUS_COLOURS["none"])
         attainment = None if r.attainment is None or pd.isna(r.attainment) else float(r.attainment)
         width = 0 if attainment is None else min(attainment, 1.5) / 1.5 * 100
         rows.append(f"<tr class='dg-kpi' data-kpi='{esc(r.kpi)}'><td><span style='color:{colour}'>●</span> {esc(name)}</td>"
-                    f"<td class='dg-actual'>{esc(_fmt_value(r.actual))}</td><td>{esc(_fmt_value(r.target))}</td>"
+                    f"<td class='dg-actual'>{esc(_fmt_value(r.actual, measure))}</td>"
+                    f"<td>{esc(_fmt_value(r.target, measure))}</td>"
                     f"<td class='dg-attainment'>{esc(fmt_percent(attainment))}</td>"
                     f"<td><div class='dg-bar'><div style='width:{width:.0f}%;background:{colour}'></div></div></td></tr>")
     head = t(language, "<tr><th>KPI</th><th>实际</th><th>目标</th><th>达成率</th><th></th></tr>",

@@ -62,7 +62,7 @@ def fmt_measured(value: float | None, measure: str) -> str:
     """A KPI value in its unit: ratios measured in % are shown as percentages."""
     if measure == "%":
         return fmt_percent(value)
-    return fmt_number(value, 2 if (value or 0) < 100 else 0)
+    return fmt_number(value, 2 if abs(value or 0) < 100 else 0)
 
 
 def figure_label(key: str, language: str, summary: Summary | None = None) -> str:
