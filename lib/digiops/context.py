@@ -22,6 +22,7 @@ import pandas as pd
 from digiops import io, paths
 from digiops.engagement import Engagement, load_engagement
 from digiops.errors import StageError
+from digiops.i18n import in_language
 
 OUTPUTS = "outputs"
 
@@ -79,7 +80,7 @@ class StageContext:
 
     def t(self, zh: str, en: str) -> str:
         """The text in the report language."""
-        return zh if self.language == "zh" else en
+        return in_language(self.language, zh, en)
 
     def md(self, zh: str, en: str = "") -> None:
         """Display Markdown in the report language (narrative a client reads).

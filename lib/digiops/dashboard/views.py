@@ -17,15 +17,13 @@ import pandas as pd
 
 from digiops.masking import mask_frame
 from digiops.summary.render import STATUS_COLOURS, esc, fmt_measured, fmt_number, fmt_percent
+from digiops.i18n import in_language as t
 
 LEVEL_ORDER = {"all": 0, "region": 1, "store": 2}
 QUALITY_MEASURES = ("completeness", "validity", "uniqueness", "consistency")
 MEASURE_NAMES = {"completeness": ("完整性", "Completeness"), "validity": ("有效性", "Validity"),
                  "uniqueness": ("唯一性", "Uniqueness"), "consistency": ("一致性", "Consistency")}
 
-
-def t(language: str, zh: str, en: str) -> str:
-    return zh if language == "zh" else en
 
 
 # --- KPI ------------------------------------------------------------------------------------------------------

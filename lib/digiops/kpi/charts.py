@@ -9,10 +9,8 @@ from matplotlib.patches import FancyBboxPatch
 
 from digiops.charts import STATUS_COLOURS
 from digiops.kpi.tree import KpiTree
+from digiops.i18n import in_language as _t
 
-
-def _t(language: str, zh: str, en: str) -> str:
-    return zh if language == "zh" else en
 
 
 def format_value(value: float, measure: str) -> str:

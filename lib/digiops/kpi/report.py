@@ -14,6 +14,7 @@ from digiops.kpi.funnel import worst_drop_off
 from digiops.kpi.review import KpiReview
 from digiops.kpi.variance import note
 from digiops.masking import mask_name
+from digiops.i18n import in_language as _t
 
 STAGE_NAMES = {
     "zh": {"visit": "访问", "add_to_cart": "加购", "order": "下单", "repurchase": "复购"},
@@ -26,9 +27,6 @@ CRITERIA_NAMES = {"zh": {"specific": "具体 S", "measurable": "可衡量 M", "a
                   "en": {"specific": "Specific", "measurable": "Measurable", "achievable": "Achievable",
                          "relevant": "Relevant", "time_bound": "Time-bound"}}
 
-
-def _t(language: str, zh: str, en: str) -> str:
-    return zh if language == "zh" else en
 
 
 def _name(review: KpiReview, kpi: str, language: str) -> str:

@@ -14,13 +14,11 @@ import numpy as np
 import pandas as pd
 
 from digiops.kpi.tree import KpiNode, KpiTree
+from digiops.i18n import in_language as _t
 
 SMART_COLUMNS = ["kpi", "name", "criterion", "passed", "finding"]
 CRITERIA = ("specific", "measurable", "achievable", "relevant", "time_bound")
 
-
-def _t(language: str, zh: str, en: str) -> str:
-    return zh if language == "zh" else en
 
 
 def check_specific(node: KpiNode, language: str = "en") -> tuple[bool, str]:

@@ -14,15 +14,13 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from digiops.maturity.dimensions import DIMENSION_KEYS, PHASES, ROOT_CAUSES, dimension_name
+from digiops.i18n import in_language as _t
 
 SEVERITY_COLOURS = {"critical": "#c62828", "moderate": "#f9a825", "minor": "#7cb342", "none": "#2e7d32",
                     "no data": "#9e9e9e"}
 ROOT_CAUSE_COLOURS = {"technology": "#1f77b4", "data_standards": "#ff7f0e", "organisation": "#9467bd",
                       "unclassified": "#9e9e9e"}
 
-
-def _t(language: str, zh: str, en: str) -> str:
-    return zh if language == "zh" else en
 
 
 def radar(scores: pd.DataFrame, benchmark: pd.DataFrame | None, language: str = "zh",

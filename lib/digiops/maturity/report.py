@@ -9,13 +9,11 @@ import pandas as pd
 
 from digiops.maturity.dimensions import DIMENSION_KEYS, ROOT_CAUSES, dimension_name
 from digiops.maturity.stage import MaturityResult
+from digiops.i18n import in_language as _t
 
 SEVERITY_NAMES = {"critical": ("严重", "critical"), "moderate": ("中等", "moderate"), "minor": ("轻微", "minor"),
                   "none": ("已达标", "met"), "no data": ("无数据", "no data")}
 
-
-def _t(language: str, zh: str, en: str) -> str:
-    return zh if language == "zh" else en
 
 
 def _severity(value: str, language: str) -> str:

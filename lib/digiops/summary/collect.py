@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from digiops.i18n import in_language as _t
 
 OUTPUTS = "outputs"
 STAGE_TITLES = {"inventory": ("数据盘点", "Data inventory"),
@@ -27,9 +28,6 @@ STAGE_TITLES = {"inventory": ("数据盘点", "Data inventory"),
                 "kpi": ("KPI 复盘", "KPI review"), "summary": ("管理层摘要", "Executive summary")}
 QUALITY_MEASURES = ("completeness", "validity", "uniqueness", "consistency")
 
-
-def _t(language: str, zh: str, en: str) -> str:
-    return zh if language == "zh" else en
 
 
 def stage_title(name: str, language: str) -> str:
