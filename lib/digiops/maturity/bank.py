@@ -118,29 +118,36 @@ def _validation_problem(exc: ValidationError) -> tuple[str, str]:
     return loc, item["msg"].removeprefix("Value error, ")
 
 
-def load_bank(path: str | Path, label: str | None = None) -> QuestionBank:
-    """Read a question-bank YAML (``questions:`` list). Raises :class:`QuestionBankError` naming the question."""
-    path = Path(path)
-    label = label or str(path)
-    data = _load_yaml(path, label)
-    items = data.get("questions")
+def load_items(path: str | Path, label: str, key: str, model: type[BaseModel], what: str, *, list_fix: str,
+               item_fix: str) -> list:
+    """The ``key:`` list of a YAML file, each entry validated by ``model`` and ids unique; errors name the entry."""
+    data = _load_yaml(Path(path), label)
+    items = data.get(key)
     if not isinstance(items, list) or not items:
-        raise QuestionBankError(label, "has no `questions:` list", field="questions",
-                                fix="list the questions under `questions:` (id, dimension, text_zh, text_en, weight)")
-    questions, seen = [], {}
+        raise QuestionBankError(label, f"has no `{key}:` list", field=key, fix=list_fix)
+    parsed, seen = [], {}
     for number, item in enumerate(items, start=1):
         ident = item.get("id", f"#{number}") if isinstance(item, dict) else f"#{number}"
         try:
-            question = Question.model_validate(item)
+            entry = model.model_validate(item)
         except ValidationError as exc:
             loc, msg = _validation_problem(exc)
-            raise QuestionBankError(label, f"question {ident}: {msg}", field=f"questions.{ident}.{loc}",
-                                    fix="see the default bank resources/maturity/question_bank.yaml") from None
-        if question.id in seen:
-            raise QuestionBankError(label, f"question id {question.id} appears twice (entries {seen[question.id]} "
-                                    f"and {number})", field="questions.id", fix="give each question its own id")
-        seen[question.id] = number
-        questions.append(question)
+            raise QuestionBankError(label, f"{what} {ident}: {msg}", field=f"{key}.{ident}.{loc}",
+                                    fix=item_fix) from None
+        if entry.id in seen:
+            raise QuestionBankError(label, f"{what} id {entry.id} appears twice (entries {seen[entry.id]} and "
+                                    f"{number})", field=f"{key}.id", fix=f"give each {what} its own id")
+        seen[entry.id] = number
+        parsed.append(entry)
+    return parsed
+
+
+def load_bank(path: str | Path, label: str | None = None) -> QuestionBank:
+    """Read a question-bank YAML (``questions:`` list). Raises :class:`QuestionBankError` naming the question."""
+    label = label or str(path)
+    questions = load_items(path, label, "questions", Question, "question",
+                           list_fix="list the questions under `questions:` (id, dimension, text_zh, text_en, weight)",
+                           item_fix="see the default bank resources/maturity/question_bank.yaml")
     return QuestionBank(tuple(questions), label)
 
 

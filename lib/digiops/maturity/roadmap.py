@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from digiops import paths
 from digiops.errors import QuestionBankError
-from digiops.maturity.bank import _load_yaml, _validation_problem
+from digiops.maturity.bank import load_items
 from digiops.maturity.dimensions import BUDGET_CATEGORIES, DIMENSION_KEYS, PHASE_KEYS, PHASES
 
 INITIATIVES_RESOURCE = "maturity/initiatives.yaml"
@@ -47,27 +47,9 @@ class Initiative(BaseModel):
 
 
 def load_initiatives(path: str | Path, label: str | None = None) -> list[Initiative]:
-    label = label or str(path)
-    data = _load_yaml(Path(path), label)
-    items = data.get("initiatives")
-    if not isinstance(items, list) or not items:
-        raise QuestionBankError(label, "has no `initiatives:` list", field="initiatives",
-                                fix="see resources/maturity/initiatives.yaml for the layout")
-    out, seen = [], set()
-    for number, item in enumerate(items, start=1):
-        ident = item.get("id", f"#{number}") if isinstance(item, dict) else f"#{number}"
-        try:
-            initiative = Initiative.model_validate(item)
-        except ValidationError as exc:
-            loc, msg = _validation_problem(exc)
-            raise QuestionBankError(label, f"initiative {ident}: {msg}", field=f"initiatives.{ident}.{loc}",
-                                    fix="see resources/maturity/initiatives.yaml") from None
-        if initiative.id in seen:
-            raise QuestionBankError(label, f"initiative id {initiative.id} appears twice", field="initiatives.id",
-                                    fix="give each initiative its own id")
-        seen.add(initiative.id)
-        out.append(initiative)
-    return out
+    return load_items(path, label or str(path), "initiatives", Initiative, "initiative",
+                      list_fix="see resources/maturity/initiatives.yaml for the layout",
+                      item_fix="see resources/maturity/initiatives.yaml")
 
 
 def default_initiatives() -> list[Initiative]:
