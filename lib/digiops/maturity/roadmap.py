@@ -23,7 +23,6 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from digiops import paths
-from digiops.errors import QuestionBankError
 from digiops.maturity.bank import load_items
 from digiops.maturity.dimensions import BUDGET_CATEGORIES, DIMENSION_KEYS, PHASE_KEYS, PHASES
 

@@ -74,8 +74,6 @@ def golden_records(records: pd.DataFrame, source_order: list[str], rules: dict[s
             parts = [p for p in ADDRESS_PARTS if p in records]
             if not parts:
                 continue
-            key = next(p for p in ("address", "district", "city", "province") if p in parts) \
-                if any(p in parts for p in ("address", "district", "city", "province")) else parts[0]
             records["_addr_key"] = records[parts].notna().any(axis=1).where(lambda s: s, None)
             chosen = _pick(records, parts, rules.get("address", default_rule), "_addr_key")
         elif field in records:

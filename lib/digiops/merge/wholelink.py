@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
