@@ -127,9 +127,7 @@ def answers_from_frame(frame: pd.DataFrame, bank: QuestionBank, *, form: str = "
             question answered twice by one respondent, or one respondent in two departments. The message names the
             file, the row, the respondent and the question.
     """
-    frame = frame.copy()
-    if ROW not in frame.columns:
-        frame[ROW] = np.arange(2, len(frame) + 2)
+    frame = checked_frame(frame, (), label, "")
     if "respondent_id" not in frame.columns:
         raise QuestionBankError(label, "has no respondent_id column", field="respondent_id",
                                 fix="map the respondent column to respondent_id in the engagement's sources")
@@ -218,16 +216,23 @@ def parse_indicator_value(raw: object, spec: IndicatorSpec) -> float | None:
     return value
 
 
-def indicators_from_frame(frame: pd.DataFrame, tables: dict[str, IndicatorSpec], *,
-                          label: str = "indicators") -> pd.DataFrame:
-    """Validate indicator values: ``indicator_id, dimension, value, _row`` (blank values dropped)."""
+def checked_frame(frame: pd.DataFrame, required: tuple[str, ...], label: str, fix: str) -> pd.DataFrame:
+    """A copy of an input table with ``_row`` (its rows as the client sees them when the reader gave none) and
+    every ``required`` column present; a :class:`QuestionBankError` naming the missing ones otherwise."""
     frame = frame.copy()
     if ROW not in frame.columns:
         frame[ROW] = np.arange(2, len(frame) + 2)
-    missing = {"indicator_id", "value"} - set(frame.columns)
+    missing = set(required) - set(frame.columns)
     if missing:
-        raise QuestionBankError(label, f"has no {', '.join(sorted(missing))} column", field="columns",
-                                fix="map indicator_id and value in the engagement's sources")
+        raise QuestionBankError(label, f"has no {', '.join(sorted(missing))} column", field="columns", fix=fix)
+    return frame
+
+
+def indicators_from_frame(frame: pd.DataFrame, tables: dict[str, IndicatorSpec], *,
+                          label: str = "indicators") -> pd.DataFrame:
+    """Validate indicator values: ``indicator_id, dimension, value, _row`` (blank values dropped)."""
+    frame = checked_frame(frame, ("indicator_id", "value"), label,
+                          "map indicator_id and value in the engagement's sources")
     lookup = {k.strip().lower(): k for k in tables}
     out, seen = [], {}
     for _, record in frame.iterrows():

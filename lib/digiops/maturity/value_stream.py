@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from digiops.errors import QuestionBankError
+from digiops.maturity.answers import checked_frame
 from digiops.maturity.dimensions import ROOT_CAUSES
 
 ROW = "_row"
@@ -92,13 +93,7 @@ def _number(raw: object, *, label: str, field: str, row: int, node: str, share: 
 def nodes_from_frame(frame: pd.DataFrame, *, label: str = "value_stream",
                      extra_keywords: dict[str, list[str]] | None = None) -> pd.DataFrame:
     """Validate and normalize value-stream nodes (one row per node, in process and sequence order)."""
-    frame = frame.copy()
-    if ROW not in frame.columns:
-        frame[ROW] = np.arange(2, len(frame) + 2)
-    missing = {"process", "node"} - set(frame.columns)
-    if missing:
-        raise QuestionBankError(label, f"has no {', '.join(sorted(missing))} column", field="columns",
-                                fix="map process and node in the engagement's sources")
+    frame = checked_frame(frame, ("process", "node"), label, "map process and node in the engagement's sources")
     rows = []
     for position, record in enumerate(frame.to_dict("records")):
         row = int(record[ROW])
