@@ -132,11 +132,12 @@ def stop_spark() -> None:
 
 
 # --- Splink -----------------------------------------------------------------------------------------------------
-def splink_db_api(engine: EngineSettings | None = None, *, duckdb_settings: dict[str, str] | None = None):
+def splink_db_api(engine: EngineSettings | None = None, *, duckdb_settings: dict[str, str] | None = None,
+                  connection=None):
     """A Splink database API for the engine.
 
-    DuckDB: ``DuckDBAPI`` on a new in-memory connection, after ``SET name = value`` for each of
-    ``duckdb_settings``. Spark: ``SparkAPI`` on the stage's session, lineage broken by Parquet files in the
+    DuckDB: ``DuckDBAPI`` on ``connection`` when given (a stage's own, with its settings), else on a new in-memory
+    connection, after ``SET name = value`` for each of ``duckdb_settings``. Spark: ``SparkAPI`` on the stage's session, lineage broken by Parquet files in the
     checkpoint directory (Splink's default outside Databricks).
     """
     engine = _settings(engine)
@@ -147,6 +148,8 @@ def splink_db_api(engine: EngineSettings | None = None, *, duckdb_settings: dict
     import duckdb
     from splink import DuckDBAPI
 
+    if connection is not None:
+        return DuckDBAPI(connection)
     con = duckdb.connect()
     for name, value in (duckdb_settings or {}).items():
         con.execute(f"SET {name} = {value}")

@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+from functools import partial
+
 
 class DigiopsError(Exception):
     """Base class: ``location: [field: ][row N: ]problem (fix: …)``."""
@@ -39,6 +41,10 @@ class DigiopsError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    def __reduce__(self):
+        """Pickle with every part, so an error raised in a worker process reaches the caller whole."""
+        return partial(type(self), field=self.field, row=self.row, fix=self.fix), (self.location, self.problem)
 
 
 class EngagementError(DigiopsError):

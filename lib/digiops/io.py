@@ -17,6 +17,7 @@ import hashlib
 import io as _io
 import json
 import os
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -141,27 +142,28 @@ def _read_csv_columnar(data: bytes, encoding: str, header_row: int) -> pd.DataFr
     import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
+    # Offsets into one buffer rather than slices of it: a slice of a 1 GB export is another 1 GB.
     if encoding.replace("-sig", "").replace("_", "-").lower() in ("utf-8", "utf8"):
-        body = data[3:] if data[:3] == b"\xef\xbb\xbf" else data
+        start = 3 if data[:3] == b"\xef\xbb\xbf" else 0
     else:
-        body = data.decode(encoding).encode("utf-8")
-    cut = -1
+        data, start = data.decode(encoding).encode("utf-8"), 0
+    cut = start - 1
     for _ in range(header_row):  # the title rows and the header, one line each
-        cut = body.find(b"\n", cut + 1)
+        cut = data.find(b"\n", cut + 1)
         if cut < 0:
             return None
-    header_line = body[body.rfind(b"\n", 0, cut) + 1:cut].decode("utf-8").rstrip("\r")
-    if b'"' in body[:cut]:
+    header_line = data[max(data.rfind(b"\n", start, cut) + 1, start):cut].decode("utf-8").rstrip("\r")
+    if b'"' in data[start:cut]:
         return None  # quoted title or header cells may span lines: let the row reader count them
     header = [h.strip() for h in next(csv.reader([header_line]), [])]
     if not header or len(set(header)) != len(header):
         return None
-    body = body[cut + 1:]
-    lines = body.count(b"\n") + (1 if body and not body.endswith(b"\n") else 0)
+    start = cut + 1
+    lines = data.count(b"\n", start) + (1 if len(data) > start and not data.endswith(b"\n") else 0)
     names = [f"c{i}" for i in range(len(header))]
     try:
         table = pacsv.read_csv(
-            pa.BufferReader(body),
+            pa.BufferReader(pa.py_buffer(data).slice(start)),
             read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 26, use_threads=True),
             parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=True),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
@@ -433,6 +435,11 @@ def _atomic(target: Path, write: Callable[[Path], None]) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+def copy_file(target: Path, source: Path) -> Path:
+    """Copy a file into place atomically."""
+    return _atomic(target, lambda p: shutil.copyfile(source, p))
 
 
 def write_bytes(target: Path, data: bytes) -> Path:

@@ -40,7 +40,7 @@ CELLS = [
              "ax.set_title(ctx.t('两两系统共有的客户数', 'Customers present in both systems'))\n"
              "plt.show()"),
     ("code", 'ctx.md("## 客户簇大小分布", "## Cluster-size distribution")\n'
-             "sizes = report.cluster_sizes(result.crosswalk)\n"
+             "sizes = report.cluster_sizes(result.file('crosswalk'))\n"
              "fig, ax = plt.subplots(figsize=(8, 3.5))\n"
              "sns.barplot(data=sizes, x='records', y='customers', color='#4c72b0', ax=ax)\n"
              "ax.set_xlabel(ctx.t('每位客户的记录数', 'records per customer')); ax.set_ylabel(ctx.t('客户数', 'customers'))\n"
@@ -53,13 +53,10 @@ CELLS = [
              "weights.style.hide(axis='index').format(precision=3) if weights is not None else None"),
     ("code", 'ctx.md("### 几对示例记录（已脱敏）", "### A few example pairs (masked)")\n'
              "if weights is not None:\n"
-             "    display(report.example_pairs(result.model.pairs, weights, ctx.settings.match_threshold).style.hide(axis='index'))"),
+             "    display(report.example_pairs(result.model.pairs, result.profiles, weights, ctx.settings.match_threshold).style.hide(axis='index'))"),
     ("code", 'ctx.md("## 一笔订单的全链路：渠道 → 订单 → 物流（已脱敏）", "## One order from channel to delivery (masked)")\n'
-             "from digiops.merge.wholelink import order_journey\n"
-             "shipped = result.orders[result.orders['order_id'].isin(result.shipments['order_id']) & result.orders['customer_id'].notna()]\n"
-             "if len(shipped):\n"
-             "    journey = order_journey(result.orders, result.shipments, result.products, result.customers, shipped['order_id'].iloc[0])\n"
-             "    display(report.masked_journey(journey).style.hide(axis='index'))"),
+             "journey = result.journey()\n"
+             "report.masked_journey(journey).style.hide(axis='index') if len(journey) else None"),
     ("code", 'ctx.md("## 隔离的数据及原因", "## What was quarantined and why")\n'
              "report.quarantine_reasons(result.quarantine).head(20).style.hide(axis='index')"),
     ("code", 'ctx.md("### 隔离明细示例", "### Quarantined rows (first 10)")\n'

@@ -25,6 +25,9 @@ TIME_FIELDS = EVENT_FIELDS + ("promised_at",)
 AMOUNT_FIELDS = ("amount", "price")
 IDENTIFYING = ("full_name", "phone", "email", "national_id", "member_id")
 QUARANTINE_COLUMNS = ["source", "row", "record_id", "field", "reason"]
+#: Fields whose normalizer takes blank-free Python values (phones, codes and text take the raw column).
+TYPED_FIELDS = frozenset((*NAME_FIELDS, *TIME_FIELDS, *AMOUNT_FIELDS, "email", "national_id", "gender", "postcode",
+                          "street", "street_number", "birth_date", "quantity", "is_test"))
 
 
 @dataclass
@@ -108,8 +111,14 @@ def _quarantine(source: str, frame: pd.DataFrame, mask: pd.Series, field: str, r
                          "field": field, "reason": reasons}, columns=QUARANTINE_COLUMNS)
 
 
+def first_rows(record_ids: pd.Series, rows: pd.Series) -> pd.Series:
+    """Cleaned record id → the first row it is on, for :func:`clean_source` on part of a source."""
+    ids = nz.code_series(record_ids)
+    return pd.Series(rows.to_numpy(), index=ids.to_numpy()).groupby(level=0).min()
+
+
 def clean_source(raw: pd.DataFrame, *, name: str, kind: str, as_of: dt.date, earliest: dt.date,
-                 has_id_column: bool, region: str = "CN") -> CleanSource:
+                 has_id_column: bool, region: str = "CN", id_first_rows: pd.Series | None = None) -> CleanSource:
     """Normalize every mapped field of one source and split off the rows that cannot be used.
 
     Args:
@@ -119,8 +128,10 @@ def clean_source(raw: pd.DataFrame, *, name: str, kind: str, as_of: dt.date, ear
         earliest: dates before this day are invalid.
         has_id_column: whether ``record_id`` comes from an id column (then it must be present and unique).
         region: phone-number region for numbers without a country code.
+        id_first_rows: when ``raw`` is a slice of a source, :func:`first_rows` of the whole source, so a
+            duplicate id is found across slices.
     """
-    frame = raw.copy()
+    frame = raw
     record_id = nz.code_series(frame["record_id"]).astype(frame["record_id"].dtype)
     out = pd.DataFrame({"source": frame["source"], "record_id": record_id, ROW: frame[ROW]}, index=frame.index)
     problems: list[pd.DataFrame] = []
@@ -130,11 +141,11 @@ def clean_source(raw: pd.DataFrame, *, name: str, kind: str, as_of: dt.date, ear
     for column in frame.columns:
         if column in ("source", "record_id", ROW):
             continue
-        values = _blank_to_none(frame[column])
+        values = _blank_to_none(frame[column]) if column in TYPED_FIELDS else None
         if column in NAME_FIELDS:
             out[column] = nz.map_distinct(values, nz.normalize_name)
         elif column == "phone":
-            out[column] = nz.phone_series(values, region)
+            out[column] = nz.phone_series(frame[column], region)  # blank text is no phone
         elif column == "email":
             out[column] = nz.map_distinct(values, nz.normalize_email)
         elif column == "national_id":
@@ -146,7 +157,7 @@ def clean_source(raw: pd.DataFrame, *, name: str, kind: str, as_of: dt.date, ear
         elif column in ("street", "street_number"):
             out[column] = nz.map_distinct(values, nz.normalize_street)
         elif column in CODE_FIELDS:
-            out[column] = nz.code_series(values)
+            out[column] = nz.code_series(frame[column])  # blank text is no code
         elif column == "birth_date":
             parsed = nz.parse_dates(values)
             ok = parsed.notna() & (parsed < future) & (parsed >= oldest)
@@ -165,10 +176,9 @@ def clean_source(raw: pd.DataFrame, *, name: str, kind: str, as_of: dt.date, ear
         elif column == "is_test":
             out[column] = _is_true(values)
         elif column in ("address", "address_extra"):
-            out[column] = nz.map_distinct(values, lambda v: nz.to_simplified(t) if (t := nz.normalize_text(v))
-                                          else None)
+            out[column] = nz.map_distinct(nz.text_series(frame[column]), nz.to_simplified)
         else:
-            out[column] = nz.map_distinct(values, nz.normalize_text)
+            out[column] = nz.text_series(frame[column])
 
     # A Chinese name split over two columns is family + given; a Latin one is "given family".
     if "full_name" not in out and ("given_name" in out or "family_name" in out):
@@ -188,7 +198,8 @@ def clean_source(raw: pd.DataFrame, *, name: str, kind: str, as_of: dt.date, ear
         missing = out["record_id"].isna()
         problems.append(_quarantine(name, out, missing, "record_id", "missing id"))
         present = out[~missing]
-        first_row = present.groupby("record_id")[ROW].transform("min")
+        first_row = (present["record_id"].map(id_first_rows) if id_first_rows is not None
+                     else present.groupby("record_id")[ROW].transform("min"))
         dup = present[ROW] != first_row
         problems.append(_quarantine(name, present, dup, "record_id",
                                     lambda hit: "duplicate id (first on row " + first_row[hit.index].astype(str)

@@ -20,8 +20,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from digiops import engines
 from digiops.merge import normalize as nz
@@ -47,29 +47,22 @@ LIST_FEATURES = ("name_keys", "surnames")
 UID = "unique_id"
 
 
-def record_features(clean: pd.DataFrame) -> pd.DataFrame:
-    """One row per cleaned person record: ``unique_id`` (``source:record_id``), ``source``, ``record_id`` and the
-    matching features (missing ones are null)."""
-    out = pd.DataFrame({UID: clean["source"].astype(str) + ":" + clean["record_id"].astype(str),
-                        "source": clean["source"], "record_id": clean["record_id"]}, index=clean.index)
-    names = clean["full_name"] if "full_name" in clean else pd.Series(None, index=clean.index, dtype=object)
-    # every name feature is computed once per distinct name and spread to the records by position
-    codes, distinct = pd.factorize(names, use_na_sentinel=True)
-    rows = [_name_features(name) for name in distinct] + [(None,) * 7]
-    table = pd.DataFrame(rows, columns=["name_zh", "name_keys", "name_key", "name_py", "surnames", "given_py",
-                                        "name_partial"], dtype=object)
-    for column in table.columns:
-        out[column] = table[column].to_numpy()[codes]
-    for column in ("phone", "email", "national_id", "gender", "district", "city", "street_key", "postcode"):
-        out[column] = clean[column] if column in clean else None
-    if "adcode" in clean:
-        # a six-digit adcode names a district unambiguously; a city-level code (…00) does not.
-        specific = clean["adcode"].where(clean["adcode"].notna() & ~clean["adcode"].astype(str).str.endswith("00"))
-        out["district"] = specific.where(specific.notna(), out["district"])
-    out["birth_date"] = (pd.to_datetime(clean["birth_date"]).dt.strftime("%Y-%m-%d") if "birth_date" in clean
-                         else None)
-    out = out.astype({c: object for c in FEATURES})
-    return out.where(out.notna(), None).reset_index(drop=True)
+#: Person fields the features are made of (the person table of :func:`features_sql` has these columns).
+PERSON_FIELDS = ("full_name", "phone", "email", "national_id", "gender", "district", "adcode", "city", "street_key",
+                 "postcode", "birth_date")
+NAME_COLUMNS = ("name_zh", "name_keys", "name_key", "name_py", "surnames", "given_py", "name_partial")
+
+
+def name_table(names: list[str]) -> pa.Table:
+    """The name features (and the display pinyin) of each distinct cleaned full name, computed once per name."""
+    rows = [_name_features(name) for name in names]
+    columns = list(zip(*rows)) if rows else [()] * len(NAME_COLUMNS)
+    text, listed = pa.string(), pa.list_(pa.string())
+    types = {"name_keys": listed, "surnames": listed, "name_partial": pa.bool_()}
+    table = {"full_name": pa.array(names, type=text)}
+    table.update({c: pa.array(list(v), type=types.get(c, text)) for c, v in zip(NAME_COLUMNS, columns)})
+    table["name_pinyin"] = pa.array([nz.name_pinyin(n) for n in names], type=text)
+    return pa.table(table)
 
 
 def _name_features(name: str) -> tuple:
@@ -84,38 +77,81 @@ def _name_features(name: str) -> tuple:
             key, list(dict.fromkeys(readings)), given or None, partial)
 
 
-def build_profiles(features: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
-    """Collapse records with identical features (and a strong identifier) into one profile.
+def features_sql(con, person: str) -> None:
+    """Create table ``features`` in DuckDB: one row per record of the ``person`` table (``source``,
+    ``record_id``, ``kind``, ``_test`` and :data:`PERSON_FIELDS`) with ``unique_id`` (``source:record_id``), the
+    matching features and ``keep`` (the record takes part in matching).
 
-    Returns the profile table (one row per profile, ``unique_id`` = its first record's id) and, per record, its
-    profile id (indexed like ``features``).
+    Every name feature is computed once per distinct name (:func:`name_table`), in table ``names``. A six-digit
+    adcode names a district unambiguously and replaces the district text; a city-level code (…00) does not.
     """
-    signature_columns = [c for c in FEATURES if c not in LIST_FEATURES]
-    filled = features[signature_columns].astype(object).where(features[signature_columns].notna(), "\x00")
-    group = filled.groupby(signature_columns, sort=False, dropna=False).ngroup()
-    strong = features[list(STRONG)].notna().any(axis=1)
-    # records without a strong identifier stay single: identical name + city is not enough to merge blindly.
-    group = group.where(strong, -1 - np.arange(len(features)))
-    first = features.groupby(group.to_numpy(), sort=False)[UID].transform("first")
-    profiles = features[features[UID] == first].reset_index(drop=True)
-    return profiles, first
+    distinct = con.sql(f"SELECT DISTINCT full_name FROM {person} WHERE full_name IS NOT NULL ORDER BY 1")
+    names = name_table(distinct.to_arrow_table().column(0).to_pylist())
+    con.register("_names", names)
+    con.execute("CREATE OR REPLACE TABLE names AS SELECT * FROM _names")
+    con.unregister("_names")
+    con.execute(f"""
+        CREATE OR REPLACE TABLE features AS
+        SELECT p.source || ':' || p.record_id AS {UID}, p.source, p.record_id, p._test,
+               n.name_zh, n.name_py, n.name_keys, n.name_key, n.surnames, n.given_py, n.name_partial,
+               p.phone, p.email, strftime(p.birth_date, '%Y-%m-%d') AS birth_date, p.national_id, p.gender,
+               CASE WHEN p.adcode IS NOT NULL AND NOT ends_with(p.adcode, '00') THEN p.adcode ELSE p.district END
+                   AS district,
+               p.city, p.street_key, p.postcode,
+               NOT p._test AND (n.name_key IS NOT NULL OR p.phone IS NOT NULL OR p.email IS NOT NULL
+                                OR p.national_id IS NOT NULL OR p.kind IN ('customers', 'leads')) AS keep
+        FROM {person} p LEFT JOIN names n USING (full_name)""")
+
+
+def profiles_sql(con) -> None:
+    """Collapse the kept records with identical features (and a strong identifier) into one profile.
+
+    Creates table ``profile_of`` (``unique_id`` → ``profile``, the smallest ``unique_id`` of its group; records
+    without a strong identifier stay single: identical name + city is not enough to merge blindly) and table
+    ``profiles`` (one row per profile, its features those of the record it is named after).
+    """
+    signature = ", ".join(c for c in FEATURES if c not in LIST_FEATURES)
+    strong = " OR ".join(f"{c} IS NOT NULL" for c in STRONG)
+    # Grouped by a 64-bit hash of the signature beside the phone and name key: equal signatures always share a
+    # group; unequal ones would need a hash collision *and* the same phone and name.
+    con.execute(f"""
+        CREATE OR REPLACE TABLE profile_of AS
+        SELECT {UID}, CASE WHEN {strong}
+                           THEN min({UID}) OVER (PARTITION BY hash({signature}), phone, name_key) ELSE {UID} END
+                      AS profile
+        FROM features WHERE keep""")
+    # Stored in id order whatever the threads did: Splink's seeded samples then draw the same rows every run.
+    con.execute("SET preserve_insertion_order = true")
+    con.execute(f"""
+        CREATE OR REPLACE TABLE profiles AS
+        SELECT {", ".join([UID, "source", *FEATURES])} FROM features
+        WHERE keep AND {UID} IN (SELECT profile FROM profile_of) ORDER BY {UID}""")
+    con.execute("SET preserve_insertion_order = false")
 
 
 @dataclass
 class LinkModel:
-    """What Splink produced: scored pairs (profile level), the clusters, and the trained model description."""
+    """What Splink produced, besides the tables it leaves in the stage's DuckDB connection (``pairs``, every
+    scored pair at or above the review band, and ``clusters``, profile → cluster): the pairs the report shows
+    (filled in by the pipeline), the number of scored pairs and the trained model."""
 
     pairs: pd.DataFrame
-    clusters: pd.Series  # profile unique_id → cluster id (a profile unique_id)
+    n_pairs: int = 0
     comparisons: list[str] = field(default_factory=list)
     blocking_rules: list[str] = field(default_factory=list)
-    waterfall: pd.DataFrame | None = None
     linker: object | None = None
 
 
-def available_features(profiles: pd.DataFrame, link_fields: list[str] | None) -> list[str]:
+def filled_counts(con, table: str) -> dict[str, int]:
+    """Non-null values per column of a profile table (``unique_id`` counts the profiles)."""
+    columns = [c for c in [UID, *FEATURES]]
+    values = con.execute(f"SELECT {', '.join(f'count({c})' for c in columns)} FROM {table}").fetchall()[0]
+    return dict(zip(columns, map(int, values)))
+
+
+def available_features(filled: dict[str, int], link_fields: list[str] | None) -> list[str]:
     wanted = link_fields or list(LINK_FEATURES)
-    return [f for f in wanted if f in LINK_FEATURES and profiles[LINK_FEATURES[f]].notna().sum() >= 2]
+    return [f for f in wanted if f in LINK_FEATURES and filled.get(LINK_FEATURES[f], 0) >= 2]
 
 
 def _level(sql: str, label: str, **extra) -> dict:
@@ -128,9 +164,9 @@ def _null(*columns: str) -> dict:
     return _level(either, "null", is_null_level=True)
 
 
-def comparisons_for(features: list[str], profiles: pd.DataFrame) -> list[dict]:
+def comparisons_for(features: list[str], filled: dict[str, int]) -> list[dict]:
     """Splink comparisons for the available features (Hanzi exact, everything fuzzy on ASCII only)."""
-    has = {c: bool(profiles[c].notna().any()) for c in FEATURES if c not in LIST_FEATURES}
+    has = {c: filled.get(c, 0) > 0 for c in FEATURES if c not in LIST_FEATURES}
     out: list[dict] = []
     if "name" in features:
         levels = [_null("name_py")]
@@ -212,11 +248,11 @@ def _rule(rule: list[str] | str):
     return block_on(*rule, arrays_to_explode=exploded) if exploded else block_on(*rule)
 
 
-def blocking_rules_for(profiles: pd.DataFrame, rules: list[list[str] | str] | None) -> list:
+def blocking_rules_for(filled: dict[str, int], rules: list[list[str] | str] | None) -> list:
     """The blocking rules whose columns exist and are filled (custom SQL strings are taken as given)."""
     chosen = []
     for rule in (rules if rules is not None else DEFAULT_BLOCKING):
-        if isinstance(rule, str) or all(c in profiles and profiles[c].notna().any() for c in rule):
+        if isinstance(rule, str) or all(filled.get(c, 0) > 0 for c in rule):
             chosen.append(rule)
     return chosen
 
@@ -228,32 +264,37 @@ def _spark_comparisons(comparisons: list[dict]) -> list[dict]:
          else engines.to_spark_sql(level["sql_condition"])} for level in c["comparison_levels"]]} for c in comparisons]
 
 
-def _spark_profiles(table: pd.DataFrame):
-    """The profile table as Arrow with explicit types (Spark cannot infer a type from an all-null column)."""
-    import pyarrow as pa
-
-    types = {c: pa.list_(pa.string()) if c in LIST_FEATURES else pa.bool_() if c == "name_partial" else pa.string()
-             for c in table.columns}
-    return pa.table({c: pa.array(table[c].astype(object).where(table[c].notna(), None).tolist(), type=types[c])
-                     for c in table.columns})
-
-
-def _connected_components(nodes: pd.Series, edges: pd.DataFrame,
-                          engine: engines.EngineSettings | None = None) -> pd.Series:
-    """Connected components with Splink's clustering on the engine (DuckDB by default): node → cluster id."""
+def _connected_components(con, table: str, engine: engines.EngineSettings | None = None) -> None:
+    """Connected components of table ``edges`` over the profiles of ``table`` with Splink's clustering on the
+    engine: creates table ``clusters`` (``profile`` → ``cluster``, a profile id)."""
     from splink.clustering import cluster_pairwise_predictions_at_threshold
 
-    if edges.empty:
-        return pd.Series(nodes.to_numpy(), index=nodes.to_numpy())
-    db_api = engines.splink_db_api(engine)
-    clusters = cluster_pairwise_predictions_at_threshold(
-        pd.DataFrame({UID: nodes.to_numpy()}), edges[[f"{UID}_l", f"{UID}_r"]].reset_index(drop=True),
-        db_api=db_api, node_id_column_name=UID).as_pandas_dataframe()
-    engines.close_db_api(db_api)
-    return pd.Series(clusters["cluster_id"].to_numpy(), index=clusters[UID].to_numpy())
+    if con.execute("SELECT count(*) FROM edges").fetchall()[0][0] == 0:
+        con.execute(f"CREATE OR REPLACE TABLE clusters AS SELECT {UID} AS profile, {UID} AS cluster FROM {table}")
+        return
+    nodes = con.sql(f"SELECT {UID} FROM {table}").to_arrow_table()
+    edges = con.sql(f"SELECT {UID}_l, {UID}_r FROM edges").to_arrow_table()
+    if engine is not None and engine.is_spark:
+        db_api = engines.splink_db_api(engine)
+        found = cluster_pairwise_predictions_at_threshold(nodes.to_pandas(), edges.to_pandas(), db_api=db_api,
+                                                          node_id_column_name=UID).as_pandas_dataframe()
+        con.register("_found", found)
+        con.execute(f"CREATE OR REPLACE TABLE clusters AS SELECT {UID} AS profile, cluster_id AS cluster FROM _found")
+        con.unregister("_found")
+        return
+    found = cluster_pairwise_predictions_at_threshold(nodes, edges, db_api=engines.splink_db_api(connection=con),
+                                                      node_id_column_name=UID)
+    con.execute(f"CREATE OR REPLACE TABLE clusters AS SELECT {UID} AS profile, cluster_id AS cluster "
+                f"FROM {found.physical_name}")
+    found.drop_table_from_database_and_remove_from_cache()
 
 
-def link_profiles(profiles: pd.DataFrame, *, link_fields: list[str] | None = None,
+def _pair_columns(columns: list[str]) -> list[str]:
+    return [c for c in columns if c in (f"{UID}_l", f"{UID}_r", "match_probability", "match_weight")
+            or c.startswith("gamma_")]
+
+
+def link_profiles(con, table: str, *, link_fields: list[str] | None = None,
                   blocking_rules: list[list[str] | str] | None = None, match_threshold: float = 0.95,
                   review_lower: float = 0.5, u_max_pairs: float = 2e6, seed: int = 42,
                   decisions: pd.DataFrame | None = None,
@@ -261,47 +302,47 @@ def link_profiles(profiles: pd.DataFrame, *, link_fields: list[str] | None = Non
     """Train a Splink model on the profiles, score candidate pairs and cluster them.
 
     Args:
-        profiles: from :func:`build_profiles`.
+        con: the stage's DuckDB connection; on DuckDB, Splink works in it (its memory limit holds).
+        table: the profile table in ``con`` (:func:`profiles_sql`).
         decisions: reviewed pairs (``unique_id_l``, ``unique_id_r`` as profile ids, ``decision`` ``match`` /
             ``not-match``) that override the model.
         engine: where Splink runs (:mod:`digiops.engines`); default DuckDB. On Spark the same comparisons and
             rules run with their SQL rewritten for Spark SQL (:func:`digiops.engines.to_spark_sql`).
     Returns:
-        The scored pairs at or above ``review_lower`` and the clusters of every profile.
+        The model; tables ``pairs`` (every scored pair at or above ``review_lower``: ids, probability, weight,
+        comparison levels) and ``clusters`` (every profile's cluster) are left in ``con``.
     """
     from splink import Linker, SettingsCreator
 
     on_spark = engine is not None and engine.is_spark
     dialect_sql = engines.to_spark_sql if on_spark else (lambda sql: sql)
-    features = available_features(profiles, link_fields)
-    rules = blocking_rules_for(profiles, blocking_rules)
-    nodes = profiles[UID]
-    pair_columns = [f"{UID}_l", f"{UID}_r", "match_probability", "match_weight"]
-    pairs = pd.DataFrame(columns=pair_columns)
-    comparisons = comparisons_for(features, profiles)
+    filled = filled_counts(con, table)
+    features = available_features(filled, link_fields)
+    rules = blocking_rules_for(filled, blocking_rules)
+    comparisons = comparisons_for(features, filled)
     if on_spark:
         comparisons = _spark_comparisons(comparisons)
     linker = None
-    if len(profiles) >= 2 and comparisons and rules:
+    con.execute(f"CREATE OR REPLACE TABLE pairs ({UID}_l VARCHAR, {UID}_r VARCHAR, match_probability DOUBLE, "
+                "match_weight DOUBLE)")
+    if filled[UID] >= 2 and comparisons and rules:
         logging.getLogger("splink").setLevel(logging.ERROR)
-        db_api = engines.splink_db_api(engine, duckdb_settings={"preserve_insertion_order": "false"})
-        table = profiles[[UID, "source", *[c for c in FEATURES]]].copy()
-        for column in LIST_FEATURES:
-            table[column] = table[column].map(lambda k: list(k) if isinstance(k, list) else None)
-        table["name_partial"] = table["name_partial"].astype("boolean")
         if on_spark:
-            table = _spark_profiles(table)
-        sdf = db_api.register(table, table_name="person_profiles")
+            db_api = engines.splink_db_api(engine)
+            sdf = db_api.register(con.sql(f"SELECT * FROM {table}").to_arrow_table(), table_name="person_profiles")
+        else:
+            db_api = engines.splink_db_api(connection=con)
+            sdf = db_api.register(table)
         settings = SettingsCreator(link_type="dedupe_only", unique_id_column_name=UID, comparisons=comparisons,
                                    blocking_rules_to_generate_predictions=[
                                        _rule(dialect_sql(r) if isinstance(r, str) else r) for r in rules],
                                    max_iterations=20,
                                    retain_intermediate_calculation_columns=False,
-                                   retain_matching_columns=True, additional_columns_to_retain=["source"])
+                                   retain_matching_columns=False)
         linker = Linker(sdf, settings, log_level=logging.ERROR)
         deterministic = [dialect_sql(_rule_sql(r)) for r in (["phone", "name_key"], ["email", "name_key"],
                                                 ["national_id", "name_key"], ["name_key", "birth_date", "district"])
-                         if all(profiles[c].notna().any() for c in r)]
+                         if all(filled.get(c, 0) > 0 for c in r)]
         if deterministic:
             try:
                 linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.8)
@@ -312,7 +353,7 @@ def link_profiles(profiles: pd.DataFrame, *, link_fields: list[str] | None = Non
         for rule in EM_RULES:
             if trained >= EM_SESSIONS:
                 break
-            if all(c in profiles and profiles[c].notna().sum() >= 2 for c in rule):
+            if all(filled.get(c, 0) >= 2 for c in rule):
                 try:
                     linker.training.estimate_parameters_using_expectation_maximisation(
                         dialect_sql(_rule_sql(rule)), estimate_without_term_frequencies=True)
@@ -320,19 +361,31 @@ def link_profiles(profiles: pd.DataFrame, *, link_fields: list[str] | None = Non
                 except Exception:  # noqa: BLE001 — EM needs pairs under this rule; try the next rule
                     continue
         predicted = linker.inference.predict(threshold_match_probability=review_lower)
-        pairs = predicted.as_pandas_dataframe()
-    edges = pairs[pairs["match_probability"] >= match_threshold][[f"{UID}_l", f"{UID}_r"]]
+        # Only ids, scores and comparison levels are kept: a million people give millions of pairs, and their
+        # features are in the profile table already.
+        if on_spark:
+            scored = predicted.as_spark_dataframe()
+            frame = scored.select(*_pair_columns(scored.columns)).toPandas()
+            con.register("_pairs", frame)
+            con.execute("CREATE OR REPLACE TABLE pairs AS SELECT * FROM _pairs")
+            con.unregister("_pairs")
+        else:
+            columns = _pair_columns(predicted.as_duckdbpyrelation().columns)
+            con.execute(f"CREATE OR REPLACE TABLE pairs AS SELECT {', '.join(columns)} FROM {predicted.physical_name}")
+            predicted.drop_table_from_database_and_remove_from_cache()
+    con.execute(f"CREATE OR REPLACE TEMP TABLE edges AS SELECT {UID}_l, {UID}_r FROM pairs "
+                f"WHERE match_probability >= {float(match_threshold)!r}")
     if decisions is not None and len(decisions):
-        key = lambda l, r: np.where(l < r, l + "\x1f" + r, r + "\x1f" + l)  # noqa: E731
-        decided = decisions.assign(_k=key(decisions[f"{UID}_l"].astype(str), decisions[f"{UID}_r"].astype(str)))
-        rejected = set(decided.loc[decided["decision"] == "not-match", "_k"])
-        accepted = decided.loc[decided["decision"] == "match", [f"{UID}_l", f"{UID}_r"]]
-        if len(edges):
-            edges = edges[~pd.Series(key(edges[f"{UID}_l"].astype(str), edges[f"{UID}_r"].astype(str)),
-                                     index=edges.index).isin(rejected)]
-        accepted = accepted[accepted[f"{UID}_l"].isin(nodes) & accepted[f"{UID}_r"].isin(nodes)]
-        edges = pd.concat([edges, accepted], ignore_index=True)
-    clusters = _connected_components(nodes, edges, engine)
-    return LinkModel(pairs=pairs, clusters=clusters, comparisons=[c["output_column_name"] for c in comparisons],
-                     blocking_rules=[_rule_sql(r) if not isinstance(r, str) else r for r in rules],
-                     linker=linker)
+        con.register("_decisions", decisions[[f"{UID}_l", f"{UID}_r", "decision"]].astype(str))
+        con.execute(f"""DELETE FROM edges e USING _decisions d WHERE d.decision = 'not-match' AND
+                        least(e.{UID}_l, e.{UID}_r) = least(d.{UID}_l, d.{UID}_r) AND
+                        greatest(e.{UID}_l, e.{UID}_r) = greatest(d.{UID}_l, d.{UID}_r)""")
+        con.execute(f"""INSERT INTO edges SELECT d.{UID}_l, d.{UID}_r FROM _decisions d
+                        WHERE d.decision = 'match' AND d.{UID}_l IN (SELECT {UID} FROM {table})
+                        AND d.{UID}_r IN (SELECT {UID} FROM {table})""")
+        con.unregister("_decisions")
+    _connected_components(con, table, engine)
+    n_pairs = con.execute("SELECT count(*) FROM pairs").fetchall()[0][0]
+    return LinkModel(pairs=pd.DataFrame(), n_pairs=int(n_pairs),
+                     comparisons=[c["output_column_name"] for c in comparisons],
+                     blocking_rules=[_rule_sql(r) if not isinstance(r, str) else r for r in rules], linker=linker)

@@ -139,6 +139,29 @@ def normalize_text(value: object) -> str | None:
     return text or None
 
 
+#: What Python's ``str.split()`` and ``\\s`` take for whitespace, in RE2 (Arrow's regex engine).
+_SPACES_RE2 = r"[\s\x{0b}\x{1c}-\x{1f}\x{85}\p{Z}]+"
+_ZERO_WIDTH_RE2 = "[\u200b\u200c\u200d\u2060\ufeff]"
+
+
+def text_series(values: pd.Series) -> pd.Series:
+    """:func:`normalize_text` over a column in Arrow's C++ kernels (no Python call per value); ``None`` for
+    missing and blank values."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(values.dtype, pd.StringDtype) or isinstance(values.dtype, pd.ArrowDtype):
+        array = pa.array(values, from_pandas=True).cast(pa.string())  # Arrow-backed text: no copy to Python
+    else:
+        array = pa.array(values.astype(object).where(values.notna(), None).tolist(), type=pa.string())
+    array = pc.utf8_normalize(array, "NFKC")
+    array = pc.replace_substring_regex(array, _ZERO_WIDTH_RE2, "")
+    array = pc.replace_substring_regex(array, _SPACES_RE2, " ")
+    array = pc.utf8_trim(array, " ")
+    array = pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
+    return pd.Series(array.to_numpy(zero_copy_only=False), index=values.index, dtype=object)
+
+
 def normalize_code(value: object) -> str | None:
     """Identifiers (member card, sku, order number): NFKC text without any whitespace."""
     text = normalize_text(value)
@@ -359,19 +382,6 @@ def normalize_street(value: object) -> str | None:
 
 
 # --- dates and amounts --------------------------------------------------------------------------------------------
-_DATE_CLEAN = [(re.compile(r"[年月/.]"), "-"), (re.compile(r"[日号]"), " "), (re.compile(r"[时点]"), ":"),
-               (re.compile(r"分"), ":"), (re.compile(r"秒"), "")]
-
-
-def _date_text(value: object) -> str | None:
-    text = normalize_text(value)
-    if not text:
-        return None
-    for pattern, repl in _DATE_CLEAN:
-        text = pattern.sub(repl, text)
-    return _SPACES.sub(" ", text).strip(" :-T") or None
-
-
 def normalize_date(value: object) -> pd.Timestamp | None:
     """One value of many formats: ISO, ``2025/5/1``, ``2025年5月1日``, ``20250501``, ``01/05/2025`` is not
     accepted (day/month order is ambiguous), Excel serial days (``45778``); ``None`` when it does not parse."""
@@ -393,9 +403,23 @@ def parse_dates(values: pd.Series) -> pd.Series:
     return _parse_dates_distinct(values)
 
 
+def _date_texts(values: pd.Series) -> pd.Series:
+    """Date spellings made ISO-like for parsing: normalized text, ``年月/.`` → ``-``, ``日号`` → space, ``时点分``
+    → ``:``, ``秒`` dropped, whitespace collapsed, `` :-T`` trimmed (Arrow kernels, no Python call per value)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = pa.array(text_series(values).tolist(), type=pa.string())
+    for pattern, repl in (("[年月/.]", "-"), ("[日号]", " "), ("[时点]", ":"), ("分", ":"), ("秒", "")):
+        array = pc.replace_substring_regex(array, pattern, repl)
+    array = pc.utf8_trim(pc.replace_substring_regex(array, _SPACES_RE2, " "), " :-T")
+    array = pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
+    return pd.Series(array.to_numpy(zero_copy_only=False), index=values.index, dtype=object)
+
+
 def _parse_dates_distinct(values: pd.Series) -> pd.Series:
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    texts = pd.Series([_date_text(u) for u in uniques], dtype=object)
+    texts = _date_texts(pd.Series(uniques, dtype=object))
     parsed = pd.to_datetime(texts, format="ISO8601", errors="coerce")
     # "2025-5-1 9:05": ISO8601 wants zero-padding; pad the numbers and try again.
     todo = parsed.isna() & texts.notna()
@@ -459,10 +483,6 @@ def today() -> dt.date:
 def code_series(values: pd.Series) -> pd.Series:
     """:func:`normalize_code` over a column (plain ASCII codes, the usual case, are taken as they are)."""
     return map_distinct_except(values, normalize_code, PLAIN_ASCII)
-
-
-def text_series(values: pd.Series) -> pd.Series:
-    return map_distinct(values, normalize_text)
 
 
 @lru_cache(maxsize=1)

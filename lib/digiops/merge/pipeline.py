@@ -1,15 +1,23 @@
-"""The merge stage end to end: read and clean every source, resolve customers, build golden records and the whole
-link, measure data quality and account for every raw row. The notebook calls :func:`run_merge` once and
+"""The merge stage end to end: prepare every source, resolve customers, build golden records and the whole link,
+measure data quality and account for every raw row. The notebook calls :func:`run_merge` once and
 :func:`write_outputs` once; everything it shows comes from the returned :class:`MergeResult`.
+
+Memory stays bounded by the largest source, not the client: each source is read, cleaned and measured on its
+own and written to Parquet (:mod:`digiops.merge.prepare`); every later step is DuckDB SQL over those files in a
+disk-backed database with a memory limit. Python touches only what it must: one call per distinct name for the
+name features, and the profile table Splink scores.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import os
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from digiops import io
@@ -17,262 +25,380 @@ from digiops.canonical import PERSON_BEARING_KINDS
 from digiops.engagement import Engagement
 from digiops.errors import SourceError
 from digiops.merge import normalize as nz
-from digiops.merge.clean import QUARANTINE_COLUMNS, CleanSource, clean_source
-from digiops.merge.identity import UID, LinkModel, build_profiles, link_profiles, record_features
-from digiops.merge.quality import data_quality
+from digiops.merge.clean import QUARANTINE_COLUMNS
+from digiops.merge.identity import PERSON_FIELDS, UID, LinkModel, features_sql, link_profiles, profiles_sql
+from digiops.merge.prepare import PreparedSource, prepare_all
+from digiops.merge.quality import QUALITY_COLUMNS, consistency
 from digiops.merge.review import read_decisions, review_pairs
 from digiops.merge.settings import MergeSettings
-from digiops.merge.survivorship import golden_records
-from digiops.merge.wholelink import build_orders, build_products, build_shipments, test_records
+from digiops.merge.survivorship import golden_sql
+from digiops.merge.wholelink import build_products, column, literal, orders_sql, shipments_sql
 
 MERGE_KINDS = ("customers", "leads", "orders", "shipments", "products", "stores")
 PERSON_INPUT = ("full_name", "given_name", "family_name", "phone", "email", "national_id")
-WHEN_FIELDS = ("registered_at", "order_time", "captured_at", "shipped_at")
+#: Columns of the person table (besides source, record_id, kind, _row, _when, _test) and their SQL types.
+PERSON_COLUMNS = {**{c: "VARCHAR" for c in PERSON_FIELDS}, "birth_date": "DATE", "province": "VARCHAR",
+                  "address": "VARCHAR", "member_id": "VARCHAR", "member_level": "VARCHAR",
+                  "registered_at": "TIMESTAMP"}
 CUSTOMER_COLUMNS = ["customer_id", "full_name", "name_pinyin", "gender", "birth_date", "phone", "email",
                     "national_id", "province", "city", "district", "adcode", "address", "member_level",
                     "registered_at", "first_touch_channel", "first_touch_campaign", "first_touch_at", "sources",
                     "n_records"]
 CROSSWALK_COLUMNS = ["source", "record_id", "customer_id", "match_probability"]
+#: DuckDB's share of the memory goal (8 GB for a million people): the rest is Python's and Splink's.
+DUCKDB_MEMORY = os.environ.get("DIGIOPS_DUCKDB_MEMORY", "4GB")
 
 
 @dataclass
 class MergeResult:
-    """Everything the merge stage produced (the outputs of ``docs/architecture.md`` plus what the report shows)."""
+    """Everything the merge stage produced (the outputs of ``docs/architecture.md`` plus what the report shows).
 
-    sources: dict[str, CleanSource]
-    crosswalk: pd.DataFrame
+    The large tables (crosswalk, orders, shipments) stay in Parquet files in ``folder`` and are read on first
+    use; ``counts`` has their headline figures without reading them.
+    """
+
+    prepared: dict[str, PreparedSource]
+    folder: Path
     customers: pd.DataFrame
-    orders: pd.DataFrame
-    shipments: pd.DataFrame
     products: pd.DataFrame
     quarantine: pd.DataFrame
     data_quality: pd.DataFrame
     review_pairs: pd.DataFrame
     accounting: pd.DataFrame
+    headline: dict[str, int]
     model: LinkModel | None = None
     profiles: pd.DataFrame | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    workspace: object | None = None  # the temporary folder's handle: removed with the result
+
+    def file(self, name: str) -> Path:
+        return self.folder / f"{name}.parquet"
+
+    @cached_property
+    def crosswalk(self) -> pd.DataFrame:
+        return pd.read_parquet(self.file("crosswalk"))
+
+    @cached_property
+    def orders(self) -> pd.DataFrame:
+        return pd.read_parquet(self.file("orders"))
+
+    @cached_property
+    def shipments(self) -> pd.DataFrame:
+        return pd.read_parquet(self.file("shipments"))
 
     def counts(self) -> dict[str, int]:
         """Headline figures for the run manifest."""
-        return {"records": int(len(self.crosswalk)), "customers": int(self.crosswalk["customer_id"].nunique()),
-                "quarantined": int(len(self.quarantine)), "orders": int(len(self.orders)),
-                "shipments": int(len(self.shipments)), "rows_in": int(self.accounting["rows_in"].sum()),
-                "review_pairs": int(len(self.review_pairs))}
+        return dict(self.headline)
+
+    def journey(self, order_id: str | None = None) -> pd.DataFrame:
+        """One order from channel to delivery (the first shipped order of a known customer by default), read
+        from the files without loading every order — personal fields unmasked: mask before display."""
+        from digiops.merge.wholelink import order_journey
+
+        import duckdb
+
+        with duckdb.connect() as con:
+            orders, shipments = literal(str(self.file("orders"))), literal(str(self.file("shipments")))
+            if order_id is None:
+                found = con.execute(f"SELECT o.order_id FROM read_parquet({orders}) o SEMI JOIN "
+                                    f"read_parquet({shipments}) s ON s.order_id = o.order_id "
+                                    "WHERE o.customer_id IS NOT NULL LIMIT 1").fetchall()
+                if not found:
+                    return pd.DataFrame(columns=["step", "value"])
+                order_id = found[0][0]
+            order = con.execute(f"SELECT * FROM read_parquet({orders}) WHERE order_id = ?", [order_id]).df()
+            shipment = con.execute(f"SELECT * FROM read_parquet({shipments}) WHERE order_id = ?", [order_id]).df()
+        return order_journey(order, shipment, self.products, self.customers, order_id)
 
 
-# --- reading --------------------------------------------------------------------------------------------------------
-def read_clean(engagement: Engagement, name: str, *, as_of: dt.date, earliest: dt.date) -> CleanSource:
-    """Read one source through ``digiops.io`` and clean it. Raises :class:`SourceError` naming file, field, row."""
-    source = engagement.sources[name]
-    table = io.read_source(engagement, name)
-    label = source.path
-    expected = list(source.columns) + ([source.id_column] if source.id_column else [])
-    for column in expected:
-        if column not in table.columns:
-            shown = ", ".join(table.columns[:12]) + (", …" if len(table.columns) > 12 else "")
-            raise SourceError(label, f"mapped column '{column}' is not in the file (columns: {shown})",
-                              field=f"sources.{name}.columns.{column}", row=source.header_row,
-                              fix="map a column that exists, or correct header_row / sheet")
-    if table.frame.empty:
-        raise SourceError(label, f"source '{name}' has no data rows below the header (row {source.header_row})",
-                          field=f"sources.{name}", fix="export the data again, or remove the source")
-    raw = io.canonical_frame(engagement, name, table)
-    return clean_source(raw, name=name, kind=source.kind, as_of=as_of, earliest=earliest,
-                        has_id_column=source.id_column is not None)
+# --- the stage ----------------------------------------------------------------------------------------------------
+def _connect(folder: Path):
+    import duckdb
+
+    con = duckdb.connect(str(folder / "merge.duckdb"))
+    con.execute("SET threads = 2")
+    con.execute("SET enable_progress_bar = false")
+    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
+    con.execute(f"SET temp_directory = {literal(str(folder / 'spill'))}")
+    con.execute("SET preserve_insertion_order = false")
+    return con
 
 
-def _when(frame: pd.DataFrame) -> pd.Series:
-    out = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
-    for column in WHEN_FIELDS:
-        if column in frame:
-            out = out.fillna(pd.to_datetime(frame[column]))
-    return out
+def _person_query(prepared: dict[str, PreparedSource], names: list[str], position: dict[str, int]) -> str:
+    """One row per cleaned record of the person sources, every person column present (null when not mapped)."""
+    parts = []
+    for name in names:
+        source = prepared[name]
+        typed = ", ".join(f"{column(source.columns, c, kind)} AS {c}" for c, kind in PERSON_COLUMNS.items())
+        parts.append(f"SELECT source, record_id, {literal(source.kind)} AS kind, {position[name]} AS _position, "
+                     f"_row, _when, coalesce(_test, false) AS _test, {typed} "
+                     f"FROM read_parquet({literal(str(source.clean_file))})")
+    return " UNION ALL ".join(parts)
 
 
-def _key_target(settings: MergeSettings, name: str, keys: pd.Series, people: dict[str, CleanSource]):
+def _key_target(con, settings: MergeSettings, name: str, keyed: PreparedSource,
+                people: dict[str, PreparedSource]) -> tuple[str, str] | None:
     """(source, field) a customer_key names: configured, else the customers source whose member ids it hits most."""
     if name in settings.customer_keys:
         link = settings.customer_keys[name]
         return (link.source, link.field) if link.source else None
+    keys = f"SELECT DISTINCT customer_key AS k FROM read_parquet({literal(str(keyed.clean_file))}) " \
+           "WHERE customer_key IS NOT NULL"
+    total = con.execute(f"SELECT count(*) FROM ({keys})").fetchall()[0][0]
     best, best_share = None, 0.0
-    distinct = set(keys.dropna())
-    for person, cleaned in people.items():
-        for column in ("member_id", "record_id"):
-            if column in cleaned.clean and distinct:
-                share = len(distinct & set(cleaned.clean[column].dropna())) / len(distinct)
-                if share > best_share:
-                    best, best_share = (person, column), share
+    for person, source in people.items():
+        for field_name in ("member_id", "record_id"):
+            if field_name in source.columns and total:
+                hits = con.execute(f"SELECT count(*) FROM ({keys}) k SEMI JOIN read_parquet("
+                                   f"{literal(str(source.clean_file))}) p ON p.\"{field_name}\" = k.k").fetchall()[0][0]
+                if hits / total > best_share:
+                    best, best_share = (person, field_name), hits / total
     return best if best_share >= 0.5 else None
 
 
-# --- the stage ----------------------------------------------------------------------------------------------------
-def run_merge(engagement: Engagement, settings: MergeSettings | None = None) -> MergeResult:
-    """Run the whole merge stage on an engagement (never reads truth)."""
+def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
+              folder: Path | None = None) -> MergeResult:
+    """Run the whole merge stage on an engagement (never reads truth).
+
+    Args:
+        folder: where the work files go (a temporary folder, removed with the result, by default).
+    """
     settings = settings or engagement.merge
     as_of = settings.as_of or nz.today()
     timings: dict[str, float] = {}
-    clock = time.perf_counter()
+    workspace = None
+    if folder is None:
+        workspace = tempfile.TemporaryDirectory(prefix="digiops-merge-")
+        folder = Path(workspace.name)
+    folder.mkdir(parents=True, exist_ok=True)
 
+    clock = time.perf_counter()
     names = [n for n, s in engagement.sources.items() if s.kind in MERGE_KINDS]
-    sources = {n: read_clean(engagement, n, as_of=as_of, earliest=settings.earliest_date) for n in names}
-    timings["read_clean"] = time.perf_counter() - clock
+    prepared = prepare_all(engagement, names, folder / "sources", as_of=as_of, earliest=settings.earliest_date,
+                           test_markers=settings.test_markers)
+    timings["prepare"] = time.perf_counter() - clock
 
     kind = {n: engagement.sources[n].kind for n in names}
-    people = {n: s for n, s in sources.items() if kind[n] in PERSON_BEARING_KINDS
-              and any(c in s.clean for c in PERSON_INPUT)}
-    keyed = {n: s for n, s in sources.items() if n not in people and "customer_key" in s.clean}
+    position = {n: i for i, n in enumerate(names)}
+    people = {n: s for n, s in prepared.items() if kind[n] in PERSON_BEARING_KINDS
+              and any(c in s.columns for c in PERSON_INPUT)}
+    keyed = {n: s for n, s in prepared.items() if n not in people and "customer_key" in s.columns}
+    con = _connect(folder)
+    try:
+        model, profiles, review = _resolve(con, engagement, settings, prepared, people, position, timings)
+        _key_only(con, settings, prepared, people, keyed, position)
+        con.execute(f"COPY (SELECT {', '.join(CROSSWALK_COLUMNS)} FROM crosswalk_all ORDER BY _position, _row) "
+                    f"TO {literal(str(folder / 'crosswalk.parquet'))} (FORMAT parquet)")
 
-    # identity resolution -----------------------------------------------------------------------------------------
+        clock = time.perf_counter()
+        customers = _customers(con, engagement, settings, prepared, people, kind)
+        timings["survivorship"] = time.perf_counter() - clock
+
+        clock = time.perf_counter()
+        source_of = lambda k: {n: (str(s.clean_file), s.columns) for n, s in prepared.items()  # noqa: E731
+                               if kind[n] == k}
+        stores = [s.clean() for n, s in prepared.items() if kind[n] == "stores"]
+        con.execute(f"""COPY ({orders_sql(con, source_of("orders"), "crosswalk_all",
+                                          pd.concat(stores) if stores else None,
+                                          order_channels=settings.order_channels,
+                                          region_by_province=settings.region_by_province,
+                                          refund_markers=settings.refund_markers)})
+                        TO {literal(str(folder / "orders.parquet"))} (FORMAT parquet)""")
+        shipments, lost = shipments_sql(con, source_of("shipments"), source_of("orders"), as_of=as_of,
+                                        failed_markers=settings.failed_markers)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE shipments AS {shipments}")
+        con.execute(f"COPY (SELECT * EXCLUDE (_source) FROM shipments) "
+                    f"TO {literal(str(folder / 'shipments.parquet'))} (FORMAT parquet)")
+        lost = con.execute(lost).df()
+        products = build_products([s.clean() for n, s in prepared.items() if kind[n] == "products"])
+        timings["whole_link"] = time.perf_counter() - clock
+
+        parts = [s.quarantine for s in prepared.values() if len(s.quarantine)] + ([lost] if len(lost) else [])
+        quarantine = (pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=QUARANTINE_COLUMNS))
+        quarantine = quarantine[QUARANTINE_COLUMNS].astype({"row": "int64"}).reset_index(drop=True)
+        used = {"orders": f"SELECT source, count(*) FROM read_parquet({literal(str(folder / 'orders.parquet'))}) "
+                          "GROUP BY 1",
+                "shipments": "SELECT _source, count(*) FROM shipments GROUP BY 1",
+                "people": "SELECT source, count(*) FROM crosswalk_all GROUP BY 1"}
+        accounting = account(prepared, quarantine, {k: dict(con.execute(q).fetchall()) for k, q in used.items()},
+                             kind)
+
+        clock = time.perf_counter()
+        quality = pd.concat([s.quality for s in prepared.values()], ignore_index=True)
+        if len(quality) and len(customers):
+            con.register("_golden", customers)
+            quality = consistency(con, quality, {n: str(s.consistency_file) for n, s in prepared.items()},
+                                  "crosswalk_all", "_golden")
+            con.unregister("_golden")
+        quality = quality.reindex(columns=QUALITY_COLUMNS)
+        timings["quality"] = time.perf_counter() - clock
+        headline = {"records": con.execute("SELECT count(*) FROM crosswalk_all").fetchall()[0][0],
+                    "customers": con.execute("SELECT count(DISTINCT customer_id) FROM crosswalk_all").fetchall()[0][0],
+                    "quarantined": len(quarantine), "orders": int(accounting.loc[accounting["kind"] == "orders",
+                                                                                 "rows_used"].sum()),
+                    "shipments": con.execute("SELECT count(*) FROM shipments").fetchall()[0][0],
+                    "rows_in": int(accounting["rows_in"].sum()), "review_pairs": len(review)}
+    finally:
+        con.close()
+    for leftover in ("merge.duckdb", "merge.duckdb.wal", "spill"):
+        shutil.rmtree(folder / leftover, ignore_errors=True) if (folder / leftover).is_dir() else \
+            (folder / leftover).unlink(missing_ok=True)
+    return MergeResult(prepared=prepared, folder=folder, customers=customers, products=products,
+                       quarantine=quarantine, data_quality=quality, review_pairs=review, accounting=accounting,
+                       headline={k: int(v) for k, v in headline.items()}, model=model, profiles=profiles,
+                       timings=timings, workspace=workspace)
+
+
+def _resolve(con, engagement: Engagement, settings: MergeSettings, prepared: dict[str, PreparedSource],
+             people: dict[str, PreparedSource], position: dict[str, int], timings: dict[str, float]):
+    """Identity resolution: table ``crosswalk_all`` (source, record_id, customer_id, match_probability, _position,
+    _row) for the person sources, and the model, profiles and review pairs."""
     clock = time.perf_counter()
-    model = profiles = None
-    crosswalk_parts = []
-    pair_table = pd.DataFrame(columns=["unique_id_l", "unique_id_r", "match_probability", "match_weight"])
-    records = pd.DataFrame()
-    if people:
-        records = pd.concat([s.clean.assign(_when=_when(s.clean)) for s in people.values()], ignore_index=True)
-        # Staff test orders are no customer: they are kept out of matching (a placeholder name and the shop's own
-        # address would pull them into real customers) and all go to one test account.
-        testing = records["source"].map(kind).eq("orders") & test_records(records, settings.test_markers)
-        tests, records = records[testing], records[~testing].reset_index(drop=True)
-        features = record_features(records)
-        has_feature = features[["name_key", "phone", "email", "national_id"]].notna().any(axis=1)
-        is_person_kind = records["source"].map(kind).isin(["customers", "leads"])
-        keep = has_feature | is_person_kind
-        records, features = records[keep].reset_index(drop=True), features[keep].reset_index(drop=True)
-        profiles, profile_of = build_profiles(features)
-        decisions = None
-        if settings.review_file:
-            path = engagement.folder / settings.review_file
-            if not path.is_file():
-                raise SourceError(engagement.file.name, f"review file '{settings.review_file}' does not exist",
-                                  field="merge.review_file", fix="give the path of a reviewed review_pairs.xlsx")
-            decisions = read_decisions(path, settings.review_file)
-            uid_to_profile = pd.Series(profile_of.to_numpy(), index=features[UID].to_numpy())
-            for side in ("unique_id_l", "unique_id_r"):
-                decisions[side] = decisions[side].map(uid_to_profile)
-            decisions = decisions.dropna()
-        model = link_profiles(profiles, link_fields=settings.link_fields, blocking_rules=settings.blocking_rules,
-                              match_threshold=settings.match_threshold, review_lower=settings.review_lower,
-                              u_max_pairs=settings.u_max_pairs, seed=settings.seed, decisions=decisions,
-                              engine=engagement.engine)
-        pair_table = model.pairs
-        cluster_of_record = profile_of.map(model.clusters)
-        # a record's best link: its profile's strongest accepted pair; 1.0 when identical records share a profile
-        strong = pair_table[pair_table["match_probability"] >= settings.match_threshold]
-        best = pd.concat([strong[["unique_id_l", "match_probability"]].set_axis([UID, "p"], axis=1),
-                          strong[["unique_id_r", "match_probability"]].set_axis([UID, "p"], axis=1)])
-        best = best.groupby(UID)["p"].max()
-        shared = profile_of.map(profile_of.value_counts()) > 1
-        probability = profile_of.map(best).where(~shared, 1.0)
-        if len(tests):
-            records = pd.concat([records, tests], ignore_index=True)
-            test_account = "\x00test"  # sorts first: the test account is always C0000001
-            cluster_of_record = pd.concat([cluster_of_record, pd.Series(test_account, index=range(
-                len(cluster_of_record), len(records)))])
-            probability = pd.concat([probability, pd.Series(1.0, index=cluster_of_record.index[-len(tests):])])
-        order = pd.Series(sorted(cluster_of_record.unique()))
-        customer_number = pd.Series(np.arange(1, len(order) + 1), index=order.to_numpy())
-        customer_id = "C" + cluster_of_record.map(customer_number).astype(int).astype(str).str.zfill(7)
-        records["customer_id"] = customer_id.to_numpy()
-        crosswalk_parts.append(pd.DataFrame({"source": records["source"], "record_id": records["record_id"],
-                                             "customer_id": records["customer_id"],
-                                             "match_probability": probability.astype(float).to_numpy()}))
+    if not people:
+        con.execute("CREATE TABLE crosswalk_all (source VARCHAR, record_id VARCHAR, customer_id VARCHAR, "
+                    "match_probability DOUBLE, _position INTEGER, _row BIGINT)")
+        con.execute("CREATE TABLE person AS SELECT CAST(NULL AS VARCHAR) AS source WHERE false")
+        timings["identity"] = time.perf_counter() - clock
+        return None, None, pd.DataFrame()
+    con.execute(f"CREATE TABLE person AS {_person_query(prepared, list(people), position)}")
+    features_sql(con, "person")
+    profiles_sql(con)
+    timings["features"] = time.perf_counter() - clock
+    decisions = None
+    if settings.review_file:
+        path = engagement.folder / settings.review_file
+        if not path.is_file():
+            raise SourceError(engagement.file.name, f"review file '{settings.review_file}' does not exist",
+                              field="merge.review_file", fix="give the path of a reviewed review_pairs.xlsx")
+        decisions = read_decisions(path, settings.review_file)
+        con.register("_decided", pd.DataFrame({UID: pd.concat([decisions["unique_id_l"],
+                                                               decisions["unique_id_r"]]).astype(str).unique()}))
+        to_profile = dict(con.execute(f"SELECT p.{UID}, p.profile FROM profile_of p SEMI JOIN _decided d "
+                                      f"ON d.{UID} = p.{UID}").fetchall())
+        con.unregister("_decided")
+        for side in ("unique_id_l", "unique_id_r"):
+            decisions[side] = decisions[side].astype(str).map(to_profile)
+        decisions = decisions.dropna()
+    model = link_profiles(con, "profiles", link_fields=settings.link_fields, blocking_rules=settings.blocking_rules,
+                          match_threshold=settings.match_threshold, review_lower=settings.review_lower,
+                          u_max_pairs=settings.u_max_pairs, seed=settings.seed, decisions=decisions,
+                          engine=engagement.engine)
+    threshold = float(settings.match_threshold)
+    # A record's best link is its profile's strongest accepted pair; 1.0 when identical records share a profile.
+    # Staff test orders are no customer: they are kept out of matching (a placeholder name and the shop's own
+    # address would pull them into real customers) and all go to one test account, numbered first.
+    con.execute(f"""
+        CREATE TABLE crosswalk_all AS
+        WITH best AS (
+            SELECT profile, max(p) AS p FROM (
+                SELECT {UID}_l AS profile, match_probability AS p FROM pairs WHERE match_probability >= {threshold!r}
+                UNION ALL
+                SELECT {UID}_r, match_probability FROM pairs WHERE match_probability >= {threshold!r})
+            GROUP BY profile),
+        shared AS (SELECT profile, count(*) AS n FROM profile_of GROUP BY profile),
+        linked AS (
+            SELECT f.source, f.record_id, c.cluster, CASE WHEN s.n > 1 THEN 1.0 ELSE b.p END AS match_probability
+            FROM features f JOIN profile_of p USING ({UID}) JOIN shared s ON s.profile = p.profile
+            JOIN clusters c ON c.profile = p.profile LEFT JOIN best b ON b.profile = p.profile
+            UNION ALL
+            SELECT source, record_id, NULL, 1.0 FROM features WHERE _test),
+        numbered AS (
+            SELECT cluster, printf('C%07d', row_number() OVER (ORDER BY cluster NULLS FIRST)) AS customer_id
+            FROM (SELECT DISTINCT cluster FROM linked))
+        SELECT l.source, l.record_id, n.customer_id, l.match_probability, r._position, r._row
+        FROM linked l JOIN numbered n ON n.cluster IS NOT DISTINCT FROM l.cluster
+        JOIN person r USING (source, record_id)""")
+    # What the report shows: the review band (closest to the threshold first), and a sure match, the pair nearest
+    # the threshold and the weakest pair as examples; with the profiles they name.
+    order = f"abs(match_probability - {threshold!r}), {UID}_l, {UID}_r"
+    shown = con.sql(f"""
+        (SELECT * FROM pairs WHERE match_probability >= {float(settings.review_lower)!r}
+             AND match_probability < {threshold!r} ORDER BY {order} LIMIT {int(settings.max_review_pairs)})
+        UNION (SELECT * FROM pairs ORDER BY match_probability DESC, {UID}_l, {UID}_r LIMIT 1)
+        UNION (SELECT * FROM pairs ORDER BY {order} LIMIT 1)
+        UNION (SELECT * FROM pairs ORDER BY match_probability, {UID}_l, {UID}_r LIMIT 1)""").df()
+    model.pairs = shown.sort_values(["match_probability", f"{UID}_l", f"{UID}_r"]).reset_index(drop=True)
+    con.register("_shown", pd.DataFrame({UID: pd.concat([shown[f"{UID}_l"], shown[f"{UID}_r"]]).unique()}))
+    profiles = con.sql(f"SELECT p.* FROM profiles p SEMI JOIN _shown s ON s.{UID} = p.{UID} ORDER BY p.{UID}").df()
+    con.unregister("_shown")
+    review = review_pairs(model.pairs, profiles, lower=settings.review_lower, threshold=settings.match_threshold,
+                          max_pairs=settings.max_review_pairs)
     timings["identity"] = time.perf_counter() - clock
+    return model, profiles, review
 
-    # orders that carry only a customer key -------------------------------------------------------------------------
-    for name, cleaned in keyed.items():
-        keys = cleaned.clean["customer_key"]
-        target = _key_target(settings, name, keys, people)
+
+def _key_only(con, settings: MergeSettings, prepared: dict[str, PreparedSource],
+              people: dict[str, PreparedSource], keyed: dict[str, PreparedSource], position: dict[str, int]) -> None:
+    """Add to ``crosswalk_all`` the records of sources that carry only a customer key (receipts with a member
+    card): the customer of the person record the key names, or the key itself when there is no person source."""
+    for name, source in keyed.items():
+        records = f"read_parquet({literal(str(source.clean_file))})"
+        target = _key_target(con, settings, name, source, people)
         if people and target is not None:
             t_source, t_field = target
-            lookup = records[records["source"] == t_source]
-            lookup = lookup.dropna(subset=[t_field]).drop_duplicates(t_field).set_index(t_field)["customer_id"]
-            customer = keys.map(lookup)
+            lookup = f"""SELECT p."{t_field}" AS k, arg_min(x.customer_id, p._row) AS customer_id
+                         FROM person p JOIN crosswalk_all x USING (source, record_id)
+                         WHERE p.source = {literal(t_source)} AND p."{t_field}" IS NOT NULL GROUP BY 1"""
+            customer = "l.customer_id"
+            joined = f"{records} o JOIN ({lookup}) l ON l.k = o.customer_key"
         elif not people:
-            customer = keys
+            customer, joined = "o.customer_key", f"{records} o"
         else:
-            customer = pd.Series(None, index=keys.index, dtype=object)
-        linked = customer.notna()
-        crosswalk_parts.append(pd.DataFrame({"source": name, "record_id": cleaned.clean.loc[linked, "record_id"],
-                                             "customer_id": customer[linked], "match_probability": 1.0}))
-    crosswalk = (pd.concat(crosswalk_parts, ignore_index=True) if crosswalk_parts
-                 else pd.DataFrame(columns=CROSSWALK_COLUMNS))[CROSSWALK_COLUMNS]
-    crosswalk = crosswalk.astype({"source": str, "record_id": str, "customer_id": str, "match_probability": float})
+            continue
+        con.execute(f"""INSERT INTO crosswalk_all SELECT {literal(name)}, o.record_id, {customer}, 1.0,
+                        {position[name]}, o._row FROM {joined} WHERE {customer} IS NOT NULL""")
 
-    # golden records ----------------------------------------------------------------------------------------------
-    clock = time.perf_counter()
+
+def _customers(con, engagement: Engagement, settings: MergeSettings, prepared: dict[str, PreparedSource],
+               people: dict[str, PreparedSource], kind: dict[str, str]) -> pd.DataFrame:
+    """One golden record per customer (survivorship), with the first touch of the lead sources."""
+    if not people:
+        customers = con.execute("""
+            SELECT customer_id, string_agg(DISTINCT source, ',' ORDER BY source) AS sources,
+                   count(*) AS n_records FROM crosswalk_all GROUP BY 1 ORDER BY 1""").df()
+        return customers.reindex(columns=CUSTOMER_COLUMNS)
     order_of_sources = list(dict.fromkeys([*settings.source_priority,
                                            *[n for n in engagement.sources if kind.get(n) == "customers"],
                                            *engagement.sources]))
-    if len(records):
-        customers = golden_records(records, order_of_sources, settings.survivorship, settings.survivorship_default)
-    else:
-        customers = crosswalk.groupby("customer_id").agg(
-            sources=("source", lambda s: ",".join(sorted(set(s)))), n_records=("record_id", "size")).reset_index()
+    con.execute("CREATE OR REPLACE VIEW golden_input AS SELECT p.* EXCLUDE (_position, _row), x.customer_id "
+                "FROM person p JOIN crosswalk_all x USING (source, record_id)")
+    con.execute(f"CREATE TABLE golden AS {golden_sql(con, 'golden_input', order_of_sources, settings.survivorship, settings.survivorship_default).sql_query()}")
     leads = [n for n in people if kind[n] == "leads"]
+    touch = "SELECT NULL::VARCHAR AS customer_id, NULL::VARCHAR AS channel, NULL::VARCHAR AS campaign, " \
+            "NULL::TIMESTAMP AS captured_at WHERE false"
     if leads:
-        touch = records[records["source"].isin(leads)]
-        touch = touch.assign(first_touch_at=pd.to_datetime(touch.get("captured_at")))
-        touch = touch.sort_values(["customer_id", "first_touch_at"], na_position="last").drop_duplicates("customer_id")
-        touch = touch.rename(columns={"channel": "first_touch_channel", "campaign": "first_touch_campaign"})
-        customers = customers.merge(touch.reindex(columns=["customer_id", "first_touch_channel",
-                                                           "first_touch_campaign", "first_touch_at"]),
-                                    on="customer_id", how="left")
+        touch = " UNION ALL ".join(
+            f"SELECT x.customer_id, {column(prepared[n].columns, 'channel', alias='l')} AS channel, "
+            f"{column(prepared[n].columns, 'campaign', alias='l')} AS campaign, "
+            f"{column(prepared[n].columns, 'captured_at', 'TIMESTAMP', 'l')} AS captured_at, x._position, x._row "
+            f"FROM read_parquet({literal(str(prepared[n].clean_file))}) l "
+            f"JOIN crosswalk_all x ON x.source = {literal(n)} AND x.record_id = l.record_id" for n in leads)
+        touch = f"""SELECT customer_id, arg_min(channel, (captured_at IS NULL, captured_at, _position, _row)) AS channel,
+                           arg_min(campaign, (captured_at IS NULL, captured_at, _position, _row)) AS campaign,
+                           min(captured_at) AS captured_at FROM ({touch}) GROUP BY 1"""
+    customers = con.sql(f"""
+        SELECT g.*, n.name_pinyin, t.channel AS first_touch_channel, t.campaign AS first_touch_campaign,
+               t.captured_at AS first_touch_at
+        FROM golden g LEFT JOIN names n USING (full_name) LEFT JOIN ({touch}) t USING (customer_id)
+        ORDER BY customer_id""").to_arrow_table().to_pandas()
     customers = customers.reindex(columns=CUSTOMER_COLUMNS)
-    customers["name_pinyin"] = nz.map_distinct(customers["full_name"], nz.name_pinyin)
     customers["birth_date"] = pd.to_datetime(customers["birth_date"]).dt.date.astype(object).where(
         customers["birth_date"].notna(), None)
-    for column in ("registered_at", "first_touch_at"):
-        customers[column] = pd.to_datetime(customers[column])
+    for name in ("registered_at", "first_touch_at"):
+        customers[name] = pd.to_datetime(customers[name])
     customers["n_records"] = customers["n_records"].astype("int64")
-    customers = customers.sort_values("customer_id").reset_index(drop=True)
-    timings["survivorship"] = time.perf_counter() - clock
-
-    # whole link --------------------------------------------------------------------------------------------------
-    clock = time.perf_counter()
-    orders_src = {n: s for n, s in sources.items() if kind[n] == "orders"}
-    stores = pd.concat([s.clean for n, s in sources.items() if kind[n] == "stores"]) if any(
-        kind[n] == "stores" for n in sources) else None
-    orders = build_orders(orders_src, crosswalk, stores, order_channels=settings.order_channels,
-                          region_by_province=settings.region_by_province, test_markers=settings.test_markers,
-                          refund_markers=settings.refund_markers)
-    shipments, lost = build_shipments({n: s for n, s in sources.items() if kind[n] == "shipments"}, orders_src,
-                                      as_of=as_of, failed_markers=settings.failed_markers)
-    products = build_products({n: s for n, s in sources.items() if kind[n] == "products"})
-    timings["whole_link"] = time.perf_counter() - clock
-
-    # quarantine and accounting -----------------------------------------------------------------------------------
-    parts = [s.quarantine for s in sources.values() if len(s.quarantine)] + ([lost] if lost is not None else [])
-    quarantine = (pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=QUARANTINE_COLUMNS))
-    quarantine = quarantine[QUARANTINE_COLUMNS].astype({"row": "int64"}).reset_index(drop=True)
-    accounting = account(sources, quarantine, orders, shipments, crosswalk, kind)
-
-    clock = time.perf_counter()
-    quality = data_quality(sources, crosswalk, customers)
-    timings["quality"] = time.perf_counter() - clock
-    review = (review_pairs(pair_table, profiles, lower=settings.review_lower, threshold=settings.match_threshold,
-                           max_pairs=settings.max_review_pairs) if profiles is not None else pd.DataFrame())
-    shipments = shipments.drop(columns=["_row"])
-    return MergeResult(sources=sources, crosswalk=crosswalk, customers=customers, orders=orders, shipments=shipments,
-                       products=products, quarantine=quarantine, data_quality=quality, review_pairs=review,
-                       accounting=accounting, model=model, profiles=profiles, timings=timings)
+    return customers.reset_index(drop=True)
 
 
-def account(sources: dict[str, CleanSource], quarantine: pd.DataFrame, orders: pd.DataFrame,
-            shipments: pd.DataFrame, crosswalk: pd.DataFrame, kind: dict[str, str]) -> pd.DataFrame:
-    """Rows in, rows used (counted in the outputs) and rows quarantined, per source."""
+def account(prepared: dict[str, PreparedSource], quarantine: pd.DataFrame, used: dict[str, dict[str, int]],
+            kind: dict[str, str]) -> pd.DataFrame:
+    """Rows in, rows used (counted in the outputs: ``used`` has rows per source in ``orders``, ``shipments`` and
+    the crosswalk, ``people``) and rows quarantined, per source."""
     rows = []
-    for name, cleaned in sources.items():
-        if kind[name] == "orders":
-            used = int((orders["source"] == name).sum())
-        elif kind[name] == "shipments":
-            used = int(shipments["shipment_id"].str.startswith(name + ":").sum())
-        elif kind[name] in ("customers", "leads"):
-            used = int((crosswalk["source"] == name).sum())
-        else:
-            used = len(cleaned.clean)
-        rows.append({"source": name, "kind": kind[name], "rows_in": cleaned.rows_in, "rows_used": used,
+    for name, source in prepared.items():
+        table = {"orders": "orders", "shipments": "shipments", "customers": "people", "leads": "people"}
+        counted = used[table[kind[name]]].get(name, 0) if kind[name] in table else source.rows_clean
+        rows.append({"source": name, "kind": kind[name], "rows_in": source.rows_in, "rows_used": int(counted),
                      "rows_quarantined": int((quarantine["source"] == name).sum())})
     table = pd.DataFrame(rows, columns=["source", "kind", "rows_in", "rows_used", "rows_quarantined"])
     table["balanced"] = table["rows_in"] == table["rows_used"] + table["rows_quarantined"]
@@ -281,10 +407,9 @@ def account(sources: dict[str, CleanSource], quarantine: pd.DataFrame, orders: p
 
 def write_outputs(ctx, result: MergeResult) -> None:
     """Write the stage outputs of ``docs/architecture.md`` through the stage context, and the manifest counts."""
-    ctx.write_table("crosswalk", result.crosswalk)
+    for name in ("crosswalk", "orders", "shipments"):
+        io.copy_file(ctx.output(f"{name}.parquet"), result.file(name))
     ctx.write_table("customers", result.customers)
-    ctx.write_table("orders", result.orders)
-    ctx.write_table("shipments", result.shipments)
     ctx.write_table("products", result.products)
     ctx.write_table("quarantine", result.quarantine)
     ctx.write_table("data_quality", result.data_quality)

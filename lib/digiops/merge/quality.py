@@ -12,12 +12,13 @@
 
 from __future__ import annotations
 
-import numpy as np
+from dataclasses import dataclass
+
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from digiops.io import ROW
-from digiops.merge.clean import CleanSource
-from digiops.merge.normalize import map_distinct
 
 QUALITY_COLUMNS = ["source", "field", "phase", "completeness", "validity", "uniqueness", "consistency"]
 SKIP = ("source", "record_id", ROW)
@@ -25,79 +26,120 @@ CONSISTENCY_FIELDS = ("full_name", "gender", "birth_date", "phone", "email", "na
                       "district")
 
 
-def _standard_text(value: object) -> str | None:
-    """How a normalized value is written in standard form, for comparison with the raw text."""
-    if value is None or (isinstance(value, float) and value != value):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.strftime("%Y-%m-%d %H:%M:%S").removesuffix(" 00:00:00")
-    if isinstance(value, bool):
-        return None
-    return str(value)
-
-
-def _standard_series(values: pd.Series) -> pd.Series:
-    """:func:`_standard_text` over a column: timestamps formatted in one pass, other values once per distinct
-    value."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        stamps = values.to_numpy(dtype="datetime64[s]")
-        text = pd.Series(np.datetime_as_string(stamps, unit="s"), index=values.index).str.replace("T", " ")
-        return text.str.removesuffix(" 00:00:00").astype(object).where(values.notna(), None)
-    return map_distinct(values, _standard_text)
+def standard_text(values: pa.Array) -> pa.Array:
+    """How each cleaned value is written in standard form (text; null for no value), for comparison with the raw
+    text: timestamps ``YYYY-MM-DD HH:MM:SS`` (without a midnight time), dates ``YYYY-MM-DD``, amounts with two
+    decimals. Flags (booleans) have no standard text."""
+    kind = values.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return values
+    if pa.types.is_timestamp(kind):
+        text = values.cast(pa.timestamp("s"), safe=False).cast(pa.string())  # "2025-05-01 10:00:00"
+        return pc.replace_substring_regex(text, " 00:00:00$", "")
+    if pa.types.is_boolean(kind) or pa.types.is_null(kind):
+        return pa.nulls(len(values), pa.string())
+    return values.cast(pa.string())
 
 
 def _share(numerator: int, denominator: int) -> float:
     return float(numerator / denominator) if denominator else float("nan")
 
 
-def _agree(values: pd.Series, golden: pd.Series) -> float:
-    both = values.notna() & golden.notna()
-    return _share(int((values[both].astype(str) == golden[both].astype(str)).sum()), int(both.sum()))
+COUNTS = ["field", "rows", "filled", "given", "in_standard", "clean_rows", "after_filled", "usable"]
 
 
-def data_quality(sources: dict[str, CleanSource], crosswalk: pd.DataFrame | None = None,
-                 customers: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per source × mapped field × phase (``before`` / ``after``)."""
+@dataclass
+class Measured:
+    """What :func:`measure` found in one slice of a source: counts that add up over slices, the distinct values
+    seen (to count distinct over the whole source), and the inputs of :func:`consistency`."""
+
+    counts: pd.DataFrame
+    distinct_before: dict[str, pa.Array]
+    distinct_after: dict[str, pa.Array]
+    consistency: pa.Table
+
+
+def _trimmed(values: pd.Series) -> pa.Array:
+    array = pa.array(values, from_pandas=True)
+    return pc.utf8_trim_whitespace(pc.fill_null(array.cast(pa.string()), ""))
+
+
+def measure(raw: pd.DataFrame, clean: pa.Table) -> Measured:
+    """Measure one slice: ``raw`` its canonical text rows, ``clean`` the rows cleaning kept, as written."""
+    kept = pa.array(raw[ROW].isin(clean.column(ROW).to_numpy()).to_numpy())
+    rows, before, after = [], {}, {}
+    consistency = {"record_id": clean.column("record_id").cast(pa.string())}
+    for field in [c for c in raw.columns if c not in SKIP]:
+        text = _trimmed(raw[field])
+        filled = pc.not_equal(text, "")
+        raw_kept = text.filter(kept)
+        given = pc.not_equal(raw_kept, "")
+        standard = (standard_text(clean.column(field).combine_chunks()) if field in clean.column_names
+                    else pa.nulls(clean.num_rows, pa.string()))
+        has = pc.is_valid(standard)
+        agree = pc.and_kleene(given, pc.equal(raw_kept, standard))
+        rows.append([field, len(text), pc.sum(filled).as_py() or 0, pc.sum(given).as_py() or 0,
+                     pc.sum(pc.fill_null(agree, False)).as_py() or 0, clean.num_rows, pc.sum(has).as_py() or 0,
+                     pc.sum(pc.and_(given, has)).as_py() or 0])
+        before[field] = pc.unique(text.filter(filled))
+        after[field] = pc.unique(standard.drop_null())
+        if field in CONSISTENCY_FIELDS:
+            consistency[f"{field}_before"] = pc.if_else(given, raw_kept, pa.scalar(None, pa.string()))
+            consistency[f"{field}_after"] = standard
+    return Measured(pd.DataFrame(rows, columns=COUNTS), before, after, pa.table(consistency))
+
+
+def distinct_count(parts: list[pa.Array]) -> int:
+    """Distinct values over the slices' distinct values."""
+    return len(pc.unique(pa.concat_arrays(parts))) if parts else 0
+
+
+def quality_rows(source: str, counts: pd.DataFrame, distinct_before: dict[str, int],
+                 distinct_after: dict[str, int]) -> pd.DataFrame:
+    """The before/after rows of one source from its summed :func:`quality_counts` and distinct counts
+    (consistency is left empty: :func:`consistency` fills it once the golden records exist)."""
     rows = []
-    for name, cleaned in sources.items():
-        raw, clean = cleaned.raw, cleaned.clean
-        golden_raw = golden_clean = None
-        if crosswalk is not None and customers is not None and len(crosswalk):
-            links = crosswalk[crosswalk["source"] == name][["record_id", "customer_id"]]
-            if len(links):
-                golden = customers[["customer_id", *[c for c in CONSISTENCY_FIELDS if c in customers]]]
-                golden_raw = raw.assign(record_id=raw["record_id"].astype(str)).merge(
-                    links, on="record_id", how="left").merge(golden, on="customer_id", how="left",
-                                                             suffixes=("", "_golden"))
-                golden_clean = clean.merge(links, on="record_id", how="left").merge(
-                    golden, on="customer_id", how="left", suffixes=("", "_golden"))
-        kept = raw[ROW].isin(clean[ROW])
-        for field in [c for c in raw.columns if c not in SKIP]:
-            text = raw[field].astype(object).where(raw[field].notna(), "").astype(str).str.strip()
-            filled = text.ne("")
-            n_filled = int(filled.sum())
-            after = clean[field] if field in clean else pd.Series(dtype=object)
-            standard = _standard_series(after) if len(after) else after
-            raw_kept = text[kept].reset_index(drop=True)
-            standard = standard.reset_index(drop=True)
-            in_standard = int((raw_kept[raw_kept.ne("")] == standard[raw_kept.ne("")]).sum())
-            usable = int((raw_kept.ne("") & standard.notna()).sum())
-            consistency_before = consistency_after = float("nan")
-            if field in CONSISTENCY_FIELDS and golden_raw is not None and f"{field}_golden" in golden_raw:
-                golden_text = _standard_series(golden_raw[f"{field}_golden"])
-                consistency_before = _agree(text.where(filled, None).reset_index(drop=True),
-                                            golden_text.reset_index(drop=True))
-                consistency_after = _agree(_standard_series(golden_clean[field]),
-                                           _standard_series(golden_clean[f"{field}_golden"]))
-            rows.append({"source": name, "field": field, "phase": "before",
-                         "completeness": _share(n_filled, len(raw)),
-                         "validity": _share(in_standard, int(raw_kept.ne("").sum())),
-                         "uniqueness": _share(text[filled].nunique(), n_filled),
-                         "consistency": consistency_before})
-            n_after = int(standard.notna().sum())
-            rows.append({"source": name, "field": field, "phase": "after",
-                         "completeness": _share(n_after, len(clean)),
-                         "validity": _share(usable, int(raw_kept.ne("").sum())),
-                         "uniqueness": _share(standard.dropna().nunique(), n_after),
-                         "consistency": consistency_after})
+    for c in counts.groupby("field", sort=False).sum().reset_index().itertuples(index=False):
+        rows.append({"source": source, "field": c.field, "phase": "before", "completeness": _share(c.filled, c.rows),
+                     "validity": _share(c.in_standard, c.given),
+                     "uniqueness": _share(distinct_before.get(c.field, 0), c.filled), "consistency": float("nan")})
+        rows.append({"source": source, "field": c.field, "phase": "after",
+                     "completeness": _share(c.after_filled, c.clean_rows), "validity": _share(c.usable, c.given),
+                     "uniqueness": _share(distinct_after.get(c.field, 0), c.after_filled),
+                     "consistency": float("nan")})
     return pd.DataFrame(rows, columns=QUALITY_COLUMNS)
+
+
+def consistency(con, quality: pd.DataFrame, inputs: dict[str, str], crosswalk: str, customers: str) -> pd.DataFrame:
+    """Fill ``consistency``: the share of a source's values agreeing with the customer's golden record.
+
+    Args:
+        con: a DuckDB connection.
+        quality: rows of :func:`source_quality`.
+        inputs: source name → Parquet file of its :func:`consistency_inputs`.
+        crosswalk, customers: tables (or views) in ``con`` with ``source, record_id, customer_id`` and the golden
+            records.
+    """
+    golden_columns = {row[0] for row in con.sql(f"DESCRIBE {customers}").fetchall()}
+    found = []
+    for name, path in inputs.items():
+        columns = {row[0] for row in con.sql(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()}
+        fields = [f for f in CONSISTENCY_FIELDS if f"{f}_before" in columns and f in golden_columns]
+        if not fields:
+            continue
+        measures = ", ".join(
+            f"avg(CASE WHEN g.\"{f}\" IS NOT NULL AND c.\"{f}_{phase}\" IS NOT NULL "
+            f"THEN (CAST(g.\"{f}\" AS VARCHAR) = c.\"{f}_{phase}\")::INT END) AS \"{f}|{phase}\""
+            for f in fields for phase in ("before", "after"))
+        row = con.sql(f"""
+            SELECT {measures} FROM read_parquet('{path}') c
+            JOIN {crosswalk} x ON x.source = '{name}' AND x.record_id = c.record_id
+            JOIN {customers} g ON g.customer_id = x.customer_id""").fetchdf()
+        for key, value in row.iloc[0].items():
+            field, phase = key.split("|")
+            found.append({"source": name, "field": field, "phase": phase, "consistency": value})
+    if not found:
+        return quality
+    agreed = pd.DataFrame(found).astype({"consistency": float})
+    out = quality.drop(columns="consistency").merge(agreed, on=["source", "field", "phase"], how="left")
+    return out[QUALITY_COLUMNS]

@@ -6,6 +6,7 @@ Every function returns a DataFrame (or draws one chart); anything personal is ma
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -56,11 +57,16 @@ def source_pairs(customers: pd.DataFrame) -> pd.DataFrame:
     return matrix
 
 
-def cluster_sizes(crosswalk: pd.DataFrame) -> pd.DataFrame:
-    """Number of customers by how many source records they have."""
-    sizes = crosswalk.groupby("customer_id").size()
-    bins = sizes.clip(upper=20)
-    table = bins.value_counts().sort_index().rename_axis("records").reset_index(name="customers")
+def cluster_sizes(crosswalk: Path) -> pd.DataFrame:
+    """Number of customers by how many source records they have, counted by DuckDB over ``crosswalk.parquet``
+    (a million people have twelve million records: they need not come into memory for this)."""
+    import duckdb
+
+    with duckdb.connect() as con:
+        table = con.execute("""
+            SELECT least(n, 20) AS records, count(*) AS customers
+            FROM (SELECT customer_id, count(*) AS n FROM read_parquet(?) GROUP BY customer_id)
+            GROUP BY 1 ORDER BY 1""", [str(crosswalk)]).df()
     table["records"] = table["records"].map(lambda n: "20+" if n == 20 else str(n))
     return table
 
@@ -79,10 +85,12 @@ def level_weights(linker) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def example_pairs(pairs: pd.DataFrame, weights: pd.DataFrame, threshold: float, n: int = 3) -> pd.DataFrame:
+def example_pairs(pairs: pd.DataFrame, profiles: pd.DataFrame, weights: pd.DataFrame, threshold: float,
+                  n: int = 3) -> pd.DataFrame:
     """A few scored pairs (a sure match, a borderline one, a non-match), masked, with each comparison's weight."""
     if pairs.empty:
         return pd.DataFrame()
+    shown = profiles.set_index("unique_id")[["name_zh", "name_py", "phone"]]
     ordered = pairs.sort_values("match_probability")
     picks = [ordered.iloc[-1]]
     border = pairs.iloc[(pairs["match_probability"] - threshold).abs().argsort()[:1]]
@@ -94,10 +102,10 @@ def example_pairs(pairs: pd.DataFrame, weights: pd.DataFrame, threshold: float, 
                "match_probability": round(float(pair["match_probability"]), 4),
                "match_weight": round(float(pair["match_weight"]), 2)}
         for side in ("l", "r"):
-            name = pair.get(f"name_zh_{side}") if isinstance(pair.get(f"name_zh_{side}"), str) else \
-                pair.get(f"name_py_{side}")
+            person = shown.loc[pair[f"unique_id_{side}"]]
+            name = person["name_zh"] if isinstance(person["name_zh"], str) else person["name_py"]
             row[f"name_{side}"] = mask_name(name)
-            row[f"phone_{side}"] = mask_phone(pair.get(f"phone_{side}"))
+            row[f"phone_{side}"] = mask_phone(person["phone"])
         for comparison in weights["comparison"].unique():
             gamma = pair.get(f"gamma_{comparison}")
             if gamma is None or gamma == -1:

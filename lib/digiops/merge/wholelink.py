@@ -14,7 +14,6 @@ import re
 import pandas as pd
 import pyarrow as pa
 
-from digiops.merge.clean import CleanSource
 
 ORDER_COLUMNS = ["order_id", "source", "channel", "customer_id", "order_time", "amount", "quantity", "sku",
                  "store_id", "region", "province", "status", "is_refund", "is_test"]
@@ -65,92 +64,128 @@ def money(values: pd.Series) -> pd.Series:
                               dtype=pd.ArrowDtype(MONEY)), index=values.index)
 
 
-def build_orders(order_sources: dict[str, CleanSource], crosswalk: pd.DataFrame, stores: pd.DataFrame | None,
-                 *, order_channels: dict[str, str], region_by_province: dict[str, str], test_markers: list[str],
-                 refund_markers: list[str]) -> pd.DataFrame:
-    """Every usable order, re-keyed to ``customer_id`` (null when anonymous), refunds and tests flagged."""
-    frames = []
-    store_region = store_province = {}
+def literal(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def column(columns: list[str], name: str, kind: str = "VARCHAR", alias: str = "") -> str:
+    """``CAST(<alias>.name AS kind)``, or a typed NULL when the source has no such column."""
+    prefix = f"{alias}." if alias else ""
+    return f'CAST({prefix}"{name}" AS {kind})' if name in columns else f"CAST(NULL AS {kind})"
+
+
+def _mentions(expression: str, markers: list[str]) -> str:
+    """SQL: the text contains one of the markers, case-insensitively (false for null text)."""
+    if not markers:
+        return "false"
+    return "(" + " OR ".join(f"contains(lower(coalesce({expression}, '')), {literal(m.lower())})"
+                             for m in markers) + ")"
+
+
+def orders_sql(con, sources: dict[str, tuple[str, list[str]]], crosswalk: str, stores: pd.DataFrame | None, *,
+               order_channels: dict[str, str], region_by_province: dict[str, str],
+               refund_markers: list[str]) -> str:
+    """The query of every usable order, re-keyed to ``customer_id`` (null when anonymous), refunds and tests
+    flagged (:data:`ORDER_COLUMNS`).
+
+    Args:
+        sources: orders source name → (its cleaned Parquet file, its columns).
+        crosswalk: a table in ``con`` with ``source, record_id, customer_id``.
+        stores: the cleaned store master (region and province of a store's orders), or ``None``.
+    """
+    store_rows = pd.DataFrame({"store_id": pd.Series(dtype=object), "region": pd.Series(dtype=object),
+                               "province": pd.Series(dtype=object)})
     if stores is not None and len(stores) and "store_id" in stores:
-        indexed = stores.dropna(subset=["store_id"]).drop_duplicates("store_id").set_index("store_id")
-        store_region = indexed["region"].to_dict() if "region" in indexed else {}
-        store_province = indexed["province"].to_dict() if "province" in indexed else {}
-    keys = crosswalk[["source", "record_id", "customer_id"]]
-    for name, cleaned in order_sources.items():
-        frame = cleaned.clean
-        linked = frame[["record_id"]].merge(keys[keys["source"] == name][["record_id", "customer_id"]],
-                                            on="record_id", how="left")
-        store_id = _column(frame, "store_id")
-        province = _column(frame, "province").where(_column(frame, "province").notna(), store_id.map(store_province))
-        region = store_id.map(store_region)
-        region = region.where(region.notna(), province.map(region_by_province))
-        status = _column(frame, "status")
-        amount = _column(frame, "amount")
-        is_test = test_records(frame, test_markers)
-        is_refund = _contains_any(status, refund_markers) | amount.map(lambda a: a is not None and a < 0) | \
-            _column(frame, "refund_of").notna()
-        frames.append(pd.DataFrame({
-            "order_id": name + ":" + frame["record_id"].astype(str), "source": name,
-            "channel": channel_of(name, order_channels.get(name)), "customer_id": linked["customer_id"].to_numpy(),
-            "order_time": pd.to_datetime(_column(frame, "order_time")), "amount": amount,
-            "quantity": pd.array(_column(frame, "quantity").tolist(), dtype="Int64"),
-            "sku": _column(frame, "sku"), "store_id": store_id, "region": region, "province": province,
-            "status": status, "is_refund": is_refund.astype(bool), "is_test": is_test.astype(bool)}))
-    if not frames:
-        orders = pd.DataFrame({c: pd.Series(dtype=object) for c in ORDER_COLUMNS})
-    else:
-        orders = pd.concat(frames, ignore_index=True)
-    orders["amount"] = money(orders["amount"])
-    orders["order_time"] = pd.to_datetime(orders["order_time"])
-    return orders[ORDER_COLUMNS]
+        store_rows = stores.dropna(subset=["store_id"]).drop_duplicates("store_id").reindex(
+            columns=["store_id", "region", "province"]).astype(object)
+    con.register("_stores", store_rows)
+    con.execute("CREATE OR REPLACE TEMP TABLE store_master AS SELECT CAST(store_id AS VARCHAR) AS store_id, "
+                "CAST(region AS VARCHAR) AS region, CAST(province AS VARCHAR) AS province FROM _stores")
+    con.unregister("_stores")
+    regions = pd.DataFrame({"province": list(region_by_province), "region": list(region_by_province.values())},
+                           dtype=object)
+    con.register("_regions", regions)
+    con.execute("CREATE OR REPLACE TEMP TABLE province_region AS SELECT CAST(province AS VARCHAR) AS province, "
+                "CAST(region AS VARCHAR) AS region FROM _regions")
+    con.unregister("_regions")
+    parts = []
+    for position, (name, (path, columns)) in enumerate(sources.items()):
+        has = lambda c, kind="VARCHAR": column(columns, c, kind, "o")  # noqa: E731
+        parts.append(f"""
+            SELECT {literal(name + ":")} || o.record_id AS order_id, {literal(name)} AS source,
+                   {literal(channel_of(name, order_channels.get(name)))} AS channel, x.customer_id,
+                   {has("order_time", "TIMESTAMP")} AS order_time, {has("amount", "DECIMAL(18, 2)")} AS amount,
+                   {has("quantity", "BIGINT")} AS quantity, {has("sku")} AS sku, {has("store_id")} AS store_id,
+                   {has("province")} AS own_province, {has("status")} AS status,
+                   {_mentions(has("status"), refund_markers)} OR coalesce({has("amount", "DECIMAL(18, 2)")} < 0,
+                   false) OR {has("refund_of")} IS NOT NULL AS is_refund,
+                   coalesce(o._test, false) AS is_test, {position} AS _position, o._row
+            FROM read_parquet({literal(path)}) o
+            LEFT JOIN {crosswalk} x ON x.source = {literal(name)} AND x.record_id = o.record_id""")
+    if not parts:
+        return ("SELECT " + ", ".join(f"CAST(NULL AS VARCHAR) AS {c}" for c in ORDER_COLUMNS) + " WHERE false")
+    return f"""
+        WITH o AS ({" UNION ALL ".join(parts)})
+        SELECT o.order_id, o.source, o.channel, o.customer_id, o.order_time, o.amount, o.quantity, o.sku,
+               o.store_id, coalesce(s.region, r_prov.region) AS region,
+               coalesce(o.own_province, s.province) AS province, o.status, o.is_refund, o.is_test
+        FROM o
+        LEFT JOIN store_master s ON s.store_id = o.store_id
+        LEFT JOIN province_region r_prov ON r_prov.province = coalesce(o.own_province, s.province)
+        ORDER BY o._position, o._row"""
 
 
-def build_shipments(shipment_sources: dict[str, CleanSource], order_sources: dict[str, CleanSource], *,
-                    as_of: dt.date, failed_markers: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Shipments joined to their order (``order_id`` as in orders). Returns shipments and the quarantine rows of
-    shipments whose order is in no orders source."""
-    lookup = []
-    for name, cleaned in order_sources.items():
-        if channel_of(name, None) == "store" or "record_id" not in cleaned.clean:
-            continue
-        lookup.append(pd.DataFrame({"raw_order": cleaned.clean["record_id"].astype(str),
-                                    "order_id": name + ":" + cleaned.clean["record_id"].astype(str)}))
-    lookup_frame = (pd.concat(lookup).drop_duplicates("raw_order") if lookup
-                    else pd.DataFrame(columns=["raw_order", "order_id"]))
-    frames, lost = [], []
-    now = pd.Timestamp(as_of) + pd.Timedelta(days=1)
-    for name, cleaned in shipment_sources.items():
-        frame = cleaned.clean
-        joined = frame.assign(raw_order=_column(frame, "order_id").astype(str)).merge(
-            lookup_frame, on="raw_order", how="left", suffixes=("_raw", ""))
-        missing = joined["order_id"].isna()
-        if missing.any():
-            lost.append(pd.DataFrame({"source": name, "row": joined.loc[missing, "_row"].astype("int64"),
-                                      "record_id": joined.loc[missing, "record_id"], "field": "order_id",
-                                      "reason": "order " + joined.loc[missing, "raw_order"] + " is in no orders "
-                                                "source"}))
-        joined = joined[~missing]
-        signed = pd.to_datetime(_column(joined, "signed_at"))
-        promised = pd.to_datetime(_column(joined, "promised_at"))
-        is_failed = _contains_any(_column(joined, "status"), failed_markers)
-        late = (signed > promised) | (signed.isna() & promised.notna() & (promised < now) & ~is_failed)
-        frames.append(pd.DataFrame({
-            "shipment_id": name + ":" + joined["record_id"].astype(str), "order_id": joined["order_id"],
-            "carrier": _column(joined, "carrier"), "tracking_no": _column(joined, "tracking_no"),
-            "status": _column(joined, "status"), "shipped_at": pd.to_datetime(_column(joined, "shipped_at")),
-            "signed_at": signed, "promised_at": promised, "is_late": late.fillna(False).astype(bool),
-            "is_failed": is_failed.astype(bool), "_row": joined["_row"]}))
-    shipments = (pd.concat(frames, ignore_index=True) if frames
-                 else pd.DataFrame({c: pd.Series(dtype=object) for c in SHIPMENT_COLUMNS + ["_row"]}))
-    quarantine = pd.concat(lost, ignore_index=True) if lost else None
-    return shipments, quarantine
+def shipments_sql(con, shipment_sources: dict[str, tuple[str, list[str]]],
+                  order_sources: dict[str, tuple[str, list[str]]], *, as_of: dt.date,
+                  failed_markers: list[str]) -> tuple[str, str]:
+    """Queries of the shipments joined to their order (``order_id`` as in orders, :data:`SHIPMENT_COLUMNS` plus
+    ``_source``) and of the quarantine rows of shipments whose order is in no orders source."""
+    lookups = [f"SELECT record_id AS raw_order, {literal(name + ':')} || record_id AS order_id, {i} AS _position, "
+               f"_row FROM read_parquet({literal(path)})"
+               for i, (name, (path, columns)) in enumerate(order_sources.items())
+               if channel_of(name, None) != "store"]
+    lookup = (" UNION ALL ".join(lookups) if lookups
+              else "SELECT CAST(NULL AS VARCHAR) AS raw_order, CAST(NULL AS VARCHAR) AS order_id, 0 AS _position, "
+                   "0 AS _row WHERE false")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE order_lookup AS
+        SELECT raw_order, arg_min(order_id, (_position, _row)) AS order_id FROM ({lookup}) GROUP BY raw_order""")
+    now = literal((pd.Timestamp(as_of) + pd.Timedelta(days=1)).isoformat())
+    kept, lost = [], []
+    for position, (name, (path, columns)) in enumerate(shipment_sources.items()):
+        has = lambda c, kind="VARCHAR": column(columns, c, kind, "s")  # noqa: E731
+        failed = _mentions(has("status"), failed_markers)
+        joined = (f"FROM read_parquet({literal(path)}) s "
+                  f"LEFT JOIN order_lookup l ON l.raw_order = {has('order_id')}")
+        kept.append(f"""
+            SELECT {literal(name + ":")} || s.record_id AS shipment_id, l.order_id, {has("carrier")} AS carrier,
+                   {has("tracking_no")} AS tracking_no, {has("status")} AS status,
+                   {has("shipped_at", "TIMESTAMP")} AS shipped_at, {has("signed_at", "TIMESTAMP")} AS signed_at,
+                   {has("promised_at", "TIMESTAMP")} AS promised_at,
+                   coalesce({has("signed_at", "TIMESTAMP")} > {has("promised_at", "TIMESTAMP")}
+                            OR ({has("signed_at", "TIMESTAMP")} IS NULL AND {has("promised_at", "TIMESTAMP")}
+                                < CAST({now} AS TIMESTAMP) AND NOT {failed}), false) AS is_late,
+                   {failed} AS is_failed, {literal(name)} AS _source, {position} AS _position, s._row
+            {joined} WHERE l.order_id IS NOT NULL""")
+        lost.append(f"""
+            SELECT {literal(name)} AS source, s._row AS "row", s.record_id, 'order_id' AS field,
+                   'order ' || {has('order_id')} || ' is in no orders source' AS reason
+            {joined} WHERE l.order_id IS NULL""")
+    if not kept:
+        empty = ", ".join(f"CAST(NULL AS VARCHAR) AS {c}" for c in SHIPMENT_COLUMNS + ["_source"])
+        return f"SELECT {empty} WHERE false", ("SELECT CAST(NULL AS VARCHAR) AS source, 0 AS \"row\", "
+                                              "CAST(NULL AS VARCHAR) AS record_id, '' AS field, '' AS reason "
+                                              "WHERE false")
+    shipments = (f"SELECT {', '.join(SHIPMENT_COLUMNS)}, _source FROM ({' UNION ALL '.join(kept)}) "
+                 "ORDER BY _position, _row")
+    return shipments, " UNION ALL ".join(lost)
 
 
-def build_products(product_sources: dict[str, CleanSource]) -> pd.DataFrame:
-    frames = [s.clean for s in product_sources.values()]
-    if not frames:
+def build_products(products: list[pd.DataFrame]) -> pd.DataFrame:
+    """The product master from the cleaned products sources (first row of each sku)."""
+    if not products:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in PRODUCT_COLUMNS})
-    frame = pd.concat(frames, ignore_index=True)
+    frame = pd.concat(products, ignore_index=True)
     out = pd.DataFrame({c: _column(frame, c) for c in PRODUCT_COLUMNS})
     out["price"] = money(out["price"])
     return out.drop_duplicates("sku").reset_index(drop=True)

@@ -1,0 +1,198 @@
+"""Preparing the sources: read, clean and measure each source on its own, then keep it on disk, not in memory.
+
+Each source is read and cleaned (:mod:`digiops.merge.clean`), its before/after data-quality figures are taken
+while the raw text is at hand (:mod:`digiops.merge.quality`), and what later steps need is written as Parquet to
+the merge's work folder: the cleaned rows, the text the consistency measure compares, and the quarantined rows.
+Only a small :class:`PreparedSource` comes back. The steps after this one are DuckDB SQL over those files, so a
+client with a million people never has all its sources in memory at once.
+
+Large engagements prepare two sources at a time in worker processes (largest first); small ones run in-process,
+where a worker's start-up would cost more than it saves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from digiops import io
+from digiops.engagement import Engagement, load_engagement
+from digiops.errors import SourceError
+from digiops.io import ROW
+from digiops.merge.clean import TIME_FIELDS, clean_source, first_rows
+from digiops.merge.quality import distinct_count, measure, quality_rows
+
+WHEN_FIELDS = ("registered_at", "order_time", "captured_at", "shipped_at")
+MONEY = pa.decimal128(18, 2)
+#: Sources larger than this in total go to worker processes.
+PARALLEL_BYTES = 64 << 20
+#: Rows cleaned at a time.
+CHUNK_ROWS = 500_000
+
+
+@dataclass
+class PreparedSource:
+    """What is left of one source in memory after preparation: counts, quality rows and its files."""
+
+    name: str
+    kind: str
+    rows_in: int
+    rows_clean: int
+    columns: list[str]
+    clean_file: Path
+    consistency_file: Path
+    quarantine: pd.DataFrame
+    quality: pd.DataFrame
+
+    def clean(self, columns: list[str] | None = None) -> pd.DataFrame:
+        """The cleaned rows (all columns, or the ones named that exist) read back from disk."""
+        wanted = None if columns is None else [c for c in columns if c in self.columns]
+        return pd.read_parquet(self.clean_file, columns=wanted)
+
+
+def read_canonical(engagement: Engagement, name: str) -> pd.DataFrame:
+    """Read one source through ``digiops.io`` as its canonical frame; check its mapping and that it has rows.
+    Raises :class:`SourceError` naming file, field and row."""
+    source = engagement.sources[name]
+    table = io.read_source(engagement, name)
+    label = source.path
+    expected = list(source.columns) + ([source.id_column] if source.id_column else [])
+    for column in expected:
+        if column not in table.columns:
+            shown = ", ".join(table.columns[:12]) + (", …" if len(table.columns) > 12 else "")
+            raise SourceError(label, f"mapped column '{column}' is not in the file (columns: {shown})",
+                              field=f"sources.{name}.columns.{column}", row=source.header_row,
+                              fix="map a column that exists, or correct header_row / sheet")
+    if table.frame.empty:
+        raise SourceError(label, f"source '{name}' has no data rows below the header (row {source.header_row})",
+                          field=f"sources.{name}", fix="export the data again, or remove the source")
+    return io.canonical_frame(engagement, name, table)
+
+
+def when(frame: pd.DataFrame) -> pd.Series:
+    """A record's time for recency: registration, order, capture or shipping time, the first one present."""
+    out = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us]")
+    for column in WHEN_FIELDS:
+        if column in frame:
+            out = out.fillna(pd.to_datetime(frame[column]).astype("datetime64[us]"))
+    return out
+
+
+def arrow_type(column: str) -> pa.DataType:
+    """The Parquet type of a cleaned column (what :func:`digiops.merge.clean.clean_source` makes of it)."""
+    if column in ("amount", "price"):
+        return MONEY
+    if column in ("quantity", ROW):
+        return pa.int64()
+    if column in ("is_test", "_test"):
+        return pa.bool_()
+    if column == "birth_date":
+        return pa.date32()
+    if column in TIME_FIELDS or column == "_when":
+        return pa.timestamp("us")
+    return pa.string()
+
+
+def arrow_table(frame: pd.DataFrame) -> pa.Table:
+    """A cleaned frame as Arrow with the types of :func:`arrow_type` (money exact, empty columns still typed)."""
+    columns = {}
+    for name in frame.columns:
+        values, kind = frame[name], arrow_type(name)
+        if values.dtype == object:
+            columns[name] = pa.array(values.where(values.notna(), None).tolist(), type=kind)
+        else:
+            columns[name] = pa.Array.from_pandas(values).cast(kind)
+    return pa.table(columns)
+
+
+def prepare_source(engagement: Engagement, name: str, folder: Path, *, as_of: dt.date, earliest: dt.date,
+                   test_markers: list[str], chunk_rows: int = CHUNK_ROWS) -> PreparedSource:
+    """Read, clean and measure one source; write its files under ``folder`` (see the module docstring).
+
+    The source is read whole (as compact Arrow-backed text) but cleaned ``chunk_rows`` rows at a time, so the
+    Python objects of cleaning never exist for more than one slice; a duplicate id is still found across slices.
+    """
+    from digiops.merge.wholelink import test_records
+
+    kind = engagement.sources[name].kind
+    raw = read_canonical(engagement, name)
+    has_id = engagement.sources[name].id_column is not None
+    id_first_rows = first_rows(raw["record_id"], raw[ROW]) if has_id and len(raw) > chunk_rows else None
+    folder.mkdir(parents=True, exist_ok=True)
+    clean_file, consistency_file = folder / f"{name}.clean.parquet", folder / f"{name}.consistency.parquet"
+    counts, quarantine, columns, rows_clean = [], [], [], 0
+    before, after = defaultdict(list), defaultdict(list)
+    clean_writer = consistency_writer = None
+    try:
+        for start in range(0, len(raw), chunk_rows):
+            part = raw.iloc[start:start + chunk_rows]
+            cleaned = clean_source(part, name=name, kind=kind, as_of=as_of, earliest=earliest,
+                                   has_id_column=has_id, id_first_rows=id_first_rows)
+            quarantine.append(cleaned.quarantine)
+            clean = cleaned.clean
+            clean["_when"] = when(clean)
+            clean["_test"] = test_records(clean, test_markers) if kind == "orders" else False
+            table = arrow_table(clean)
+            del cleaned, clean
+            measured = measure(part, table)
+            counts.append(measured.counts)
+            for field, values in measured.distinct_before.items():
+                before[field].append(values)
+            for field, values in measured.distinct_after.items():
+                after[field].append(values)
+            if clean_writer is None:
+                columns = table.column_names
+                clean_writer = pq.ParquetWriter(clean_file, table.schema)
+                consistency_writer = pq.ParquetWriter(consistency_file, measured.consistency.schema)
+            clean_writer.write_table(table)
+            consistency_writer.write_table(measured.consistency)
+            rows_clean += table.num_rows
+    finally:
+        for writer in (clean_writer, consistency_writer):
+            if writer is not None:
+                writer.close()
+    quality = quality_rows(name, pd.concat(counts), {f: distinct_count(v) for f, v in before.items()},
+                           {f: distinct_count(v) for f, v in after.items()})
+    return PreparedSource(name=name, kind=kind, rows_in=len(raw), rows_clean=rows_clean, columns=columns,
+                          clean_file=clean_file, consistency_file=consistency_file,
+                          quarantine=pd.concat(quarantine, ignore_index=True), quality=quality)
+
+
+def _prepare_in_worker(engagement_file: Path, name: str, folder: Path, as_of: dt.date, earliest: dt.date,
+                       test_markers: list[str]) -> PreparedSource:
+    engagement = load_engagement(engagement_file, check_sources=False)
+    return prepare_source(engagement, name, folder, as_of=as_of, earliest=earliest, test_markers=test_markers)
+
+
+def prepare_all(engagement: Engagement, names: list[str], folder: Path, *, as_of: dt.date, earliest: dt.date,
+                test_markers: list[str], jobs: int = 2) -> dict[str, PreparedSource]:
+    """:func:`prepare_source` for every named source, in the engagement's order.
+
+    Two worker processes take the sources largest first when they add up to more than :data:`PARALLEL_BYTES`.
+    The first source that fails raises its :class:`SourceError` (the other workers are cancelled).
+    """
+    sizes = {n: engagement.source_path(n).stat().st_size for n in names}
+    if jobs < 2 or len(names) < 2 or sum(sizes.values()) < PARALLEL_BYTES:
+        return {n: prepare_source(engagement, n, folder, as_of=as_of, earliest=earliest, test_markers=test_markers)
+                for n in names}
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(jobs, len(names)), mp_context=context) as pool:
+        futures = {n: pool.submit(_prepare_in_worker, engagement.file, n, folder, as_of, earliest, test_markers)
+                   for n in sorted(names, key=sizes.get, reverse=True)}
+        try:
+            done = {n: futures[n].result() for n in names}
+        except BaseException:
+            for future in futures.values():
+                future.cancel()
+            raise
+    return done
+
+
