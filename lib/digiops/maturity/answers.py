@@ -25,10 +25,10 @@ import numpy as np
 import pandas as pd
 
 from digiops.errors import QuestionBankError
+from digiops.io import ROW
 from digiops.maturity.bank import QuestionBank, normalize_id
 from digiops.maturity.settings import IndicatorSpec
 
-ROW = "_row"
 NOT_APPLICABLE = {"", "N/A", "NA", "N.A.", "不适用", "不適用", "-", "—", "–"}
 YES = {"YES", "Y", "是", "有", "TRUE"}
 NO = {"NO", "N", "否", "无", "沒有", "没有", "FALSE"}
