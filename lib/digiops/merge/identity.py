@@ -50,7 +50,7 @@ UID = "unique_id"
 #: Person fields the features are made of (the person table of :func:`features_sql` has these columns).
 PERSON_FIELDS = ("full_name", "phone", "email", "national_id", "gender", "district", "adcode", "city", "street_key",
                  "postcode", "birth_date")
-NAME_COLUMNS = ("name_zh", "name_keys", "name_key", "name_py", "surnames", "given_py", "name_partial")
+NAME_COLUMNS = ("name_zh", "name_keys", "name_key", "name_py", "surnames", "given_py", "name_partial", "name_pinyin")
 
 
 def name_table(names: list[str]) -> pa.Table:
@@ -61,20 +61,20 @@ def name_table(names: list[str]) -> pa.Table:
     types = {"name_keys": listed, "surnames": listed, "name_partial": pa.bool_()}
     table = {"full_name": pa.array(names, type=text)}
     table.update({c: pa.array(list(v), type=types.get(c, text)) for c, v in zip(NAME_COLUMNS, columns)})
-    table["name_pinyin"] = pa.array([nz.name_pinyin(n) for n in names], type=text)
     return pa.table(table)
 
 
 def _name_features(name: str) -> tuple:
-    """(name_zh, name_keys, name_key, name_py, surnames, given_py, name_partial) of one cleaned full name."""
+    """(name_zh, name_keys, name_key, name_py, surnames, given_py, name_partial, name_pinyin) of one cleaned full
+    name, from one parse (``name_pinyin`` is :func:`digiops.merge.normalize.name_pinyin`, for display)."""
     parsed = nz.parse_name(name)
     if parsed is None:
-        return (name if isinstance(name, str) and nz.has_cjk(name) else None,) + (None,) * 6
+        return (name if isinstance(name, str) and nz.has_cjk(name) else None,) + (None,) * 7
     readings, given = parsed
     partial = given == ""
     key = readings[0] + given
     return (name if nz.has_cjk(name) and not partial else None, [r + given for r in dict.fromkeys(readings)], key,
-            key, list(dict.fromkeys(readings)), given or None, partial)
+            key, list(dict.fromkeys(readings)), given or None, partial, f"{readings[0]} {given}".strip())
 
 
 def features_sql(con, person: str) -> None:

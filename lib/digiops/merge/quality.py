@@ -123,7 +123,8 @@ def consistency(con, quality: pd.DataFrame, inputs: dict[str, str], crosswalk: s
     golden_columns = {row[0] for row in con.sql(f"DESCRIBE {customers}").fetchall()}
     found = []
     for name, path in inputs.items():
-        columns = {row[0] for row in con.sql(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()}
+        scan = "read_parquet('" + str(path).replace("'", "''") + "')"
+        columns = {row[0] for row in con.sql(f"DESCRIBE SELECT * FROM {scan}").fetchall()}
         fields = [f for f in CONSISTENCY_FIELDS if f"{f}_before" in columns and f in golden_columns]
         if not fields:
             continue
@@ -132,8 +133,8 @@ def consistency(con, quality: pd.DataFrame, inputs: dict[str, str], crosswalk: s
             f"THEN (CAST(g.\"{f}\" AS VARCHAR) = c.\"{f}_{phase}\")::INT END) AS \"{f}|{phase}\""
             for f in fields for phase in ("before", "after"))
         row = con.sql(f"""
-            SELECT {measures} FROM read_parquet('{path}') c
-            JOIN {crosswalk} x ON x.source = '{name}' AND x.record_id = c.record_id
+            SELECT {measures} FROM {scan} c
+            JOIN {crosswalk} x ON x.source = '{name.replace("'", "''")}' AND x.record_id = c.record_id
             JOIN {customers} g ON g.customer_id = x.customer_id""").fetchdf()
         for key, value in row.iloc[0].items():
             field, phase = key.split("|")
