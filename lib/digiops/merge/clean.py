@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from digiops.io import ROW
 from digiops.merge import normalize as nz
@@ -62,15 +64,19 @@ def _address_parts(frame: pd.DataFrame) -> pd.DataFrame:
     for piece in pieces[1:]:
         joined = joined + piece.astype(str)
     codes, uniques = pd.factorize(joined)
-    uniques = pd.Series(uniques, dtype=object).map(
-        lambda v: nz.to_simplified(v.replace(" ", "")) if nz.has_cjk(v) else v)
-    chinese = uniques.map(nz.has_cjk).astype(bool)
+    text = pa.array(list(uniques), type=pa.string())
+    cjk = nz.cjk_array(text)
+    text = pc.if_else(cjk, nz.simplified_array(pc.replace_substring(text, " ", "")), text)
+    uniques = pd.Series(text.to_numpy(zero_copy_only=False), dtype=object)
+    chinese = pd.Series(cjk.to_numpy(zero_copy_only=False), dtype=bool)
     parts = pd.DataFrame({"province": None, "city": None, "district": None, "adcode": None, "street_key": None},
                          index=uniques.index, dtype=object)
     if chinese.any():
         # The administrative part comes before the first digit (the house number); cpca parses each distinct
         # administrative part once and the rest of the address joins its street remainder.
-        head_tail = uniques[chinese].str.extract(r"^([^0-9]*)(.*)$")
+        split = pc.extract_regex(text.filter(cjk), r"^(?P<head>[^0-9]*)(?P<tail>.*)$")
+        head_tail = pd.DataFrame({0: split.field("head").to_numpy(zero_copy_only=False),
+                                  1: split.field("tail").to_numpy(zero_copy_only=False)}, dtype=object)
         head_codes, heads = pd.factorize(head_tail[0])
         parsed = cpca.transform(list(heads)).iloc[head_codes]
         parsed.index = uniques[chinese].index
@@ -80,7 +86,7 @@ def _address_parts(frame: pd.DataFrame) -> pd.DataFrame:
         parts.loc[chinese, "city"] = city
         parts.loc[chinese, "district"] = parsed["区"]
         parts.loc[chinese, "adcode"] = parsed["adcode"]
-        parts.loc[chinese, "street_key"] = parsed["地址"].map(nz.normalize_street)
+        parts.loc[chinese, "street_key"] = nz.street_series(parsed["地址"]).to_numpy()
     out = parts.iloc[codes].set_axis(frame.index).replace({"": None, np.nan: None})
     # Latin-script records keep their own columns (suburb → district, state → province) and build a street key.
     latin = ~chinese.iloc[codes].to_numpy()

@@ -129,6 +129,36 @@ def to_simplified(text: str) -> str:
     return text if _traditional_characters().isdisjoint(text) else _t2s().convert(text)
 
 
+@lru_cache(maxsize=1)
+def _traditional_re2() -> str:
+    """An RE2 character class of every character :func:`to_simplified` would change."""
+    return "[" + "".join(f"\\x{{{ord(c):x}}}" for c in sorted(_traditional_characters())) + "]"
+
+
+def simplified_array(values):
+    """:func:`to_simplified` over an Arrow string array: only values with a Traditional character pay OpenCC."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    needs = pc.fill_null(pc.match_substring_regex(values, _traditional_re2()), False)
+    if not pc.any(needs).as_py():
+        return values
+    out = values.to_pylist()
+    for i in np.flatnonzero(needs.to_numpy(zero_copy_only=False)):
+        out[i] = _t2s().convert(out[i])
+    return pa.array(out, type=pa.string())
+
+
+_CJK_RE2 = "[\\x{3400}-\\x{9fff}\\x{f900}-\\x{faff}]"
+
+
+def cjk_array(values):
+    """Which values of an Arrow string array contain a Chinese character (:func:`has_cjk`); false for null."""
+    import pyarrow.compute as pc
+
+    return pc.fill_null(pc.match_substring_regex(values, _CJK_RE2), False)
+
+
 # --- text ---------------------------------------------------------------------------------------------------------
 def normalize_text(value: object) -> str | None:
     """NFKC, zero-width characters removed, every kind of whitespace (incl. U+3000) collapsed to one space."""
@@ -379,6 +409,22 @@ def normalize_street(value: object) -> str | None:
     if has_cjk(text):
         return to_simplified(text.replace(" ", ""))
     return " ".join(_ascii_words(text)) or None
+
+
+def street_series(values: pd.Series) -> pd.Series:
+    """:func:`normalize_street` over a column: Chinese streets in Arrow's kernels, Latin ones once per distinct
+    value."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pa.array(text_series(values).tolist(), type=pa.string())
+    chinese = cjk_array(text)
+    street = pc.if_else(chinese, simplified_array(pc.replace_substring(text, " ", "")), text)
+    out = pd.Series(street.to_numpy(zero_copy_only=False), index=values.index, dtype=object)
+    latin = ~chinese.to_numpy(zero_copy_only=False) & out.notna().to_numpy()
+    if latin.any():
+        out[latin] = map_distinct(out[latin], lambda v: " ".join(_ascii_words(v)) or None).to_numpy()
+    return out.where(out.notna(), None)
 
 
 # --- dates and amounts --------------------------------------------------------------------------------------------
