@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -139,3 +140,20 @@ def test_parse_dates_equals_normalize_date(values):
                 min_size=1, max_size=30))
 def test_code_series_equals_normalize_code(values):
     assert nz.code_series(pd.Series(values, dtype=object)).tolist() == [nz.normalize_code(v) for v in values]
+
+
+TEXT_PIECES = st.sampled_from(["　", " ", "\t", "\u200b", "\u2028", "\xa0", "\x1c", "ａ", "Ｂ", "張", "张", "區", "市",
+                               "路", "1", "号", "é", "Rose", "St.", "-"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.lists(TEXT_PIECES, max_size=8).map("".join)), min_size=1, max_size=30))
+def test_column_versions_equal_the_value_versions(values):
+    column = pd.Series(values, dtype=object)
+    assert nz.text_series(column).tolist() == [nz.normalize_text(v) for v in values]
+    assert nz.street_series(column).tolist() == [nz.normalize_street(v) for v in values]
+    texts = [v for v in values if v]
+    if texts:
+        array = pa.array(texts, type=pa.string())
+        assert nz.simplified_array(array).to_pylist() == [nz.to_simplified(v) for v in texts]
+        assert nz.cjk_array(array).to_pylist() == [nz.has_cjk(v) for v in texts]
