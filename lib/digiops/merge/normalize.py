@@ -174,9 +174,9 @@ _SPACES_RE2 = r"[\s\x{0b}\x{1c}-\x{1f}\x{85}\p{Z}]+"
 _ZERO_WIDTH_RE2 = "[\u200b\u200c\u200d\u2060\ufeff]"
 
 
-def text_series(values: pd.Series) -> pd.Series:
-    """:func:`normalize_text` over a column in Arrow's C++ kernels (no Python call per value); ``None`` for
-    missing and blank values."""
+def _text_array(values: pd.Series):
+    """:func:`normalize_text` over a column in Arrow's C++ kernels (no Python call per value), as an Arrow array;
+    null for missing and blank values."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -186,10 +186,25 @@ def text_series(values: pd.Series) -> pd.Series:
         array = pa.array(values.astype(object).where(values.notna(), None).tolist(), type=pa.string())
     array = pc.utf8_normalize(array, "NFKC")
     array = pc.replace_substring_regex(array, _ZERO_WIDTH_RE2, "")
-    array = pc.replace_substring_regex(array, _SPACES_RE2, " ")
-    array = pc.utf8_trim(array, " ")
-    array = pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
-    return pd.Series(array.to_numpy(zero_copy_only=False), index=values.index, dtype=object)
+    array = pc.utf8_trim(pc.replace_substring_regex(array, _SPACES_RE2, " "), " ")
+    return _blank_to_null(array)
+
+
+def _blank_to_null(array):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
+
+
+def _objects(array, index: pd.Index) -> pd.Series:
+    """An Arrow array as a column of Python values (``None`` for null), as the normalizers return them."""
+    return pd.Series(array.to_numpy(zero_copy_only=False), index=index, dtype=object)
+
+
+def text_series(values: pd.Series) -> pd.Series:
+    """:func:`normalize_text` over a column (Arrow's kernels); ``None`` for missing and blank values."""
+    return _objects(_text_array(values), values.index)
 
 
 def normalize_code(value: object) -> str | None:
@@ -414,13 +429,11 @@ def normalize_street(value: object) -> str | None:
 def street_series(values: pd.Series) -> pd.Series:
     """:func:`normalize_street` over a column: Chinese streets in Arrow's kernels, Latin ones once per distinct
     value."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = pa.array(text_series(values).tolist(), type=pa.string())
+    text = _text_array(values)
     chinese = cjk_array(text)
-    street = pc.if_else(chinese, simplified_array(pc.replace_substring(text, " ", "")), text)
-    out = pd.Series(street.to_numpy(zero_copy_only=False), index=values.index, dtype=object)
+    out = _objects(pc.if_else(chinese, simplified_array(pc.replace_substring(text, " ", "")), text), values.index)
     latin = ~chinese.to_numpy(zero_copy_only=False) & out.notna().to_numpy()
     if latin.any():
         out[latin] = map_distinct(out[latin], lambda v: " ".join(_ascii_words(v)) or None).to_numpy()
@@ -452,15 +465,13 @@ def parse_dates(values: pd.Series) -> pd.Series:
 def _date_texts(values: pd.Series) -> pd.Series:
     """Date spellings made ISO-like for parsing: normalized text, ``年月/.`` → ``-``, ``日号`` → space, ``时点分``
     → ``:``, ``秒`` dropped, whitespace collapsed, `` :-T`` trimmed (Arrow kernels, no Python call per value)."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
-    array = pa.array(text_series(values).tolist(), type=pa.string())
+    array = _text_array(values)
     for pattern, repl in (("[年月/.]", "-"), ("[日号]", " "), ("[时点]", ":"), ("分", ":"), ("秒", "")):
         array = pc.replace_substring_regex(array, pattern, repl)
     array = pc.utf8_trim(pc.replace_substring_regex(array, _SPACES_RE2, " "), " :-T")
-    array = pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
-    return pd.Series(array.to_numpy(zero_copy_only=False), index=values.index, dtype=object)
+    return _objects(_blank_to_null(array), values.index)
 
 
 def _parse_dates_distinct(values: pd.Series) -> pd.Series:

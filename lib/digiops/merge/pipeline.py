@@ -32,7 +32,8 @@ from digiops.merge.quality import QUALITY_COLUMNS, consistency
 from digiops.merge.review import read_decisions, review_pairs
 from digiops.merge.settings import MergeSettings
 from digiops.merge.survivorship import golden_sql
-from digiops.merge.wholelink import build_products, column, literal, orders_sql, shipments_sql
+from digiops.merge.sql import column, literal, scan
+from digiops.merge.wholelink import build_products, order_journey, orders_sql, shipments_sql
 
 MERGE_KINDS = ("customers", "leads", "orders", "shipments", "products", "stores")
 PERSON_INPUT = ("full_name", "given_name", "family_name", "phone", "email", "national_id")
@@ -93,21 +94,19 @@ class MergeResult:
     def journey(self, order_id: str | None = None) -> pd.DataFrame:
         """One order from channel to delivery (the first shipped order of a known customer by default), read
         from the files without loading every order — personal fields unmasked: mask before display."""
-        from digiops.merge.wholelink import order_journey
-
         import duckdb
 
         with duckdb.connect() as con:
-            orders, shipments = literal(str(self.file("orders"))), literal(str(self.file("shipments")))
+            orders, shipments = scan(self.file("orders")), scan(self.file("shipments"))
             if order_id is None:
-                found = con.execute(f"SELECT o.order_id FROM read_parquet({orders}) o SEMI JOIN "
-                                    f"read_parquet({shipments}) s ON s.order_id = o.order_id "
+                found = con.execute(f"SELECT o.order_id FROM {orders} o SEMI JOIN "
+                                    f"{shipments} s ON s.order_id = o.order_id "
                                     "WHERE o.customer_id IS NOT NULL LIMIT 1").fetchall()
                 if not found:
                     return pd.DataFrame(columns=["step", "value"])
                 order_id = found[0][0]
-            order = con.execute(f"SELECT * FROM read_parquet({orders}) WHERE order_id = ?", [order_id]).df()
-            shipment = con.execute(f"SELECT * FROM read_parquet({shipments}) WHERE order_id = ?", [order_id]).df()
+            order = con.execute(f"SELECT * FROM {orders} WHERE order_id = ?", [order_id]).df()
+            shipment = con.execute(f"SELECT * FROM {shipments} WHERE order_id = ?", [order_id]).df()
         return order_journey(order, shipment, self.products, self.customers, order_id)
 
 
@@ -116,7 +115,6 @@ def _connect(folder: Path):
     import duckdb
 
     con = duckdb.connect(str(folder / "merge.duckdb"))
-    con.execute("SET threads = 2")
     con.execute("SET enable_progress_bar = false")
     con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
     con.execute(f"SET temp_directory = {literal(str(folder / 'spill'))}")
@@ -132,7 +130,7 @@ def _person_query(prepared: dict[str, PreparedSource], names: list[str], positio
         typed = ", ".join(f"{column(source.columns, c, kind)} AS {c}" for c, kind in PERSON_COLUMNS.items())
         parts.append(f"SELECT source, record_id, {literal(source.kind)} AS kind, {position[name]} AS _position, "
                      f"_row, _when, coalesce(_test, false) AS _test, {typed} "
-                     f"FROM read_parquet({literal(str(source.clean_file))})")
+                     f"FROM {source.scan}")
     return " UNION ALL ".join(parts)
 
 
@@ -142,15 +140,14 @@ def _key_target(con, settings: MergeSettings, name: str, keyed: PreparedSource,
     if name in settings.customer_keys:
         link = settings.customer_keys[name]
         return (link.source, link.field) if link.source else None
-    keys = f"SELECT DISTINCT customer_key AS k FROM read_parquet({literal(str(keyed.clean_file))}) " \
-           "WHERE customer_key IS NOT NULL"
+    keys = f"SELECT DISTINCT customer_key AS k FROM {keyed.scan} WHERE customer_key IS NOT NULL"
     total = con.execute(f"SELECT count(*) FROM ({keys})").fetchall()[0][0]
     best, best_share = None, 0.0
     for person, source in people.items():
         for field_name in ("member_id", "record_id"):
             if field_name in source.columns and total:
-                hits = con.execute(f"SELECT count(*) FROM ({keys}) k SEMI JOIN read_parquet("
-                                   f"{literal(str(source.clean_file))}) p ON p.\"{field_name}\" = k.k").fetchall()[0][0]
+                hits = con.execute(f"SELECT count(*) FROM ({keys}) k SEMI JOIN {source.scan} p "
+                                   f"ON p.\"{field_name}\" = k.k").fetchall()[0][0]
                 if hits / total > best_share:
                     best, best_share = (person, field_name), hits / total
     return best if best_share >= 0.5 else None
@@ -195,7 +192,7 @@ def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
         timings["survivorship"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
-        source_of = lambda k: {n: (str(s.clean_file), s.columns) for n, s in prepared.items()  # noqa: E731
+        source_of = lambda k: {n: (s.scan, s.columns) for n, s in prepared.items()  # noqa: E731
                                if kind[n] == k}
         stores = [s.clean() for n, s in prepared.items() if kind[n] == "stores"]
         con.execute(f"""COPY ({orders_sql(con, source_of("orders"), "crosswalk_all",
@@ -216,33 +213,32 @@ def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
         parts = [s.quarantine for s in prepared.values() if len(s.quarantine)] + ([lost] if len(lost) else [])
         quarantine = (pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=QUARANTINE_COLUMNS))
         quarantine = quarantine[QUARANTINE_COLUMNS].astype({"row": "int64"}).reset_index(drop=True)
-        used = {"orders": f"SELECT source, count(*) FROM read_parquet({literal(str(folder / 'orders.parquet'))}) "
-                          "GROUP BY 1",
+        used = {"orders": f"SELECT source, count(*) FROM {scan(folder / 'orders.parquet')} GROUP BY 1",
                 "shipments": "SELECT _source, count(*) FROM shipments GROUP BY 1",
                 "people": "SELECT source, count(*) FROM crosswalk_all GROUP BY 1"}
-        accounting = account(prepared, quarantine, {k: dict(con.execute(q).fetchall()) for k, q in used.items()},
-                             kind)
+        used = {k: dict(con.execute(q).fetchall()) for k, q in used.items()}
+        accounting = account(prepared, quarantine, used, kind)
 
         clock = time.perf_counter()
         quality = pd.concat([s.quality for s in prepared.values()], ignore_index=True)
         if len(quality) and len(customers):
             con.register("_golden", customers)
-            quality = consistency(con, quality, {n: str(s.consistency_file) for n, s in prepared.items()},
+            quality = consistency(con, quality, {n: scan(s.consistency_file) for n, s in prepared.items()},
                                   "crosswalk_all", "_golden")
             con.unregister("_golden")
         quality = quality.reindex(columns=QUALITY_COLUMNS)
         timings["quality"] = time.perf_counter() - clock
-        headline = {"records": con.execute("SELECT count(*) FROM crosswalk_all").fetchall()[0][0],
+        headline = {"records": sum(used["people"].values()),
                     "customers": con.execute("SELECT count(DISTINCT customer_id) FROM crosswalk_all").fetchall()[0][0],
-                    "quarantined": len(quarantine), "orders": int(accounting.loc[accounting["kind"] == "orders",
-                                                                                 "rows_used"].sum()),
-                    "shipments": con.execute("SELECT count(*) FROM shipments").fetchall()[0][0],
-                    "rows_in": int(accounting["rows_in"].sum()), "review_pairs": len(review)}
+                    "quarantined": len(quarantine), "orders": sum(used["orders"].values()),
+                    "shipments": sum(used["shipments"].values()), "rows_in": int(accounting["rows_in"].sum()),
+                    "review_pairs": len(review)}
     finally:
         con.close()
-    for leftover in ("merge.duckdb", "merge.duckdb.wal", "spill"):
-        shutil.rmtree(folder / leftover, ignore_errors=True) if (folder / leftover).is_dir() else \
-            (folder / leftover).unlink(missing_ok=True)
+    # the database and its spill files are work files; the Parquet outputs stay with the result
+    for leftover in ("merge.duckdb", "merge.duckdb.wal"):
+        (folder / leftover).unlink(missing_ok=True)
+    shutil.rmtree(folder / "spill", ignore_errors=True)
     return MergeResult(prepared=prepared, folder=folder, customers=customers, products=products,
                        quarantine=quarantine, data_quality=quality, review_pairs=review, accounting=accounting,
                        headline={k: int(v) for k, v in headline.items()}, model=model, profiles=profiles,
@@ -257,7 +253,6 @@ def _resolve(con, engagement: Engagement, settings: MergeSettings, prepared: dic
     if not people:
         con.execute("CREATE TABLE crosswalk_all (source VARCHAR, record_id VARCHAR, customer_id VARCHAR, "
                     "match_probability DOUBLE, _position INTEGER, _row BIGINT)")
-        con.execute("CREATE TABLE person AS SELECT CAST(NULL AS VARCHAR) AS source WHERE false")
         timings["identity"] = time.perf_counter() - clock
         return None, None, pd.DataFrame()
     con.execute(f"CREATE TABLE person AS {_person_query(prepared, list(people), position)}")
@@ -332,7 +327,7 @@ def _key_only(con, settings: MergeSettings, prepared: dict[str, PreparedSource],
     """Add to ``crosswalk_all`` the records of sources that carry only a customer key (receipts with a member
     card): the customer of the person record the key names, or the key itself when there is no person source."""
     for name, source in keyed.items():
-        records = f"read_parquet({literal(str(source.clean_file))})"
+        records = source.scan
         target = _key_target(con, settings, name, source, people)
         if people and target is not None:
             t_source, t_field = target
@@ -371,7 +366,7 @@ def _customers(con, engagement: Engagement, settings: MergeSettings, prepared: d
             f"SELECT x.customer_id, {column(prepared[n].columns, 'channel', alias='l')} AS channel, "
             f"{column(prepared[n].columns, 'campaign', alias='l')} AS campaign, "
             f"{column(prepared[n].columns, 'captured_at', 'TIMESTAMP', 'l')} AS captured_at, x._position, x._row "
-            f"FROM read_parquet({literal(str(prepared[n].clean_file))}) l "
+            f"FROM {prepared[n].scan} l "
             f"JOIN crosswalk_all x ON x.source = {literal(n)} AND x.record_id = l.record_id" for n in leads)
         touch = f"""SELECT customer_id, arg_min(channel, (captured_at IS NULL, captured_at, _position, _row)) AS channel,
                            arg_min(campaign, (captured_at IS NULL, captured_at, _position, _row)) AS campaign,
@@ -394,10 +389,10 @@ def account(prepared: dict[str, PreparedSource], quarantine: pd.DataFrame, used:
             kind: dict[str, str]) -> pd.DataFrame:
     """Rows in, rows used (counted in the outputs: ``used`` has rows per source in ``orders``, ``shipments`` and
     the crosswalk, ``people``) and rows quarantined, per source."""
+    counted_in = {"orders": "orders", "shipments": "shipments", "customers": "people", "leads": "people"}
     rows = []
     for name, source in prepared.items():
-        table = {"orders": "orders", "shipments": "shipments", "customers": "people", "leads": "people"}
-        counted = used[table[kind[name]]].get(name, 0) if kind[name] in table else source.rows_clean
+        counted = used[counted_in[kind[name]]].get(name, 0) if kind[name] in counted_in else source.rows_clean
         rows.append({"source": name, "kind": kind[name], "rows_in": source.rows_in, "rows_used": int(counted),
                      "rows_quarantined": int((quarantine["source"] == name).sum())})
     table = pd.DataFrame(rows, columns=["source", "kind", "rows_in", "rows_used", "rows_quarantined"])

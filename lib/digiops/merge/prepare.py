@@ -29,9 +29,10 @@ from digiops.errors import SourceError
 from digiops.io import ROW
 from digiops.merge.clean import TIME_FIELDS, clean_source, first_rows
 from digiops.merge.quality import distinct_count, measure, quality_rows
+from digiops.merge.sql import scan
+from digiops.merge.wholelink import MONEY, test_records
 
 WHEN_FIELDS = ("registered_at", "order_time", "captured_at", "shipped_at")
-MONEY = pa.decimal128(18, 2)
 #: Sources larger than this in total go to worker processes.
 PARALLEL_BYTES = 64 << 20
 #: Rows cleaned at a time.
@@ -51,6 +52,11 @@ class PreparedSource:
     consistency_file: Path
     quarantine: pd.DataFrame
     quality: pd.DataFrame
+
+    @property
+    def scan(self) -> str:
+        """SQL that reads the cleaned rows."""
+        return scan(self.clean_file)
 
     def clean(self, columns: list[str] | None = None) -> pd.DataFrame:
         """The cleaned rows (all columns, or the ones named that exist) read back from disk."""
@@ -120,8 +126,6 @@ def prepare_source(engagement: Engagement, name: str, folder: Path, *, as_of: dt
     The source is read whole (as compact Arrow-backed text) but cleaned ``chunk_rows`` rows at a time, so the
     Python objects of cleaning never exist for more than one slice; a duplicate id is still found across slices.
     """
-    from digiops.merge.wholelink import test_records
-
     kind = engagement.sources[name].kind
     raw = read_canonical(engagement, name)
     has_id = engagement.sources[name].id_column is not None

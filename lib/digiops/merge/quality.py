@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from digiops.io import ROW
+from digiops.merge.sql import literal
 
 QUALITY_COLUMNS = ["source", "field", "phase", "completeness", "validity", "uniqueness", "consistency"]
 SKIP = ("source", "record_id", ROW)
@@ -96,7 +97,7 @@ def distinct_count(parts: list[pa.Array]) -> int:
 
 def quality_rows(source: str, counts: pd.DataFrame, distinct_before: dict[str, int],
                  distinct_after: dict[str, int]) -> pd.DataFrame:
-    """The before/after rows of one source from its summed :func:`quality_counts` and distinct counts
+    """The before/after rows of one source from its summed :func:`measure` counts and distinct counts
     (consistency is left empty: :func:`consistency` fills it once the golden records exist)."""
     rows = []
     for c in counts.groupby("field", sort=False).sum().reset_index().itertuples(index=False):
@@ -116,14 +117,13 @@ def consistency(con, quality: pd.DataFrame, inputs: dict[str, str], crosswalk: s
     Args:
         con: a DuckDB connection.
         quality: rows of :func:`source_quality`.
-        inputs: source name → Parquet file of its :func:`consistency_inputs`.
+        inputs: source name → SQL that reads the consistency inputs :func:`measure` made of it.
         crosswalk, customers: tables (or views) in ``con`` with ``source, record_id, customer_id`` and the golden
             records.
     """
     golden_columns = {row[0] for row in con.sql(f"DESCRIBE {customers}").fetchall()}
     found = []
-    for name, path in inputs.items():
-        scan = "read_parquet('" + str(path).replace("'", "''") + "')"
+    for name, scan in inputs.items():
         columns = {row[0] for row in con.sql(f"DESCRIBE SELECT * FROM {scan}").fetchall()}
         fields = [f for f in CONSISTENCY_FIELDS if f"{f}_before" in columns and f in golden_columns]
         if not fields:
@@ -134,7 +134,7 @@ def consistency(con, quality: pd.DataFrame, inputs: dict[str, str], crosswalk: s
             for f in fields for phase in ("before", "after"))
         row = con.sql(f"""
             SELECT {measures} FROM {scan} c
-            JOIN {crosswalk} x ON x.source = '{name.replace("'", "''")}' AND x.record_id = c.record_id
+            JOIN {crosswalk} x ON x.source = {literal(name)} AND x.record_id = c.record_id
             JOIN {customers} g ON g.customer_id = x.customer_id""").fetchdf()
         for key, value in row.iloc[0].items():
             field, phase = key.split("|")

@@ -28,6 +28,7 @@ import duckdb
 import pandas as pd
 
 from digiops.errors import EngagementError
+from digiops.merge.sql import identifier, literal
 
 GOLDEN_FIELDS = ("full_name", "gender", "birth_date", "phone", "email", "national_id", "address", "member_level")
 ADDRESS_PARTS = ("province", "city", "district", "adcode", "address")
@@ -43,14 +44,6 @@ _DESCENDING = ("_when", "_votes")
 _CJK_PATTERN = "[\u3400-\u9fff\uf900-\ufaff]"
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
-
-
 def _rule(rules: dict[str, str], field: str, default_rule: str) -> str:
     rule = rules.get(field, default_rule)
     if rule not in RULE_ORDER:
@@ -61,7 +54,7 @@ def _rule(rules: dict[str, str], field: str, default_rule: str) -> str:
 
 def _sort_key(columns: tuple[str, ...]) -> str:
     """One BLOB that sorts as ``ORDER BY columns`` (nulls last): ``arg_min`` on it beats ``arg_min`` on a struct."""
-    terms = (f"{_ident(c)}, '{'DESC' if c in _DESCENDING else 'ASC'} NULLS LAST'" for c in columns)
+    terms = (f"{identifier(c)}, '{'DESC' if c in _DESCENDING else 'ASC'} NULLS LAST'" for c in columns)
     return f"create_sort_key({', '.join(terms)})"
 
 
@@ -101,19 +94,19 @@ def golden_sql(con: duckdb.DuckDBPyConnection, table: str, source_order: list[st
         >>> golden_sql(con, "people", ["pos", "crm"], {"full_name": "most_frequent"}).fetchall()
         [('C1', '张伟', 'pos,crm', 3)]
     """
-    present = set(con.sql(f"SELECT * FROM {_ident(table)} LIMIT 0").columns)
+    present = set(con.sql(f"SELECT * FROM {identifier(table)} LIMIT 0").columns)
     ranks = {name: i for i, name in enumerate(source_order)}
-    rank = " ".join(f"WHEN {_literal(name)} THEN {i}" for name, i in ranks.items())
+    rank = " ".join(f"WHEN {literal(name)} THEN {i}" for name, i in ranks.items())
     rank = f"CASE source {rank} ELSE {len(ranks)} END" if ranks else "0"
-    missing = " + ".join(f"({_ident(f)} IS NULL)::INTEGER" for f in GOLDEN_FIELDS + ADDRESS_PARTS if f in present)
+    missing = " + ".join(f"({identifier(f)} IS NULL)::INTEGER" for f in GOLDEN_FIELDS + ADDRESS_PARTS if f in present)
     carried = [c for c in dict.fromkeys((*GOLDEN_FIELDS, *ADDRESS_PARTS, "registered_at")) if c in present]
-    latin = (f", NOT regexp_matches(full_name::VARCHAR, {_literal(_CJK_PATTERN)}) AS _latin"
+    latin = (f", NOT regexp_matches(full_name::VARCHAR, {literal(_CJK_PATTERN)}) AS _latin"
              if "full_name" in present else "")
     ctes = [f"""base AS (
         SELECT customer_id, source, record_id, {rank} AS _rank,
                {'_when' if '_when' in present else 'NULL::TIMESTAMP AS _when'}, {missing or '0'} AS _missing
-               {''.join(', ' + _ident(c) for c in carried)}{latin}
-        FROM {_ident(table)})"""]
+               {''.join(', ' + identifier(c) for c in carried)}{latin}
+        FROM {identifier(table)})"""]
     # Each source gets its place in the trust order, then by name; ``sources`` lists a customer's places and names
     # them at the end, which is cheaper than sorting each customer's names.
     ctes += ["pairs AS (SELECT DISTINCT customer_id, source, _rank FROM base)", """ranked AS (
@@ -130,24 +123,24 @@ def golden_sql(con: duckdb.DuckDBPyConnection, table: str, source_order: list[st
             if not parts:
                 continue
             order = RULE_ORDER["source_priority" if rule == "most_frequent" else rule] + TIE_BREAK
-            packed = "struct_pack(" + ", ".join(f"{_ident(p)} := {_ident(p)}" for p in parts) + ")"
-            filled = " OR ".join(f"{_ident(p)} IS NOT NULL" for p in parts)
+            packed = "struct_pack(" + ", ".join(f"{identifier(p)} := {identifier(p)}" for p in parts) + ")"
+            filled = " OR ".join(f"{identifier(p)} IS NOT NULL" for p in parts)
             aggregates.append(f"arg_min({packed}, {_sort_key(order)}) FILTER (WHERE {filled}) AS _address")
-            outputs += [f"picked._address.{_ident(p)} AS {_ident(p)}" for p in parts]
+            outputs += [f"picked._address.{identifier(p)} AS {identifier(p)}" for p in parts]
         elif field in present and rule == "most_frequent":
             # Votes per distinct value; the value's best record stands for it, so the pick sorts values, not records.
-            votes, pick = _ident(f"_votes_{field}"), _ident(f"_pick_{field}")
+            votes, pick = identifier(f"_votes_{field}"), identifier(f"_pick_{field}")
             ctes.append(f"""{votes} AS (
-        SELECT customer_id, {_ident(field)}, {''.join(f + ', ' for f in first)}count(*) AS _votes,
+        SELECT customer_id, {identifier(field)}, {''.join(f + ', ' for f in first)}count(*) AS _votes,
                min({_sort_key(RULE_ORDER[rule][1:] + TIE_BREAK)}) AS _best
-        FROM base WHERE {_ident(field)} IS NOT NULL GROUP BY ALL)""")
+        FROM base WHERE {identifier(field)} IS NOT NULL GROUP BY ALL)""")
             ctes.append(f"""{pick} AS (
-        SELECT customer_id, arg_min({_ident(field)}, {_sort_key((*first, "_votes", "_best"))}) AS {_ident(field)}
+        SELECT customer_id, arg_min({identifier(field)}, {_sort_key((*first, "_votes", "_best"))}) AS {identifier(field)}
         FROM {votes} GROUP BY customer_id)""")
             voted.append(pick)
-            outputs.append(f"{pick}.{_ident(field)}")
+            outputs.append(f"{pick}.{identifier(field)}")
         elif field in present:
-            value = _ident(field)
+            value = identifier(field)
             order = (*first, *RULE_ORDER[rule], *TIE_BREAK)
             aggregates.append(f"arg_min({value}, {_sort_key(order)}) FILTER (WHERE {value} IS NOT NULL) AS {value}")
             outputs.append(f"picked.{value}")

@@ -14,6 +14,8 @@ import re
 import pandas as pd
 import pyarrow as pa
 
+from digiops.merge.sql import column, literal
+
 
 ORDER_COLUMNS = ["order_id", "source", "channel", "customer_id", "order_time", "amount", "quantity", "sku",
                  "store_id", "region", "province", "status", "is_refund", "is_test"]
@@ -50,8 +52,8 @@ def test_records(frame: pd.DataFrame, markers: list[str]) -> pd.Series:
     """Records a client's staff made to test a system: a marker in the status, sku, note or buyer name, or a true
     ``is_test`` column. They are flagged, never dropped; the merge puts them under one test account."""
     text = _column(frame, "status").fillna("").astype(str)
-    for column in ("sku", "note", "full_name"):
-        text = text + " " + _column(frame, column).fillna("").astype(str)
+    for name in ("sku", "note", "full_name"):
+        text = text + " " + _column(frame, name).fillna("").astype(str)
     is_test = _contains_any(text, markers)
     if "is_test" in frame:
         is_test = is_test | frame["is_test"].fillna(False).astype(bool)
@@ -62,17 +64,6 @@ def money(values: pd.Series) -> pd.Series:
     """Decimal values as an exact ``decimal128(18, 2)`` column."""
     return pd.Series(pd.array(values.astype(object).where(values.notna(), None).tolist(),
                               dtype=pd.ArrowDtype(MONEY)), index=values.index)
-
-
-def literal(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + str(text).replace("'", "''") + "'"
-
-
-def column(columns: list[str], name: str, kind: str = "VARCHAR", alias: str = "") -> str:
-    """``CAST(<alias>.name AS kind)``, or a typed NULL when the source has no such column."""
-    prefix = f"{alias}." if alias else ""
-    return f'CAST({prefix}"{name}" AS {kind})' if name in columns else f"CAST(NULL AS {kind})"
 
 
 def _mentions(expression: str, markers: list[str]) -> str:
@@ -90,7 +81,7 @@ def orders_sql(con, sources: dict[str, tuple[str, list[str]]], crosswalk: str, s
     flagged (:data:`ORDER_COLUMNS`).
 
     Args:
-        sources: orders source name → (its cleaned Parquet file, its columns).
+        sources: orders source name → (SQL that reads its cleaned rows, its columns).
         crosswalk: a table in ``con`` with ``source, record_id, customer_id``.
         stores: the cleaned store master (region and province of a store's orders), or ``None``.
     """
@@ -110,7 +101,7 @@ def orders_sql(con, sources: dict[str, tuple[str, list[str]]], crosswalk: str, s
                 "CAST(region AS VARCHAR) AS region FROM _regions")
     con.unregister("_regions")
     parts = []
-    for position, (name, (path, columns)) in enumerate(sources.items()):
+    for position, (name, (scan, columns)) in enumerate(sources.items()):
         has = lambda c, kind="VARCHAR": column(columns, c, kind, "o")  # noqa: E731
         parts.append(f"""
             SELECT {literal(name + ":")} || o.record_id AS order_id, {literal(name)} AS source,
@@ -121,7 +112,7 @@ def orders_sql(con, sources: dict[str, tuple[str, list[str]]], crosswalk: str, s
                    {_mentions(has("status"), refund_markers)} OR coalesce({has("amount", "DECIMAL(18, 2)")} < 0,
                    false) OR {has("refund_of")} IS NOT NULL AS is_refund,
                    coalesce(o._test, false) AS is_test, {position} AS _position, o._row
-            FROM read_parquet({literal(path)}) o
+            FROM {scan} o
             LEFT JOIN {crosswalk} x ON x.source = {literal(name)} AND x.record_id = o.record_id""")
     if not parts:
         return ("SELECT " + ", ".join(f"CAST(NULL AS VARCHAR) AS {c}" for c in ORDER_COLUMNS) + " WHERE false")
@@ -142,8 +133,8 @@ def shipments_sql(con, shipment_sources: dict[str, tuple[str, list[str]]],
     """Queries of the shipments joined to their order (``order_id`` as in orders, :data:`SHIPMENT_COLUMNS` plus
     ``_source``) and of the quarantine rows of shipments whose order is in no orders source."""
     lookups = [f"SELECT record_id AS raw_order, {literal(name + ':')} || record_id AS order_id, {i} AS _position, "
-               f"_row FROM read_parquet({literal(path)})"
-               for i, (name, (path, columns)) in enumerate(order_sources.items())
+               f"_row FROM {scan}"
+               for i, (name, (scan, columns)) in enumerate(order_sources.items())
                if channel_of(name, None) != "store"]
     lookup = (" UNION ALL ".join(lookups) if lookups
               else "SELECT CAST(NULL AS VARCHAR) AS raw_order, CAST(NULL AS VARCHAR) AS order_id, 0 AS _position, "
@@ -152,10 +143,10 @@ def shipments_sql(con, shipment_sources: dict[str, tuple[str, list[str]]],
         SELECT raw_order, arg_min(order_id, (_position, _row)) AS order_id FROM ({lookup}) GROUP BY raw_order""")
     now = literal((pd.Timestamp(as_of) + pd.Timedelta(days=1)).isoformat())
     kept, lost = [], []
-    for position, (name, (path, columns)) in enumerate(shipment_sources.items()):
+    for position, (name, (scan, columns)) in enumerate(shipment_sources.items()):
         has = lambda c, kind="VARCHAR": column(columns, c, kind, "s")  # noqa: E731
         failed = _mentions(has("status"), failed_markers)
-        joined = (f"FROM read_parquet({literal(path)}) s "
+        joined = (f"FROM {scan} s "
                   f"LEFT JOIN order_lookup l ON l.raw_order = {has('order_id')}")
         kept.append(f"""
             SELECT {literal(name + ":")} || s.record_id AS shipment_id, l.order_id, {has("carrier")} AS carrier,
