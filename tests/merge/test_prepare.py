@@ -74,7 +74,7 @@ def test_work_folder_goes_with_the_result(tmp_path):
     sources, _ = person_sources(20, seed=5)
     result = run_merge(write_engagement(tmp_path, sources))
     folder = result.folder
-    assert (folder / "crosswalk.parquet").is_file() and not (folder / "merge.duckdb").exists()
+    assert (folder / "crosswalk.parquet").is_file() and not (folder / "spill").exists()
     del result
     assert not folder.exists()
 
