@@ -67,7 +67,7 @@ def name_table(names: list[str]) -> pa.Table:
 def _name_features(name: str) -> tuple:
     """(name_zh, name_keys, name_key, name_py, surnames, given_py, name_partial, name_pinyin) of one cleaned full
     name, from one parse (``name_pinyin`` is :func:`digiops.merge.normalize.name_pinyin`, for display)."""
-    parsed = nz.parse_name(name)
+    parsed = nz.parse_clean_name(name)
     if parsed is None:
         return (name if isinstance(name, str) and nz.has_cjk(name) else None,) + (None,) * 7
     readings, given = parsed

@@ -312,6 +312,20 @@ def surname_pinyins() -> tuple[str, ...]:
     return tuple(sorted(readings, key=lambda r: (-len(r), r)))
 
 
+@lru_cache(maxsize=1)
+def _surname_pinyin_set() -> frozenset[str]:
+    return frozenset(surname_pinyins())
+
+
+@lru_cache(maxsize=1)
+def _surname_pinyin_sizes() -> tuple[int, ...]:
+    return tuple(sorted({len(r) for r in surname_pinyins()}, reverse=True))
+
+
+_HONORIFIC_SET = frozenset(HONORIFICS)
+_HONORIFIC_SIZES = tuple(sorted({len(t) for t in HONORIFICS}, reverse=True))
+
+
 def parse_name(name: object) -> tuple[tuple[str, ...], str] | None:
     """(every pinyin reading of the surname, the given name in pinyin) — Hanzi or Latin script alike.
 
@@ -323,13 +337,17 @@ def parse_name(name: object) -> tuple[tuple[str, ...], str] | None:
     ((('zeng', 'ceng'), 'xiaoming'), (('zeng',), 'xiaoming'), (('shan',), 'yuqiang'), (('chen',), ''))
     """
     text = normalize_name(name)
-    if not text:
-        return None
+    return parse_clean_name(text) if text else None
+
+
+def parse_clean_name(text: str) -> tuple[tuple[str, ...], str] | None:
+    """:func:`parse_name` of a name :func:`normalize_name` has already cleaned (the merge's name features parse
+    each distinct cleaned name once, and normalizing it again would double their cost)."""
     if has_cjk(text):
-        chars = "".join(c for c in text if has_cjk(c))
-        for title in HONORIFICS:
-            if len(chars) > len(title) and chars.endswith(title):
-                chars = chars[: -len(title)]
+        chars = "".join(_CJK.findall(text))
+        for size in _HONORIFIC_SIZES:
+            if len(chars) > size and chars[-size:] in _HONORIFIC_SET:
+                chars = chars[:-size]
                 break
         if not chars:
             return None
@@ -341,12 +359,12 @@ def parse_name(name: object) -> tuple[tuple[str, ...], str] | None:
     words = _ascii_words(text)
     if not words:
         return None
-    known = set(surname_pinyins())
+    known = _surname_pinyin_set()
     if len(words) == 1:
         word = words[0]
-        for reading in surname_pinyins():
-            if word.startswith(reading) and len(word) > len(reading) + 1:
-                return (reading,), word[len(reading):]
+        for size in _surname_pinyin_sizes():  # longest reading first, as in surname_pinyins()
+            if len(word) > size + 1 and word[:size] in known:
+                return (word[:size],), word[size:]
         return (word,), ""
     if words[0] in known:
         return (words[0],), "".join(words[1:])
