@@ -32,8 +32,11 @@ STRONG = ("phone", "email", "national_id")
 #: link feature → columns it needs (the names a consultant uses in ``merge.link_fields``).
 LINK_FEATURES = {"name": "name_py", "phone": "phone", "email": "email", "birth_date": "birth_date",
                  "national_id": "national_id", "address": "district", "postcode": "postcode", "gender": "gender"}
-DEFAULT_BLOCKING = (["phone"], ["email"], ["national_id"], ["name_keys", "birth_date"], ["name_key", "district"],
-                    ["name_key", "postcode"], ["street_key", "district"], ["street_key", "postcode"])
+# No rule on name and district alone: at a million people it made 13.4 M of the 19 M candidate pairs (common names
+# in one district) for no change in accuracy; a pair that agrees on nothing but name and district rarely reaches the
+# match threshold, and phone, birth date or street bring the real matches in under the other rules.
+DEFAULT_BLOCKING = (["phone"], ["email"], ["national_id"], ["name_keys", "birth_date"], ["name_key", "postcode"],
+                    ["street_key", "district"], ["street_key", "postcode"])
 # EM rules. Pairs sharing a phone *and* a birth date are rarely two family members (who share phone and address),
 # so the name's m probabilities are not learnt from households; phone + name trains birth date and address on every
 # kind of record (orders and shipments carry no birth date); name + street trains the phone. Splink keeps the
