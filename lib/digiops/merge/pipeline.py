@@ -4,8 +4,8 @@ measure data quality and account for every raw row. The notebook calls :func:`ru
 
 Memory stays bounded by the largest source, not the client: each source is read, cleaned and measured on its
 own and written to Parquet (:mod:`digiops.merge.prepare`); every later step is DuckDB SQL over those files in an
-in-memory database with a memory limit, which spills to the work folder beyond it. Python touches only what it must: one call per distinct name for the
-name features, and the profile table Splink scores.
+in-memory database with a memory limit, which spills to the work folder beyond it. Python touches only what it
+must: one call per distinct name for the name features, and the few pairs and profiles the report shows.
 """
 
 from __future__ import annotations
