@@ -7,8 +7,8 @@ Usage::
 For each size it generates a demo client (``python -m digiops.demo --people N --out DIR``, copying the demo
 engagement file), then runs :func:`digiops.merge.pipeline.run_merge` in a fresh process ``--repeat`` times and
 reports, per run and as the median, wall time (per step too), CPU seconds (worker processes included), the peak
-resident memory of the whole process tree (sampled every 0.2 s, until the stage returns) and pairwise / B³ accuracy
-against the generated truth.
+resident memory of the whole process tree (sampled every 0.2 s, until the stage returns; also split into the
+prepare step and the steps after it) and pairwise / B³ accuracy against the generated truth.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from digiops.engagement import load_engagement
 from digiops.merge.evaluate import evaluate
 from digiops.merge.pipeline import run_merge
 folder = sys.argv[1]
-peak, running = [0], [True]
+samples, running = [], [True]
 def sample():  # the whole process tree: the stage prepares sources in worker processes
     me = psutil.Process()
     while running[0]:
@@ -42,7 +42,7 @@ def sample():  # the whole process tree: the stage prepares sources in worker pr
                 total += process.memory_info().rss
             except psutil.Error:
                 pass
-        peak[0] = max(peak[0], total)
+        samples.append((time.perf_counter(), total))
         time.sleep(0.2)
 threading.Thread(target=sample, daemon=True).start()
 start = time.perf_counter()
@@ -53,7 +53,10 @@ running[0] = False
 own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
 cpu = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 scores = evaluate(result.crosswalk, pd.read_csv(folder + "/truth/identity.csv", dtype=str))
-print(json.dumps({"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "peak_gb": round(peak[0] / 1e9, 2),
+prepared = start + result.timings["prepare"]
+peak = lambda kept: round(max([rss for t, rss in samples if kept(t)], default=0) / 1e9, 2)
+print(json.dumps({"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "peak_gb": peak(lambda t: True),
+                  "peak_prepare_gb": peak(lambda t: t <= prepared), "peak_after_gb": peak(lambda t: t > prepared),
                   "load": round(os.getloadavg()[0], 1), "steps": {k: round(v, 1) for k, v in
                   result.timings.items()}, **result.counts(), **{k: round(v, 4) for k, v in scores.items()}}))
 """
