@@ -30,6 +30,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from digiops.sql import scan
+
 SPARK_EXTRA = "pip install -e '.[spark]'"
 
 
@@ -231,8 +233,7 @@ class DuckDBSession(SqlSession):
 
     def register(self, name: str, source: object) -> None:
         if isinstance(source, (str, Path)):
-            literal = str(source).replace("'", "''")
-            self.con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{literal}')")
+            self.con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {scan(source)}")
         else:
             self.con.register(f"_{name}_frame", source)
             self.con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM _{name}_frame")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from digiops.labels.features import FEATURES
+from digiops.sql import literal
 
 RECENCY_WINDOWS = ((0, 30), (30, 90), (90, 180), (180, 365), (365, None))
 SKIPPED = {"customer_id", "rfm_segment", "rfm_r", "rfm_f", "rfm_m"}
@@ -60,8 +61,8 @@ def candidate_tags(features: pd.DataFrame, quantiles: list[float] | tuple[float,
         elif kind == "text":
             counts = column.dropna().astype(str).value_counts().head(top)
             for rank, (value, _n) in enumerate(counts.items(), start=1):
-                literal = value.replace("'", "''")
-                add(field, "top value", f"{field}_{rank}", f"{field} = '{literal}'", column.astype("object") == value)
+                add(field, "top value", f"{field}_{rank}", f"{field} = {literal(value)}",
+                    column.astype("object") == value)
         elif kind == "flag":
             add(field, "flag", field, field, column.astype("boolean").fillna(False))
     return pd.DataFrame(rows)

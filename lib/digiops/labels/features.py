@@ -39,6 +39,7 @@ import yaml
 from digiops import paths
 from digiops.errors import CatalogError
 from digiops.labels.settings import RfmThresholds
+from digiops.sql import literal, scan
 
 #: field → (type, description). Rules may name exactly these.
 FEATURES: dict[str, tuple[str, str]] = {
@@ -133,8 +134,7 @@ def connect(tables: dict[str, object], threads: int | None = None) -> duckdb.Duc
     for name in TABLES:
         source = tables[name]
         if isinstance(source, (str, Path)):
-            literal = str(source).replace("'", "''")
-            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{literal}')")
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM {scan(source)}")
         else:
             con.register(f"_{name}_frame", source)
             con.execute(f"CREATE VIEW {name} AS SELECT * FROM _{name}_frame")
@@ -200,19 +200,15 @@ def value_domains(con) -> Domains:
     return Domains(*columns, textual=all(isinstance(v, str) for values in columns for v in values))
 
 
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _top_sql(measure: str, count: str, values: tuple[str, ...]) -> str:
     """The value with the largest ``measure<i>`` (ties: the smallest value), as ``ORDER BY measure DESC NULLS LAST,
     value`` then the first row would pick among the values with a purchase (``count<i>`` not null)."""
     if not values:
         return "CAST(NULL AS VARCHAR)"
     top = measure + "0" if len(values) == 1 else f"greatest({', '.join(f'{measure}{i}' for i in range(len(values)))})"
-    best = " ".join(f"WHEN {measure}{i} = {top} THEN {_literal(v)}" for i, v in enumerate(values))
+    best = " ".join(f"WHEN {measure}{i} = {top} THEN {literal(v)}" for i, v in enumerate(values))
     # all measures null (only possible with null amounts): NULLS LAST leaves the smallest value bought
-    fallback = " ".join(f"WHEN {count}{i} IS NOT NULL THEN {_literal(v)}" for i, v in enumerate(values))
+    fallback = " ".join(f"WHEN {count}{i} IS NOT NULL THEN {literal(v)}" for i, v in enumerate(values))
     return f"CASE {best} ELSE CASE {fallback} END END"
 
 
@@ -226,13 +222,13 @@ def _preferences_one_pass(domains: Domains) -> tuple[str, str, str]:
     per value a conditional count or sum, null when the customer has no purchase of that value."""
     aggregates = []
     for i, value in enumerate(domains.channel):
-        aggregates.append(f"sum(CASE WHEN NOT is_refund AND channel = {_literal(value)} THEN 1 END) AS channel_n{i}")
+        aggregates.append(f"sum(CASE WHEN NOT is_refund AND channel = {literal(value)} THEN 1 END) AS channel_n{i}")
     for i, value in enumerate(domains.category):
-        aggregates.append(f"sum(CASE WHEN NOT is_refund AND category = {_literal(value)} THEN 1 END) AS category_n{i}")
-        aggregates.append(f"sum(CASE WHEN NOT is_refund AND category = {_literal(value)} THEN amount END) "
+        aggregates.append(f"sum(CASE WHEN NOT is_refund AND category = {literal(value)} THEN 1 END) AS category_n{i}")
+        aggregates.append(f"sum(CASE WHEN NOT is_refund AND category = {literal(value)} THEN amount END) "
                           f"AS category_spend{i}")
     for i, value in enumerate(domains.price_band):
-        aggregates.append(f"sum(CASE WHEN NOT is_refund AND price_band = {_literal(value)} THEN 1 END) AS band_n{i}")
+        aggregates.append(f"sum(CASE WHEN NOT is_refund AND price_band = {literal(value)} THEN 1 END) AS band_n{i}")
     derived = (f"{_top_sql('channel_n', 'channel_n', domains.channel)} AS main_channel, "
                f"{_top_sql('category_spend', 'category_n', domains.category)} AS top_category, "
                f"{_top_sql('band_n', 'band_n', domains.price_band)} AS main_price_band, "

@@ -32,7 +32,7 @@ from digiops.merge.quality import QUALITY_COLUMNS, consistency
 from digiops.merge.review import read_decisions, review_pairs
 from digiops.merge.settings import MergeSettings
 from digiops.merge.survivorship import golden_sql
-from digiops.merge.sql import column, literal, scan
+from digiops.sql import column, literal, scan
 from digiops.merge.wholelink import build_products, order_journey, orders_sql, shipments_sql
 
 MERGE_KINDS = ("customers", "leads", "orders", "shipments", "products", "stores")

@@ -29,7 +29,7 @@ from digiops.errors import SourceError
 from digiops.io import ROW
 from digiops.merge.clean import TIME_FIELDS, clean_source, first_rows
 from digiops.merge.quality import distinct_count, measure, quality_rows
-from digiops.merge.sql import scan
+from digiops.sql import scan
 from digiops.merge.wholelink import MONEY, test_records
 
 WHEN_FIELDS = ("registered_at", "order_time", "captured_at", "shipped_at")

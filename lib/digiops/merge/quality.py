@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from digiops.io import ROW
-from digiops.merge.sql import literal
+from digiops.sql import literal
 
 QUALITY_COLUMNS = ["source", "field", "phase", "completeness", "validity", "uniqueness", "consistency"]
 SKIP = ("source", "record_id", ROW)

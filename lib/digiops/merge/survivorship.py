@@ -28,7 +28,7 @@ import duckdb
 import pandas as pd
 
 from digiops.errors import EngagementError
-from digiops.merge.sql import identifier, literal
+from digiops.sql import identifier, literal
 
 GOLDEN_FIELDS = ("full_name", "gender", "birth_date", "phone", "email", "national_id", "address", "member_level")
 ADDRESS_PARTS = ("province", "city", "district", "adcode", "address")

@@ -14,7 +14,7 @@ import re
 import pandas as pd
 import pyarrow as pa
 
-from digiops.merge.sql import column, literal
+from digiops.sql import column, literal
 
 
 ORDER_COLUMNS = ["order_id", "source", "channel", "customer_id", "order_time", "amount", "quantity", "sku",

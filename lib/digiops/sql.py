@@ -1,4 +1,4 @@
-"""Text of the merge stage's DuckDB queries: quoting, typed columns that may be missing, Parquet scans.
+"""Text of DuckDB queries: quoting, typed columns that may be missing, Parquet scans.
 
 Example:
     >>> literal("O'Brien"), identifier('a"b'), column(["phone"], "email", alias="o")
