@@ -58,7 +58,9 @@ peak = lambda kept: round(max([rss for t, rss in samples if kept(t)], default=0)
 print(json.dumps({"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "peak_gb": peak(lambda t: True),
                   "peak_prepare_gb": peak(lambda t: t <= prepared), "peak_after_gb": peak(lambda t: t > prepared),
                   "load": round(os.getloadavg()[0], 1), "steps": {k: round(v, 1) for k, v in
-                  result.timings.items()}, **result.counts(), **{k: round(v, 4) for k, v in scores.items()}}))
+                  result.timings.items()},
+                  "prepare_s": {n: [round(s.seconds, 1), round(s.cpu_seconds, 1)] for n, s in result.prepared.items()},
+                  **result.counts(), **{k: round(v, 4) for k, v in scores.items()}}))
 """
 
 

@@ -48,8 +48,10 @@ class CleanSource:
 
 
 def _blank_to_none(values: pd.Series) -> pd.Series:
-    out = values.astype(object)
-    return out.where(out.notna() & out.astype(str).str.strip().ne(""), None)
+    """The column as Arrow-backed text, blank cells missing (no Python object per cell: the normalizers are
+    called per distinct value, and the date and phone paths work on Arrow text)."""
+    text = values if isinstance(values.dtype, pd.StringDtype) else values.astype("str")
+    return text.where(text.str.strip().ne(""))
 
 
 def _address_parts(frame: pd.DataFrame) -> pd.DataFrame:
@@ -182,7 +184,7 @@ def clean_source(raw: pd.DataFrame, *, name: str, kind: str, as_of: dt.date, ear
         elif column == "is_test":
             out[column] = _is_true(values)
         elif column in ("address", "address_extra"):
-            out[column] = nz.map_distinct(nz.text_series(frame[column]), nz.to_simplified)
+            out[column] = nz.text_series(frame[column], simplified=True)
         else:
             out[column] = nz.text_series(frame[column])
 

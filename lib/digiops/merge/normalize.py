@@ -59,10 +59,19 @@ def is_missing(value: object) -> bool:
 
 
 def map_distinct(values: pd.Series, func: Callable[[str], object]) -> pd.Series:
-    """Apply ``func`` once per distinct non-missing value and map the results back (missing stays ``None``)."""
+    """Apply ``func`` once per distinct non-missing value and map the results back (missing stays missing).
+
+    Text results come back as Arrow-backed text (``str``, missing as NaN), put together in Arrow without a Python
+    object per row; other results (amounts, numbers) as Python objects with ``None`` for missing."""
+    import pyarrow as pa
+
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    found = [func(u) for u in uniques]
+    if all(r is None or isinstance(r, str) for r in found):
+        taken = pa.array(found, type=pa.string()).take(pa.array(codes, mask=codes < 0))
+        return _text_column(taken, values.index)
     results = np.empty(len(uniques) + 1, dtype=object)
-    results[:-1] = [func(u) for u in uniques]
+    results[:-1] = found
     results[-1] = None
     return pd.Series(results[codes], index=values.index, dtype=object)
 
@@ -83,12 +92,13 @@ def map_distinct_except(values: pd.Series, func: Callable[[str], object], plain:
     fast = _fullmatch(values, plain)
     if not fast.any():
         return map_distinct(values, func)
-    out = values.astype(object).copy()
+    text = values.astype("str")
+    out = text.where(fast)
     if plain_func is not None:
-        out[fast] = plain_func(values[fast].astype("str")).astype(object).to_numpy()
+        out[fast] = plain_func(text[fast]).to_numpy()
     if not fast.all():
         out[~fast] = map_distinct(values[~fast], func).to_numpy()
-    return out.where(pd.notna(out), None)
+    return out
 
 
 def has_cjk(text: str) -> bool:
@@ -143,10 +153,8 @@ def simplified_array(values):
     needs = pc.fill_null(pc.match_substring_regex(values, _traditional_re2()), False)
     if not pc.any(needs).as_py():
         return values
-    out = values.to_pylist()
-    for i in np.flatnonzero(needs.to_numpy(zero_copy_only=False)):
-        out[i] = _t2s().convert(out[i])
-    return pa.array(out, type=pa.string())
+    converted = [_t2s().convert(text) for text in values.filter(needs).to_pylist()]
+    return pc.replace_with_mask(values, needs, pa.array(converted, type=pa.string()))
 
 
 _CJK_RE2 = "[\\x{3400}-\\x{9fff}\\x{f900}-\\x{faff}]"
@@ -197,14 +205,17 @@ def _blank_to_null(array):
     return pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
 
 
-def _objects(array, index: pd.Index) -> pd.Series:
-    """An Arrow array as a column of Python values (``None`` for null), as the normalizers return them."""
-    return pd.Series(array.to_numpy(zero_copy_only=False), index=index, dtype=object)
+def _text_column(array, index: pd.Index) -> pd.Series:
+    """An Arrow text array as an Arrow-backed ``str`` column (no copy; null becomes missing)."""
+    return pd.Series(pd.array(array, dtype="str"), index=index)
 
 
-def text_series(values: pd.Series) -> pd.Series:
-    """:func:`normalize_text` over a column (Arrow's kernels); ``None`` for missing and blank values."""
-    return _objects(_text_array(values), values.index)
+def text_series(values: pd.Series, *, simplified: bool = False) -> pd.Series:
+    """:func:`normalize_text` over a column (Arrow's kernels), as Arrow-backed text missing for missing and blank
+    values. With
+    ``simplified``, Traditional characters are also made Simplified (:func:`to_simplified`)."""
+    array = _text_array(values)
+    return _text_column(simplified_array(array) if simplified else array, values.index)
 
 
 def normalize_code(value: object) -> str | None:
@@ -451,11 +462,11 @@ def street_series(values: pd.Series) -> pd.Series:
 
     text = _text_array(values)
     chinese = cjk_array(text)
-    out = _objects(pc.if_else(chinese, simplified_array(pc.replace_substring(text, " ", "")), text), values.index)
+    out = _text_column(pc.if_else(chinese, simplified_array(pc.replace_substring(text, " ", "")), text), values.index)
     latin = ~chinese.to_numpy(zero_copy_only=False) & out.notna().to_numpy()
     if latin.any():
         out[latin] = map_distinct(out[latin], lambda v: " ".join(_ascii_words(v)) or None).to_numpy()
-    return out.where(out.notna(), None)
+    return out
 
 
 # --- dates and amounts --------------------------------------------------------------------------------------------
@@ -489,7 +500,7 @@ def _date_texts(values: pd.Series) -> pd.Series:
     for pattern, repl in (("[年月/.]", "-"), ("[日号]", " "), ("[时点]", ":"), ("分", ":"), ("秒", "")):
         array = pc.replace_substring_regex(array, pattern, repl)
     array = pc.utf8_trim(pc.replace_substring_regex(array, _SPACES_RE2, " "), " :-T")
-    return _objects(_blank_to_null(array), values.index)
+    return _text_column(_blank_to_null(array), values.index)
 
 
 def _parse_dates_distinct(values: pd.Series) -> pd.Series:
