@@ -71,6 +71,13 @@ def test_dates_of_several_formats():
     assert parsed.iloc[8:].isna().all()
 
 
+def test_dates_with_lone_digits_and_dates_out_of_range():
+    parsed = nz.parse_dates(pd.Series(["2025/5/3 9:5:1", "2025.12.3", "9999-12-31", "1600/1/1", "2025-02-30"]))
+    assert parsed.iloc[0] == pd.Timestamp("2025-05-03 09:05:01")
+    assert parsed.iloc[1] == pd.Timestamp("2025-12-03")
+    assert parsed.iloc[2:].isna().all()  # not wrapped around into a date that looks real
+
+
 @pytest.mark.parametrize("raw, value", [("¥1,299.00", "1299.00"), ("￥12,345.5", "12345.50"), ("-8.80", "-8.80"),
                                         ("(12.50)", "-12.50"), ("1299元", "1299.00"), ("RMB 3", "3.00")])
 def test_amounts_are_exact(raw, value):

@@ -182,17 +182,20 @@ _SPACES_RE2 = r"[\s\x{0b}\x{1c}-\x{1f}\x{85}\p{Z}]+"
 _ZERO_WIDTH_RE2 = "[\u200b\u200c\u200d\u2060\ufeff]"
 
 
+def arrow_text(values: pd.Series):
+    """A column as one Arrow string array, null for missing (no copy when the column is Arrow-backed text)."""
+    import pyarrow as pa
+
+    array = pa.array(values.astype("str"), from_pandas=True)
+    return (array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array).cast(pa.string())
+
+
 def _text_array(values: pd.Series):
     """:func:`normalize_text` over a column in Arrow's C++ kernels (no Python call per value), as an Arrow array;
     null for missing and blank values."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
-    if isinstance(values.dtype, pd.StringDtype) or isinstance(values.dtype, pd.ArrowDtype):
-        array = pa.array(values, from_pandas=True).cast(pa.string())  # Arrow-backed text: no copy to Python
-    else:
-        array = pa.array(values.astype(object).where(values.notna(), None).tolist(), type=pa.string())
-    array = pc.utf8_normalize(array, "NFKC")
+    array = pc.utf8_normalize(arrow_text(values), "NFKC")
     array = pc.replace_substring_regex(array, _ZERO_WIDTH_RE2, "")
     array = pc.utf8_trim(pc.replace_substring_regex(array, _SPACES_RE2, " "), " ")
     return _blank_to_null(array)
@@ -205,7 +208,7 @@ def _blank_to_null(array):
     return pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
 
 
-def _text_column(array, index: pd.Index) -> pd.Series:
+def _text_column(array, index: pd.Index | None = None) -> pd.Series:
     """An Arrow text array as an Arrow-backed ``str`` column (no copy; null becomes missing)."""
     return pd.Series(pd.array(array, dtype="str"), index=index)
 
@@ -477,14 +480,20 @@ def normalize_date(value: object) -> pd.Timestamp | None:
     return None if pd.isna(result) else result
 
 
+def _nanoseconds(parsed: pd.Series) -> np.ndarray:
+    """Parsed dates as ``datetime64[ns]``; a date outside its range (before 1677 or after 2262: ``9999-12-31``)
+    is no date, rather than a wrapped-around one."""
+    inside = parsed.between(pd.Timestamp.min, pd.Timestamp.max)
+    return parsed.where(inside).to_numpy(dtype="datetime64[ns]")
+
+
 def parse_dates(values: pd.Series) -> pd.Series:
     """Vectorised :func:`normalize_date` over a column: ISO dates and times in one pass, every other spelling
     parsed once per distinct value."""
     iso = _fullmatch(values, r"[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]{2}:[0-9]{2}(:[0-9]{2})?)?")
     if iso.any():
         out = pd.Series(np.datetime64("NaT"), index=values.index, dtype="datetime64[ns]")
-        out[iso] = pd.to_datetime(values[iso].astype("str"), format="ISO8601", errors="coerce").to_numpy(
-            dtype="datetime64[ns]")
+        out[iso] = _nanoseconds(pd.to_datetime(values[iso].astype("str"), format="ISO8601", errors="coerce"))
         if not iso.all():
             out[~iso] = _parse_dates_distinct(values[~iso]).to_numpy()
         return out
@@ -504,14 +513,19 @@ def _date_texts(values: pd.Series) -> pd.Series:
 
 
 def _parse_dates_distinct(values: pd.Series) -> pd.Series:
+    import pyarrow.compute as pc
+
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    texts = _date_texts(pd.Series(uniques, dtype=object))
+    texts = _date_texts(pd.Series(uniques))
     parsed = pd.to_datetime(texts, format="ISO8601", errors="coerce")
-    # "2025-5-1 9:05": ISO8601 wants zero-padding; pad the numbers and try again.
+    # "2025-5-1 9:05": ISO8601 wants zero-padding; pad every lone digit and try again (twice: a match takes the
+    # separator after its digit, so the next lone digit waits for the second pass).
     todo = parsed.isna() & texts.notna()
     if todo.any():
-        padded = texts[todo].str.replace(r"(?<!\d)(\d)(?!\d)", r"0\1", regex=True)
-        parsed[todo] = pd.to_datetime(padded, format="ISO8601", errors="coerce")
+        padded = arrow_text(texts[todo])
+        for _ in range(2):
+            padded = pc.replace_substring_regex(padded, r"(^|[^0-9])([0-9])([^0-9]|$)", r"\10\2\3")
+        parsed[todo] = pd.to_datetime(_text_column(padded, texts.index[todo]), format="ISO8601", errors="coerce")
     todo = parsed.isna() & texts.notna()
     if todo.any():
         compact = texts[todo]
@@ -527,7 +541,7 @@ def _parse_dates_distinct(values: pd.Series) -> pd.Series:
             parsed[todo & serial.reindex(texts.index, fill_value=False)] = (
                 _EXCEL_EPOCH + pd.to_timedelta(days, unit="D")).where(days.between(10000, 80000))
     mapped = np.empty(len(uniques) + 1, dtype="datetime64[ns]")
-    mapped[:-1] = parsed.to_numpy(dtype="datetime64[ns]")
+    mapped[:-1] = _nanoseconds(parsed)
     mapped[-1] = np.datetime64("NaT")
     return pd.Series(mapped[codes], index=values.index)
 
@@ -578,40 +592,52 @@ def _cn_mobile_pattern() -> str:
     return phonenumbers.PhoneMetadata.metadata_for_region("CN").mobile.national_number_pattern
 
 
+#: RE2 for :func:`is_placeholder_number` over digit strings: the last eight digits all one digit or a run, or
+#: at most two distinct digits in the whole number.
+_PLACEHOLDER_RE2 = "|".join([*(f"{d}{{8}}$" for d in "0123456789"), *(f"{t}$" for t in PLACEHOLDER_TAILS),
+                             *(f"^[{a}{b}]+$" for i, a in enumerate("0123456789") for b in "0123456789"[i + 1:])])
+
+
 def phone_series(values: pd.Series, region: str = "CN") -> pd.Series:
-    """:func:`normalize_phone` over a column, vectorized where it can be.
+    """:func:`normalize_phone` over a column, vectorized where it can be (Arrow text in and out).
 
     Digits are extracted in one pass for plainly written numbers (digits, spaces, ``+ - ( )``) and per distinct
-    value otherwise; Chinese mobile numbers are then checked against ``phonenumbers``' own CN mobile pattern in
-    one pass, and every other digit string is parsed by ``phonenumbers`` once per distinct value.
+    value otherwise; Chinese mobile numbers are then checked against ``phonenumbers``' own CN mobile pattern and
+    the placeholder rule in one pass, and every other digit string is parsed by ``phonenumbers`` once per
+    distinct value.
     """
-    text = values.astype("str")
-    masked = _fullmatch(text, r".*[*＊].*")
-    plain = _fullmatch(text, r"[0-9+ ()\-]*[0-9][0-9+ ()\-]*")
-    digits = text.where(plain).str.replace(r"[^0-9+]", "", regex=True)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def where(mask, then, otherwise):
+        return pc.if_else(pc.fill_null(mask, False), then, otherwise)
+
+    nothing = pa.scalar(None, pa.string())
+    text = arrow_text(values)
+    masked = pc.match_substring_regex(text, "[*＊]")
+    plain = pc.fill_null(pc.match_substring_regex(text, r"^[0-9+ ()\-]*[0-9][0-9+ ()\-]*$"), False)
+    digits = where(plain, pc.replace_substring_regex(text, "[^0-9+]", ""), nothing)
     if region == "CN":
-        bare = digits.str.lstrip("0")
-        prefixed = plain & ~digits.str.startswith("+").fillna(False).to_numpy(dtype=bool) & \
-            _fullmatch(bare, r"86[0-9]{11}")
-        digits = digits.where(~prefixed, "+" + bare)
-    other = values.notna().to_numpy() & ~plain & ~masked
-    digits = digits.astype(object)
-    if other.any():
-        digits[other] = map_distinct(values[other], lambda v: _phone_digits(v, region)).to_numpy()
-    digits = digits.where(pd.notna(digits), None)
-    out = pd.Series(None, index=values.index, dtype=object)
-    mobile = np.zeros(len(values), dtype=bool)
+        bare = pc.utf8_ltrim(digits, "0")
+        prefixed = pc.and_(pc.invert(pc.starts_with(digits, "+")), pc.match_substring_regex(bare, "^86[0-9]{11}$"))
+        digits = where(prefixed, pc.binary_join_element_wise("+", bare, ""), digits)
+    other = pc.and_(pc.is_valid(text), pc.invert(pc.or_(plain, pc.fill_null(masked, False))))
+    if pc.any(other).as_py():
+        found = map_distinct(_text_column(text.filter(other)), lambda v: _phone_digits(v, region))
+        digits = pc.replace_with_mask(digits, other, arrow_text(found))
+    out = pa.nulls(len(text), pa.string())
+    mobile = pa.array(np.zeros(len(text), dtype=bool))
     if region == "CN":
-        national = digits.astype("str").str.removeprefix("+86")
-        mobile = _fullmatch(national, _cn_mobile_pattern())
-        if mobile.any():
-            numbers = national[mobile]
-            placeholder = map_distinct(numbers, is_placeholder_number).astype(bool).to_numpy()
-            out[mobile] = ("+86" + numbers).where(~placeholder, None).astype(object).to_numpy()
-    rest = ~mobile & digits.notna().to_numpy()
-    if rest.any():
-        out[rest] = map_distinct(digits[rest], lambda d: _e164(d, region)).to_numpy()
-    return out.where(out.notna(), None)
+        national = where(pc.starts_with(digits, "+86"), pc.utf8_slice_codeunits(digits, 3), digits)
+        mobile = pc.fill_null(pc.match_substring_regex(national, f"^(?:{_cn_mobile_pattern()})$"), False)
+        placeholder = pc.match_substring_regex(national, _PLACEHOLDER_RE2)
+        out = where(pc.and_(mobile, pc.invert(placeholder)), pc.binary_join_element_wise("+86", national, ""),
+                    nothing)
+    rest = pc.and_(pc.invert(mobile), pc.is_valid(digits))
+    if pc.any(rest).as_py():
+        found = map_distinct(_text_column(digits.filter(rest)), lambda d: _e164(d, region))
+        out = pc.replace_with_mask(out, rest, arrow_text(found))
+    return _text_column(out, values.index)
 
 
 def name_keys_series(names: pd.Series) -> pd.Series:
