@@ -55,47 +55,43 @@ def _blank_to_none(values: pd.Series) -> pd.Series:
 
 
 def _address_parts(frame: pd.DataFrame) -> pd.DataFrame:
-    """province / city / district / adcode / street_key from the address columns, via ``cpca`` for Chinese."""
+    """province / city / district / adcode / street_key from the address columns, via ``cpca`` for Chinese.
+
+    Arrow text throughout: the address columns are joined and encoded once, and each distinct address is worked on
+    once; cpca parses each distinct administrative part (the text before the first digit, the house number) once.
+    """
     import cpca
 
-    pieces = [frame[c].fillna("") for c in ("province", "city", "district", "address", "address_extra")
-              if c in frame]
-    if not pieces:
+    columns = [c for c in ("province", "city", "district", "address", "address_extra") if c in frame]
+    if not columns:
         return pd.DataFrame(index=frame.index)
-    joined = pieces[0].astype(str)
-    for piece in pieces[1:]:
-        joined = joined + piece.astype(str)
-    codes, uniques = pd.factorize(joined)
-    text = pa.array(list(uniques), type=pa.string())
+    joined = pc.binary_join_element_wise(*[pc.fill_null(nz.arrow_text(frame[c]), "") for c in columns], "")
+    encoded = joined.dictionary_encode()
+    text, codes = encoded.dictionary, encoded.indices
     cjk = nz.cjk_array(text)
     text = pc.if_else(cjk, nz.simplified_array(pc.replace_substring(text, " ", "")), text)
-    uniques = pd.Series(text.to_numpy(zero_copy_only=False), dtype=object)
-    chinese = pd.Series(cjk.to_numpy(zero_copy_only=False), dtype=bool)
-    parts = pd.DataFrame({"province": None, "city": None, "district": None, "adcode": None, "street_key": None},
-                         index=uniques.index, dtype=object)
-    if chinese.any():
-        # The administrative part comes before the first digit (the house number); cpca parses each distinct
-        # administrative part once and the rest of the address joins its street remainder.
+    none = pa.nulls(len(text), pa.string())
+    parts = dict.fromkeys(("province", "city", "district", "adcode", "street_key"), none)
+    if pc.any(cjk).as_py():
         split = pc.extract_regex(text.filter(cjk), r"^(?P<head>[^0-9]*)(?P<tail>.*)$")
-        head_tail = pd.DataFrame({0: split.field("head").to_numpy(zero_copy_only=False),
-                                  1: split.field("tail").to_numpy(zero_copy_only=False)}, dtype=object)
-        head_codes, heads = pd.factorize(head_tail[0])
-        parsed = cpca.transform(list(heads)).iloc[head_codes]
-        parsed.index = uniques[chinese].index
-        parsed["地址"] = parsed["地址"].fillna("") + head_tail[1].fillna("").to_numpy()
-        city = parsed["市"].where(parsed["市"] != "市辖区", parsed["省"])
-        parts.loc[chinese, "province"] = parsed["省"]
-        parts.loc[chinese, "city"] = city
-        parts.loc[chinese, "district"] = parsed["区"]
-        parts.loc[chinese, "adcode"] = parsed["adcode"]
-        parts.loc[chinese, "street_key"] = nz.street_series(parsed["地址"]).to_numpy()
-    out = parts.iloc[codes].set_axis(frame.index).replace({"": None, np.nan: None})
+        heads = split.field("head").dictionary_encode()
+        parsed = cpca.transform(heads.dictionary.to_pylist())
+        field = {name: pa.array(parsed[name], from_pandas=True, type=pa.string()).take(heads.indices)
+                 for name in ("省", "市", "区", "adcode", "地址")}
+        city = pc.if_else(pc.equal(field["市"], "市辖区"), field["省"], field["市"])
+        rest = pc.binary_join_element_wise(pc.fill_null(field["地址"], ""), split.field("tail"), "")
+        street = nz.arrow_text(nz.street_series(nz.text_column(rest)))
+        for name, values in (("province", field["省"]), ("city", city), ("district", field["区"]),
+                             ("adcode", field["adcode"]), ("street_key", street)):
+            parts[name] = pc.replace_with_mask(none, cjk, values)
+    out = pd.DataFrame({name: nz.text_column(nz.blank_to_null(values.take(codes)), frame.index)
+                        for name, values in parts.items()})
     # Latin-script records keep their own columns (suburb → district, state → province) and build a street key.
-    latin = ~chinese.iloc[codes].to_numpy()
+    latin = ~cjk.take(codes).to_numpy(zero_copy_only=False)
     if latin.any():
         for column in ("province", "city", "district"):
             if column in frame:
-                out.loc[latin, column] = nz.map_distinct(frame.loc[latin, column], nz.normalize_street)
+                out.loc[latin, column] = nz.map_distinct(frame.loc[latin, column], nz.normalize_street).to_numpy()
         street_bits = [frame.loc[latin, c] for c in ("street_number", "street") if c in frame]
         if not street_bits and "address" in frame:
             street_bits = [frame.loc[latin, "address"]]
@@ -103,8 +99,8 @@ def _address_parts(frame: pd.DataFrame) -> pd.DataFrame:
             street = street_bits[0].fillna("").astype(str)
             for bit in street_bits[1:]:
                 street = street + " " + bit.fillna("").astype(str)
-            out.loc[latin, "street_key"] = nz.map_distinct(street, nz.normalize_street)
-    return out.astype(object).where(out.notna(), None)
+            out.loc[latin, "street_key"] = nz.map_distinct(street, nz.normalize_street).to_numpy()
+    return out
 
 
 def _is_true(values: pd.Series) -> pd.Series:

@@ -69,7 +69,7 @@ def map_distinct(values: pd.Series, func: Callable[[str], object]) -> pd.Series:
     found = [func(u) for u in uniques]
     if all(r is None or isinstance(r, str) for r in found):
         taken = pa.array(found, type=pa.string()).take(pa.array(codes, mask=codes < 0))
-        return _text_column(taken, values.index)
+        return text_column(taken, values.index)
     results = np.empty(len(uniques) + 1, dtype=object)
     results[:-1] = found
     results[-1] = None
@@ -198,17 +198,17 @@ def _text_array(values: pd.Series):
     array = pc.utf8_normalize(arrow_text(values), "NFKC")
     array = pc.replace_substring_regex(array, _ZERO_WIDTH_RE2, "")
     array = pc.utf8_trim(pc.replace_substring_regex(array, _SPACES_RE2, " "), " ")
-    return _blank_to_null(array)
+    return blank_to_null(array)
 
 
-def _blank_to_null(array):
+def blank_to_null(array):
     import pyarrow as pa
     import pyarrow.compute as pc
 
     return pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
 
 
-def _text_column(array, index: pd.Index | None = None) -> pd.Series:
+def text_column(array, index: pd.Index | None = None) -> pd.Series:
     """An Arrow text array as an Arrow-backed ``str`` column (no copy; null becomes missing)."""
     return pd.Series(pd.array(array, dtype="str"), index=index)
 
@@ -218,7 +218,7 @@ def text_series(values: pd.Series, *, simplified: bool = False) -> pd.Series:
     values. With
     ``simplified``, Traditional characters are also made Simplified (:func:`to_simplified`)."""
     array = _text_array(values)
-    return _text_column(simplified_array(array) if simplified else array, values.index)
+    return text_column(simplified_array(array) if simplified else array, values.index)
 
 
 def normalize_code(value: object) -> str | None:
@@ -465,7 +465,7 @@ def street_series(values: pd.Series) -> pd.Series:
 
     text = _text_array(values)
     chinese = cjk_array(text)
-    out = _text_column(pc.if_else(chinese, simplified_array(pc.replace_substring(text, " ", "")), text), values.index)
+    out = text_column(pc.if_else(chinese, simplified_array(pc.replace_substring(text, " ", "")), text), values.index)
     latin = ~chinese.to_numpy(zero_copy_only=False) & out.notna().to_numpy()
     if latin.any():
         out[latin] = map_distinct(out[latin], lambda v: " ".join(_ascii_words(v)) or None).to_numpy()
@@ -509,7 +509,7 @@ def _date_texts(values: pd.Series) -> pd.Series:
     for pattern, repl in (("[年月/.]", "-"), ("[日号]", " "), ("[时点]", ":"), ("分", ":"), ("秒", "")):
         array = pc.replace_substring_regex(array, pattern, repl)
     array = pc.utf8_trim(pc.replace_substring_regex(array, _SPACES_RE2, " "), " :-T")
-    return _text_column(_blank_to_null(array), values.index)
+    return text_column(blank_to_null(array), values.index)
 
 
 def _parse_dates_distinct(values: pd.Series) -> pd.Series:
@@ -525,7 +525,7 @@ def _parse_dates_distinct(values: pd.Series) -> pd.Series:
         padded = arrow_text(texts[todo])
         for _ in range(2):
             padded = pc.replace_substring_regex(padded, r"(^|[^0-9])([0-9])([^0-9]|$)", r"\10\2\3")
-        parsed[todo] = pd.to_datetime(_text_column(padded, texts.index[todo]), format="ISO8601", errors="coerce")
+        parsed[todo] = pd.to_datetime(text_column(padded, texts.index[todo]), format="ISO8601", errors="coerce")
     todo = parsed.isna() & texts.notna()
     if todo.any():
         compact = texts[todo]
@@ -623,7 +623,7 @@ def phone_series(values: pd.Series, region: str = "CN") -> pd.Series:
         digits = where(prefixed, pc.binary_join_element_wise("+", bare, ""), digits)
     other = pc.and_(pc.is_valid(text), pc.invert(pc.or_(plain, pc.fill_null(masked, False))))
     if pc.any(other).as_py():
-        found = map_distinct(_text_column(text.filter(other)), lambda v: _phone_digits(v, region))
+        found = map_distinct(text_column(text.filter(other)), lambda v: _phone_digits(v, region))
         digits = pc.replace_with_mask(digits, other, arrow_text(found))
     out = pa.nulls(len(text), pa.string())
     mobile = pa.array(np.zeros(len(text), dtype=bool))
@@ -635,9 +635,9 @@ def phone_series(values: pd.Series, region: str = "CN") -> pd.Series:
                     nothing)
     rest = pc.and_(pc.invert(mobile), pc.is_valid(digits))
     if pc.any(rest).as_py():
-        found = map_distinct(_text_column(digits.filter(rest)), lambda d: _e164(d, region))
+        found = map_distinct(text_column(digits.filter(rest)), lambda d: _e164(d, region))
         out = pc.replace_with_mask(out, rest, arrow_text(found))
-    return _text_column(out, values.index)
+    return text_column(out, values.index)
 
 
 def name_keys_series(names: pd.Series) -> pd.Series:
