@@ -164,6 +164,7 @@ def test_column_versions_equal_the_value_versions(values):
     column = pd.Series(values, dtype=object)
     assert _values(nz.text_series(column)) == [nz.normalize_text(v) for v in values]
     assert _values(nz.street_series(column)) == [nz.normalize_street(v) for v in values]
+    assert _values(nz.name_series(column)) == [nz.normalize_name(v) for v in values]
     texts = [v for v in values if v]
     if texts:
         array = pa.array(texts, type=pa.string())

@@ -147,7 +147,7 @@ def clean_source(raw: pd.DataFrame, *, name: str, kind: str, as_of: dt.date, ear
             continue
         values = _blank_to_none(frame[column]) if column in TYPED_FIELDS else None
         if column in NAME_FIELDS:
-            out[column] = nz.map_distinct(values, nz.normalize_name)
+            out[column] = nz.name_series(frame[column])
         elif column == "phone":
             out[column] = nz.phone_series(frame[column], region)  # blank text is no phone
         elif column == "email":

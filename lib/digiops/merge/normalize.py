@@ -295,6 +295,23 @@ def normalize_name(value: object) -> str | None:
     return " ".join(w.capitalize() for w in words) or None
 
 
+_PUNCT_NAME_RE2 = "[·•.\\-_'’,，()（）]"
+
+
+def name_series(values: pd.Series) -> pd.Series:
+    """:func:`normalize_name` over a column: Chinese names in Arrow's kernels, Latin ones once per distinct value."""
+    import pyarrow.compute as pc
+
+    text = _text_array(values)
+    cjk = cjk_array(text)
+    compact = pc.replace_substring_regex(pc.replace_substring(text, " ", ""), _PUNCT_NAME_RE2, "")
+    out = text_column(blank_to_null(pc.if_else(cjk, simplified_array(compact), text)), values.index)
+    latin = ~cjk.to_numpy(zero_copy_only=False) & out.notna().to_numpy()
+    if latin.any():
+        out[latin] = map_distinct(out[latin], normalize_name).to_numpy()
+    return out
+
+
 @lru_cache(maxsize=65536)
 def _char_pinyin(char: str) -> str:
     from pypinyin import Style, lazy_pinyin
@@ -487,13 +504,24 @@ def _nanoseconds(parsed: pd.Series) -> np.ndarray:
     return parsed.where(inside).to_numpy(dtype="datetime64[ns]")
 
 
+def _iso_nanoseconds(values: pd.Series) -> np.ndarray:
+    """Zero-padded ISO dates and times as ``datetime64[ns]``: Arrow's strict ISO 8601 cast when every value is a
+    real date in range (the usual case), else pandas, which makes the impossible ones (``2025-02-30``) NaT."""
+    import pyarrow as pa
+
+    try:
+        return arrow_text(values).cast(pa.timestamp("ns")).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return _nanoseconds(pd.to_datetime(values.astype("str"), format="ISO8601", errors="coerce"))
+
+
 def parse_dates(values: pd.Series) -> pd.Series:
     """Vectorised :func:`normalize_date` over a column: ISO dates and times in one pass, every other spelling
     parsed once per distinct value."""
     iso = _fullmatch(values, r"[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]{2}:[0-9]{2}(:[0-9]{2})?)?")
     if iso.any():
         out = pd.Series(np.datetime64("NaT"), index=values.index, dtype="datetime64[ns]")
-        out[iso] = _nanoseconds(pd.to_datetime(values[iso].astype("str"), format="ISO8601", errors="coerce"))
+        out[iso] = _iso_nanoseconds(values[iso])
         if not iso.all():
             out[~iso] = _parse_dates_distinct(values[~iso]).to_numpy()
         return out
