@@ -115,14 +115,19 @@ def _quarantine(source: str, frame: pd.DataFrame, mask: pd.Series, field: str, r
                          "field": field, "reason": reasons}, columns=QUARANTINE_COLUMNS)
 
 
-def first_rows(record_ids: pd.Series, rows: pd.Series) -> pd.Series:
-    """Cleaned record id → the first row it is on, for :func:`clean_source` on part of a source."""
+def duplicate_rows(record_ids: pd.Series, rows: pd.Series) -> pd.Series:
+    """Row → the first row with the same cleaned record id, for every row whose id an earlier row already has
+    (one hash pass over the ids; only the repeated ids are grouped)."""
     ids = nz.code_series(record_ids)
-    return pd.Series(rows.to_numpy(), index=ids.to_numpy()).groupby(level=0).min()
+    repeated = ids.duplicated(keep=False).to_numpy() & ids.notna().to_numpy()
+    groups = pd.DataFrame({"id": ids[repeated].to_numpy(), "row": rows[repeated].to_numpy()})
+    first = groups.groupby("id")["row"].transform("min")
+    later = (groups["row"] != first).to_numpy()
+    return pd.Series(first[later].to_numpy(), index=groups["row"][later].to_numpy(), dtype="int64")
 
 
 def clean_source(raw: pd.DataFrame, *, name: str, kind: str, as_of: dt.date, earliest: dt.date,
-                 has_id_column: bool, region: str = "CN", id_first_rows: pd.Series | None = None) -> CleanSource:
+                 has_id_column: bool, region: str = "CN", duplicates: pd.Series | None = None) -> CleanSource:
     """Normalize every mapped field of one source and split off the rows that cannot be used.
 
     Args:
@@ -132,7 +137,7 @@ def clean_source(raw: pd.DataFrame, *, name: str, kind: str, as_of: dt.date, ear
         earliest: dates before this day are invalid.
         has_id_column: whether ``record_id`` comes from an id column (then it must be present and unique).
         region: phone-number region for numbers without a country code.
-        id_first_rows: when ``raw`` is a slice of a source, :func:`first_rows` of the whole source, so a
+        duplicates: when ``raw`` is a slice of a source, :func:`duplicate_rows` of the whole source, so a
             duplicate id is found across slices.
     """
     frame = raw
@@ -201,13 +206,11 @@ def clean_source(raw: pd.DataFrame, *, name: str, kind: str, as_of: dt.date, ear
     if has_id_column:
         missing = out["record_id"].isna()
         problems.append(_quarantine(name, out, missing, "record_id", "missing id"))
-        present = out[~missing]
-        first_row = (present["record_id"].map(id_first_rows) if id_first_rows is not None
-                     else present.groupby("record_id")[ROW].transform("min"))
-        dup = present[ROW] != first_row
-        problems.append(_quarantine(name, present, dup, "record_id",
-                                    lambda hit: "duplicate id (first on row " + first_row[hit.index].astype(str)
-                                    + ")"))
+        if duplicates is None:
+            duplicates = duplicate_rows(frame["record_id"], frame[ROW])
+        problems.append(_quarantine(name, out, ~missing & out[ROW].isin(duplicates.index), "record_id",
+                                    lambda hit: "duplicate id (first on row "
+                                    + hit[ROW].map(duplicates).astype(str) + ")"))
     if kind == "orders":
         for column, what in (("order_time", "order time"), ("amount", "amount")):
             if column in out:

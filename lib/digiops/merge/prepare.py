@@ -28,7 +28,7 @@ from digiops import io
 from digiops.engagement import Engagement, load_engagement
 from digiops.errors import SourceError
 from digiops.io import ROW
-from digiops.merge.clean import TIME_FIELDS, clean_source, first_rows
+from digiops.merge.clean import TIME_FIELDS, clean_source, duplicate_rows
 from digiops.merge.quality import distinct_count, measure, quality_rows
 from digiops.sql import scan
 from digiops.merge.wholelink import MONEY, test_records
@@ -133,7 +133,7 @@ def prepare_source(engagement: Engagement, name: str, folder: Path, *, as_of: dt
     kind = engagement.sources[name].kind
     raw = read_canonical(engagement, name)
     has_id = engagement.sources[name].id_column is not None
-    id_first_rows = first_rows(raw["record_id"], raw[ROW]) if has_id and len(raw) > chunk_rows else None
+    duplicates = duplicate_rows(raw["record_id"], raw[ROW]) if has_id else None
     folder.mkdir(parents=True, exist_ok=True)
     clean_file, consistency_file = folder / f"{name}.clean.parquet", folder / f"{name}.consistency.parquet"
     counts, quarantine, columns, rows_clean = [], [], [], 0
@@ -143,7 +143,7 @@ def prepare_source(engagement: Engagement, name: str, folder: Path, *, as_of: dt
         for start in range(0, len(raw), chunk_rows):
             part = raw.iloc[start:start + chunk_rows]
             cleaned = clean_source(part, name=name, kind=kind, as_of=as_of, earliest=earliest,
-                                   has_id_column=has_id, id_first_rows=id_first_rows)
+                                   has_id_column=has_id, duplicates=duplicates)
             quarantine.append(cleaned.quarantine)
             clean = cleaned.clean
             clean["_when"] = when(clean)
