@@ -180,6 +180,9 @@ def normalize_text(value: object) -> str | None:
 #: What Python's ``str.split()`` and ``\\s`` take for whitespace, in RE2 (Arrow's regex engine).
 _SPACES_RE2 = r"[\s\x{0b}\x{1c}-\x{1f}\x{85}\p{Z}]+"
 _ZERO_WIDTH_RE2 = "[\u200b\u200c\u200d\u2060\ufeff]"
+#: Text that :func:`normalize_text` may change: anything but printable ASCII and CJK Unified Ideographs (which
+#: NFKC leaves alone and which hold no zero-width character or other space), a double space, an outer space.
+_NOT_PLAIN_RE2 = r"[^\x{20}-\x{7e}\x{4e00}-\x{9fff}]|  |^ | $"
 
 
 def arrow_text(values: pd.Series):
@@ -195,9 +198,13 @@ def _text_array(values: pd.Series):
     null for missing and blank values."""
     import pyarrow.compute as pc
 
-    array = pc.utf8_normalize(arrow_text(values), "NFKC")
-    array = pc.replace_substring_regex(array, _ZERO_WIDTH_RE2, "")
-    array = pc.utf8_trim(pc.replace_substring_regex(array, _SPACES_RE2, " "), " ")
+    array = arrow_text(values)
+    odd = pc.fill_null(pc.match_substring_regex(array, _NOT_PLAIN_RE2), False)
+    if pc.any(odd).as_py():  # only text the rules can change pays for them (NFKC costs most)
+        part = pc.utf8_normalize(array.filter(odd), "NFKC")
+        part = pc.replace_substring_regex(part, _ZERO_WIDTH_RE2, "")
+        part = pc.utf8_trim(pc.replace_substring_regex(part, _SPACES_RE2, " "), " ")
+        array = pc.replace_with_mask(array, odd, part)
     return blank_to_null(array)
 
 
