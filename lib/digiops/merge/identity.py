@@ -82,8 +82,9 @@ def _name_features(name: str) -> tuple:
 
 def features_sql(con, person: str) -> None:
     """Create table ``features`` in DuckDB: one row per record of the ``person`` table (``source``,
-    ``record_id``, ``kind``, ``_test`` and :data:`PERSON_FIELDS`) with ``unique_id`` (``source:record_id``), the
-    matching features and ``keep`` (the record takes part in matching).
+    ``record_id``, ``kind``, ``_test``, ``_position`` and ``_row`` (the record's source and row as integers) and
+    :data:`PERSON_FIELDS`) with ``unique_id`` (``source:record_id``), the matching features and ``keep`` (the
+    record takes part in matching).
 
     Every name feature is computed once per distinct name (:func:`name_table`), in table ``names``. A six-digit
     adcode names a district unambiguously and replaces the district text; a city-level code (…00) does not.
@@ -95,7 +96,7 @@ def features_sql(con, person: str) -> None:
     con.unregister("_names")
     con.execute(f"""
         CREATE OR REPLACE TABLE features AS
-        SELECT p.source || ':' || p.record_id AS {UID}, p.source, p.record_id, p._test,
+        SELECT p.source || ':' || p.record_id AS {UID}, p.source, p.record_id, p._position, p._row, p._test,
                n.name_zh, n.name_py, n.name_keys, n.name_key, n.surnames, n.given_py, n.name_partial,
                p.phone, p.email, strftime(p.birth_date, '%Y-%m-%d') AS birth_date, p.national_id, p.gender,
                CASE WHEN p.adcode IS NOT NULL AND NOT ends_with(p.adcode, '00') THEN p.adcode ELSE p.district END
@@ -109,9 +110,10 @@ def features_sql(con, person: str) -> None:
 def profiles_sql(con) -> None:
     """Collapse the kept records with identical features (and a strong identifier) into one profile.
 
-    Creates table ``profile_of`` (``unique_id`` → ``profile``, the smallest ``unique_id`` of its group; records
-    without a strong identifier stay single: identical name + city is not enough to merge blindly) and table
-    ``profiles`` (one row per profile, its features those of the record it is named after).
+    Creates table ``profile_of`` (``unique_id`` → ``profile``, the smallest ``unique_id`` of its group, and
+    ``shared``, the records in that group; records without a strong identifier stay single: identical name + city
+    is not enough to merge blindly; with each record's ``source``, ``record_id``, ``_position`` and ``_row``) and
+    table ``profiles`` (one row per profile, its features those of the record it is named after).
     """
     signature = ", ".join(c for c in FEATURES if c not in LIST_FEATURES)
     strong = " OR ".join(f"{c} IS NOT NULL" for c in STRONG)
@@ -119,10 +121,11 @@ def profiles_sql(con) -> None:
     # group; unequal ones would need a hash collision *and* the same phone and name.
     con.execute(f"""
         CREATE OR REPLACE TABLE profile_of AS
-        SELECT {UID}, CASE WHEN {strong}
-                           THEN min({UID}) OVER (PARTITION BY hash({signature}), phone, name_key) ELSE {UID} END
-                      AS profile
-        FROM features WHERE keep""")
+        SELECT {UID}, source, record_id, _position, _row,
+               CASE WHEN {strong} THEN min({UID}) OVER same ELSE {UID} END AS profile,
+               CASE WHEN {strong} THEN count(*) OVER same ELSE 1 END AS shared
+        FROM features WHERE keep
+        WINDOW same AS (PARTITION BY hash({signature}), phone, name_key)""")
     # Stored in id order whatever the threads did: Splink's seeded samples then draw the same rows every run.
     con.execute("SET preserve_insertion_order = true")
     con.execute(f"""

@@ -290,19 +290,17 @@ def _resolve(con, engagement: Engagement, settings: MergeSettings, prepared: dic
                 UNION ALL
                 SELECT {UID}_r, match_probability FROM pairs WHERE match_probability >= {threshold!r})
             GROUP BY profile),
-        shared AS (SELECT profile, count(*) AS n FROM profile_of GROUP BY profile),
         linked AS (
-            SELECT f.source, f.record_id, c.cluster, CASE WHEN s.n > 1 THEN 1.0 ELSE b.p END AS match_probability
-            FROM features f JOIN profile_of p USING ({UID}) JOIN shared s ON s.profile = p.profile
-            JOIN clusters c ON c.profile = p.profile LEFT JOIN best b ON b.profile = p.profile
+            SELECT p.source, p.record_id, c.cluster, CASE WHEN p.shared > 1 THEN 1.0 ELSE b.p END
+                       AS match_probability, p._position, p._row
+            FROM profile_of p JOIN clusters c ON c.profile = p.profile LEFT JOIN best b ON b.profile = p.profile
             UNION ALL
-            SELECT source, record_id, NULL, 1.0 FROM features WHERE _test),
+            SELECT source, record_id, NULL, 1.0, _position, _row FROM features WHERE _test),
         numbered AS (
             SELECT cluster, printf('C%07d', row_number() OVER (ORDER BY cluster NULLS FIRST)) AS customer_id
             FROM (SELECT DISTINCT cluster FROM linked))
-        SELECT l.source, l.record_id, n.customer_id, l.match_probability, r._position, r._row
-        FROM linked l JOIN numbered n ON n.cluster IS NOT DISTINCT FROM l.cluster
-        JOIN person r USING (source, record_id)""")
+        SELECT l.source, l.record_id, n.customer_id, l.match_probability, l._position, l._row
+        FROM linked l JOIN numbered n ON n.cluster IS NOT DISTINCT FROM l.cluster""")
     # What the report shows: the review band (closest to the threshold first), and a sure match, the pair nearest
     # the threshold and the weakest pair as examples; with the profiles they name.
     order = f"abs(match_probability - {threshold!r}), {UID}_l, {UID}_r"
@@ -332,7 +330,7 @@ def _key_only(con, settings: MergeSettings, prepared: dict[str, PreparedSource],
         if people and target is not None:
             t_source, t_field = target
             lookup = f"""SELECT p."{t_field}" AS k, arg_min(x.customer_id, p._row) AS customer_id
-                         FROM person p JOIN crosswalk_all x USING (source, record_id)
+                         FROM person p JOIN crosswalk_all x USING (_position, _row)
                          WHERE p.source = {literal(t_source)} AND p."{t_field}" IS NOT NULL GROUP BY 1"""
             customer = "l.customer_id"
             joined = f"{records} o JOIN ({lookup}) l ON l.k = o.customer_key"
@@ -356,7 +354,7 @@ def _customers(con, engagement: Engagement, settings: MergeSettings, prepared: d
                                            *[n for n in engagement.sources if kind.get(n) == "customers"],
                                            *engagement.sources]))
     con.execute("CREATE OR REPLACE VIEW golden_input AS SELECT p.* EXCLUDE (_position, _row), x.customer_id "
-                "FROM person p JOIN crosswalk_all x USING (source, record_id)")
+                "FROM person p JOIN crosswalk_all x USING (_position, _row)")
     con.execute(f"CREATE TABLE golden AS {golden_sql(con, 'golden_input', order_of_sources, settings.survivorship, settings.survivorship_default).sql_query()}")
     leads = [n for n in people if kind[n] == "leads"]
     touch = "SELECT NULL::VARCHAR AS customer_id, NULL::VARCHAR AS channel, NULL::VARCHAR AS campaign, " \

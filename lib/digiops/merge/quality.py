@@ -72,7 +72,7 @@ def measure(raw: pd.DataFrame, clean: pa.Table) -> Measured:
     """Measure one slice: ``raw`` its canonical text rows, ``clean`` the rows cleaning kept, as written."""
     kept = pa.array(raw[ROW].isin(clean.column(ROW).to_numpy()).to_numpy())
     rows, before, after = [], {}, {}
-    consistency = {"record_id": clean.column("record_id").cast(pa.string())}
+    consistency = {ROW: clean.column(ROW)}
     for field in [c for c in raw.columns if c not in SKIP]:
         text = _trimmed(raw[field])
         filled = pc.not_equal(text, "")
@@ -143,8 +143,8 @@ def consistency(con, quality: pd.DataFrame, inputs: dict[str, str], crosswalk: s
         con: a DuckDB connection.
         quality: rows of :func:`source_quality`.
         inputs: source name → SQL that reads the consistency inputs :func:`measure` made of it.
-        crosswalk, customers: tables (or views) in ``con`` with ``source, record_id, customer_id`` and the golden
-            records.
+        crosswalk, customers: tables (or views) in ``con`` with ``source, _row, customer_id`` (``_row``: the
+            record's row in its file) and the golden records.
     """
     golden_columns = {row[0] for row in con.sql(f"DESCRIBE {customers}").fetchall()}
     found = []
@@ -159,7 +159,7 @@ def consistency(con, quality: pd.DataFrame, inputs: dict[str, str], crosswalk: s
             for f in fields for phase in ("before", "after"))
         row = con.sql(f"""
             SELECT {measures} FROM {scan} c
-            JOIN {crosswalk} x ON x.source = {literal(name)} AND x.record_id = c.record_id
+            JOIN {crosswalk} x ON x.source = {literal(name)} AND x._row = c._row
             JOIN {customers} g ON g.customer_id = x.customer_id""").fetchdf()
         for key, value in row.iloc[0].items():
             field, phase = key.split("|")

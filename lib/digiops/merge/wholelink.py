@@ -82,7 +82,7 @@ def orders_sql(con, sources: dict[str, tuple[str, list[str]]], crosswalk: str, s
 
     Args:
         sources: orders source name → (SQL that reads its cleaned rows, its columns).
-        crosswalk: a table in ``con`` with ``source, record_id, customer_id``.
+        crosswalk: a table in ``con`` with ``source, _row, customer_id`` (``_row``: the record's row in its file).
         stores: the cleaned store master (region and province of a store's orders), or ``None``.
     """
     store_rows = pd.DataFrame({"store_id": pd.Series(dtype=object), "region": pd.Series(dtype=object),
@@ -113,7 +113,7 @@ def orders_sql(con, sources: dict[str, tuple[str, list[str]]], crosswalk: str, s
                    false) OR {has("refund_of")} IS NOT NULL AS is_refund,
                    coalesce(o._test, false) AS is_test, {position} AS _position, o._row
             FROM {scan} o
-            LEFT JOIN {crosswalk} x ON x.source = {literal(name)} AND x.record_id = o.record_id""")
+            LEFT JOIN {crosswalk} x ON x.source = {literal(name)} AND x._row = o._row""")
     if not parts:
         return ("SELECT " + ", ".join(f"CAST(NULL AS VARCHAR) AS {c}" for c in ORDER_COLUMNS) + " WHERE false")
     return f"""
