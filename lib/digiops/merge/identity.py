@@ -391,6 +391,10 @@ def link_profiles(con, table: str, *, link_fields: list[str] | None = None,
                         AND d.{UID}_r IN (SELECT {UID} FROM {table})""")
         con.unregister("_decisions")
     _connected_components(con, table, engine)
+    if linker is not None and not on_spark:
+        # Splink's own tables (training pairs, term frequencies) would stay in the stage's memory budget and push
+        # the steps after this one to spill; the model itself needs none of them.
+        linker.table_management.delete_tables_created_by_splink_from_db()
     n_pairs = con.execute("SELECT count(*) FROM pairs").fetchall()[0][0]
     return LinkModel(pairs=pd.DataFrame(), n_pairs=int(n_pairs),
                      comparisons=[c["output_column_name"] for c in comparisons],

@@ -191,6 +191,7 @@ def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
 
         clock = time.perf_counter()
         customers = _customers(con, engagement, settings, prepared, people, kind)
+        con.execute("DROP TABLE IF EXISTS person")
         timings["survivorship"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
@@ -316,6 +317,9 @@ def _resolve(con, engagement: Engagement, settings: MergeSettings, prepared: dic
     con.unregister("_shown")
     review = review_pairs(model.pairs, profiles, lower=settings.review_lower, threshold=settings.match_threshold,
                           max_pairs=settings.max_review_pairs)
+    # Done with: what is left is crosswalk_all, person and names (the later steps' memory, without spilling).
+    for table in ("features", "profile_of", "profiles", "pairs", "edges", "clusters"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
     timings["identity"] = time.perf_counter() - clock
     return model, profiles, review
 
@@ -374,6 +378,8 @@ def _customers(con, engagement: Engagement, settings: MergeSettings, prepared: d
                t.captured_at AS first_touch_at
         FROM golden g LEFT JOIN names n USING (full_name) LEFT JOIN ({touch}) t USING (customer_id)
         ORDER BY customer_id""").to_arrow_table().to_pandas()
+    con.execute("DROP VIEW golden_input")
+    con.execute("DROP TABLE golden")
     customers = customers.reindex(columns=CUSTOMER_COLUMNS)
     customers["birth_date"] = pd.to_datetime(customers["birth_date"]).dt.date.astype(object).where(
         customers["birth_date"].notna(), None)
