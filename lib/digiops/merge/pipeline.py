@@ -46,10 +46,8 @@ CUSTOMER_COLUMNS = ["customer_id", "full_name", "name_pinyin", "gender", "birth_
                     "registered_at", "first_touch_channel", "first_touch_campaign", "first_touch_at", "sources",
                     "n_records"]
 CROSSWALK_COLUMNS = ["source", "record_id", "customer_id", "match_probability"]
-#: DuckDB's share of the memory goal (8 GB for a million people): the rest is Python's and Splink's. At 4 GB the
-#: golden-record query spilled at a million people (30 s against 21 s); at 5.5 GB the steps after prepare peak at
-#: 6.2 GB there. Set ``DIGIOPS_DUCKDB_MEMORY`` lower on a smaller machine: DuckDB spills beyond it.
-DUCKDB_MEMORY = os.environ.get("DIGIOPS_DUCKDB_MEMORY", "5.5GB")
+#: DuckDB's share of the memory goal (8 GB for a million people): the rest is Python's and Splink's.
+DUCKDB_MEMORY = os.environ.get("DIGIOPS_DUCKDB_MEMORY", "4GB")
 
 
 @dataclass
