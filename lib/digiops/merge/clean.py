@@ -47,7 +47,7 @@ class CleanSource:
         return len(self.raw)
 
 
-def _blank_to_none(values: pd.Series) -> pd.Series:
+def _blank_to_missing(values: pd.Series) -> pd.Series:
     """The column as Arrow-backed text, blank cells missing (no Python object per cell: the normalizers are
     called per distinct value, and the date and phone paths work on Arrow text)."""
     text = values if isinstance(values.dtype, pd.StringDtype) else values.astype("str")
@@ -150,7 +150,7 @@ def clean_source(raw: pd.DataFrame, *, name: str, kind: str, as_of: dt.date, ear
     for column in frame.columns:
         if column in ("source", "record_id", ROW):
             continue
-        values = _blank_to_none(frame[column]) if column in TYPED_FIELDS else None
+        values = _blank_to_missing(frame[column]) if column in TYPED_FIELDS else None
         if column in NAME_FIELDS:
             out[column] = nz.name_series(frame[column])
         elif column == "phone":
@@ -214,7 +214,7 @@ def clean_source(raw: pd.DataFrame, *, name: str, kind: str, as_of: dt.date, ear
     if kind == "orders":
         for column, what in (("order_time", "order time"), ("amount", "amount")):
             if column in out:
-                problems.append(_quarantine(name, out.assign(_raw=_blank_to_none(frame[column])),
+                problems.append(_quarantine(name, out.assign(_raw=_blank_to_missing(frame[column])),
                                             out[column].isna(), column,
                                             lambda hit, w=what: np.where(hit["_raw"].isna(), f"missing {w}",
                                                                          f"unreadable {w}: "

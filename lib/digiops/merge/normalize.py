@@ -221,9 +221,8 @@ def text_column(array, index: pd.Index | None = None) -> pd.Series:
 
 
 def text_series(values: pd.Series, *, simplified: bool = False) -> pd.Series:
-    """:func:`normalize_text` over a column (Arrow's kernels), as Arrow-backed text missing for missing and blank
-    values. With
-    ``simplified``, Traditional characters are also made Simplified (:func:`to_simplified`)."""
+    """:func:`normalize_text` over a column (Arrow's kernels), as Arrow-backed text, missing for missing and blank
+    values. With ``simplified``, Traditional characters are also made Simplified (:func:`to_simplified`)."""
     array = _text_array(values)
     return text_column(simplified_array(array) if simplified else array, values.index)
 
@@ -305,18 +304,27 @@ def normalize_name(value: object) -> str | None:
 _PUNCT_NAME_RE2 = "[·•.\\-_'’,，()（）]"
 
 
-def name_series(values: pd.Series) -> pd.Series:
-    """:func:`normalize_name` over a column: Chinese names in Arrow's kernels, Latin ones once per distinct value."""
+def _by_script(values: pd.Series, chinese: str, latin: Callable[[str], str | None]) -> pd.Series:
+    """Normalized text (:func:`_text_array`) whose Chinese values lose their spaces and the characters of the RE2
+    class ``chinese`` and become Simplified, in Arrow's kernels; the other values go through ``latin`` once per
+    distinct value."""
     import pyarrow.compute as pc
 
     text = _text_array(values)
     cjk = cjk_array(text)
-    compact = pc.replace_substring_regex(pc.replace_substring(text, " ", ""), _PUNCT_NAME_RE2, "")
+    compact = pc.replace_substring(text, " ", "")
+    if chinese:
+        compact = pc.replace_substring_regex(compact, chinese, "")
     out = text_column(blank_to_null(pc.if_else(cjk, simplified_array(compact), text)), values.index)
-    latin = ~cjk.to_numpy(zero_copy_only=False) & out.notna().to_numpy()
-    if latin.any():
-        out[latin] = map_distinct(out[latin], normalize_name).to_numpy()
+    others = ~cjk.to_numpy(zero_copy_only=False) & out.notna().to_numpy()
+    if others.any():
+        out[others] = map_distinct(out[others], latin).to_numpy()
     return out
+
+
+def name_series(values: pd.Series) -> pd.Series:
+    """:func:`normalize_name` over a column: Chinese names in Arrow's kernels, Latin ones once per distinct value."""
+    return _by_script(values, _PUNCT_NAME_RE2, normalize_name)
 
 
 @lru_cache(maxsize=65536)
@@ -485,15 +493,7 @@ def normalize_street(value: object) -> str | None:
 def street_series(values: pd.Series) -> pd.Series:
     """:func:`normalize_street` over a column: Chinese streets in Arrow's kernels, Latin ones once per distinct
     value."""
-    import pyarrow.compute as pc
-
-    text = _text_array(values)
-    chinese = cjk_array(text)
-    out = text_column(pc.if_else(chinese, simplified_array(pc.replace_substring(text, " ", "")), text), values.index)
-    latin = ~chinese.to_numpy(zero_copy_only=False) & out.notna().to_numpy()
-    if latin.any():
-        out[latin] = map_distinct(out[latin], lambda v: " ".join(_ascii_words(v)) or None).to_numpy()
-    return out
+    return _by_script(values, "", lambda v: " ".join(_ascii_words(v)) or None)
 
 
 # --- dates and amounts --------------------------------------------------------------------------------------------

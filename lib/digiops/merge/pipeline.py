@@ -369,7 +369,7 @@ def _customers(con, engagement: Engagement, settings: MergeSettings, prepared: d
             f"{column(prepared[n].columns, 'campaign', alias='l')} AS campaign, "
             f"{column(prepared[n].columns, 'captured_at', 'TIMESTAMP', 'l')} AS captured_at, x._position, x._row "
             f"FROM {prepared[n].scan} l "
-            f"JOIN crosswalk_all x ON x.source = {literal(n)} AND x.record_id = l.record_id" for n in leads)
+            f"JOIN crosswalk_all x ON x.source = {literal(n)} AND x._row = l._row" for n in leads)
         touch = f"""SELECT customer_id, arg_min(channel, (captured_at IS NULL, captured_at, _position, _row)) AS channel,
                            arg_min(campaign, (captured_at IS NULL, captured_at, _position, _row)) AS campaign,
                            min(captured_at) AS captured_at FROM ({touch}) GROUP BY 1"""
