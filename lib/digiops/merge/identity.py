@@ -47,6 +47,8 @@ EM_SESSIONS = 3
 #: m probability of "the names disagree in every reading and spelling" (fixed, see :func:`comparisons_for`).
 NAME_MISMATCH_M = 1e-4
 LIST_FEATURES = ("name_keys", "surnames")
+#: Features the address comparison reads (it is null when one side has none of them).
+ADDRESS_COLUMNS = ("district", "street_key", "city")
 UID = "unique_id"
 
 
@@ -80,11 +82,17 @@ def _name_features(name: str) -> tuple:
             key, list(dict.fromkeys(readings)), given or None, partial, f"{readings[0]} {given}".strip())
 
 
+def record_key(position: str, row: str) -> str:
+    """SQL for a record's integer id from its source's position and its row: Splink joins, samples and clusters
+    64-bit integers faster than ``source:record_id`` text (at a million people, 3.4 M profiles and 4.5 M pairs)."""
+    return f"(({position})::BIGINT << 40) + ({row})"
+
+
 def features_sql(con, person: str) -> None:
     """Create table ``features`` in DuckDB: one row per record of the ``person`` table (``source``,
     ``record_id``, ``kind``, ``_test``, ``_position`` and ``_row`` (the record's source and row as integers) and
-    :data:`PERSON_FIELDS`) with ``unique_id`` (``source:record_id``), the matching features and ``keep`` (the
-    record takes part in matching).
+    :data:`PERSON_FIELDS`) with ``unique_id`` (:func:`record_key` of the record's position and row), the matching
+    features and ``keep`` (the record takes part in matching).
 
     Every name feature is computed once per distinct name (:func:`name_table`), in table ``names``. A six-digit
     adcode names a district unambiguously and replaces the district text; a city-level code (…00) does not.
@@ -96,7 +104,7 @@ def features_sql(con, person: str) -> None:
     con.unregister("_names")
     con.execute(f"""
         CREATE OR REPLACE TABLE features AS
-        SELECT p.source || ':' || p.record_id AS {UID}, p.source, p.record_id, p._position, p._row, p._test,
+        SELECT {record_key('p._position', 'p._row')} AS {UID}, p.source, p.record_id, p._position, p._row, p._test,
                n.name_zh, n.name_py, n.name_keys, n.name_key, n.surnames, n.given_py, n.name_partial,
                p.phone, p.email, strftime(p.birth_date, '%Y-%m-%d') AS birth_date, p.national_id, p.gender,
                CASE WHEN p.adcode IS NOT NULL AND NOT ends_with(p.adcode, '00') THEN p.adcode ELSE p.district END
@@ -170,8 +178,27 @@ def _null(*columns: str) -> dict:
     return _level(either, "null", is_null_level=True)
 
 
-def comparisons_for(features: list[str], filled: dict[str, int]) -> list[dict]:
-    """Splink comparisons for the available features (Hanzi exact, everything fuzzy on ASCII only)."""
+def agreement_u(con, table: str, columns: tuple[str, ...], among: tuple[str, ...]) -> float | None:
+    """The u probability of "every one of ``columns`` filled and equal", counted over all pairs of ``table``'s
+    rows rather than sampled: Σ n·(n − 1) over the groups of equal values, divided by m·(m − 1) for the m rows
+    with any of ``among`` filled (the rows whose comparison is not null). None when no row has ``among`` filled.
+
+    Splink samples u from random pairs. The same street in the same district is so rare (7e-7 at a million people)
+    that 2 million sampled pairs see it about once and often not at all; unseen, the level falls back to Splink's
+    default u (9e-4), its weight drops from 17 to 8 bits and a third of the true matches go with it."""
+    filled = " AND ".join(f"{c} IS NOT NULL" for c in columns)
+    rows, same = con.execute(f"""
+        WITH compared AS (SELECT {", ".join(columns)} FROM {table} WHERE {" OR ".join(f"{c} IS NOT NULL" for c in among)})
+        SELECT (SELECT count(*) FROM compared),
+               (SELECT sum(n * (n - 1)) FROM (SELECT count(*) AS n FROM compared WHERE {filled} GROUP BY {", ".join(columns)}))
+        """).fetchall()[0]
+    return float(same or 0) / (rows * (rows - 1)) if rows and rows > 1 else None
+
+
+def comparisons_for(features: list[str], filled: dict[str, int], street_u: float | None = None) -> list[dict]:
+    """Splink comparisons for the available features (Hanzi exact, everything fuzzy on ASCII only).
+
+    ``street_u`` fixes the u probability of "same street address in the same district" (:func:`agreement_u`)."""
     has = {c: filled.get(c, 0) > 0 for c in FEATURES if c not in LIST_FEATURES}
     out: list[dict] = []
     if "name" in features:
@@ -217,10 +244,11 @@ def comparisons_for(features: list[str], filled: dict[str, int]) -> list[dict]:
             _level("damerau_levenshtein(national_id_l, national_id_r) <= 1", "one character off"),
             _level("ELSE", "else")]})
     if "address" in features:
-        levels = [_null("district", "street_key", "city")]
+        levels = [_null(*ADDRESS_COLUMNS)]
         if has["street_key"]:
+            fixed = {"u_probability": street_u, "fix_u_probability": True} if street_u else {}
             levels.append(_level("street_key_l = street_key_r AND district_l = district_r",
-                                 "same street address in the same district"))
+                                 "same street address in the same district", **fixed))
             levels.append(_level("street_key_l = street_key_r", "same street address"))
         levels += [_level("district_l = district_r", "same district", tf_adjustment_column="district",
                           tf_adjustment_weight=1.0)]
@@ -325,11 +353,13 @@ def link_profiles(con, table: str, *, link_fields: list[str] | None = None,
     filled = filled_counts(con, table)
     features = available_features(filled, link_fields)
     rules = blocking_rules_for(filled, blocking_rules)
-    comparisons = comparisons_for(features, filled)
+    street_u = (agreement_u(con, table, ("street_key", "district"), ADDRESS_COLUMNS)
+                if "address" in features and filled.get("street_key") else None)
+    comparisons = comparisons_for(features, filled, street_u)
     if on_spark:
         comparisons = _spark_comparisons(comparisons)
     linker = None
-    con.execute(f"CREATE OR REPLACE TABLE pairs ({UID}_l VARCHAR, {UID}_r VARCHAR, match_probability DOUBLE, "
+    con.execute(f"CREATE OR REPLACE TABLE pairs ({UID}_l BIGINT, {UID}_r BIGINT, match_probability DOUBLE, "
                 "match_weight DOUBLE)")
     if filled[UID] >= 2 and comparisons and rules:
         logging.getLogger("splink").setLevel(logging.ERROR)
@@ -382,7 +412,7 @@ def link_profiles(con, table: str, *, link_fields: list[str] | None = None,
     con.execute(f"CREATE OR REPLACE TEMP TABLE edges AS SELECT {UID}_l, {UID}_r FROM pairs "
                 f"WHERE match_probability >= {float(match_threshold)!r}")
     if decisions is not None and len(decisions):
-        con.register("_decisions", decisions[[f"{UID}_l", f"{UID}_r", "decision"]].astype(str))
+        con.register("_decisions", decisions[[f"{UID}_l", f"{UID}_r", "decision"]])
         con.execute(f"""DELETE FROM edges e USING _decisions d WHERE d.decision = 'not-match' AND
                         least(e.{UID}_l, e.{UID}_r) = least(d.{UID}_l, d.{UID}_r) AND
                         greatest(e.{UID}_l, e.{UID}_r) = greatest(d.{UID}_l, d.{UID}_r)""")

@@ -49,6 +49,9 @@ CROSSWALK_COLUMNS = ["source", "record_id", "customer_id", "match_probability"]
 #: DuckDB's share of the memory goal (8 GB for a million people): the rest is Python's and Splink's.
 DUCKDB_MEMORY = os.environ.get("DIGIOPS_DUCKDB_MEMORY", "4GB")
 
+#: A record's label in review files and the report: ``source:record_id`` (``o`` is table ``profile_of``).
+_LABEL = "o.source || ':' || o.record_id"
+
 
 @dataclass
 class MergeResult:
@@ -267,14 +270,14 @@ def _resolve(con, engagement: Engagement, settings: MergeSettings, prepared: dic
             raise SourceError(engagement.file.name, f"review file '{settings.review_file}' does not exist",
                               field="merge.review_file", fix="give the path of a reviewed review_pairs.xlsx")
         decisions = read_decisions(path, settings.review_file)
-        con.register("_decided", pd.DataFrame({UID: pd.concat([decisions["unique_id_l"],
-                                                               decisions["unique_id_r"]]).astype(str).unique()}))
-        to_profile = dict(con.execute(f"SELECT p.{UID}, p.profile FROM profile_of p SEMI JOIN _decided d "
-                                      f"ON d.{UID} = p.{UID}").fetchall())
+        con.register("_decided", pd.DataFrame({"label": pd.concat([decisions["unique_id_l"],
+                                                                   decisions["unique_id_r"]]).astype(str).unique()}))
+        to_profile = dict(con.execute(f"SELECT d.label, o.profile FROM profile_of o JOIN _decided d "
+                                      f"ON d.label = {_LABEL}").fetchall())
         con.unregister("_decided")
         for side in ("unique_id_l", "unique_id_r"):
             decisions[side] = decisions[side].astype(str).map(to_profile)
-        decisions = decisions.dropna()
+        decisions = decisions.dropna().astype({"unique_id_l": "int64", "unique_id_r": "int64"})
     model = link_profiles(con, "profiles", link_fields=settings.link_fields, blocking_rules=settings.blocking_rules,
                           match_threshold=settings.match_threshold, review_lower=settings.review_lower,
                           u_max_pairs=settings.u_max_pairs, seed=settings.seed, decisions=decisions,
@@ -311,10 +314,15 @@ def _resolve(con, engagement: Engagement, settings: MergeSettings, prepared: dic
         UNION (SELECT * FROM pairs ORDER BY match_probability DESC, {UID}_l, {UID}_r LIMIT 1)
         UNION (SELECT * FROM pairs ORDER BY {order} LIMIT 1)
         UNION (SELECT * FROM pairs ORDER BY match_probability, {UID}_l, {UID}_r LIMIT 1)""").df()
-    model.pairs = shown.sort_values(["match_probability", f"{UID}_l", f"{UID}_r"]).reset_index(drop=True)
     con.register("_shown", pd.DataFrame({UID: pd.concat([shown[f"{UID}_l"], shown[f"{UID}_r"]]).unique()}))
-    profiles = con.sql(f"SELECT p.* FROM profiles p SEMI JOIN _shown s ON s.{UID} = p.{UID} ORDER BY p.{UID}").df()
+    profiles = con.sql(f"SELECT {_LABEL} AS label, p.* FROM profiles p JOIN profile_of o USING ({UID}) "
+                       f"SEMI JOIN _shown s ON s.{UID} = p.{UID} ORDER BY p.{UID}").df()
     con.unregister("_shown")
+    # A consultant reads (and writes review decisions against) source:record_id, not the integer key.
+    label = dict(zip(profiles[UID], profiles.pop("label")))
+    profiles[UID] = profiles[UID].map(label)
+    shown = shown.assign(**{f"{UID}_{side}": shown[f"{UID}_{side}"].map(label) for side in ("l", "r")})
+    model.pairs = shown.sort_values(["match_probability", f"{UID}_l", f"{UID}_r"]).reset_index(drop=True)
     review = review_pairs(model.pairs, profiles, lower=settings.review_lower, threshold=settings.match_threshold,
                           max_pairs=settings.max_review_pairs)
     # Done with: what is left is crosswalk_all, person and names (the later steps' memory, without spilling).
