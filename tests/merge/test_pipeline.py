@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import duckdb
 import pandas as pd
 import pytest
@@ -10,7 +14,7 @@ from conftest import person_sources, write_engagement
 from digiops.errors import SourceError
 from digiops.merge.evaluate import evaluate
 from digiops.merge.identity import ADDRESS_COLUMNS, agreement_u
-from digiops.merge.pipeline import run_merge
+from digiops.merge.pipeline import WORKSPACE_PREFIX, remove_orphaned_workspaces, run_merge
 
 
 def test_chinese_people_resolve_exactly(people_engagement):
@@ -188,3 +192,17 @@ def test_rare_street_agreement_weighs_what_the_data_says_not_what_a_small_sample
     assert street._fix_u_probability and street.u_probability not in (None, street.default_u_probability)
     assert 0 < street.u_probability < 0.01
     assert evaluate(result.crosswalk, truth)["pairwise_f1"] > 0.97
+
+
+def test_work_folders_of_killed_runs_are_removed_and_live_ones_kept(tmp_path):
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()
+    killed = tmp_path / f"{WORKSPACE_PREFIX}{finished.pid}-x1"
+    live = tmp_path / f"{WORKSPACE_PREFIX}{os.getpid()}-x2"
+    unnamed = tmp_path / f"{WORKSPACE_PREFIX}abc_12x3"
+    for folder in (killed, live, unnamed):
+        (folder / "sources").mkdir(parents=True)
+        (folder / "sources" / "crm.clean.parquet").write_bytes(b"PAR1")
+
+    assert remove_orphaned_workspaces(tmp_path) == [killed]
+    assert not killed.exists() and live.exists() and unnamed.exists()

@@ -49,6 +49,8 @@ CROSSWALK_COLUMNS = ["source", "record_id", "customer_id", "match_probability"]
 #: DuckDB's share of the memory goal (8 GB for a million people): the rest is Python's and Splink's.
 DUCKDB_MEMORY = os.environ.get("DIGIOPS_DUCKDB_MEMORY", "4GB")
 
+#: Work folders of runs without a folder of their own: ``digiops-merge-<pid>-<random>`` in the temporary directory.
+WORKSPACE_PREFIX = "digiops-merge-"
 #: A record's label in review files and the report: ``source:record_id`` (``o`` is table ``profile_of``).
 _LABEL = "o.source || ':' || o.record_id"
 
@@ -158,6 +160,29 @@ def _key_target(con, settings: MergeSettings, name: str, keyed: PreparedSource,
     return best if best_share >= 0.5 else None
 
 
+def remove_orphaned_workspaces(root: Path | None = None) -> list[Path]:
+    """Remove the work folders of merge runs whose process is gone (killed: a finished run removes its own).
+
+    A folder is named after its process id; one whose process still runs, or that cannot be read, is left alone.
+    At a million people a folder holds about 2 GB of prepared sources and spilled tables. Returns what was removed.
+    """
+    removed = []
+    for path in Path(root or tempfile.gettempdir()).glob(f"{WORKSPACE_PREFIX}*-*"):
+        pid = path.name[len(WORKSPACE_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or not path.is_dir():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue  # still running
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue  # another user's live process
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
 def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
               folder: Path | None = None) -> MergeResult:
     """Run the whole merge stage on an engagement (never reads truth).
@@ -170,7 +195,8 @@ def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
     timings: dict[str, float] = {}
     workspace = None
     if folder is None:
-        workspace = tempfile.TemporaryDirectory(prefix="digiops-merge-")
+        remove_orphaned_workspaces()
+        workspace = tempfile.TemporaryDirectory(prefix=f"{WORKSPACE_PREFIX}{os.getpid()}-")
         folder = Path(workspace.name)
     folder.mkdir(parents=True, exist_ok=True)
 
