@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from digiops.io import ROW
+from digiops.merge.normalize import arrow_text
 from digiops.sql import literal
 
 QUALITY_COLUMNS = ["source", "field", "phase", "completeness", "validity", "uniqueness", "consistency"]
@@ -64,8 +65,7 @@ class Measured:
 
 
 def _trimmed(values: pd.Series) -> pa.Array:
-    array = pa.array(values, from_pandas=True)
-    return pc.utf8_trim_whitespace(pc.fill_null(array.cast(pa.string()), ""))
+    return pc.utf8_trim_whitespace(pc.fill_null(arrow_text(values), ""))
 
 
 def measure(raw: pd.DataFrame, clean: pa.Table) -> Measured:
