@@ -174,8 +174,8 @@ def test_staff_test_orders_share_one_test_account_and_join_no_customer(tmp_path)
 
 def test_agreement_u_counts_every_pair():
     con = duckdb.connect()
-    con.execute("CREATE TABLE t AS SELECT * FROM (VALUES ('1号', 'd1', 'x'), ('1号', 'd1', NULL), ('1号', 'd2', NULL), "
-                "(NULL, NULL, NULL), (NULL, NULL, 'c')) v(street_key, district, city)")
+    con.execute("CREATE TABLE t AS SELECT * FROM (VALUES ('1号', 'd1', 'x'), ('1号', 'd1', NULL), "
+                "('1号', 'd2', NULL), (NULL, NULL, NULL), (NULL, NULL, 'c')) v(street_key, district, city)")
     # 4 rows have an address feature: 12 ordered pairs, 2 of which (both ways) agree on street and district.
     assert agreement_u(con, "t", ("street_key", "district"), ADDRESS_COLUMNS) == 2 / 12
 

@@ -186,13 +186,14 @@ def agreement_u(con, table: str, columns: tuple[str, ...], among: tuple[str, ...
     Splink samples u from random pairs. The same street in the same district is so rare (7e-7 at a million people)
     that 2 million sampled pairs see it about once and often not at all; unseen, the level falls back to Splink's
     default u (9e-4), its weight drops from 17 to 8 bits and a third of the true matches go with it."""
-    filled = " AND ".join(f"{c} IS NOT NULL" for c in columns)
+    keys = ", ".join(columns)
+    any_filled = " OR ".join(f"{c} IS NOT NULL" for c in among)
+    all_filled = " AND ".join(f"{c} IS NOT NULL" for c in columns)
     rows, same = con.execute(f"""
-        WITH compared AS (SELECT {", ".join(columns)} FROM {table} WHERE {" OR ".join(f"{c} IS NOT NULL" for c in among)})
-        SELECT (SELECT count(*) FROM compared),
-               (SELECT sum(n * (n - 1)) FROM (SELECT count(*) AS n FROM compared WHERE {filled} GROUP BY {", ".join(columns)}))
-        """).fetchall()[0]
-    return float(same or 0) / (rows * (rows - 1)) if rows and rows > 1 else None
+        WITH compared AS (SELECT {keys} FROM {table} WHERE {any_filled}),
+             groups AS (SELECT count(*) AS n FROM compared WHERE {all_filled} GROUP BY {keys})
+        SELECT (SELECT count(*) FROM compared), (SELECT sum(n * (n - 1)) FROM groups)""").fetchall()[0]
+    return float(same or 0) / (rows * (rows - 1)) if rows > 1 else None
 
 
 def comparisons_for(features: list[str], filled: dict[str, int], street_u: float | None = None) -> list[dict]:
