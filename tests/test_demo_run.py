@@ -88,6 +88,27 @@ def test_no_unmasked_personal_value_in_any_page_or_notebook(demo_run):
           f"notebooks, {len(hits)} unmasked hits")
 
 
+@pytest.mark.hardening
+def test_birth_dates_show_the_year_at_most(demo_run):
+    """A birth date shows its year at most in pages, notebooks and the review workbook (issue 18: the national-id
+    rule once showed ``1973**4-24``)."""
+    customers = pd.read_parquet(demo_run / "outputs" / "merge" / "customers.parquet")
+    born = pd.to_datetime(customers["birth_date"].dropna())
+    needles = {d.strftime(f) for d in born for f in ("%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日")}
+    needles |= {f"{d.year}**{d.strftime('%m-%d')[1:]}" for d in born}  # the old leak's shape
+    automaton = ahocorasick.Automaton()
+    for needle in needles:
+        automaton.add_word(needle, needle)
+    automaton.make_automaton()
+    hits = [(page.name, n) for page in scanned_pages(demo_run) for _, n in automaton.iter(page.read_text("utf-8"))]
+    review = pd.read_excel(demo_run / "outputs" / "merge" / "review_pairs.xlsx", dtype=str)
+
+    assert len(needles) > 1_000
+    assert hits == [], hits[:20]
+    shown = review[["birth_date_l", "birth_date_r"]].stack().dropna()
+    assert len(shown) and shown.str.fullmatch(r"\d{4}").all(), shown.head().tolist()
+
+
 def test_unmasked_values_stay_in_parquet_outputs(demo_run):
     customers = pd.read_parquet(demo_run / "outputs" / "merge" / "customers.parquet")
 

@@ -6,7 +6,9 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
-from digiops.masking import mask_address, mask_email, mask_frame, mask_id, mask_name, mask_phone
+import datetime as dt
+
+from digiops.masking import mask_address, mask_birth_date, mask_email, mask_frame, mask_id, mask_name, mask_phone
 
 mobiles = st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True)
 
@@ -49,3 +51,21 @@ def test_mask_frame_masks_canonical_personal_columns_only():
 
     assert shown.iloc[0].tolist() == ["C1", "138****8000", "王**", "上海市"]
     assert frame.iloc[0]["phone"] == "+8613800138000"  # input not mutated
+
+
+@given(st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2099, 12, 31)),
+       st.sampled_from(["{:%Y-%m-%d}", "{:%d/%m/%Y}", "{:%Y年%m月%d日}", "{:%Y%m%d}", "date"]))
+def test_birth_date_shows_the_year_at_most(day, shape):
+    value = day if shape == "date" else shape.format(day)
+
+    shown = mask_birth_date(value)
+
+    assert shown == f"{day.year:04d}"
+
+
+def test_mask_frame_shows_birth_dates_as_a_year():
+    frame = pd.DataFrame({"birth_date": [dt.date(1973, 4, 24), "1973-04-24", None]})
+
+    shown = mask_frame(frame)["birth_date"]
+
+    assert shown[:2].tolist() == ["1973", "1973"] and pd.isna(shown[2])

@@ -10,6 +10,8 @@ Example:
     ('l***@example.com', '张**', 'Z*** S***')
     >>> mask_id("110101199003078888"), mask_address("北京市朝阳区建国路88号")
     ('1101**********8888', '北京市朝阳区***')
+    >>> mask_birth_date("1973-04-24"), mask_birth_date("19730424"), mask_birth_date("unknown")
+    ('1973', '1973', '****')
 """
 
 from __future__ import annotations
@@ -74,6 +76,25 @@ def mask_id(value: object) -> str | None:
     return compact[:4] + "*" * (len(compact) - 8) + compact[-4:]
 
 
+_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
+_COMPACT_DATE = re.compile(r"^(1[89]\d\d|20\d\d)\d{4}$")  # 19730424
+
+
+def mask_birth_date(value: object) -> str | None:
+    """A birth date shows its year at most: ``1973`` (month and day, with the year, identify a person). Dates,
+    timestamps and text in any order (``24/04/1973``, ``1973年4月24日``) keep the year alone; text without a year
+    shows nothing of itself."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and value != value) or value is pd.NA:
+        return None
+    if hasattr(value, "year"):
+        return f"{value.year:04d}"
+    text = _text(value)
+    if text is None:
+        return None
+    found = _YEAR.search(text) or _COMPACT_DATE.match(text)
+    return found.group(1) if found else "****"
+
+
 def mask_address(value: object) -> str | None:
     """Keep province / city / district; hide street and number."""
     text = _text(value)
@@ -86,13 +107,13 @@ def mask_address(value: object) -> str | None:
 
 
 MASKERS = {"phone": mask_phone, "email": mask_email, "name": mask_name, "national_id": mask_id,
-           "address": mask_address}
+           "address": mask_address, "birth_date": mask_birth_date}
 
 #: canonical field → masker kind; applied by :func:`mask_frame` when no explicit mapping is given.
 PERSONAL_FIELDS = {
     "phone": "phone", "email": "email", "full_name": "name", "given_name": "name", "family_name": "name",
     "national_id": "national_id", "address": "address", "address_extra": "address", "street": "address",
-    "street_number": "national_id", "birth_date": "national_id", "name_pinyin": "name",
+    "street_number": "national_id", "birth_date": "birth_date", "name_pinyin": "name",
 }
 
 

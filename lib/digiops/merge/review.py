@@ -20,7 +20,7 @@ import pandas as pd
 
 from digiops import io
 from digiops.errors import SourceError
-from digiops.masking import mask_email, mask_id, mask_name, mask_phone
+from digiops.masking import mask_birth_date, mask_email, mask_id, mask_name, mask_phone
 
 DECISIONS = {"match": "match", "matched": "match", "yes": "match", "y": "match", "same": "match", "是": "match",
              "同一人": "match", "匹配": "match", "1": "match", "true": "match",
@@ -28,7 +28,7 @@ DECISIONS = {"match": "match", "matched": "match", "yes": "match", "y": "match",
              "n": "not-match", "different": "not-match", "否": "not-match", "不同人": "not-match",
              "不匹配": "not-match", "0": "not-match", "false": "not-match", "not_match": "not-match"}
 AGREEMENT = ("name_py", "phone", "email", "birth_date", "national_id", "district", "street_key", "postcode")
-SHOWN = {"name_zh": mask_name, "name_py": mask_name, "phone": mask_phone, "email": mask_email, "birth_date": mask_id,
+SHOWN = {"name_zh": mask_name, "name_py": mask_name, "phone": mask_phone, "email": mask_email, "birth_date": mask_birth_date,
          "national_id": mask_id}
 
 
