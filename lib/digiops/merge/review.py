@@ -28,8 +28,8 @@ DECISIONS = {"match": "match", "matched": "match", "yes": "match", "y": "match",
              "n": "not-match", "different": "not-match", "否": "not-match", "不同人": "not-match",
              "不匹配": "not-match", "0": "not-match", "false": "not-match", "not_match": "not-match"}
 AGREEMENT = ("name_py", "phone", "email", "birth_date", "national_id", "district", "street_key", "postcode")
-SHOWN = {"name_zh": mask_name, "name_py": mask_name, "phone": mask_phone, "email": mask_email, "birth_date": mask_birth_date,
-         "national_id": mask_id}
+SHOWN = {"name_zh": mask_name, "name_py": mask_name, "phone": mask_phone, "email": mask_email,
+         "birth_date": mask_birth_date, "national_id": mask_id}
 
 
 def normalize_decision(value: object) -> str | None:
