@@ -148,3 +148,65 @@ def test_json_schema_documents_every_top_level_key():
     assert {"client", "engagement", "period", "stages", "sources", "merge", "labels", "maturity", "kpi"} <= set(
         schema["properties"])
     assert schema["additionalProperties"] is False
+
+
+def source_with(setting: str) -> str:
+    return VALID + f"sources:\n  crm: {{path: raw/c.csv, kind: customers, {setting}}}\n"
+
+
+@pytest.mark.parametrize("setting, delimiter", [
+    ("format: csv", "auto"), ("delimiter: auto", "auto"), ("delimiter: tab", "tab"), (r"delimiter: \t", "tab"),
+    (r"delimiter: '\t'", "tab"), (r'delimiter: "\t"', "tab"), ("delimiter: ;", "semicolon"),
+    ("delimiter: semicolon", "semicolon"), ("delimiter: ','", "comma"), ("delimiter: comma", "comma"),
+    ("delimiter: '|'", "pipe"), ("delimiter: pipe", "pipe"),
+    ("delimiter: whitespace", "whitespace"), ("delimiter: fixed", "fixed"),
+    ("delimiter: fixed, widths: [6, 10, 8]", "fixed"),
+])
+def test_delimiter_spellings(setting, delimiter):
+    source = parse_engagement(source_with(setting)).sources["crm"]
+
+    assert source.delimiter == delimiter
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("delimiter: space", "engagement.yaml: sources.crm.delimiter: 'space' is not a delimiter (accepted: auto, comma or "
+                         r"',', semicolon or ';', tab or '\t', pipe or '|', whitespace, fixed)"),
+    ("delimiter: ''", "engagement.yaml: sources.crm.delimiter: an empty value (in YAML, quote `|` and `,`) is not a "
+                      "delimiter"),
+    ("widths: [6, 10]", "engagement.yaml: sources.crm: widths applies to delimiter: fixed only (this source has "
+                        "delimiter: auto); set delimiter: fixed or remove widths"),
+    ("delimiter: fixed, widths: [6, 0]", "engagement.yaml: sources.crm.widths.1: Input should be greater than or "
+                                         "equal to 1"),
+])
+def test_bad_delimiter_settings_name_source_field_and_accepted_values(setting, message):
+    assert error_of(source_with(setting)).startswith(message)
+
+
+def test_unquoted_pipe_in_yaml_is_explained():
+    text = VALID + "sources:\n  crm:\n    path: raw/c.csv\n    kind: customers\n    delimiter: |\n"
+
+    assert "an empty value (in YAML, quote `|` and `,`)" in error_of(text)
+
+
+@pytest.mark.parametrize("suffix", ["tsv", "txt", "csv"])
+def test_text_suffixes_are_read_as_delimited_text(suffix):
+    source = parse_engagement(VALID + f"sources: {{x: {{path: raw/x.{suffix}, kind: other}}}}\n").sources["x"]
+
+    assert source.file_format == "csv"
+
+
+def test_tab_separated_gb18030_source_with_title_rows_loads_and_checks(tmp_path):
+    folder = tmp_path / "acme"
+    path = write_engagement(folder, sources="""
+          crm:
+            path: raw/crm.tsv
+            kind: customers
+            header_row: 3
+            id_column: 客户编号
+            columns: {姓名: full_name, 手机号: phone}""")
+    (folder / "raw" / "crm.tsv").write_bytes("客户导出\n导出时间：2026-07-01\n客户编号\t姓名\t手机号\nA1\t张三\t138\n"
+                                             .encode("gb18030"))
+
+    engagement = load_engagement(path)
+
+    assert engagement.sources["crm"].delimiter == "auto"

@@ -1,4 +1,5 @@
-"""Reading client exports: encodings, title rows, sheets, and the errors for files that are not what they say."""
+"""Reading client exports: encodings, delimiters, title rows, sheets, and the errors for files that are not what
+they say."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import pytest
 from openpyxl import Workbook
 
 from digiops import io
+from digiops.engagement import load_engagement
 from digiops.errors import SourceError
+from tests.conftest import write_engagement
 
 
 def read(path: Path, fmt: str = "csv", **kw) -> io.SourceTable:
@@ -166,3 +169,253 @@ def test_exports_neutralize_formula_injection(tmp_path):
     for back in (csv_back, xlsx_back):
         assert back["name"].tolist() == ["'=HYPERLINK(\"http://x\")", "'+1", "'@SUM(A1)", "'-2", "安全"]
         assert back["n"].tolist() == [1, 2, 3, 4, 5]
+
+
+# --- delimiters ---------------------------------------------------------------------------------------------------
+TITLE = "客户导出,第1页\n导出时间 2026-07-01 10:00\n\n"  # title rows (one with a comma) and a blank line: header on row 4
+SEPARATED = "编号{d}姓名{d}金额\n1{d}张三{d}{amount}\n2{d}曾　晓{d}5\n"
+WHITESPACE = "编号   姓名     金额\n1      张三     1,299.00\n2      曾　晓   5\n"
+FIXED = "编号  姓名      金额\n1     张三      1,299.00\n2     曾　晓    \n3     Li Lei    5\n"  # an empty cell, a space
+SEPARATED_ROWS = [["1", "张三", "1,299.00"], ["2", "曾　晓", "5"]]
+FIXED_ROWS = [["1", "张三", "1,299.00"], ["2", "曾　晓", ""], ["3", "Li Lei", "5"]]
+ENCODINGS = ["utf-8", "utf-8-sig", "gb18030"]
+
+
+def cells(table: io.SourceTable) -> list[list[str]]:
+    return table.frame[table.columns].to_numpy().tolist()
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+@pytest.mark.parametrize("declared", ["auto", "declared"])
+@pytest.mark.parametrize("spelling, char", [("tab", "\t"), ("semicolon", ";"), ("pipe", "|"), ("comma", ",")])
+def test_separated_file_below_title_rows_read_with_auto_or_declared_delimiter(tmp_path, spelling, char, declared,
+                                                                              encoding):
+    path = tmp_path / "crm.txt"
+    amount = '"1,299.00"' if char == "," else "1,299.00"  # a comma in a cell needs quotes only in a CSV
+    path.write_bytes((TITLE + SEPARATED.format(d=char, amount=amount)).encode(encoding))
+
+    table = read(path, header_row=4, delimiter="auto" if declared == "auto" else spelling)
+
+    assert table.delimiter == spelling
+    assert table.encoding == ("gb18030" if encoding == "gb18030" else "utf-8-sig")
+    assert table.columns == ["编号", "姓名", "金额"]
+    assert cells(table) == SEPARATED_ROWS
+    assert table.frame["_row"].tolist() == [5, 6]
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_whitespace_aligned_printout_below_title_rows(tmp_path, encoding):
+    path = tmp_path / "crm.txt"
+    path.write_bytes((TITLE + WHITESPACE).encode(encoding))
+
+    table = read(path, header_row=4, delimiter="whitespace")
+
+    assert table.delimiter == "whitespace"
+    assert table.columns == ["编号", "姓名", "金额"]
+    assert cells(table) == SEPARATED_ROWS  # the ideographic space inside 曾　晓 separates nothing
+    assert table.frame["_row"].tolist() == [5, 6]
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+@pytest.mark.parametrize("widths", [None, [6, 10, 8]], ids=["inferred", "widths"])
+def test_fixed_width_printout_below_title_rows(tmp_path, encoding, widths):
+    path = tmp_path / "crm.txt"
+    path.write_bytes((TITLE + FIXED).encode(encoding))
+
+    table = read(path, header_row=4, delimiter="fixed", widths=widths)
+
+    assert table.delimiter == "fixed"
+    assert table.columns == ["编号", "姓名", "金额"]
+    assert cells(table) == FIXED_ROWS  # a Chinese character is two display columns wide
+    assert table.frame["_row"].tolist() == [5, 6, 7]
+
+
+def test_fixed_width_gbk_printout_counts_a_middle_dot_two_columns(tmp_path):
+    path = tmp_path / "p.txt"  # a GBK printout pads by bytes: · (A1A4) is two bytes wide, like a Chinese character
+    path.write_bytes("姓名            城市\n阿卜杜·热合曼  喀什\n张三            上海\n".encode("gb18030"))
+
+    table = read(path, delimiter="fixed", widths=[16, 4])
+
+    assert cells(table) == [["阿卜杜·热合曼", "喀什"], ["张三", "上海"]]
+
+
+def test_fixed_width_header_narrower_than_its_cells(tmp_path):
+    path = tmp_path / "p.txt"
+    path.write_text("ID  客户       Amount\n1   Zhang San     12.50\n22  Wu Fan       7\n", encoding="utf-8")
+
+    table = read(path, delimiter="fixed")
+
+    assert table.columns == ["ID", "客户", "Amount"]
+    assert cells(table) == [["1", "Zhang San", "12.50"], ["22", "Wu Fan", "7"]]
+
+
+@pytest.mark.parametrize("spelling, char", [("tab", "\t"), ("semicolon", ";"), ("pipe", "|"), ("comma", ",")])
+@pytest.mark.parametrize("declared", ["auto", "declared"])
+def test_quoted_cell_holding_the_delimiter(tmp_path, spelling, char, declared):
+    path = tmp_path / "q.csv"
+    path.write_text(f'编号{char}备注\n1{char}"甲{char}乙"\n2{char}丙\n', encoding="utf-8")
+
+    table = read(path, delimiter="auto" if declared == "auto" else char)  # the reader takes the character too
+
+    assert table.delimiter == spelling
+    assert table.frame["备注"].tolist() == [f"甲{char}乙", "丙"]
+
+
+def test_quoted_cell_holding_spaces_under_whitespace(tmp_path):
+    path = tmp_path / "q.txt"
+    path.write_text('编号  姓名      备注\n1     "Li Lei"  "a ""b"""\n', encoding="utf-8")
+
+    table = read(path, delimiter="whitespace")
+
+    assert cells(table) == [["1", "Li Lei", 'a "b"']]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("备注\n甲;乙\n丙|丁\n", "comma"),  # one column: no candidate splits the header
+    ("id,systems\n1,ERP;CRM\n2,POS;ERP;OA\n", "comma"),  # ; in cells, not in the header
+    ("名称;金额\nA;1,5\nB;2,75\n", "semicolon"),  # decimal commas stay text
+    ("a;b|c|d\n1;2|3|4\n5;6|7|8\n", "pipe"),  # both split every line alike: more columns wins
+    ("a;b|c\n1;2|3\n", "semicolon"),  # a tie: the first in the order comma, semicolon, tab, pipe
+    ("编号\t姓名\n1\t张三\n2\t李四,王五\n3\t赵六;钱七\n", "tab"),
+])
+def test_detection_needs_the_header_and_the_lines_below_to_split_alike(tmp_path, text, expected):
+    path = tmp_path / "d.csv"
+    path.write_text(text, encoding="utf-8")
+
+    assert read(path).delimiter == expected
+
+
+def test_file_of_one_column_stays_one_column(tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text("备注\n甲;乙\n丙|丁\n", encoding="utf-8")
+
+    table = read(path)
+
+    assert table.columns == ["备注"] and table.frame["备注"].tolist() == ["甲;乙", "丙|丁"]
+
+
+@pytest.mark.parametrize("char", ["\t", ";", "|"])
+@pytest.mark.parametrize("name", ["ordinary", "blank lines", "quoted line break", "short rows"])
+def test_columnar_and_row_readers_agree_on_other_delimiters(tmp_path, char, name):
+    text = {"ordinary": "title\n\n客户,手机,金额\nA1,138 0013 8000,1299\nA2,,5\n",
+            "blank lines": "id,name\n1,a\n\n2,b\n,\n3,c\n",
+            "quoted line break": 'id,note\n1,"two\nlines"\n2,x\n',
+            "short rows": "id,a,b\n1,x\n2,y,z\n"}[name]
+    path = tmp_path / "f.csv"
+    path.write_bytes(text.replace(",", char).encode("gb18030"))
+    header_row = 3 if name == "ordinary" else 1
+
+    fast = io._read_csv(path, "gb18030", header_row, "f.csv", None, delimiter=char)
+    rows = io._read_csv_rows(path, "gb18030", header_row, "f.csv", None, delimiter=char)
+
+    pd.testing.assert_frame_equal(fast, rows)
+    assert len(fast.columns) > 2  # the header was split: at least two columns besides _row
+    if name == "ordinary":
+        assert io._read_csv_columnar(path.read_bytes(), "gb18030", header_row, char) is not None
+
+
+def test_whitespace_row_with_a_missing_cell_names_row_and_fix(tmp_path):
+    path = tmp_path / "w.txt"
+    path.write_text("编号  姓名  金额\n1     张三  5\n2           7\n", encoding="utf-8")
+
+    with pytest.raises(SourceError) as info:
+        read(path, delimiter="whitespace")
+
+    assert str(info.value).startswith("w.txt: row 3: has 2 cells separated by spaces but the header has 3")
+    assert "set delimiter: fixed" in str(info.value)
+
+
+def test_fixed_width_text_beyond_the_widths_names_row(tmp_path):
+    path = tmp_path / "f.txt"
+    path.write_text("编号  姓名\n1     张三\n2     Li Lei Jr.\n", encoding="utf-8")
+
+    with pytest.raises(SourceError, match=r"f.txt: widths: row 3: has text beyond the 10 display columns of widths"):
+        read(path, delimiter="fixed", widths=[6, 4])
+
+
+def test_unknown_delimiter_is_refused(tmp_path):
+    path = tmp_path / "u.csv"
+    path.write_text("a,b\n1,2\n", encoding="utf-8")
+
+    with pytest.raises(SourceError, match=r"u.csv: delimiter: 'x' is not a delimiter"):
+        read(path, delimiter="x")
+
+
+def test_workbooks_and_parquet_have_no_delimiter(tmp_path):
+    path = tmp_path / "m.xlsx"
+    book = Workbook()
+    book.active.append(["a", "b"])
+    book.save(path)
+    pd.DataFrame({"a": ["1"]}).to_parquet(tmp_path / "m.parquet")
+
+    assert read(path, fmt="xlsx").delimiter is None
+    assert read(tmp_path / "m.parquet", fmt="parquet").delimiter is None
+
+
+def _source(tmp_path: Path, content: bytes, setting: str) -> tuple:
+    folder = tmp_path / "acme"
+    path = write_engagement(folder, sources=f"""
+          crm:
+            path: raw/crm.txt
+            kind: customers
+            header_row: 4{setting}
+            id_column: 编号
+            columns: {{姓名: full_name, 金额: member_level}}""")
+    (folder / "raw" / "crm.txt").write_bytes(content)
+    return load_engagement(path, check_sources=False)
+
+
+def test_wrong_delimiter_gives_column_not_found_and_names_the_one_that_works(tmp_path):
+    engagement = _source(tmp_path, (TITLE + SEPARATED.format(d="\t", amount="5")).encode("gb18030"),
+                         "\n            delimiter: semicolon")
+
+    with pytest.raises(SourceError) as info:
+        io.check_source(engagement, "crm")
+
+    assert str(info.value).startswith("engagement.yaml: sources.crm.columns: '姓名' is not a column of raw/crm.txt "
+                                      "(columns: 编号\t姓名\t金额)")
+    assert info.value.fix == "the file is tab-separated: set delimiter: tab (or auto)"
+
+
+def test_aligned_printout_read_as_one_column_names_fixed(tmp_path):
+    engagement = _source(tmp_path, (TITLE + FIXED.replace("1,299.00", "1299.00")).encode("gb18030"), "")
+
+    with pytest.raises(SourceError) as info:
+        io.check_source(engagement, "crm")
+
+    assert "is not a column of raw/crm.txt" in str(info.value)
+    assert info.value.fix.startswith("the columns are aligned with spaces: set delimiter: fixed")
+
+
+def test_declared_delimiter_that_leaves_ragged_rows_names_the_one_that_works(tmp_path):
+    path = tmp_path / "t.tsv"
+    path.write_bytes((TITLE + SEPARATED.format(d="\t", amount="1,299.00")).encode("gb18030"))
+
+    with pytest.raises(SourceError) as info:
+        read(path, header_row=4, delimiter=",")
+
+    assert str(info.value).startswith("t.tsv: row 5: has 2 cells but the header has 1")
+    assert info.value.fix == "the file is tab-separated: set delimiter: tab (or auto)"
+
+
+@pytest.mark.parametrize("setting, delimiter", [("", "tab"), ("\n            delimiter: tab", "tab"),
+                                                 ("\n            delimiter: fixed", "fixed")])
+def test_source_settings_reach_the_reader(tmp_path, setting, delimiter):
+    text = FIXED if delimiter == "fixed" else SEPARATED.format(d="\t", amount="5")
+    engagement = _source(tmp_path, (TITLE + text).encode("gb18030"), setting)
+
+    table = io.check_source(engagement, "crm")
+
+    assert (table.delimiter, table.encoding, table.header_row) == (delimiter, "gb18030", 4)
+    assert io.canonical_frame(engagement, "crm", table)["full_name"].tolist()[:2] == ["张三", "曾　晓"]
+
+
+def test_aligned_printout_with_commas_in_cells_names_fixed(tmp_path):
+    path = tmp_path / "p.txt"
+    path.write_bytes((TITLE + FIXED).encode("gb18030"))
+
+    with pytest.raises(SourceError) as info:
+        read(path, header_row=4)  # auto finds no delimiter: read as one column, the comma in 1,299.00 splits a row
+
+    assert str(info.value).startswith("p.txt: row 5: has 2 cells but the header has 1")
+    assert info.value.fix.startswith("the columns are aligned with spaces: set delimiter: fixed")

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator,
@@ -39,6 +39,11 @@ from digiops.maturity.settings import MaturitySettings
 from digiops.merge.settings import MergeSettings
 
 ENGAGEMENT_FILE = "engagement.yaml"
+#: How the cells of a text source are separated; the characters are accepted too (``\t`` typed or a tab).
+DELIMITERS = ("auto", "comma", "semicolon", "tab", "pipe", "whitespace", "fixed")
+DELIMITER_ALIASES = {",": "comma", ";": "semicolon", "\t": "tab", "\\t": "tab", "|": "pipe"}
+#: File suffixes read as delimited text besides ``.csv``.
+TEXT_SUFFIXES = {"tsv": "csv", "txt": "csv"}
 BUILTIN_STAGES = ("inventory", "merge", "labels", "maturity", "kpi", "summary")
 
 
@@ -76,9 +81,23 @@ class Period(StrictModel):
 class Source(StrictModel):
     path: str = Field(description="File path relative to the engagement file, e.g. `raw/crm.csv`")
     kind: Literal[tuple(CANONICAL_FIELDS)] = Field(description="What the file holds; decides the canonical fields")  # type: ignore[valid-type]
-    format: Literal["csv", "xlsx", "parquet"] | None = Field(None, description="Default: from the file suffix")
+    format: Literal["csv", "xlsx", "parquet"] | None = Field(
+        None, description="Default: from the file suffix (`.tsv` and `.txt` are read as text, like `.csv`)")
     encoding: Literal["auto", "utf-8", "utf-8-sig", "gb18030", "gbk"] = Field(
         "auto", description="CSV text encoding; `auto` tries UTF-8 (with or without BOM), then GB18030")
+    delimiter: Literal[DELIMITERS] = Field(  # type: ignore[valid-type]
+        "auto", description="What separates the cells of a text source: `comma`, `semicolon`, `tab`, `pipe` (the "
+                            "characters work too: `';'`, `\\t`, quoted `','` and `'|'`), `whitespace` (runs of spaces "
+                            "or tabs; no cell may be empty or hold a space unquoted) or `fixed` (columns aligned at "
+                            "fixed positions, as in a printout; see `widths`). `auto` picks among comma, semicolon, "
+                            "tab and pipe the one that splits the header line and the lines below it into the same "
+                            "number of cells, quotes respected (a file of one column stays one column, read as "
+                            "comma-separated); it never picks `whitespace` or `fixed`. Decimal commas (`1,5` in a "
+                            "semicolon-separated file) stay text")
+    widths: list[Annotated[int, Field(ge=1)]] | None = Field(
+        None, description="With `delimiter: fixed`: the width of each column, left to right, in display columns (a "
+                          "Chinese character counts two, as on screen and in a GBK export); empty = inferred from "
+                          "the positions that are blank on the header and every line below it")
     sheet: str | int | None = Field(None, description="XLSX sheet name or 0-based index; default the first sheet")
     header_row: int = Field(1, ge=1, description="1-based row number of the header (title rows above it are skipped)")
     id_column: str | None = Field(None, description="The source's own record id column (a raw column name)")
@@ -89,7 +108,25 @@ class Source(StrictModel):
 
     @property
     def file_format(self) -> str:
-        return self.format or Path(self.path).suffix.lower().lstrip(".").replace("xlsm", "xlsx")
+        suffix = Path(self.path).suffix.lower().lstrip(".")
+        return self.format or TEXT_SUFFIXES.get(suffix, suffix.replace("xlsm", "xlsx"))
+
+    @field_validator("delimiter", mode="before")
+    @classmethod
+    def _delimiter(cls, value: Any) -> Any:
+        spelled = DELIMITER_ALIASES.get(value, value) if isinstance(value, str) else value
+        if spelled not in DELIMITERS:
+            shown = "an empty value (in YAML, quote `|` and `,`)" if value in ("", None) else repr(value)
+            raise ValueError(f"{shown} is not a delimiter (accepted: auto, comma or ',', semicolon or ';', "
+                             "tab or '\\t', pipe or '|', whitespace, fixed)")
+        return spelled
+
+    @model_validator(mode="after")
+    def _widths(self) -> "Source":
+        if self.widths is not None and self.delimiter != "fixed":
+            raise ValueError(f"widths applies to delimiter: fixed only (this source has delimiter: {self.delimiter})"
+                             "; set delimiter: fixed or remove widths")
+        return self
 
     @model_validator(mode="after")
     def _canonical(self) -> "Source":

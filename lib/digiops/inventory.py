@@ -1,7 +1,7 @@
 """Stage "inventory": the data map a consultant draws in the first week (seed 002, "business research").
 
-For every source of the engagement: file, detected encoding, sheet, rows, columns, mapped vs unmapped columns,
-empty columns, sha256 and the date range of its date-like mapped columns.
+For every source of the engagement: file, detected encoding and delimiter, sheet, rows, columns, mapped vs
+unmapped columns, empty columns, sha256 and the date range of its date-like mapped columns.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ DATE_FIELDS = ("order_time", "paid_at", "registered_at", "shipped_at", "signed_a
                "date", "created_at", "due", "birth_date")
 
 
-SOURCE_COLUMNS = ["source", "kind", "path", "format", "bytes", "sha256", "encoding", "sheet", "rows", "columns",
-                  "mapped", "unmapped", "empty_columns", "date_from", "date_to", "error"]
+SOURCE_COLUMNS = ["source", "kind", "path", "format", "bytes", "sha256", "encoding", "delimiter", "sheet", "rows",
+                  "columns", "mapped", "unmapped", "empty_columns", "date_from", "date_to", "error"]
 
 
 def _date_range(values: pd.Series) -> tuple[str | None, str | None]:
@@ -40,8 +40,8 @@ def inventory(engagement: Engagement) -> tuple[pd.DataFrame, pd.DataFrame]:
         row = {"source": name, "kind": source.kind, "path": source.path, "format": source.file_format,
                "bytes": path.stat().st_size if path.exists() else None,
                "sha256": io.sha256_file(path) if path.exists() else None,
-               "encoding": None, "sheet": None, "rows": None, "columns": None, "mapped": None, "unmapped": None,
-               "empty_columns": None, "date_from": None, "date_to": None, "error": None}
+               "encoding": None, "delimiter": None, "sheet": None, "rows": None, "columns": None, "mapped": None,
+               "unmapped": None, "empty_columns": None, "date_from": None, "date_to": None, "error": None}
         try:
             table = io.read_source(engagement, name)
         except SourceError as exc:
@@ -55,8 +55,9 @@ def inventory(engagement: Engagement) -> tuple[pd.DataFrame, pd.DataFrame]:
         ranges = [_date_range(frame[c]) for c in date_columns if c in frame]
         starts = [r[0] for r in ranges if r[0]]
         ends = [r[1] for r in ranges if r[1]]
-        row.update(encoding=table.encoding, sheet=table.sheet, rows=len(frame), columns=len(table.columns),
-                   mapped=len(mapped), unmapped=len(table.columns) - len(mapped), empty_columns=len(empty),
+        row.update(encoding=table.encoding, delimiter=table.delimiter, sheet=table.sheet, rows=len(frame),
+                   columns=len(table.columns), mapped=len(mapped), unmapped=len(table.columns) - len(mapped),
+                   empty_columns=len(empty),
                    date_from=min(starts) if starts else None, date_to=max(ends) if ends else None)
         source_rows.append(row)
         for column in table.columns:

@@ -1,7 +1,8 @@
 """All file reading and writing: the edge of the package.
 
-Reading a client's export: the declared or detected encoding (UTF-8 with BOM, UTF-8, GB18030), the header row
-below any title rows, the sheet of a workbook. Every cell is read as text, so cleaning decides what a value means,
+Reading a client's export: the declared or detected encoding (UTF-8 with BOM, UTF-8, GB18030), the declared or
+detected delimiter of a text file (``,`` ``;`` tab ``|``, or columns aligned with spaces), the header row below any
+title rows, the sheet of a workbook. Every cell is read as text, so cleaning decides what a value means,
 and every row keeps ``_row``, its row number as the client sees it in Excel or a text editor (1-based, header
 included), so errors and quarantine reasons can point at it. Raw files are opened read-only, never written.
 
@@ -15,10 +16,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import io as _io
+import itertools
 import json
 import os
+import re
 import shutil
 import tempfile
+import unicodedata
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,6 +43,12 @@ PARQUET_MAGIC = b"PAR1"
 ROW = "_row"
 MAX_FIELD_BYTES = 10 * 1024 * 1024
 csv.field_size_limit(MAX_FIELD_BYTES)  # the csv module's own default (128 KiB) is too small for free-text fields
+#: Delimiters as the engagement file names them → the character; ``auto`` chooses among these, in this order.
+DELIMITER_CHARS = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
+#: Delimiters that are not one character: runs of spaces or tabs, and columns at fixed positions.
+ALIGNED = ("whitespace", "fixed")
+SNIFF_RECORDS = 50  # lines below the header that decide the delimiter
+SNIFF_BYTES = 1 << 20
 
 
 @dataclass
@@ -51,6 +61,8 @@ class SourceTable:
     encoding: str | None = None
     sheet: str | None = None
     sheets: list[str] = field(default_factory=list)
+    delimiter: str | None = None  # as the engagement file names it (``tab``, ``fixed``…); text sources only
+    header_row: int = 1
 
     @property
     def columns(self) -> list[str]:
@@ -91,6 +103,95 @@ def detect_encoding(data: bytes, declared: str, label: str) -> str:
                       fix="re-export the file as UTF-8 or GB18030, or set the source's encoding to the one it uses")
 
 
+def _sample(data: bytes, encoding: str, header_row: int) -> tuple[str, bool] | None:
+    """The text from the header's line on (at most :data:`SNIFF_BYTES`, whole lines), and whether that is the rest
+    of the file; ``None`` when the file has no line ``header_row``. A line break is byte 0x0A in UTF-8 and GB18030
+    alike, so the header is found before anything is decoded."""
+    start = 0
+    for _ in range(header_row - 1):
+        start = data.find(b"\n", start) + 1
+        if start == 0:
+            return None
+    window = data[start:start + SNIFF_BYTES]
+    whole = start + SNIFF_BYTES >= len(data)
+    if not whole and b"\n" in window:
+        window = window[:window.rfind(b"\n") + 1]
+    return window.decode(encoding, errors="replace"), whole
+
+
+def _split_alike(text: str, whole: bool, char: str) -> tuple[float, int] | None:
+    """How well ``char`` splits a sample: the share of records below the header with the header's number of cells
+    (empty cells beyond it allowed), and that number; ``None`` when the header does not split into two or more."""
+    try:
+        records = list(itertools.islice(csv.reader(_io.StringIO(text), delimiter=char), SNIFF_RECORDS + 1))
+    except csv.Error:
+        return None
+    if not whole and len(records) <= SNIFF_RECORDS:
+        records = records[:-1]  # the sample ends inside a quoted cell: its last record is cut
+    if not records or len(records[0]) < 2:
+        return None
+    width = len(records[0])
+    body = [r for r in records[1:] if any(c.strip() for c in r)]
+    alike = sum(len(r) == width or (len(r) > width and not any(c.strip() for c in r[width:])) for r in body)
+    share = alike / len(body) if body else 1.0
+    return (share, width) if share >= 0.5 else None
+
+
+def detect_delimiter(data: bytes, encoding: str, header_row: int = 1) -> str:
+    """The delimiter among comma, semicolon, tab and pipe that splits the header and the lines below it alike.
+
+    A candidate must split the header's line into two cells or more, and at least half of the non-blank records
+    below it (up to :data:`SNIFF_RECORDS`, quoted cells respected) into as many cells. The candidate splitting the
+    most records alike wins, then the one giving more columns, then the first in the order above. A file that no
+    candidate splits is one column, read as comma-separated. Runs of spaces and fixed positions are never detected: an
+    aligned printout says so in the engagement file.
+
+    >>> detect_delimiter("编号\\t金额\\n1\\t1,299.00\\n".encode("gb18030"), "gb18030")
+    'tab'
+    >>> detect_delimiter(b'Export 2026-01-01, page 1\\nid;note\\n1;"a;b"\\n', "utf-8", header_row=2)
+    'semicolon'
+    >>> detect_delimiter(b"address\\n1 Main St\\n", "utf-8")
+    'comma'
+    """
+    sample = _sample(data, encoding, header_row)
+    return (_detect(*sample) if sample else None) or "comma"  # no header line: reading the file says so
+
+
+def _detect(text: str, whole: bool) -> str | None:
+    """:func:`detect_delimiter` of a sample; ``None`` when no candidate splits it."""
+    chosen, best = None, None
+    for spelling, char in DELIMITER_CHARS.items():
+        fit = _split_alike(text, whole, char)
+        if fit is not None and (best is None or fit > best):
+            chosen, best = spelling, fit
+    return chosen
+
+
+def _delimiter_fix(data: bytes, encoding: str, header_row: int, used: str,
+                   wanted: list[str] | None = None) -> str | None:
+    """The fix naming the delimiter that reads the file, when it is not the one ``used`` (else ``None``).
+
+    The delimiter :func:`detect_delimiter` picks, or runs of spaces when the header line is one cell with the
+    delimiter used but several words (an aligned printout). With ``wanted``, only a delimiter whose header holds
+    every one of those columns is named.
+    """
+    sample = _sample(data, encoding, header_row)
+    if sample is None:
+        return None
+    detected = _detect(*sample)
+    if detected is not None and detected != used:
+        header = next(csv.reader(_io.StringIO(sample[0]), delimiter=DELIMITER_CHARS[detected]), [])
+        if wanted is None or set(wanted) <= {h.strip() for h in header}:
+            return f"the file is {detected}-separated: set delimiter: {detected} (or auto)"
+    line = sample[0].split("\n", 1)[0].rstrip("\r")
+    words = _words(line)
+    one_cell = used in DELIMITER_CHARS and len(next(csv.reader([line], delimiter=DELIMITER_CHARS[used]), [])) < 2
+    if one_cell and len(words) > 1 and (wanted is None or set(wanted) <= set(words)):
+        return ("the columns are aligned with spaces: set delimiter: fixed (or whitespace when no cell is empty or "
+                "holds a space)")
+    return None
+
+
 def _sniff(path: Path, fmt: str, label: str) -> None:
     head = path.read_bytes()[:8] if path.stat().st_size < 8 else open(path, "rb").read(8)
     if fmt == "csv" and head.startswith(ZIP_MAGIC):
@@ -121,7 +222,7 @@ def _dedupe_check(columns: list[str], label: str, header_row: int) -> None:
 
 
 def _read_csv(path: Path, encoding: str, header_row: int, label: str, nrows: int | None,
-              data: bytes | None = None) -> pd.DataFrame:
+              data: bytes | None = None, delimiter: str = ",") -> pd.DataFrame:
     """A CSV export as text cells with ``_row``: Arrow's C++ parser for ordinary files, else the csv module.
 
     The columnar path is taken when every record is one line (no quoted line breaks, no blank lines), so a row's
@@ -130,13 +231,13 @@ def _read_csv(path: Path, encoding: str, header_row: int, label: str, nrows: int
     row and names the exact line of every problem.
     """
     if nrows is None:
-        frame = _read_csv_columnar(data if data is not None else path.read_bytes(), encoding, header_row)
+        frame = _read_csv_columnar(data if data is not None else path.read_bytes(), encoding, header_row, delimiter)
         if frame is not None:
             return frame
-    return _read_csv_rows(path, encoding, header_row, label, nrows)
+    return _read_csv_rows(path, encoding, header_row, label, nrows, delimiter)
 
 
-def _read_csv_columnar(data: bytes, encoding: str, header_row: int) -> pd.DataFrame | None:
+def _read_csv_columnar(data: bytes, encoding: str, header_row: int, delimiter: str = ",") -> pd.DataFrame | None:
     """The columnar path of :func:`_read_csv`; ``None`` when the file is not ordinary (the caller falls back)."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -155,7 +256,7 @@ def _read_csv_columnar(data: bytes, encoding: str, header_row: int) -> pd.DataFr
     header_line = data[max(data.rfind(b"\n", start, cut) + 1, start):cut].decode("utf-8").rstrip("\r")
     if b'"' in data[start:cut]:
         return None  # quoted title or header cells may span lines: let the row reader count them
-    header = [h.strip() for h in next(csv.reader([header_line]), [])]
+    header = [h.strip() for h in next(csv.reader([header_line], delimiter=delimiter), [])]
     if not header or len(set(header)) != len(header):
         return None
     start = cut + 1
@@ -165,7 +266,7 @@ def _read_csv_columnar(data: bytes, encoding: str, header_row: int) -> pd.DataFr
         table = pacsv.read_csv(
             pa.BufferReader(pa.py_buffer(data).slice(start)),
             read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 26, use_threads=True),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=True),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=True),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
     except (pa.ArrowInvalid, UnicodeDecodeError):
@@ -189,10 +290,11 @@ def _read_csv_columnar(data: bytes, encoding: str, header_row: int) -> pd.DataFr
     return frame
 
 
-def _read_csv_rows(path: Path, encoding: str, header_row: int, label: str, nrows: int | None) -> pd.DataFrame:
+def _read_csv_rows(path: Path, encoding: str, header_row: int, label: str, nrows: int | None,
+                   delimiter: str = ",") -> pd.DataFrame:
     text_rows = []
     with open(path, encoding=encoding, newline="") as handle:
-        reader = csv.reader(handle)
+        reader = csv.reader(handle, delimiter=delimiter)
         line_no = 0
         try:
             for record in reader:
@@ -221,7 +323,8 @@ def _read_csv_rows(path: Path, encoding: str, header_row: int, label: str, nrows
             continue  # blank line: nothing to account for
         if len(record) > width and any(c.strip() for c in record[width:]):
             raise SourceError(label, f"has {len(record)} cells but the header has {width}", row=line,
-                              fix="check for an unquoted comma in that row, or the header_row setting")
+                              fix=f"check for an unquoted {_spelling(delimiter)} in that row, or the header_row "
+                                  "setting")
         record = (record + [""] * width)[:width]
         for column, cell in zip(header, record):
             if len(cell) > MAX_FIELD_BYTES:
@@ -233,6 +336,96 @@ def _read_csv_rows(path: Path, encoding: str, header_row: int, label: str, nrows
         {c: pd.Series(dtype="str") for c in header})
     frame[ROW] = pd.Series(row_numbers, dtype="int64")
     return frame
+
+
+WIDE = "\uffff"  # a Unicode noncharacter: fills the second display column of a wide character, never in the data
+BLANK = " \t\u3000"  # what pads an aligned column, the ideographic space included
+_FILLED = re.compile(f"(?:[^{BLANK}{WIDE}]{WIDE}?)+")
+_WORD = re.compile(r'"((?:[^"]|"")*)"(?=[ \t]|$)|[^ \t]+')
+_LEGACY_CHINESE = ("gb18030", "gbk", "gb2312")
+
+
+def _display(line: str, wide: str) -> str:
+    """``line`` with a filler after every wide character, so that a position is a display column (a Chinese
+    character takes two, as on screen and in a GBK export); tabs are expanded to stops of eight."""
+    if not line.isascii():
+        line = "".join(c + WIDE if unicodedata.east_asian_width(c) in wide else c for c in line)
+    return line.expandtabs(8) if "\t" in line else line
+
+
+def _fixed_starts(lines: list[str]) -> list[int]:
+    """Where each column of an aligned printout starts: runs of display columns that are filled on some line and
+    bounded by columns blank on every line (the header's included). A run with nothing above it in the header (the
+    second word of "Li Lei") belongs to the column on its left."""
+    filled = bytearray(max(len(line) for line in lines))
+    for line in lines:
+        for run in _FILLED.finditer(line):
+            filled[run.start():run.end()] = b"\x01" * (run.end() - run.start())
+    starts = [run.start() for run in re.finditer(rb"\x01+", bytes(filled))
+              if lines[0][run.start():run.end()].replace(WIDE, "").strip(BLANK)]
+    return [0, *starts[1:]]  # the first column takes anything left of its header too
+
+
+def _read_aligned(data: bytes, encoding: str, header_row: int, label: str, nrows: int | None, delimiter: str,
+                  widths: list[int] | None = None) -> pd.DataFrame:
+    """A text export whose cells are separated by runs of spaces or tabs (``whitespace``, a double-quoted cell may
+    hold spaces) or sit at fixed positions (``fixed``: the ``widths`` given, in display columns, or the columns
+    inferred by :func:`_fixed_starts`), as text cells with ``_row``. Cells of a fixed-width file lose their padding.
+
+    Every record is one line. Under ``whitespace`` a row with more or fewer cells than the header is an error: an
+    empty cell cannot be placed, and a guess would shift the cells after it into the wrong columns.
+    """
+    lines = [line.removesuffix("\r") for line in data.decode(encoding).split("\n")]
+    if lines[-1] == "":
+        lines.pop()
+    if len(lines) < header_row or not lines[header_row - 1].strip(BLANK):
+        raise SourceError(label, f"has no header at row {header_row} " + (
+            f"(the file has {len(lines)} lines)" if len(lines) < header_row else "(the row is blank)"),
+            field="header_row", fix="set header_row to the row number of the column names")
+    body = [(number, line) for number, line in enumerate(lines[header_row:], start=header_row + 1)
+            if line.strip(BLANK)]
+    if nrows is not None:
+        body = body[:nrows]
+    if delimiter == "whitespace":
+        header = _words(lines[header_row - 1])
+        records = [_words(line) for _, line in body]
+        for (number, _), record in zip(body, records):
+            if len(record) != len(header):
+                raise SourceError(label, f"has {len(record)} cells separated by spaces but the header has "
+                                         f"{len(header)}", row=number,
+                                  fix="with delimiter: whitespace no cell may be empty or hold a space unquoted; "
+                                      "set delimiter: fixed when the columns are aligned")
+    else:
+        # East Asian "ambiguous" characters (·, №, Greek, box drawing) are two bytes wide in a GBK printout
+        wide = "WFA" if encoding.lower().replace("-", "") in _LEGACY_CHINESE else "WF"
+        shown = [_display(lines[header_row - 1], wide)] + [_display(line, wide) for _, line in body]
+        if widths:
+            starts, end = list(itertools.accumulate([0, *widths[:-1]])), sum(widths)
+            for (number, _), line in zip(body, shown[1:]):
+                if line[end:].replace(WIDE, "").strip(BLANK):
+                    raise SourceError(label, f"has text beyond the {end} display columns of widths", row=number,
+                                      field="widths", fix="check widths (a Chinese character counts two columns)")
+        else:
+            starts, end = _fixed_starts(shown), None
+        bounds = list(zip(starts, [*starts[1:], end]))
+        header, *records = [[line[a:b].replace(WIDE, "").strip(BLANK) for a, b in bounds] for line in shown]
+    _dedupe_check(header, label, header_row)
+    frame = pd.DataFrame(records, columns=header, dtype="str") if records else pd.DataFrame(
+        {c: pd.Series(dtype="str") for c in header})
+    frame[ROW] = pd.Series([number for number, _ in body], dtype="int64")
+    return frame
+
+
+def _words(line: str) -> list[str]:
+    return [m.group(1).replace('""', '"') if m.group(1) is not None else m.group(0) for m in _WORD.finditer(line)]
+
+
+def _spelling(delimiter: str) -> str:
+    """A delimiter as the engagement file names it (``tab``), from its name or its character."""
+    for spelling, char in DELIMITER_CHARS.items():
+        if delimiter in (spelling, char):
+            return spelling
+    return delimiter
 
 
 def _read_xlsx(path: Path, sheet: str | int | None, header_row: int, label: str,
@@ -350,8 +543,12 @@ def _cell_text(value: Any) -> str:
 
 def read_table(path: Path, *, fmt: str, encoding: str = "auto", sheet: str | int | None = None,
                header_row: int = 1, label: str | None = None, nrows: int | None = None,
-               name: str = "") -> SourceTable:
-    """Read one export as text cells (see module docstring). Raises :class:`SourceError` with file and row."""
+               name: str = "", delimiter: str = "auto", widths: list[int] | None = None) -> SourceTable:
+    """Read one export as text cells (see module docstring). Raises :class:`SourceError` with file and row.
+
+    ``delimiter`` (text files): ``auto`` (:func:`detect_delimiter`), ``comma`` ``semicolon`` ``tab`` ``pipe`` (or
+    the character), ``whitespace``, or ``fixed`` with optional ``widths``; the one used is recorded on the table.
+    """
     label = label or str(path)
     if not path.is_file():
         raise SourceError(label, "file not found", fix="check the path in the engagement file, or add the file")
@@ -363,11 +560,24 @@ def read_table(path: Path, *, fmt: str, encoding: str = "auto", sheet: str | int
         chosen = detect_encoding(data, encoding, label)
         if encoding != "auto" and encoding.replace("-sig", "") == "utf-8" and data[:3] == b"\xef\xbb\xbf":
             chosen = "utf-8-sig"
-        frame = _read_csv(path, chosen, header_row, label, nrows, data)
-        return SourceTable(name, path, frame, encoding=chosen)
+        used = detect_delimiter(data, chosen, header_row) if delimiter == "auto" else _spelling(delimiter)
+        if used in ALIGNED:
+            frame = _read_aligned(data, chosen, header_row, label, nrows, used, widths)
+        elif used in DELIMITER_CHARS:
+            try:
+                frame = _read_csv(path, chosen, header_row, label, nrows, data, delimiter=DELIMITER_CHARS[used])
+            except SourceError as exc:  # a ragged row, a quote left open: often the delimiter is not the file's
+                fix = _delimiter_fix(data, chosen, header_row, used) if exc.row is not None else None
+                if fix is None:
+                    raise
+                raise SourceError(exc.location, exc.problem, field=exc.field, row=exc.row, fix=fix) from None
+        else:
+            raise SourceError(label, f"{delimiter!r} is not a delimiter", field="delimiter",
+                              fix="use auto, comma, semicolon, tab, pipe, whitespace or fixed")
+        return SourceTable(name, path, frame, encoding=chosen, delimiter=used, header_row=header_row)
     if fmt == "xlsx":
         frame, chosen_sheet, names = _read_xlsx(path, sheet, header_row, label, nrows)
-        return SourceTable(name, path, frame, sheet=chosen_sheet, sheets=names)
+        return SourceTable(name, path, frame, sheet=chosen_sheet, sheets=names, header_row=header_row)
     frame = pd.read_parquet(path).astype("str")
     frame[ROW] = pd.Series(range(1, len(frame) + 1), dtype="int64")
     return SourceTable(name, path, frame)
@@ -381,7 +591,8 @@ def read_source(engagement: Engagement, name: str, *, nrows: int | None = None) 
     source = engagement.sources[name]
     path = engagement.source_path(name)
     return read_table(path, fmt=source.file_format, encoding=source.encoding, sheet=source.sheet,
-                      header_row=source.header_row, label=_label(engagement, path), nrows=nrows, name=name)
+                      header_row=source.header_row, label=_label(engagement, path), nrows=nrows, name=name,
+                      delimiter=source.delimiter, widths=source.widths)
 
 
 def check_source(engagement: Engagement, name: str) -> SourceTable:
@@ -395,9 +606,22 @@ def check_source(engagement: Engagement, name: str) -> SourceTable:
             shown = ", ".join(available[:12]) + (", …" if len(available) > 12 else "")
             raise SourceError(engagement.file.name,
                               f"'{column}' is not a column of {source.path} (columns: {shown})",
-                              field=f"sources.{name}.columns",
-                              fix="map a column that exists, or correct header_row / sheet")
+                              field=f"sources.{name}.columns", fix=column_fix(table, expected))
     return table
+
+
+def column_fix(table: SourceTable, wanted: list[str]) -> str:
+    """The fix of a mapped column missing from ``table``: the delimiter that would give every ``wanted`` column
+    when there is one (the file read with the wrong one is often a single column), else the usual advice.
+
+    Looks at the header line again (:func:`_delimiter_fix`).
+    """
+    usual = "map a column that exists, or correct header_row / sheet"
+    if table.delimiter is None or table.encoding is None:
+        return usual
+    with open(table.path, "rb") as handle:
+        data = handle.read(4 * SNIFF_BYTES)  # the title rows and a sample are at the start
+    return _delimiter_fix(data, table.encoding, table.header_row, table.delimiter, wanted) or usual
 
 
 def canonical_frame(engagement: Engagement, name: str, table: SourceTable | None = None) -> pd.DataFrame:
