@@ -160,10 +160,26 @@ def test_refunds(raw):
         assert_rate(refunds / originals, RATES.refund, originals, f"refund {name}")
 
 
-def test_test_orders(truth):
-    orders = truth("orders")
-    online = orders[orders["source"].isin(["mall_orders", "online_orders"])]
-    assert_rate((online["is_valid"] == "False").mean(), RATES.test_order, len(online), "test_order")
+def test_test_orders(raw):
+    orders = pd.concat([raw(name).drop_duplicates(ID_COLUMNS[name])[note]
+                        for name, note in (("mall_orders", "备注"), ("online_orders", "买家留言"))])
+    assert_rate(orders.str.contains("测试订单").mean(), RATES.test_order, len(orders), "test_order")
+
+
+def test_status_only_outcomes_of_online_orders(raw, truth):
+    # Arrange: online originals that could end by status alone (no refund row names them)
+    frame = person_rows(raw, "online_orders")
+    originals = frame[(frame["原订单号"] == "") & ~frame["订单号"].isin(frame["原订单号"])]
+    status = originals["订单状态"]
+    valid = truth("orders").set_index("order_id")["is_valid"]
+    # Act / Assert: each outcome at its rate, and GMV truth follows the money
+    for statuses, rate, label in ((["退款成功", "已退款"], RATES.status_refund, "status_refund"),
+                                  (["交易关闭"], RATES.status_cancelled, "status_cancelled"),
+                                  (["待审核"], RATES.unknown_status, "unknown_status")):
+        assert_rate(status.isin(statuses).mean(), rate, len(originals), label)
+    assert (valid[originals.loc[status.isin(["退款成功", "已退款", "交易关闭"]), "订单号"]] == "False").all()
+    assert (valid[originals.loc[status.isin(["交易成功", "待审核"]), "订单号"]] == "True").all()
+    assert (originals.loc[status.isin(["退款成功", "已退款"]), "订单金额"].str.lstrip("¥￥").str[0] != "-").all()
 
 
 def test_duplicate_rows(raw):

@@ -21,6 +21,8 @@ ORDER_SCHEMA = pa.schema([
     ("order_time", TS), ("amount", MONEY), ("quantity", pa.int64()), ("sku", pa.string()), ("store_id", pa.string()),
     ("region", pa.string()), ("province", pa.string()), ("status", pa.string()), ("is_refund", pa.bool_()),
     ("is_test", pa.bool_())])
+#: orders as the merge stage writes them since it has order states (ORDER_SCHEMA is the older shape)
+STATE_ORDER_SCHEMA = ORDER_SCHEMA.append(pa.field("state", pa.string())).append(pa.field("in_gmv", pa.bool_()))
 SHIPMENT_SCHEMA = pa.schema([
     ("shipment_id", pa.string()), ("order_id", pa.string()), ("carrier", pa.string()), ("tracking_no", pa.string()),
     ("status", pa.string()), ("shipped_at", TS), ("signed_at", TS), ("promised_at", TS), ("is_late", pa.bool_()),
@@ -51,6 +53,7 @@ def order(order_id: str, customer_id: str | None, when: dt.date | dt.datetime, a
     return base | fields
 
 
-def tables(customers: list[dict], orders: list[dict], shipments: list[dict] | None = None) -> dict[str, pa.Table]:
-    return {"customers": _table(customers, CUSTOMER_SCHEMA), "orders": _table(orders, ORDER_SCHEMA),
+def tables(customers: list[dict], orders: list[dict], shipments: list[dict] | None = None, *,
+           order_schema: pa.Schema = ORDER_SCHEMA) -> dict[str, pa.Table]:
+    return {"customers": _table(customers, CUSTOMER_SCHEMA), "orders": _table(orders, order_schema),
             "shipments": _table(shipments or [], SHIPMENT_SCHEMA), "products": _table(PRODUCTS, PRODUCT_SCHEMA)}

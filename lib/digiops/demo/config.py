@@ -57,6 +57,12 @@ class DirtRates:
     refund: float = 0.03
     #: test orders by staff (orders)
     test_order: float = 0.005
+    #: online orders refunded by their status alone (已退款 / 退款成功, positive amount, no refund row): not GMV
+    status_refund: float = 0.01
+    #: online orders closed unpaid (交易关闭): not GMV
+    status_cancelled: float = 0.008
+    #: online orders with a status the default vocabulary does not know (待审核): GMV, reported by the merge
+    unknown_status: float = 0.002
     #: rows repeated exactly (same id) within a source (rows)
     duplicate_row: float = 0.01
     #: shipping phones masked by the carrier (138****8000) (shipments rows)

@@ -286,6 +286,26 @@ def _order_status(n: int, refund: np.ndarray, zh_done: str, zh_refund: str) -> p
     return pd.Series(np.where(refund, zh_refund, zh_done), dtype="str")
 
 
+#: status outcomes of online orders: none, refunded by status alone, closed unpaid, a status nobody mapped
+STATUS_PLAIN, STATUS_REFUNDED, STATUS_CANCELLED, STATUS_UNKNOWN = range(4)
+
+
+def status_outcomes(eligible: np.ndarray, config: DemoConfig, first_id: int) -> np.ndarray:
+    """Which ``eligible`` rows (originals without a refund row, not tests) Tmall / JD close through their status
+    alone (:data:`STATUS_REFUNDED`, :data:`STATUS_CANCELLED`, :data:`STATUS_UNKNOWN`; else :data:`STATUS_PLAIN`).
+
+    Drawn from a stream of their own (the seed and the chunk's first order number), so every other value of the
+    client is what it was before this dirt existed.
+    """
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([config.seed, first_id, 18])))
+    rates = config.dirt
+    u = rng.random(len(eligible))
+    edges = np.cumsum([rates.status_refund, rates.status_cancelled, rates.unknown_status])
+    outcome = np.where(u < edges[0], STATUS_REFUNDED, np.where(u < edges[1], STATUS_CANCELLED,
+                                                               np.where(u < edges[2], STATUS_UNKNOWN, STATUS_PLAIN)))
+    return np.where(eligible, outcome, STATUS_PLAIN)
+
+
 def person_order_rows(source: str, people: dict, orders: dict, sel: np.ndarray, rng: np.random.Generator,
                       config: DemoConfig, first_id: int, products: pd.DataFrame):
     """Mall or online orders of the chunk (``sel``: which orders), plus refunds and test orders.
@@ -340,20 +360,28 @@ def person_order_rows(source: str, people: dict, orders: dict, sel: np.ndarray, 
             "商品编码": sku_codes, "商品名称": text(products["product_name"].to_numpy()[sku]),
             "数量": text(quantity), "实付金额": amount,
             "订单状态": _order_status(total, kind == 1, "已完成", "退款成功"), "退款原单号": refund_of, "备注": note})
-    else:
+    valid = ~test
+    if source == "online_orders":
+        outcome = status_outcomes((kind == 0) & ~refunded[base] & ~test, config, first_id)
+        status = _order_status(total, kind == 1, "交易成功", "已退款")
+        # Tmall says 退款成功, JD 已退款: the money went back, no refund row follows
+        status = where(outcome == STATUS_REFUNDED, text(np.where(platform == "天猫", "退款成功", "已退款")), status)
+        status = where(outcome == STATUS_CANCELLED, pd.Series(["交易关闭"] * total, dtype="str"), status)
+        status = where(outcome == STATUS_UNKNOWN, pd.Series(["待审核"] * total, dtype="str"), status)
+        valid = valid & ~np.isin(outcome, [STATUS_REFUNDED, STATUS_CANCELLED])
         frame = pd.DataFrame({
             "订单号": ids, "平台": text(platform), "付款时间": when, "收货人": name, "联系电话": phone,
             "收货地址": address, "商品编码": sku_codes, "购买数量": text(quantity), "订单金额": amount,
-            "订单状态": _order_status(total, kind == 1, "交易成功", "已退款"), "原订单号": refund_of, "买家留言": note})
+            "订单状态": status, "原订单号": refund_of, "买家留言": note})
     person_ids = np.where(test, "TEST", people["person_id"][persons])
     identity = _identity(source, ids, person_ids)
-    truth = pd.DataFrame({"source": source, "order_id": ids.to_numpy(), "amount_cents": cents, "is_valid": ~test})
+    truth = pd.DataFrame({"source": source, "order_id": ids.to_numpy(), "amount_cents": cents, "is_valid": valid})
     originals = kind == 0
     basis = {"order_id": ids[originals].reset_index(drop=True), "person": persons[originals],
              "moment": moment[originals], "refunded": refunded[base[originals]],
              "channel": (np.full(int(originals.sum()), "微信商城", dtype=object) if source == "mall_orders"
                          else platform[originals])}
-    stats = {"moment": moment, "cents": cents, "valid": ~test, "refund": kind == 1}
+    stats = {"moment": moment, "cents": cents, "valid": valid, "refund": kind == 1}
     return frame, identity, truth, basis, stats
 
 

@@ -3,12 +3,16 @@
 Built in DuckDB from the merge stage's ``customers``, ``orders``, ``shipments`` and ``products`` (registered as
 views of those names). Definitions (DOMAIN.md §2, docs/architecture.md):
 
-* Orders counted: ``is_test`` false, a customer id, ``order_time`` before ``as_of``. A *purchase* is such an
-  order with ``is_refund`` false; refunds are negative amounts.
+* Orders counted: a customer id, ``order_time`` before ``as_of``, and ``state`` (``digiops.merge.wholelink``)
+  ``paid``, ``refund`` (a refund row, negative) or ``refunded`` (a status-only refund, positive amount); test and
+  cancelled orders never happened. A *purchase* is a ``paid`` order; a *refund* is a refund row or a status-only
+  refund (``refund_count``; ``refund_amount`` is the money that went back, positive either way).
 * ``as_of`` (default): the day after the latest purchase in the orders table.
 * ``recency_days`` = days from the date of the customer's last purchase to ``as_of``; ``frequency`` = number of
-  purchases; ``monetary`` = sum of the amounts of the customer's counted orders (purchases plus the negative
-  refunds, as GMV counts them). Customers without a purchase have no recency and no RFM score.
+  purchases; ``monetary`` = sum of the amounts of the customer's counted orders with ``in_gmv`` (purchases plus
+  the negative refund rows, as GMV counts them). Customers without a purchase have no recency and no RFM score.
+* Orders written before the merge stage had states (no ``state`` / ``in_gmv`` columns) get them from ``is_test``
+  and ``is_refund`` (:func:`connect`).
 * RFM scores, among customers with a purchase: rank by the measure ascending, ties by ``customer_id`` ascending
   (rank 1…n), and cut the rank into five equal-width bins (what ``pandas.qcut(rank, 5)`` does): bin 0 for rank 1,
   else ``ceil(5·(rank−1)/(n−1)) − 1``. F and M score ``bin + 1`` (5 = highest fifth); R scores ``5 − bin``
@@ -58,7 +62,8 @@ FEATURES: dict[str, tuple[str, str]] = {
     "has_email": ("flag", "有邮箱 / has an email"),
     "recency_days": ("number", "最近一次购买距 as_of 天数 / days from last purchase to as_of"),
     "frequency": ("number", "购买订单数 / number of purchases"),
-    "monetary": ("number", "消费金额（含退款冲减，不含测试单） / amount incl. refunds, excl. test orders"),
+    "monetary": ("number", "消费金额（计入 GMV 的订单：含退款冲减，不含测试、取消、已退款订单） / "
+                           "amount counted in GMV: refunds netted, test, cancelled and refunded orders out"),
     "first_order_days": ("number", "首次购买距 as_of 天数 / days from first purchase to as_of"),
     "purchase_amount": ("number", "购买金额（不含退款） / amount of purchases (before refunds)"),
     "avg_order_value": ("number", "客单价 = 购买金额 / 购买单数 / purchase amount per purchase"),
@@ -67,7 +72,8 @@ FEATURES: dict[str, tuple[str, str]] = {
     "orders_30d": ("number", "近 30 天购买数 / purchases in the last 30 days"),
     "orders_90d": ("number", "近 90 天购买数 / purchases in the last 90 days"),
     "orders_365d": ("number", "近 365 天购买数 / purchases in the last 365 days"),
-    "refund_count": ("number", "退款笔数 / number of refunds"),
+    "refund_count": ("number", "退款笔数（退款单与仅状态为已退款的订单） / refunds (refund rows and "
+                               "refunded statuses)"),
     "refund_amount": ("number", "退款金额（正数） / refunded amount (positive)"),
     "refund_rate": ("number", "退款笔数 / 购买数 / refunds per purchase"),
     "n_channels": ("number", "购买渠道数 / number of channels bought in"),
@@ -134,17 +140,27 @@ def connect(tables: dict[str, object], threads: int | None = None) -> duckdb.Duc
     for name in TABLES:
         source = tables[name]
         if isinstance(source, (str, Path)):
-            con.execute(f"CREATE VIEW {name} AS SELECT * FROM {scan(source)}")
+            relation = scan(source)
         else:
             con.register(f"_{name}_frame", source)
-            con.execute(f"CREATE VIEW {name} AS SELECT * FROM _{name}_frame")
+            relation = f"_{name}_frame"
+        con.execute(f"CREATE VIEW {name} AS SELECT * FROM {relation}")
+        if name == "orders" and not {"state", "in_gmv"} <= {c for c, *_ in con.execute("DESCRIBE orders").fetchall()}:
+            con.execute(f"CREATE OR REPLACE VIEW orders AS SELECT *, {_OLD_STATE} AS state, "
+                        f"NOT coalesce(is_test, false) AS in_gmv FROM {relation}")
     return con
 
 
+#: the state of an order written before the merge stage had states: test, refund row or paid
+_OLD_STATE = ("CASE WHEN coalesce(is_test, false) THEN 'test' WHEN coalesce(is_refund, false) THEN 'refund' "
+              "ELSE 'paid' END")
+#: orders that happened: purchases, refund rows and status-only refunds (not test, not cancelled)
+_COUNTED_STATES = "('paid', 'refund', 'refunded')"
+
+
 def default_as_of(con: duckdb.DuckDBPyConnection) -> dt.date:
-    """The day after the latest purchase (non-test, non-refund order) in the orders table."""
-    latest = con.execute("SELECT max(CAST(order_time AS DATE)) FROM orders "
-                         "WHERE NOT coalesce(is_test, false) AND NOT coalesce(is_refund, false)").fetchone()[0]
+    """The day after the latest purchase (paid order) in the orders table."""
+    latest = con.execute("SELECT max(CAST(order_time AS DATE)) FROM orders WHERE state = 'paid'").fetchone()[0]
     if latest is None:
         raise CatalogError("orders.parquet", "has no purchase to date the run from", field="order_time",
                            fix="set labels.as_of in the engagement file")
@@ -285,8 +301,7 @@ delivery AS (
            sum(CASE WHEN s.is_late THEN 1 ELSE 0 END) AS late_deliveries,
            sum(CASE WHEN s.is_failed THEN 1 ELSE 0 END) AS failed_deliveries
     FROM shipments s JOIN orders o ON s.order_id = o.order_id
-    WHERE o.customer_id IS NOT NULL AND NOT coalesce(o.is_test, false) AND NOT coalesce(o.is_refund, false)
-      AND o.order_time < CAST({day} AS TIMESTAMP)
+    WHERE o.customer_id IS NOT NULL AND o.state = 'paid' AND o.order_time < CAST({day} AS TIMESTAMP)
     GROUP BY o.customer_id
 ),"""
     else:
@@ -307,15 +322,16 @@ delivery AS (
     return f"""
 WITH counted AS (
     SELECT o.customer_id, o.order_id, o.channel, CAST(o.order_time AS DATE) AS order_date, o.amount,
-           o.quantity, coalesce(o.is_refund, false) AS is_refund, p.category, p.price_band
+           o.quantity, o.state <> 'paid' AS is_refund, coalesce(o.in_gmv, false) AS in_gmv, p.category,
+           p.price_band
     FROM orders o LEFT JOIN products p ON o.sku = p.sku
-    WHERE o.customer_id IS NOT NULL AND NOT coalesce(o.is_test, false)
+    WHERE o.customer_id IS NOT NULL AND o.state IN {_COUNTED_STATES}
       AND o.order_time < CAST({day} AS TIMESTAMP)
 ),
 aggregates AS (
     SELECT customer_id,
            sum(CASE WHEN is_refund THEN 0 ELSE 1 END) AS frequency,
-           CAST(sum(amount) AS DECIMAL(18, 2)) AS monetary,
+           CAST(sum(CASE WHEN in_gmv THEN amount ELSE 0 END) AS DECIMAL(18, 2)) AS monetary,
            max(CASE WHEN is_refund THEN NULL ELSE order_date END) AS last_order_date,
            min(CASE WHEN is_refund THEN NULL ELSE order_date END) AS first_order_date,
            CAST(sum(CASE WHEN is_refund THEN 0 ELSE amount END) AS DECIMAL(18, 2)) AS purchase_amount,
@@ -325,7 +341,8 @@ aggregates AS (
            sum(CASE WHEN NOT is_refund AND {_days(day, 'order_date')} <= 90 THEN 1 ELSE 0 END) AS orders_90d,
            sum(CASE WHEN NOT is_refund AND {_days(day, 'order_date')} <= 365 THEN 1 ELSE 0 END) AS orders_365d,
            sum(CASE WHEN is_refund THEN 1 ELSE 0 END) AS refund_count,
-           CAST(-sum(CASE WHEN is_refund THEN amount ELSE 0 END) AS DECIMAL(18, 2)) AS refund_amount,
+           CAST(sum(CASE WHEN NOT is_refund THEN 0 WHEN in_gmv THEN -amount ELSE amount END)
+                AS DECIMAL(18, 2)) AS refund_amount,
            sum(CASE WHEN NOT is_refund AND channel = 'mall' THEN 1 ELSE 0 END) AS mall_orders,
            sum(CASE WHEN NOT is_refund AND channel = 'online' THEN 1 ELSE 0 END) AS online_orders,
            sum(CASE WHEN NOT is_refund AND channel = 'store' THEN 1 ELSE 0 END) AS store_orders{aggregates}
@@ -417,8 +434,7 @@ def session_default_as_of(session) -> dt.date:
     """:func:`default_as_of` on a :class:`digiops.engines.SqlSession` (DuckDB or Spark)."""
     from digiops.engines import to_spark_sql
 
-    sql = ("SELECT max(CAST(order_time AS DATE)) AS latest FROM orders "
-           "WHERE NOT coalesce(is_test, false) AND NOT coalesce(is_refund, false)")
+    sql = "SELECT max(CAST(order_time AS DATE)) AS latest FROM orders WHERE state = 'paid'"
     latest = session.arrow(to_spark_sql(sql) if session.dialect == "spark" else sql).column(0)[0].as_py()
     if latest is None:
         raise CatalogError("orders.parquet", "has no purchase to date the run from", field="order_time",
@@ -439,22 +455,8 @@ def build_features_spark(session, as_of: dt.date, segments: list[Segment],
 
 
 def empty_tables() -> dict[str, object]:
-    """Zero-row frames of the merge contract, to check a catalog's rules before any data exists."""
-    import pyarrow as pa
+    """Zero-row tables of the merge contract (``digiops.tables``), to check a catalog's rules before any data
+    exists."""
+    from digiops import tables
 
-    money = pa.decimal128(18, 2)
-    ts = pa.timestamp("us")
-    schema = {
-        "customers": {"customer_id": pa.string(), "full_name": pa.string(), "gender": pa.string(),
-                      "birth_date": pa.date32(), "phone": pa.string(), "email": pa.string(),
-                      "province": pa.string(), "city": pa.string(), "member_level": pa.string(),
-                      "registered_at": ts, "first_touch_channel": pa.string(), "first_touch_campaign": pa.string(),
-                      "first_touch_at": ts, "sources": pa.string(), "n_records": pa.int64()},
-        "orders": {"order_id": pa.string(), "source": pa.string(), "channel": pa.string(),
-                   "customer_id": pa.string(), "order_time": ts, "amount": money, "quantity": pa.int64(),
-                   "sku": pa.string(), "store_id": pa.string(), "is_refund": pa.bool_(), "is_test": pa.bool_()},
-        "shipments": {"shipment_id": pa.string(), "order_id": pa.string(), "is_late": pa.bool_(),
-                      "is_failed": pa.bool_()},
-        "products": {"sku": pa.string(), "category": pa.string(), "price": money, "price_band": pa.string()},
-    }
-    return {name: pa.table({c: pa.array([], type=t) for c, t in cols.items()}) for name, cols in schema.items()}
+    return {name: tables.empty(name) for name in TABLES}

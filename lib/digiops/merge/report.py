@@ -12,15 +12,17 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from digiops.masking import mask_frame, mask_name, mask_phone
+from digiops.merge.quality import QUALITY_MEASURES
 
 
 def quality_summary(quality: pd.DataFrame) -> pd.DataFrame:
     """Before/after side by side per source and field (shares as percentages)."""
-    wide = quality.pivot_table(index=["source", "field"], columns="phase",
-                               values=["completeness", "validity", "consistency"], aggfunc="first", dropna=False)
+    measures = [m for m in QUALITY_MEASURES if m in quality.columns]
+    wide = quality.pivot_table(index=["source", "field"], columns="phase", values=measures, aggfunc="first",
+                               dropna=False)
     wide.columns = [f"{measure}_{phase}" for measure, phase in wide.columns]
-    order = [c for m in ("completeness", "validity", "consistency") for c in (f"{m}_before", f"{m}_after")
-             if c in wide.columns]
+    order = [c for m in measures for c in (f"{m}_before", f"{m}_after")
+             if c in wide.columns and wide[c].notna().any()]
     return (wide[order] * 100).round(1).reset_index()
 
 
@@ -69,6 +71,40 @@ def cluster_sizes(crosswalk: Path) -> pd.DataFrame:
             GROUP BY 1 ORDER BY 1""", [str(crosswalk)]).df()
     table["records"] = table["records"].map(lambda n: "20+" if n == 20 else str(n))
     return table
+
+
+#: the order in which the order-state table lists the states: what counts toward GMV first
+STATE_ORDER = ("paid", "refund", "refunded", "cancelled", "test")
+
+
+def order_states(orders: Path) -> pd.DataFrame:
+    """Orders and their amount per source and state, and whether the state counts toward GMV (``in_gmv``), counted
+    by DuckDB over ``orders.parquet`` (states: :mod:`digiops.merge.wholelink`)."""
+    import duckdb
+
+    rank = "CASE state " + " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(STATE_ORDER)) + " END"
+    with duckdb.connect() as con:
+        return con.execute(f"""
+            SELECT source, state, bool_or(in_gmv) AS in_gmv, count(*) AS orders,
+                   CAST(sum(amount) AS DOUBLE) AS amount
+            FROM read_parquet(?) GROUP BY source, state ORDER BY source, {rank}, state""", [str(orders)]).df()
+
+
+def unknown_status_note(unknown: pd.DataFrame) -> tuple[str, str]:
+    """The sentence under the unknown-status table (zh, en): how many values and orders, counted as paid.
+
+    >>> zh, en = unknown_status_note(pd.DataFrame({"orders": [3, 1]}))
+    >>> en.split(":")[0]
+    '2 status values (4 orders) match no state of merge.order_states'
+    """
+    values, orders = len(unknown), int(unknown["orders"].sum()) if len(unknown) else 0
+    if not values:
+        return ("每个订单状态都能在 merge.order_states 中找到对应的状态。",
+                "Every order status matches a state of merge.order_states.")
+    return (f"{values:,} 个状态值（{orders:,} 笔订单）在 merge.order_states 中找不到对应状态：按已付款计入 GMV。"
+            f"如不应计入，请在 merge.order_states 中为其指定状态。",
+            f"{values:,} status values ({orders:,} orders) match no state of merge.order_states: they count as "
+            f"paid, in GMV. Give each the state it means in merge.order_states if it should not.")
 
 
 def level_weights(linker) -> pd.DataFrame:

@@ -8,6 +8,9 @@ Example:
     >>> settings = MergeSettings.model_validate({"match_threshold": 0.97, "source_priority": ["crm"]})
     >>> settings.match_threshold, settings.review_lower
     (0.97, 0.5)
+    >>> custom = MergeSettings.model_validate({"order_states": {"cancelled": ["待审核", "交易成功"]}})
+    >>> "待审核" in custom.order_states["cancelled"], "交易成功" in custom.order_states["paid"]
+    (True, False)
 """
 
 from __future__ import annotations
@@ -18,6 +21,27 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SurvivorshipRule = Literal["source_priority", "most_recent", "most_complete", "most_frequent"]
+OrderState = Literal["paid", "refunded", "cancelled", "test"]
+#: The states an order's status can name, in the order that breaks a tie between two equally long markers a status
+#: contains: the states that keep an order out of GMV first.
+ORDER_STATES: tuple[str, ...] = ("test", "refunded", "cancelled", "paid")
+
+#: Status values of common Chinese platforms (Tmall / Taobao and their API codes, JD, Douyin, Youzan, WeChat mall,
+#: store POS) and English exports, by the state they mean. ``refunded``: the money went back without a negative
+#: refund row; ``cancelled``: never paid or closed before it was fulfilled.
+DEFAULT_ORDER_STATES: dict[str, list[str]] = {
+    "paid": ["已付款", "买家已付款", "已支付", "支付成功", "付款成功", "待发货", "等待卖家发货", "等待商家发货",
+             "等待出库", "备货中", "卖家已发货", "商家已发货", "已发货", "待收货", "等待确认收货", "等待买家确认收货",
+             "已收货", "已签收", "待评价", "已评价", "交易成功", "交易完成", "订单完成", "已完成", "完成", "退款关闭",
+             "销售", "消费", "已结账", "paid", "completed", "shipped", "delivered", "fulfilled", "sale",
+             "trade_finished", "wait_seller_send_goods", "wait_buyer_confirm_goods", "trade_buyer_signed"],
+    "refunded": ["已退款", "退款成功", "退款完成", "全额退款", "退货退款", "已退货", "退货成功", "退货完成",
+                 "refunded", "returned"],
+    "cancelled": ["交易关闭", "已关闭", "订单关闭", "超时关闭", "已取消", "订单取消", "取消订单", "买家取消",
+                  "系统取消", "已作废", "未付款", "待付款", "等待付款", "等待买家付款", "cancelled", "canceled",
+                  "closed", "unpaid", "void", "voided", "wait_buyer_pay", "trade_closed"],
+    "test": ["测试", "test"],
+}
 
 #: The seven conventional regions of mainland China (华东 … 东北), by province as ``cpca`` names them.
 DEFAULT_REGION_BY_PROVINCE: dict[str, str] = {
@@ -86,8 +110,18 @@ class MergeSettings(StrictSection):
     test_markers: list[str] = Field(default_factory=lambda: ["测试", "test", "TEST"],
                                     description="An order whose status, sku or buyer name contains one of these "
                                                 "is a test order (flagged, not dropped)")
-    refund_markers: list[str] = Field(default_factory=lambda: ["退款", "退货", "refund"],
-                                      description="An order whose status contains one of these is a refund")
+    order_states: dict[OrderState, list[str]] = Field(
+        default_factory=lambda: {state: list(markers) for state, markers in DEFAULT_ORDER_STATES.items()},
+        description="Order state (`paid`, `refunded`, `cancelled`, `test`) → the status values that mean it, "
+                    "compared case-insensitively: a status equal to a marker takes its state, else the longest "
+                    "marker it contains does. Markers given here join their state's defaults and leave every other "
+                    "state (`{cancelled: [待审核]}` is enough). An empty status is paid; a status no marker "
+                    "matches counts as paid and is reported. GMV counts paid orders and refund rows (a negative "
+                    "amount or a `refund_of`); refunded orders with a positive amount, cancelled and test orders "
+                    "are out")
+    refund_markers: list[str] | None = Field(
+        None, description="Older name of extra `order_states.refunded` markers (still accepted: they are added "
+                          "to that state)")
     failed_markers: list[str] = Field(default_factory=lambda: ["拒收", "退回", "丢失", "失败", "failed", "returned"],
                                       description="A shipment whose status contains one of these failed")
     as_of: dt.date | None = Field(None, description="Dates after this day are in the future (quarantined); "
@@ -102,3 +136,39 @@ class MergeSettings(StrictSection):
             raise ValueError(f"review_lower {self.review_lower} must be below match_threshold "
                              f"{self.match_threshold}")
         return self
+
+    @model_validator(mode="after")
+    def _vocabulary(self) -> "MergeSettings":
+        given_states = "order_states" in self.model_fields_set
+        if given_states or self.refund_markers:
+            given = dict(self.order_states) if given_states else {}
+            if self.refund_markers:
+                given["refunded"] = [*given.get("refunded", []), *self.refund_markers]
+            self.order_states = order_vocabulary(given)
+        return self
+
+
+def order_vocabulary(given: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The markers of every state: the defaults, with each marker ``given`` moved to the state it is given for.
+
+    Raises ValueError when a marker is empty or given for two states.
+
+    >>> vocabulary = order_vocabulary({"paid": ["TRADE_CLOSED"]})
+    >>> "trade_closed" in vocabulary["cancelled"], "TRADE_CLOSED" in vocabulary["paid"]
+    (False, True)
+    """
+    owner: dict[str, str] = {}
+    for state, markers in given.items():
+        for marker in markers:
+            key = marker.strip().lower()
+            if not key:
+                raise ValueError(f"order_states.{state} has an empty marker: give the status text it stands for")
+            if owner.setdefault(key, state) != state:
+                raise ValueError(f"status marker '{marker}' is given for both {owner[key]} and {state}: "
+                                 f"keep it under one state")
+    out = {}
+    for state in DEFAULT_ORDER_STATES:
+        kept = [m for m in DEFAULT_ORDER_STATES[state] if m.strip().lower() not in owner]
+        added = [m.strip() for m in given.get(state, [])]
+        out[state] = list(dict.fromkeys(kept + added))
+    return out

@@ -1,6 +1,18 @@
 """The whole link (seed 002): orders re-keyed to the unified customer, joined to shipments and the product master,
 so one commodity can be followed from channel to order to delivery.
 
+Every order gets a ``state`` from its status (:func:`status_state` over the engagement's ``merge.order_states``)
+and ``in_gmv``, whether its amount counts toward GMV:
+
+* ``test`` — a staff test order (a test marker in its status, sku, note or buyer name): out of GMV;
+* ``refund`` — a refund row, with a negative amount or a ``refund_of``: in GMV, as the negative amount it is;
+* ``refunded`` — a status saying the money went back (已退款, 退款成功) on a row that is no refund row: out;
+* ``cancelled`` — a status saying the order was never paid or was closed (交易关闭, 已取消): out;
+* ``paid`` — a paid status, an empty one, or one no marker knows (reported by :func:`unknown_statuses`): in.
+
+A platform that writes a negative refund row *and* marks the original refunded would take the money off twice:
+map that platform's refunded status to ``paid`` in the engagement file.
+
 Example:
     >>> channel_of("pos_receipts", None), channel_of("mall_orders", None), channel_of("tmall", None)
     ('store', 'mall', 'online')
@@ -9,16 +21,23 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 
 import pandas as pd
 import pyarrow as pa
 
+from digiops.merge.settings import ORDER_STATES
 from digiops.sql import column, literal
 
 
 ORDER_COLUMNS = ["order_id", "source", "channel", "customer_id", "order_time", "amount", "quantity", "sku",
-                 "store_id", "region", "province", "status", "is_refund", "is_test"]
+                 "store_id", "region", "province", "status", "is_refund", "is_test", "state", "in_gmv"]
+_ORDER_TYPES = {"order_time": "TIMESTAMP", "amount": "DECIMAL(18, 2)", "quantity": "BIGINT", "is_refund": "BOOLEAN",
+                "is_test": "BOOLEAN", "in_gmv": "BOOLEAN"}
+#: States whose orders' amounts count toward GMV (paid orders and the negative refund rows).
+GMV_STATES = ("paid", "refund")
+UNKNOWN_STATUS_COLUMNS = ["source", "status", "orders", "amount"]
 SHIPMENT_COLUMNS = ["shipment_id", "order_id", "carrier", "tracking_no", "status", "shipped_at", "signed_at",
                     "promised_at", "is_late", "is_failed"]
 PRODUCT_COLUMNS = ["sku", "product_name", "category", "price", "price_band"]
@@ -66,6 +85,59 @@ def money(values: pd.Series) -> pd.Series:
                               dtype=pd.ArrowDtype(MONEY)), index=values.index)
 
 
+def status_state(status: object, states: dict[str, list[str]]) -> str | None:
+    """The state an order's status names (``states``: state → markers, as ``merge.order_states``), or ``None``
+    when no marker matches.
+
+    Compared trimmed and case-insensitively: a status equal to a marker takes that marker's state; else the longest
+    marker the status contains wins (between equally long ones: test, refunded, cancelled, then paid). An empty
+    status is ``paid``.
+
+    >>> states = {"paid": ["完成", "paid"], "refunded": ["退款完成"], "cancelled": ["unpaid"], "test": []}
+    >>> [status_state(s, states) for s in ("退款完成", "部分退款完成", "交易完成", " UNPAID", "", "待审核")]
+    ['refunded', 'refunded', 'paid', 'cancelled', 'paid', None]
+    """
+    if status is None or (isinstance(status, float) and math.isnan(status)):
+        return "paid"
+    text = str(status).strip().lower()
+    if not text:
+        return "paid"
+    markers = [(state, marker.strip().lower()) for state in ORDER_STATES for marker in states.get(state, ())]
+    exact = next((state for state, marker in markers if marker == text), None)
+    if exact is not None:
+        return exact
+    best, length = None, 0
+    for state, marker in markers:
+        if marker and len(marker) > length and marker in text:
+            best, length = state, len(marker)
+    return best
+
+
+def unknown_statuses(counts: pd.DataFrame, states: dict[str, list[str]]) -> pd.DataFrame:
+    """The rows of ``counts`` (``source, status, orders, amount`` of the orders counted as paid, per status) whose
+    status no state's markers match: they count as paid, and the consultant decides whether they should."""
+    known = [status_state(s, states) is not None for s in counts["status"]]
+    unknown = counts.loc[~pd.Series(known, index=counts.index, dtype=bool), UNKNOWN_STATUS_COLUMNS]
+    return unknown.sort_values(["orders", "source", "status"], ascending=[False, True, True]).reset_index(drop=True)
+
+
+def _status_states(con, sources: dict[str, tuple[str, list[str]]], states: dict[str, list[str]]) -> None:
+    """Table ``status_states`` (status, state): every distinct status of the orders sources and the state it names
+    (null when unknown). A few dozen values at most, so Python classifies them and SQL joins the result."""
+    seen: set[str] = set()
+    for scan, columns in sources.values():
+        if "status" in columns:
+            rows = con.execute(f"SELECT DISTINCT {column(columns, 'status', alias='o')} FROM {scan} o").fetchall()
+            seen.update(value for value, in rows if value is not None)
+    values = sorted(seen)
+    con.register("_status_states", pd.DataFrame({"status": pd.Series(values, dtype=object),
+                                                 "state": pd.Series([status_state(v, states) for v in values],
+                                                                    dtype=object)}))
+    con.execute("CREATE OR REPLACE TEMP TABLE status_states AS SELECT CAST(status AS VARCHAR) AS status, "
+                "CAST(state AS VARCHAR) AS state FROM _status_states")
+    con.unregister("_status_states")
+
+
 def _mentions(expression: str, markers: list[str]) -> str:
     """SQL: the text contains one of the markers, case-insensitively (false for null text)."""
     if not markers:
@@ -76,14 +148,18 @@ def _mentions(expression: str, markers: list[str]) -> str:
 
 def orders_sql(con, sources: dict[str, tuple[str, list[str]]], crosswalk: str, stores: pd.DataFrame | None, *,
                order_channels: dict[str, str], region_by_province: dict[str, str],
-               refund_markers: list[str]) -> str:
-    """The query of every usable order, re-keyed to ``customer_id`` (null when anonymous), refunds and tests
-    flagged (:data:`ORDER_COLUMNS`).
+               order_states: dict[str, list[str]]) -> str:
+    """The query of every usable order, re-keyed to ``customer_id`` (null when anonymous), with its state and
+    whether it counts toward GMV (:data:`ORDER_COLUMNS`; the states are in the module's docstring).
+
+    ``is_refund`` is true for refund rows and for refunded statuses, ``is_test`` for test orders (as before the
+    states: older readers keep working).
 
     Args:
         sources: orders source name → (SQL that reads its cleaned rows, its columns).
         crosswalk: a table in ``con`` with ``source, _row, customer_id`` (``_row``: the record's row in its file).
         stores: the cleaned store master (region and province of a store's orders), or ``None``.
+        order_states: state → status markers (``merge.order_states``).
     """
     store_rows = pd.DataFrame({"store_id": pd.Series(dtype=object), "region": pd.Series(dtype=object),
                                "province": pd.Series(dtype=object)})
@@ -100,27 +176,35 @@ def orders_sql(con, sources: dict[str, tuple[str, list[str]]], crosswalk: str, s
     con.execute("CREATE OR REPLACE TEMP TABLE province_region AS SELECT CAST(province AS VARCHAR) AS province, "
                 "CAST(region AS VARCHAR) AS region FROM _regions")
     con.unregister("_regions")
+    _status_states(con, sources, order_states)
     parts = []
     for position, (name, (scan, columns)) in enumerate(sources.items()):
         has = lambda c, kind="VARCHAR": column(columns, c, kind, "o")  # noqa: E731
+        refund_row = (f"(coalesce({has('amount', 'DECIMAL(18, 2)')} < 0, false) "
+                      f"OR {has('refund_of')} IS NOT NULL)")
+        test = "(coalesce(o._test, false) OR coalesce(st.state = 'test', false))"
         parts.append(f"""
             SELECT {literal(name + ":")} || o.record_id AS order_id, {literal(name)} AS source,
                    {literal(channel_of(name, order_channels.get(name)))} AS channel, x.customer_id,
                    {has("order_time", "TIMESTAMP")} AS order_time, {has("amount", "DECIMAL(18, 2)")} AS amount,
                    {has("quantity", "BIGINT")} AS quantity, {has("sku")} AS sku, {has("store_id")} AS store_id,
                    {has("province")} AS own_province, {has("status")} AS status,
-                   {_mentions(has("status"), refund_markers)} OR coalesce({has("amount", "DECIMAL(18, 2)")} < 0,
-                   false) OR {has("refund_of")} IS NOT NULL AS is_refund,
-                   coalesce(o._test, false) AS is_test, {position} AS _position, o._row
+                   {refund_row} OR coalesce(st.state = 'refunded', false) AS is_refund, {test} AS is_test,
+                   CASE WHEN {test} THEN 'test' WHEN {refund_row} THEN 'refund' ELSE coalesce(st.state, 'paid')
+                   END AS state, {position} AS _position, o._row
             FROM {scan} o
-            LEFT JOIN {crosswalk} x ON x.source = {literal(name)} AND x._row = o._row""")
+            LEFT JOIN {crosswalk} x ON x.source = {literal(name)} AND x._row = o._row
+            LEFT JOIN status_states st ON st.status = {has("status")}""")
     if not parts:
-        return ("SELECT " + ", ".join(f"CAST(NULL AS VARCHAR) AS {c}" for c in ORDER_COLUMNS) + " WHERE false")
+        return ("SELECT " + ", ".join(f"CAST(NULL AS {_ORDER_TYPES.get(c, 'VARCHAR')}) AS {c}" for c in ORDER_COLUMNS)
+                + " WHERE false")
+    gmv_states = ", ".join(literal(s) for s in GMV_STATES)
     return f"""
         WITH o AS ({" UNION ALL ".join(parts)})
         SELECT o.order_id, o.source, o.channel, o.customer_id, o.order_time, o.amount, o.quantity, o.sku,
                o.store_id, coalesce(s.region, r_prov.region) AS region,
-               coalesce(o.own_province, s.province) AS province, o.status, o.is_refund, o.is_test
+               coalesce(o.own_province, s.province) AS province, o.status, o.is_refund, o.is_test, o.state,
+               o.state IN ({gmv_states}) AS in_gmv
         FROM o
         LEFT JOIN store_master s ON s.store_id = o.store_id
         LEFT JOIN province_region r_prov ON r_prov.province = coalesce(o.own_province, s.province)
