@@ -1,4 +1,5 @@
-"""Preparing sources: slices and worker processes give what one pass gives, errors cross processes whole."""
+"""Preparing sources: slices and worker processes give what one pass gives, errors cross processes whole, and a
+tab-separated export below title rows prepares as its CSV does."""
 
 from __future__ import annotations
 
@@ -42,9 +43,9 @@ def test_slices_give_what_one_pass_gives(tmp_path):
     pd.testing.assert_frame_equal(sliced.clean(), whole.clean())
     pd.testing.assert_frame_equal(sliced.quality, whole.quality)
     assert (sliced.rows_in, sliced.rows_clean) == (40, 39)
-    uniqueness = whole.quality.set_index(["field", "phase"])["uniqueness"]
-    assert uniqueness[("order_time", "before")] == pytest.approx(2 / 40)
-    assert uniqueness[("order_time", "after")] == pytest.approx(2 / 39)
+    validity = whole.quality.set_index(["field", "phase"])["validity"]
+    assert validity[("order_time", "before")] == 1.0 and validity[("phone", "before")] == 1.0
+    assert whole.quality["uniqueness"].isna().all()  # no field here identifies an order (the id is record_id)
 
 
 def test_worker_processes_give_what_one_process_gives(tmp_path, monkeypatch):
@@ -87,3 +88,36 @@ def test_standard_text_of_cleaned_values():
     assert standard_text(pa.array([dt.date(1990, 1, 2)], pa.date32())).to_pylist() == ["1990-01-02"]
     assert standard_text(pa.array([True, None])).to_pylist() == [None, None]
     assert standard_text(pa.array([1299, -5], pa.int64())).to_pylist() == ["1299", "-5"]
+
+
+def _tab_separated(frame: pd.DataFrame, encoding: str) -> bytes:
+    return ("订单导出\n导出时间 2026-11-01, 第1页\n" + frame.to_csv(sep="\t", index=False)).encode(encoding)
+
+
+@pytest.mark.parametrize("delimiter", ["auto", "tab"])
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "gb18030"])
+def test_tab_separated_orders_below_title_rows_prepare_as_csv_does(tmp_path, delimiter, encoding):
+    spec = {"kind": "orders", "id_column": "order_id",
+            "columns": {"order_time": "order_time", "amount": "amount", "phone": "phone"}}
+    as_csv = write_engagement(tmp_path / "csv", {"orders": (_orders(40), spec)})
+    as_tsv = write_engagement(tmp_path / "tsv", {"orders": (None, {
+        **spec, "_bytes": _tab_separated(_orders(40), encoding), "header_row": 3, "delimiter": delimiter})})
+
+    expected, prepared = _prepare(as_csv, tmp_path / "csv", 1000), _prepare(as_tsv, tmp_path / "tsv", 1000)
+
+    assert (prepared.rows_in, prepared.rows_clean) == (40, 39)
+    shifted = expected.clean().assign(_row=lambda f: f["_row"] + 2)  # two title rows above the header
+    pd.testing.assert_frame_equal(prepared.clean(), shifted)
+    assert prepared.quarantine.loc[0, "row"] == 42
+
+
+def test_orders_read_with_the_wrong_delimiter_name_the_right_one(tmp_path):
+    engagement = write_engagement(tmp_path, {"orders": (None, {
+        "kind": "orders", "id_column": "order_id", "columns": {"order_time": "order_time", "amount": "amount"},
+        "_bytes": _tab_separated(_orders(4), "gb18030"), "header_row": 3, "delimiter": ";"})})
+
+    with pytest.raises(SourceError) as error:
+        _prepare(engagement, tmp_path, 1000)
+
+    assert error.value.field.startswith("sources.orders.columns.") and error.value.row == 3
+    assert error.value.fix == "the file is tab-separated: set delimiter: tab (or auto)"

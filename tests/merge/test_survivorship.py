@@ -89,3 +89,16 @@ def test_golden_sql_on_a_duckdb_table_matches_golden_records():
 
     pd.testing.assert_frame_equal(from_sql.astype(str), golden_records(records, ["crm", "mini", "pos"], rules)
                                   .sort_values("customer_id").reset_index(drop=True).astype(str))
+
+
+def test_a_municipality_named_alone_is_its_own_city():
+    """A city column holding only 北京市 / 上海 (stores, leads) keeps the city: cpca files these under province and
+    leaves the city empty, which once made 40 % of the demo's store cities 'missing'."""
+    from digiops.merge.clean import _address_parts
+
+    frame = pd.DataFrame({"city": ["北京市", "上海", "广州市", "天津市和平区", None]})
+
+    parts = _address_parts(frame)
+
+    assert parts["city"].tolist()[:4] == ["北京市", "上海市", "广州市", "天津市"] and pd.isna(parts["city"][4])
+    assert parts["province"].tolist()[:3] == ["北京市", "上海市", "广东省"]

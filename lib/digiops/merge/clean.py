@@ -54,6 +54,9 @@ def _blank_to_missing(values: pd.Series) -> pd.Series:
     return text.where(text.str.strip().ne(""))
 
 
+MUNICIPALITIES = pa.array(["北京市", "上海市", "天津市", "重庆市"])
+
+
 def _address_parts(frame: pd.DataFrame) -> pd.DataFrame:
     """province / city / district / adcode / street_key from the address columns, via ``cpca`` for Chinese.
 
@@ -78,7 +81,10 @@ def _address_parts(frame: pd.DataFrame) -> pd.DataFrame:
         parsed = cpca.transform(heads.dictionary.to_pylist())
         field = {name: pa.array(parsed[name], from_pandas=True, type=pa.string()).take(heads.indices)
                  for name in ("省", "市", "区", "adcode", "地址")}
-        city = pc.if_else(pc.equal(field["市"], "市辖区"), field["省"], field["市"])
+        # a municipality is its own city: cpca says 市辖区 below it, or nothing when the text names it alone
+        municipal = pc.or_(pc.fill_null(pc.equal(field["市"], "市辖区"), False),
+                           pc.and_(pc.is_null(field["市"]), pc.is_in(field["省"], value_set=MUNICIPALITIES)))
+        city = pc.if_else(municipal, field["省"], field["市"])
         rest = pc.binary_join_element_wise(pc.fill_null(field["地址"], ""), split.field("tail"), "")
         street = nz.arrow_text(nz.street_series(nz.text_column(rest)))
         for name, values in (("province", field["省"]), ("city", city), ("district", field["区"]),

@@ -79,7 +79,7 @@ def read_canonical(engagement: Engagement, name: str) -> pd.DataFrame:
             shown = ", ".join(table.columns[:12]) + (", …" if len(table.columns) > 12 else "")
             raise SourceError(label, f"mapped column '{column}' is not in the file (columns: {shown})",
                               field=f"sources.{name}.columns.{column}", row=source.header_row,
-                              fix="map a column that exists, or correct header_row / sheet")
+                              fix=io.column_fix(table, expected))
     if table.frame.empty:
         raise SourceError(label, f"source '{name}' has no data rows below the header (row {source.header_row})",
                           field=f"sources.{name}", fix="export the data again, or remove the source")
@@ -150,7 +150,8 @@ def prepare_source(engagement: Engagement, name: str, folder: Path, *, as_of: dt
             clean["_test"] = test_records(clean, test_markers) if kind == "orders" else False
             table = arrow_table(clean)
             del cleaned, clean
-            measured = measure(part, table)
+            measured = measure(part, table, kind=kind, as_of=as_of, earliest=earliest,
+                               order_states=engagement.merge.order_states)
             counts.append(measured.counts)
             for field, values in measured.distinct_before.items():
                 before[field].append(values)
