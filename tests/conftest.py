@@ -54,17 +54,11 @@ def tree_hashes(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-@pytest.fixture(scope="session")
-def demo_run(tmp_path_factory) -> Path:
-    """The whole demo engagement, run once per test session through the engine, as `make demo` does.
-
-    Every stage notebook is executed end to end here; tests/test_demo_run.py and the stages' own tests check
-    what it recorded. Generates the demo client's data first when it is missing.
-    """
+def ensure_demo_data() -> None:
+    """Generate the demo client's data when it is missing (``make setup`` normally has)."""
     from digiops import paths
     from digiops.engagement import load_engagement
     from digiops.errors import DigiopsError
-    from digiops.runner import run_engagement
 
     try:
         load_engagement("demo")
@@ -74,6 +68,18 @@ def demo_run(tmp_path_factory) -> Path:
         from digiops import demo
 
         demo.generate(paths.demo_client_dir())
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> Path:
+    """The whole demo engagement, run once per test session through the engine, as `make demo` does.
+
+    Every stage notebook is executed end to end here; tests/test_demo_run.py and the stages' own tests check
+    what it recorded. Generates the demo client's data first when it is missing.
+    """
+    from digiops.runner import run_engagement
+
+    ensure_demo_data()
     out = tmp_path_factory.mktemp("demo-reports")
     result = run_engagement("demo", out=out, log=lambda _: None)
     failed = {s["name"]: s.get("error") or s.get("reason") for s in result.stages if s["status"] != "succeeded"}

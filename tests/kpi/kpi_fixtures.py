@@ -81,11 +81,11 @@ def shipments_frame(orders: pd.DataFrame) -> pd.DataFrame:
                          "is_failed": failed})
 
 
-def traffic_rows(seed: int = 11) -> pd.DataFrame:
+def traffic_rows(seed: int = 11, last_day: dt.date = LAST_DAY) -> pd.DataFrame:
     rng = random.Random(seed)
     rows = []
     day = dt.date(2026, 1, 1)
-    while day <= LAST_DAY:
+    while day <= last_day:
         for unit in UNITS:
             rows.append({"date": day.isoformat(), "unit": unit, "visitors": str(rng.randint(40, 90))})
         day += dt.timedelta(days=1)

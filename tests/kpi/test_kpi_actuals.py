@@ -10,6 +10,7 @@ import pytest
 from tests.kpi import kpi_fixtures as fx
 from digiops.kpi.actuals import base_metrics, store_regions, to_cents
 from digiops.kpi.funnel import funnel, worst_drop_off
+from digiops.kpi.review import daily_gmv
 
 REGIONS = {"S01": "华东", "S02": "华南"}
 
@@ -50,10 +51,13 @@ def test_gmv_is_exact_with_refunds_negative_and_test_orders_out():
 
 def test_repurchase_and_member_share_by_hand():
     customers = pd.DataFrame({"customer_id": ["C1", "C2", "C3", "C4"], "member_level": ["金卡", None, "", "银卡"]})
-    m = base_metrics(HAND, regions=REGIONS, customers=customers)
-    assert value(m, "repurchase_rate", "all", "2026-04") == 0.5    # C1 returning, C4 new
-    assert value(m, "repurchase_rate", "all", "2026-03") == 0.0
-    assert value(m, "member_share", "all", "2026-04") == pytest.approx(80 / 80)  # C1 and C4 are members
+    again = orders(("o8", "C4", "2026-04-20 10:00", "10.00", "S01", False, False))
+    m = base_metrics(pd.concat([HAND, again], ignore_index=True), regions=REGIONS, customers=customers)
+    assert value(m, "returning_rate", "all", "2026-04") == 0.5    # C1 bought in March, C4 is new
+    assert value(m, "repurchase_rate", "all", "2026-04") == 0.5    # C4 bought twice in April, C1 once
+    assert value(m, "repurchase_rate", "华南", "2026-04") == 0.0   # C1's one April order (S02)
+    assert value(m, "repurchase_rate", "all", "2026-03") == 0.0    # C1's second March row is a refund
+    assert value(m, "member_share", "all", "2026-04") == pytest.approx(90 / 90)  # C1 and C4 are members
     assert value(m, "member_share", "all", "2026-03") == pytest.approx(0 / 100.21)  # C1's 0.10 − 0.10 = 0
 
 
@@ -107,6 +111,34 @@ def test_gmv_reconciles_to_the_cent_with_a_truth_file(tmp_path):
     # Assert
     expected = pd.read_csv(tmp_path / "orders.csv").query("is_valid")["amount_cents"].sum()
     assert total == Decimal(int(expected)) / 100
+
+
+#: orders as the merge writes them since it has order states (docs/architecture.md)
+STATES = orders(
+    ("p1", "C1", "2026-05-01 10:00", "100.00", "S01", False, False),
+    ("r1", "C1", "2026-05-02 10:00", "-40.00", "S01", True, False),   # refund row of p1: nets out
+    ("s1", "C2", "2026-05-03 10:00", "50.00", "S02", True, False),    # 已退款: positive amount, no refund row
+    ("c1", "C3", "2026-05-04 10:00", "30.00", "S02", False, False),   # 交易关闭: never paid
+    ("u1", "C3", "2026-05-05 10:00", "5.00", "S02", False, False),    # 待审核: unknown, counts as paid
+    ("t1", None, "2026-05-06 10:00", "0.01", "S02", False, True),     # staff test order
+).assign(state=["paid", "refund", "refunded", "cancelled", "paid", "test"],
+         in_gmv=[True, True, False, False, True, False])
+
+
+def test_status_refunds_and_cancelled_orders_are_out_of_gmv_and_of_the_order_count():
+    # Act
+    m = base_metrics(STATES, regions=REGIONS)
+    # Assert
+    assert value(m, "gmv", "all", "2026-05", "exact") == Decimal("65.00")
+    assert value(m, "gmv", "S01", "2026-05", "exact") == Decimal("60.00")
+    assert value(m, "gmv", "S02", "2026-05", "exact") == Decimal("5.00")
+    assert value(m, "orders", "all", "2026-05") == 2  # p1 and u1: no refund, refunded, cancelled or test order
+    assert value(m, "customers", "all", "2026-05") == 2
+
+
+def test_daily_gmv_counts_what_gmv_counts():
+    daily = daily_gmv(STATES, "2026-05")
+    assert dict(zip(daily["day"], daily["value"])) == {1: 100.0, 2: -40.0, 5: 5.0}
 
 
 def test_funnel_step_and_overall_conversion_within_window():

@@ -140,3 +140,26 @@ def test_configured_status_bands():
     assert status_of(0.96, StatusBands(green=0.95, amber=0.8)) == "green"
     with pytest.raises(ValueError):
         StatusBands(green=0.8, amber=0.9)
+
+
+def test_every_source_is_cut_at_the_review_date():
+    """Traffic exported for the whole month beside orders up to mid-month: the run-rate month counts the traffic
+    before ``as_of`` only (issue 18: a whole October of visitors projected 366 211 visitors, attainment 2.01)."""
+    from digiops import paths
+    from digiops.kpi.review import build_review
+    from digiops.kpi.tree import load_tree
+    from tests.kpi import kpi_fixtures as fx
+
+    traffic = fx.traffic_rows(last_day=dt.date(2026, 4, 30))  # the export runs to the month's end
+    tree = load_tree(paths.demo_client_dir() / "kpi_tree.yaml", known_units={"all", "online", "华东", "华南",
+                                                                            *fx.STORES})
+    review = build_review(tree, fx.orders_frame(), stores=fx.stores_frame(), traffic=traffic,
+                          file_sources={"traffic": traffic}, targets=fx.target_rows(),
+                          customers=fx.customers_frame())
+
+    assert review.periods.as_of == fx.LAST_DAY + dt.timedelta(days=1)
+    april = review.actuals[(review.actuals["kpi"] == "traffic") & (review.actuals["unit"] == "all")
+                           & (review.actuals["period"] == "2026-04")]
+    known = traffic[pd.to_datetime(traffic["date"]) <= pd.Timestamp(fx.LAST_DAY)]
+    assert april["actual"].iloc[0] == known.loc[known["date"] >= "2026-04-01", "visitors"].astype(int).sum()
+    assert any("rows on or after 2026-04-16" in en for _, en in review.notes)

@@ -85,6 +85,10 @@ def roadmap_frame() -> pd.DataFrame:
          "budget_share": 0.7, "budget": 700_000.0, "moved_from_pilot": False}])
 
 
+#: What the labels stage records (LabelStage.headline) for :func:`tags_frame`: 2 catalog tags, 14 of 40 tagged.
+LABEL_METRICS = {"customers": 40, "tags": 2, "tagged_customers": 14, "scored_customers": 40}
+
+
 def tags_frame(customers: int = 40, shift: int = 0) -> pd.DataFrame:
     ids = [f"C{i:07d}" for i in range(1, customers + 1)]
     return pd.DataFrame({"customer_id": ids,
@@ -131,7 +135,8 @@ def make_run(root: Path, run_id: str = "20260416T120000-000000-aaaaaa", *, clien
                                           "field": ["phone"] * 3,
                                           "reason": ["invalid phone", "invalid phone", "test account"]}
                                          ).to_parquet(d / "quarantine.parquet")),
-        "labels": lambda d: tags_frame(shift=shift).to_parquet(d / "tags.parquet"),
+        "labels": lambda d: (tags_frame(shift=shift).to_parquet(d / "tags.parquet"),
+                             (d / "metrics.json").write_text(json.dumps(LABEL_METRICS), encoding="utf-8")),
         "maturity": lambda d: (scores_frame().to_csv(d / "scores.csv", index=False),
                                scores_frame().to_parquet(d / "scores.parquet"),
                                department_frame().to_parquet(d / "department_scores.parquet"),

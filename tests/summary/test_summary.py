@@ -25,6 +25,7 @@ def test_collect_reads_headline_figures_from_the_outputs(tmp_path):
     assert summary.labels.customers == 40 and {s.segment for s in summary.labels.segments} == {
         "champions", "loyal", "new", "hibernating"}
     assert sum(s.customers for s in summary.labels.segments) == 40
+    assert (summary.labels.tags, summary.labels.coverage) == (2, 14 / 40)  # as the labels stage recorded them
     gmv = next(line for line in summary.kpi.lines if line.kpi == "gmv")
     assert summary.kpi.review_period == "2026-03" and gmv.actual == pytest.approx(1_100_000.0)
     assert summary.kpi.driver.item == "traffic" and summary.kpi.driver.contribution == 70_000.0

@@ -20,13 +20,13 @@ CELLS = [
              "ctx.record(rows_used=int(accounting['rows_used'].sum()), rows_quarantined=int(accounting['rows_quarantined'].sum()))\n"
              "accounting.style.hide(axis='index')"),
     ("code", 'ctx.md("## 清洗前后的数据质量", "## Data quality before and after cleaning")\n'
-             'ctx.md("完整性：有值的行占比；有效性：清洗前为已是标准格式的占比，清洗后为可用值的占比；一致性：与客户黄金记录一致的占比。",\n'
-             '       "Completeness: share of rows with a value. Validity: before, share already in standard form; after, share "\n'
-             '       "cleaning made usable. Consistency: share agreeing with the customer\'s golden record.")\n'
+             "from digiops.merge.quality import MEASURE_DEFINITIONS\n"
+             "ctx.md(*MEASURE_DEFINITIONS)\n"
              "report.quality_summary(result.data_quality).style.hide(axis='index').format(precision=1, na_rep='–')"),
     ("code", "import matplotlib.pyplot as plt\n"
              "person = result.data_quality[result.data_quality['field'].isin(['full_name', 'phone', 'email', 'birth_date', 'address', 'order_time', 'amount'])]\n"
-             "report.quality_chart(person, 'validity', ctx.t('有效性：清洗前 vs 清洗后', 'Validity: before vs after'))\n"
+             "report.quality_chart(person, 'conformity', ctx.t('标准格式：清洗前 vs 清洗后',\n"
+             "                                                 'Standard format: before vs after cleaning'))\n"
              "plt.show()"),
     ("code", 'ctx.md("## 多少记录背后是多少真实客户", "## How many real customers hide behind how many records")\n'
              "ctx.md(f\"{counts['records']:,} 条客户相关记录合并为 {counts['customers']:,} 位客户。\",\n"
@@ -54,6 +54,16 @@ CELLS = [
     ("code", 'ctx.md("### 几对示例记录（已脱敏）", "### A few example pairs (masked)")\n'
              "if weights is not None:\n"
              "    display(report.example_pairs(result.model.pairs, result.profiles, weights, ctx.settings.match_threshold).style.hide(axis='index'))"),
+    ("code", 'ctx.md("## 订单状态：哪些订单计入 GMV", "## Order states: which orders count toward GMV")\n'
+             'ctx.md("订单状态按合作文件的 merge.order_states 归类。已付款订单与退款单（负金额冲减）计入 GMV；"\n'
+             '       "只以状态标记的退款（如“已退款”：金额为正，没有退款单）、已取消 / 交易关闭的订单和测试单不计入。",\n'
+             '       "Statuses map to states through merge.order_states. Paid orders and refund rows (negative amounts "\n'
+             '       "that net out) count toward GMV; refunds marked only by their status (e.g. 已退款: a positive amount "\n'
+             '       "and no refund row), cancelled / closed orders and test orders do not.")\n'
+             "report.order_states(result.file('orders')).style.hide(axis='index').format(precision=2)"),
+    ("code", 'ctx.md("### 未识别的订单状态", "### Order statuses no state knows")\n'
+             "ctx.md(*report.unknown_status_note(result.unknown_statuses))\n"
+             "result.unknown_statuses.style.hide(axis='index').format(precision=2) if len(result.unknown_statuses) else None"),
     ("code", 'ctx.md("## 一笔订单的全链路：渠道 → 订单 → 物流（已脱敏）", "## One order from channel to delivery (masked)")\n'
              "journey = result.journey()\n"
              "report.masked_journey(journey).style.hide(axis='index') if len(journey) else None"),

@@ -11,9 +11,7 @@ ctx.md("客户标签把各系统的数据变成业务看得懂的画像（种子
 stage = run_stage(ctx)
 written = write_outputs(ctx, stage)
 tags = stage.tags
-ctx.record(customers=len(tags), tags=len(stage.catalog.tags), as_of=stage.run.as_of.isoformat(),
-           scored_customers=int(tags["rfm_segment"].notna().sum()), conflicts=int(stage.run.conflicts["customers"].sum()),
-           low_coverage_tags=int((stage.low_coverage["value"] == "*").sum()))
+ctx.record(**stage.headline())
 ctx.md(f"统计日（as_of）：**{stage.run.as_of}**，客户 {len(tags):,} 人，标签 {len(stage.catalog.tags)} 个。",
        f"Reference date (as_of): **{stage.run.as_of}**, {len(tags):,} customers, {len(stage.catalog.tags)} tags.")'''),
     ("code", '''ctx.md("## 标签目录", "## Tag catalog")

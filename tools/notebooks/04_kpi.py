@@ -100,6 +100,6 @@ if changes is None:
     ctx.md("本客户没有更早的运行记录，下次复盘将在此对比。", "No earlier run of this client; the next review will compare here.")
 else:
     display(changes.style.hide(axis="index"))'''),
-    ("code", '''for text in review.notes:
-    ctx.md(f"> {text}")'''),
+    ("code", '''for zh, en in review.notes:
+    ctx.md(f"> {zh}", f"> {en}")'''),
 ]

@@ -16,13 +16,13 @@ import math
 import pandas as pd
 
 from digiops.masking import mask_frame
+from digiops.merge.quality import MEASURE_DEFINITIONS, MEASURE_NAMES, QUALITY_MEASURES
+from digiops.summary.collect import NO_SEGMENT
 from digiops.summary.render import STATUS_COLOURS, esc, fmt_measured, fmt_number, fmt_percent
 from digiops.i18n import in_language as t
 
 LEVEL_ORDER = {"all": 0, "region": 1, "store": 2}
-QUALITY_MEASURES = ("completeness", "validity", "uniqueness", "consistency")
-MEASURE_NAMES = {"completeness": ("完整性", "Completeness"), "validity": ("有效性", "Validity"),
-                 "uniqueness": ("唯一性", "Uniqueness"), "consistency": ("一致性", "Consistency")}
+
 
 
 
@@ -75,7 +75,11 @@ def kpi_html(view: pd.DataFrame, names: dict[str, dict[str, str]], language: str
                     f"<td><div class='dg-bar'><div style='width:{width:.0f}%;background:{colour}'></div></div></td></tr>")
     head = t(language, "<tr><th>KPI</th><th>实际</th><th>目标</th><th>达成率</th><th></th></tr>",
              "<tr><th>KPI</th><th>Actual</th><th>Target</th><th>Attainment</th><th></th></tr>")
-    return f"<table class='dg-table'>{head}{''.join(rows)}</table>"
+    defined = "; ".join(f"{names.get(k, {}).get(language, k)}: {names[k]['definition']}"
+                        for k in view["kpi"] if names.get(k, {}).get("definition"))
+    definition = t(language, "达成率 = 实际 ÷ 目标（越低越好的指标为 目标 ÷ 实际）。", "Attainment = actual ÷ target "
+                   "(target ÷ actual where lower is better).") + (" " + defined if defined else "")
+    return f"<table class='dg-table'>{head}{''.join(rows)}</table><p class='dg-definition'>{esc(definition)}</p>"
 
 
 # --- maturity -------------------------------------------------------------------------------------------------
@@ -157,7 +161,7 @@ def migration_html(migration: pd.DataFrame | None, names: dict[str, tuple[str, s
 
 def customer_sample(tags: pd.DataFrame, customers: pd.DataFrame | None, segment: str, n: int = 5) -> pd.DataFrame:
     """The segment's top customers by value, personal fields masked (``digiops.masking``)."""
-    rows = tags[tags["rfm_segment"].astype(str) == segment].copy()
+    rows = tags[tags["rfm_segment"].fillna(NO_SEGMENT).astype(str) == segment].copy()
     rows["monetary"] = pd.to_numeric(rows.get("monetary"), errors="coerce")
     rows = rows.sort_values(["monetary", "customer_id"], ascending=[False, True]).head(n)[["customer_id", "monetary"]]
     if customers is not None:
@@ -190,11 +194,15 @@ def quality_html(table: pd.DataFrame, language: str) -> str:
         cells = []
         for m in measures:
             value = getattr(r, m)
+            if value is None or pd.isna(value):  # not measured for this source (e.g. uniqueness of non-ids)
+                cells.append(f"<td class='dg-na'>{esc(t(language, '不适用', 'n/a'))}</td>")
+                continue
             colour = "#2e7d32" if value >= 0.95 else ("#f9a825" if value >= 0.8 else "#c62828")
             cells.append(f"<td><div class='dg-bar'><div style='width:{value * 100:.0f}%;background:{colour}'></div>"
                          f"</div>{esc(fmt_percent(value))}</td>")
         rows.append(f"<tr><td>{esc(r.source)}</td>{''.join(cells)}</tr>")
-    return f"<table class='dg-table'>{head}{''.join(rows)}</table>"
+    return (f"<table class='dg-table'>{head}{''.join(rows)}</table>"
+            f"<p class='dg-definition'>{esc(t(language, *MEASURE_DEFINITIONS))}</p>")
 
 
 CSS = """<style>
@@ -203,5 +211,6 @@ CSS = """<style>
 .dg-bar{display:inline-block;width:90px;height:8px;background:#eee;margin-right:6px;vertical-align:middle}
 .dg-bar div{height:8px}
 .dg-note{color:#555;font-style:italic}
+.dg-definition{color:#555;font-size:12px;max-width:900px}
 .dg-header h1{margin:4px 0;font-size:22px}
 </style>"""

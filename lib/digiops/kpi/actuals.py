@@ -6,14 +6,20 @@ units partition the whole: GMV = Σ regions = Σ stores, to the cent.
 
 Named metrics (DOMAIN.md §4):
 
-* ``gmv`` — sum of ``amount`` over orders with ``is_test = false``, refunds included as negative amounts; kept as
-  exact integer cents (``Decimal`` in outputs), so it reconciles to the cent with the raw exports.
-* ``orders`` — non-test orders that are not refunds; ``customers`` — distinct customers among them.
+* ``gmv`` — sum of ``amount`` over orders with ``in_gmv`` (paid orders, and refund rows as negative amounts; not
+  test, cancelled or status-refunded orders: ``digiops.merge.wholelink``); kept as exact integer cents (``Decimal``
+  in outputs), so it reconciles to the cent with the raw exports.
+* ``orders`` — paid orders (``state = 'paid'``: not refund rows, refunded, cancelled or test orders);
+  ``customers`` — distinct customers among them.
 * ``traffic`` — visitors from the traffic source; ``conversion`` = orders / traffic; ``aov`` = GMV / orders, so that
   GMV = traffic × conversion × AOV holds exactly at every unit.
-* ``repurchase_rate`` — share of the month's buying customers who had bought in an earlier month.
+* ``repurchase_rate`` (复购率) — share of the month's buying customers who placed two or more paid orders in that
+  month (in that unit). It does not grow with the length of the order history, as "bought in any earlier month"
+  does: over 18 months of a tea chain that share is 96 % and says nothing about the month.
+* ``returning_rate`` (老客占比) — share of the month's buying customers who had bought in an earlier month.
 * ``member_share`` — share of GMV from customers with a member level in the merged customer table.
-* ``on_time_rate`` — share of the month's finished shipments (signed or failed) signed on time (not late, not failed).
+* ``on_time_rate`` — share of the month's finished shipments (signed or failed) signed on time (not late, not failed),
+  over the shipments of every non-test order.
 """
 
 from __future__ import annotations
@@ -26,7 +32,8 @@ import pandas as pd
 from digiops.errors import KpiTreeError
 from digiops.kpi.tree import KpiTree
 
-METRICS = ("gmv", "orders", "customers", "traffic", "conversion", "aov", "repurchase_rate", "member_share",
+METRICS = ("gmv", "orders", "customers", "traffic", "conversion", "aov", "repurchase_rate", "returning_rate",
+           "member_share",
            "on_time_rate")
 #: metrics whose monthly value is a sum over days and units (a run-rate applies to them)
 ADDITIVE = ("gmv", "orders", "traffic")
@@ -91,6 +98,22 @@ def _by_levels(frame: pd.DataFrame, aggregate) -> pd.DataFrame:
     return pd.concat(parts).reset_index()
 
 
+def order_states(orders: pd.DataFrame) -> pd.DataFrame:
+    """``orders`` with ``state`` and ``in_gmv`` as the merge stage writes them; orders written before the merge had
+    states get them from ``is_test`` and ``is_refund`` (test / refund / paid: every non-test amount in GMV).
+
+    >>> old = pd.DataFrame({"is_test": [False, True, False], "is_refund": [False, False, True]})
+    >>> order_states(old)[["state", "in_gmv"]].values.tolist()
+    [['paid', True], ['test', False], ['refund', True]]
+    """
+    if "state" in orders.columns and "in_gmv" in orders.columns:
+        return orders
+    is_test = orders["is_test"].fillna(False).astype(bool)
+    is_refund = orders["is_refund"].fillna(False).astype(bool)
+    state = np.where(is_test, "test", np.where(is_refund, "refund", "paid"))
+    return orders.assign(state=state, in_gmv=~is_test)
+
+
 def base_metrics(orders: pd.DataFrame, *, regions: dict[str, str], traffic: pd.DataFrame | None = None,
                  shipments: pd.DataFrame | None = None, customers: pd.DataFrame | None = None,
                  online_unit: str = "online") -> pd.DataFrame:
@@ -98,12 +121,13 @@ def base_metrics(orders: pd.DataFrame, *, regions: dict[str, str], traffic: pd.D
 
     ``exact`` holds the ``Decimal`` value of money metrics (``None`` otherwise).
     """
-    valid = orders[~orders["is_test"].astype(bool)].copy()
+    placed = order_states(orders)
+    placed = placed[~placed["is_test"].fillna(False).astype(bool)].copy()
+    placed["period"] = pd.to_datetime(placed["order_time"]).dt.strftime("%Y-%m")
+    placed = _assign_units(placed, regions, online_unit)
+    valid = placed[placed["in_gmv"].fillna(False).astype(bool)].copy()
     valid["cents"] = to_cents(valid["amount"])
-    valid["period"] = pd.to_datetime(valid["order_time"]).dt.strftime("%Y-%m")
-    valid["is_refund"] = valid["is_refund"].fillna(False).astype(bool)
-    valid = _assign_units(valid, regions, online_unit)
-    buying = valid[~valid["is_refund"]]
+    buying = valid[(valid["state"] == "paid").fillna(False).astype(bool)]
     first_month = buying.dropna(subset=["customer_id"]).groupby("customer_id")["period"].min()
     buying = buying.assign(returning=buying["customer_id"].map(first_month) < buying["period"])
     members: set[str] = set()
@@ -117,7 +141,8 @@ def base_metrics(orders: pd.DataFrame, *, regions: dict[str, str], traffic: pd.D
     known = buying.dropna(subset=["customer_id"])
     known = known.assign(returning_id=known["customer_id"].where(known["returning"]))
     people = _by_levels(known, lambda g: g.agg(customers=("customer_id", "nunique"),
-                                               returning=("returning_id", "nunique")))
+                                               returning=("returning_id", "nunique"),
+                                               repeat=("customer_id", _repeat_buyers)))
     table = money.merge(counts, how="outer", on=["level", "unit", "period"]).merge(
         people, how="outer", on=["level", "unit", "period"])
     if traffic is not None and len(traffic):
@@ -126,7 +151,7 @@ def base_metrics(orders: pd.DataFrame, *, regions: dict[str, str], traffic: pd.D
     else:
         table["traffic"] = np.nan
     if shipments is not None and len(shipments):
-        table = table.merge(_on_time(shipments, valid), how="left", on=["level", "unit", "period"])
+        table = table.merge(_on_time(shipments, placed), how="left", on=["level", "unit", "period"])
     else:
         table["on_time_rate"] = np.nan
     for column in ("gmv", "member_cents", "orders"):
@@ -140,7 +165,8 @@ def base_metrics(orders: pd.DataFrame, *, regions: dict[str, str], traffic: pd.D
             "traffic": table["traffic"].astype("float64"),
             "conversion": _div(table["orders"], table["traffic"]),
             "aov": _div(gmv, table["orders"]),
-            "repurchase_rate": _div(table["returning"], table["customers"]),
+            "repurchase_rate": _div(table["repeat"], table["customers"]),
+            "returning_rate": _div(table["returning"], table["customers"]),
             "member_share": _div(table["member_cents"], table["gmv"]),
             "on_time_rate": table["on_time_rate"].astype("float64"),
         }
@@ -152,6 +178,11 @@ def base_metrics(orders: pd.DataFrame, *, regions: dict[str, str], traffic: pd.D
         long.append(part)
     return pd.concat(long, ignore_index=True).sort_values(["metric", "level", "unit", "period"],
                                                           ignore_index=True)
+
+
+def _repeat_buyers(customer_ids: pd.Series) -> int:
+    """How many customers appear on two or more of these orders."""
+    return int((customer_ids.value_counts() >= 2).sum())
 
 
 def _div(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
@@ -202,6 +233,11 @@ def file_metric(frame: pd.DataFrame, column: str, *, regions: dict[str, str], on
     return _by_levels(work, lambda g: g.agg(value=("value", "sum")))
 
 
+_NO_VALUES = pd.DataFrame({"level": pd.Series(dtype=object), "unit": pd.Series(dtype=object),
+                           "period": pd.Series(dtype=object), "value": pd.Series(dtype="float64"),
+                           "exact": pd.Series(dtype=object)})
+
+
 def node_actuals(tree: KpiTree, metrics: pd.DataFrame, units: pd.DataFrame,
                  file_values: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """Actual of every KPI node per unit and month: ``kpi, level, unit, period, actual, actual_exact``.
@@ -219,15 +255,14 @@ def node_actuals(tree: KpiTree, metrics: pd.DataFrame, units: pd.DataFrame,
                                    fix=f"use one of: {', '.join(METRICS)}")
             part = metrics[metrics["metric"] == node.source.metric][["level", "unit", "period", "value", "exact"]]
         elif node.source and node.source.file:
+            # a file the engagement does not have (a client without traffic data) leaves the node without
+            # actuals; the review says so in its notes
             key = f"{node.source.file}.{node.source.column}"
-            if key not in file_values:
-                raise KpiTreeError(tree.file, f"source file '{node.source.file}' was not read",
-                                   field=f"kpis.{node_id}.source", fix="add it to the engagement's sources")
-            part = file_values[key].assign(exact=None)
+            part = file_values[key].assign(exact=None) if key in file_values else _NO_VALUES
         elif node.children:
             part = _combine(node.combine, [values[c] for c in node.children])
         else:
-            part = pd.DataFrame(columns=["level", "unit", "period", "value", "exact"])
+            part = _NO_VALUES
         values[node_id] = part
     rows = []
     for node_id, part in values.items():

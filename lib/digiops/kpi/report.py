@@ -38,7 +38,10 @@ def headline_markdown(review: KpiReview) -> tuple[str, str]:
     """The three headline sentences: GMV vs target, the main driver, the run-rate (zh, en)."""
     h = review.headline("gmv")
     zh, en = [], []
-    if "gmv_actual" in h:
+    if "gmv_actual" in h and h["gmv_actual"] is None:
+        zh.append(f"- **GMV {h['review_period']}**：复盘月份没有订单数据")
+        en.append(f"- **GMV {h['review_period']}**: no order data in the reviewed month")
+    elif "gmv_actual" in h:
         actual = float(h["gmv_actual"])
         target = h.get("gmv_target")
         status = STATUS_NAMES["zh"][h["gmv_status"]], STATUS_NAMES["en"][h["gmv_status"]]
@@ -88,7 +91,7 @@ def kpi_matrix(review: KpiReview, language: str) -> pd.DataFrame:
             row[_t(language, "全部", "all") if item.unit == "all" else item.unit] = cell
         rows.append(row)
     order = [n for n in review.tree.nodes]
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(rows, columns=[_t(language, "指标", "KPI")] if not rows else None)
     frame["_o"] = [order.index(next(k for k in order if review.tree.nodes[k].name(language) == r))
                    for r in frame.iloc[:, 0]]
     return frame.sort_values("_o").drop(columns="_o").fillna("–")

@@ -51,7 +51,7 @@ class KpiReview:
     daily: pd.DataFrame | None = None
     changes: pd.DataFrame | None = None
     restated: pd.DataFrame | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (zh, en)
 
     def headline(self, kpi: str = "gmv") -> dict[str, object]:
         """Figures for the manifest: the KPI's actual vs target, the main variance driver and the run-rate."""
@@ -110,10 +110,17 @@ def build_review(tree: KpiTree, orders: pd.DataFrame, *, settings: KpiSettings |
     """Compute the review from frames (canonical source frames, merge-stage tables)."""
     settings = settings or KpiSettings()
     labels = labels or {}
-    notes: list[str] = []
+    notes: list[tuple[str, str]] = []
     periods = resolve_periods(settings, orders)
-    in_time = pd.to_datetime(orders["order_time"]) < pd.Timestamp(periods.as_of)
-    orders = orders[in_time]
+    # One data cut for every source: what happened on or after as_of is not known at the review (traffic of the
+    # whole month beside half a month of orders once projected twice the visitors).
+    cut = pd.Timestamp(periods.as_of)
+    orders = orders[pd.to_datetime(orders["order_time"]) < cut]
+    traffic, funnel_events = (before(frame, cut, notes, name) for frame, name in
+                              ((traffic, settings.traffic_source), (funnel_events, settings.funnel_source)))
+    file_sources = {name: before(frame, cut, notes, name) for name, frame in (file_sources or {}).items()}
+    if shipments is not None:  # signed after the cut: still under way at the review
+        shipments = shipments.assign(signed_at=shipments["signed_at"].where(shipments["signed_at"] < cut))
     regions = store_regions(stores)
     units = unit_table(regions, settings.online_unit)
     metrics = base_metrics(orders, regions=regions, traffic=traffic, shipments=shipments, customers=customers,
@@ -121,9 +128,11 @@ def build_review(tree: KpiTree, orders: pd.DataFrame, *, settings: KpiSettings |
     file_values = {}
     for node in tree.nodes.values():
         if node.source and node.source.file:
-            frame = (file_sources or {}).get(node.source.file)
+            frame = file_sources.get(node.source.file)
             if frame is None:
-                notes.append(f"{node.id}: source '{node.source.file}' is not available")
+                notes.append((f"{node.id}：数据源「{node.source.file}」不在本次项目中，该指标没有实际值。",
+                              f"{node.id}: source '{node.source.file}' is not in this engagement; the KPI has no "
+                              "actuals."))
                 continue
             file_values[f"{node.source.file}.{node.source.column}"] = file_metric(
                 frame, node.source.column, regions=regions, online_unit=settings.online_unit,
@@ -134,7 +143,8 @@ def build_review(tree: KpiTree, orders: pd.DataFrame, *, settings: KpiSettings |
         target_table = read_targets(targets, tree, known_units, labels.get("targets", settings.targets_source))
     else:
         target_table = pd.DataFrame(columns=["kpi", "unit", "period", "target"])
-        notes.append("no targets source: attainment and run-rate have no targets")
+        notes.append(("没有目标数据源：达成率与跑动率没有目标。",
+                      "No targets source: attainment and run-rate have no targets."))
     attainment = attainment_table(tree, actuals, target_table, units, settings.status_bands)
     attainment["reviewed"] = attainment["period"] == periods.review
     variance = attribute(tree, actuals, metrics, periods.comparison, periods.review, language=language)
@@ -157,12 +167,42 @@ def build_review(tree: KpiTree, orders: pd.DataFrame, *, settings: KpiSettings |
                      smart=smart, runrate=runrate, actions=action_table,
                      changes=compare_runs(attainment, previous_attainment),
                      restated=restatements(attainment, previous_attainment) if previous_attainment is not None
-                     else None, notes=notes)
+                     else None, notes=list(dict.fromkeys(notes)))
+
+
+#: The time column of each kind of dated KPI source, first found wins.
+TIME_COLUMNS = ("date", "event_time", "created_at")
+
+
+def before(frame: pd.DataFrame | None, cut: pd.Timestamp, notes: list[tuple[str, str]] | None = None,
+           label: str = "") -> pd.DataFrame | None:
+    """The rows of a dated source before the review's data cut (a row without a readable time is kept: it is
+    counted nowhere by month anyway); how many were left out goes to ``notes``.
+
+    >>> frame = pd.DataFrame({"date": ["2026-10-15", "2026-10-16", "2026-10-31"], "visitors": [1, 2, 3]})
+    >>> before(frame, pd.Timestamp("2026-10-16"))["visitors"].tolist()
+    [1]
+    """
+    column = next((c for c in TIME_COLUMNS if frame is not None and c in frame.columns), None)
+    if column is None:
+        return frame
+    time = pd.to_datetime(frame[column], format="mixed", errors="coerce")
+    late = time >= cut
+    if late.any() and notes is not None:
+        day = cut.date().isoformat()
+        notes.append((f"{label}：{int(late.sum()):,} 行发生在 {day} 及以后，按统一数据截止日不计入本次复盘。",
+                      f"{label}: {int(late.sum()):,} rows on or after {day} are left out (the review's one data "
+                      "cut)."))
+    return frame[~late]
 
 
 def daily_gmv(orders: pd.DataFrame, period: str) -> pd.DataFrame:
-    """GMV per day of ``period`` (unit ``all``): ``day`` (1…), ``value`` — for the run-rate chart."""
-    valid = orders[~orders["is_test"].astype(bool)]
+    """GMV per day of ``period`` (unit ``all``): ``day`` (1…), ``value`` — for the run-rate chart (orders with
+    ``in_gmv``, as :func:`~digiops.kpi.actuals.base_metrics` counts GMV)."""
+    from digiops.kpi.actuals import order_states
+
+    orders = order_states(orders)
+    valid = orders[orders["in_gmv"].fillna(False).astype(bool)]
     time = pd.to_datetime(valid["order_time"])
     valid = valid[time.dt.strftime("%Y-%m") == period]
     cents = to_cents(valid["amount"]).groupby(pd.to_datetime(valid["order_time"]).dt.day).sum()

@@ -58,8 +58,8 @@ class DataSource(_Strict):
     """Where a node's actual comes from: a named metric of the orders, or a column of a source file."""
 
     metric: str | None = Field(None, description="Named metric computed from the merge stage's outputs "
-                               "(gmv, orders, traffic, conversion, aov, customers, repurchase_rate, member_share, "
-                               "on_time_rate)")
+                               "(gmv, orders, traffic, conversion, aov, customers, repurchase_rate, returning_rate, "
+                               "member_share, on_time_rate)")
     file: str | None = Field(None, description="Source name in the engagement file (a column of it is summed "
                              "per unit and month)")
     column: str | None = Field(None, description="Canonical column of `file` to sum (e.g. `visitors`)")

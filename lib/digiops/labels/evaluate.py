@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
+from digiops.errors import CatalogError
 from digiops.labels.catalog import Catalog, Tag, tag_rules, validate_catalog
 from digiops.labels.features import (FEATURES, RFM_COLUMNS, build_features, build_features_spark, connect,
                                      default_as_of, empty_tables, load_segment_map, session_default_as_of)
@@ -95,15 +96,26 @@ def _to_pandas(table: pa.Table) -> pd.DataFrame:
     return table.to_pandas(types_mapper=mapper)
 
 
+def reference_date(found, fallback: dt.date | None) -> dt.date:
+    """``found()`` (the day after the latest purchase), or ``fallback`` when nobody has bought anything (a
+    customers-only engagement: its tags describe people, and no RFM segment is made up)."""
+    try:
+        return found()
+    except CatalogError:
+        if fallback is None:
+            raise
+        return fallback
+
+
 def evaluate(tables: dict[str, object], catalog: Catalog, *, as_of: dt.date | None = None,
              thresholds: RfmThresholds | None = None, segment_map: str | Path | None = None,
-             threads: int | None = None, engine=None) -> TagRun:
+             threads: int | None = None, engine=None, fallback_as_of: dt.date | None = None) -> TagRun:
     """Evaluate a (validated) catalog over the merge stage's four tables.
 
     Args:
         tables: ``customers``, ``orders``, ``shipments``, ``products`` as DataFrames, Arrow tables or Parquet paths.
         catalog: the tag catalog; it is validated first (raises CatalogError).
-        as_of: reference date; default the day after the latest purchase.
+        as_of: reference date; default the day after the latest purchase, else ``fallback_as_of``.
         thresholds: fixed RFM cut points replacing the fifths.
         segment_map: R × F segment map file; default the shipped map.
         engine: :class:`digiops.engines.EngineSettings`; on Spark the feature view, the tags and the conflicts are
@@ -115,11 +127,11 @@ def evaluate(tables: dict[str, object], catalog: Catalog, *, as_of: dt.date | No
     segments = load_segment_map(segment_map)
     if engine is not None and engine.is_spark:
         return _evaluate_spark(tables, catalog, as_of=as_of, thresholds=thresholds, segments=segments,
-                               engine=engine)
+                               engine=engine, fallback_as_of=fallback_as_of)
     con = connect(tables, threads=threads)
     seconds = {}
     start = time.perf_counter()
-    as_of = as_of or default_as_of(con)
+    as_of = as_of or reference_date(lambda: default_as_of(con), fallback_as_of)
     build_features(con, as_of, segments, thresholds)
     seconds["features"] = time.perf_counter() - start
     start = time.perf_counter()
@@ -142,14 +154,15 @@ def _spark_session(tables: dict[str, object], engine):
 
 
 def _evaluate_spark(tables: dict[str, object], catalog: Catalog, *, as_of: dt.date | None,
-                    thresholds: RfmThresholds | None, segments, engine) -> TagRun:
+                    thresholds: RfmThresholds | None, segments, engine,
+                    fallback_as_of: dt.date | None = None) -> TagRun:
     """:func:`evaluate` on Spark SQL (rules in their Spark dialect, features transpiled)."""
     import time
 
     session = _spark_session(tables, engine)
     seconds = {}
     start = time.perf_counter()
-    as_of = as_of or session_default_as_of(session)
+    as_of = as_of or reference_date(lambda: session_default_as_of(session), fallback_as_of)
     build_features_spark(session, as_of, segments, thresholds)
     seconds["features"] = time.perf_counter() - start
     start = time.perf_counter()

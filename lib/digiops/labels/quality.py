@@ -12,6 +12,14 @@ def _held(series: pd.Series) -> pd.Series:
     return series.notna() & ~series.astype("object").isin([False])
 
 
+def tagged(tags: pd.DataFrame, catalog: Catalog) -> pd.Series:
+    """Whether each customer holds at least one tag of the catalog (a false flag is no tag)."""
+    held = pd.Series(False, index=tags.index)
+    for tag in catalog.tags:
+        held |= _held(tags[tag.id])
+    return held
+
+
 def coverage(tags: pd.DataFrame, catalog: Catalog, language: str = "zh") -> pd.DataFrame:
     """One row per tag (value ``*``) and per declared or observed value: customers and share of all customers."""
     total = max(len(tags), 1)

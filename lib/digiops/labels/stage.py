@@ -9,6 +9,8 @@ exists) and ``candidates.parquet`` (the design aid).
 
 from __future__ import annotations
 
+import datetime as dt
+
 import html
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +21,7 @@ from digiops.labels.catalog import CATEGORIES, CATEGORY_NAMES, Catalog, load_cat
 from digiops.labels.design import candidate_tags
 from digiops.labels.evaluate import TagRun, evaluate, features_frame
 from digiops.labels.features import FEATURES, RFM_COLUMNS, Segment, load_segment_map
-from digiops.labels.quality import coverage, low_coverage, migration, segment_summary
+from digiops.labels.quality import coverage, low_coverage, migration, segment_summary, tagged
 from digiops.labels.settings import LabelSettings
 from digiops.masking import PERSONAL_FIELDS
 
@@ -44,6 +46,19 @@ class LabelStage:
     @property
     def catalog(self) -> Catalog:
         return self.run.catalog
+
+    def headline(self) -> dict[str, object]:
+        """The figures the summary and the dashboard show, recorded once here (they recompute none of them).
+
+        ``tags`` counts the catalog's tags (RFM is one more, its own columns); ``tagged_customers`` holds at least
+        one catalog tag; ``scored_customers`` has an RFM segment (customers with a purchase).
+        """
+        tags = self.tags
+        return {"customers": len(tags), "tags": len(self.catalog.tags),
+                "tagged_customers": int(tagged(tags, self.catalog).sum()),
+                "scored_customers": int(tags["rfm_segment"].notna().sum()), "as_of": self.run.as_of.isoformat(),
+                "conflicts": int(self.run.conflicts["customers"].sum()),
+                "low_coverage_tags": int((self.low_coverage["value"] == "*").sum())}
 
 
 def catalog_path(ctx) -> Path:
@@ -103,7 +118,8 @@ def run_stage(ctx, *, tables: dict[str, object] | None = None) -> LabelStage:
     tables = tables or {name: ctx.stage_output("merge", f"{name}.parquet") for name in MERGE_TABLES}
     engine = ctx.engagement.engine
     run = evaluate(tables, catalog, as_of=settings.as_of, thresholds=settings.rfm_thresholds,
-                   segment_map=segment_map, engine=engine)
+                   segment_map=segment_map, engine=engine,
+                   fallback_as_of=ctx.engagement.period.end + dt.timedelta(days=1))
     segments = load_segment_map(segment_map)
     cover = coverage(run.tags, catalog, ctx.language)
     features = features_frame(tables, as_of=run.as_of, thresholds=settings.rfm_thresholds, segment_map=segment_map,

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from digiops import io
+from digiops import io, tables
 from digiops.canonical import PERSON_BEARING_KINDS
 from digiops.engagement import Engagement
 from digiops.errors import SourceError
@@ -33,7 +33,8 @@ from digiops.merge.review import read_decisions, review_pairs
 from digiops.merge.settings import MergeSettings
 from digiops.merge.survivorship import golden_sql
 from digiops.sql import column, literal, scan
-from digiops.merge.wholelink import build_products, order_journey, orders_sql, shipments_sql
+from digiops.merge.wholelink import (UNKNOWN_STATUS_COLUMNS, build_products, order_journey, orders_sql,
+                                    shipments_sql, unknown_statuses)
 
 MERGE_KINDS = ("customers", "leads", "orders", "shipments", "products", "stores")
 PERSON_INPUT = ("full_name", "given_name", "family_name", "phone", "email", "national_id")
@@ -72,6 +73,8 @@ class MergeResult:
     review_pairs: pd.DataFrame
     accounting: pd.DataFrame
     headline: dict[str, int]
+    #: orders counted as paid although no ``merge.order_states`` marker knows their status, per source and status
+    unknown_statuses: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=UNKNOWN_STATUS_COLUMNS))
     model: LinkModel | None = None
     profiles: pd.DataFrame | None = None
     timings: dict[str, float] = field(default_factory=dict)
@@ -231,8 +234,12 @@ def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
                                           pd.concat(stores) if stores else None,
                                           order_channels=settings.order_channels,
                                           region_by_province=settings.region_by_province,
-                                          refund_markers=settings.refund_markers)})
+                                          order_states=settings.order_states)})
                         TO {literal(str(folder / "orders.parquet"))} (FORMAT parquet)""")
+        unknown = unknown_statuses(con.execute(
+            f"SELECT source, status, count(*) AS orders, CAST(sum(amount) AS DOUBLE) AS amount "
+            f"FROM {scan(folder / 'orders.parquet')} WHERE state = 'paid' AND status IS NOT NULL "
+            f"GROUP BY source, status").df(), settings.order_states)
         shipments, lost = shipments_sql(con, source_of("shipments"), source_of("orders"), as_of=as_of,
                                         failed_markers=settings.failed_markers)
         con.execute(f"CREATE OR REPLACE TEMP TABLE shipments AS {shipments}")
@@ -264,15 +271,16 @@ def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
                     "customers": con.execute("SELECT count(DISTINCT customer_id) FROM crosswalk_all").fetchall()[0][0],
                     "quarantined": len(quarantine), "orders": sum(used["orders"].values()),
                     "shipments": sum(used["shipments"].values()), "rows_in": int(accounting["rows_in"].sum()),
-                    "review_pairs": len(review)}
+                    "review_pairs": len(review), "unknown_statuses": len(unknown),
+                    "unknown_status_orders": int(unknown["orders"].sum())}
     finally:
         con.close()
     # spill files are work files; the Parquet outputs stay with the result
     shutil.rmtree(folder / "spill", ignore_errors=True)
     return MergeResult(prepared=prepared, folder=folder, customers=customers, products=products,
                        quarantine=quarantine, data_quality=quality, review_pairs=review, accounting=accounting,
-                       headline={k: int(v) for k, v in headline.items()}, model=model, profiles=profiles,
-                       timings=timings, workspace=workspace)
+                       headline={k: int(v) for k, v in headline.items()}, unknown_statuses=unknown, model=model,
+                       profiles=profiles, timings=timings, workspace=workspace)
 
 
 def _resolve(con, engagement: Engagement, settings: MergeSettings, prepared: dict[str, PreparedSource],
@@ -440,11 +448,13 @@ def account(prepared: dict[str, PreparedSource], quarantine: pd.DataFrame, used:
 
 def write_outputs(ctx, result: MergeResult) -> None:
     """Write the stage outputs of ``docs/architecture.md`` through the stage context, and the manifest counts."""
+    # Every table keeps its documented columns and types whatever the inputs (an orders-only client still has a
+    # dated birth_date column): digiops.tables is the contract labels, kpi and the dashboard read by.
     for name in ("crosswalk", "orders", "shipments"):
+        tables.conform_file(result.file(name), name)
         io.copy_file(ctx.output(f"{name}.parquet"), result.file(name))
-    ctx.write_table("customers", result.customers)
-    ctx.write_table("products", result.products)
-    ctx.write_table("quarantine", result.quarantine)
+    for name in ("customers", "products", "quarantine"):
+        ctx.write_table(name, tables.conform(getattr(result, name), name).to_pandas(types_mapper=pd.ArrowDtype))
     ctx.write_table("data_quality", result.data_quality)
     columns = list(result.review_pairs.columns) or ["unique_id_l", "unique_id_r", "match_probability", "decision"]
     ctx.write_xlsx("review_pairs.xlsx", {"review": result.review_pairs.reindex(columns=columns)})

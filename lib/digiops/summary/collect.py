@@ -20,13 +20,13 @@ from typing import Any
 
 import pandas as pd
 from digiops.i18n import in_language as _t
+from digiops.merge.quality import QUALITY_MEASURES
 
 OUTPUTS = "outputs"
 STAGE_TITLES = {"inventory": ("数据盘点", "Data inventory"),
                 "merge": ("数据清洗与客户合并", "Data cleaning and customer merge"),
                 "labels": ("标签体系", "Tag system"), "maturity": ("数字化成熟度诊断", "Digital maturity"),
                 "kpi": ("KPI 复盘", "KPI review"), "summary": ("管理层摘要", "Executive summary")}
-QUALITY_MEASURES = ("completeness", "validity", "uniqueness", "consistency")
 
 
 
@@ -101,8 +101,9 @@ class SegmentFacts:
 @dataclass
 class LabelFacts:
     customers: int
-    tags: int
-    coverage: float  # share of customers carrying at least one tag
+    tags: int  # tags in the catalog (RFM besides)
+    coverage: float  # share of customers holding at least one catalog tag
+    scored: int  # customers with an RFM segment (those who bought)
     segments: list[SegmentFacts]  # largest value first
 
 
@@ -116,6 +117,7 @@ class KpiLine:
     attainment: float | None
     status: str
     measure: str = ""
+    definition: str = ""  # the KPI's business definition (口径) from the tree
 
 
 @dataclass
@@ -278,9 +280,6 @@ def maturity_facts(scores: pd.DataFrame, top: int = 3) -> MaturityFacts:
                          overall_band=int(band) if band is not None else None, gaps=gaps)
 
 
-UNIQUE_FIELDS = ("record_id", "order_id", "shipment_id", "tracking_no", "member_id", "national_id", "lead_id")
-
-
 def data_facts(crosswalk: pd.DataFrame | None, customers: pd.DataFrame | None, quality: pd.DataFrame | None,
                quarantine: pd.DataFrame | None, top: int = 3) -> DataFacts:
     """How many records hide how many real customers, and the worst quality findings after cleaning."""
@@ -298,8 +297,6 @@ def data_facts(crosswalk: pd.DataFrame | None, customers: pd.DataFrame | None, q
         measures = [m for m in QUALITY_MEASURES if m in phase.columns]
         long = phase.melt(id_vars=["source", "field"], value_vars=measures, var_name="measure").dropna(
             subset=["value"])
-        # Uniqueness is a finding only where a value should be unique (an id); a status repeats by nature.
-        long = long[(long["measure"] != "uniqueness") | long["field"].isin(UNIQUE_FIELDS)]
         long = long.sort_values(["value", "source", "field"], kind="stable").head(top)
         worst = [Finding(str(r.source), str(r.field), str(r.measure), float(r.value)) for r in long.itertuples()]
     reasons: list[tuple[str, int]] = []
@@ -322,41 +319,41 @@ def segment_names() -> dict[str, tuple[str, str]]:
         return {}
 
 
-def tag_columns(tags: pd.DataFrame) -> list[str]:
-    """The catalog's tag columns: everything in tags.parquet that is not the id, a feature or an RFM column."""
-    try:
-        from digiops.labels.features import FEATURES, RFM_COLUMNS
-        known = set(FEATURES) | set(RFM_COLUMNS)
-    except Exception:  # noqa: BLE001
-        known = {"recency_days", "frequency", "monetary", "rfm_r", "rfm_f", "rfm_m", "rfm_segment"}
-    return [c for c in tags.columns if c != "customer_id" and c not in known]
+#: Customers without a purchase have no RFM segment: named as such, never a blank row.
+NO_SEGMENT = "no_purchase"
+NO_SEGMENT_NAMES = ("未消费（无 RFM 分群）", "No purchase yet (no RFM segment)")
 
 
 def segment_table(tags: pd.DataFrame, names: dict[str, tuple[str, str]] | None = None) -> pd.DataFrame:
     """Per RFM segment: customers, share, value (sum of ``monetary``), value share; largest value first."""
     names = names if names is not None else segment_names()
-    frame = pd.DataFrame({"segment": tags["rfm_segment"].fillna("—").astype(str),
+    frame = pd.DataFrame({"segment": tags["rfm_segment"].fillna(NO_SEGMENT).astype(str),
                           "value": pd.to_numeric(tags.get("monetary", 0), errors="coerce").astype(float)})
     table = frame.groupby("segment", sort=False).agg(customers=("segment", "size"), value=("value", "sum"))
     table = table.reset_index()
     table["share"] = table["customers"] / max(len(frame), 1)
     total = table["value"].sum()
     table["value_share"] = table["value"] / total if total else 0.0
+    names = {**names, NO_SEGMENT: NO_SEGMENT_NAMES}
     table["name_zh"] = table["segment"].map(lambda s: names.get(s, (s, s))[0])
     table["name_en"] = table["segment"].map(lambda s: names.get(s, (s, s))[1])
     return table.sort_values(["value", "segment"], ascending=[False, True], ignore_index=True)
 
 
-def label_facts(tags: pd.DataFrame) -> LabelFacts:
-    columns = tag_columns(tags)
-    if columns:
-        covered = tags[columns].notna() & (tags[columns].astype(object) != False)  # noqa: E712 - a False flag is no tag
-        coverage = float(covered.any(axis=1).mean()) if len(tags) else 0.0
-    else:
-        coverage = float(tags["rfm_segment"].notna().mean()) if len(tags) else 0.0
+def label_facts(tags: pd.DataFrame, recorded: dict[str, Any]) -> LabelFacts:
+    """The labels stage's recorded figures (``LabelStage.headline``) and its segments."""
+    customers = int(recorded.get("customers", len(tags)))
     segments = [SegmentFacts(r.segment, r.name_zh, r.name_en, int(r.customers), float(r.share), float(r.value),
                              float(r.value_share)) for r in segment_table(tags).itertuples()]
-    return LabelFacts(customers=int(len(tags)), tags=len(columns) + 1, coverage=coverage, segments=segments)
+    return LabelFacts(customers=customers, tags=int(recorded["tags"]),
+                      coverage=int(recorded["tagged_customers"]) / customers if customers else 0.0,
+                      scored=int(recorded["scored_customers"]), segments=segments)
+
+
+def read_metrics(run_dir: Path, stage: str) -> dict[str, Any]:
+    """What a stage recorded (``outputs/<stage>/metrics.json``); empty when it recorded nothing."""
+    path = output_path(run_dir, stage, "metrics.json")
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
 def review_rows(attainment: pd.DataFrame) -> pd.DataFrame:
@@ -377,7 +374,8 @@ def kpi_facts(attainment: pd.DataFrame, variance: pd.DataFrame | None, runrate: 
     rows = review_rows(attainment)
     lines = [KpiLine(str(r.kpi), names.get(r.kpi, {}).get("zh", r.kpi), names.get(r.kpi, {}).get("en", r.kpi),
                      _num(r.actual), _num(r.target), _num(r.attainment), str(r.status),
-                     names.get(r.kpi, {}).get("measure", "")) for r in rows.itertuples()]
+                     names.get(r.kpi, {}).get("measure", ""), names.get(r.kpi, {}).get("definition", ""))
+             for r in rows.itertuples()]
     kpis = [line.kpi for line in lines]
     focus = headline_kpi if headline_kpi in kpis or not kpis else kpis[0]
     driver = None
@@ -454,7 +452,8 @@ def collect(run_dir: str | Path, previous_run_dir: str | Path | None = None,
             return data_facts(tables["crosswalk"], tables["customers"], tables["data_quality"], tables["quarantine"])
         summary.data = attempt("merge", merge_facts)
     if ran("labels"):
-        summary.labels = attempt("labels", lambda: _maybe(read_output(run_dir, "labels", "tags.parquet"), label_facts))
+        summary.labels = attempt("labels", lambda: _maybe(read_output(run_dir, "labels", "tags.parquet"),
+                                                          lambda t: label_facts(t, read_metrics(run_dir, "labels"))))
     if ran("kpi"):
         summary.kpi = attempt("kpi", lambda: _maybe(
             read_output(run_dir, "kpi", "attainment.parquet"),

@@ -3,8 +3,8 @@
 All client text (names, tags, KPI names, segment names, errors) is escaped: the page is built by hand.
 
 Example:
-    >>> fmt_number(1234567.891), fmt_percent(0.9234), fmt_number(None)
-    ('1,234,568', '92.3%', '–')
+    >>> fmt_number(1234567.891), fmt_percent(0.9234), fmt_number(None), fmt_measured(66.0, "单")
+    ('1,234,568', '92.3%', '–', '66')
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from digiops.merge.quality import MEASURE_DEFINITIONS, MEASURE_NAMES
 from digiops.summary.collect import Summary, _t, stage_title
 
 STATUS_COLOURS = {"green": "#2e7d32", "amber": "#f9a825", "red": "#c62828", "none": "#9e9e9e"}
@@ -27,12 +28,29 @@ def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
+def _missing(value: float | None) -> bool:
+    return value is None or value != value  # None or NaN
+
+
 def fmt_number(value: float | None, digits: int = 0) -> str:
-    return "–" if value is None else f"{value:,.{digits}f}"
+    return "–" if _missing(value) else f"{value:,.{digits}f}"
+
+
+#: Shares a reader compares against (the status bands): a figure below one is never rounded up onto it.
+SHARE_BOUNDS = (1.0, 0.95, 0.9, 0.8)
 
 
 def fmt_percent(value: float | None, digits: int = 1) -> str:
-    return "–" if value is None else f"{value * 100:.{digits}f}%"
+    """A share as a percentage; more digits where rounding would cross a status bound (99.96 % is not "100.0 %").
+
+    >>> fmt_percent(0.9996), fmt_percent(0.8999), fmt_percent(float("nan")), fmt_percent(1.0)
+    ('99.96%', '89.99%', '–', '100.0%')
+    """
+    if _missing(value):
+        return "–"
+    while digits < 4 and any(value < bound <= round(value * 100, digits) / 100 for bound in SHARE_BOUNDS):
+        digits += 1
+    return f"{value * 100:.{digits}f}%"
 
 
 def kpi_names_from_tree(path: str | Path) -> dict[str, dict[str, str]]:
@@ -42,7 +60,7 @@ def kpi_names_from_tree(path: str | Path) -> dict[str, dict[str, str]]:
     except (OSError, yaml.YAMLError):
         return {}
     return {str(k["id"]): {"zh": str(k.get("name_zh", k["id"])), "en": str(k.get("name_en", k["id"])),
-                           "measure": str(k.get("measure", ""))}
+                           "measure": str(k.get("measure", "")), "definition": str(k.get("definition") or "")}
             for k in data.get("kpis", []) if isinstance(k, dict) and "id" in k}
 
 
@@ -62,7 +80,9 @@ def fmt_measured(value: float | None, measure: str) -> str:
     """A KPI value in its unit: ratios measured in % are shown as percentages."""
     if measure == "%":
         return fmt_percent(value)
-    return fmt_number(value, 2 if abs(value or 0) < 100 else 0)
+    if _missing(value) or float(value).is_integer():  # counts (orders, visitors) have no decimals
+        return fmt_number(value)
+    return fmt_number(value, 2 if abs(value) < 100 else 0)
 
 
 def figure_label(key: str, language: str, summary: Summary | None = None) -> str:
@@ -113,6 +133,12 @@ def _note(text: str) -> str:
     return f'<p class="dg-note">{esc(text)}</p>'
 
 
+def _definition(language: str, zh: str, en: str) -> str:
+    """How the figures above are defined, in a small line next to them."""
+    return (f'<p class="dg-definition" style="color:#555;font-size:0.85em">'
+            f'{esc(_t(language, "口径：", "Definitions: "))}{esc(_t(language, zh, en))}</p>')
+
+
 def maturity_html(summary: Summary, language: str) -> str:
     facts = summary.maturity
     if facts is None:
@@ -145,11 +171,11 @@ def data_html(summary: Summary, language: str) -> str:
         parts.append("<p>" + esc(_t(language, f"{facts.quarantined:,} 行因无法修复而被隔离。",
                                     f"{facts.quarantined:,} rows were quarantined as unrepairable.")) + "</p>")
     if facts.worst:
-        measures = {"completeness": ("完整性", "completeness"), "validity": ("有效性", "validity"),
-                    "uniqueness": ("唯一性", "uniqueness"), "consistency": ("一致性", "consistency")}
-        items = "".join(f"<li>{esc(f.source)} · {esc(f.field)}: {esc(_t(language, *measures.get(f.measure, (f.measure, f.measure))))} "
+        items = "".join(f"<li>{esc(f.source)} · {esc(f.field)}: {esc(_t(language, *MEASURE_NAMES.get(f.measure, (f.measure, f.measure))))} "
                         f"<b>{esc(fmt_percent(f.value))}</b></li>" for f in facts.worst)
-        parts.append(f"<p>{esc(_t(language, '最薄弱的数据质量项：', 'Worst data-quality findings:'))}</p><ul>{items}</ul>")
+        parts.append(f"<p>{esc(_t(language, '清洗后最薄弱的数据质量项：', 'Weakest data quality after cleaning:'))}</p>"
+                     f"<ul>{items}</ul>")
+        parts.append(_definition(language, *MEASURE_DEFINITIONS))
     if facts.quarantine_reasons:
         items = "".join(f"<li>{esc(reason)}: {count:,}</li>" for reason, count in facts.quarantine_reasons)
         parts.append(f"<p>{esc(_t(language, '主要隔离原因：', 'Main quarantine reasons:'))}</p><ul>{items}</ul>")
@@ -161,8 +187,17 @@ def labels_html(summary: Summary, language: str) -> str:
     if facts is None:
         return _note(summary.note("labels", language) or "")
     parts = ["<p>" + esc(_t(language,
-                            f"{facts.tags} 个标签覆盖 {fmt_percent(facts.coverage)} 的 {facts.customers:,} 位客户。",
-                            f"{facts.tags} tags cover {fmt_percent(facts.coverage)} of {facts.customers:,} customers.")) + "</p>"]
+                            f"标签目录共 {facts.tags} 个标签；{facts.customers:,} 位客户中 {fmt_percent(facts.coverage)} "
+                            f"至少持有一个标签，{facts.scored:,} 位有消费的客户分入 RFM 分群。",
+                            f"The catalog has {facts.tags} tags; {fmt_percent(facts.coverage)} of {facts.customers:,} "
+                            f"customers hold at least one of them, and the {facts.scored:,} who bought are in an RFM "
+                            "segment.")) + "</p>",
+             _definition(language, "标签覆盖率 = 至少持有一个目录标签的客户 ÷ 全部客户（值为“否”的标记不算持有）。"
+                                   "RFM 分群按最近一次消费、消费次数排名五等分（只含有消费的客户）；消费金额为有效订单"
+                                   "金额之和，退款冲减。",
+                         "Tag coverage = customers holding at least one catalog tag ÷ all customers (a flag that is "
+                         "false is not held). RFM segments rank recency and frequency into fifths, among customers "
+                         "who bought; value is the sum of their valid orders, refunds deducted.")]
     rows = "".join(f"<tr><td>{esc(s.name_zh if language == 'zh' else s.name_en)}</td><td>{s.customers:,}</td>"
                    f"<td>{esc(fmt_percent(s.share))}</td><td>{esc(fmt_number(s.value))}</td>"
                    f"<td>{esc(fmt_percent(s.value_share))}</td></tr>" for s in facts.segments)
@@ -188,6 +223,11 @@ def kpi_html(summary: Summary, language: str) -> str:
     if rows:
         parts.append(f"<table>{head}{rows}</table>")
     names = {l.kpi: (l.name_zh if language == "zh" else l.name_en) for l in facts.lines}
+    defined = "；".join(f"{names[l.kpi]}：{l.definition}" for l in facts.lines if l.definition)
+    parts.append(_definition(language, "达成率 = 实际 ÷ 目标（越低越好的指标为 目标 ÷ 实际）；绿 ≥ 100 %，黄 ≥ 90 %，"
+                                       f"红低于 90 %。{defined}",
+                             "Attainment = actual ÷ target (target ÷ actual where lower is better); green ≥ 100 %, "
+                             f"amber ≥ 90 %, red below. {defined}"))
     if facts.driver:
         d = facts.driver
         parts.append("<p>" + esc(_t(language,
