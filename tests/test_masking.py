@@ -69,3 +69,28 @@ def test_mask_frame_shows_birth_dates_as_a_year():
     shown = mask_frame(frame)["birth_date"]
 
     assert shown[:2].tolist() == ["1973", "1973"] and pd.isna(shown[2])
+
+
+@given(mobiles, st.text(alphabet="回访客户备注 ，。", max_size=8), st.emails())
+def test_free_text_shows_no_phone_or_email_in_full(number, words, email):
+    from digiops.masking import mask_text
+
+    shown = mask_text(f"{words}{number[:3]}-{number[3:7]}-{number[7:]}{words} {email}")
+
+    assert number not in shown.replace("-", "") and email not in shown
+    assert shown.startswith(words) and "****" in shown
+
+
+def test_action_log_text_is_masked_in_the_kpi_review():
+    from digiops.kpi.loop import action_effects
+    from digiops.kpi.tree import parse_tree
+
+    tree = parse_tree({"kpis": [{"id": "gmv", "name_zh": "成交额", "name_en": "GMV"}]}, "kpi_tree.yaml")
+    actions = pd.DataFrame([{"action_id": "A1", "action": "致电 13800138000 复购", "owner": "王经理",
+                             "kpi_id": "gmv", "due": "2026-04-01", "status": "open", "created_at": "2026-03-02",
+                             "note": "客户邮箱 li.lei@example.com"}])
+    actuals = pd.DataFrame(columns=["kpi", "unit", "period", "actual"])
+
+    row = action_effects(actions, tree, actuals, "2026-03", dt.date(2026, 4, 16)).iloc[0]
+
+    assert row["action"] == "致电 138****8000 复购" and row["note"] == "客户邮箱 l***@example.com"

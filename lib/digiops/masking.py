@@ -106,8 +106,39 @@ def mask_address(value: object) -> str | None:
     return (head or "") + "***"
 
 
+# Personal data inside free text (notes, comments): e-mails, 18-digit national ids, then mobile numbers written with
+# or without +86 and separators. Digits next to the match are not part of it (an order number is no phone).
+_IN_TEXT = re.compile(
+    r"(?P<email>[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+)"
+    r"|(?<![\dA-Za-z])(?P<id>[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])\d{2}\d{3}[\dXx])(?![\dA-Za-z])"
+    r"|(?<![\d])(?P<phone>(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d){8})(?!\d)")
+
+
+_HALF_WIDTH = {0xFF01 + i: 0x21 + i for i in range(94)} | {0x3000: 0x20}
+
+
+def mask_text(value: object) -> str | None:
+    """Free text with the e-mails, national ids and mobile numbers in it masked (action notes, comments).
+
+    >>> mask_text("回访 张先生 138-0013-8000，邮箱 li.lei@example.com，订单 20260412138001380001")
+    '回访 张先生 138****8000，邮箱 l***@example.com，订单 20260412138001380001'
+    >>> mask_text("身份证 110101199003078888；电话 １３９００１３９００２")
+    '身份证 1101**********8888；电话 139****9002'
+    """
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+        return None
+    text = str(value)
+    folded = text.translate(_HALF_WIDTH)  # one character for one: spans found in it hold in the text itself
+    pieces, end = [], 0
+    for hit in _IN_TEXT.finditer(folded):
+        masker = {"email": mask_email, "id": mask_id, "phone": mask_phone}[hit.lastgroup]
+        pieces += [text[end:hit.start()], masker(hit.group())]
+        end = hit.end()
+    return "".join(pieces) + text[end:]
+
+
 MASKERS = {"phone": mask_phone, "email": mask_email, "name": mask_name, "national_id": mask_id,
-           "address": mask_address, "birth_date": mask_birth_date}
+           "address": mask_address, "birth_date": mask_birth_date, "text": mask_text}
 
 #: canonical field → masker kind; applied by :func:`mask_frame` when no explicit mapping is given.
 PERSONAL_FIELDS = {

@@ -12,6 +12,7 @@ import pandas as pd
 from digiops.errors import KpiTreeError
 from digiops.kpi.attainment import parse_period
 from digiops.kpi.tree import KpiTree
+from digiops.masking import mask_text
 
 DONE_STATUSES = {"done", "completed", "closed", "finished", "已完成", "完成", "关闭", "已关闭"}
 ACTION_COLUMNS = ["action_id", "action", "owner", "kpi", "due", "status", "created_at", "overdue", "period_from",
@@ -53,7 +54,9 @@ def action_effects(actions: pd.DataFrame, tree: KpiTree, actuals: pd.DataFrame, 
         v1 = float(value.get((kpi, node.unit, review_period), np.nan))
         change = v1 - v0
         rows.append({
-            "action_id": record.get("action_id"), "action": record.get("action"), "owner": record.get("owner"),
+            # free text a client wrote may name a customer's phone or e-mail: masked for every reader
+            "action_id": record.get("action_id"), "action": mask_text(record.get("action")),
+            "owner": record.get("owner"),
             "kpi": kpi, "due": due.date().isoformat() if pd.notna(due) else None, "status": status,
             "created_at": created.date().isoformat() if pd.notna(created) else None,
             "overdue": bool(pd.notna(due) and due.date() < as_of and status.lower() not in DONE_STATUSES),
@@ -61,7 +64,7 @@ def action_effects(actions: pd.DataFrame, tree: KpiTree, actuals: pd.DataFrame, 
             "change_pct": change / abs(v0) if np.isfinite(v0) and v0 != 0 else np.nan,
             "improved": (bool(change > 0) if node.direction == "higher" else bool(change < 0))
             if np.isfinite(change) else None,
-            "note": record.get("note"),
+            "note": mask_text(record.get("note")),
         })
     return pd.DataFrame(rows, columns=ACTION_COLUMNS)
 
