@@ -66,6 +66,21 @@ def test_find_run_picks_the_latest_successful_run_and_refuses_paths(tmp_path):
         find_run(tmp_path / "nobody")
 
 
+@pytest.mark.hardening
+def test_a_client_is_never_shown_another_client_folders_run(tmp_path):
+    """Two client folders with the same client.id share reports/<id>/: each engagement file sees its own runs."""
+    mine, theirs = tmp_path / "mine" / "engagement.yaml", tmp_path / "theirs" / "engagement.yaml"
+    for run, made_by in (("20260101T000000-000000-aaaaaa", mine), ("20260201T000000-000000-bbbbbb", theirs)):
+        path = finish(make_run(tmp_path, run)) / "manifest.json"
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        path.write_text(json.dumps({**manifest, "engagement_file": str(made_by)}), encoding="utf-8")
+
+    assert find_run(tmp_path / "acme", engagement_file=mine).name == "20260101T000000-000000-aaaaaa"
+    assert find_run(tmp_path / "acme", engagement_file=theirs).name == "20260201T000000-000000-bbbbbb"
+    with pytest.raises(ArchiveError, match="not made by"):
+        find_run(tmp_path / "acme", "20260201T000000-000000-bbbbbb", engagement_file=mine)
+
+
 def record_requests(context) -> list[str]:
     """Every URL the browser context requests (pages, frames, workers), in order; nothing is blocked."""
     urls: list[str] = []

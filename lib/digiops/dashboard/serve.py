@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digiops import archive, paths
+from digiops import archive, manifest, paths
 from digiops.dashboard.app import RUN_ENV
 from digiops.errors import ArchiveError
 
@@ -47,15 +47,29 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-def find_run(client_dir: Path, run: str | None = None) -> Path:
-    """The named run of a client, or its latest successful one; errors say what exists."""
-    runs = archive.list_runs(client_dir)
+def made_by(run_dir: Path, engagement_file: Path | None) -> bool:
+    """Whether a run was made by this engagement file: two client folders may share a ``client.id`` (and so one
+    reports folder), and neither client may be shown the other's run."""
+    if engagement_file is None:
+        return True
+    recorded = (manifest.read(Path(run_dir)) or {}).get("engagement_file")
+    return recorded is not None and Path(recorded).resolve() == Path(engagement_file).resolve()
+
+
+def find_run(client_dir: Path, run: str | None = None, engagement_file: Path | None = None) -> Path:
+    """The named run of a client, or its latest successful one, made by ``engagement_file`` when given; errors say
+    what exists."""
+    runs = [r for r in archive.list_runs(client_dir) if made_by(Path(r["path"]), engagement_file)]
     if run:
         if Path(run).name != run or run in (".", ".."):
             raise ArchiveError(run, "a run is named by its run id, not a path", fix="see `digiops list CLIENT`")
         chosen = client_dir / run
         if not (chosen / "manifest.json").is_file():
             raise ArchiveError(str(chosen), "no such run", fix=f"pick one of `digiops list {client_dir.name}`")
+        if not made_by(chosen, engagement_file):
+            raise ArchiveError(str(chosen), f"this run was not made by {engagement_file} (another client folder "
+                               f"shares the client id '{client_dir.name}')",
+                               fix="give each client folder its own client.id, or pass that client's engagement file")
         return chosen
     for entry in runs:  # newest first
         if entry["status"] == "succeeded":
@@ -185,7 +199,7 @@ def serve(engagement: str | Path, run: str | None = None, host: str = "127.0.0.1
     from digiops.engagement import load_engagement
 
     loaded = load_engagement(engagement, check_sources=False)
-    run_dir = find_run(paths.reports_dir() / loaded.client.id, run)
+    run_dir = find_run(paths.reports_dir() / loaded.client.id, run, loaded.file)
     server = start(run_dir, host, port, preheat=preheat, pool_size=pool_size)
     log(f"dashboard of {loaded.client.id} run {run_dir.name}: {server.url}")
     if host not in ("127.0.0.1", "localhost", "::1"):
