@@ -4,11 +4,17 @@ Rendering uses the project's nbconvert template (``templates/digiops``): code hi
 ``injected-parameters`` cell removed (it can hold paths), nothing fetched from another host, images embedded, a
 table of contents built from the report's headings, a header (client, engagement, period, run, date) and a footer
 (git commit, versions, parameter hash, input fingerprints).
+
+Client text never becomes markup in a page: the chrome is escaped by its templates, tables by
+:func:`digiops.context.escaped_styler`, narrative by :meth:`digiops.context.StageContext.md`; Markdown is rendered
+without raw HTML, remote images or outside links (:class:`InertMarkdown`), and every page carries a
+Content-Security-Policy that lets it fetch nothing and run no script.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +23,11 @@ import nbformat
 from bs4 import BeautifulSoup
 from filelock import FileLock
 from nbconvert import HTMLExporter
+from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from traitlets.config import Config
 
 from digiops import io, manifest, paths
+from digiops.context import CONTENT_SECURITY_POLICY, escape_html
 
 TEMPLATE = "digiops"
 REMOVED_TAGS = ("injected-parameters", "parameters")
@@ -33,6 +41,58 @@ def chrome_css() -> str:
     return (_template_dir() / "chrome.css").read_text(encoding="utf-8")
 
 
+def inside_archive(url: str) -> bool:
+    r"""Whether a link stays in the archive: a relative path or an ``#anchor``, no scheme, host or absolute path.
+
+    >>> [inside_archive(u) for u in ("labels.html#rfm", "#top", "javascript:alert(1)", "//evil.example/x",
+    ...                               "http://evil.example", "/etc/passwd", "java\tscript:x", "\\\\host\\x")]
+    [True, True, False, False, False, False, False, False]
+    """
+    if not url or url.startswith("/") or any(ch <= " " or ch in "\\\x7f" for ch in url):
+        return False
+    return ":" not in re.split(r"[/?#]", url, maxsplit=1)[0]
+
+
+class InertMarkdown(IPythonRenderer):
+    """Markdown of a report (narrative cells, ``ctx.md`` output) as HTML that loads nothing, runs nothing and links
+    only inside the archive.
+
+    nbconvert's renderer passes raw HTML through and keeps every image and link, ``javascript:`` ones included.
+    Here raw HTML is shown as text, an image stays only when it is embedded (``data:``: nbconvert embeds the
+    notebook's attachments and local files), and a link only when :func:`inside_archive`; otherwise its text is
+    shown.
+    """
+
+    def inline_html(self, html: str) -> str:
+        return escape_html(html)
+
+    def block_html(self, html: str) -> str:
+        return f"<p>{escape_html(html.strip())}</p>\n"
+
+    def block_mermaidjs(self, code: str) -> str:
+        return super().block_mermaidjs(escape_html(code))
+
+    def image(self, text: str, url: str, title: str | None = None) -> str:
+        rendered = super().image(text, url, title)
+        return rendered if ' src="data:' in rendered else text
+
+    def link(self, text: str, url: str, title: str | None = None) -> str:
+        return super().link(text, url, title) if inside_archive(url) else text
+
+
+class ReportExporter(HTMLExporter):
+    """nbconvert's HTML exporter with :class:`InertMarkdown` for every Markdown cell and output."""
+
+    @jinja2.pass_context
+    def markdown2html(self, context: dict[str, Any], source: str) -> str:
+        cell = context.get("cell", {})
+        renderer = InertMarkdown(escape=False, attachments=cell.get("attachments", {}), embed_images=self.embed_images,
+                                 path=context.get("resources", {}).get("metadata", {}).get("path", ""),
+                                 anchor_link_text=self.anchor_link_text,
+                                 exclude_anchor_links=self.exclude_anchor_links, **self.lexer_options)
+        return MarkdownWithMath(renderer=renderer).render(source)
+
+
 def _exporter() -> HTMLExporter:
     config = Config()
     config.HTMLExporter.exclude_input = True
@@ -41,7 +101,7 @@ def _exporter() -> HTMLExporter:
     config.HTMLExporter.embed_images = True
     config.TagRemovePreprocessor.enabled = True
     config.TagRemovePreprocessor.remove_cell_tags = set(REMOVED_TAGS)
-    return HTMLExporter(config=config, template_name=TEMPLATE, extra_template_basedirs=[str(paths.templates_dir())])
+    return ReportExporter(config=config, template_name=TEMPLATE, extra_template_basedirs=[str(paths.templates_dir())])
 
 
 def add_table_of_contents(page: str) -> str:
@@ -81,7 +141,8 @@ def render_notebook(notebook_path: Path, html_path: Path, meta: dict[str, Any]) 
     """Render an executed notebook into a self-contained HTML report with the run's chrome."""
     notebook = nbformat.read(notebook_path, as_version=4)
     notebook.metadata["digiops"] = meta
-    body, _ = _exporter().from_notebook_node(notebook, resources={"digiops_css": chrome_css()})
+    body, _ = _exporter().from_notebook_node(notebook, resources={"digiops_css": chrome_css(),
+                                                                  "digiops_csp": CONTENT_SECURITY_POLICY})
     return io.write_text(html_path, add_table_of_contents(body))
 
 
@@ -92,7 +153,7 @@ def _jinja() -> jinja2.Environment:
 
 def render_run_page(run_dir: Path, meta: dict[str, Any], run: dict[str, Any]) -> Path:
     """``run.html``: every stage with status, duration, report link and error."""
-    page = _jinja().get_template("run.html.j2").render(m=meta, run=run, css=chrome_css())
+    page = _jinja().get_template("run.html.j2").render(m=meta, run=run, css=chrome_css(), csp=CONTENT_SECURITY_POLICY)
     return io.write_text(run_dir / "run.html", page)
 
 
@@ -127,7 +188,8 @@ def write_client_index(client_dir: Path, client_name: str, language: str) -> Pat
     client_dir.mkdir(parents=True, exist_ok=True)
     with FileLock(str(client_dir / ".index.lock"), timeout=60):
         page = _jinja().get_template("client.html.j2").render(
-            client=client_name, language=language, runs=list_runs(client_dir), css=chrome_css())
+            client=client_name, language=language, runs=list_runs(client_dir), css=chrome_css(),
+            csp=CONTENT_SECURITY_POLICY)
         return io.write_text(client_dir / "index.html", page)
 
 

@@ -14,8 +14,10 @@ Opened without a run folder (a consultant exploring in JupyterLab), it writes to
 
 from __future__ import annotations
 
+import re
+from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pandas as pd
 
@@ -36,14 +38,114 @@ def escape_html(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+#: The Content-Security-Policy of every page the archive writes: nothing is fetched (images and fonts are embedded
+#: as ``data:``), no script runs, styles are inline. A second wall behind escaping: were a value ever to slip
+#: through as markup, the browser would still neither run it nor load anything for it.
+CONTENT_SECURITY_POLICY = ("default-src 'none'; img-src data:; font-src data:; style-src 'unsafe-inline'; "
+                           "base-uri 'none'; form-action 'none'")
+
+# Markdown a client value could use: backslash escapes and code spans, emphasis, strikethrough, math, tables.
+# ``[ ] < > &`` are left to :func:`inert_markdown` (entities there), so the two never combine into ``\&#91;``.
+_MARKDOWN_INLINE = re.compile(r"([\\`*_~$|])")
+# What makes a block when it starts a line: headings, lists (``-``, ``+``, ``1.``, ``1)``), setext rules,
+# definition lists. (``>`` is escaped as HTML.)
+_MARKDOWN_LINE_START = re.compile(r"^(\s*\d*)([#+=:.)-])")
+_URL_SCHEME = re.compile(r"(?<=[A-Za-z0-9])://")
+_QUOTE_MARKERS = re.compile(r"^ {0,3}(?:&gt; ?)+", re.M)
+
+
+def md_text(value: object) -> str:
+    r"""A client value (name, file name, tag or KPI name, free text) as literal text inside ``ctx.md`` narrative.
+
+    Every Markdown character that could change the narrative around it is escaped and line breaks become spaces,
+    so a value cannot start a heading, a list or a table, open emphasis or a code span. HTML and links are
+    neutralized by :meth:`StageContext.md` itself, for the whole text; use this only for text shown through it.
+
+    >>> md_text("**Tea** | _co_ `x` $5\n# not a heading")
+    '\\*\\*Tea\\*\\* \\| \\_co\\_ \\`x\\` \\$5 # not a heading'
+    >>> md_text("- item"), md_text("1. first")
+    ('\\- item', '1\\. first')
+    """
+    text = _MARKDOWN_INLINE.sub(r"\\\1", " ".join(str(value).splitlines()))
+    return _MARKDOWN_LINE_START.sub(r"\1\\\2", text, count=1)
+
+
+def inert_markdown(text: str) -> str:
+    """Narrative Markdown that shows client text and fetches nothing, links nowhere and runs nothing.
+
+    HTML is escaped (so no tag, no ``<http://…>`` autolink); ``[`` and ``]`` become character references, so no
+    image, link, reference definition or footnote can form; ``://`` becomes ``&#58;//``, so no bare URL is
+    linked. Headings, emphasis, lists, code spans and the ``>`` of a quote at the start of a line keep working (no
+    tag can open without ``<``); the text reads the same.
+
+    >>> inert_markdown("# Tea ![x](http://127.0.0.1:9/x.png) <b>")
+    '# Tea !&#91;x&#93;(http&#58;//127.0.0.1:9/x.png) &lt;b&gt;'
+    >>> inert_markdown("> Note: a > b")
+    '> Note: a &gt; b'
+    """
+    text = escape_html(text).replace("[", "&#91;").replace("]", "&#93;")
+    text = _QUOTE_MARKERS.sub(lambda marker: marker.group(0).replace("&gt;", ">"), text)
+    return _URL_SCHEME.sub("&#58;//", text)
+
+
+_STYLER_DISPLAY_FUNCS = ("_display_funcs", "_display_funcs_index", "_display_funcs_columns",
+                         "_display_funcs_index_names", "_display_funcs_column_names")
+_PROBE = "<&>"
+
+
+def _escaping(func: Callable[[Any], str]) -> Callable[[Any], str]:
+    """``func`` when it escapes text already, else ``func`` fed escaped text (what ``format(escape="html")`` does)."""
+    try:
+        if "&lt;" in str(func(_PROBE)):
+            return func
+    except Exception:  # noqa: BLE001 - a formatter for numbers only; it is wrapped all the same
+        pass
+
+    def escaped(value: Any) -> str:
+        return func(escape_html(value) if isinstance(value, str) else value)
+
+    return escaped
+
+
+def escaped_styler(styler: Any) -> Any:
+    """The Styler with every cell value, index and column label and axis name escaped, its formats kept.
+
+    pandas escapes only what a ``format`` call with ``escape="html"`` covers: ``format(precision=1)``, or a
+    ``{column: format}`` dict, turns escaping off for every column it touches, and labels are never escaped by
+    default. Each display function that does not escape is given escaped text instead, the way
+    ``format(escape="html")`` does it, so number formats, ``na_rep`` and deliberate markup of a formatter stay.
+    Idempotent; the Styler is changed in place and returned.
+
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"<b>source</b>": ["<script>x</script>"], "rows": [1.25]})
+    >>> html = escaped_styler(frame.style.format(precision=1)).to_html()
+    >>> "<script>" in html, "&lt;script&gt;" in html, "&lt;b&gt;source" in html, ">1.2<" in html
+    (False, True, True, True)
+    """
+    tables = [getattr(styler, name, None) for name in _STYLER_DISPLAY_FUNCS]
+    if not all(isinstance(table, defaultdict) for table in tables):  # pragma: no cover - another pandas
+        styler.format(escape="html").format_index(escape="html", axis=0).format_index(escape="html", axis=1)
+    else:
+        for table in tables:
+            wrapped: dict[int, Callable[[Any], str]] = {}  # one function per column: probe each once
+            for key, func in table.items():
+                if id(func) not in wrapped:
+                    wrapped[id(func)] = _escaping(func)
+                table[key] = wrapped[id(func)]
+            default = _escaping(table.default_factory())
+            table.default_factory = lambda default=default: default
+    for other in getattr(styler, "concatenated", []):
+        escaped_styler(other)
+    return styler
+
+
 def _escaped_styler_html(styler: Any) -> str:
-    styler = styler.format_index(escape="html", axis=0).format_index(escape="html", axis=1)
-    return styler.to_html()
+    return escaped_styler(styler).to_html()
 
 
 def _safe_display_defaults() -> None:
     """pandas' Styler renders cell text, headers and index labels as raw HTML unless told otherwise; client text
-    (names, tag values, raw column names) must be escaped in every report."""
+    (names, tag values, raw column names) must be escaped in every report, however a notebook formats a table."""
     pd.set_option("styler.format.escape", "html")
     try:
         from IPython import get_ipython
@@ -53,6 +155,8 @@ def _safe_display_defaults() -> None:
     shell = get_ipython()
     if shell is not None:
         shell.display_formatter.formatters["text/html"].for_type(Styler, _escaped_styler_html)
+
+
 METRICS_FILE = "metrics.json"
 
 
@@ -85,12 +189,18 @@ class StageContext:
     def md(self, zh: str, en: str = "") -> None:
         """Display Markdown in the report language (narrative a client reads).
 
-        ``<``, ``>`` and ``&`` are escaped: narrative carries client text (names, tag names, free text) that must
-        never become HTML in a report. Markdown links to ``javascript:`` URLs are already refused by the renderer.
+        The narrative's own Markdown (headings, bold, lists, quotes) works; what client text could turn into
+        something else does not: HTML is escaped, and no image, link or autolink can form (:func:`inert_markdown`),
+        so a page shows client text as text and fetches nothing. Wrap each client value in :meth:`md_text` where
+        it is interpolated, so its own ``*``, ``_``, ``#`` or ``|`` stay characters too::
+
+            ctx.md(f"# 数据盘点 · {ctx.md_text(ctx.client_name)}")
         """
         from IPython.display import Markdown, display
 
-        display(Markdown(escape_html(self.t(zh, en or zh))))
+        display(Markdown(inert_markdown(self.t(zh, en or zh))))
+
+    md_text = staticmethod(md_text)
 
     @property
     def client_name(self) -> str:

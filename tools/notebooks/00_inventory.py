@@ -2,7 +2,8 @@
 
 STAGE = "inventory"
 CELLS = [
- ("code", 'ctx.md(f"# 数据盘点 · {ctx.client_name}", f"# Data inventory · {ctx.client_name}")\n'
+ ("code", 'client = ctx.md_text(ctx.client_name)\n'
+          'ctx.md(f"# 数据盘点 · {client}", f"# Data inventory · {client}")\n'
           'ctx.md("客户系统导出文件的数据地图：每个来源的编码、行数、字段映射与日期范围。",\n'
           '       "The data map of the client\'s exports: encoding, rows, column mapping and date range of every source.")'),
  ("code", 'from digiops.inventory import inventory\n'
@@ -12,7 +13,7 @@ CELLS = [
           'ctx.record(sources=len(sources), rows=int(sources["rows"].fillna(0).sum()),\n'
           '           unreadable=int(sources["error"].notna().sum()))'),
  ("code", 'ctx.md("## 来源一览", "## Sources")\n'
-          'sources.drop(columns=["sha256"]).style.hide(axis="index").format(precision=0, na_rep="–")'),
+          'sources.drop(columns=["sha256"]).style.hide(axis="index").format(precision=0, na_rep="–", escape="html")'),
  ("code", 'broken = sources[sources["error"].notna()]\n'
           'if len(broken):\n'
           '    ctx.md("## 无法读取的来源", "## Sources that cannot be read")\n'
@@ -27,5 +28,5 @@ CELLS = [
           'ax.set_xlabel(ctx.t("填充率", "share filled")); ax.set_ylabel("")\n'
           'plt.show()'),
  ("code", 'ctx.md("## 未映射的字段", "## Unmapped columns")\n'
-          'columns[columns["canonical"].isna()][["source", "column", "filled_share", "distinct"]].style.hide(axis="index").format(precision=2)'),
+          'columns[columns["canonical"].isna()][["source", "column", "filled_share", "distinct"]].style.hide(axis="index").format(precision=2, escape="html")'),
 ]

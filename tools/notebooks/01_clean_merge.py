@@ -3,7 +3,8 @@
 STAGE = "merge"
 
 CELLS = [
-    ("code", 'ctx.md(f"# 数据清洗与客户合并 · {ctx.client_name}", f"# Data cleaning and customer merge · {ctx.client_name}")\n'
+    ("code", 'client = ctx.md_text(ctx.client_name)\n'
+             'ctx.md(f"# 数据清洗与客户合并 · {client}", f"# Data cleaning and customer merge · {client}")\n'
              'ctx.md("同一位客户在不同部门的系统里有不同的信息和标签（种子 000）；本阶段清洗每个来源，用 Splink 把分散的记录识别为同一客户，"\n'
              '       "并打通渠道 → 订单 → 物流的全链路（种子 002）。",\n'
              '       "The same customer holds different information in different departments\' systems (seed 000). This stage "\n'
@@ -22,7 +23,7 @@ CELLS = [
     ("code", 'ctx.md("## 清洗前后的数据质量", "## Data quality before and after cleaning")\n'
              "from digiops.merge.quality import MEASURE_DEFINITIONS\n"
              "ctx.md(*MEASURE_DEFINITIONS)\n"
-             "report.quality_summary(result.data_quality).style.hide(axis='index').format(precision=1, na_rep='–')"),
+             "report.quality_summary(result.data_quality).style.hide(axis='index').format(precision=1, na_rep='–', escape='html')"),
     ("code", "import matplotlib.pyplot as plt\n"
              "person = result.data_quality[result.data_quality['field'].isin(['full_name', 'phone', 'email', 'birth_date', 'address', 'order_time', 'amount'])]\n"
              "report.quality_chart(person, 'conformity', ctx.t('标准格式：清洗前 vs 清洗后',\n"
@@ -46,11 +47,18 @@ CELLS = [
              "ax.set_xlabel(ctx.t('每位客户的记录数', 'records per customer')); ax.set_ylabel(ctx.t('客户数', 'customers'))\n"
              "plt.show()"),
     ("code", 'ctx.md("## 匹配模型：比较层级的权重", "## The match model: weights of the comparison levels")\n'
-             'ctx.md("Fellegi–Sunter 模型：u 由随机抽样估计，m 由 EM 估计；权重 = log2(m/u)。汉字姓名只做精确比较，模糊比较只用于拼音等 ASCII 字段。",\n'
-             '       "Fellegi–Sunter: u from random sampling, m by EM; weight = log2(m/u). Hanzi names are compared exactly; fuzzy "\n'
-             '       "comparisons run on ASCII (pinyin) only.")\n'
+             "if result.model is not None and result.model.method == 'deterministic':\n"
+             "    ctx.md(f'客户档案仅 {result.model.n_profiles} 份，少于训练模型所需的 {result.model.min_profiles} 份：未训练模型，'\n"
+             "           '按精确规则合并（同一手机、邮箱或证件号且姓名不冲突，或同名同生日）。',\n"
+             "           f'Only {result.model.n_profiles} customer profiles, fewer than the {result.model.min_profiles} a model '\n"
+             "           'needs: no model was trained; records were linked by exact rules (the same phone, e-mail or id '\n"
+             "           'number with names that do not conflict, or the same name and birth date).')\n"
+             "else:\n"
+             '    ctx.md("Fellegi–Sunter 模型：u 由随机抽样估计，m 由 EM 估计；权重 = log2(m/u)。汉字姓名只做精确比较，模糊比较只用于拼音等 ASCII 字段。",\n'
+             '           "Fellegi–Sunter: u from random sampling, m by EM; weight = log2(m/u). Hanzi names are compared exactly; "\n'
+             '           "fuzzy comparisons run on ASCII (pinyin) only.")\n'
              "weights = report.level_weights(result.model.linker) if result.model is not None and result.model.linker is not None else None\n"
-             "weights.style.hide(axis='index').format(precision=3) if weights is not None else None"),
+             "weights.style.hide(axis='index').format(precision=3, escape='html') if weights is not None else None"),
     ("code", 'ctx.md("### 几对示例记录（已脱敏）", "### A few example pairs (masked)")\n'
              "if weights is not None:\n"
              "    display(report.example_pairs(result.model.pairs, result.profiles, weights, ctx.settings.match_threshold).style.hide(axis='index'))"),
@@ -60,10 +68,10 @@ CELLS = [
              '       "Statuses map to states through merge.order_states. Paid orders and refund rows (negative amounts "\n'
              '       "that net out) count toward GMV; refunds marked only by their status (e.g. 已退款: a positive amount "\n'
              '       "and no refund row), cancelled / closed orders and test orders do not.")\n'
-             "report.order_states(result.file('orders')).style.hide(axis='index').format(precision=2)"),
+             "report.order_states(result.file('orders')).style.hide(axis='index').format(precision=2, escape='html')"),
     ("code", 'ctx.md("### 未识别的订单状态", "### Order statuses no state knows")\n'
              "ctx.md(*report.unknown_status_note(result.unknown_statuses))\n"
-             "result.unknown_statuses.style.hide(axis='index').format(precision=2) if len(result.unknown_statuses) else None"),
+             "result.unknown_statuses.style.hide(axis='index').format(precision=2, escape='html') if len(result.unknown_statuses) else None"),
     ("code", 'ctx.md("## 一笔订单的全链路：渠道 → 订单 → 物流（已脱敏）", "## One order from channel to delivery (masked)")\n'
              "journey = result.journey()\n"
              "report.masked_journey(journey).style.hide(axis='index') if len(journey) else None"),

@@ -3,7 +3,8 @@
 STAGE = "labels"
 
 CELLS = [
-    ("code", '''ctx.md(f"# 标签体系 · {ctx.client_name}", f"# Tag system · {ctx.client_name}")
+    ("code", '''client = ctx.md_text(ctx.client_name)
+ctx.md(f"# 标签体系 · {client}", f"# Tag system · {client}")
 ctx.md("客户标签把各系统的数据变成业务看得懂的画像（种子文章 001）：每个标签先有业务口径和负责人，再有数据规则。",
        "Customer tags turn the systems' data into profiles the business reads (seed 001): every tag has a business "
        "definition and an owner first, then a data rule.")'''),
@@ -25,10 +26,10 @@ ctx.md("## 覆盖率", "## Coverage")
 coverage_chart(stage.coverage, stage.settings.min_coverage, ctx.t("持有标签的客户占比", "Share of customers holding the tag"))
 plt.show()'''),
     ("code", '''ctx.md("### 各取值的分布", "### Distribution of values")
-stage.coverage[stage.coverage["value"] != "*"][["tag", "value_name", "customers", "share"]].style.hide(axis="index").format({"share": "{:.1%}"})'''),
+stage.coverage[stage.coverage["value"] != "*"][["tag", "value_name", "customers", "share"]].style.hide(axis="index").format({"share": "{:.1%}"}, escape="html")'''),
     ("code", '''ctx.md("### 覆盖率过低的标签与取值", "### Tags and values with too little coverage")
 low = stage.low_coverage[["tag", "value_name", "customers", "share"]]
-low.style.hide(axis="index").format({"share": "{:.2%}"}) if len(low) else ctx.md("没有。", "None.")'''),
+low.style.hide(axis="index").format({"share": "{:.2%}"}, escape="html") if len(low) else ctx.md("没有。", "None.")'''),
     ("code", '''ctx.md("### 冲突：同一客户命中一个标签的两个取值", "### Conflicts: one customer meeting two values of a tag")
 conflicts = stage.run.conflicts
 conflicts.style.hide(axis="index") if len(conflicts) else ctx.md(
@@ -47,7 +48,7 @@ ctx.md("R、F、M 各按客户等分五档（并列按客户 ID），分群按 R
 segment_chart(stage.segment_summary, ctx.t("客户占比", "Share of customers"), ctx.t("消费金额占比", "Share of monetary"))
 plt.show()'''),
     ("code", '''stage.segment_summary.style.hide(axis="index").format({"share": "{:.1%}", "monetary": "{:,.2f}", "monetary_share": "{:.1%}",
-    "avg_monetary": "{:,.2f}", "avg_recency_days": "{:.1f}", "avg_frequency": "{:.2f}"}, na_rep="–")'''),
+    "avg_monetary": "{:,.2f}", "avg_recency_days": "{:.1f}", "avg_frequency": "{:.2f}"}, na_rep="–", escape="html")'''),
     ("code", '''from digiops.labels.charts import migration_heatmap
 ctx.md("## 分群迁移", "## Segment migration")
 if stage.migration is None:
@@ -62,7 +63,7 @@ example_profiles(ctx, tags, stage.catalog, stage.settings.example_profiles)'''),
 ctx.md("按分位数、头部取值和最近购买窗口给出的候选取值及覆盖率；`yaml` 列可直接复制到标签目录的 values 中。",
        "Quantile bands, top values and recency windows with their coverage; the `yaml` column can be pasted into a "
        "catalog's values.")
-stage.candidates.drop(columns=["yaml"]).head(60).style.hide(axis="index").format({"coverage": "{:.1%}"})'''),
+stage.candidates.drop(columns=["yaml"]).head(60).style.hide(axis="index").format({"coverage": "{:.1%}"}, escape="html")'''),
     ("code", '''ctx.md("## 输出文件", "## Output files")
 import pandas as pd
 pd.DataFrame({"file": [p.name for p in written.values()]}).style.hide(axis="index")'''),

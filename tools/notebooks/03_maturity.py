@@ -3,7 +3,8 @@
 STAGE = "maturity"
 
 CELLS = [
-    ("code", '''ctx.md(f"# 数字化成熟度诊断 · {ctx.client_name}", f"# Digital maturity · {ctx.client_name}")
+    ("code", '''client = ctx.md_text(ctx.client_name)
+ctx.md(f"# 数字化成熟度诊断 · {client}", f"# Digital maturity · {client}")
 ctx.md("按“流程数字化、数据资产化、业务在线化、决策智能化”四个维度评估现状（1 级手工化 — 5 级智能化），"
        "与目标和行业对标，找出价值流中的瓶颈及其根因，并给出分三阶段的实施路线图与预算分配。",
        "Current state on four dimensions (process digitalization, data assetization, business online-ization, "
@@ -16,7 +17,7 @@ result = run_maturity(ctx.engagement)
 metrics = write_outputs(ctx, result)
 lang = ctx.language
 ctx.md(report.headline(result, lang))
-for note in result.notes:
+for note in map(ctx.md_text, result.notes):
     ctx.md(f"> 注意：{note}", f"> Note: {note}")'''),
     ("code", '''ctx.md("## 四维评分", "## Scores by dimension")
 ctx.md("每题答案 a（1–5）换算为 (a−1)/4×100；维度得分为各受访者已作答题目的加权平均（不适用的题目剔除、权重重新归一），"
@@ -27,7 +28,7 @@ ctx.md("每题答案 a（1–5）换算为 (a−1)/4×100；维度得分为各�
        f"levelled by their threshold tables, blend in with weight {ctx.settings.indicator_weight:.0%}. "
        "Level L = 1 + 4 × score / 100 (one decimal); band = floor(L).")
 fig = charts.radar(result.scores, result.benchmark, lang, result.benchmark_illustrative); plt.show()'''),
-    ("code", '''report.scores_view(result.scores, lang).style.hide(axis="index").format(precision=1, na_rep="–")'''),
+    ("code", '''report.scores_view(result.scores, lang).style.hide(axis="index").format(precision=1, na_rep="–", escape="html")'''),
     ("code", '''ctx.md("## 差距分析", "## Gaps to target")
 ctx.md("差距 = 目标等级 − 现状等级；≥ 1.5 级为严重，≥ 0.75 级为中等，其余正差距为轻微。",
        "Gap = target level − current level; critical at 1.5 levels or more, moderate at 0.75 or more, "
@@ -35,10 +36,11 @@ ctx.md("差距 = 目标等级 − 现状等级；≥ 1.5 级为严重，≥ 0.75
 fig = charts.gap_bars(result.scores, lang); plt.show()'''),
     ("code", '''ctx.md("## 行业对标", "## Industry benchmark")
 if result.benchmark_illustrative:
-    ctx.md(f"**以下行业数据为示意值（{result.benchmark_source}），仅供讨论，不是调研结果。**",
-           f"**The industry figures below are illustrative ({result.benchmark_source}), for discussion only; "
+    source = ctx.md_text(result.benchmark_source)
+    ctx.md(f"**以下行业数据为示意值（{source}），仅供讨论，不是调研结果。**",
+           f"**The industry figures below are illustrative ({source}), for discussion only; "
            "they are not survey results.**")
-report.benchmark_view(result.benchmark, lang).style.hide(axis="index").format(precision=1, na_rep="–")'''),
+report.benchmark_view(result.benchmark, lang).style.hide(axis="index").format(precision=1, na_rep="–", escape="html")'''),
     ("code", '''ctx.md("## 评估一致性", "## Consistency of the assessment")
 ctx.md(f"各部门按同一方法计分。⚠ 标记的维度上，受访者之间的评分相差超过 {ctx.settings.disagreement_levels:g} 个等级；"
        "加框的格子与全公司水平相差超过该阈值。",
@@ -47,11 +49,11 @@ ctx.md(f"各部门按同一方法计分。⚠ 标记的维度上，受访者之�
 fig = charts.department_heatmap(result.departments, result.scores, lang); plt.show()'''),
     ("code", '''ctx.md("## 量化指标", "## Quantitative indicators")
 if len(result.indicators):
-    display(report.indicators_view(result.indicators, lang).style.hide(axis="index").format(precision=2))
+    display(report.indicators_view(result.indicators, lang).style.hide(axis="index").format(precision=2, escape="html"))
 else:
     ctx.md("本项目未提供量化指标，维度得分仅来自问卷。", "No indicators were given; scores come from the questionnaire only.")'''),
     ("code", '''ctx.md("### 得分最低的题目", "### Lowest-scoring questions")
-report.weakest_questions(result.questions, lang).style.hide(axis="index").format(precision=2)'''),
+report.weakest_questions(result.questions, lang).style.hide(axis="index").format(precision=2, escape="html")'''),
     ("code", '''ctx.md("## 价值流诊断", "## Value-stream diagnosis")
 if len(result.nodes):
     ctx.md(f"标记规则：人工处理且涉及两个及以上系统（或与上一节点系统不同）为人工跨系统交接；"
@@ -64,19 +66,20 @@ else:
     ctx.md("本项目未提供价值流数据。", "No value-stream data was given.")'''),
     ("code", '''if len(result.bottlenecks):
     display(report.bottlenecks_view(result.bottlenecks, lang).style.hide(axis="index").format(
-        {report._t(lang, "差错率", "Error rate"): "{:.0%}", report._t(lang, "耗时（小时）", "Hours"): "{:.1f}"}))'''),
+        {report._t(lang, "差错率", "Error rate"): "{:.0%}", report._t(lang, "耗时（小时）", "Hours"): "{:.1f}"}, escape="html"))'''),
     ("code", '''if len(result.chains):
     ctx.md("### 人工交接链", "### Manual hand-off chains")
     for chain in result.chains.itertuples(index=False):
-        ctx.md(f"- **{chain.process}**：{chain.path}，人工对接 {chain.n_systems} 个系统，合计 {chain.duration_hours:.1f} 小时，"
+        process, path = ctx.md_text(chain.process), ctx.md_text(chain.path)
+        ctx.md(f"- **{process}**：{path}，人工对接 {chain.n_systems} 个系统，合计 {chain.duration_hours:.1f} 小时，"
                f"综合差错率 {chain.error_rate:.0%}",
-               f"- **{chain.process}**: {chain.path}, {chain.n_systems} systems bridged by hand, "
+               f"- **{process}**: {path}, {chain.n_systems} systems bridged by hand, "
                f"{chain.duration_hours:.1f} hours in all, compound error rate {chain.error_rate:.0%}")
 if len(result.root_causes):
     ctx.md("### 按根因类别", "### By root-cause category")
     display(result.root_causes.assign(name=result.root_causes["name_zh" if lang == "zh" else "name_en"])[
         ["name", "bottlenecks", "handoffs", "hours", "mean_error_rate", "nodes"]].style.hide(axis="index").format(
-        {"hours": "{:.1f}", "mean_error_rate": "{:.0%}"}, na_rep="–"))'''),
+        {"hours": "{:.1f}", "mean_error_rate": "{:.0%}"}, na_rep="–", escape="html"))'''),
     ("code", '''ctx.md("## 实施路线图", "## Roadmap")
 ctx.md("举措按差距从大到小选自举措库：试点期（1–6 个月）验证 1–2 个高价值、易落地的场景；推广期（7–18 个月）复制并打通核心系统；"
        "深化期（19–36 个月）实现“数据—决策—执行”闭环。",
@@ -87,12 +90,12 @@ if len(result.roadmap):
     fig = charts.roadmap_chart(result.roadmap, lang); plt.show()
     display(report.roadmap_view(result.roadmap, lang).style.hide(axis="index").format(
         {report._t(lang, "预算占比", "Budget share"): "{:.1%}", report._t(lang, "预算（元）", "Budget (CNY)"): "{:,.0f}",
-         report._t(lang, "差距", "Gap"): "{:.1f}"}, na_rep="–"))
+         report._t(lang, "差距", "Gap"): "{:.1f}"}, na_rep="–", escape="html"))
 else:
     ctx.md("所有维度均已达到目标，无需新增举措。", "Every dimension meets its target; no initiative is needed.")'''),
     ("code", '''ctx.md("### 预算分配（技术 / 人才 / 运营）", "### Budget split (technology / people / operations)")
 budget = report.budget_view(result.budget, lang)
-budget.style.format("{:,.0f}" if ctx.settings.total_budget is not None else "{:.1%}")'''),
+budget.style.format("{:,.0f}" if ctx.settings.total_budget is not None else "{:.1%}", escape="html")'''),
     ("code", '''ctx.md("## 敏感性分析", "## Sensitivity")
 ctx.md(f"每个维度的权重分别变动 ±{ctx.settings.sensitivity_change:.0%}（其余不变、重新归一）时总体等级的变化。",
        f"How the overall level moves when each dimension's weight changes by ±{ctx.settings.sensitivity_change:.0%} "
@@ -100,5 +103,5 @@ ctx.md(f"每个维度的权重分别变动 ±{ctx.settings.sensitivity_change:.0
 fig = charts.sensitivity_chart(result.sensitivity, lang); plt.show()
 result.sensitivity.style.hide(axis="index").format(
     {"change": "{:+.0%}", "weight_before": "{:.3f}", "weight_after": "{:.3f}", "overall_score": "{:.2f}",
-     "overall_level": "{:.1f}", "level_change": "{:+.3f}"})'''),
+     "overall_level": "{:.1f}", "level_change": "{:+.3f}"}, escape="html")'''),
 ]

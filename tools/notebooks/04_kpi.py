@@ -3,7 +3,8 @@
 STAGE = "kpi"
 
 CELLS: list[tuple[str, str]] = [
-    ("code", '''ctx.md(f"# KPI 复盘 · {ctx.client_name}", f"# KPI review · {ctx.client_name}")
+    ("code", '''client = ctx.md_text(ctx.client_name)
+ctx.md(f"# KPI 复盘 · {client}", f"# KPI review · {client}")
 ctx.md("可量化、可拆解的经营目标：拆到每个作战单元（大区、门店），对照实际复盘，给出整体作战态势、漏斗监控与行动闭环。",
        "Quantifiable, decomposable business goals: broken down to every combat unit (region, store), reviewed "
        "against actuals, with the overall battle situation, the funnel and the closed loop of actions.")'''),
@@ -52,7 +53,7 @@ plt.show()'''),
     ("code", '''from digiops.kpi.report import mix_table
 ctx.md("转化率与客单价的变化拆为各大区自身变化（inner）与结构变化（mix）：",
        "Conversion and AOV changes split into each region's own change (inner) and the change of mix (mix):")
-mix_table(review, ctx.language).style.hide(axis="index").format(precision=4)'''),
+mix_table(review, ctx.language).style.hide(axis="index").format(precision=4, escape="html")'''),
     ("markdown", "## 漏斗 · Funnel"),
     ("code", '''from digiops.kpi.charts import funnel_chart
 from digiops.kpi.report import funnel_for, funnel_markdown, STAGE_NAMES
@@ -67,7 +68,7 @@ if len(review.funnel):
 else:
     ctx.md("没有漏斗事件数据。", "No funnel events.")'''),
     ("code", '''if len(review.funnel):
-    display(review.funnel.query("period == @table.period.iloc[0]").style.hide(axis="index").format(precision=3))'''),
+    display(review.funnel.query("period == @table.period.iloc[0]").style.hide(axis="index").format(precision=3, escape="html"))'''),
     ("markdown", "## 跑动率 · Run-rate"),
     ("code", '''from digiops.kpi.charts import runrate_chart
 from digiops.kpi.report import runrate_markdown, runrate_row
@@ -77,7 +78,7 @@ if row is not None:
                   title=ctx.t(f"GMV 跑动率 · {p.runrate}", f"GMV run-rate · {p.runrate}"))
     plt.show()
     ctx.md(runrate_markdown(row, ctx.language))'''),
-    ("code", '''review.runrate.query("level != 'store'").style.hide(axis="index").format(precision=2, na_rep="–")'''),
+    ("code", '''review.runrate.query("level != 'store'").style.hide(axis="index").format(precision=2, na_rep="–", escape="html")'''),
     ("markdown", "## SMART 检查 · SMART findings"),
     ("code", '''from digiops.kpi.report import smart_matrix
 smart_matrix(review, ctx.language).style.hide(axis="index")'''),
@@ -101,5 +102,5 @@ if changes is None:
 else:
     display(changes.style.hide(axis="index"))'''),
     ("code", '''for zh, en in review.notes:
-    ctx.md(f"> {zh}", f"> {en}")'''),
+    ctx.md(f"> {ctx.md_text(zh)}", f"> {ctx.md_text(en)}")'''),
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from digiops.context import md_text
 from digiops.kpi.charts import format_value
 from digiops.kpi.funnel import worst_drop_off
 from digiops.kpi.review import KpiReview
@@ -54,12 +55,13 @@ def headline_markdown(review: KpiReview) -> tuple[str, str]:
             zh.append(f"- **GMV {h['review_period']}**：实际 ¥{actual:,.2f}（无目标）")
             en.append(f"- **GMV {h['review_period']}**: actual ¥{actual:,.2f} (no target)")
     if "main_driver" in h:
+        region = md_text(h.get("main_region", ""))  # names from the client's tree and data: Markdown-escaped
         zh.append(f"- 较 {h['comparison_period']} 变动 ¥{h['gmv_change']:+,.2f}，主要驱动因素："
-                  f"**{_name(review, h['main_driver'], 'zh')}**（{h['main_driver_contribution']:+,.0f}）"
-                  + (f"，变动最大的大区：**{h['main_region']}**" if "main_region" in h else ""))
+                  f"**{md_text(_name(review, h['main_driver'], 'zh'))}**（{h['main_driver_contribution']:+,.0f}）"
+                  + (f"，变动最大的大区：**{region}**" if "main_region" in h else ""))
         en.append(f"- Change since {h['comparison_period']}: ¥{h['gmv_change']:+,.2f}; main driver "
-                  f"**{_name(review, h['main_driver'], 'en')}** ({h['main_driver_contribution']:+,.0f})"
-                  + (f"; region that moved most: **{h['main_region']}**" if "main_region" in h else ""))
+                  f"**{md_text(_name(review, h['main_driver'], 'en'))}** ({h['main_driver_contribution']:+,.0f})"
+                  + (f"; region that moved most: **{region}**" if "main_region" in h else ""))
     if h.get("runrate_projection") is not None:
         required = h.get("runrate_required_daily")
         zh.append(f"- {h['runrate_period']} 按当前日均推算月末 ¥{h['runrate_projection']:,.0f}"
@@ -118,8 +120,9 @@ def variance_notes(review: KpiReview, language: str) -> list[str]:
     special = v[v["method"].isin(["zero_limit", "zero_both", "shapley", "missing"])]
     out = []
     for (kpi, unit, method), _ in special.groupby(["kpi", "unit", "method"]):
-        out.append(f"> **{_name(review, kpi, language)} · {unit}**：{note(method, language)}" if language == "zh"
-                   else f"> **{_name(review, kpi, language)} · {unit}**: {note(method, language)}")
+        name, unit = md_text(_name(review, kpi, language)), md_text(unit)
+        out.append(f"> **{name} · {unit}**：{note(method, language)}" if language == "zh"
+                   else f"> **{name} · {unit}**: {note(method, language)}")
     if not out:
         out.append(_t(language, "所有因子两期均为正数，LMDI 分解直接适用，各因子贡献之和精确等于总变化。",
                       "Every factor is positive in both months, so LMDI applies directly; the contributions sum "
@@ -150,7 +153,8 @@ def funnel_for(review: KpiReview, period: str) -> pd.DataFrame:
 
 def funnel_markdown(review: KpiReview, table: pd.DataFrame, language: str) -> str:
     worst = worst_drop_off(table)
-    names = STAGE_NAMES[language]
+    known = STAGE_NAMES[language]
+    names = {stage: known.get(stage, md_text(stage)) for stage in table["stage"]}  # an unknown stage is client text
     last = table.sort_values("step").iloc[-1]
     if worst is None:
         return ""

@@ -92,11 +92,15 @@ def catalog_table(catalog: Catalog, language: str = "zh") -> pd.DataFrame:
 
 
 def catalog_html(table: pd.DataFrame, title: str) -> str:
-    """A standalone HTML page of the catalog table; every cell escaped."""
+    """A standalone HTML page of the catalog table; every cell escaped, nothing fetched or run (the reports' CSP)."""
+    from digiops.context import CONTENT_SECURITY_POLICY  # context → engagement → labels.settings: import late
+
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
                    for row in table.itertuples(index=False, name=None))
-    return (f"<!DOCTYPE html><html lang=\"zh\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
+    return (f"<!DOCTYPE html><html lang=\"zh\"><head><meta charset=\"utf-8\">"
+            f"<meta http-equiv=\"Content-Security-Policy\" content=\"{html.escape(CONTENT_SECURITY_POLICY)}\">"
+            f"<title>{html.escape(title)}</title>"
             "<style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
             "padding:4px 8px;vertical-align:top;text-align:left}th{background:#f0f0f0}</style></head><body>"
             f"<h1>{html.escape(title)}</h1><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
