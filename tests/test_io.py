@@ -4,6 +4,11 @@ they say."""
 from __future__ import annotations
 
 import hashlib
+import random
+import re
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -419,3 +424,273 @@ def test_aligned_printout_with_commas_in_cells_names_fixed(tmp_path):
 
     assert str(info.value).startswith("p.txt: row 5: has 2 cells but the header has 1")
     assert info.value.fix.startswith("the columns are aligned with spaces: set delimiter: fixed")
+
+
+# --- hardening round two: workbooks, encodings, UTF-16, Parquet (issue 24) ---------------------------------------
+def _workbook(path: Path, rows: list[list], extra: dict[str, object] | None = None, title: str = "会员") -> Path:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title
+    for row in rows:
+        sheet.append(row)
+    for cell, value in (extra or {}).items():
+        sheet[cell] = value
+    book.save(path)
+    return path
+
+
+def _rewrite_sheet(path: Path, edit) -> None:
+    """Rewrite the first worksheet's XML of a workbook, as another program might have written it."""
+    with zipfile.ZipFile(path) as source:
+        parts = [(info, source.read(info)) for info in source.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info, data in parts:
+            target.writestr(info, edit(data) if info.filename == "xl/worksheets/sheet1.xml" else data)
+
+
+MEMBERS = [["会员ID", "姓名", "手机"]] + [[f"W{i}", f"会员{i}", f"1380013800{i}"] for i in range(1, 5)]
+BOUNDED_READ = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))  # a regression fails here instead of taking the runner
+from pathlib import Path
+from digiops import io
+from digiops.errors import SourceError
+try:
+    table = io.read_table(Path(sys.argv[1]), fmt="xlsx", label="m.xlsx")
+    print(table.frame["_row"].tolist(), *table.warnings, sep="\\n")
+except SourceError as exc:
+    print(exc)
+"""
+
+
+@pytest.mark.hardening
+@pytest.mark.parametrize("dimension", ["as written", "lying A1:C5"])
+def test_stray_cell_at_the_last_excel_cell_is_refused_in_bounded_memory(tmp_path, dimension):
+    path = _workbook(tmp_path / "m.xlsx", MEMBERS, {"XFD1048576": "x"})  # a 5 KB file spanning 17 billion cells
+    if dimension != "as written":
+        _rewrite_sheet(path, lambda xml: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:C5"', xml))
+
+    child = subprocess.run([sys.executable, "-c", BOUNDED_READ, str(path)], capture_output=True, text=True,
+                           timeout=300)
+
+    assert child.returncode == 0, child.stderr[-2000:]
+    assert child.stdout.strip() == (
+        "m.xlsx: sheet: row 1048576: sheet '会员': the cell at XFD1048576 stretches the used range to A1:XFD1048576, "
+        "17,179,869,184 cells for the 16 that hold something (fix: in Excel, delete the stray cell XFD1048576 (or "
+        "select every row and column beyond the data and delete them) and save; or export the sheet again)")
+
+
+@pytest.mark.hardening
+@pytest.mark.parametrize("far, shown", [
+    ("A1048576", ["[2, 3, 4, 5, 1048576]"]),  # a row far below: read, with its row number
+    ("CL1048576", ["[2, 3, 4, 5]", "m.xlsx: sheet: sheet '会员': 1 filled cell right of the header's last column C "
+                   "(手机) is not read: in column CL (first CL1048576) (fix: give those columns a name in the header "
+                   "row, or delete the cells if they are not data)"]),  # a grid of 94 million cells, 3 GB in calamine
+])
+def test_far_cell_of_a_sparse_sheet_is_read_without_building_its_grid(tmp_path, far, shown):
+    path = _workbook(tmp_path / "m.xlsx", MEMBERS, {far: "W9"})
+
+    child = subprocess.run([sys.executable, "-c", BOUNDED_READ, str(path)], capture_output=True, text=True,
+                           timeout=300)
+
+    assert child.returncode == 0, child.stderr[-2000:]
+    assert child.stdout.splitlines() == shown
+
+
+@pytest.mark.hardening
+@pytest.mark.parametrize("reader", ["read_table", "openpyxl"])
+def test_a_dimension_that_lies_loses_no_row_or_column(tmp_path, reader):
+    path = _workbook(tmp_path / "m.xlsx", MEMBERS)
+    _rewrite_sheet(path, lambda xml: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:B2"', xml))
+
+    if reader == "read_table":
+        frame = read(path, fmt="xlsx").frame
+    else:  # the fallback reader, which the dimension used to bound
+        frame, _, _ = io._read_xlsx_openpyxl(path, None, 1, "m.xlsx", None)
+
+    assert list(frame.columns) == ["会员ID", "姓名", "手机", "_row"]
+    assert frame["_row"].tolist() == [2, 3, 4, 5]
+    assert frame["手机"].tolist()[-1] == "13800138004"
+
+
+@pytest.mark.hardening
+def test_cells_right_of_the_header_are_named_not_dropped_silently(tmp_path):
+    path = _workbook(tmp_path / "m.xlsx", [["导出"], *MEMBERS], {"E1": "2026-07", "F4": "备注", "F5": "x", "H3": 1},
+                     title="Sheet")
+
+    table = read(path, fmt="xlsx", header_row=2)
+
+    assert table.columns == ["会员ID", "姓名", "手机"]
+    assert table.warnings == [
+        "m.xlsx: sheet: sheet 'Sheet': 3 filled cells right of the header's last column C (手机) are not read: in "
+        "columns F, H (first F4, H3) (fix: give those columns a name in the header row, or delete the cells if they "
+        "are not data)"]  # E1 is a title row, not data
+
+
+@pytest.mark.hardening
+def test_formula_cells_without_stored_values_are_named(tmp_path):
+    rows = [["订单号", "数量", "金额"]] + [[f"M{i}", i, f"=B{i + 1}*2"] for i in range(1, 8)]
+    path = _workbook(tmp_path / "m.xlsx", rows, {"E1": "=SUM(C2:C8)"}, title="订单")  # openpyxl calculates nothing
+
+    table = read(path, fmt="xlsx")
+
+    assert table.frame["金额"].tolist() == [""] * 7
+    assert table.warnings == [
+        "m.xlsx: sheet: sheet '订单': 8 formula cells have no stored value and read as empty: E1 (=SUM(C2:C8)), "
+        "C2 (金额: =B2*2), C3 (金额: =B3*2), C4 (金额: =B4*2), C5 (金额: =B5*2) and 3 more (fix: the program that "
+        "saved the workbook does not calculate formulas: open it in Excel or WPS and save it again (or paste the "
+        "values), then read it again)"]
+
+
+@pytest.mark.hardening
+def test_formula_cells_with_stored_values_or_an_empty_text_result_are_not_named(tmp_path):
+    path = _workbook(tmp_path / "m.xlsx", [["订单号", "金额", "备注"], ["M1", 2, "=IF(B2>5,\"大\",\"\")"],
+                                           ["M2", 3, "=B3"]])
+    _rewrite_sheet(path, lambda xml: xml.replace(b'<c r="C2"><f>', b'<c r="C2" t="str"><f>').replace(
+        b'<f>B3</f><v />', b'<f>B3</f><v>3</v>'))  # as Excel stores ="" and a calculated value
+
+    table = read(path, fmt="xlsx")
+
+    assert table.frame["备注"].tolist() == ["", "3"]
+    assert table.warnings == []
+
+
+def _mixed(lines: list[tuple[str, str]]) -> bytes:
+    return b"".join((text + "\n").encode(encoding) for text, encoding in lines)
+
+
+@pytest.mark.hardening
+@pytest.mark.parametrize("content, message, fix", [
+    (_mixed([("订单号,买家,金额", "utf-8"), ("M1,李娜,5", "utf-8"), ("M2,张伟,6", "gb18030"), ("M3,王芳,7", "utf-8")]),
+     "m.csv: encoding: row 3: bytes at offset 39 (line 3) cannot be decoded as UTF-8 like the rest of the file (d5 c5 "
+     "ce b0, column 买家): they read as GB18030, so the file mixes two encodings (1 of 4 lines)",
+     "export the file again in one encoding (UTF-8), or correct that line; read as GB18030 the UTF-8 lines would be "
+     "garbled"),
+    (b"\xef\xbb\xbf" + _mixed([("订单号,买家", "utf-8"), ("M1,张伟", "gb18030")]),
+     "m.csv: encoding: row 2: bytes at offset 23 (line 2) cannot be decoded as UTF-8 like the rest of the file (d5 c5 "
+     "ce b0, column 买家): they read as GB18030, so the file mixes two encodings (1 of 2 lines)", None),
+    (_mixed([("订单号,买家,金额", "gb18030"), ("M1,李娜,5", "gb18030"), ("M2,张伟,6", "utf-8"), ("M3,王芳,7", "gb18030")]),
+     "m.csv: encoding: row 3: line 3 is UTF-8 (from offset 30: e5 bc a0 e4 bc 9f, column 买家) but the rest of the "
+     "file is gb18030: the file mixes two encodings (1 of 4 lines)",
+     "export the file again in one encoding, or correct that line; read as gb18030 the UTF-8 lines would be garbled"),
+    ("订单号,买家\nM1,张".encode()[:-1],
+     "m.csv: encoding: row 2: the file ends inside a character at offset 20 (line 2): it was cut short", None),
+    ("订单号,买家\nM1,张伟\n".encode("utf-16-le"),
+     "m.csv: encoding: row 1: the file is full of NUL bytes: it is UTF-16 text without a byte-order mark", None),
+], ids=["GB18030 line in UTF-8", "GB18030 line after a UTF-8 mark", "UTF-8 line in GB18030", "cut short",
+        "UTF-16 without its mark"])
+def test_a_file_that_no_single_encoding_reads_is_refused_naming_the_line(tmp_path, content, message, fix):
+    path = tmp_path / "m.csv"
+    path.write_bytes(content)
+
+    with pytest.raises(SourceError) as info:
+        read(path)
+
+    assert str(info.value).startswith(message)
+    assert fix is None or info.value.fix == fix
+
+
+@pytest.mark.hardening
+def test_a_gb18030_export_of_many_names_still_reads_as_gb18030(tmp_path):
+    rng = random.Random(24)
+    common = [bytes([lead, trail]).decode("gb18030") for lead in range(0xB0, 0xD8) for trail in range(0xA1, 0xFF)
+              if (lead, trail) < (0xD7, 0xFA)]  # the 3 755 characters of GB2312 level 1
+    rows = [f"C{n},{''.join(rng.choices(common, k=rng.randint(2, 4)))},{''.join(rng.choices(common, k=12))}"
+            for n in range(5000)]
+    path = tmp_path / "crm.csv"
+    path.write_bytes(("编号,姓名,地址\n" + "\n".join(rows) + "\n").encode("gb18030"))
+
+    table = read(path)
+
+    assert table.encoding == "gb18030"
+    assert table.frame["姓名"].tolist() == [row.split(",")[1] for row in rows]
+
+
+@pytest.mark.hardening
+@pytest.mark.parametrize("declared, content, message, fix", [
+    ("utf-8", "编号,姓名\n1,张伟\n".encode("gb18030"),
+     "m.csv: encoding: row 1: bytes at offset 0 (line 1) cannot be decoded as utf-8 (b1 e0 ba c5)",
+     "the file reads as gb18030: set encoding: gb18030 (or auto)"),
+    ("utf-8", "编号,姓名\n1,张伟\n".encode("utf-16"),
+     "m.csv: encoding: row 1: bytes at offset 0 (line 1) cannot be decoded as utf-8 (ff fe)",
+     "the file is UTF-16 (Excel's \"Unicode text\"): set encoding: auto"),
+    ("gb18030", "编号,姓名\n1,张伟\n".encode(),  # 张伟 in UTF-8 is 寮犱紵 in GB18030: no decoding error to stop at
+     "m.csv: encoding: row 1: the file is UTF-8, not gb18030 as declared: line 1 reads as UTF-8",
+     "set encoding: utf-8 (or auto)"),
+    ("utf-8", "编号,姓名\n1,李娜\n".encode() + "2,张伟\n".encode("gb18030"),
+     "m.csv: encoding: row 3: bytes at offset 25 (line 3) cannot be decoded as utf-8 (d5 c5 ce b0, column 姓名)",
+     None),
+], ids=["utf-8 declared, GB18030 file", "utf-8 declared, UTF-16 file", "gb18030 declared, UTF-8 file",
+        "utf-8 declared, mixed file"])
+def test_a_declared_encoding_that_fails_names_the_line_and_the_encoding_that_works(tmp_path, declared, content,
+                                                                                   message, fix):
+    path = tmp_path / "m.csv"
+    path.write_bytes(content)
+
+    with pytest.raises(SourceError) as info:
+        read(path, encoding=declared)
+
+    assert str(info.value).startswith(message)
+    assert fix is None or info.value.fix == fix
+
+
+@pytest.mark.hardening
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_excel_unicode_text_is_read(tmp_path, encoding):
+    text = "会员导出\r\n编号\t姓名\t城市\t备注\r\n1\t张伟\t上海\t\"甲\t乙\"\r\n\r\n2\t李娜\t北京\t\r\n"  # 上 is U+4E0A
+    path = tmp_path / "members.txt"
+    path.write_bytes("\ufeff".encode(encoding) + text.encode(encoding))
+
+    table = read(path, header_row=2)
+
+    assert (table.encoding, table.delimiter) == ("utf-16", "tab")
+    assert table.columns == ["编号", "姓名", "城市", "备注"]
+    assert cells(table) == [["1", "张伟", "上海", "甲\t乙"], ["2", "李娜", "北京", ""]]
+    assert table.frame["_row"].tolist() == [3, 5]
+
+
+@pytest.mark.hardening
+def test_excel_unicode_text_with_a_wrong_delimiter_names_tab(tmp_path):
+    engagement = _source(tmp_path, "\ufeff".encode("utf-16-le") + (TITLE + SEPARATED.format(d="\t", amount="5"))
+                         .encode("utf-16-le"), "\n            delimiter: semicolon")
+
+    with pytest.raises(SourceError) as info:
+        io.check_source(engagement, "crm")
+
+    assert info.value.fix == "the file is tab-separated: set delimiter: tab (or auto)"
+
+
+@pytest.mark.hardening
+@pytest.mark.parametrize("damage, message", [
+    ("truncated", "m.parquet: format: the Parquet file is truncated or corrupt: its footer cannot be read"),
+    ("duplicate column", "m.parquet: columns: column '手机' appears twice (columns 2 and 3) (fix: rename one of them "
+                         "where the file is written, and export it again)"),
+])
+def test_damaged_parquet_is_refused_naming_the_file(tmp_path, damage, message):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "m.parquet"
+    if damage == "truncated":
+        pd.DataFrame({"id": [str(i) for i in range(1000)], "手机": ["13800138000"] * 1000}).to_parquet(path)
+        path.write_bytes(path.read_bytes()[:-100])  # a copy cut short loses the footer
+    else:
+        pq.write_table(pa.table([["1"], ["138"], ["139"]], names=["id", "手机", "手机"]), path)
+
+    with pytest.raises(SourceError) as info:
+        read(path, fmt="parquet")
+
+    assert str(info.value).startswith(message)
+
+
+@pytest.mark.hardening
+def test_the_survey_of_a_sheet_does_not_depend_on_where_its_chunks_are_cut(tmp_path):
+    rows = [["导出"], ["订单号", "数量", "金额"]] + [[f"M{i}", i, f"=B{i + 2}*2"] for i in range(1, 40)]
+    path = _workbook(tmp_path / "m.xlsx", rows, {"F7": "备注", "XFD9": "x"}, title="订单")
+
+    whole = io._survey_sheet(path, "订单", 2)
+    pieces = io._survey_sheet(path, "订单", 2, chunk=61)  # cut inside cells, tags and formulas
+
+    assert whole == pieces
+    assert (whole.cells, whole.last_row_cell, whole.last_column_cell, whole.uncomputed_count) == (123, "A41", "XFD9",
+                                                                                                 39)

@@ -1,7 +1,8 @@
 """Stage "inventory": the data map a consultant draws in the first week (seed 002, "business research").
 
 For every source of the engagement: file, detected encoding and delimiter, sheet, rows, columns, mapped vs
-unmapped columns, empty columns, sha256 and the date range of its date-like mapped columns.
+unmapped columns, empty columns, sha256, the date range of its date-like mapped columns, and what reading it warns
+about (formula cells without a stored value, cells right of the header).
 """
 
 from __future__ import annotations
@@ -11,18 +12,18 @@ import pandas as pd
 from digiops import io
 from digiops.engagement import Engagement
 from digiops.errors import SourceError
+from digiops.merge.normalize import parse_dates
 
 DATE_FIELDS = ("order_time", "paid_at", "registered_at", "shipped_at", "signed_at", "captured_at", "event_time",
                "date", "created_at", "due", "birth_date")
 
 
 SOURCE_COLUMNS = ["source", "kind", "path", "format", "bytes", "sha256", "encoding", "delimiter", "sheet", "rows",
-                  "columns", "mapped", "unmapped", "empty_columns", "date_from", "date_to", "error"]
+                  "columns", "mapped", "unmapped", "empty_columns", "date_from", "date_to", "error", "warnings"]
 
 
 def _date_range(values: pd.Series) -> tuple[str | None, str | None]:
-    parsed = pd.to_datetime(values.str.strip().replace("", None), errors="coerce", format="mixed")
-    parsed = parsed.dropna()
+    parsed = parse_dates(values).dropna()  # offsets (+08:00, Z) converted, not "Mixed timezones"
     if parsed.empty:
         return None, None
     return parsed.min().date().isoformat(), parsed.max().date().isoformat()
@@ -41,7 +42,8 @@ def inventory(engagement: Engagement) -> tuple[pd.DataFrame, pd.DataFrame]:
                "bytes": path.stat().st_size if path.exists() else None,
                "sha256": io.sha256_file(path) if path.exists() else None,
                "encoding": None, "delimiter": None, "sheet": None, "rows": None, "columns": None, "mapped": None,
-               "unmapped": None, "empty_columns": None, "date_from": None, "date_to": None, "error": None}
+               "unmapped": None, "empty_columns": None, "date_from": None, "date_to": None, "error": None,
+               "warnings": None}
         try:
             table = io.read_source(engagement, name)
         except SourceError as exc:
@@ -58,7 +60,8 @@ def inventory(engagement: Engagement) -> tuple[pd.DataFrame, pd.DataFrame]:
         row.update(encoding=table.encoding, delimiter=table.delimiter, sheet=table.sheet, rows=len(frame),
                    columns=len(table.columns), mapped=len(mapped), unmapped=len(table.columns) - len(mapped),
                    empty_columns=len(empty),
-                   date_from=min(starts) if starts else None, date_to=max(ends) if ends else None)
+                   date_from=min(starts) if starts else None, date_to=max(ends) if ends else None,
+                   warnings="\n".join(table.warnings) or None)
         source_rows.append(row)
         for column in table.columns:
             values = frame[column].str.strip()

@@ -1,8 +1,11 @@
 """All file reading and writing: the edge of the package.
 
-Reading a client's export: the declared or detected encoding (UTF-8 with BOM, UTF-8, GB18030), the declared or
-detected delimiter of a text file (``,`` ``;`` tab ``|``, or columns aligned with spaces), the header row below any
-title rows, the sheet of a workbook. Every cell is read as text, so cleaning decides what a value means,
+Reading a client's export: the declared or detected encoding (UTF-8 with BOM, UTF-8, GB18030, UTF-16 with its BOM as
+Excel's "Unicode text"; one encoding for the whole file, and a file mixing two is refused naming the line), the declared
+or detected delimiter of a text file (``,`` ``;`` tab ``|``, or columns aligned with spaces), the header row below any
+title rows, the sheet of a workbook (surveyed before a reader builds a grid of it: a stray cell far from the data is
+refused; formula cells with no stored value and cells right of the header are named in the table's ``warnings``).
+Every cell is read as text, so cleaning decides what a value means,
 and every row keeps ``_row``, its row number as the client sees it in Excel or a text editor (1-based, header
 included), so errors and quarantine reasons can point at it. Raw files are opened read-only, never written.
 
@@ -13,21 +16,28 @@ never leaves half a file behind. Exports a person opens in Excel (CSV, XLSX) neu
 
 from __future__ import annotations
 
+import collections
+import contextlib
+import contextvars
 import csv
 import hashlib
+import html
 import io as _io
 import itertools
 import json
+import operator
 import os
+import posixpath
 import re
 import shutil
 import tempfile
 import unicodedata
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from xml.etree import ElementTree
 
 import pandas as pd
 
@@ -37,6 +47,8 @@ if TYPE_CHECKING:
     from digiops.engagement import Engagement
 
 AUTO_ENCODINGS = ("utf-8-sig", "gb18030")
+#: Byte-order marks and the encoding each announces; Excel's "Unicode text" export is UTF-16 LE with its mark.
+BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 ZIP_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls, or an encrypted (password-protected) .xlsx
 PARQUET_MAGIC = b"PAR1"
@@ -63,6 +75,9 @@ class SourceTable:
     sheets: list[str] = field(default_factory=list)
     delimiter: str | None = None  # as the engagement file names it (``tab``, ``fixed``…); text sources only
     header_row: int = 1
+    #: What was read but may not be what the client sees (formula cells with no stored value) or was left out
+    #: (cells right of the header), one located message each; ``digiops validate`` and the inventory show them.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def columns(self) -> list[str]:
@@ -70,6 +85,21 @@ class SourceTable:
 
 
 # --- reading ------------------------------------------------------------------------------------------------------
+_RECORDED: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("digiops_source_warnings", default=None)
+
+
+@contextlib.contextmanager
+def recorded_warnings() -> Iterator[list[str]]:
+    """The warnings of every source read inside the block, in order, also where the tables are not kept
+    (``digiops validate`` prints those of :func:`~digiops.engagement.load_engagement`'s source check)."""
+    warnings: list[str] = []
+    token = _RECORDED.set(warnings)
+    try:
+        yield warnings
+    finally:
+        _RECORDED.reset(token)
+
+
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -85,22 +115,209 @@ def _label(engagement: Engagement, path: Path) -> str:
         return str(path)
 
 
-def detect_encoding(data: bytes, declared: str, label: str) -> str:
-    """The encoding that decodes ``data``: the declared one, or the first of UTF-8(-sig) and GB18030 that works."""
-    candidates = AUTO_ENCODINGS if declared == "auto" else (declared,)
-    failures = []
-    for encoding in candidates:
+def detect_encoding(data: bytes, declared: str, label: str, *, header_row: int = 1, delimiter: str = "auto") -> str:
+    """The one encoding that decodes every line of ``data``, or a :class:`SourceError` naming the line that does not.
+
+    ``auto``: a byte-order mark decides (UTF-8, or UTF-16 as in Excel's "Unicode text" export); else UTF-8 when it
+    decodes everything; else GB18030, but only when no line reads as UTF-8 text beyond Latin (Chinese, full-width
+    forms). A file that mixes the two is refused naming the odd line: read as GB18030, the UTF-8 lines would turn into
+    other characters without an error (张伟 → 寮犱紵). A declared encoding must decode every line, and a declared
+    GB18030 or GBK file holding UTF-8 lines is refused the same way. ``header_row`` and ``delimiter`` only name the
+    column of the bytes that fail.
+
+    >>> detect_encoding("编号,姓名\\n1,张伟\\n".encode("gb18030"), "auto", "f.csv")
+    'gb18030'
+    >>> detect_encoding("编号\\t姓名\\r\\n1\\t张伟\\r\\n".encode("utf-16"), "auto", "f.txt")
+    'utf-16'
+    >>> detect_encoding("编号,姓名\\n1,李娜\\n".encode() + "2,张伟\\n".encode("gb18030"), "auto", "f.csv")
+    Traceback (most recent call last):
+    digiops.errors.SourceError: f.csv: encoding: row 3: bytes at offset 25 (line 3) cannot be decoded as UTF-8 like \
+the rest of the file (d5 c5 ce b0, column 姓名): they read as GB18030, so the file mixes two encodings (1 of 3 lines) \
+(fix: export the file again in one encoding (UTF-8), or correct that line; read as GB18030 the UTF-8 lines would be \
+garbled)
+    """
+    where = {"header_row": header_row, "delimiter": delimiter}
+    if declared != "auto":
+        _decode_every_line(data, declared, label, where)
+        if declared.replace("-", "").replace("_", "").lower() in _LEGACY_CHINESE:
+            lines = _utf8_lines(data)
+            if lines.evident:
+                raise _utf8_in_legacy(data, lines, declared, label, where)
+        return declared
+    mark = next((encoding for bom, encoding in BOMS if data.startswith(bom)), None)
+    if mark == "utf-16":
+        _decode_every_line(data, mark, label, where)
+        return mark
+    nul = data.find(b"\x00", 0, 4096)
+    if mark is None and data.count(b"\x00", 0, 4096) > 1:  # each line break of UTF-16 text has one; CSV text none
+        raise SourceError(label, "the file is full of NUL bytes: it is UTF-16 text without a byte-order mark, or not "
+                                 "text at all", field="encoding", row=data.count(b"\n", 0, nul) + 1,
+                          fix="export it again as UTF-8 CSV, or as Excel's \"Unicode text\" (which carries the mark)")
+    try:
+        data.decode("utf-8")  # the UTF-8 mark is itself UTF-8: offsets count from the file's first byte
+        return "utf-8-sig"
+    except UnicodeDecodeError as exc:
+        first = exc
+    if first.end == len(data) and first.reason == "unexpected end of data":
+        line = data.count(b"\n", 0, first.start) + 1
+        raise SourceError(label, f"the file ends inside a character at offset {first.start} (line {line}): it was "
+                                 "cut short", field="encoding", row=line, fix="export or copy the file again")
+    lines = _utf8_lines(data)
+    if mark is None and not lines.evident:  # nothing reads as UTF-8: GB18030, if it decodes everything
         try:
-            data.decode(encoding)
-            return encoding
+            data.decode("gb18030")
+            return "gb18030"
         except UnicodeDecodeError as exc:
-            failures.append((encoding, exc))
-    encoding, exc = max(failures, key=lambda f: f[1].start)  # the encoding that read furthest is the likely one
-    line = data[: exc.start].count(b"\n") + 1
-    tried = ", ".join(c for c in candidates)
-    raise SourceError(label, f"bytes at offset {exc.start} (line {line}) cannot be decoded as {tried}",
-                      field="encoding", row=line,
-                      fix="re-export the file as UTF-8 or GB18030, or set the source's encoding to the one it uses")
+            raise _undecodable(data, max(first.start, exc.start), AUTO_ENCODINGS, "utf-8", label, where) from None
+    if mark is not None or lines.bad <= lines.evident:  # UTF-8 by its mark or most of its lines, but for some lines
+        start, end = _line_bounds(data, first.start)
+        try:
+            data[start:end].decode("gb18030")
+        except UnicodeDecodeError:
+            raise _undecodable(data, first.start, AUTO_ENCODINGS, "utf-8", label, where) from None
+        line = data.count(b"\n", 0, first.start) + 1
+        raise SourceError(label, f"bytes at offset {first.start} (line {line}) cannot be decoded as UTF-8 like the "
+                                 f"rest of the file ({_shown(data, first.start, 'utf-8', where)}): they read as "
+                                 f"GB18030, so the file mixes two encodings ({lines.bad} of {lines.total} lines)",
+                          field="encoding", row=line,
+                          fix="export the file again in one encoding (UTF-8), or correct that line; read as GB18030 "
+                              "the UTF-8 lines would be garbled") from None
+    try:  # mostly GB18030, with lines that read as UTF-8
+        data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        start, end = _line_bounds(data, exc.start)
+        try:
+            data[start:end].decode("utf-8")
+        except UnicodeDecodeError:
+            raise _undecodable(data, max(first.start, exc.start), AUTO_ENCODINGS, "gb18030", label, where) from None
+    raise _utf8_in_legacy(data, lines, "gb18030", label, where)
+
+
+@dataclass(frozen=True)
+class _Utf8Lines:
+    """How the lines of a file that is not all UTF-8 read as UTF-8."""
+
+    total: int  # lines in the file
+    bad: int  # lines that do not decode as UTF-8
+    evident: int  # lines that decode as UTF-8 and hold a character of three bytes or more (Chinese, full-width)
+    first_evident: int | None  # byte offset of the first such line
+
+
+# A chance run of GB18030 bytes is valid UTF-8 only in two-byte sequences (Latin, Greek, Cyrillic letters): over the
+# 265 000 GB18030 lines of the demo's exports, 13 lines decode as UTF-8 and none of them holds a three-byte character.
+# Both patterns start at a line break (the text gets one in front), which the regular expression engine finds fast.
+_EVIDENT_LINE = re.compile("\n(?=[^\n\udc80-\udcff]*[\u0800-\ud7ff\ue000-\U0010ffff][^\n\udc80-\udcff]*(?:\n|\\Z))")
+_BAD_LINE = re.compile("\n(?=[^\n\udc80-\udcff]*[\udc80-\udcff])")  # findall lists one "\n" per line: no copies
+
+
+def _utf8_lines(data: bytes) -> _Utf8Lines:
+    text = "\n" + data.decode("utf-8", errors="surrogateescape")  # an undecodable byte becomes U+DC80..U+DCFF
+    first = _EVIDENT_LINE.search(text)
+    return _Utf8Lines(total=data.count(b"\n") + (not data.endswith(b"\n")), bad=len(_BAD_LINE.findall(text)),
+                      evident=len(_EVIDENT_LINE.findall(text)) if first else 0,
+                      first_evident=len(text[1:first.start() + 1].encode("utf-8", errors="surrogateescape"))
+                      if first else None)
+
+
+def _utf8_in_legacy(data: bytes, lines: _Utf8Lines, encoding: str, label: str, where: dict) -> SourceError:
+    """The error of a GB18030 (or GBK) file holding lines that read as UTF-8."""
+    offset = lines.first_evident
+    start, end = _line_bounds(data, offset)
+    offset = next((start + i for i, byte in enumerate(data[start:end]) if byte >= 0x80), start)
+    line = data.count(b"\n", 0, offset) + 1
+    shown = _shown(data, offset, encoding, where)
+    if lines.bad == 0:
+        return SourceError(label, f"the file is UTF-8, not {encoding} as declared: line {line} reads as UTF-8 "
+                                  f"({shown})", field="encoding", row=line, fix="set encoding: utf-8 (or auto)")
+    if lines.evident >= lines.bad:
+        return SourceError(label, f"the file is mostly UTF-8, not {encoding} as declared: line {line} reads as UTF-8 "
+                                  f"({shown}), {lines.bad} of {lines.total} lines do not", field="encoding", row=line,
+                           fix="export the file again in one encoding (UTF-8) and set encoding: utf-8 (or auto); "
+                               "auto names the lines that are not UTF-8")
+    return SourceError(label, f"line {line} is UTF-8 (from offset {offset}: {shown}) but the rest of the file is "
+                              f"{encoding}: the file mixes two encodings ({lines.evident} of {lines.total} lines)",
+                       field="encoding", row=line,
+                       fix=f"export the file again in one encoding, or correct that line; read as {encoding} the "
+                           "UTF-8 lines would be garbled")
+
+
+def _decode_every_line(data: bytes, encoding: str, label: str, where: dict) -> None:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise _undecodable(data, exc.start, (encoding,), encoding, label, where) from None
+    except LookupError:
+        raise SourceError(label, f"'{encoding}' is not an encoding", field="encoding",
+                          fix="use auto, utf-8, utf-8-sig, gb18030 or gbk") from None
+
+
+def _undecodable(data: bytes, offset: int, tried: tuple[str, ...], shown_as: str, label: str,
+                 where: dict) -> SourceError:
+    """The error of bytes at ``offset`` that no encoding ``tried`` decodes, with the fix naming the encoding that
+    decodes the whole file when there is one."""
+    line = _line_number(data, offset, tried[0])
+    fix = "export the file again as UTF-8 or GB18030, or set the source's encoding to the one it uses"
+    if tried != AUTO_ENCODINGS:
+        try:
+            found = detect_encoding(data, "auto", label)
+        except SourceError:
+            found = None
+        if found == "utf-16":
+            fix = "the file is UTF-16 (Excel's \"Unicode text\"): set encoding: auto"
+        elif found is not None:
+            setting = "utf-8" if found == "utf-8-sig" else found
+            fix = f"the file reads as {setting}: set encoding: {setting} (or auto)"
+    return SourceError(label, f"bytes at offset {offset} (line {line}) cannot be decoded as {', '.join(tried)} "
+                              f"({_shown(data, offset, shown_as, where)})", field="encoding", row=line, fix=fix)
+
+
+def _line_bounds(data: bytes, offset: int) -> tuple[int, int]:
+    """Where the line holding ``offset`` starts and ends (its line break excluded)."""
+    end = data.find(b"\n", offset)
+    return data.rfind(b"\n", 0, offset) + 1, len(data) if end < 0 else end
+
+
+def _line_number(data: bytes, offset: int, encoding: str) -> int:
+    """The line of ``offset`` as a text editor shows it, 1-based."""
+    if encoding.startswith("utf-16"):  # a 0x0A byte is half of many characters (上 is 0A 4E)
+        return data[:offset].decode(encoding, errors="replace").count("\n") + 1
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _shown(data: bytes, offset: int, encoding: str, where: dict) -> str:
+    """The bytes from ``offset`` in hex (up to eight, to the next ASCII byte), and the column they sit in."""
+    run = list(itertools.takewhile(lambda byte: byte >= 0x80, data[offset:offset + 8])) or list(data[offset:offset + 1])
+    column = _column_at(data, offset, encoding, **where)
+    return " ".join(f"{byte:02x}" for byte in run) + (f", column {column}" if column else "")
+
+
+def _column_at(data: bytes, offset: int, encoding: str, header_row: int, delimiter: str) -> str | None:
+    """The header's name of the column that the byte at ``offset`` falls in; ``None`` when it cannot be told (a
+    title row, the header itself, an aligned printout, UTF-16)."""
+    if encoding.startswith("utf-16"):
+        return None
+    start, _ = _line_bounds(data, offset)
+    if data.count(b"\n", 0, start) + 1 <= header_row:
+        return None
+    sample = _sample(data, encoding, header_row)
+    spelling = _spelling(delimiter) if delimiter != "auto" else (_detect(*sample) if sample else None) or "comma"
+    if sample is None or spelling not in DELIMITER_CHARS:
+        return None
+    char = DELIMITER_CHARS[spelling]
+    header = next(csv.reader([sample[0].split("\n", 1)[0].rstrip("\r").lstrip("\ufeff")], delimiter=char), [])
+    before = data[start:offset].decode(encoding, errors="replace")
+    index = len(next(csv.reader([before + "x"], delimiter=char))) - 1
+    if index >= len(header):
+        return None
+    return header[index].strip() or None
+
+
+def _as_utf8(data: bytes, encoding: str) -> tuple[bytes, str]:
+    """``data`` and the encoding to read it with, UTF-16 transcoded to UTF-8: the readers find lines by the byte
+    0x0A, which in UTF-16 is also half of many characters (上 is 0A 4E)."""
+    if not encoding.startswith("utf-16"):
+        return data, encoding
+    return data.decode(encoding, errors="replace").encode("utf-8"), "utf-8"
 
 
 def _sample(data: bytes, encoding: str, header_row: int) -> tuple[str, bool] | None:
@@ -234,7 +451,7 @@ def _read_csv(path: Path, encoding: str, header_row: int, label: str, nrows: int
         frame = _read_csv_columnar(data if data is not None else path.read_bytes(), encoding, header_row, delimiter)
         if frame is not None:
             return frame
-    return _read_csv_rows(path, encoding, header_row, label, nrows, delimiter)
+    return _read_csv_rows(path, encoding, header_row, label, nrows, delimiter, data=data)
 
 
 def _read_csv_columnar(data: bytes, encoding: str, header_row: int, delimiter: str = ",") -> pd.DataFrame | None:
@@ -291,9 +508,12 @@ def _read_csv_columnar(data: bytes, encoding: str, header_row: int, delimiter: s
 
 
 def _read_csv_rows(path: Path, encoding: str, header_row: int, label: str, nrows: int | None,
-                   delimiter: str = ",") -> pd.DataFrame:
+                   delimiter: str = ",", *, data: bytes | None = None) -> pd.DataFrame:
+    """The row reader of :func:`_read_csv`: the file at ``path``, or ``data`` when given (its bytes as read, or their
+    UTF-8 transcoding)."""
     text_rows = []
-    with open(path, encoding=encoding, newline="") as handle:
+    source = open(path, "rb") if data is None else _io.BytesIO(data)
+    with _io.TextIOWrapper(source, encoding=encoding, newline="") as handle:
         reader = csv.reader(handle, delimiter=delimiter)
         line_no = 0
         try:
@@ -429,11 +649,281 @@ def _spelling(delimiter: str) -> str:
 
 
 def _read_xlsx(path: Path, sheet: str | int | None, header_row: int, label: str,
-               nrows: int | None) -> tuple[pd.DataFrame, str, list[str]]:
-    """A workbook's sheet as text cells with ``_row``: calamine (Rust) when it is installed and the sheet is
-    ordinary, else openpyxl, which also names every problem (corrupt file, missing sheet, missing header)."""
-    fast = _read_xlsx_calamine(path, sheet, header_row, nrows)
-    return fast if fast is not None else _read_xlsx_openpyxl(path, sheet, header_row, label, nrows)
+               nrows: int | None) -> tuple[pd.DataFrame, str, list[str], list[str]]:
+    """A workbook's sheet as text cells with ``_row``, and the warnings of what reading it leaves out.
+
+    The sheet's XML is surveyed first (:func:`_survey_sheet`) and no reader builds a grid of it before: a used range
+    over :data:`MAX_SHEET_CELLS` cells (one stray cell at XFD1048576 spans 17 billion) is refused naming the far
+    cell. A dense sheet is read by calamine (Rust), which builds the grid of the used range; a sparse one, and any
+    sheet calamine does not take or that cannot be surveyed, by openpyxl, cell by cell as the rows come and without
+    trusting the sheet's stated dimension (which may leave cells out). openpyxl also names every problem (corrupt
+    file, missing sheet, missing header).
+    """
+    survey = _survey_sheet(path, sheet, header_row)
+    if survey is not None:
+        survey.refuse_far_cells(label)
+    fast = _read_xlsx_calamine(path, sheet, header_row, nrows) if survey is not None and survey.dense else None
+    frame, chosen, names = fast if fast is not None else _read_xlsx_openpyxl(path, sheet, header_row, label, nrows)
+    return frame, chosen, names, survey.warnings(label, [c for c in frame.columns if c != ROW]) if survey else []
+
+
+# --- surveying a worksheet's XML ----------------------------------------------------------------------------------
+#: Excel's last row and column: a sheet has no cell beyond XFD1048576.
+EXCEL_ROWS, EXCEL_COLUMNS = 1_048_576, 16_384
+#: The most cells the used range of a sheet may span, from A1 (a million rows of a hundred columns): a grid of it is
+#: gigabytes in any reader.
+MAX_SHEET_CELLS = 100_000_000
+#: A sheet whose used range spans more than this many cells per cell it fills (plus an allowance) is sparse: it is
+#: read cell by cell instead of as a grid.
+DENSE_SPAN, DENSE_ALLOWANCE = 4, 1 << 20
+SHOWN_CELLS = 5  # cells a warning names before it counts the rest
+
+_NS = rb"(?:[A-Za-z_][\w.-]*:)?"  # a namespace prefix (x:c), as some writers use
+# A cell holding a value, an inline string or a formula, with its reference as the first attribute (Excel,
+# openpyxl, WPS, LibreOffice), and the same in any spelling; the survey checks which one a chunk needs.
+_FILLED_FAST = re.compile(rb'<c r="([A-Z]+)([0-9]+)"[^>]*>\s*<(?:v>[^<]|is\b|f\b)')
+_FILLED_ANY = re.compile(rb"<" + _NS + rb"c\b([^>]*)>\s*<" + _NS + rb"(?:v>[^<]|is\b|f\b)")
+_NOT_CELLS = (b"<co", b"<cf", b"<ce", b"<cu")  # <cols>, <conditionalFormatting>, <cfRule>, <cellWatches>…
+_CELL_START = re.compile(rb"<" + _NS + rb"c[\s/>]")
+_REFERENCE = re.compile(rb'\sr="([A-Z]+)([0-9]+)"')
+_TYPE = re.compile(rb'\st="([a-zA-Z]+)"')
+# A formula cell with no stored value: a writer that does not calculate (openpyxl, most libraries) leaves <v> empty.
+_UNCOMPUTED = re.compile(
+    rb"<" + _NS + rb"c\b([^>]*)>\s*<" + _NS + rb"f\b([^>]*?)(?:/>|>([^<]*)</" + _NS + rb"f>)\s*"
+    rb"(?:<" + _NS + rb"v\s*/>|<" + _NS + rb"v>\s*</" + _NS + rb"v>)?\s*</" + _NS + rb"c>")
+
+
+def _column_number(letters: bytes | str) -> int:
+    """A column's number from its letters.
+
+    >>> _column_number("XFD")
+    16384
+    """
+    number = 0
+    for letter in letters.encode() if isinstance(letters, str) else letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+@dataclass
+class _SheetSurvey:
+    """What one pass over a worksheet's XML finds, before any reader builds a grid of it."""
+
+    name: str
+    header_row: int
+    cells: int = 0  # cells holding a value or a formula
+    last_row: int = 0
+    last_row_cell: str = ""
+    last_column: int = 0
+    last_column_cell: str = ""
+    unplaced: bool = False  # a cell without its reference (its place is implied): only openpyxl reads those
+    below_header: collections.Counter = field(default_factory=collections.Counter)  # column → filled cells below
+    first_below: dict[int, str] = field(default_factory=dict)  # column → its first filled cell below the header
+    uncomputed: list[tuple[str, str]] = field(default_factory=list)  # (cell, formula) at or below the header
+    uncomputed_count: int = 0
+
+    @property
+    def span(self) -> int:
+        return self.last_row * self.last_column
+
+    @property
+    def dense(self) -> bool:
+        return not self.unplaced and self.span <= DENSE_SPAN * self.cells + DENSE_ALLOWANCE
+
+    def add(self, found: list[tuple[bytes, bytes]]) -> None:
+        """Count filled cells ``(column letters, row digits)`` (C-level passes over the list: a chunk holds tens of
+        thousands)."""
+        self.cells += len(found)
+        letters = list(map(operator.itemgetter(0), found))
+        rows = list(map(int, map(operator.itemgetter(1), found)))
+        top = max(rows)
+        if top > self.last_row:
+            self.last_row, self.last_row_cell = top, b"".join(found[rows.index(top)]).decode()
+        columns = collections.Counter(letters)
+        widest = max(columns, key=_column_number)
+        if _column_number(widest) > self.last_column:
+            self.last_column, self.last_column_cell = _column_number(widest), b"".join(
+                found[letters.index(widest)]).decode()
+        if min(rows) <= self.header_row:  # title rows and the header are not data: count below the header only
+            columns = collections.Counter(c for c, row in zip(letters, rows) if row > self.header_row)
+        for column_letters, count in columns.items():
+            column = _column_number(column_letters)
+            if column not in self.first_below:
+                at = letters.index(column_letters)
+                while rows[at] <= self.header_row:
+                    at = letters.index(column_letters, at + 1)
+                self.first_below[column] = b"".join(found[at]).decode()
+            self.below_header[column] += count
+
+    def add_uncomputed(self, found: list[tuple[bytes, bytes, bytes]]) -> None:
+        for attributes, formula_attributes, formula in found:
+            kind = _TYPE.search(attributes)
+            reference = _REFERENCE.search(attributes)
+            if kind is not None and kind.group(1) == b"str":
+                continue  # a formula whose result is the empty text: Excel stores <v></v> for ="" too
+            if reference is None or int(reference.group(2)) < self.header_row:
+                continue
+            self.uncomputed_count += 1
+            if len(self.uncomputed) < SHOWN_CELLS:
+                source = html.unescape(formula.decode("utf-8", errors="replace")) if formula else ""
+                shared = b'"shared"' in formula_attributes and not source
+                self.uncomputed.append(((reference.group(1) + reference.group(2)).decode(),
+                                        "a shared formula" if shared else f"={source}"))
+
+    def refuse_far_cells(self, label: str) -> None:
+        """Raise when the used range is beyond Excel's last cell or spans over :data:`MAX_SHEET_CELLS` cells."""
+        beyond = self.last_row > EXCEL_ROWS or self.last_column > EXCEL_COLUMNS
+        if not beyond and self.span <= MAX_SHEET_CELLS:
+            return
+        far = [self.last_row_cell] + ([self.last_column_cell] if self.last_column_cell != self.last_row_cell else [])
+        cells = " and ".join(far)
+        reach = (f"beyond Excel's last cell XFD{EXCEL_ROWS}" if beyond else
+                 f"to A1:{_column_letters(self.last_column)}{self.last_row}, {self.span:,} cells for the "
+                 f"{self.cells:,} that hold something")
+        raise SourceError(label, f"sheet '{self.name}': the cell{'s' if len(far) > 1 else ''} at {cells} "
+                                 f"stretch{'' if len(far) > 1 else 'es'} the used range {reach}", field="sheet",
+                          row=self.last_row,
+                          fix=f"in Excel, delete the stray cell{'s' if len(far) > 1 else ''} {cells} (or select "
+                              "every row and column beyond the data and delete them) and save; or export the sheet "
+                              "again")
+
+    def warnings(self, label: str, header: list[str]) -> list[str]:
+        """What reading leaves out or reads as empty: cells right of the header's last named column, and formula
+        cells with no stored value, each warning naming the first cells and counting the rest."""
+        found = []
+        beyond = sorted(c for c in self.below_header if c > len(header))
+        if beyond and not self.unplaced:
+            count = sum(self.below_header[c] for c in beyond)
+            cells = ", ".join(self.first_below[c] for c in beyond[:SHOWN_CELLS])
+            more = f" and {len(beyond) - SHOWN_CELLS} more columns" if len(beyond) > SHOWN_CELLS else ""
+            found.append(str(SourceError(
+                label, f"sheet '{self.name}': {count:,} filled cell{'s' if count > 1 else ''} right of the header's "
+                       f"last column {_column_letters(len(header))} ({header[-1] if header else 'none'}) "
+                       f"{'are' if count > 1 else 'is'} not read: in column{'s' if len(beyond) > 1 else ''} "
+                       f"{', '.join(_column_letters(c) for c in beyond[:SHOWN_CELLS])}{more} (first {cells})",
+                field="sheet",
+                fix="give those columns a name in the header row, or delete the cells if they are not data")))
+        if self.uncomputed_count:
+            named = []
+            for cell, formula in self.uncomputed:
+                column = _column_number(cell.rstrip("0123456789"))
+                named.append(f"{cell} ({header[column - 1]}: {formula})" if column <= len(header) and
+                             int(cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) > self.header_row else
+                             f"{cell} ({formula})")
+            more = self.uncomputed_count - len(named)
+            found.append(str(SourceError(
+                label, f"sheet '{self.name}': {self.uncomputed_count:,} formula cell"
+                       f"{'s have' if self.uncomputed_count > 1 else ' has'} no stored value and read"
+                       f"{'' if self.uncomputed_count > 1 else 's'} as empty: "
+                       f"{', '.join(named)}{f' and {more:,} more' if more else ''}",
+                field="sheet",
+                fix="the program that saved the workbook does not calculate formulas: open it in Excel or WPS and "
+                    "save it again (or paste the values), then read it again")))
+        return found
+
+
+def _column_letters(number: int) -> str:
+    """A column's letters from its number.
+
+    >>> _column_letters(16384)
+    'XFD'
+    """
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> list[tuple[str, str]]:
+    """The workbook's sheets in order, as (name, part in the archive), from its own index of them."""
+    def parse(part: str):
+        return ElementTree.fromstring(archive.read(part))
+
+    def local(tag: str) -> str:
+        return tag.rsplit("}", 1)[-1]
+
+    def targets(rels_part: str, base: str) -> dict[str, tuple[str, str]]:
+        """Relationship id → (type, part)."""
+        found = {}
+        for rel in parse(rels_part):
+            target = rel.get("Target", "")
+            found[rel.get("Id")] = (rel.get("Type", ""), target.lstrip("/") if target.startswith("/") else
+                                    posixpath.normpath(posixpath.join(base, target)))
+        return found
+
+    book = next((part for kind, part in targets("_rels/.rels", "").values() if kind.endswith("/officeDocument")),
+                "xl/workbook.xml")
+    folder, name = posixpath.split(book)
+    rels = {rid: part for rid, (_, part) in targets(posixpath.join(folder, "_rels", name + ".rels"), folder).items()}
+    sheets = []
+    for element in parse(book).iter():
+        if local(element.tag) == "sheet":
+            rid = next((v for k, v in element.attrib.items() if local(k) == "id"), None)
+            sheets.append((element.get("name", ""), rels.get(rid, "")))
+    return sheets
+
+
+def _survey_sheet(path: Path, sheet: str | int | None, header_row: int,
+                  chunk: int = 1 << 22) -> _SheetSurvey | None:
+    """One pass over the XML of the sheet ``sheet`` names: its filled cells (how many, the last row and column and
+    the cells that reach them, the columns below the header) and its formula cells without a stored value.
+
+    Streams the sheet in chunks, cut before a cell, with regular expressions rather than a parser: the survey of a
+    large sheet takes about a third of the time its whole read does. ``None`` when the workbook or the sheet cannot
+    be found (openpyxl then reads or explains).
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = _sheet_parts(archive)
+            names = [name for name, _ in parts]
+            if sheet is None:
+                index = 0
+            elif isinstance(sheet, int):
+                index = sheet
+            else:
+                index = names.index(sheet) if sheet in names else -1
+            if not 0 <= index < len(parts):
+                return None
+            survey = _SheetSurvey(parts[index][0], header_row)
+            with archive.open(parts[index][1]) as stream:
+                _survey_stream(stream, survey, chunk)
+            return survey
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, ElementTree.ParseError, EOFError):
+        return None
+
+
+def _survey_stream(stream: Any, survey: _SheetSurvey, chunk: int) -> None:
+    head = stream.read(chunk)
+    plain = re.search(rb"<worksheet[\s>]", head[:4096]) is not None  # no namespace prefix on the elements
+    tail, block = b"", head
+    while True:
+        buffer = tail + block
+        if block:  # keep the last cell (it may go on in the next block) for the next round
+            last = None
+            for last in _CELL_START.finditer(buffer, max(0, len(buffer) - 65536)):
+                pass
+            cut = last.start() if last is not None else max(0, len(buffer) - 64)
+            buffer, tail = buffer[:cut], buffer[cut:]
+        placed, starts = buffer.count(b'<c r="'), buffer.count(b"<c")
+        if plain and b":c " not in buffer and (starts == placed or starts - placed == sum(map(buffer.count,
+                                                                                        _NOT_CELLS))):
+            found = _FILLED_FAST.findall(buffer)
+        else:
+            found = []
+            for attributes in _FILLED_ANY.findall(buffer):
+                reference = _REFERENCE.search(b" " + attributes)
+                if reference is None:
+                    survey.unplaced = True
+                else:
+                    found.append(reference.groups())
+        if found:
+            survey.add(found)
+        if (b"<f" in buffer) if plain else (b"f>" in buffer or b"f " in buffer):  # <f>, <f t="shared" …>, <x:f>
+            survey.add_uncomputed(_UNCOMPUTED.findall(buffer))
+        if not block:
+            return
+        block = stream.read(chunk)
 
 
 def _read_xlsx_calamine(path: Path, sheet: str | int | None, header_row: int,
@@ -504,7 +994,9 @@ def _read_xlsx_openpyxl(path: Path, sheet: str | int | None, header_row: int, la
                               fix="set sheet to one of those names")
         else:
             chosen = sheet
-        rows = workbook[chosen].iter_rows(min_row=header_row, values_only=True)
+        worksheet = workbook[chosen]
+        worksheet.reset_dimensions()  # the sheet's stated dimension may leave cells out: read every row there is
+        rows = worksheet.iter_rows(min_row=header_row, max_row=EXCEL_ROWS, values_only=True)
         header_cells = next(rows, None)
         if header_cells is None:
             raise SourceError(label, f"sheet '{chosen}' has no row {header_row}", field="header_row",
@@ -532,6 +1024,31 @@ def _read_xlsx_openpyxl(path: Path, sheet: str | int | None, header_row: int, la
     return frame, chosen, names
 
 
+def _read_parquet(path: Path, label: str) -> pd.DataFrame:
+    """A Parquet file as text cells: its footer (the schema) is read first, so a file cut short or a column named
+    twice is refused with its name rather than failing inside Arrow."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        names = pq.read_schema(path).names
+    except (pa.ArrowException, OSError) as exc:
+        raise SourceError(label, f"the Parquet file is truncated or corrupt: its footer cannot be read "
+                                 f"({' '.join(str(exc).split())})", field="format",
+                          fix="copy or export the file again (the copy may have been cut short)") from None
+    seen: dict[str, int] = {}
+    for position, column in enumerate(names, start=1):
+        if column in seen:
+            raise SourceError(label, f"column '{column}' appears twice (columns {seen[column]} and {position})",
+                              field="columns", fix="rename one of them where the file is written, and export it again")
+        seen[column] = position
+    try:
+        return pd.read_parquet(path).astype("str")
+    except (pa.ArrowException, OSError) as exc:
+        raise SourceError(label, f"the Parquet file is corrupt: its data cannot be read ({' '.join(str(exc).split())})",
+                          field="format", fix="copy or export the file again") from None
+
+
 def _cell_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -557,17 +1074,18 @@ def read_table(path: Path, *, fmt: str, encoding: str = "auto", sheet: str | int
     _sniff(path, fmt, label)
     if fmt == "csv":
         data = path.read_bytes()
-        chosen = detect_encoding(data, encoding, label)
+        chosen = detect_encoding(data, encoding, label, header_row=header_row, delimiter=delimiter)
         if encoding != "auto" and encoding.replace("-sig", "") == "utf-8" and data[:3] == b"\xef\xbb\xbf":
             chosen = "utf-8-sig"
-        used = detect_delimiter(data, chosen, header_row) if delimiter == "auto" else _spelling(delimiter)
+        data, reading = _as_utf8(data, chosen)
+        used = detect_delimiter(data, reading, header_row) if delimiter == "auto" else _spelling(delimiter)
         if used in ALIGNED:
-            frame = _read_aligned(data, chosen, header_row, label, nrows, used, widths)
+            frame = _read_aligned(data, reading, header_row, label, nrows, used, widths)
         elif used in DELIMITER_CHARS:
             try:
-                frame = _read_csv(path, chosen, header_row, label, nrows, data, delimiter=DELIMITER_CHARS[used])
+                frame = _read_csv(path, reading, header_row, label, nrows, data, delimiter=DELIMITER_CHARS[used])
             except SourceError as exc:  # a ragged row, a quote left open: often the delimiter is not the file's
-                fix = _delimiter_fix(data, chosen, header_row, used) if exc.row is not None else None
+                fix = _delimiter_fix(data, reading, header_row, used) if exc.row is not None else None
                 if fix is None:
                     raise
                 raise SourceError(exc.location, exc.problem, field=exc.field, row=exc.row, fix=fix) from None
@@ -576,9 +1094,12 @@ def read_table(path: Path, *, fmt: str, encoding: str = "auto", sheet: str | int
                               fix="use auto, comma, semicolon, tab, pipe, whitespace or fixed")
         return SourceTable(name, path, frame, encoding=chosen, delimiter=used, header_row=header_row)
     if fmt == "xlsx":
-        frame, chosen_sheet, names = _read_xlsx(path, sheet, header_row, label, nrows)
-        return SourceTable(name, path, frame, sheet=chosen_sheet, sheets=names, header_row=header_row)
-    frame = pd.read_parquet(path).astype("str")
+        frame, chosen_sheet, names, warnings = _read_xlsx(path, sheet, header_row, label, nrows)
+        if (recording := _RECORDED.get()) is not None:
+            recording.extend(warnings)
+        return SourceTable(name, path, frame, sheet=chosen_sheet, sheets=names, header_row=header_row,
+                           warnings=warnings)
+    frame = _read_parquet(path, label)
     frame[ROW] = pd.Series(range(1, len(frame) + 1), dtype="int64")
     return SourceTable(name, path, frame)
 
@@ -621,7 +1142,7 @@ def column_fix(table: SourceTable, wanted: list[str]) -> str:
         return usual
     with open(table.path, "rb") as handle:
         data = handle.read(4 * SNIFF_BYTES)  # the title rows and a sample are at the start
-    return _delimiter_fix(data, table.encoding, table.header_row, table.delimiter, wanted) or usual
+    return _delimiter_fix(*_as_utf8(data, table.encoding), table.header_row, table.delimiter, wanted) or usual
 
 
 def canonical_frame(engagement: Engagement, name: str, table: SourceTable | None = None) -> pd.DataFrame:

@@ -8,13 +8,21 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
+from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from digiops.cli import app
+from digiops.engagement import load_engagement
+from digiops.inventory import inventory
 from tests.conftest import tree_hashes
 
 pytestmark = pytest.mark.hardening
@@ -52,6 +60,31 @@ def huge_field(folder: Path) -> None:
 
 def encrypted_xlsx(folder: Path) -> None:
     write_raw(folder, "members.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 4096)
+
+
+def edit_members(folder: Path, cells: dict[str, str]) -> None:
+    """Set cells of the member workbook, saved by openpyxl (which stores no value for a formula)."""
+    book = load_workbook(folder / "raw" / "members.xlsx")
+    for cell, value in cells.items():
+        book["会员列表"][cell] = value
+    book.save(folder / "raw" / "members.xlsx")
+
+
+def append_line(folder: Path, name: str, line: str, encoding: str) -> None:
+    with open(folder / "raw" / name, "ab") as handle:
+        handle.write(line.encode(encoding))
+
+
+def mall_parquet(folder: Path, damage: str) -> None:
+    edit(folder, "path: raw/mall.csv", "path: raw/mall.parquet")
+    path = folder / "raw" / "mall.parquet"
+    if damage == "truncated":
+        pd.DataFrame({"订单号": [f"M{i}" for i in range(500)], "下单时间": ["2026-01-03"] * 500,
+                      "实付金额": ["5"] * 500, "买家手机": ["13800138001"] * 500}).to_parquet(path)
+        path.write_bytes(path.read_bytes()[:-64])  # a copy cut short: the footer is gone
+    else:
+        pq.write_table(pa.table([["M1"], ["2026-01-03"], ["5"], ["6"], ["138"]],
+                                names=["订单号", "下单时间", "实付金额", "实付金额", "买家手机"]), path)
 
 
 CASES: list[tuple[str, Callable[[Path], None], str]] = [
@@ -131,7 +164,47 @@ CASES: list[tuple[str, Callable[[Path], None], str]] = [
      "raw/mall.csv: row 2: has 5 cells but the header has 4"),
     ("parquet declared, text given", lambda f: edit(f, "path: raw/mall.csv", "path: raw/mall.csv\n    format: parquet"),
      "raw/mall.csv: format: declared as Parquet but the file is not a Parquet file"),
+    # issue 24, hardening round two: the readers
+    ("stray cell at XFD1048576", lambda f: edit_members(f, {"XFD1048576": "x"}),
+     "raw/members.xlsx: sheet: row 1048576: sheet '会员列表': the cell at XFD1048576 stretches the used range to "
+     "A1:XFD1048576, 17,179,869,184 cells for the 6 that hold something (fix: in Excel, delete the stray cell "
+     "XFD1048576"),
+    ("GB18030 line in a UTF-8 file", lambda f: append_line(f, "mall.csv", "M3,2026-01-05,￥8.00,13800138003\n",
+                                                           "gb18030"),
+     "raw/mall.csv: encoding: row 4: bytes at offset 144 (line 4) cannot be decoded as UTF-8 like the rest of the "
+     "file (a3 a4, column 实付金额): they read as GB18030, so the file mixes two encodings (1 of 4 lines) (fix: "
+     "export the file again in one encoding (UTF-8)"),
+    ("UTF-8 line in a GB18030 file", lambda f: append_line(f, "crm.csv", "A3,王芳,13800138003,广州\r\n", "utf-8"),
+     "raw/crm.csv: encoding: row 6: line 6 is UTF-8 (from offset 122: e7 8e 8b e8 8a b3, column 姓名) but the rest "
+     "of the file is gb18030: the file mixes two encodings (1 of 6 lines)"),
+    ("GB18030 declared, UTF-8 given",
+     lambda f: (write_raw(f, "crm.csv", (f / "raw" / "crm.csv").read_bytes().decode("gb18030").encode()),
+                edit(f, "header_row: 3", "header_row: 3\n    encoding: gb18030")),
+     "raw/crm.csv: encoding: row 2: bytes at offset 28 (line 2) cannot be decoded as gb18030 (9a) (fix: the file "
+     "reads as utf-8: set encoding: utf-8 (or auto))"),
+    ("Parquet cut short", lambda f: mall_parquet(f, "truncated"),
+     "raw/mall.parquet: format: the Parquet file is truncated or corrupt: its footer cannot be read"),
+    ("Parquet column named twice", lambda f: mall_parquet(f, "duplicate column"),
+     "raw/mall.parquet: columns: column '实付金额' appears twice (columns 3 and 4)"),
 ]
+#: Cases whose regression would abort the process (a 549 GB allocation): run in a child with 2 GB of address space.
+IN_CHILD = {"stray cell at XFD1048576"}
+BOUNDED_CLI = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+from digiops.cli import app
+sys.argv[0] = "digiops"
+app()
+"""
+
+
+def invoke(args: list[str], *, bounded: bool = False) -> tuple[int, str]:
+    """Run the CLI: in this process, or in a child process whose address space is bounded."""
+    if not bounded:
+        result = CliRunner().invoke(app, args)
+        return result.exit_code, result.output
+    child = subprocess.run([sys.executable, "-c", BOUNDED_CLI, *args], capture_output=True, text=True, timeout=600)
+    return child.returncode, child.stdout + child.stderr
 
 
 @pytest.mark.parametrize("name, corrupt, message", CASES, ids=[c[0] for c in CASES])
@@ -140,11 +213,12 @@ def test_bad_input_is_refused_clearly_and_loses_nothing(hardening_client, tmp_pa
     raw_before = tree_hashes(hardening_client / "raw")
     out = tmp_path / "reports"
 
-    result = CliRunner().invoke(app, ["run", str(hardening_client / "engagement.yaml"), "--out", str(out)])
+    exit_code, output = invoke(["run", str(hardening_client / "engagement.yaml"), "--out", str(out)],
+                               bounded=name in IN_CHILD)
 
-    assert result.exit_code != 0
-    shown = " ".join(result.output.split())
-    assert " ".join(message.split()) in shown, result.output
+    assert exit_code != 0
+    shown = " ".join(output.split())
+    assert " ".join(message.split()) in shown, output
     manifests = [json.loads(p.read_text()) for p in out.rglob("manifest.json")] if out.exists() else []
     assert all(m["status"] != "succeeded" for m in manifests)
     assert tree_hashes(hardening_client / "raw") == raw_before
@@ -152,6 +226,23 @@ def test_bad_input_is_refused_clearly_and_loses_nothing(hardening_client, tmp_pa
 
 def test_catalogue_has_at_least_thirty_cases():
     assert len(CASES) >= 30
+
+
+def test_formula_cells_without_values_are_named_by_validate_and_the_inventory(hardening_client):
+    edit_members(hardening_client, {"B3": '=TEXT(13800138001,"0")', "A4": "W2", "B4": "=B3"})
+    raw_before = tree_hashes(hardening_client / "raw")
+
+    result = CliRunner().invoke(app, ["validate", str(hardening_client)])
+    sources, _ = inventory(load_engagement(hardening_client, check_sources=False))
+
+    warning = ("raw/members.xlsx: sheet: sheet '会员列表': 2 formula cells have no stored value and read as empty: B3 "
+               "(手机: =TEXT(13800138001,\"0\")), B4 (手机: =B3) (fix: the program that saved the workbook does not "
+               "calculate formulas: open it in Excel or WPS and save it again (or paste the values), then read it "
+               "again)")
+    assert result.exit_code == 0, result.output
+    assert f"warning: {warning}" in " ".join(result.output.split())
+    assert sources.set_index("source").loc["members", "warnings"] == warning
+    assert tree_hashes(hardening_client / "raw") == raw_before
 
 
 def test_the_untouched_client_runs(hardening_client, tmp_path):
