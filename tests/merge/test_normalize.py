@@ -88,6 +88,92 @@ def test_amount_rejects_text():
     assert nz.normalize_amount("abc") is None
 
 
+@pytest.mark.parametrize("raw, value", [("１，２９９．５０", "1299.50"), ("￥１２３", "123.00"), ("¥ 1,299.00 元", "1299.00"),
+                                        ("RMB1,234,567.8", "1234567.80"), ("-¥8.80", "-8.80"), ("¥-8.80", "-8.80"),
+                                        ("1,234", "1234.00"), ("9999999999999999.99", "9999999999999999.99")])
+def test_full_width_digits_and_currency_marks_still_read_under_the_default_format(raw, value):
+    assert nz.read_amount(raw) == (Decimal(value), None)
+
+
+@pytest.mark.parametrize("raw", ["1,23", "1.234,50", "12,34,567", "1,2345.00", "1 299.00"])
+def test_an_amount_not_in_the_declared_format_is_refused_with_the_reason_not_guessed(raw):
+    amount, problem = nz.read_amount(raw)
+    assert amount is None
+    assert problem == ("does not match the source's number format (decimal separator '.', thousands separator ',' "
+                       "between groups of 3 digits)")
+
+
+@pytest.mark.parametrize("raw, decimal, thousands, value", [
+    ("1.234,50", ",", ".", "1234.50"), ("1,5", ",", ".", "1.50"), ("¥1.234.567", ",", ".", "1234567.00"),
+    ("1 234,50", ",", " ", "1234.50"), ("1\u00a0234,50", ",", " ", "1234.50"), ("1'234.50", ".", "'", "1234.50"),
+    ("1’234.50", ".", "'", "1234.50"), ("1234,5", ",", "none", "1234.50"), ("1234.5", ".", "none", "1234.50")])
+def test_a_source_declares_how_it_writes_numbers(raw, decimal, thousands, value):
+    assert nz.read_amount(raw, decimal, thousands) == (Decimal(value), None)
+
+
+@pytest.mark.parametrize("raw, decimal, thousands", [("1,234.50", ",", "."), ("1,234", ".", "none"),
+                                                     ("1.234,5", ",", " "), ("1,23", ".", ",")])
+def test_a_number_written_another_way_than_declared_is_refused(raw, decimal, thousands):
+    amount, problem = nz.read_amount(raw, decimal, thousands)
+    assert amount is None and problem.startswith("does not match the source's number format")
+
+
+@pytest.mark.parametrize("raw", ["12345678901234567890123456789", "12345678901234567", "9999999999999999.995",
+                                 "-12345678901234567890"])
+def test_an_amount_too_large_for_its_column_is_refused_not_raised(raw):
+    assert nz.read_amount(raw) == (None, "does not fit 16 digits before the point")
+    assert nz.normalize_amount(raw) is None
+
+
+@pytest.mark.parametrize("raw", ["1e30", "1.23457E+11", "5E-3"])
+def test_an_amount_in_scientific_notation_is_refused(raw):
+    amount, problem = nz.read_amount(raw)
+    assert amount is None and problem.startswith("is in scientific notation")
+
+
+@pytest.mark.parametrize("raw, value, problem", [("12", 12, None), ("1,000", 1000, None), ("３", 3, None),
+                                                 ("1.0", 1, None), ("1.5", None, "is not a whole number"),
+                                                 ("9" * 29, None, "does not fit a 64-bit whole number"),
+                                                 ("abc", None, None), ("", None, None)])
+def test_quantities_are_whole_and_fit_their_column(raw, value, problem):
+    assert nz.read_whole(raw) == (value, problem)
+
+
+def test_number_series_reads_each_distinct_value_once_and_says_what_is_wrong():
+    numbers, problems = nz.number_series(pd.Series(["1,5", "2,00", None, "1,5", "9" * 20], dtype=object),
+                                         nz.read_amount, ",", ".")
+    assert numbers.tolist() == [Decimal("1.50"), Decimal("2.00"), None, Decimal("1.50"), None]
+    assert problems.tolist()[:4] == [None, None, None, None]
+    assert problems.iloc[4] == "does not fit 16 digits before the point"
+
+
+ZONED = ["2025-05-05T14:54:04+08:00", "2025-05-05T06:54:04Z", "2025-05-05 01:54:04-05:00", "2025-05-05T14:54:04+0800",
+         "2025/5/5 14:54:04+08:00", "２０２５－０５－０５Ｔ０６：５４：０４Ｚ", "2025-05-05 14:54:04 +08:00"]
+
+
+@pytest.mark.parametrize("path", ["arrow", "pandas"])
+def test_times_with_offsets_become_the_engagements_wall_clock_time_mixed_with_naive_ones(path):
+    values = pd.Series([*ZONED, "2025-05-05 10:00:00", "2025/5/5 9:05", None], dtype=object)
+    parse = nz.parse_dates if path == "arrow" else nz._parse_dates_distinct
+    parsed = parse(values, "Asia/Shanghai")
+    assert parsed.iloc[:len(ZONED)].tolist() == [pd.Timestamp("2025-05-05 14:54:04")] * len(ZONED)
+    assert parsed.iloc[len(ZONED):-1].tolist() == [pd.Timestamp("2025-05-05 10:00"), pd.Timestamp("2025-05-05 09:05")]
+    assert pd.isna(parsed.iloc[-1]) and parsed.dtype == "datetime64[ns]"  # naive, like every other time
+    assert parse(values, "Europe/London").iloc[0] == pd.Timestamp("2025-05-05 07:54:04")  # BST
+
+
+def test_fractional_seconds_are_no_offset_and_an_excel_serial_keeps_its_time():
+    parsed = nz.parse_dates(pd.Series(["2025-05-05 14:54:04.123", "2025/5/5 14:54:04.5", "45778.5",
+                                       "2025-05-05T14:54:04.123456789", "2025-05-05T14:54:04.25+08:00"]))
+    assert parsed.tolist() == [pd.Timestamp("2025-05-05 14:54:04.123"), pd.Timestamp("2025-05-05 14:54:04.5"),
+                               pd.Timestamp("2025-05-01 12:00"), pd.Timestamp("2025-05-05 14:54:04.123456789"),
+                               pd.Timestamp("2025-05-05 14:54:04.25")]
+
+
+def test_an_offset_time_out_of_range_is_no_time():
+    assert nz.parse_dates(pd.Series(["9999-12-31T00:00:00Z", "2025-02-30T10:00:00+08:00"])).isna().all()
+
+
 @given(st.text(max_size=30))
 def test_text_normalization_is_idempotent(raw):
     once = nz.normalize_text(raw)
@@ -99,6 +185,16 @@ def test_formatted_amounts_round_trip(cents):
     yuan, fen = divmod(abs(cents), 100)
     text = ("-" if cents < 0 else "") + f"¥{yuan:,}.{fen:02d}"
     assert nz.normalize_amount(text) == Decimal(cents) / 100
+
+
+@given(st.integers(min_value=-10**18 + 1, max_value=10**18 - 1), st.sampled_from([(".", ","), (",", "."), (",", " "),
+                                                                               (".", "'"), (".", "none")]))
+def test_amounts_written_in_any_declared_format_round_trip(cents, separators):
+    decimal, thousands = separators
+    yuan, fen = divmod(abs(cents), 100)
+    grouped = f"{yuan:,}".replace(",", "" if thousands == "none" else thousands)
+    text = ("-" if cents < 0 else "") + f"{grouped}{decimal}{fen:02d}"
+    assert nz.read_amount(text, decimal, thousands) == (Decimal(cents) / 100, None)
 
 
 @settings(max_examples=60)
@@ -139,7 +235,8 @@ def test_phone_series_equals_normalize_phone(values):
 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.one_of(st.sampled_from(["2025-05-01", "2025-05-01 09:05:00", "2025-13-01", "2025/5/1 9:05",
-                                           "2025年5月1日", "20250501", "45778", "", None, "2025-02-30 10:00"]),
+                                           "2025年5月1日", "20250501", "45778", "", None, "2025-02-30 10:00",
+                                           "2025-05-01T09:05:00.5", "2025-05-01 09:05:00.123", *ZONED]),
                           st.from_regex(r"20[0-9]{2}-[01][0-9]-[0-3][0-9]( [0-2][0-9]:[0-5][0-9](:[0-5][0-9])?)?",
                                         fullmatch=True)), min_size=1, max_size=30))
 def test_parse_dates_equals_normalize_date(values):

@@ -64,7 +64,8 @@ def test_orders_with_only_a_customer_key_and_no_person_source(tmp_path):
     assert result.crosswalk["record_id"].tolist() == ["O1", "O2"]
 
 
-def test_english_person_file_resolves_with_only_a_column_mapping(tmp_path):
+@pytest.mark.parametrize("merge", [None, {"min_profiles_for_model": 2}], ids=["exact rules", "model"])
+def test_english_person_file_resolves_with_only_a_column_mapping(tmp_path, merge):
     people = [("Olivia", "Smith", "1990-04-12", "12", "Rose Street", "Fitzroy", "3065", "VIC", "123-45-6789"),
               ("Liam", "Nguyen", "1985-11-02", "7", "King Road", "Newtown", "2042", "NSW", "987-65-4321"),
               ("Ava", "Brown", "1978-01-30", "301", "George St", "Sydney", "2000", "NSW", "555-12-3456"),
@@ -82,8 +83,9 @@ def test_english_person_file_resolves_with_only_a_column_mapping(tmp_path):
                "street": "street", "suburb": "district", "postcode": "postcode", "state": "province",
                "ssn": "national_id"}
     spec = {"kind": "customers", "id_column": "id", "columns": mapping}
-    engagement = write_engagement(tmp_path, {"registry": (first, spec), "loyalty": (second, spec)})
+    engagement = write_engagement(tmp_path, {"registry": (first, spec), "loyalty": (second, spec)}, merge=merge)
     result = run_merge(engagement)
+    assert result.model.method == ("deterministic" if merge is None else "splink")  # 11 profiles
     truth = pd.DataFrame({"source": ["registry"] * 6 + ["loyalty"] * 5,
                           "record_id": [f"A{i}" for i in range(6)] + [f"B{i}" for i in range(5)],
                           "person_id": [f"P{i}" for i in range(6)] + [f"P{i}" for i in range(5)]})
@@ -206,3 +208,92 @@ def test_work_folders_of_killed_runs_are_removed_and_live_ones_kept(tmp_path):
 
     assert remove_orphaned_workspaces(tmp_path) == [killed]
     assert not killed.exists() and live.exists() and unnamed.exists()
+
+
+# --- a client too small for a model is linked by exact rules, and says so ---------------------------------------
+def _three_people(tmp_path, merge: dict | None = None):
+    crm = pd.DataFrame({"id": ["C1", "C2", "C3"], "name": ["张伟", "李娜", "王芳"],
+                        "phone": ["13800138001", "13900139002", "13700137003"],
+                        "birth": ["1990-01-02", "1985-05-06", "1970-07-08"],
+                        "email": ["zw@example.com", "", "wf@example.com"]})
+    orders = pd.DataFrame({
+        "order_id": ["O1", "O2", "O3", "O4", "O5"], "order_time": ["2026-01-02 10:00"] * 5,
+        "amount": ["10", "20", "30", "40", "50"],
+        "name": ["张伟", "", "Wang Fang", "张丽", "李娜"],
+        "phone": ["+86 138-0013-8001", "139 0013 9002", "", "13800138001", "13911112222"],
+        "email": ["", "", "WF@example.com", "", ""]})
+    members = pd.DataFrame({"card": ["W1"], "name": ["張偉"], "birth": ["1990/1/2"]})
+    person = {"name": "full_name", "phone": "phone", "birth": "birth_date", "email": "email"}
+    return write_engagement(tmp_path, {
+        "crm": (crm, {"kind": "customers", "id_column": "id", "columns": person}),
+        "mall": (orders, {"kind": "orders", "id_column": "order_id",
+                          "columns": {"order_time": "order_time", "amount": "amount", "name": "full_name",
+                                      "phone": "phone", "email": "email"}}),
+        "members": (members, {"kind": "customers", "id_column": "card",
+                              "columns": {"name": "full_name", "birth": "birth_date"}})}, merge=merge)
+
+
+def test_a_three_person_client_is_linked_by_exact_rules_and_says_so(tmp_path):
+    result = run_merge(_three_people(tmp_path))
+
+    customer = result.crosswalk.set_index(["source", "record_id"])["customer_id"]
+    assert customer[("mall", "O1")] == customer[("crm", "C1")]  # same phone, same name
+    assert customer[("mall", "O2")] == customer[("crm", "C2")]  # same phone, no name to disagree
+    assert customer[("mall", "O3")] == customer[("crm", "C3")]  # same e-mail, the pinyin of the same name
+    assert customer[("members", "W1")] == customer[("crm", "C1")]  # same name (Traditional) and birth date
+    assert customer[("mall", "O4")] != customer[("crm", "C1")]  # 张伟's phone, but another name: his family
+    assert customer[("mall", "O5")] != customer[("crm", "C2")]  # a name alone links nobody
+    assert result.crosswalk["customer_id"].nunique() == 5
+    assert (result.model.method, result.model.n_profiles, result.model.linker) == ("deterministic", 9, None)
+    assert result.counts()["deterministic_linking"] == 1 and result.counts()["profiles"] == 9
+    assert result.accounting["balanced"].all() and len(result.quarantine) == 0
+    assert result.review_pairs.empty  # exact rules leave nothing borderline
+
+
+def test_a_one_person_client_runs(tmp_path):
+    crm = pd.DataFrame({"id": ["C1"], "name": ["张伟"], "phone": ["13800138001"]})
+    orders = _orders([["O1", "2026-01-02 10:00", "10", ""]]).assign(phone=["138 0013 8001"])
+    engagement = write_engagement(tmp_path, {
+        "crm": (crm, {"kind": "customers", "id_column": "id", "columns": {"name": "full_name", "phone": "phone"}}),
+        "mall": (orders, {"kind": "orders", "id_column": "order_id",
+                          "columns": {"order_time": "order_time", "amount": "amount", "phone": "phone"}})})
+    result = run_merge(engagement)
+
+    assert result.crosswalk["customer_id"].tolist() == ["C0000001", "C0000001"]
+    assert result.counts()["deterministic_linking"] == 1 and result.counts()["customers"] == 1
+    assert result.orders["customer_id"].tolist() == ["C0000001"]
+
+
+def test_review_decisions_are_honoured_by_exact_rules_too(tmp_path):
+    reviewed = pd.DataFrame({"unique_id_l": ["mall:O1", "mall:O4"], "unique_id_r": ["crm:C1", "crm:C1"],
+                             "decision": ["not-match", "match"]})
+    reviewed.to_csv(tmp_path / "reviewed.csv", index=False)
+    result = run_merge(_three_people(tmp_path, merge={"review_file": "reviewed.csv"}))
+
+    customer = result.crosswalk.set_index(["source", "record_id"])["customer_id"]
+    assert customer[("mall", "O4")] == customer[("crm", "C1")]
+    # O1 keeps its link to C1 through W1 (same name and birth date as both): a non-match removes one edge only
+    assert customer[("members", "W1")] == customer[("crm", "C1")]
+
+
+def test_exact_rules_resolve_the_people_fixture_when_asked_to(tmp_path):
+    sources, truth = person_sources(60, seed=3)
+    result = run_merge(write_engagement(tmp_path, sources, merge={"min_profiles_for_model": 100000}))
+
+    assert result.model.method == "deterministic" and result.counts()["deterministic_linking"] == 1
+    scores = evaluate(result.crosswalk, truth)
+    assert scores["pairwise_precision"] == 1.0 and scores["pairwise_recall"] > 0.9
+
+
+def test_a_client_without_one_duplicate_still_trains(tmp_path):
+    # No pair agrees on phone + name (or any other sure rule): Splink estimated its prior as 0 and failed with
+    # "math domain error" in prediction; the default prior stands instead. No pair shares a phone and a birth date
+    # either: the failed EM session must not leave the model without its phone and birth-date comparisons.
+    sources, _ = person_sources(80, seed=11)
+    result = run_merge(write_engagement(tmp_path, {"crm": sources["crm"]}))
+
+    assert result.model.method == "splink" and result.counts()["deterministic_linking"] == 0
+    settings = result.model.linker._settings_obj
+    assert [c.output_column_name for c in settings.comparisons] == result.model.comparisons
+    assert 0 < settings._probability_two_random_records_match < 0.01
+    assert result.crosswalk["customer_id"].nunique() == len(result.crosswalk)  # nobody is anybody else

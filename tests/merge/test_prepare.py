@@ -121,3 +121,80 @@ def test_orders_read_with_the_wrong_delimiter_name_the_right_one(tmp_path):
 
     assert error.value.field.startswith("sources.orders.columns.") and error.value.row == 3
     assert error.value.fix == "the file is tab-separated: set delimiter: tab (or auto)"
+
+
+# --- one bad value is one quarantined row, never a failed stage ---------------------------------------------------
+ORDER_COLUMNS = {"order_time": "order_time", "amount": "amount", "quantity": "quantity"}
+FORMAT = "(decimal separator '.', thousands separator ',' between groups of 3 digits)"
+
+
+def _order_rows(rows: list[list[str]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["order_id", "order_time", "amount", "quantity"])
+
+
+def test_one_bad_value_is_quarantined_with_row_field_and_reason_and_the_rest_prepares(tmp_path):
+    orders = _order_rows([
+        ["O1", "2026-01-02T10:00:00+08:00", "¥1,299.00", "1"],
+        ["O2", "2026-01-01 21:00:00-05:00", "5", "2"],
+        ["O3", "2026-01-02 10:00:00", "12345678901234567890123456789", "1"],
+        ["O4", "2026-01-02", "1,23", "1"],
+        ["O5", "2026-01-02", "1.234,50", "1"],
+        ["O6", "2026-01-02", "1.23457E+11", "1"],
+        ["O7", "2026-01-02", "12345678901234567", "1"],
+        ["O8", "2026-01-02", "8", "9" * 29],
+        ["O9", "2026-01-02", "8", "1.5"],
+        ["O10", "2026-01-02", "abc", "1"],
+        ["O11", "2026-01-02T02:00:00Z", "５", "1"],
+        ["O12", "2026-01-02 10:00:00.123456789", "7", "1"]])
+    engagement = write_engagement(tmp_path, {"orders": (orders, {"kind": "orders", "id_column": "order_id",
+                                                                 "columns": ORDER_COLUMNS})})
+    prepared = _prepare(engagement, tmp_path, 1000)
+
+    assert prepared.quarantine[["row", "field", "reason"]].values.tolist() == [
+        [4, "amount", "amount does not fit 16 digits before the point: 12345678901234567890123456789"],
+        [5, "amount", f"amount does not match the source's number format {FORMAT}: 1,23"],
+        [6, "amount", f"amount does not match the source's number format {FORMAT}: 1.234,50"],
+        [7, "amount", "amount is in scientific notation (digits may have been lost in a spreadsheet; export the "
+                      "number in full): 1.23457E+11"],
+        [8, "amount", "amount does not fit 16 digits before the point: 12345678901234567"],
+        [9, "quantity", "quantity does not fit a 64-bit whole number: " + "9" * 29],
+        [10, "quantity", "quantity is not a whole number: 1.5"],
+        [11, "amount", "unreadable amount: abc"]]
+    assert set(prepared.quarantine["source"]) == {"orders"}
+    clean = prepared.clean()
+    assert clean["record_id"].tolist() == ["O1", "O2", "O11", "O12"]
+    # offsets and Z become Beijing time, stored naive like every other time; nanoseconds are cut to microseconds
+    assert clean["order_time"].tolist() == [pd.Timestamp("2026-01-02 10:00")] * 3 + [
+        pd.Timestamp("2026-01-02 10:00:00.123456")]
+    assert [str(a) for a in clean["amount"]] == ["1299.00", "5.00", "5.00", "7.00"]
+    assert (prepared.rows_in, prepared.rows_clean) == (12, 4)
+
+
+def test_a_source_declares_its_number_format_and_the_engagement_its_time_zone(tmp_path):
+    orders = _order_rows([["O1", "2026-01-02T10:00:00+08:00", "1.234,50", "1.000"],
+                          ["O2", "2026-01-02 10:00", "¥12,5", "2"],
+                          ["O3", "2026-01-02 10:00", "1,234.50", "1"]])
+    engagement = write_engagement(tmp_path, {"orders": (orders, {
+        "kind": "orders", "id_column": "order_id", "columns": ORDER_COLUMNS, "decimal_separator": ",",
+        "thousands_separator": "."})}, merge={"timezone": "UTC"})
+    prepared = _prepare(engagement, tmp_path, 1000)
+
+    clean = prepared.clean()
+    assert [str(a) for a in clean["amount"]] == ["1234.50", "12.50"]
+    assert clean["quantity"].tolist() == [1000, 2]
+    assert clean["order_time"].tolist() == [pd.Timestamp("2026-01-02 02:00"), pd.Timestamp("2026-01-02 10:00")]
+    assert prepared.quarantine[["row", "field", "reason"]].values.tolist() == [
+        [4, "amount", "amount does not match the source's number format (decimal separator ',', thousands "
+                      "separator '.' between groups of 3 digits): 1,234.50"]]
+
+
+def test_a_product_with_a_price_too_large_is_quarantined_not_a_failed_stage(tmp_path):
+    products = pd.DataFrame({"sku": ["S1", "S2", "S3"], "price": ["99.00", "1" * 30, "12,3"]})
+    engagement = write_engagement(tmp_path, {"products": (products, {
+        "kind": "products", "id_column": "sku", "columns": {"price": "price"}})})
+    prepared = prepare.prepare_source(engagement, "products", tmp_path / "work", as_of=AS_OF, earliest=EARLIEST,
+                                      test_markers=[])
+
+    assert prepared.clean()["record_id"].tolist() == ["S1"]
+    assert prepared.quarantine[["row", "field"]].values.tolist() == [[3, "price"], [4, "price"]]
+    assert prepared.quarantine.loc[0, "reason"] == "price does not fit 16 digits before the point: " + "1" * 30

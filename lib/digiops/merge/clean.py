@@ -4,6 +4,12 @@ A row is quarantined (not used, with source, row, field and reason) when what it
 a missing or duplicate record id, an order without a parseable time or amount, an event dated in the future, a
 person record with nothing that identifies a person. A single bad value in an otherwise usable row (a malformed
 phone, an impossible birth date) is dropped to null instead and shows in the data-quality validity figures.
+
+Numbers are the exception: an amount, price or quantity that is written but cannot be read exactly — not in the
+source's declared number format (``decimal_separator`` / ``thousands_separator``), in scientific notation, or too
+large for its stored type — quarantines its row with what is wrong, rather than being guessed or dropped. Times
+with a UTC offset (``2025-05-05T14:54:04+08:00``) are converted to the engagement's time zone (``merge.timezone``)
+and kept naive, like every other time.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from digiops.canonical import CANONICAL_FIELDS
 from digiops.io import ROW
 from digiops.merge import normalize as nz
 
@@ -121,6 +128,17 @@ def _quarantine(source: str, frame: pd.DataFrame, mask: pd.Series, field: str, r
                          "field": field, "reason": reasons}, columns=QUARANTINE_COLUMNS)
 
 
+def _unreadable(what: str, hit: pd.DataFrame) -> pd.Series:
+    """``<what> <problem>: <raw>`` where the number reader said what is wrong, else ``unreadable <what>: <raw>``
+    (``hit`` has the raw text in ``_raw`` and, for numbers, the reader's problem in ``_problem``)."""
+    raw = hit["_raw"].astype(str)
+    generic = f"unreadable {what}: " + raw
+    if "_problem" not in hit:
+        return generic
+    said = hit["_problem"].notna()
+    return generic.where(~said, what + " " + hit["_problem"].astype(str) + ": " + raw)
+
+
 def duplicate_rows(record_ids: pd.Series, rows: pd.Series) -> pd.Series:
     """Row → the first row with the same cleaned record id, for every row whose id an earlier row already has
     (one hash pass over the ids; only the repeated ids are grouped)."""
@@ -133,7 +151,9 @@ def duplicate_rows(record_ids: pd.Series, rows: pd.Series) -> pd.Series:
 
 
 def clean_source(raw: pd.DataFrame, *, name: str, kind: str, as_of: dt.date, earliest: dt.date,
-                 has_id_column: bool, region: str = "CN", duplicates: pd.Series | None = None) -> CleanSource:
+                 has_id_column: bool, region: str = "CN", duplicates: pd.Series | None = None,
+                 timezone: str = nz.DEFAULT_TIMEZONE, decimal_separator: str = ".",
+                 thousands_separator: str = ",") -> CleanSource:
     """Normalize every mapped field of one source and split off the rows that cannot be used.
 
     Args:
@@ -145,11 +165,19 @@ def clean_source(raw: pd.DataFrame, *, name: str, kind: str, as_of: dt.date, ear
         region: phone-number region for numbers without a country code.
         duplicates: when ``raw`` is a slice of a source, :func:`duplicate_rows` of the whole source, so a
             duplicate id is found across slices.
+        timezone: times with a UTC offset are converted to this zone (an IANA name) and kept naive.
+        decimal_separator, thousands_separator: how the source writes numbers (``thousands_separator`` may be
+            :data:`digiops.merge.normalize.NO_SEPARATOR`).
+
+    A number is checked only in the fields its kind defines (:data:`digiops.canonical.CANONICAL_FIELDS`): kind
+    ``other``, as the data-quality measure cleans quarantined rows again to judge their values, keeps every row.
     """
     frame = raw
     record_id = nz.code_series(frame["record_id"]).astype(frame["record_id"].dtype)
     out = pd.DataFrame({"source": frame["source"], "record_id": record_id, ROW: frame[ROW]}, index=frame.index)
     problems: list[pd.DataFrame] = []
+    unreadable: dict[str, pd.Series] = {}  # number field → what is wrong with each row's value
+    number_format = {"decimal": decimal_separator, "thousands": thousands_separator}
     future = pd.Timestamp(as_of) + pd.Timedelta(days=1)
     oldest = pd.Timestamp(earliest)
 
@@ -174,20 +202,20 @@ def clean_source(raw: pd.DataFrame, *, name: str, kind: str, as_of: dt.date, ear
         elif column in CODE_FIELDS:
             out[column] = nz.code_series(frame[column])  # blank text is no code
         elif column == "birth_date":
-            parsed = nz.parse_dates(values)
+            parsed = nz.parse_dates(values, timezone)
             ok = parsed.notna() & (parsed < future) & (parsed >= oldest)
             out[column] = parsed.where(ok).dt.date.astype(object).where(ok, None)
         elif column in TIME_FIELDS:
-            parsed = nz.parse_dates(values)
+            parsed = nz.parse_dates(values, timezone)
             out[column] = parsed.where(parsed >= oldest)
             if column in EVENT_FIELDS:
                 late = parsed >= future
                 problems.append(_quarantine(name, out.assign(_raw=values), late, column,
                                             lambda hit, c=column: "date in the future: " + hit["_raw"].astype(str)))
         elif column in AMOUNT_FIELDS:
-            out[column] = nz.map_distinct(values, nz.normalize_amount)
+            out[column], unreadable[column] = nz.number_series(values, nz.read_amount, **number_format)
         elif column == "quantity":
-            out[column] = nz.map_distinct(values, nz.normalize_int)
+            out[column], unreadable[column] = nz.number_series(values, nz.read_whole, **number_format)
         elif column == "is_test":
             out[column] = _is_true(values)
         elif column in ("address", "address_extra"):
@@ -218,13 +246,20 @@ def clean_source(raw: pd.DataFrame, *, name: str, kind: str, as_of: dt.date, ear
                                     lambda hit: "duplicate id (first on row "
                                     + hit[ROW].map(duplicates).astype(str) + ")"))
     if kind == "orders":
-        for column, what in (("order_time", "order time"), ("amount", "amount")):
-            if column in out:
-                problems.append(_quarantine(name, out.assign(_raw=_blank_to_missing(frame[column])),
-                                            out[column].isna(), column,
-                                            lambda hit, w=what: np.where(hit["_raw"].isna(), f"missing {w}",
-                                                                         f"unreadable {w}: "
-                                                                         + hit["_raw"].astype(str))))
+        if "order_time" in out:
+            problems.append(_quarantine(name, out.assign(_raw=_blank_to_missing(frame["order_time"])),
+                                        out["order_time"].isna(), "order_time",
+                                        lambda hit: np.where(hit["_raw"].isna(), "missing order time",
+                                                             _unreadable("order time", hit))))
+        if "amount" in out:  # an unreadable amount is quarantined with the other numbers below
+            problems.append(_quarantine(name, out, _blank_to_missing(frame["amount"]).isna(), "amount",
+                                        "missing amount"))
+    for column, problem in unreadable.items():
+        if column in CANONICAL_FIELDS.get(kind, ()):
+            raw_values = _blank_to_missing(frame[column])
+            problems.append(_quarantine(name, out.assign(_raw=raw_values, _problem=problem),
+                                        out[column].isna() & raw_values.notna(), column,
+                                        lambda hit, c=column: _unreadable(c, hit)))
     if kind == "shipments" and "order_id" in out:
         problems.append(_quarantine(name, out, out["order_id"].isna(), "order_id", "missing order number"))
     if kind == "products" and "sku" in out:

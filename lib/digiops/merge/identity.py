@@ -13,12 +13,20 @@ The steps (DOMAIN §1):
    EM on two blocking rules, term-frequency adjustments on Hanzi name, phone, email and district.
 4. **Clusters**: pairs at or above the match threshold (after a consultant's review decisions: a reviewed match
    adds an edge, a reviewed non-match removes one) are clustered by connected components.
+
+A client with fewer profiles than ``merge.min_profiles_for_model`` (a pilot export of three people) gets no model:
+EM on a handful of pairs estimates nothing, and Splink's prior fails outright when no pair agrees on a
+deterministic rule. Two profiles are linked instead when an exact rule says so (:data:`DETERMINISTIC_RULES`): the
+same phone, e-mail or national id while their names do not disagree (both given, no pinyin reading in common, and
+not a bare surname that agrees), or the same name (a shared pinyin key) and the same birth date. The
+:class:`LinkModel` says which way the records were linked.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Literal
 
 import pandas as pd
 import pyarrow as pa
@@ -50,6 +58,23 @@ LIST_FEATURES = ("name_keys", "surnames")
 #: Features the address comparison reads (it is null when one side has none of them).
 ADDRESS_COLUMNS = ("district", "street_key", "city")
 UID = "unique_id"
+#: Fewer profiles than this and no model is trained (``merge.min_profiles_for_model``).
+MIN_PROFILES_FOR_MODEL = 50
+#: The rules that link a client too small for a model: name → SQL over a pair of profiles ``l`` and ``r``, and the
+#: link features it needs. Names "disagree" when both are given, share no pinyin reading, and neither is a bare
+#: surname (陈先生) that agrees with the other.
+NAMES_DISAGREE = ("coalesce(l.name_keys IS NOT NULL AND r.name_keys IS NOT NULL "
+                  "AND NOT list_has_any(l.name_keys, r.name_keys) "
+                  "AND NOT coalesce((l.name_partial OR r.name_partial) AND list_has_any(l.surnames, r.surnames), "
+                  "false), false)")
+DETERMINISTIC_RULES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "same phone, names not disagreeing": (f"l.phone = r.phone AND NOT {NAMES_DISAGREE}", ("phone",)),
+    "same e-mail, names not disagreeing": (f"l.email = r.email AND NOT {NAMES_DISAGREE}", ("email",)),
+    "same national id, names not disagreeing": (f"l.national_id = r.national_id AND NOT {NAMES_DISAGREE}",
+                                                ("national_id",)),
+    "same name and birth date": ("list_has_any(l.name_keys, r.name_keys) AND l.birth_date = r.birth_date",
+                                 ("name", "birth_date")),
+}
 
 
 #: Person fields the features are made of (the person table of :func:`features_sql` has these columns).
@@ -147,13 +172,20 @@ def profiles_sql(con) -> None:
 class LinkModel:
     """What Splink produced, besides the tables it leaves in the stage's DuckDB connection (``pairs``, every
     scored pair at or above the review band, and ``clusters``, profile → cluster): the pairs the report shows
-    (filled in by the pipeline), the number of scored pairs and the trained model."""
+    (filled in by the pipeline), the number of scored pairs and the trained model.
+
+    ``method`` says how the records were linked: ``splink`` (the model) or ``deterministic`` (fewer than
+    ``min_profiles`` profiles: the exact rules named in ``blocking_rules``, every linked pair at probability 1,
+    no ``linker``)."""
 
     pairs: pd.DataFrame
     n_pairs: int = 0
     comparisons: list[str] = field(default_factory=list)
     blocking_rules: list[str] = field(default_factory=list)
     linker: object | None = None
+    method: Literal["splink", "deterministic"] = "splink"
+    n_profiles: int = 0
+    min_profiles: int = MIN_PROFILES_FOR_MODEL
 
 
 def filled_counts(con, table: str) -> dict[str, int]:
@@ -324,6 +356,31 @@ def _connected_components(con, table: str, engine: engines.EngineSettings | None
     found.drop_table_from_database_and_remove_from_cache()
 
 
+def deterministic_rules(features: list[str]) -> dict[str, str]:
+    """The :data:`DETERMINISTIC_RULES` whose link features are all available (a name rule only with ``name``);
+    a rule that reads the names to see that they do not disagree reads them only when ``name`` is available."""
+    chosen = {}
+    for label, (sql, needs) in DETERMINISTIC_RULES.items():
+        if all(f in features for f in needs):
+            chosen[label] = sql if "name" in features else sql.replace(f" AND NOT {NAMES_DISAGREE}", "")
+    return chosen
+
+
+def link_deterministically(con, table: str, features: list[str]) -> list[str]:
+    """Create table ``pairs`` in ``con``: every two profiles of ``table`` one of :func:`deterministic_rules`
+    links, at match probability 1 (no match weight, no comparison levels). Returns the rules' names.
+
+    Every pair of profiles is compared: this runs only below ``merge.min_profiles_for_model`` profiles."""
+    rules = deterministic_rules(features)
+    condition = " OR ".join(f"({sql})" for sql in rules.values()) or "false"
+    con.execute(f"""
+        CREATE OR REPLACE TABLE pairs AS
+        SELECT l.{UID} AS {UID}_l, r.{UID} AS {UID}_r, 1.0::DOUBLE AS match_probability,
+               NULL::DOUBLE AS match_weight
+        FROM {table} l JOIN {table} r ON l.{UID} < r.{UID} AND coalesce({condition}, false)""")
+    return list(rules)
+
+
 def _pair_columns(columns: list[str]) -> list[str]:
     return [c for c in columns if c in (f"{UID}_l", f"{UID}_r", "match_probability", "match_weight")
             or c.startswith("gamma_")]
@@ -333,8 +390,10 @@ def link_profiles(con, table: str, *, link_fields: list[str] | None = None,
                   blocking_rules: list[list[str] | str] | None = None, match_threshold: float = 0.95,
                   review_lower: float = 0.5, u_max_pairs: float = 2e6, seed: int = 42,
                   decisions: pd.DataFrame | None = None,
-                  engine: engines.EngineSettings | None = None) -> LinkModel:
-    """Train a Splink model on the profiles, score candidate pairs and cluster them.
+                  engine: engines.EngineSettings | None = None,
+                  min_profiles: int = MIN_PROFILES_FOR_MODEL) -> LinkModel:
+    """Train a Splink model on the profiles, score candidate pairs and cluster them — or, below
+    ``min_profiles`` profiles, link them by exact rules (:func:`link_deterministically`).
 
     Args:
         con: the stage's DuckDB connection; on DuckDB, Splink works in it (its memory limit holds).
@@ -343,6 +402,7 @@ def link_profiles(con, table: str, *, link_fields: list[str] | None = None,
             ``not-match``) that override the model.
         engine: where Splink runs (:mod:`digiops.engines`); default DuckDB. On Spark the same comparisons and
             rules run with their SQL rewritten for Spark SQL (:func:`digiops.engines.to_spark_sql`).
+        min_profiles: fewer profiles than this and no model is trained (``merge.min_profiles_for_model``).
     Returns:
         The model; tables ``pairs`` (every scored pair at or above ``review_lower``: ids, probability, weight,
         comparison levels) and ``clusters`` (every profile's cluster) are left in ``con``.
@@ -360,9 +420,13 @@ def link_profiles(con, table: str, *, link_fields: list[str] | None = None,
     if on_spark:
         comparisons = _spark_comparisons(comparisons)
     linker = None
+    n_profiles = int(filled[UID])
+    deterministic = n_profiles < min_profiles
     con.execute(f"CREATE OR REPLACE TABLE pairs ({UID}_l BIGINT, {UID}_r BIGINT, match_probability DOUBLE, "
                 "match_weight DOUBLE)")
-    if filled[UID] >= 2 and comparisons and rules:
+    if deterministic:
+        comparisons, rules = [], link_deterministically(con, table, features)
+    elif n_profiles >= 2 and comparisons and rules:
         logging.getLogger("splink").setLevel(logging.ERROR)
         if on_spark:
             db_api = engines.splink_db_api(engine)
@@ -377,25 +441,34 @@ def link_profiles(con, table: str, *, link_fields: list[str] | None = None,
                                    retain_intermediate_calculation_columns=False,
                                    retain_matching_columns=False)
         linker = Linker(sdf, settings, log_level=logging.ERROR)
-        deterministic = [dialect_sql(_rule_sql(r)) for r in (["phone", "name_key"], ["email", "name_key"],
-                                                ["national_id", "name_key"], ["name_key", "birth_date", "district"])
-                         if all(filled.get(c, 0) > 0 for c in r)]
-        if deterministic:
+        sure = [dialect_sql(_rule_sql(r)) for r in (["phone", "name_key"], ["email", "name_key"],
+                                                    ["national_id", "name_key"], ["name_key", "birth_date", "district"])
+                if all(filled.get(c, 0) > 0 for c in r)]
+        if sure:
+            prior = linker._settings_obj._probability_two_random_records_match
             try:
-                linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.8)
+                linker.training.estimate_probability_two_random_records_match(sure, recall=0.8)
             except Exception:  # noqa: BLE001 — too few pairs to estimate: keep Splink's prior
                 pass
+            # No pair agreeing on any of these rules estimates a prior of 0 (every pair then has match weight
+            # log2(0) and prediction fails with "math domain error"), all pairs agreeing one of 1: keep the default.
+            if not 0 < linker._settings_obj._probability_two_random_records_match < 1:
+                linker._settings_obj._probability_two_random_records_match = prior
         linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
         trained = 0
         for rule in EM_RULES:
             if trained >= EM_SESSIONS:
                 break
             if all(filled.get(c, 0) >= 2 for c in rule):
+                kept = linker._settings_obj.core_model_settings.copy()
                 try:
                     linker.training.estimate_parameters_using_expectation_maximisation(
                         dialect_sql(_rule_sql(rule)), estimate_without_term_frequencies=True)
                     trained += 1
                 except Exception:  # noqa: BLE001 — EM needs pairs under this rule; try the next rule
+                    # A session that fails (no pair under its rule) leaves the model as it set it up for training:
+                    # without the comparisons on the rule's columns, its prior raised for the blocked pairs.
+                    linker._settings_obj.core_model_settings = kept
                     continue
         predicted = linker.inference.predict(threshold_match_probability=review_lower)
         # Only ids, scores and comparison levels are kept: a million people give millions of pairs, and their
@@ -421,7 +494,7 @@ def link_profiles(con, table: str, *, link_fields: list[str] | None = None,
                         WHERE d.decision = 'match' AND d.{UID}_l IN (SELECT {UID} FROM {table})
                         AND d.{UID}_r IN (SELECT {UID} FROM {table})""")
         con.unregister("_decisions")
-    _connected_components(con, table, engine)
+    _connected_components(con, table, None if deterministic else engine)
     if linker is not None and not on_spark:
         # Splink's own tables (training pairs, term frequencies) would stay in the stage's memory budget and push
         # the steps after this one to spill; the model itself needs none of them.
@@ -429,4 +502,6 @@ def link_profiles(con, table: str, *, link_fields: list[str] | None = None,
     n_pairs = con.execute("SELECT count(*) FROM pairs").fetchall()[0][0]
     return LinkModel(pairs=pd.DataFrame(), n_pairs=int(n_pairs),
                      comparisons=[c["output_column_name"] for c in comparisons],
-                     blocking_rules=[_rule_sql(r) if not isinstance(r, str) else r for r in rules], linker=linker)
+                     blocking_rules=[_rule_sql(r) if not isinstance(r, str) else r for r in rules], linker=linker,
+                     method="deterministic" if deterministic else "splink", n_profiles=n_profiles,
+                     min_profiles=min_profiles)

@@ -24,7 +24,7 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Callable
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -497,10 +497,32 @@ def street_series(values: pd.Series) -> pd.Series:
 
 
 # --- dates and amounts --------------------------------------------------------------------------------------------
-def normalize_date(value: object) -> pd.Timestamp | None:
+#: The time zone times are kept in when the engagement names none (``merge.timezone``).
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+_ISO_DAY = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_ISO_CLOCK = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?"
+#: What Arrow's strict ISO 8601 cast reads in one pass: a day, with a clock time after a space or ``T``…
+ISO_NAIVE = rf"{_ISO_DAY}([ T]{_ISO_CLOCK})?"
+#: … and the same with a UTC offset or ``Z`` (``2025-05-05T14:54:04+08:00``).
+ISO_ZONED = rf"{_ISO_DAY}[ T]{_ISO_CLOCK}(Z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)"
+#: A UTC offset or ``Z`` after a clock time, at the end of a text :func:`_date_texts` made ISO-like.
+_ZONE_SUFFIX = r"[0-9]:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)$"
+#: A placeholder that keeps the decimal point of fractional seconds (``:04.123``) and of an Excel serial with a
+#: time (``45778.5``) from becoming a date separator: NFKC makes this character a full stop, so no text has it.
+_POINT = "\u2024"
+
+
+def normalize_date(value: object, timezone: str = DEFAULT_TIMEZONE) -> pd.Timestamp | None:
     """One value of many formats: ISO, ``2025/5/1``, ``2025年5月1日``, ``20250501``, ``01/05/2025`` is not
-    accepted (day/month order is ambiguous), Excel serial days (``45778``); ``None`` when it does not parse."""
-    result = parse_dates(pd.Series([value], dtype=object)).iloc[0]
+    accepted (day/month order is ambiguous), Excel serial days (``45778``); ``None`` when it does not parse.
+
+    A time with a UTC offset or ``Z`` (``2025-05-05T14:54:04+08:00``) is converted to ``timezone`` and kept,
+    like every time without one, as the wall-clock time there (naive).
+
+    >>> normalize_date("2025-05-05T06:54:04Z"), normalize_date("2025-05-05 14:54:04.5")
+    (Timestamp('2025-05-05 14:54:04'), Timestamp('2025-05-05 14:54:04.500000'))
+    """
+    result = parse_dates(pd.Series([value], dtype=object), timezone).iloc[0]
     return None if pd.isna(result) else result
 
 
@@ -511,9 +533,15 @@ def _nanoseconds(parsed: pd.Series) -> np.ndarray:
     return parsed.where(inside).to_numpy(dtype="datetime64[ns]")
 
 
+def _wall_clock(stamps: pd.Series, timezone: str) -> pd.Series:
+    """UTC times as the naive wall-clock time in ``timezone``."""
+    return stamps.dt.tz_convert(timezone).dt.tz_localize(None)
+
+
 def _iso_nanoseconds(values: pd.Series) -> np.ndarray:
-    """Zero-padded ISO dates and times as ``datetime64[ns]``: Arrow's strict ISO 8601 cast when every value is a
-    real date in range (the usual case), else pandas, which makes the impossible ones (``2025-02-30``) NaT."""
+    """Zero-padded ISO dates and times (:data:`ISO_NAIVE`) as ``datetime64[ns]``: Arrow's strict ISO 8601 cast
+    when every value is a real date in range (the usual case), else pandas, which makes the impossible ones
+    (``2025-02-30``) NaT."""
     import pyarrow as pa
 
     try:
@@ -522,45 +550,81 @@ def _iso_nanoseconds(values: pd.Series) -> np.ndarray:
         return _nanoseconds(pd.to_datetime(values.astype("str"), format="ISO8601", errors="coerce"))
 
 
-def parse_dates(values: pd.Series) -> pd.Series:
-    """Vectorised :func:`normalize_date` over a column: ISO dates and times in one pass, every other spelling
-    parsed once per distinct value."""
-    iso = _fullmatch(values, r"[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]{2}:[0-9]{2}(:[0-9]{2})?)?")
-    if iso.any():
+def _iso_zoned_nanoseconds(values: pd.Series, timezone: str) -> np.ndarray:
+    """ISO times with an offset (:data:`ISO_ZONED`) as ``datetime64[ns]`` wall-clock times in ``timezone``: Arrow's
+    cast to UTC in one pass, else pandas (impossible dates NaT)."""
+    import pyarrow as pa
+
+    try:
+        stamps = arrow_text(values).cast(pa.timestamp("ns", "UTC")).to_pandas()
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        stamps = pd.to_datetime(values.astype("str"), format="ISO8601", errors="coerce", utc=True)
+    return _nanoseconds(_wall_clock(pd.Series(stamps), timezone))
+
+
+def parse_dates(values: pd.Series, timezone: str = DEFAULT_TIMEZONE) -> pd.Series:
+    """Vectorised :func:`normalize_date` over a column: ISO dates and times in one pass (with or without a UTC
+    offset), every other spelling parsed once per distinct value."""
+    naive = _fullmatch(values, ISO_NAIVE)
+    zoned = np.zeros(len(values), dtype=bool)
+    if not naive.all():  # the usual column has no offset: one regex pass
+        zoned[~naive] = _fullmatch(values[~naive], ISO_ZONED)
+    fast = naive | zoned
+    if fast.any():
         out = pd.Series(np.datetime64("NaT"), index=values.index, dtype="datetime64[ns]")
-        out[iso] = _iso_nanoseconds(values[iso])
-        if not iso.all():
-            out[~iso] = _parse_dates_distinct(values[~iso]).to_numpy()
+        if naive.any():
+            out[naive] = _iso_nanoseconds(values[naive])
+        if zoned.any():
+            out[zoned] = _iso_zoned_nanoseconds(values[zoned], timezone)
+        if not fast.all():
+            out[~fast] = _parse_dates_distinct(values[~fast], timezone).to_numpy()
         return out
-    return _parse_dates_distinct(values)
+    return _parse_dates_distinct(values, timezone)
 
 
 def _date_texts(values: pd.Series) -> pd.Series:
-    """Date spellings made ISO-like for parsing: normalized text, ``年月/.`` → ``-``, ``日号`` → space, ``时点分``
-    → ``:``, ``秒`` dropped, whitespace collapsed, `` :-T`` trimmed (Arrow kernels, no Python call per value)."""
+    """Date spellings made ISO-like for parsing: normalized text, ``年月/.`` → ``-`` (not the point of
+    fractional seconds), ``日号`` → space, ``时点分`` → ``:``, ``秒`` dropped, whitespace collapsed, `` :-T``
+    trimmed, no space before a UTC offset (Arrow kernels, no Python call per value)."""
     import pyarrow.compute as pc
 
     array = _text_array(values)
-    for pattern, repl in (("[年月/.]", "-"), ("[日号]", " "), ("[时点]", ":"), ("分", ":"), ("秒", "")):
+    array = pc.replace_substring_regex(array, r"(:[0-9]{2})\.([0-9])", rf"\1{_POINT}\2")
+    array = pc.replace_substring_regex(array, r"^([0-9]{5})\.([0-9]+)$", rf"\1{_POINT}\2")
+    for pattern, repl in (("[年月/.]", "-"), ("[日号]", " "), ("[时点]", ":"), ("分", ":"), ("秒", ""),
+                          (_POINT, ".")):
         array = pc.replace_substring_regex(array, pattern, repl)
     array = pc.utf8_trim(pc.replace_substring_regex(array, _SPACES_RE2, " "), " :-T")
+    array = pc.replace_substring_regex(array, r"([0-9]) ([+-][0-9]{2}(:?[0-9]{2})?|Z)$", r"\1\2")
     return text_column(blank_to_null(array), values.index)
 
 
-def _parse_dates_distinct(values: pd.Series) -> pd.Series:
+def _iso_texts(texts: pd.Series, timezone: str) -> pd.Series:
+    """ISO-like texts (:func:`_date_texts`) as naive times: those with a UTC offset converted to ``timezone``,
+    the others as written; NaT for what does not parse. (Parsed as UTC in one pass: a column of mixed offsets,
+    or of times with and without one, is no error.)"""
+    stamps = pd.to_datetime(texts, format="ISO8601", errors="coerce", utc=True)
+    zoned = texts.str.contains(_ZONE_SUFFIX).fillna(False).to_numpy(dtype=bool)
+    wall = stamps.dt.tz_localize(None)
+    if zoned.any():
+        wall[zoned] = _wall_clock(stamps[zoned], timezone).to_numpy()
+    return wall
+
+
+def _parse_dates_distinct(values: pd.Series, timezone: str = DEFAULT_TIMEZONE) -> pd.Series:
     import pyarrow.compute as pc
 
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     texts = _date_texts(pd.Series(uniques))
-    parsed = pd.to_datetime(texts, format="ISO8601", errors="coerce")
+    parsed = _iso_texts(texts, timezone)
     # "2025-5-1 9:05": ISO8601 wants zero-padding; pad every lone digit and try again (twice: a match takes the
     # separator after its digit, so the next lone digit waits for the second pass).
     todo = parsed.isna() & texts.notna()
     if todo.any():
         padded = arrow_text(texts[todo])
         for _ in range(2):
-            padded = pc.replace_substring_regex(padded, r"(^|[^0-9])([0-9])([^0-9]|$)", r"\10\2\3")
-        parsed[todo] = pd.to_datetime(text_column(padded, texts.index[todo]), format="ISO8601", errors="coerce")
+            padded = pc.replace_substring_regex(padded, r"(^|[^0-9.])([0-9])([^0-9]|$)", r"\10\2\3")
+        parsed[todo] = _iso_texts(text_column(padded, texts.index[todo]), timezone).to_numpy()
     todo = parsed.isna() & texts.notna()
     if todo.any():
         compact = texts[todo]
@@ -581,33 +645,132 @@ def _parse_dates_distinct(values: pd.Series) -> pd.Series:
     return pd.Series(mapped[codes], index=values.index)
 
 
-_AMOUNT_STRIP = re.compile(r"(?i)[¥￥$,\s]|rmb|cny|元")
+#: Money is stored exactly as ``decimal128(18, 2)``: at most this many digits before the point.
+AMOUNT_DIGITS = 16
+#: The largest whole number a count (``quantity``) is stored as (``int64``).
+MAX_WHOLE = 2**63 - 1
+_CURRENCY = re.compile(r"(?i)[¥$]|rmb|cny|元")
+_SCIENTIFIC = re.compile(r"(?i)[0-9]*[.,]?[0-9]+e[+-]?[0-9]+")
 CENT = Decimal("0.01")
+#: ``thousands_separator`` of a source that writes no thousands separator.
+NO_SEPARATOR = "none"
 
 
-def normalize_amount(value: object) -> Decimal | None:
-    """Exact money: ``¥1,299.00`` → ``Decimal('1299.00')``; ``(12.50)`` and ``−12.5`` are negative."""
+@lru_cache(maxsize=64)
+def _number_pattern(decimal: str, thousands: str) -> re.Pattern:
+    """A number without sign as a source writes it: digits, or groups of three after the first one to three
+    digits (``1,234,567``) when it has a thousands separator, then the decimal separator and the fraction."""
+    whole = r"[0-9]+"
+    if thousands != NO_SEPARATOR:
+        whole += rf"|[0-9]{{1,3}}(?:{re.escape(thousands)}[0-9]{{3}})+"
+    return re.compile(rf"(?P<whole>{whole})?(?:{re.escape(decimal)}(?P<fraction>[0-9]*))?")
+
+
+def number_format(decimal: str = ".", thousands: str = ",") -> str:
+    """How a source writes numbers, in words (for a quarantine reason).
+
+    >>> number_format(",", NO_SEPARATOR)
+    "decimal separator ',', no thousands separator"
+    """
+    grouping = ("no thousands separator" if thousands == NO_SEPARATOR
+                else f"thousands separator '{thousands}' between groups of 3 digits")
+    return f"decimal separator '{decimal}', {grouping}"
+
+
+def read_amount(value: object, decimal: str = ".", thousands: str = ",") -> tuple[Decimal | None, str | None]:
+    """Exact money as a source writes it: ``(amount, None)``, ``(None, what is wrong)``, or ``(None, None)`` for no
+    value.
+
+    Full-width digits and ``¥`` / ``￥`` / ``元`` / ``RMB`` / ``CNY`` before or after the number are fine; ``(12.50)``
+    and ``−12.5`` are negative. The number must be written as the source declares (``decimal`` separator,
+    ``thousands`` separator or :data:`NO_SEPARATOR`; groups of three digits): an amount that does not fit is not
+    guessed. Cents are rounded half up; more than :data:`AMOUNT_DIGITS` digits before the point do not fit the
+    stored type, and a number in scientific notation has lost digits in a spreadsheet.
+
+    >>> read_amount("￥1,299.5"), read_amount("1.234,50", ",", ".")
+    ((Decimal('1299.50'), None), (Decimal('1234.50'), None))
+    >>> read_amount("1,23")[1].startswith("does not match the source's number format"), read_amount("1e30")[1][:25]
+    (True, 'is in scientific notation')
+    """
     text = normalize_text(value)
     if not text:
-        return None
-    text = _AMOUNT_STRIP.sub("", text.replace("−", "-"))
-    negative = text.startswith("(") and text.endswith(")")
-    text = text.strip("()")
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        return None
-    if not amount.is_finite():
-        return None
-    amount = amount.quantize(CENT, rounding=ROUND_HALF_UP)
-    return -amount if negative else amount
+        return None, None
+    body = _CURRENCY.sub("", text.replace("−", "-")).strip()
+    negative = len(body) > 2 and body[0] == "(" and body[-1] == ")"
+    body = body[1:-1].strip() if negative else body
+    if body[:1] in ("-", "+"):
+        if negative:  # "(-5)": which sign is meant?
+            return None, None
+        negative = body[0] == "-"
+        body = _CURRENCY.sub("", body[1:]).strip()
+    if thousands == "'":
+        body = body.replace("’", "'")
+    found = _number_pattern(decimal, thousands).fullmatch(body)
+    if found is None or not (found["whole"] or found["fraction"]):
+        if _SCIENTIFIC.fullmatch(body):
+            return None, "is in scientific notation (digits may have been lost in a spreadsheet; export the number " \
+                         "in full)"
+        if re.fullmatch(r"[0-9]+([.,' ][0-9]+)*[.,]?[0-9]*", body):
+            return None, f"does not match the source's number format ({number_format(decimal, thousands)})"
+        return None, None
+    whole = (found["whole"] or "0").replace(thousands, "").lstrip("0") or "0"
+    if len(whole) > AMOUNT_DIGITS:
+        return None, f"does not fit {AMOUNT_DIGITS} digits before the point"
+    amount = Decimal(f"{whole}.{found['fraction'] or '0'}").quantize(CENT, rounding=ROUND_HALF_UP)
+    if amount >= Decimal(10) ** AMOUNT_DIGITS:  # 9999999999999999.995 rounds up to 17 digits
+        return None, f"does not fit {AMOUNT_DIGITS} digits before the point"
+    return (-amount if negative else amount), None
 
 
-def normalize_int(value: object) -> int | None:
-    amount = normalize_amount(value)
-    if amount is None or amount != amount.to_integral_value():
-        return None
-    return int(amount)
+def normalize_amount(value: object, decimal: str = ".", thousands: str = ",") -> Decimal | None:
+    """Exact money: ``¥1,299.00`` → ``Decimal('1299.00')``; ``(12.50)`` and ``−12.5`` are negative; ``None`` for
+    what :func:`read_amount` cannot read."""
+    return read_amount(value, decimal, thousands)[0]
+
+
+def read_whole(value: object, decimal: str = ".", thousands: str = ",") -> tuple[int | None, str | None]:
+    """A count (``quantity``) as :func:`read_amount` reads numbers: ``(count, None)``, ``(None, what is wrong)`` or
+    ``(None, None)`` for no value. It must be whole and fit ``int64``.
+
+    >>> read_whole("1,000"), read_whole("1.5"), read_whole("9" * 20)[1]
+    ((1000, None), (None, 'is not a whole number'), 'does not fit a 64-bit whole number')
+    """
+    text = normalize_text(value)
+    if not text:
+        return None, None
+    body = text.replace("−", "-").strip()
+    sign = -1 if body[:1] == "-" else 1
+    digits = body.lstrip("+-").strip()
+    if thousands == "'":
+        digits = digits.replace("’", "'")
+    found = _number_pattern(decimal, thousands).fullmatch(digits)
+    if found is not None and found["whole"] and not (found["fraction"] or "").strip("0"):
+        number = sign * int(found["whole"].replace(thousands, ""))
+        return (number, None) if abs(number) <= MAX_WHOLE else (None, "does not fit a 64-bit whole number")
+    amount, problem = read_amount(value, decimal, thousands)
+    if amount is not None:
+        return (int(amount), None) if amount == amount.to_integral_value() else (None, "is not a whole number")
+    return None, problem
+
+
+def normalize_int(value: object, decimal: str = ".", thousands: str = ",") -> int | None:
+    return read_whole(value, decimal, thousands)[0]
+
+
+def number_series(values: pd.Series, read: Callable[..., tuple[object, str | None]], decimal: str = ".",
+                  thousands: str = ",") -> tuple[pd.Series, pd.Series]:
+    """``read`` (:func:`read_amount`, :func:`read_whole`) over a column, once per distinct value: the values
+    (Python objects, ``None`` for missing or unreadable) and what is wrong with each (``None`` when nothing is,
+    or nothing said)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    found = [read(u, decimal, thousands) for u in uniques]
+    numbers = np.empty(len(uniques) + 1, dtype=object)
+    problems = np.empty(len(uniques) + 1, dtype=object)
+    numbers[:-1] = [n for n, _ in found]
+    problems[:-1] = [p for _, p in found]
+    numbers[-1] = problems[-1] = None
+    return (pd.Series(numbers[codes], index=values.index, dtype=object),
+            pd.Series(problems[codes], index=values.index, dtype=object))
 
 
 def today() -> dt.date:

@@ -206,7 +206,7 @@ def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
     clock = time.perf_counter()
     names = [n for n, s in engagement.sources.items() if s.kind in MERGE_KINDS]
     prepared = prepare_all(engagement, names, folder / "sources", as_of=as_of, earliest=settings.earliest_date,
-                           test_markers=settings.test_markers)
+                           test_markers=settings.test_markers, timezone=settings.timezone)
     timings["prepare"] = time.perf_counter() - clock
 
     kind = {n: engagement.sources[n].kind for n in names}
@@ -272,7 +272,10 @@ def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
                     "quarantined": len(quarantine), "orders": sum(used["orders"].values()),
                     "shipments": sum(used["shipments"].values()), "rows_in": int(accounting["rows_in"].sum()),
                     "review_pairs": len(review), "unknown_statuses": len(unknown),
-                    "unknown_status_orders": int(unknown["orders"].sum())}
+                    "unknown_status_orders": int(unknown["orders"].sum()),
+                    # how the people were linked: a client below merge.min_profiles_for_model gets exact rules
+                    "profiles": model.n_profiles if model is not None else 0,
+                    "deterministic_linking": int(model is not None and model.method == "deterministic")}
     finally:
         con.close()
     # spill files are work files; the Parquet outputs stay with the result
@@ -315,7 +318,7 @@ def _resolve(con, engagement: Engagement, settings: MergeSettings, prepared: dic
     model = link_profiles(con, "profiles", link_fields=settings.link_fields, blocking_rules=settings.blocking_rules,
                           match_threshold=settings.match_threshold, review_lower=settings.review_lower,
                           u_max_pairs=settings.u_max_pairs, seed=settings.seed, decisions=decisions,
-                          engine=engagement.engine)
+                          engine=engagement.engine, min_profiles=settings.min_profiles_for_model)
     threshold = float(settings.match_threshold)
     # A record's best link is its profile's strongest accepted pair; 1.0 when identical records share a profile.
     # Staff test orders are no customer: they are kept out of matching (a placeholder name and the shop's own

@@ -118,19 +118,26 @@ def arrow_table(frame: pd.DataFrame) -> pa.Table:
         if values.dtype == object:
             columns[name] = pa.array(values.where(values.notna(), None).tolist(), type=kind)
         else:
-            columns[name] = pa.Array.from_pandas(values).cast(kind)
+            # times are kept to the microsecond: nanoseconds an export carries (``…:04.123456789``) are cut
+            columns[name] = pa.Array.from_pandas(values).cast(kind, safe=not pa.types.is_timestamp(kind))
     return pa.table(columns)
 
 
 def prepare_source(engagement: Engagement, name: str, folder: Path, *, as_of: dt.date, earliest: dt.date,
-                   test_markers: list[str], chunk_rows: int = CHUNK_ROWS) -> PreparedSource:
+                   test_markers: list[str], chunk_rows: int = CHUNK_ROWS,
+                   timezone: str | None = None) -> PreparedSource:
     """Read, clean and measure one source; write its files under ``folder`` (see the module docstring).
 
     The source is read whole (as compact Arrow-backed text) but cleaned ``chunk_rows`` rows at a time, so the
     Python objects of cleaning never exist for more than one slice; a duplicate id is still found across slices.
+    Numbers are read in the source's ``decimal_separator`` and ``thousands_separator``; times with a UTC offset
+    are converted to ``timezone`` (default the engagement's ``merge.timezone``).
     """
     wall, cpu = time.perf_counter(), time.process_time()
-    kind = engagement.sources[name].kind
+    source = engagement.sources[name]
+    kind = source.kind
+    reading = {"timezone": timezone or engagement.merge.timezone, "decimal_separator": source.decimal_separator,
+              "thousands_separator": source.thousands_separator}
     raw = read_canonical(engagement, name)
     has_id = engagement.sources[name].id_column is not None
     duplicates = duplicate_rows(raw["record_id"], raw[ROW]) if has_id else None
@@ -143,7 +150,7 @@ def prepare_source(engagement: Engagement, name: str, folder: Path, *, as_of: dt
         for start in range(0, len(raw), chunk_rows):
             part = raw.iloc[start:start + chunk_rows]
             cleaned = clean_source(part, name=name, kind=kind, as_of=as_of, earliest=earliest,
-                                   has_id_column=has_id, duplicates=duplicates)
+                                   has_id_column=has_id, duplicates=duplicates, **reading)
             quarantine.append(cleaned.quarantine)
             clean = cleaned.clean
             clean["_when"] = when(clean)
@@ -177,13 +184,14 @@ def prepare_source(engagement: Engagement, name: str, folder: Path, *, as_of: dt
 
 
 def _prepare_in_worker(engagement_file: Path, name: str, folder: Path, as_of: dt.date, earliest: dt.date,
-                       test_markers: list[str]) -> PreparedSource:
+                       test_markers: list[str], timezone: str | None = None) -> PreparedSource:
     engagement = load_engagement(engagement_file, check_sources=False)
-    return prepare_source(engagement, name, folder, as_of=as_of, earliest=earliest, test_markers=test_markers)
+    return prepare_source(engagement, name, folder, as_of=as_of, earliest=earliest, test_markers=test_markers,
+                          timezone=timezone)
 
 
 def prepare_all(engagement: Engagement, names: list[str], folder: Path, *, as_of: dt.date, earliest: dt.date,
-                test_markers: list[str], jobs: int = 2) -> dict[str, PreparedSource]:
+                test_markers: list[str], jobs: int = 2, timezone: str | None = None) -> dict[str, PreparedSource]:
     """:func:`prepare_source` for every named source, in the engagement's order.
 
     Two worker processes take the sources largest first when they add up to more than :data:`PARALLEL_BYTES`.
@@ -191,12 +199,12 @@ def prepare_all(engagement: Engagement, names: list[str], folder: Path, *, as_of
     """
     sizes = {n: engagement.source_path(n).stat().st_size for n in names}
     if jobs < 2 or len(names) < 2 or sum(sizes.values()) < PARALLEL_BYTES:
-        return {n: prepare_source(engagement, n, folder, as_of=as_of, earliest=earliest, test_markers=test_markers)
-                for n in names}
+        return {n: prepare_source(engagement, n, folder, as_of=as_of, earliest=earliest, test_markers=test_markers,
+                                  timezone=timezone) for n in names}
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(jobs, len(names)), mp_context=context) as pool:
-        futures = {n: pool.submit(_prepare_in_worker, engagement.file, n, folder, as_of, earliest, test_markers)
-                   for n in sorted(names, key=sizes.get, reverse=True)}
+        futures = {n: pool.submit(_prepare_in_worker, engagement.file, n, folder, as_of, earliest, test_markers,
+                                  timezone) for n in sorted(names, key=sizes.get, reverse=True)}
         try:
             done = {n: futures[n].result() for n in names}
         except BaseException:

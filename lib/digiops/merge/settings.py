@@ -16,9 +16,10 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SurvivorshipRule = Literal["source_priority", "most_recent", "most_complete", "most_frequent"]
 OrderState = Literal["paid", "refunded", "cancelled", "test"]
@@ -127,8 +128,27 @@ class MergeSettings(StrictSection):
     as_of: dt.date | None = Field(None, description="Dates after this day are in the future (quarantined); "
                                                     "empty = the day the stage runs")
     earliest_date: dt.date = Field(dt.date(1900, 1, 1), description="Dates before this day are invalid")
+    timezone: str = Field("Asia/Shanghai", description="The engagement's time zone (an IANA name such as "
+                                                       "`Asia/Shanghai`): a time written with a UTC offset or `Z` "
+                                                       "(`2025-05-05T14:54:04+08:00`) is converted to it, and every "
+                                                       "time is kept as the wall-clock time there")
+    min_profiles_for_model: int = Field(
+        50, ge=2, description="Fewer distinct person profiles than this and no model is trained (EM on so few pairs "
+                              "estimates nothing): records are linked by exact rules instead — the same phone, "
+                              "e-mail or national id unless the names disagree, or the same name and birth date — "
+                              "and the run records `deterministic_linking: 1`")
     u_max_pairs: float = Field(2e6, gt=0, description="Random pairs sampled to estimate u probabilities")
     seed: int = Field(42, description="Seed of every random sample, so a run can be repeated exactly")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{value}': give an IANA name such as Asia/Shanghai, Asia/Hong_Kong "
+                             "or Europe/Berlin") from None
+        return value
 
     @model_validator(mode="after")
     def _band(self) -> "MergeSettings":
