@@ -38,7 +38,7 @@ def test_unknown_key_is_an_error_not_a_warning():
     message = error_of(VALID + "langauge: en\n")
 
     assert message == ("engagement.yaml: langauge: unknown key (check its spelling; `digiops schema` lists every "
-                       "key)")
+                       "key) (line 5)")
 
 
 def test_unknown_nested_key_names_the_path():
@@ -210,3 +210,45 @@ def test_tab_separated_gb18030_source_with_title_rows_loads_and_checks(tmp_path)
     engagement = load_engagement(path)
 
     assert engagement.sources["crm"].delimiter == "auto"
+
+
+def test_validation_errors_carry_the_line_of_the_setting():
+    text = VALID + "sources:\n  crm:\n    path: raw/c.csv\n    kind: customers\n    header_row: third\n"
+
+    assert error_of(text).startswith("engagement.yaml: sources.crm.header_row: Input should be a valid integer, "
+                                     "unable to parse string as an integer (line 9)")
+
+
+def test_key_given_twice_in_a_nested_mapping_names_both_lines():
+    text = VALID + "merge:\n  max_review_pairs: 10\n  max_review_pairs: 20\n"
+
+    assert error_of(text) == ("engagement.yaml: merge: 'max_review_pairs' is given twice, on lines 6 and 7 (fix: keep "
+                              "one of them; YAML would silently use the last)")
+
+
+def test_a_list_as_a_key_is_refused():
+    assert "a key is a list or a mapping; keys are names (line 5)" in error_of(VALID + "? [a, b]\n: x\n")
+
+
+def test_deeply_nested_file_is_refused_without_a_recursion_traceback():
+    assert "is nested too deeply" in error_of(VALID + "merge: " + "[" * 5000 + "]" * 5000 + "\n")
+
+
+def test_keys_keep_their_text_and_impossible_dates_stay_text():
+    from digiops.engagement import load_yaml
+
+    data, lines = load_yaml("columns: {NO: a, yes: b, 1: c, 1.5: d, ~: e, 2026-01-01: f}\nday: 2026-02-30\n")
+
+    assert list(data["columns"]) == ["NO", "yes", "1", "1.5", "~", "2026-01-01"]
+    assert data["day"] == "2026-02-30" and lines[("day",)] == 2
+
+
+def test_line_of_a_setting(tmp_path):
+    path = write_engagement(tmp_path / "acme", sources="{}", body="kpi:\n  tree: kpi_tree.yaml\n")
+
+    engagement = load_engagement(path)
+
+    assert engagement.line_of("kpi", "tree") == 8 and engagement.line_of("kpi", "tree", "deeper") == 8
+    assert engagement.line_of("labels") is None
+    assert engagement.config_path("kpi", "tree") == (tmp_path / "acme" / "kpi_tree.yaml").resolve()
+    assert engagement.config_path("merge", "review_file") is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -48,3 +49,27 @@ def test_versions_name_the_stack():
     found = manifest.versions()
 
     assert {"python", "digiops", "papermill", "nbconvert", "pandas"} <= set(found)
+
+
+@pytest.mark.parametrize("value, shown", [
+    ("spark://etl:s3cret@head:7077", "spark://etl:***@head:7077"),
+    ("jdbc:mysql://etl:pw@db:3306/crm?useSSL=true", "jdbc:mysql://etl:***@db:3306/crm?useSSL=true"),
+    ("jdbc:postgresql://db/crm?user=etl&password=pw&ssl=true",
+     "jdbc:postgresql://db/crm?user=etl&password=***&ssl=true"),
+    ("jdbc:sqlserver://db:1433;databaseName=crm;password=p@ss;encrypt=true",
+     "jdbc:sqlserver://db:1433;databaseName=crm;password=***;encrypt=true"),
+    ("https://a.blob.core.windows.net/c?sv=2022-11-02&sp=r&sig=Ab%2B",
+     "https://a.blob.core.windows.net/c?sv=2022-11-02&sp=r&sig=***"),
+    ("https://b.s3.amazonaws.com/k?X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F2026&X-Amz-Signature=ff&X-Amz-Date=1",
+     "https://b.s3.amazonaws.com/k?X-Amz-Credential=***&X-Amz-Signature=***&X-Amz-Date=1"),
+    ("s3a://AKIAIOSFODNN7EXAMPLE:wJalr/XUtn@bucket/raw", "s3a://***@bucket/raw"),
+    ("AccountName=acct;AccountKey=abc==;EndpointSuffix=core.windows.net",
+     "AccountName=acct;AccountKey=***;EndpointSuffix=core.windows.net"),
+    ("https://api.example.com/v1?token=t0k&page=2", "https://api.example.com/v1?token=***&page=2"),
+    # ordinary values stay as they are
+    ("local[2]", "local[2]"), ("raw/crm.csv", "raw/crm.csv"), ("https://user@host/x", "https://user@host/x"),
+    ("?keyword=a&monkey=b", "?keyword=a&monkey=b"), ("客户编号", "客户编号"),
+])
+def test_secrets_inside_values_are_masked_and_the_rest_stays_readable(value, shown):
+    assert manifest.redact(value) == shown
+    assert manifest.strip_secrets({"v": [value]}) == {"v": [shown]}

@@ -135,3 +135,42 @@ def test_several_engagements_run_in_parallel_processes(client_dir, tmp_path):
     assert all(r.status == "succeeded" for r in results)
     assert {r.run_dir.parent.name for r in results} == {"acme", "beta"}
     assert all(json.loads((r.run_dir / "manifest.json").read_text())["pid"] != os.getpid() for r in results)
+
+
+def test_batch_reports_every_engagement_that_cannot_run_by_name(tmp_path):
+    from digiops.runner import run_many
+
+    bad = write_engagement(tmp_path / "bad", body="kpi: {tree: 42, trees: x}\n")
+    seen = []
+
+    results = run_many([str(bad), str(tmp_path / "missing")], out=tmp_path / "reports", log=lambda _: None,
+                       done=seen.append)
+
+    assert [(r.client, r.status) for r in results] == [(str(bad), "refused"), (str(tmp_path / "missing"), "refused")]
+    assert results[0].error.startswith("engagement.yaml: kpi.tree: Input should be a valid string (line 7)\n"
+                                       "  engagement.yaml: kpi.trees: unknown key")
+    assert "no engagement file found" in results[1].error
+    assert seen == results and results[0].index is None
+
+
+def test_a_stopped_run_records_every_stage_and_itself_as_final(client_dir, tmp_path):
+    import signal
+
+    from digiops.engagement import load_engagement
+    from digiops.errors import RunInterrupted
+    from digiops.runner import Run
+    from digiops.stages import plan
+
+    engagement = load_engagement(client_dir)
+    run = Run(engagement, plan(engagement), tmp_path / "reports", log=lambda _: None)
+    run.manifest["stages"][0]["status"] = "running"
+    stop = RunInterrupted(signal.SIGTERM)
+
+    run._record_stop(stop)
+
+    recorded = json.loads((run.run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert recorded["status"] == "failed" and recorded["interrupted"] == "SIGTERM"
+    assert recorded["stages"][0]["status"] == "failed" and recorded["stages"][0]["reason"] == "interrupted by SIGTERM"
+    assert stop.run_dir == str(run.run_dir)
+    client_index = (tmp_path / "reports" / "acme" / "index.html").read_text(encoding="utf-8")
+    assert "dg-status-failed" in client_index and "dg-status-running" not in client_index.split("</tr>", 2)[1]

@@ -70,3 +70,34 @@ def test_custom_stage_with_builtin_name_refused(tmp_path):
 
     with pytest.raises(EngagementError, match="has the name of a built-in stage"):
         load_engagement(path)
+
+
+def test_each_custom_stage_keeps_its_own_executed_notebook(tmp_path):
+    folder = tmp_path / "c"
+    path = write_engagement(folder, stages="[first, second, third]", body="""\
+        custom_stages:
+          - {name: first, notebook: shared.ipynb}
+          - {name: second, notebook: shared.ipynb}
+          - {name: third, notebook: other/shared.ipynb}
+        """)
+    (folder / "other").mkdir()
+    for notebook in ("shared.ipynb", "other/shared.ipynb"):
+        (folder / notebook).write_text("{}")
+
+    stages = plan(load_engagement(path))
+
+    assert [s.notebook for s in stages] == ["first.ipynb", "second.ipynb", "third.ipynb"]
+    assert stages[2].path() == (folder / "other" / "shared.ipynb").resolve()
+
+
+@pytest.mark.parametrize("name", ["../../x", "a/b", "index", "RUN", "con", "1st", "", "x" * 65])
+def test_custom_stage_name_that_is_unsafe_as_a_file_name_is_refused(tmp_path, name):
+    folder = tmp_path / "c"
+    path = write_engagement(folder, stages="[inventory]", body=f"""\
+        custom_stages:
+          - {{name: '{name}', notebook: x.ipynb}}
+        """)
+    (folder / "x.ipynb").write_text("{}")
+
+    with pytest.raises(EngagementError, match=r"custom_stages\.0\.name: '.*' (cannot name a stage|is reserved)"):
+        load_engagement(path)

@@ -1,28 +1,72 @@
-"""The ``digiops`` command: a thin layer that parses arguments and calls the library."""
+"""The ``digiops`` command: a thin layer that parses arguments and calls the library.
+
+No command prints a Python traceback: a :class:`~digiops.errors.DigiopsError` is one line naming file, field and
+fix (exit 2), a run stopped by a signal says so (exit 128 + the signal number), anything else is reported as a bug
+in one line (exit 1). ``digiops --debug COMMAND …`` shows the traceback as well.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+import traceback
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from digiops import paths
-from digiops.errors import DigiopsError
+from digiops.errors import DigiopsError, RunInterrupted
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Parameterized notebooks for digital-operation consulting engagements.")
+if TYPE_CHECKING:
+    from digiops.runner import RunResult
+
+BUG = "this is a bug in digiops: run the command again with --debug and report the traceback"
+_STATE = {"debug": False}
+
+
+class _App(typer.Typer):
+    """The Typer app with the last word on errors that no command handled (see the module docstring)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except RunInterrupted as exc:
+            _error(str(exc), exc)
+            sys.exit(exc.exit_code)
+        except DigiopsError as exc:
+            _error(str(exc), exc)
+            sys.exit(2)
+        except Exception as exc:  # noqa: BLE001 - the one place that turns a bug into a message
+            _error(f"unexpected {type(exc).__name__}: {exc} ({BUG})", exc)
+            sys.exit(1)
+
+
+app = _App(add_completion=False, no_args_is_help=True,
+           help="Parameterized notebooks for digital-operation consulting engagements.")
 console = Console(stderr=True)
 out = Console()
 
 
+def _error(text: str, exc: BaseException | None = None) -> None:
+    """``error: text`` on stderr; with ``--debug`` the traceback of ``exc`` first."""
+    if exc is not None and _STATE["debug"]:
+        traceback.print_exception(exc, file=sys.stderr)
+    console.print(f"[bold red]error:[/] {escape(text)}", highlight=False, markup=True, soft_wrap=True)
+
+
 def _fail(error: DigiopsError, code: int = 2) -> None:
-    console.print(f"[bold red]error:[/] {error}", highlight=False, markup=True, soft_wrap=True)
+    _error(str(error), error)
     raise typer.Exit(code)
+
+
+@app.callback()
+def _options(debug: Annotated[bool, typer.Option("--debug", help="On an error, show the Python traceback too (for "
+                                                                 "a bug report)")] = False) -> None:
+    _STATE["debug"] = debug
 
 
 @app.command()
@@ -30,34 +74,64 @@ def run(engagements: Annotated[list[str], typer.Argument(help="Client names or e
         stages: Annotated[Optional[str], typer.Option(help="Comma-separated subset of stages")] = None,
         out_dir: Annotated[Optional[Path], typer.Option("--out", help="Reports folder (default reports/)")] = None,
         jobs: Annotated[int, typer.Option(help="Engagements run in parallel processes")] = 1) -> None:
-    """Run every stage of one or more engagements into new archived run folders."""
+    """Run every stage of one or more engagements into new archived run folders.
+
+    Every engagement given is run, and its outcome reported by name, even when another one cannot start. Exit
+    status: 0 all succeeded, 1 a run failed, 2 an engagement was refused (its file, a source or the reports folder
+    is wrong), 128 + N stopped by signal N (130 Ctrl-C, 143 SIGTERM) after the run recorded itself as failed.
+    """
     from digiops.runner import run_many
 
     selected = [s.strip() for s in stages.split(",") if s.strip()] if stages else None
     progress = sys.stdout.isatty()
+    batch = len(engagements) > 1
 
     def log(line: str) -> None:
         (out.print(line, highlight=False) if progress else print(line, flush=True))
+
+    def show(result: RunResult) -> None:
+        if result.status == "refused":
+            _error(f"{result.client}: {result.error}" if batch else str(result.error), result.exception)
+        elif result.status == "error":
+            _error(f"{result.client + ': ' if batch else ''}unexpected {result.error} ({BUG})", result.exception)
+        else:
+            print(f"{result.client}: {result.status} — {result.index}", flush=True)
+
     try:
-        results = run_many(engagements, stages=selected, out=out_dir, jobs=jobs, log=log, progress=progress)
-    except DigiopsError as exc:
-        _fail(exc)
-    for result in results:
-        print(f"{result.client}: {result.status} — {result.index}", flush=True)
+        results = run_many(engagements, stages=selected, out=out_dir, jobs=jobs, log=log, progress=progress,
+                           done=show)
+    except RunInterrupted as exc:
+        recorded = f"the run is recorded as failed in {exc.run_dir}" if exc.run_dir else \
+            "every run under way is recorded as failed"
+        _error(f"{exc}; {recorded}", exc)
+        raise typer.Exit(exc.exit_code)
+    if batch:
+        counts: dict[str, list[str]] = {}
+        for result in results:
+            counts.setdefault(result.status, []).append(result.client)
+        print(f"{len(results)} engagements: " + "; ".join(f"{len(names)} {status} ({', '.join(names)})"
+                                                          for status, names in counts.items()), flush=True)
+    if any(r.status == "refused" for r in results):
+        raise typer.Exit(2)
     if not all(r.ok for r in results):
         raise typer.Exit(1)
 
 
 @app.command()
 def validate(engagement: Annotated[str, typer.Argument(help="Client name or engagement file")]) -> None:
-    """Check an engagement file and every source it names, without running anything."""
+    """Check an engagement file and every source it names, without running anything; print what reading the
+    sources warns about (formula cells without a stored value, cells right of the header)."""
     from digiops.engagement import load_engagement
+    from digiops.io import recorded_warnings
 
     try:
-        loaded = load_engagement(engagement)
+        with recorded_warnings() as warnings:
+            loaded = load_engagement(engagement)
     except DigiopsError as exc:
         _fail(exc)
     print(f"{loaded.file}: valid — {len(loaded.sources)} sources, stages {', '.join(loaded.stages)}")
+    for warning in warnings:
+        console.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False, markup=True, soft_wrap=True)
 
 
 @app.command()

@@ -3,7 +3,15 @@
 An engagement file (YAML) names the client, the report language, the period, the stages to run, the client's raw
 exports (``sources``) with their column mapping, and one section per stage. It is parsed into
 :class:`Engagement` (pydantic v2, unknown keys forbidden); every problem becomes an :class:`EngagementError` that
-names the file, the field path and the fix.
+names the file, the field path, the line and the fix.
+
+The file is read strictly (:func:`load_yaml`): UTF-8, GB18030 or UTF-16/32 with a byte-order mark; a key given
+twice is an error naming both lines; every mapping key is kept as the text written (an export column named ``NO``
+or ``是否`` stays a name, where YAML 1.1 would make ``NO``, ``yes`` and ``on`` booleans and ``1`` a number); a
+date that does not exist (``2026-02-30``) is reported with its field and line; aliases may repeat at most
+:data:`MAX_ALIAS_EXPANSION` characters (a "billion laughs" file is refused). Configuration files named by the
+stage sections (:data:`CONFIG_PATHS`) must stay inside the client folder; a source may leave it only with
+``allow_outside_client: true``.
 
 Example:
     >>> from digiops.engagement import parse_engagement
@@ -20,6 +28,7 @@ Example:
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import re
 from pathlib import Path
@@ -45,6 +54,19 @@ DELIMITER_ALIASES = {",": "comma", ";": "semicolon", "\t": "tab", "\\t": "tab", 
 #: File suffixes read as delimited text besides ``.csv``.
 TEXT_SUFFIXES = {"tsv": "csv", "txt": "csv"}
 BUILTIN_STAGES = ("inventory", "merge", "labels", "maturity", "kpi", "summary")
+#: A custom stage's name becomes ``<name>.html``, ``<name>.ipynb`` and ``outputs/<name>/`` in the run folder.
+STAGE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+#: Names the run folder uses for itself (``index.html``, ``run.html``, ``manifest.json``, ``notebooks/``,
+#: ``outputs/``) and names Windows cannot give a file. Compared ignoring case.
+RESERVED_STAGE_NAMES = frozenset({"index", "run", "manifest", "notebooks", "outputs", "con", "prn", "aux",
+                                  "nul", *(f"com{n}" for n in range(1, 10)), *(f"lpt{n}" for n in range(1, 10))})
+#: Settings naming a configuration file of the engagement (relative to the engagement file). Unlike a raw export,
+#: such a file is part of the engagement: it must stay inside the client folder.
+CONFIG_PATHS = (("labels", "catalog"), ("labels", "segment_map"), ("kpi", "tree"), ("maturity", "question_bank"),
+                ("maturity", "benchmark"), ("maturity", "initiatives"), ("merge", "review_file"))
+#: How many characters YAML aliases (``*name``) may repeat in all: far above any real use (a shared source default
+#: repeated for twenty sources is about a thousand), far below a "billion laughs" file.
+MAX_ALIAS_EXPANSION = 1_000_000
 
 
 class StrictModel(BaseModel):
@@ -93,7 +115,7 @@ class Source(StrictModel):
                             "tab and pipe the one that splits the header line and the lines below it into the same "
                             "number of cells, quotes respected (a file of one column stays one column, read as "
                             "comma-separated); it never picks `whitespace` or `fixed`. Decimal commas (`1,5` in a "
-                            "semicolon-separated file) stay text")
+                            "semicolon-separated file) are read with `decimal_separator: ','`")
     widths: list[Annotated[int, Field(ge=1)]] | None = Field(
         None, description="With `delimiter: fixed`: the width of each column, left to right, in display columns (a "
                           "Chinese character counts two, as on screen and in a GBK export); empty = inferred from "
@@ -105,6 +127,26 @@ class Source(StrictModel):
                                     description="Raw column name → canonical field name")
     description: str | None = Field(None, description="What the export is and who delivered it (for the inventory)")
     allow_outside_client: bool = Field(False, description="Allow a path outside the client folder (discouraged)")
+    decimal_separator: Literal[".", ","] = Field(
+        ".", description="What marks the decimals in the source's amounts, prices and quantities: `.` or `,`")
+    thousands_separator: Literal[",", ".", " ", "'", "none"] = Field(
+        ",", description="What separates groups of three digits in those numbers: `,`, `.`, `' '` (a space), "
+                         "`\"'\"` or `none`. A number written otherwise is quarantined with the reason, not guessed "
+                         "(`1,23` when `,` separates thousands; `1.234,50` under the defaults: set "
+                         "`decimal_separator: ','` and `thousands_separator: '.'`)")
+
+    @field_validator("thousands_separator", mode="before")
+    @classmethod
+    def _no_separator(cls, value: Any) -> Any:
+        return "none" if value in (None, "") else value
+
+    @model_validator(mode="after")
+    def _number_format(self) -> "Source":
+        if self.decimal_separator == self.thousands_separator:
+            raise ValueError(f"decimal_separator and thousands_separator are both '{self.decimal_separator}'; set "
+                             "thousands_separator to another of `,` `.` `' '` `\"'\"` `none` (e.g. `1.234,50`: "
+                             "decimal_separator ',', thousands_separator '.')")
+        return self
 
     @property
     def file_format(self) -> str:
@@ -144,9 +186,21 @@ class Source(StrictModel):
 
 
 class CustomStage(StrictModel):
+    # A name becomes file names in the run folder: STAGE_NAME, not reserved, not built-in, unique (checked below).
     name: str = Field(description="Stage name, used in `stages:` and in the archive")
     notebook: str = Field(description="Notebook path relative to the engagement file")
     depends_on: list[str] = Field(default_factory=list, description="Stages that must succeed first")
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, value: str) -> str:
+        if not STAGE_NAME.fullmatch(value):
+            raise ValueError(f"'{value}' cannot name a stage: start with a letter, then use letters, digits, '_' or "
+                             "'-' (at most 64; the name becomes a file name in the run folder)")
+        if value.lower() in RESERVED_STAGE_NAMES:
+            raise ValueError(f"'{value}' is reserved (the run folder's own index.html, run.html, manifest.json, "
+                             "notebooks/ and outputs/, and names Windows cannot give a file); rename the stage")
+        return value
 
 
 class Engagement(StrictModel):
@@ -171,13 +225,20 @@ class Engagement(StrictModel):
                                                "Spark (docs/scale-out.md)")
 
     _file: Path | None = PrivateAttr(default=None)
+    _lines: dict[tuple[str | int, ...], int] = PrivateAttr(default_factory=dict)
 
     @field_validator("custom_stages")
     @classmethod
     def _custom_names(cls, custom: list[CustomStage]) -> list[CustomStage]:
-        for stage in custom:
-            if stage.name in BUILTIN_STAGES:
+        # Ignoring case: on macOS and Windows `Extra.html` and `extra.html` are one file.
+        first: dict[str, int] = {}
+        for number, stage in enumerate(custom):
+            if stage.name.lower() in BUILTIN_STAGES:
                 raise ValueError(f"custom stage '{stage.name}' has the name of a built-in stage; rename it")
+            before = first.setdefault(stage.name.lower(), number)
+            if before != number:
+                raise ValueError(f"custom stage '{stage.name}' is defined twice (custom_stages {before} and "
+                                 f"{number}, names compared ignoring case); give each stage its own name")
         return custom
 
     @field_validator("stages")
@@ -204,11 +265,26 @@ class Engagement(StrictModel):
     def folder(self) -> Path:
         return self.file.parent
 
+    def line_of(self, *path: str | int) -> int | None:
+        """The line of the engagement file where a setting is written (its longest written prefix), if known."""
+        return _line_of(self._lines, path)
+
     def source_path(self, name: str) -> Path:
         """Absolute path of a source, refused when it leaves the client folder (unless allowed)."""
         source = self.sources[name]
         return _resolve_inside(self.folder, source.path, self.file.name, f"sources.{name}.path",
-                               source.allow_outside_client)
+                               source.allow_outside_client, line=self.line_of("sources", name, "path"))
+
+    def config_path(self, section: str, key: str) -> Path | None:
+        """Absolute path of a configuration file named by a stage section (:data:`CONFIG_PATHS`), always inside
+        the client folder; ``None`` when the setting is empty."""
+        value = getattr(getattr(self, section), key)
+        if not value:
+            return None
+        return _resolve_inside(self.folder, str(value), self.file.name, f"{section}.{key}", False,
+                               line=self.line_of(section, key),
+                               fix="copy the file into the client folder: a configuration file is part of the "
+                                   "engagement and may not live outside it")
 
     def client_name(self, language: str | None = None) -> str:
         return self.client.name_zh if (language or self.language) == "zh" else self.client.name_en
@@ -217,36 +293,185 @@ class Engagement(StrictModel):
         return {name: s for name, s in self.sources.items() if s.kind in kinds}
 
 
-def _resolve_inside(folder: Path, relative: str, file_label: str, field: str, allow_outside: bool) -> Path:
+def _resolve_inside(folder: Path, relative: str, file_label: str, field: str, allow_outside: bool, *,
+                    line: int | None = None, fix: str | None = None) -> Path:
     raw = Path(relative)
     candidate = (raw if raw.is_absolute() else folder / raw)
     resolved = candidate.resolve()
     if not allow_outside and not resolved.is_relative_to(folder.resolve()):
         raise EngagementError(file_label, f"'{relative}' is outside the client folder {folder}", field=field,
-                              fix="copy the file into the client folder, or set allow_outside_client: true")
+                              line=line,
+                              fix=fix or "copy the file into the client folder, or set allow_outside_client: true")
     return resolved
 
 
-def _format_validation_error(error: ValidationError, file_label: str) -> EngagementError:
-    lines = []
-    for item in error.errors():
-        loc = ".".join(str(p) for p in item["loc"] if not str(p).startswith("function-after"))
-        msg = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            msg = "unknown key (check its spelling; `digiops schema` lists every key)"
-        elif item["type"] == "missing":
-            msg = "required field is missing (see docs/engagement.md)"
-        lines.append(f"{loc}: {msg}" if loc else msg)
-    first, rest = lines[0], lines[1:]
-    err = EngagementError(file_label, first + "".join(f"\n  {file_label}: {line}" for line in rest))
-    err.all_problems = lines  # type: ignore[attr-defined]
-    return err
+# --- reading the file -----------------------------------------------------------------------------------------
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32", "UTF-32"), (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
+         (codecs.BOM_UTF8, "utf-8-sig", "UTF-8"), (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+         (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"))
+_SAVE_AS_UTF8 = "save it as UTF-8 (in Notepad or Excel: Save As, encoding UTF-8)"
 
 
-def parse_engagement(text: str, file_label: str = ENGAGEMENT_FILE) -> Engagement:
-    """Parse and validate engagement YAML text (no file checks)."""
+def decode_engagement(data: bytes, file_label: str = ENGAGEMENT_FILE) -> str:
+    """The text of an engagement file: UTF-8 (with or without BOM), UTF-16/32 with a BOM, or GB18030.
+
+    A file that is UTF-8 but for a few bad bytes is refused with the line of the first one, not read as GB18030
+    (which would turn every Chinese character into another one).
+
+    >>> decode_engagement("client: 示例".encode("gb18030")), decode_engagement("a: 1".encode("utf-16"))
+    ('client: 示例', 'a: 1')
+    """
+    for bom, codec, name in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError as exc:
+                raise EngagementError(file_label, f"starts with a {name} byte-order mark, but the bytes at offset "
+                                      f"{exc.start} are not {name}", fix=_SAVE_AS_UTF8) from None
+    if b"\x00" in data:
+        raise EngagementError(file_label, "holds NUL bytes: it looks like UTF-16 or UTF-32 text without a "
+                              "byte-order mark", fix=_SAVE_AS_UTF8 + ", or as UTF-16 with a byte-order mark")
     try:
-        data = yaml.safe_load(text)
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad_at = exc.start
+    lenient = data.decode("utf-8", errors="replace")
+    replaced = lenient.count("\ufffd")
+    if sum(1 for ch in lenient if ord(ch) > 127 and ch != "\ufffd") > replaced:
+        line = data.count(b"\n", 0, bad_at) + 1
+        raise EngagementError(file_label, f"is UTF-8 text with bytes that are not UTF-8 (offset {bad_at})",
+                              line=line, fix="retype that line, or " + _SAVE_AS_UTF8)
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise EngagementError(file_label, f"is neither UTF-8 nor GB18030 text (bytes at offset {exc.start} are "
+                              "neither)", line=line, fix=_SAVE_AS_UTF8) from None
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, with the changes an engagement file needs.
+
+    * Every mapping key is the text written: a column named ``NO``, ``on`` or ``1`` stays that name. Every key of
+      an engagement file is a name (a setting, a source, a raw column, a stage), so nothing is lost.
+    * A date that does not exist (``2026-02-30``) stays text, so that validation reports it with field and line
+      instead of a ``ValueError`` escaping from the parser.
+
+    Duplicate keys, keys that are not plain values, alias expansion and line numbers are handled on the composed
+    node tree, before anything is constructed (:func:`_inspect`).
+    """
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[str, Any]:
+        if not isinstance(node, yaml.MappingNode):
+            return super().construct_mapping(node, deep=deep)
+        self.flatten_mapping(node)  # YAML merge keys (`<<: *defaults`): explicit keys still win
+        return {key_node.value: self.construct_object(value_node, deep=deep) for key_node, value_node in node.value}
+
+    def construct_yaml_timestamp(self, node: yaml.Node) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_timestamp)
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+Lines = dict[tuple[str | int, ...], int]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _inspect(root: yaml.Node, file_label: str) -> Lines:
+    """Refuse alias loops and oversized alias expansion, keys that are lists or mappings, and keys given twice;
+    return the line of every setting, by path (``("sources", "crm", "path") -> 12``)."""
+    weights: dict[int, int] = {}
+    visiting: set[int] = set()
+    written = 0
+
+    def weight(node: yaml.Node) -> int:  # characters the node stands for once every alias is written out
+        nonlocal written
+        if id(node) in weights:
+            return weights[id(node)]
+        if id(node) in visiting:
+            raise EngagementError(file_label, "an alias (*name) refers to a value that contains it, which never "
+                                  "ends", line=node.start_mark.line + 1, fix="write the value out instead")
+        visiting.add(id(node))
+        own = 1 + len(node.value) if isinstance(node, yaml.ScalarNode) else 1
+        weights[id(node)] = total = own + sum(weight(child) for child in _children(node))
+        visiting.discard(id(node))
+        written += own
+        return total
+
+    expanded = weight(root) - written
+    if expanded > MAX_ALIAS_EXPANSION:
+        raise EngagementError(file_label, f"its aliases (*name) repeat {expanded:,} characters (at most "
+                              f"{MAX_ALIAS_EXPANSION:,} are allowed): a file that expands like this is refused",
+                              fix="write the repeated values out, or repeat fewer of them")
+
+    lines: Lines = {}
+
+    def walk(node: yaml.Node, path: tuple[str | int, ...]) -> None:
+        if isinstance(node, yaml.SequenceNode):
+            for number, item in enumerate(node.value):
+                lines.setdefault(path + (number,), item.start_mark.line + 1)
+                walk(item, path + (number,))
+            return
+        if not isinstance(node, yaml.MappingNode):
+            return
+        first_line: dict[str, int] = {}
+        merged: list[yaml.Node] = []
+        for key_node, value_node in node.value:
+            line = key_node.start_mark.line + 1
+            if key_node.tag == _MERGE_TAG:
+                merged += value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise EngagementError(file_label, "a key is a list or a mapping; keys are names", line=line,
+                                      field=".".join(map(str, path)) or None,
+                                      fix="write the key as a name, e.g. a column's header text in quotes")
+            key = key_node.value
+            if key in first_line:
+                raise EngagementError(file_label, f"'{key}' is given twice, on lines {first_line[key]} and {line}",
+                                      field=".".join(map(str, path)) or None,
+                                      fix="keep one of them; YAML would silently use the last")
+            first_line[key] = line
+            lines[path + (key,)] = line
+            walk(value_node, path + (key,))
+        for source in merged:  # keys merged in from an anchor are placed where the anchor is written
+            walk(source, path)
+
+    walk(root, ())
+    return lines
+
+
+def _line_of(lines: Lines, loc: tuple[str | int, ...]) -> int | None:
+    for end in range(len(loc), 0, -1):
+        if tuple(loc[:end]) in lines:
+            return lines[tuple(loc[:end])]
+    return None
+
+
+def load_yaml(text: str, file_label: str = ENGAGEMENT_FILE) -> tuple[Any, Lines]:
+    """Parse YAML text strictly (see :class:`_StrictLoader`, :func:`_inspect`); return the data and the line of
+    every setting.
+
+    >>> data, lines = load_yaml("columns: {NO: member_id, 1: x}\\nstart: 2026-02-30\\n")
+    >>> data, lines[("start",)]
+    ({'columns': {'NO': 'member_id', '1': 'x'}, 'start': '2026-02-30'}, 2)
+    """
+    loader = _StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, {}
+        lines = _inspect(node, file_label)
+        return loader.construct_document(node), lines
     except yaml.YAMLError as exc:
         # The context mark is where the broken construct starts (an unclosed bracket), which is where to look.
         mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
@@ -254,13 +479,45 @@ def parse_engagement(text: str, file_label: str = ENGAGEMENT_FILE) -> Engagement
         detail = "; ".join(str(p) for p in (getattr(exc, "context", None), getattr(exc, "problem", None)) if p)
         raise EngagementError(file_label, f"{where}not valid YAML ({detail or exc})",
                               fix="check indentation, brackets and quoting at that line") from None
+    except RecursionError:
+        raise EngagementError(file_label, "is nested too deeply to be an engagement file",
+                              fix="start from `digiops new-client NAME`") from None
+    finally:
+        loader.dispose()
+
+
+def _format_validation_error(error: ValidationError, file_label: str, lines: Lines | None = None) -> EngagementError:
+    problems = []
+    for item in error.errors():
+        path = tuple(p for p in item["loc"] if not str(p).startswith("function-after"))
+        loc = ".".join(str(p) for p in path)
+        msg = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            msg = "unknown key (check its spelling; `digiops schema` lists every key)"
+        elif item["type"] == "missing":
+            msg = "required field is missing (see docs/engagement.md)"
+        line = _line_of(lines or {}, path)
+        if line is not None:
+            msg += f" (line {line})"
+        problems.append(f"{loc}: {msg}" if loc else msg)
+    first, rest = problems[0], problems[1:]
+    err = EngagementError(file_label, first + "".join(f"\n  {file_label}: {problem}" for problem in rest))
+    err.all_problems = problems  # type: ignore[attr-defined]
+    return err
+
+
+def parse_engagement(text: str, file_label: str = ENGAGEMENT_FILE) -> Engagement:
+    """Parse and validate engagement YAML text (no file checks)."""
+    data, lines = load_yaml(text, file_label)
     if not isinstance(data, dict):
         raise EngagementError(file_label, "must be a YAML mapping of keys (client, engagement, period, …)",
                               fix="start from `digiops new-client NAME`")
     try:
-        return Engagement.model_validate(data)
+        engagement = Engagement.model_validate(data)
     except ValidationError as exc:
-        raise _format_validation_error(exc, file_label) from None
+        raise _format_validation_error(exc, file_label, lines) from None
+    engagement._lines = lines
+    return engagement
 
 
 def find_engagement_file(spec: str | Path) -> Path:
@@ -283,10 +540,18 @@ def find_engagement_file(spec: str | Path) -> Path:
 def load_engagement(spec: str | Path, *, check_sources: bool = True) -> Engagement:
     """Load, validate and (by default) check that every source file exists and every mapped column is in it."""
     file = find_engagement_file(spec)
-    engagement = parse_engagement(file.read_text(encoding="utf-8"), file.name)
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise EngagementError(file.name, f"cannot be read ({exc.strerror or exc})", fix="check the file's "
+                              "permissions") from None
+    engagement = parse_engagement(decode_engagement(data, file.name), file.name)
     engagement._file = file
-    for custom in engagement.custom_stages:
-        nb = _resolve_inside(file.parent, custom.notebook, file.name, f"custom_stages.{custom.name}.notebook", False)
+    for section, key in CONFIG_PATHS:
+        engagement.config_path(section, key)  # refuses configuration files outside the client folder
+    for number, custom in enumerate(engagement.custom_stages):
+        nb = _resolve_inside(file.parent, custom.notebook, file.name, f"custom_stages.{custom.name}.notebook", False,
+                             line=engagement.line_of("custom_stages", number, "notebook"))
         if not nb.is_file():
             raise EngagementError(file.name, f"notebook '{custom.notebook}' does not exist",
                                   field=f"custom_stages.{custom.name}.notebook", fix="check the path")

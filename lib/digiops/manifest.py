@@ -3,7 +3,14 @@
 ``manifest.json`` (schema-versioned) is written when a run starts, with status ``incomplete`` and the pid and host
 of the process running it, and rewritten atomically after every stage; only the end of the run sets ``succeeded``
 or ``failed``. A run killed half-way therefore stays ``incomplete`` in its manifest (and in the client's index);
-readers show an ``incomplete`` run whose process is still alive as ``running``.
+readers show an ``incomplete`` run whose process is still alive as ``running``. A run stopped by a signal records
+itself before the process exits: the stage it was running ``failed`` with the reason, later stages ``skipped``, the
+run ``failed`` with ``interrupted`` naming the signal.
+
+Secrets never reach the manifest: a setting whose key names one is left out, and in every other value a URL's
+password, a query or connection-string parameter named like a secret (``sig``, ``token``, ``password``,
+``X-Amz-Signature``, ``AccountKey``…) and an AWS access key id (with the secret written after it) are replaced by
+``***`` (:func:`redact`).
 """
 
 from __future__ import annotations
@@ -30,22 +37,60 @@ TRACKED_PACKAGES = ("digiops", "papermill", "nbconvert", "pandas", "pyarrow", "d
 # (api_key, access.key, fs.azure.account.key.<account>…) — but not inside a longer word (monkey, keyword).
 SECRET_KEY = re.compile(r"(?i)(pass(word|wd)?|secret|token|credential|(^|[._\-\s])key([._\-\s]|$)|api[_-]?key|"
                         r"private[_-]?key|access[_-]?key)")
+MASK = "***"
+# user:password@ in a URL (spark://, jdbc:mysql://, s3a://, https://…): the password goes; an AWS key id as the
+# user goes too (AWS_KEY_ID below).
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^/?#@\s:]*):(?P<secret>[^/?#@\s]*)@")
+# name=value after ?, &, ; or the start of a value (query strings, JDBC properties, Azure connection strings). The
+# name is a secret's when it is one of the words, or ends in one after a separator or a known prefix (AccountKey,
+# X-Amz-Signature, client_secret, sas_token), never inside a longer word (monkey=, keyword=).
+_SECRET_PARAMETER = re.compile(
+    r"(?i)(?P<head>(?:^|[?&;])\s*(?:[\w.\-]*[_.\-]|account|access|api|shared|private|client|auth|session|security|"
+    r"sas|x-amz-)?(?:sig|signature|token|password|passwd|pwd|secret|key|credential|sharedaccesssignature)"
+    r"\s*=)(?P<secret>[^&;#\s]*)")
+AWS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")
 
 
 def now() -> str:
     return dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
 
 
+def redact(text: str) -> str:
+    """The text with every secret it carries replaced by ``***``, the rest kept readable.
+
+    >>> redact("spark://etl:s3cret@spark-master:7077")
+    'spark://etl:***@spark-master:7077'
+    >>> redact("https://acct.blob.core.windows.net/raw?sv=2022-11-02&sp=r&sig=AbC%2Bd")
+    'https://acct.blob.core.windows.net/raw?sv=2022-11-02&sp=r&sig=***'
+    >>> redact("s3a://AKIAIOSFODNN7EXAMPLE:wJalrXUtnFEMI@bucket/raw")
+    's3a://***:***@bucket/raw'
+    >>> redact("jdbc:sqlserver://db:1433;databaseName=crm;user=etl;password=p@ss")
+    'jdbc:sqlserver://db:1433;databaseName=crm;user=etl;password=***'
+    """
+    if not isinstance(text, str) or not text:
+        return text
+    # Parameters first: a password=p@ss property must not be read as the user:password@ of a URL.
+    text = _SECRET_PARAMETER.sub(lambda m: m["head"] + (MASK if m["secret"] else ""), text)
+    text = _URL_PASSWORD.sub(lambda m: f"{m['head']}:{MASK}@" if m["secret"] else m[0], text)
+    # An access key id, with the secret that follows it after a colon (id:secret), wherever it stands.
+    return re.sub(AWS_KEY_ID.pattern + r"(?::(?!\*\*\*@)[^\s@]+)?", MASK, text)
+
+
 def strip_secrets(value: Any) -> Any:
-    """Drop every mapping entry whose key names a secret (password, token, key, …), recursively.
+    """Drop every mapping entry whose key names a secret (password, token, key, …), recursively, and
+    :func:`redact` every text value that is left.
 
     >>> strip_secrets({"spark": {"master": "local[2]", "token": "abc"}, "api_key": "x", "n": 1})
     {'spark': {'master': 'local[2]'}, 'n': 1}
+    >>> strip_secrets({"engine": {"master": "spark://etl:pw@head:7077"}})
+    {'engine': {'master': 'spark://etl:***@head:7077'}}
     """
     if isinstance(value, dict):
         return {k: strip_secrets(v) for k, v in value.items() if not SECRET_KEY.search(str(k))}
     if isinstance(value, list):
         return [strip_secrets(v) for v in value]
+    if isinstance(value, str):
+        return redact(value)
     return value
 
 

@@ -5,19 +5,30 @@ process (its CLI costs seconds per notebook). A failing cell keeps the partially
 rendered with the error visible; the manifest records the cell and error; stages depending on it are skipped with a
 reason; the run ends ``failed`` and the CLI exits non-zero. A run never overwrites another: each gets a fresh folder
 named by a sortable, unique run id.
+
+Signals: while a run is recorded, SIGINT, SIGTERM and SIGHUP raise :class:`~digiops.errors.RunInterrupted` in the
+main thread. The stage notebook runs in a worker thread (nbclient, in the main thread, takes SIGINT and SIGTERM for
+itself and resets them to their defaults afterwards, so a later signal killed the process with the run left
+``running``); on a signal the kernel is stopped, papermill saves the partly executed notebook as it does when a
+kernel dies, the running stage is recorded ``failed`` with the reason ("interrupted by SIGTERM"), later stages
+``skipped``, the run ``failed`` and the client's index rewritten, and the exception goes on to the CLI, which exits
+with 128 + the signal number (130 for Ctrl-C, 143 for SIGTERM).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import secrets
+import signal
 import socket
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
+from multiprocessing import active_children, get_context
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +38,7 @@ from papermill.exceptions import PapermillExecutionError
 from digiops import archive, manifest, paths
 from digiops.context import METRICS_FILE, OUTPUTS
 from digiops.engagement import Engagement, load_engagement
-from digiops.errors import ArchiveError
+from digiops.errors import ArchiveError, DigiopsError, RunInterrupted
 from digiops.stages import Stage, plan
 
 Log = Callable[[str], None]
@@ -35,23 +46,77 @@ KERNEL = "python3"
 # The kernel's own log (a TCP-transport warning, a KeyboardInterrupt note at shutdown) is noise to a consultant;
 # errors in cells reach the manifest and the report through papermill instead.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
+#: The signals a run records itself on before the process ends (SIGHUP: the terminal or SSH session closed).
+SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+#: Seconds a stopped stage's kernel gets to end after SIGTERM, and again after SIGKILL.
+KERNEL_GRACE_S = 5.0
 
 
 @dataclass
 class RunResult:
+    """The outcome of one engagement: a run (``succeeded`` / ``failed``), or ``refused`` (it could not start: the
+    engagement file or a source is wrong, the reports folder cannot be written) or ``error`` (an unexpected failure)
+    with the message in ``error``; ``client`` is then the engagement as it was given (name or path)."""
+
     client: str
-    run_id: str
-    run_dir: Path
+    run_id: str | None
+    run_dir: Path | None
     status: str
     stages: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+    exception: BaseException | None = field(default=None, repr=False, compare=False)
 
     @property
-    def index(self) -> Path:
-        return self.run_dir / "index.html"
+    def index(self) -> Path | None:
+        return self.run_dir / "index.html" if self.run_dir else None
 
     @property
     def ok(self) -> bool:
         return self.status == "succeeded"
+
+
+class _SignalGuard:
+    """While active, SIGINT, SIGTERM and SIGHUP raise :class:`RunInterrupted` in the main thread, once: a signal
+    arriving while the first is handled is ignored, so that the run's record is finished. Nested guards share the
+    outermost one's handlers; outside the main thread (where handlers cannot be set) it does nothing."""
+
+    depth = 0
+    received: int | None = None
+    previous: dict[int, Any] = {}
+
+    def __enter__(self) -> "_SignalGuard":
+        cls = type(self)
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        if cls.depth == 0:
+            cls.received, cls.previous = None, {}
+            for signum in SIGNALS:
+                cls.previous[signum] = signal.signal(signum, cls._handle)
+        cls.depth += 1
+        return self
+
+    @classmethod
+    def _handle(cls, signum: int, frame: Any) -> None:
+        if cls.received is None:
+            cls.received = signum
+            raise RunInterrupted(signum)
+
+    def __exit__(self, *exc_info: Any) -> None:
+        cls = type(self)
+        if threading.current_thread() is not threading.main_thread() or cls.depth == 0:
+            return
+        cls.depth -= 1
+        if cls.depth == 0:
+            for signum, handler in cls.previous.items():
+                signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+            cls.previous = {}
+
+
+def _ignore_signals_while_idle() -> None:
+    """A worker of the process pool (``--jobs``): the run it executes takes the signals; between runs it ignores
+    them, so that Ctrl-C in the terminal, or a signal the parent forwards, does not end an idle worker mid-queue."""
+    for signum in SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
 
 
 def new_run_id() -> str:
@@ -66,15 +131,21 @@ def new_run_id() -> str:
 
 
 def create_run_dir(client_dir: Path) -> tuple[str, Path]:
-    client_dir.mkdir(parents=True, exist_ok=True)
-    while True:
-        run_id = new_run_id()
-        run_dir = client_dir / run_id
-        try:
-            run_dir.mkdir()
-            return run_id, run_dir
-        except FileExistsError:
-            continue
+    try:
+        client_dir.mkdir(parents=True, exist_ok=True)
+        while True:
+            run_id = new_run_id()
+            run_dir = client_dir / run_id
+            try:
+                run_dir.mkdir()
+                return run_id, run_dir
+            except FileExistsError:
+                continue
+    except OSError as exc:
+        raise ArchiveError(str(client_dir.parent), f"cannot create the run folder {client_dir / '…'} "
+                           f"({exc.strerror or exc})",
+                           fix="make the reports folder writable, or write the reports elsewhere with --out FOLDER "
+                               "(or DIGIOPS_REPORTS)") from None
 
 
 def previous_successful_run(client_dir: Path, before: str) -> Path | None:
@@ -98,10 +169,89 @@ def _period(engagement: Engagement) -> str:
 
 
 def _error_text(exc: BaseException) -> dict[str, Any]:
+    # An error message can quote a setting (a Spark master URL with its password): redacted like the parameters.
     if isinstance(exc, PapermillExecutionError):
         return {"cell": exc.exec_count, "cell_index": exc.cell_index, "ename": exc.ename,
-                "evalue": exc.evalue[:2000]}
-    return {"cell": None, "cell_index": None, "ename": type(exc).__name__, "evalue": str(exc)[:2000]}
+                "evalue": manifest.redact(exc.evalue[:2000])}
+    return {"cell": None, "cell_index": None, "ename": type(exc).__name__,
+            "evalue": manifest.redact(str(exc)[:2000])}
+
+
+def _kernel_manager_class(started: list[Any]) -> type:
+    """jupyter_client's kernel manager, remembering each instance, so that a signal can stop the kernel."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class StageKernelManager(AsyncKernelManager):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            started.append(self)
+
+    return StageKernelManager
+
+
+def _signal_kernels(kernels: list[Any], signum: int) -> None:
+    own_group = os.getpgrp() if hasattr(os, "getpgrp") else None
+    for kernel in list(kernels):
+        provisioner = getattr(kernel, "provisioner", None)
+        pid, group = getattr(provisioner, "pid", None), getattr(provisioner, "pgid", None)
+        with contextlib.suppress(OSError):
+            # The kernel leads its own process group (jupyter_client starts it in a new session): the group also
+            # holds what the kernel started (a Spark driver's JVM). Never our own group.
+            if group and group != own_group and hasattr(os, "killpg"):
+                os.killpg(group, signum)
+            elif pid:
+                os.kill(pid, signum)
+
+
+def _stop_kernels(kernels: list[Any], worker: threading.Thread) -> None:
+    """End the stage's kernel (SIGTERM, then SIGKILL) until the worker running the notebook has finished."""
+    for signum in (signal.SIGTERM, getattr(signal, "SIGKILL", signal.SIGTERM)):
+        deadline = time.monotonic() + KERNEL_GRACE_S
+        while worker.is_alive() and time.monotonic() < deadline:
+            _signal_kernels(kernels, signum)
+            worker.join(0.2)
+        if not worker.is_alive():
+            return
+
+
+def _close_thread_loop() -> None:
+    from jupyter_core.utils import ensure_event_loop
+
+    with contextlib.suppress(Exception):
+        loop = ensure_event_loop()
+        if not loop.is_running():
+            loop.close()
+
+
+def execute_notebook(source: Path, target: Path, parameters: dict[str, Any], cwd: Path,
+                     progress: bool = False) -> BaseException | None:
+    """Execute a stage notebook with papermill in a worker thread; return the exception it ended with, if any.
+
+    The main thread only waits, so the signals stay with it (see the module docstring); on a signal the kernel is
+    stopped, the worker ends like a run whose kernel died, and :class:`RunInterrupted` is raised here.
+    """
+    kernels: list[Any] = []
+    outcome: dict[str, BaseException] = {}
+
+    def work() -> None:
+        try:
+            pm.execute_notebook(str(source), str(target), parameters=parameters, cwd=str(cwd), kernel_name=KERNEL,
+                                progress_bar=progress, log_output=False, extra_arguments=KERNEL_ARGUMENTS,
+                                kernel_manager_class=_kernel_manager_class(kernels))
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread, which records it
+            outcome["error"] = exc
+        finally:
+            _close_thread_loop()
+
+    worker = threading.Thread(target=work, name=f"digiops-{Path(target).stem}", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.25)
+    except BaseException:
+        _stop_kernels(kernels, worker)
+        raise
+    return outcome.get("error")
 
 
 class Run:
@@ -113,26 +263,36 @@ class Run:
         self.stages = stages
         self.log = log
         self.progress = progress
-        self.client_dir = reports_root / engagement.client.id
-        self.run_id, self.run_dir = create_run_dir(self.client_dir)
-        self.previous = previous_successful_run(self.client_dir, self.run_id)
-        inputs = input_files(engagement)
+        # Absolute: papermill changes the process's working folder while a stage runs.
+        self.client_dir = Path(os.path.abspath(reports_root)) / engagement.client.id
+        self._stage_started: float | None = None
+        # The slow part (hashing every input, asking git) comes before the run folder exists: a signal there
+        # leaves nothing behind.
+        inputs = [manifest.file_entry(p, engagement.folder) for p in input_files(engagement)]
         parameters = manifest.strip_secrets(engagement.model_dump(mode="json"))
+        versions, commit = manifest.versions(), manifest.git_commit()
+        self.run_id, self.run_dir = create_run_dir(self.client_dir)
+        self.previous: Path | None = None
         self.manifest: dict[str, Any] = {
             "schema_version": manifest.SCHEMA_VERSION, "client": engagement.client.id,
             "client_name": {"zh": engagement.client.name_zh, "en": engagement.client.name_en},
             "engagement": engagement.engagement, "engagement_file": str(engagement.file), "run_id": self.run_id,
             "status": "incomplete", "pid": os.getpid(), "host": socket.gethostname(),
             "started_at": manifest.now(), "ended_at": None,
-            "previous_run": self.previous.name if self.previous else None,
+            "previous_run": None,
             "parameters": parameters, "parameter_hash": manifest.parameter_hash(parameters),
-            "inputs": [manifest.file_entry(p, engagement.folder) for p in inputs],
-            "versions": manifest.versions(), "git_commit": manifest.git_commit(),
+            "inputs": inputs, "versions": versions, "git_commit": commit,
             "stages": [{"name": s.name, "notebook": s.notebook, "status": "pending", "depends_on": list(s.depends_on),
                         "duration_s": None} for s in stages],
         }
-        manifest.write(self.run_dir, self.manifest)
-        self._refresh_pages()
+        try:
+            self.previous = previous_successful_run(self.client_dir, self.run_id)
+            self.manifest["previous_run"] = self.previous.name if self.previous else None
+            manifest.write(self.run_dir, self.manifest)
+            self._refresh_pages()
+        except RunInterrupted as exc:
+            self._record_stop(exc)
+            raise
 
     # --- pages ------------------------------------------------------------------------------------------------
     def _meta(self, stage: Stage | None) -> dict[str, Any]:
@@ -179,18 +339,16 @@ class Run:
         notebook_out.parent.mkdir(parents=True, exist_ok=True)
         parameters = {"engagement_path": str(self.engagement.file), "run_dir": str(self.run_dir),
                       "previous_run_dir": str(self.previous) if self.previous else ""}
-        started = time.perf_counter()
+        started = self._stage_started = time.perf_counter()
         entry.update(status="running", started_at=manifest.now())
         manifest.write(self.run_dir, self.manifest)
         self.log(f"{self.engagement.client.id} {self.run_id}: stage {stage.name} started")
-        try:
-            pm.execute_notebook(str(stage.path()), str(notebook_out), parameters=parameters, cwd=str(self.run_dir),
-                                kernel_name=KERNEL, progress_bar=self.progress, log_output=False,
-                                extra_arguments=KERNEL_ARGUMENTS)
+        error = execute_notebook(stage.path(), notebook_out, parameters, self.run_dir, self.progress)
+        if error is None:
             entry["status"] = "succeeded"
-        except Exception as exc:  # noqa: BLE001 - any failure of a stage is recorded, the run goes on
+        else:  # any failure of a stage is recorded, the run goes on
             entry["status"] = "failed"
-            entry["error"] = _error_text(exc)
+            entry["error"] = _error_text(error)
         entry["duration_s"] = round(time.perf_counter() - started, 2)
         entry["ended_at"] = manifest.now()
         if notebook_out.exists():
@@ -213,6 +371,38 @@ class Run:
             message += f" — cell {entry['error']['cell']}: {entry['error']['ename']}: {entry['error']['evalue']}"
         self.log(message)
 
+    def _record_stop(self, cause: BaseException) -> None:
+        """The run ends before its stages did: record every stage and the run in a final state, and the pages.
+
+        The running stage ``failed`` with the reason, stages not reached ``skipped``, the run ``failed`` (unless
+        every stage had finished), ``interrupted`` naming the signal; the client's index is rewritten.
+        """
+        if isinstance(cause, RunInterrupted):
+            reason = str(cause)
+            self.manifest["interrupted"] = cause.signal_name
+            cause.run_dir = str(self.run_dir)
+        else:
+            reason = f"stopped by {type(cause).__name__}: {manifest.redact(str(cause))[:500]}"
+        unfinished = False
+        for entry in self.manifest["stages"]:
+            if entry["status"] == "running":
+                entry.update(status="failed", reason=reason, ended_at=manifest.now())
+                if self._stage_started is not None:
+                    entry["duration_s"] = round(time.perf_counter() - self._stage_started, 2)
+                self.log(f"{self.engagement.client.id} {self.run_id}: stage {entry['name']} failed: {reason}")
+                unfinished = True
+            elif entry["status"] == "pending":
+                entry.update(status="skipped", reason=f"not run: the run was {reason}")
+                unfinished = True
+        if unfinished or self.manifest["status"] == "incomplete":
+            self.manifest["status"] = "failed"
+        self.manifest["ended_at"] = manifest.now()
+        try:
+            manifest.write(self.run_dir, self.manifest)
+            self._refresh_pages()
+        except Exception as exc:  # noqa: BLE001 - the stop goes on to the caller; say what could not be written
+            self.log(f"{self.engagement.client.id} {self.run_id}: could not record the stop: {exc}")
+
     def execute(self) -> RunResult:
         try:
             for stage, entry in zip(self.stages, self.manifest["stages"]):
@@ -226,29 +416,32 @@ class Run:
                 self._refresh_pages()
             failed = [e for e in self.manifest["stages"] if e["status"] != "succeeded"]
             self.manifest["status"] = "failed" if failed else "succeeded"
-        except BaseException:
-            self.manifest["status"] = "failed"
-            self.manifest["interrupted"] = True
-            raise
-        finally:
             self.manifest["ended_at"] = manifest.now()
             manifest.write(self.run_dir, self.manifest)
             self._refresh_pages()
+        except BaseException as exc:
+            self._record_stop(exc)
+            raise
         return RunResult(self.engagement.client.id, self.run_id, self.run_dir, self.manifest["status"],
                          self.manifest["stages"])
 
 
 def run_engagement(spec: str | Path, *, stages: list[str] | None = None, out: Path | None = None,
                    log: Log = print, progress: bool = False) -> RunResult:
-    """Validate and run one engagement (client name or engagement file) into a new run folder."""
-    engagement = load_engagement(spec)
-    planned = plan(engagement, stages)
-    missing = [s.name for s in planned if not s.path().is_file()]
-    if missing:
-        raise ArchiveError(engagement.file.name, f"notebook missing for stage(s) {', '.join(missing)}",
-                           fix="check the notebooks/ folder, or the custom stage's notebook path")
-    run = Run(engagement, planned, Path(out) if out else paths.reports_dir(), log, progress)
-    return run.execute()
+    """Validate and run one engagement (client name or engagement file) into a new run folder.
+
+    Raises :class:`~digiops.errors.DigiopsError` when it cannot start, :class:`~digiops.errors.RunInterrupted`
+    when a signal stopped it (after the run recorded itself).
+    """
+    with _SignalGuard():
+        engagement = load_engagement(spec)
+        planned = plan(engagement, stages)
+        missing = [s.name for s in planned if not s.path().is_file()]
+        if missing:
+            raise ArchiveError(engagement.file.name, f"notebook missing for stage(s) {', '.join(missing)}",
+                               fix="check the notebooks/ folder, or the custom stage's notebook path")
+        run = Run(engagement, planned, Path(out) if out else paths.reports_dir(), log, progress)
+        return run.execute()
 
 
 def _run_in_child(spec: str, stages: list[str] | None, out: str | None) -> RunResult:
@@ -257,14 +450,59 @@ def _run_in_child(spec: str, stages: list[str] | None, out: str | None) -> RunRe
     return run_engagement(spec, stages=stages, out=Path(out) if out else None, log=log)
 
 
+def _outcome(spec: str, call: Callable[[], RunResult]) -> RunResult:
+    """The result of one engagement of a batch; an engagement that cannot run becomes a ``refused`` result."""
+    try:
+        return call()
+    except RunInterrupted as exc:
+        if _SignalGuard.received is not None:
+            raise  # this process was signalled: the batch stops
+        # A worker process was signalled on its own: its run recorded itself; the others go on.
+        run_dir = Path(exc.run_dir) if exc.run_dir else None
+        return RunResult(str(spec), run_dir.name if run_dir else None, run_dir, "failed", error=str(exc),
+                         exception=exc)
+    except DigiopsError as exc:
+        return RunResult(str(spec), None, None, "refused", error=str(exc), exception=exc)
+    except Exception as exc:  # noqa: BLE001 - one engagement's failure must not hide the others' outcomes
+        return RunResult(str(spec), None, None, "error", error=f"{type(exc).__name__}: {exc}", exception=exc)
+
+
 def run_many(specs: list[str], *, stages: list[str] | None = None, out: Path | None = None, jobs: int = 1,
-             log: Log = print, progress: bool = False) -> list[RunResult]:
-    """Run several engagements, ``jobs`` at a time in separate processes (each with its own run folder)."""
-    if jobs <= 1 or len(specs) == 1:
-        return [run_engagement(s, stages=stages, out=out, log=log, progress=progress) for s in specs]
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(_run_in_child, s, stages, str(out) if out else None) for s in specs]
-        return [f.result() for f in futures]
+             log: Log = print, progress: bool = False,
+             done: Callable[[RunResult], None] | None = None) -> list[RunResult]:
+    """Run several engagements, ``jobs`` at a time in separate processes (each with its own run folder).
+
+    Every engagement is run: one that cannot start (an invalid engagement file, a reports folder that cannot be
+    written) is a ``refused`` :class:`RunResult` naming it as given, with the error, and the others go on. ``done``
+    is called with each outcome, in the order given, as soon as it is known. A signal stops the batch: the runs
+    under way record themselves (forwarded to the worker processes with ``jobs`` > 1), the ones not started are
+    cancelled, and :class:`~digiops.errors.RunInterrupted` is raised.
+    """
+    report = done or (lambda result: None)
+    results: list[RunResult] = []
+    with _SignalGuard():
+        if jobs <= 1 or len(specs) == 1:
+            for spec in specs:
+                results.append(_outcome(spec, lambda: run_engagement(spec, stages=stages, out=out, log=log,
+                                                                     progress=progress)))
+                report(results[-1])
+            return results
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"),
+                                 initializer=_ignore_signals_while_idle) as pool:
+            futures = [pool.submit(_run_in_child, s, stages, str(out) if out else None) for s in specs]
+            try:
+                for spec, future in zip(specs, futures):
+                    results.append(_outcome(spec, future.result))
+                    report(results[-1])
+            except RunInterrupted as exc:
+                for future in futures:
+                    future.cancel()
+                for child in active_children():
+                    with contextlib.suppress(OSError):
+                        os.kill(child.pid, exc.signum)
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+    return results
 
 
 __all__ = ["RunResult", "run_engagement", "run_many", "new_run_id"]

@@ -1,6 +1,7 @@
 """The stage registry: every built-in stage in one place, and the dependency order of a run.
 
-A stage is a parameterized notebook under ``notebooks/``. ``depends_on`` names the stages whose outputs it reads;
+A stage is a parameterized notebook under ``notebooks/`` (a custom stage: the engagement's own notebook, run as
+``<name>.ipynb`` and rendered as ``<name>.html``). ``depends_on`` names the stages whose outputs it reads;
 a stage whose dependency failed or was skipped is skipped with that reason. ``optional`` dependencies are read when
 present (the summary reads whatever stages ran).
 """
@@ -70,7 +71,10 @@ def plan(engagement: Engagement, only: list[str] | None = None) -> list[Stage]:
         selected = [s for s in selected if s in only]
     catalog = dict(BUILTIN)
     for custom in engagement.custom_stages:
-        catalog[custom.name] = Stage(custom.name, Path(custom.notebook).name, depends_on=tuple(custom.depends_on),
+        # The executed copy is named after the stage, not the notebook file: two stages may run one notebook, or
+        # notebooks of one name from two folders, and each keeps its own copy in the run folder. The name is
+        # validated (digiops.engagement.STAGE_NAME, unique, not reserved), so it cannot leave the run folder.
+        catalog[custom.name] = Stage(custom.name, f"{custom.name}.ipynb", depends_on=tuple(custom.depends_on),
                                      notebook_path=(engagement.folder / custom.notebook).resolve(),
                                      title_zh=custom.name, title_en=custom.name)
     ordered: list[Stage] = []
