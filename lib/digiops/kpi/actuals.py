@@ -31,6 +31,7 @@ import pandas as pd
 
 from digiops.errors import KpiTreeError
 from digiops.kpi.tree import KpiTree
+from digiops.merge.normalize import parse_dates
 
 METRICS = ("gmv", "orders", "customers", "traffic", "conversion", "aov", "repurchase_rate", "returning_rate",
            "member_share",
@@ -192,7 +193,7 @@ def _div(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
 
 def _traffic_by_levels(traffic: pd.DataFrame, regions: dict[str, str], online_unit: str) -> pd.DataFrame:
     frame = traffic.copy()
-    frame["period"] = pd.to_datetime(frame["date"], format="mixed").dt.strftime("%Y-%m")
+    frame["period"] = parse_dates(frame["date"]).dt.strftime("%Y-%m")
     unit = frame["unit"].astype("str").str.strip()
     store = unit.where(unit.isin(regions.keys()), None)
     frame = frame.assign(store_id=store, visitors=pd.to_numeric(frame["visitors"], errors="coerce").fillna(0))
@@ -221,7 +222,7 @@ def file_metric(frame: pd.DataFrame, column: str, *, regions: dict[str, str], on
     if date_column is None:
         raise KpiTreeError(label, "has no date column (date / event_time)", field="source.file",
                            fix="map a date column of the file")
-    work = pd.DataFrame({"period": pd.to_datetime(frame[date_column], format="mixed").dt.strftime("%Y-%m"),
+    work = pd.DataFrame({"period": parse_dates(frame[date_column]).dt.strftime("%Y-%m"),
                          "value": pd.to_numeric(frame[column], errors="coerce").fillna(0)})
     unit_column = "unit" if "unit" in frame.columns else "store_id" if "store_id" in frame.columns else None
     if unit_column is None:

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from digiops.merge.normalize import parse_dates
+
 FUNNEL_COLUMNS = ["period", "channel", "step", "stage", "visitors", "step_conversion", "overall_conversion",
                   "drop_off", "drop_off_rate"]
 
@@ -25,7 +27,7 @@ FUNNEL_COLUMNS = ["period", "channel", "step", "stage", "visitors", "step_conver
 def funnel(events: pd.DataFrame, stages: list[str], *, window_days: int = 30, by_channel: bool = False
            ) -> pd.DataFrame:
     """Visitors reaching each stage per cohort month (and channel of entry), with conversions and drop-off."""
-    work = events.assign(event_time=pd.to_datetime(events["event_time"], format="mixed", errors="coerce"),
+    work = events.assign(event_time=parse_dates(events["event_time"]),
                          stage=events["stage"].astype("str").str.strip())
     work = work.dropna(subset=["event_time", "visitor_id"])
     first = work[work["stage"] == stages[0]].sort_values("event_time").drop_duplicates("visitor_id")

@@ -22,6 +22,7 @@ from digiops.kpi.settings import KpiSettings
 from digiops.kpi.smart import smart_checks
 from digiops.kpi.tree import KpiTree, load_tree
 from digiops.kpi.variance import attribute
+from digiops.merge.normalize import parse_dates
 
 
 @dataclass
@@ -186,7 +187,7 @@ def before(frame: pd.DataFrame | None, cut: pd.Timestamp, notes: list[tuple[str,
     column = next((c for c in TIME_COLUMNS if frame is not None and c in frame.columns), None)
     if column is None:
         return frame
-    time = pd.to_datetime(frame[column], format="mixed", errors="coerce")
+    time = parse_dates(frame[column])
     late = time >= cut
     if late.any() and notes is not None:
         day = cut.date().isoformat()

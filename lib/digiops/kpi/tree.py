@@ -42,7 +42,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from digiops.errors import KpiTreeError
@@ -240,8 +239,7 @@ def load_tree(path: Path, known_units: set[str] | None = None) -> KpiTree:
     if not path.is_file():
         raise KpiTreeError(str(path), "the KPI tree file does not exist", field="kpi.tree",
                            fix="set kpi.tree in the engagement file to a YAML file beside it")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise KpiTreeError(path.name, f"not valid YAML ({exc})", fix="check indentation and quoting") from None
+    from digiops.engagement import load_yaml  # strict: a key given twice is an error, not the last one winning
+
+    data, _ = load_yaml(path.read_text(encoding="utf-8"), path.name)
     return parse_tree(data, path.name, known_units)

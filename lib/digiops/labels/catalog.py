@@ -33,7 +33,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from digiops.errors import CatalogError
@@ -113,13 +112,9 @@ def _error_location(loc: tuple, data: dict) -> tuple[str, str]:
 
 def parse_catalog(text: str, source: str = "tag_catalog.yaml") -> Catalog:
     """Parse catalog YAML (structure only; :func:`validate_catalog` checks rules against fields)."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark else ""
-        raise CatalogError(source, f"{where}not valid YAML ({getattr(exc, 'problem', exc)})",
-                           fix="check indentation and quoting at that line") from None
+    from digiops.engagement import load_yaml  # strict: a key given twice is an error, not the last one winning
+
+    data, _ = load_yaml(text, source)
     if not isinstance(data, dict) or not isinstance(data.get("tags"), list):
         raise CatalogError(source, "must be a mapping with a `tags:` list", field="tags",
                            fix="start from data/clients/demo/tag_catalog.yaml")
