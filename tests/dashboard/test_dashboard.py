@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -105,6 +106,10 @@ def test_foreign_requests_are_those_to_another_host_or_port():
 
 def test_voila_settings_keep_the_defaults_that_protect_the_client():
     config = voila_config("secret", "127.0.0.1", 8866, preheat=True, pool_size=1)
+    shared = voila_config("secret", "0.0.0.0", 8866, preheat=True, pool_size=1)
+
+    assert config["Voila"]["tornado_settings"]["allow_remote_access"] is False  # Host header checked
+    assert shared["Voila"]["tornado_settings"]["allow_remote_access"] is True  # served on purpose to a network
 
     assert config["VoilaConfiguration"]["template"] == "digiops"
     assert config["VoilaKernelManager"]["fill_delay"] >= 3  # the refill waits until the visitor's page is up
@@ -126,7 +131,9 @@ def test_served_dashboard_in_headless_chromium(tmp_path, monkeypatch):
     reports = tmp_path / "reports"
     monkeypatch.setenv("DIGIOPS_REPORTS", str(reports))
     engagement = write_engagement(tmp_path / "client")
-    finish(make_run(reports, language="zh"))
+    made = finish(make_run(reports, language="zh")) / "manifest.json"
+    made.write_text(json.dumps({**json.loads(made.read_text(encoding="utf-8")), "engagement_file": str(engagement)}),
+                    encoding="utf-8")
     other = finish(make_run(reports, client="other"))  # another client's run: must not be reachable
     lines: list[str] = []
 
@@ -135,6 +142,11 @@ def test_served_dashboard_in_headless_chromium(tmp_path, monkeypatch):
         assert server.token in lines[0] and "127.0.0.1" in server.base_url
         with urllib.request.urlopen(server.base_url, timeout=30) as response:  # no token: the login page
             assert "/login" in response.url and "dg-dashboard" not in response.read().decode()
+            assert response.headers["Referrer-Policy"] == "no-referrer"  # the token never leaves in a Referer
+        forged = urllib.request.Request(server.base_url + "?token=" + server.token,
+                                        headers={"Host": "attacker.example"})  # DNS rebinding
+        with pytest.raises(urllib.error.HTTPError, match="403"):
+            urllib.request.urlopen(forged, timeout=30)
         with sync_playwright() as playwright:
             browser = launch(playwright)
             context = browser.new_context(viewport={"width": 1280, "height": 900})

@@ -41,6 +41,9 @@ START_TIMEOUT_S = 90.0
 REFILL_DELAY_S = 5.0
 
 
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
@@ -121,7 +124,12 @@ class DashboardServer:
 
 def voila_config(token: str, host: str, port: int, preheat: bool, pool_size: int,
                  refill_delay: float = REFILL_DELAY_S) -> dict:
-    return {"Voila": {"token": token, "ip": host, "port": port, "open_browser": False},
+    # Voila turns Jupyter Server's Host check off; on a local address it is turned back on (a page on another
+    # site cannot reach the dashboard through DNS rebinding), and no page sends its URL (with the token) onward.
+    local = host in LOCAL_HOSTS
+    tornado = {"allow_remote_access": not local, "local_hostnames": ["localhost"],
+               "headers": {"Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"}}
+    return {"Voila": {"token": token, "ip": host, "port": port, "open_browser": False, "tornado_settings": tornado},
             "VoilaKernelManager": {"fill_delay": refill_delay},
             "VoilaConfiguration": {"template": TEMPLATE, "strip_sources": True, "show_tracebacks": False,
                                    "preheat_kernel": preheat, "default_pool_size": pool_size if preheat else 0}}
@@ -202,7 +210,7 @@ def serve(engagement: str | Path, run: str | None = None, host: str = "127.0.0.1
     run_dir = find_run(paths.reports_dir() / loaded.client.id, run, loaded.file)
     server = start(run_dir, host, port, preheat=preheat, pool_size=pool_size)
     log(f"dashboard of {loaded.client.id} run {run_dir.name}: {server.url}")
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if host not in LOCAL_HOSTS:
         log(f"warning: listening on {host}: anyone who can reach it and has the token can see this client's data")
     if not wait:
         return server
