@@ -14,8 +14,9 @@ from digiops.engagement import Engagement
 from digiops.errors import SourceError
 from digiops.merge.normalize import parse_dates
 
+#: Dates whose span says what period a source covers (not birth dates: their extremes are one person's birthday).
 DATE_FIELDS = ("order_time", "paid_at", "registered_at", "shipped_at", "signed_at", "captured_at", "event_time",
-               "date", "created_at", "due", "birth_date")
+               "date", "created_at", "due")
 
 
 SOURCE_COLUMNS = ["source", "kind", "path", "format", "bytes", "sha256", "encoding", "delimiter", "sheet", "rows",

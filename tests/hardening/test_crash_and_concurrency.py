@@ -104,10 +104,12 @@ def test_sigkill_at_random_points_leaves_a_consistent_archive(slow_client, tmp_p
 def test_four_concurrent_runs_of_one_client(slow_client, tmp_path):
     out = tmp_path / "reports"
 
-    processes = [run_cli(slow_client, out) for _ in range(4)]
-    codes = [p.wait(timeout=600) for p in processes]
+    processes = [subprocess.Popen(CLI + ["run", str(slow_client), "--out", str(out)], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    errors = [p.communicate(timeout=600)[1] for p in processes]
+    codes = [p.returncode for p in processes]
 
-    assert codes == [0, 0, 0, 0]
+    assert codes == [0, 0, 0, 0], errors
     statuses = check_archive(out / "acme")
     assert list(statuses.values()) == ["succeeded"] * 4
     index = BeautifulSoup((out / "acme" / "index.html").read_text(encoding="utf-8"), "html.parser")
