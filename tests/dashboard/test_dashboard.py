@@ -154,6 +154,10 @@ def test_served_dashboard_in_headless_chromium(tmp_path, monkeypatch):
             page = context.new_page()
             page.goto(server.base_url + "?token=" + server.token)
             page.wait_for_selector(RENDERED, timeout=60_000)
+            assert server.token not in page.url  # the address bar, history and bookmarks keep no token
+            cookies = {c["name"]: c for c in context.cookies()}
+            login = next(c for name, c in cookies.items() if name.startswith("username-"))
+            assert login["sameSite"] == "Strict" and login["httpOnly"]
 
             assert "示例<script>alert(1)</script>零售" in page.inner_text(".dg-header h1")
             gmv = page.locator(".dg-kpi-view tr[data-kpi='gmv'] .dg-actual")

@@ -129,7 +129,11 @@ def voila_config(token: str, host: str, port: int, preheat: bool, pool_size: int
     local = host in LOCAL_HOSTS
     tornado = {"allow_remote_access": not local, "local_hostnames": ["localhost"],
                "headers": {"Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"}}
+    # The first visit's ?token= is answered with a login cookie (Jupyter Server's), kept to this site; the page
+    # then drops the token from its address (templates/voila/templates/digiops).
+    cookie = {"cookie_options": {"samesite": "Strict", "httponly": True}}
     return {"Voila": {"token": token, "ip": host, "port": port, "open_browser": False, "tornado_settings": tornado},
+            "IdentityProvider": cookie, "PasswordIdentityProvider": cookie,
             "VoilaKernelManager": {"fill_delay": refill_delay},
             "VoilaConfiguration": {"template": TEMPLATE, "strip_sources": True, "show_tracebacks": False,
                                    "preheat_kernel": preheat, "default_pool_size": pool_size if preheat else 0}}
