@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from digiops import tables
 from digiops.canonical import CANONICAL_FIELDS
 from digiops.io import ROW
 from digiops.merge import normalize as nz
@@ -33,7 +34,7 @@ EVENT_FIELDS = ("registered_at", "order_time", "paid_at", "captured_at", "shippe
 TIME_FIELDS = EVENT_FIELDS + ("promised_at",)
 AMOUNT_FIELDS = ("amount", "price")
 IDENTIFYING = ("full_name", "phone", "email", "national_id", "member_id")
-QUARANTINE_COLUMNS = ["source", "row", "record_id", "field", "reason"]
+QUARANTINE_COLUMNS = tables.columns("quarantine")
 #: Fields whose normalizer takes blank-free Python values (phones, codes and text take the raw column).
 TYPED_FIELDS = frozenset((*NAME_FIELDS, *TIME_FIELDS, *AMOUNT_FIELDS, "email", "national_id", "gender", "postcode",
                           "street", "street_number", "birth_date", "quantity", "is_test"))

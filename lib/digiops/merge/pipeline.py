@@ -42,11 +42,8 @@ PERSON_INPUT = ("full_name", "given_name", "family_name", "phone", "email", "nat
 PERSON_COLUMNS = {**{c: "VARCHAR" for c in PERSON_FIELDS}, "birth_date": "DATE", "province": "VARCHAR",
                   "address": "VARCHAR", "member_id": "VARCHAR", "member_level": "VARCHAR",
                   "registered_at": "TIMESTAMP"}
-CUSTOMER_COLUMNS = ["customer_id", "full_name", "name_pinyin", "gender", "birth_date", "phone", "email",
-                    "national_id", "province", "city", "district", "adcode", "address", "member_level",
-                    "registered_at", "first_touch_channel", "first_touch_campaign", "first_touch_at", "sources",
-                    "n_records"]
-CROSSWALK_COLUMNS = ["source", "record_id", "customer_id", "match_probability"]
+CUSTOMER_COLUMNS = tables.columns("customers")
+CROSSWALK_COLUMNS = tables.columns("crosswalk")
 #: DuckDB's share of the memory goal (8 GB for a million people): the rest is Python's and Splink's.
 DUCKDB_MEMORY = os.environ.get("DIGIOPS_DUCKDB_MEMORY", "4GB")
 

@@ -25,23 +25,21 @@ import math
 import re
 
 import pandas as pd
-import pyarrow as pa
 
+from digiops import tables
 from digiops.merge.settings import ORDER_STATES
 from digiops.sql import column, literal
 
 
-ORDER_COLUMNS = ["order_id", "source", "channel", "customer_id", "order_time", "amount", "quantity", "sku",
-                 "store_id", "region", "province", "status", "is_refund", "is_test", "state", "in_gmv"]
+ORDER_COLUMNS = tables.columns("orders")
 _ORDER_TYPES = {"order_time": "TIMESTAMP", "amount": "DECIMAL(18, 2)", "quantity": "BIGINT", "is_refund": "BOOLEAN",
                 "is_test": "BOOLEAN", "in_gmv": "BOOLEAN"}
 #: States whose orders' amounts count toward GMV (paid orders and the negative refund rows).
 GMV_STATES = ("paid", "refund")
 UNKNOWN_STATUS_COLUMNS = ["source", "status", "orders", "amount"]
-SHIPMENT_COLUMNS = ["shipment_id", "order_id", "carrier", "tracking_no", "status", "shipped_at", "signed_at",
-                    "promised_at", "is_late", "is_failed"]
-PRODUCT_COLUMNS = ["sku", "product_name", "category", "price", "price_band"]
-MONEY = pa.decimal128(18, 2)
+SHIPMENT_COLUMNS = tables.columns("shipments")
+PRODUCT_COLUMNS = tables.columns("products")
+MONEY = tables.MONEY
 
 
 def channel_of(source: str, configured: str | None) -> str:
