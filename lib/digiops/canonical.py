@@ -9,7 +9,7 @@ from __future__ import annotations
 PERSON_FIELDS = (
     "full_name", "given_name", "family_name", "birth_date", "gender", "phone", "email", "national_id",
     "address", "address_extra", "street_number", "street", "district", "city", "province", "postcode", "country",
-    "member_id", "member_level", "registered_at", "store_id",
+    "member_id", "member_level", "registered_at", "store_id", "buyer_id", "openid", "unionid",
 )
 ORDER_FIELDS = (
     "order_id", "order_time", "amount", "quantity", "sku", "store_id", "channel", "status", "customer_key",

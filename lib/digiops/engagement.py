@@ -254,6 +254,25 @@ class Engagement(StrictModel):
             seen.add(name)
         return stages
 
+    @model_validator(mode="after")
+    def _key_link_ends(self) -> "Engagement":
+        """Both ends of every declared key link name a source of this file and a field it maps (``record_id``
+        names the source's own id)."""
+        for number, link in enumerate(self.merge.key_links):
+            for end, (name, field) in zip(("from", "to"), link.ends):
+                source = self.sources.get(name)
+                if source is None:
+                    raise ValueError(f"merge.key_links {number} ({link.from_} → {link.to}): its '{end}' end names "
+                                     f"source '{name}', which is not in sources (sources: "
+                                     f"{', '.join(self.sources)})")
+                mapped = set(source.columns.values()) | {"record_id"}
+                if field not in mapped:
+                    raise ValueError(f"merge.key_links {number} ({link.from_} → {link.to}): its '{end}' end names "
+                                     f"field '{field}', which source '{name}' does not map (it maps: "
+                                     f"{', '.join(sorted(set(source.columns.values())))}); map the column that "
+                                     "holds the key to that field, or use record_id for the source's own id")
+        return self
+
     # --- where things are -------------------------------------------------------------------------------------
     @property
     def file(self) -> Path:

@@ -34,26 +34,33 @@ import pyarrow as pa
 from digiops import engines
 from digiops.merge import normalize as nz
 
-FEATURES = ("name_zh", "name_py", "name_keys", "name_key", "surnames", "given_py", "name_partial", "phone", "email", "birth_date", "national_id", "gender",
-            "district", "city", "street_key", "postcode")
+FEATURES = ("name_zh", "name_py", "name_keys", "name_key", "surnames", "given_py", "name_partial", "phone",
+            "phone_mask", "phone_virtual", "email", "birth_date", "national_id", "gender", "district", "city",
+            "street_key", "postcode")
 STRONG = ("phone", "email", "national_id")
 #: link feature → columns it needs (the names a consultant uses in ``merge.link_fields``).
-LINK_FEATURES = {"name": "name_py", "phone": "phone", "email": "email", "birth_date": "birth_date",
+LINK_FEATURES = {"name": "name_py", "phone": "phone_mask", "email": "email", "birth_date": "birth_date",
                  "national_id": "national_id", "address": "district", "postcode": "postcode", "gender": "gender"}
 # No rule on name and district alone: at a million people it made 13.4 M of the 19 M candidate pairs (common names
 # in one district) for no change in accuracy; a pair that agrees on nothing but name and district rarely reaches the
 # match threshold, and phone, birth date or street bring the real matches in under the other rules.
+# A masked phone (138****5678) blocks with the surname it is usually shown with (张*): its seven visible digits
+# alone would pair every stranger sharing them.
 DEFAULT_BLOCKING = (["phone"], ["email"], ["national_id"], ["name_keys", "birth_date"], ["name_key", "postcode"],
-                    ["street_key", "district"], ["street_key", "postcode"])
+                    ["street_key", "district"], ["street_key", "postcode"], ["phone_mask", "surnames"],
+                    ["phone_virtual"])
 # EM rules. Pairs sharing a phone *and* a birth date are rarely two family members (who share phone and address),
 # so the name's m probabilities are not learnt from households; phone + name trains birth date and address on every
 # kind of record (orders and shipments carry no birth date); name + street trains the phone. Splink keeps the
 # median of each m over the sessions that estimated it.
-EM_RULES = (["phone", "birth_date"], ["phone", "name_key"], ["name_key", "street_key"], ["national_id"],
+EM_RULES = (["phone"], ["phone", "name_key"], ["name_key", "street_key"], ["national_id"],
             ["name_key", "birth_date"], ["email", "birth_date"], ["name_key", "postcode"], ["phone"])
 EM_SESSIONS = 3
-#: m probability of "the names disagree in every reading and spelling" (fixed, see :func:`comparisons_for`).
-NAME_MISMATCH_M = 1e-4
+#: Bounds of the m probability of "the names disagree in every reading and spelling": EM learns it from pairs
+#: that share a phone and a birth date; kept within these (−13.3 to −9 bits when u is near 1) so that a household
+#: (same phone and address, another name: 27.6 bits of agreement against a prior near −15) stays apart, while an
+#: exact phone, birth date and address outweigh one disagreeing name.
+NAME_MISMATCH_M = (1e-4, 2e-3)
 LIST_FEATURES = ("name_keys", "surnames")
 #: Features the address comparison reads (it is null when one side has none of them).
 ADDRESS_COLUMNS = ("district", "street_key", "city")
@@ -78,8 +85,8 @@ DETERMINISTIC_RULES: dict[str, tuple[str, tuple[str, ...]]] = {
 
 
 #: Person fields the features are made of (the person table of :func:`features_sql` has these columns).
-PERSON_FIELDS = ("full_name", "phone", "email", "national_id", "gender", "district", "adcode", "city", "street_key",
-                 "postcode", "birth_date")
+PERSON_FIELDS = ("full_name", "phone", "phone_masked", "phone_virtual", "email", "national_id", "gender", "district",
+                 "adcode", "city", "street_key", "postcode", "birth_date")
 NAME_COLUMNS = ("name_zh", "name_keys", "name_key", "name_py", "surnames", "given_py", "name_partial", "name_pinyin")
 
 
@@ -107,6 +114,12 @@ def _name_features(name: str) -> tuple:
             key, list(dict.fromkeys(readings)), given or None, partial, f"{readings[0]} {given}".strip())
 
 
+#: SQL (over the person table ``p``): what a masked phone shows, ``138*5678`` — the cleaned ``phone_masked`` of a
+#: masked number, else the first three and last four digits of a Chinese mobile, so the two compare.
+PHONE_MASK = ("coalesce(p.phone_masked, CASE WHEN regexp_full_match(p.phone, '[+]861[0-9]{10}') "
+              "THEN substr(p.phone, 4, 3) || '*' || right(p.phone, 4) END)")
+
+
 def record_key(position: str, row: str) -> str:
     """SQL for a record's integer id from its source's position and its row: Splink joins, samples and clusters
     64-bit integers faster than ``source:record_id`` text (at a million people, 3.4 M profiles and 4.5 M pairs)."""
@@ -131,12 +144,14 @@ def features_sql(con, person: str) -> None:
         CREATE OR REPLACE TABLE features AS
         SELECT {record_key('p._position', 'p._row')} AS {UID}, p.source, p.record_id, p._position, p._row, p._test,
                n.name_zh, n.name_py, n.name_keys, n.name_key, n.surnames, n.given_py, n.name_partial,
-               p.phone, p.email, strftime(p.birth_date, '%Y-%m-%d') AS birth_date, p.national_id, p.gender,
+               p.phone, {PHONE_MASK} AS phone_mask, p.phone_virtual, p.email,
+               strftime(p.birth_date, '%Y-%m-%d') AS birth_date, p.national_id, p.gender,
                CASE WHEN p.adcode IS NOT NULL AND NOT ends_with(p.adcode, '00') THEN p.adcode ELSE p.district END
                    AS district,
                p.city, p.street_key, p.postcode,
                NOT p._test AND (n.name_key IS NOT NULL OR p.phone IS NOT NULL OR p.email IS NOT NULL
-                                OR p.national_id IS NOT NULL OR p.kind IN ('customers', 'leads')) AS keep
+                                OR p.national_id IS NOT NULL OR p.phone_masked IS NOT NULL
+                                OR p.kind IN ('customers', 'leads')) AS keep
         FROM {person} p LEFT JOIN names n USING (full_name)""")
 
 
@@ -228,10 +243,12 @@ def agreement_u(con, table: str, columns: tuple[str, ...], among: tuple[str, ...
     return float(same or 0) / (rows * (rows - 1)) if rows > 1 else None
 
 
-def comparisons_for(features: list[str], filled: dict[str, int], street_u: float | None = None) -> list[dict]:
+def comparisons_for(features: list[str], filled: dict[str, int], street_u: float | None = None,
+                    mask_u: float | None = None) -> list[dict]:
     """Splink comparisons for the available features (Hanzi exact, everything fuzzy on ASCII only).
 
-    ``street_u`` fixes the u probability of "same street address in the same district" (:func:`agreement_u`)."""
+    ``street_u`` fixes the u probability of "same street address in the same district" and ``mask_u`` that of
+    "the digits a masked phone shows agree" (:func:`agreement_u`: both too rare for a sample to see)."""
     has = {c: filled.get(c, 0) > 0 for c in FEATURES if c not in LIST_FEATURES}
     out: list[dict] = []
     if "name" in features:
@@ -246,16 +263,29 @@ def comparisons_for(features: list[str], filled: dict[str, int], street_u: float
                           "jaro_winkler_similarity(given_py_l, given_py_r) >= 0.88",
                           "same surname, given name pinyin Jaro-Winkler >= 0.88"),
                    _level("jaro_winkler_similarity(name_py_l, name_py_r) >= 0.92", "pinyin Jaro-Winkler >= 0.92"),
-                   # Fixed, not learnt: family members share a phone and an address, so pairs that agree on both
-                   # but not on the name look like matches to EM (which assumes the features independent). A full
-                   # name that agrees in no reading and no spelling is near-impossible for one person.
-                   _level("ELSE", "else", m_probability=NAME_MISMATCH_M, fix_m_probability=True)]
+                   # Learnt, then bounded (NAME_MISMATCH_M, see bound_name_mismatch): family members share a
+                   # phone and an address, so pairs agreeing on both but not on the name look like matches to EM
+                   # (which assumes the features independent); nicknames and placeholders are no names at all
+                   # (cleaning makes them missing), so a name that agrees in no reading and no spelling is rare
+                   # for one person, but not a veto.
+                   _level("ELSE", "else", m_probability=NAME_MISMATCH_M[0])]
         out.append({"output_column_name": "name", "comparison_levels": levels})
     if "phone" in features:
-        out.append({"output_column_name": "phone", "comparison_levels": [
-            _null("phone"), _level("phone_l = phone_r", "exact", tf_adjustment_column="phone",
-                                   tf_adjustment_weight=1.0),
-            _level("damerau_levenshtein(phone_l, phone_r) <= 1", "one digit off"), _level("ELSE", "else")]})
+        # A privacy number (a number plus extension, a virtual segment) says nothing about the buyer's own phone:
+        # it is compared only with another privacy number, and two different ones are no evidence (each order
+        # gets its own). A masked number compares by the digits it shows.
+        compared = ("(phone_mask_l IS NOT NULL AND phone_mask_r IS NOT NULL) OR "
+                    "coalesce(phone_virtual_l = phone_virtual_r, false)")
+        levels = [_level(f"NOT ({compared})", "null", is_null_level=True),
+                  _level("phone_l = phone_r", "exact", tf_adjustment_column="phone", tf_adjustment_weight=1.0),
+                  _level("damerau_levenshtein(phone_l, phone_r) <= 1", "one digit off")]
+        if has["phone_mask"]:
+            fixed = {"u_probability": mask_u, "fix_u_probability": True} if mask_u else {}
+            levels.append(_level("phone_mask_l = phone_mask_r", "the digits a masked number shows agree", **fixed))
+        if has["phone_virtual"]:
+            levels.append(_level("phone_virtual_l = phone_virtual_r", "same privacy number"))
+        levels.append(_level("ELSE", "else"))
+        out.append({"output_column_name": "phone", "comparison_levels": levels})
     if "email" in features:
         out.append({"output_column_name": "email", "comparison_levels": [
             _null("email"), _level("email_l = email_r", "exact", tf_adjustment_column="email",
@@ -299,6 +329,18 @@ def comparisons_for(features: list[str], filled: dict[str, int], street_u: float
     return out
 
 
+def bound_name_mismatch(linker) -> float | None:
+    """Keep the trained m probability of "the names disagree" within :data:`NAME_MISMATCH_M`; returns it."""
+    low, high = NAME_MISMATCH_M
+    for comparison in linker._settings_obj.comparisons:
+        if comparison.output_column_name == "name":
+            level = comparison.comparison_levels[-1]
+            m = level.m_probability
+            level.m_probability = min(max(m if isinstance(m, float) else low, low), high)
+            return level.m_probability
+    return None
+
+
 def _rule_sql(rule: list[str] | str) -> str:
     if isinstance(rule, str):
         return rule
@@ -331,15 +373,18 @@ def _spark_comparisons(comparisons: list[dict]) -> list[dict]:
          else engines.to_spark_sql(level["sql_condition"])} for level in c["comparison_levels"]]} for c in comparisons]
 
 
-def _connected_components(con, table: str, engine: engines.EngineSettings | None = None) -> None:
-    """Connected components of table ``edges`` over the profiles of ``table`` with Splink's clustering on the
-    engine: creates table ``clusters`` (``profile`` → ``cluster``, a profile id)."""
+def _connected_components(con, table: str, engine: engines.EngineSettings | None = None,
+                           extra_nodes: str | None = None) -> None:
+    """Connected components of table ``edges`` over the profiles of ``table`` (and the records of table
+    ``extra_nodes``, records without a profile that a key links) with Splink's clustering on the engine: creates
+    table ``clusters`` (``profile`` → ``cluster``, a profile id)."""
     from splink.clustering import cluster_pairwise_predictions_at_threshold
 
+    every = f"SELECT {UID} FROM {table}" + (f" UNION ALL SELECT {UID} FROM {extra_nodes}" if extra_nodes else "")
     if con.execute("SELECT count(*) FROM edges").fetchall()[0][0] == 0:
-        con.execute(f"CREATE OR REPLACE TABLE clusters AS SELECT {UID} AS profile, {UID} AS cluster FROM {table}")
+        con.execute(f"CREATE OR REPLACE TABLE clusters AS SELECT {UID} AS profile, {UID} AS cluster FROM ({every})")
         return
-    nodes = con.sql(f"SELECT {UID} FROM {table}").to_arrow_table()
+    nodes = con.sql(every).to_arrow_table()
     edges = con.sql(f"SELECT {UID}_l, {UID}_r FROM edges").to_arrow_table()
     if engine is not None and engine.is_spark:
         db_api = engines.splink_db_api(engine)
@@ -391,7 +436,8 @@ def link_profiles(con, table: str, *, link_fields: list[str] | None = None,
                   review_lower: float = 0.5, u_max_pairs: float = 2e6, seed: int = 42,
                   decisions: pd.DataFrame | None = None,
                   engine: engines.EngineSettings | None = None,
-                  min_profiles: int = MIN_PROFILES_FOR_MODEL) -> LinkModel:
+                  min_profiles: int = MIN_PROFILES_FOR_MODEL, key_edges: str | None = None,
+                  key_nodes: str | None = None) -> LinkModel:
     """Train a Splink model on the profiles, score candidate pairs and cluster them — or, below
     ``min_profiles`` profiles, link them by exact rules (:func:`link_deterministically`).
 
@@ -403,6 +449,9 @@ def link_profiles(con, table: str, *, link_fields: list[str] | None = None,
         engine: where Splink runs (:mod:`digiops.engines`); default DuckDB. On Spark the same comparisons and
             rules run with their SQL rewritten for Spark SQL (:func:`digiops.engines.to_spark_sql`).
         min_profiles: fewer profiles than this and no model is trained (``merge.min_profiles_for_model``).
+        key_edges: a table in ``con`` of certain links (``unique_id_l``, ``unique_id_r``: profiles, or records of
+            ``key_nodes``) that join the accepted pairs before clustering (:mod:`digiops.merge.keys`).
+        key_nodes: a table in ``con`` of records without a profile (``unique_id``) that ``key_edges`` names.
     Returns:
         The model; tables ``pairs`` (every scored pair at or above ``review_lower``: ids, probability, weight,
         comparison levels) and ``clusters`` (every profile's cluster) are left in ``con``.
@@ -416,7 +465,13 @@ def link_profiles(con, table: str, *, link_fields: list[str] | None = None,
     rules = blocking_rules_for(filled, blocking_rules)
     street_u = (agreement_u(con, table, ("street_key", "district"), ADDRESS_COLUMNS)
                 if "address" in features and filled.get("street_key") else None)
-    comparisons = comparisons_for(features, filled, street_u)
+    mask_u = None
+    if "phone" in features and filled.get("phone_mask", 0) > 1:
+        # strangers whose visible digits agree: pairs with the same mask, less those with the same whole number
+        same_mask = agreement_u(con, table, ("phone_mask",), ("phone_mask",)) or 0.0
+        same_phone = agreement_u(con, table, ("phone",), ("phone_mask",)) or 0.0
+        mask_u = (same_mask - same_phone) or None
+    comparisons = comparisons_for(features, filled, street_u, mask_u)
     if on_spark:
         comparisons = _spark_comparisons(comparisons)
     linker = None
@@ -441,8 +496,11 @@ def link_profiles(con, table: str, *, link_fields: list[str] | None = None,
                                    retain_intermediate_calculation_columns=False,
                                    retain_matching_columns=False)
         linker = Linker(sdf, settings, log_level=logging.ERROR)
-        sure = [dialect_sql(_rule_sql(r)) for r in (["phone", "name_key"], ["email", "name_key"],
-                                                    ["national_id", "name_key"], ["name_key", "birth_date", "district"])
+        # The prior from rules that do not need a name: masked buyers, nicknames and surname-only leads agree on
+        # no name, and rules that need one found a tenth of the matches of a real platform export (the prior then
+        # sat an order of magnitude low and an exact mobile with district and surname could not link).
+        sure = [dialect_sql(_rule_sql(r)) for r in (["phone"], ["email"], ["national_id"],
+                                                    ["name_key", "birth_date", "district"])
                 if all(filled.get(c, 0) > 0 for c in r)]
         if sure:
             prior = linker._settings_obj._probability_two_random_records_match
@@ -470,6 +528,7 @@ def link_profiles(con, table: str, *, link_fields: list[str] | None = None,
                     # without the comparisons on the rule's columns, its prior raised for the blocked pairs.
                     linker._settings_obj.core_model_settings = kept
                     continue
+        bound_name_mismatch(linker)
         predicted = linker.inference.predict(threshold_match_probability=review_lower)
         # Only ids, scores and comparison levels are kept: a million people give millions of pairs, and their
         # features are in the profile table already.
@@ -485,6 +544,8 @@ def link_profiles(con, table: str, *, link_fields: list[str] | None = None,
             predicted.drop_table_from_database_and_remove_from_cache()
     con.execute(f"CREATE OR REPLACE TEMP TABLE edges AS SELECT {UID}_l, {UID}_r FROM pairs "
                 f"WHERE match_probability >= {float(match_threshold)!r}")
+    if key_edges:
+        con.execute(f"INSERT INTO edges SELECT {UID}_l, {UID}_r FROM {key_edges}")
     if decisions is not None and len(decisions):
         con.register("_decisions", decisions[[f"{UID}_l", f"{UID}_r", "decision"]])
         con.execute(f"""DELETE FROM edges e USING _decisions d WHERE d.decision = 'not-match' AND
@@ -494,7 +555,7 @@ def link_profiles(con, table: str, *, link_fields: list[str] | None = None,
                         WHERE d.decision = 'match' AND d.{UID}_l IN (SELECT {UID} FROM {table})
                         AND d.{UID}_r IN (SELECT {UID} FROM {table})""")
         con.unregister("_decisions")
-    _connected_components(con, table, None if deterministic else engine)
+    _connected_components(con, table, None if deterministic else engine, key_nodes)
     if linker is not None and not on_spark:
         # Splink's own tables (training pairs, term frequencies) would stay in the stage's memory budget and push
         # the steps after this one to spill; the model itself needs none of them.

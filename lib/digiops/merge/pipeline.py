@@ -26,15 +26,17 @@ from digiops.engagement import Engagement
 from digiops.errors import SourceError
 from digiops.merge import normalize as nz
 from digiops.merge.clean import QUARANTINE_COLUMNS
-from digiops.merge.identity import PERSON_FIELDS, UID, LinkModel, features_sql, link_profiles, profiles_sql
+from digiops.merge.identity import (PERSON_FIELDS, UID, LinkModel, features_sql, link_profiles, profiles_sql,
+                                    record_key)
+from digiops.merge.keys import COUNT_COLUMNS as KEY_COUNT_COLUMNS, key_edges_sql, key_spaces, key_sql
 from digiops.merge.prepare import PreparedSource, prepare_all
 from digiops.merge.quality import QUALITY_COLUMNS, consistency
 from digiops.merge.review import read_decisions, review_pairs
 from digiops.merge.settings import MergeSettings
 from digiops.merge.survivorship import golden_sql
 from digiops.sql import column, literal, scan
-from digiops.merge.wholelink import (UNKNOWN_STATUS_COLUMNS, build_products, order_journey, orders_sql,
-                                    shipments_sql, unknown_statuses)
+from digiops.merge.wholelink import (UNKNOWN_STATUS_COLUMNS, build_products, channel_of, order_journey,
+                                    orders_sql, shipments_sql, unknown_statuses)
 
 MERGE_KINDS = ("customers", "leads", "orders", "shipments", "products", "stores")
 PERSON_INPUT = ("full_name", "given_name", "family_name", "phone", "email", "national_id")
@@ -72,6 +74,8 @@ class MergeResult:
     headline: dict[str, int]
     #: orders counted as paid although no ``merge.order_states`` marker knows their status, per source and status
     unknown_statuses: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=UNKNOWN_STATUS_COLUMNS))
+    #: the key links (:mod:`digiops.merge.keys`) per link, source and field: rows with a key, linked, no partner
+    key_links: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=KEY_COUNT_COLUMNS))
     model: LinkModel | None = None
     profiles: pd.DataFrame | None = None
     timings: dict[str, float] = field(default_factory=dict)
@@ -147,14 +151,14 @@ def _key_target(con, settings: MergeSettings, name: str, keyed: PreparedSource,
     if name in settings.customer_keys:
         link = settings.customer_keys[name]
         return (link.source, link.field) if link.source else None
-    keys = f"SELECT DISTINCT customer_key AS k FROM {keyed.scan} WHERE customer_key IS NOT NULL"
+    keys = f"SELECT DISTINCT {key_sql('customer_key')} AS k FROM {keyed.scan} WHERE customer_key IS NOT NULL"
     total = con.execute(f"SELECT count(*) FROM ({keys})").fetchall()[0][0]
     best, best_share = None, 0.0
     for person, source in people.items():
         for field_name in ("member_id", "record_id"):
-            if field_name in source.columns and total:
+            if field_name in source.columns and total and person != name:
                 hits = con.execute(f"SELECT count(*) FROM ({keys}) k SEMI JOIN {source.scan} p "
-                                   f"ON p.\"{field_name}\" = k.k").fetchall()[0][0]
+                                   f"ON {key_sql(f'p.{field_name}')} = k.k").fetchall()[0][0]
                 if hits / total > best_share:
                     best, best_share = (person, field_name), hits / total
     return best if best_share >= 0.5 else None
@@ -210,11 +214,13 @@ def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
     position = {n: i for i, n in enumerate(names)}
     people = {n: s for n, s in prepared.items() if kind[n] in PERSON_BEARING_KINDS
               and any(c in s.columns for c in PERSON_INPUT)}
-    keyed = {n: s for n, s in prepared.items() if n not in people and "customer_key" in s.columns}
+    linkable = {n: s for n, s in prepared.items() if kind[n] in PERSON_BEARING_KINDS}
     con = _connect(folder)
     try:
-        model, profiles, review = _resolve(con, engagement, settings, prepared, people, position, timings)
-        _key_only(con, settings, prepared, people, keyed, position)
+        model, profiles, review, key_counts = _resolve(con, engagement, settings, prepared, people, linkable, kind,
+                                                       position, timings)
+        if not people:
+            _key_only(con, {n: s for n, s in linkable.items() if "customer_key" in s.columns}, position)
         con.execute(f"COPY (SELECT {', '.join(CROSSWALK_COLUMNS)} FROM crosswalk_all ORDER BY _position, _row) "
                     f"TO {literal(str(folder / 'crosswalk.parquet'))} (FORMAT parquet)")
 
@@ -270,6 +276,8 @@ def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
                     "shipments": sum(used["shipments"].values()), "rows_in": int(accounting["rows_in"].sum()),
                     "review_pairs": len(review), "unknown_statuses": len(unknown),
                     "unknown_status_orders": int(unknown["orders"].sum()),
+                    "key_links_made": int(key_counts["linked"].sum()),
+                    "keys_without_partner": int(key_counts["no_partner"].sum()),
                     # how the people were linked: a client below merge.min_profiles_for_model gets exact rules
                     "profiles": model.n_profiles if model is not None else 0,
                     "deterministic_linking": int(model is not None and model.method == "deterministic")}
@@ -279,23 +287,62 @@ def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
     shutil.rmtree(folder / "spill", ignore_errors=True)
     return MergeResult(prepared=prepared, folder=folder, customers=customers, products=products,
                        quarantine=quarantine, data_quality=quality, review_pairs=review, accounting=accounting,
-                       headline={k: int(v) for k, v in headline.items()}, unknown_statuses=unknown, model=model,
+                       headline={k: int(v) for k, v in headline.items()}, unknown_statuses=unknown,
+                       key_links=key_counts, model=model,
                        profiles=profiles, timings=timings, workspace=workspace)
 
 
+def _key_links(con, settings: MergeSettings, prepared: dict[str, PreparedSource],
+               people: dict[str, PreparedSource], linkable: dict[str, PreparedSource], kind: dict[str, str],
+               position: dict[str, int]) -> pd.DataFrame:
+    """The certain links of :mod:`digiops.merge.keys` in profile space: table ``profile_key_edges``
+    (``unique_id_l``, ``unique_id_r``: a record's profile, or the record itself when it has none) and table
+    ``key_nodes`` (``unique_id``, ``source``, ``record_id``, ``_position``, ``_row``: the linked records without a
+    profile, such as receipts that carry only a member card). Returns the links' counts per source and field."""
+    columns = {n: s.columns for n, s in linkable.items()}
+    targets = {}
+    declared = {link.ends[0] for link in settings.key_links}
+    for name, source in linkable.items():
+        if "customer_key" in source.columns and (name, "customer_key") not in declared:
+            target = _key_target(con, settings, name, source, people)
+            if target is not None:
+                targets[name] = target
+    channels = {n: channel_of(n, settings.order_channels.get(n)) for n in linkable if kind[n] == "orders"}
+    spaces = key_spaces(settings, {n: kind[n] for n in linkable}, columns, channels, targets)
+    counts = key_edges_sql(con, spaces, {n: s.scan for n, s in linkable.items()}, columns,
+                           {n: (lambda row, p=position[n]: record_key(str(p), row)) for n in linkable})
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE key_nodes AS
+        SELECT DISTINCT r.{UID}, r.source, r.record_id, ({UID} >> 40)::INTEGER AS _position, r._row
+        FROM key_records r SEMI JOIN (SELECT {UID}_l AS {UID} FROM key_edges UNION SELECT {UID}_r FROM key_edges) e
+             USING ({UID})
+        ANTI JOIN profile_of o USING ({UID})""")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE profile_key_edges AS
+        SELECT DISTINCT coalesce(a.profile, e.{UID}_l) AS {UID}_l, coalesce(b.profile, e.{UID}_r) AS {UID}_r
+        FROM key_edges e LEFT JOIN profile_of a ON a.{UID} = e.{UID}_l LEFT JOIN profile_of b ON b.{UID} = e.{UID}_r
+        WHERE coalesce(a.profile, e.{UID}_l) <> coalesce(b.profile, e.{UID}_r)""")
+    con.execute("DROP TABLE key_edges")
+    con.execute("DROP TABLE key_records")
+    return counts
+
+
 def _resolve(con, engagement: Engagement, settings: MergeSettings, prepared: dict[str, PreparedSource],
-             people: dict[str, PreparedSource], position: dict[str, int], timings: dict[str, float]):
+             people: dict[str, PreparedSource], linkable: dict[str, PreparedSource], kind: dict[str, str],
+             position: dict[str, int], timings: dict[str, float]):
     """Identity resolution: table ``crosswalk_all`` (source, record_id, customer_id, match_probability, _position,
-    _row) for the person sources, and the model, profiles and review pairs."""
+    _row) for the person sources and the records a key links to them, and the model, profiles, review pairs and
+    the key links' counts."""
     clock = time.perf_counter()
     if not people:
         con.execute("CREATE TABLE crosswalk_all (source VARCHAR, record_id VARCHAR, customer_id VARCHAR, "
                     "match_probability DOUBLE, _position INTEGER, _row BIGINT)")
         timings["identity"] = time.perf_counter() - clock
-        return None, None, pd.DataFrame()
+        return None, None, pd.DataFrame(), pd.DataFrame(columns=KEY_COUNT_COLUMNS)
     con.execute(f"CREATE TABLE person AS {_person_query(prepared, list(people), position)}")
     features_sql(con, "person")
     profiles_sql(con)
+    key_counts = _key_links(con, settings, prepared, people, linkable, kind, position)
     timings["features"] = time.perf_counter() - clock
     decisions = None
     if settings.review_file:
@@ -315,7 +362,8 @@ def _resolve(con, engagement: Engagement, settings: MergeSettings, prepared: dic
     model = link_profiles(con, "profiles", link_fields=settings.link_fields, blocking_rules=settings.blocking_rules,
                           match_threshold=settings.match_threshold, review_lower=settings.review_lower,
                           u_max_pairs=settings.u_max_pairs, seed=settings.seed, decisions=decisions,
-                          engine=engagement.engine, min_profiles=settings.min_profiles_for_model)
+                          engine=engagement.engine, min_profiles=settings.min_profiles_for_model,
+                          key_edges="profile_key_edges", key_nodes="key_nodes")
     threshold = float(settings.match_threshold)
     # A record's best link is its profile's strongest accepted pair; 1.0 when identical records share a profile.
     # Staff test orders are no customer: they are kept out of matching (a placeholder name and the shop's own
@@ -326,12 +374,17 @@ def _resolve(con, engagement: Engagement, settings: MergeSettings, prepared: dic
             SELECT profile, max(p) AS p FROM (
                 SELECT {UID}_l AS profile, match_probability AS p FROM pairs WHERE match_probability >= {threshold!r}
                 UNION ALL
-                SELECT {UID}_r, match_probability FROM pairs WHERE match_probability >= {threshold!r})
+                SELECT {UID}_r, match_probability FROM pairs WHERE match_probability >= {threshold!r}
+                UNION ALL
+                SELECT {UID}_l, 1.0 FROM profile_key_edges UNION ALL SELECT {UID}_r, 1.0 FROM profile_key_edges)
             GROUP BY profile),
         linked AS (
             SELECT p.source, p.record_id, c.cluster, CASE WHEN p.shared > 1 THEN 1.0 ELSE b.p END
                        AS match_probability, p._position, p._row
             FROM profile_of p JOIN clusters c ON c.profile = p.profile LEFT JOIN best b ON b.profile = p.profile
+            UNION ALL
+            SELECT k.source, k.record_id, c.cluster, 1.0, k._position, k._row
+            FROM key_nodes k JOIN clusters c ON c.profile = k.{UID}
             UNION ALL
             SELECT source, record_id, NULL, 1.0, _position, _row FROM features WHERE _test),
         numbered AS (
@@ -360,32 +413,22 @@ def _resolve(con, engagement: Engagement, settings: MergeSettings, prepared: dic
     review = review_pairs(model.pairs, profiles, lower=settings.review_lower, threshold=settings.match_threshold,
                           max_pairs=settings.max_review_pairs)
     # Done with: what is left is crosswalk_all, person and names (the later steps' memory, without spilling).
-    for table in ("features", "profile_of", "profiles", "pairs", "edges", "clusters"):
+    for table in ("features", "profile_of", "profiles", "pairs", "edges", "clusters", "key_nodes",
+                  "profile_key_edges"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     timings["identity"] = time.perf_counter() - clock
-    return model, profiles, review
+    return model, profiles, review, key_counts
 
 
-def _key_only(con, settings: MergeSettings, prepared: dict[str, PreparedSource],
-              people: dict[str, PreparedSource], keyed: dict[str, PreparedSource], position: dict[str, int]) -> None:
-    """Add to ``crosswalk_all`` the records of sources that carry only a customer key (receipts with a member
-    card): the customer of the person record the key names, or the key itself when there is no person source."""
+def _key_only(con, keyed: dict[str, PreparedSource], position: dict[str, int]) -> None:
+    """A client without any person source: each orders record with a customer key (a receipt's member card) is
+    the customer the key names, called by the key as written (the smallest spelling of keys equal once
+    normalized: ``K1``, ``k1`` and ``\tK1`` are one customer)."""
     for name, source in keyed.items():
-        records = source.scan
-        target = _key_target(con, settings, name, source, people)
-        if people and target is not None:
-            t_source, t_field = target
-            lookup = f"""SELECT p."{t_field}" AS k, arg_min(x.customer_id, p._row) AS customer_id
-                         FROM person p JOIN crosswalk_all x USING (_position, _row)
-                         WHERE p.source = {literal(t_source)} AND p."{t_field}" IS NOT NULL GROUP BY 1"""
-            customer = "l.customer_id"
-            joined = f"{records} o JOIN ({lookup}) l ON l.k = o.customer_key"
-        elif not people:
-            customer, joined = "o.customer_key", f"{records} o"
-        else:
-            continue
-        con.execute(f"""INSERT INTO crosswalk_all SELECT {literal(name)}, o.record_id, {customer}, 1.0,
-                        {position[name]}, o._row FROM {joined} WHERE {customer} IS NOT NULL""")
+        key = key_sql("o.customer_key")
+        con.execute(f"""INSERT INTO crosswalk_all SELECT {literal(name)}, o.record_id,
+                        min(o.customer_key) OVER (PARTITION BY {key}), 1.0, {position[name]}, o._row
+                        FROM {source.scan} o WHERE {key} IS NOT NULL""")
 
 
 def _customers(con, engagement: Engagement, settings: MergeSettings, prepared: dict[str, PreparedSource],

@@ -69,6 +69,36 @@ class CustomerKeyLink(StrictSection):
                                                 "(`member_id`, or `record_id` for its id column)")
 
 
+class KeyLink(StrictSection):
+    """A field of one source that names a record of another (a waybill's order number, a receipt's member card, an
+    order's platform buyer id): records whose keys are equal are one customer, with certainty, whatever personal
+    fields they also carry. Each end is ``source.field`` with a canonical field name (``record_id`` or the field the
+    source's id column maps to names its own id)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_: str = Field(alias="from", description="`source.field` that holds the key (e.g. `shipments.order_id`)")
+    to: str = Field(description="`source.field` the key names (e.g. `online_orders.order_id`, "
+                                "`pos_members.member_id`)")
+    strip_leading_zeros: bool = Field(True, description="An all-digit key loses its leading zeros on both ends "
+                                                        "(`000123` = `123`, as a spreadsheet shows it)")
+    ignore_case: bool = Field(True, description="Keys are compared case-insensitively")
+
+    @field_validator("from_", "to")
+    @classmethod
+    def _dotted(cls, value: str) -> str:
+        source, dot, name = value.strip().partition(".")
+        if not dot or not source or not name:
+            raise ValueError(f"'{value}' is not `source.field`: name the source and its canonical field, e.g. "
+                             "`pos_receipts.customer_key`")
+        return f"{source}.{name}"
+
+    @property
+    def ends(self) -> tuple[tuple[str, str], tuple[str, str]]:
+        """((source, field), (source, field)) of the two ends."""
+        return tuple(tuple(end.split(".", 1)) for end in (self.from_, self.to))  # type: ignore[return-value]
+
+
 class MergeSettings(StrictSection):
     """Settings of the merge stage (unknown keys are errors)."""
 
@@ -101,6 +131,16 @@ class MergeSettings(StrictSection):
     customer_keys: dict[str, CustomerKeyLink] = Field(
         default_factory=dict, description="Orders source → how its `customer_key` finds a customer (for sources "
                                           "without personal fields)")
+    key_links: list[KeyLink] = Field(
+        default_factory=list, description="Fields that name a record of another source (a waybill's order number, a "
+                                          "receipt's member card, an order's buyer id that a member table also "
+                                          "carries): equal keys link their records with certainty, before and "
+                                          "whatever the probabilistic match says. A shipment's `order_id` and an "
+                                          "order's `refund_of` link to their order without being declared")
+    identity_keys: list[str] = Field(
+        default_factory=lambda: ["unionid", "openid", "buyer_id"],
+        description="Canonical fields whose equal values are one person in every person source that maps them "
+                    "(a WeChat unionid, a mini-program openid, a platform buyer id)")
     order_channels: dict[str, Literal["mall", "online", "store"]] = Field(
         default_factory=dict, description="Orders source → channel; default from a mapped `channel` column, "
                                           "else from the source name (`pos`/`store` → store, `mall` → mall, "

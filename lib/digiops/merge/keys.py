@@ -1,0 +1,158 @@
+"""Key links: fields that name a record of another source link their records with certainty.
+
+A waybill names its order number, a receipt its member card, a platform order its buyer id, a mini-program order
+the buyer's openid that the member table also carries. Such a key is better evidence than any resemblance of
+names and phones (a masked order and its waybill share nothing readable but the order number), so the merge joins
+records whose keys are equal before it asks the probabilistic model anything, whatever personal fields they carry.
+
+Key spaces (each one a set of ``(source, field)`` ends whose equal values are one person):
+
+* every ``merge.key_links`` entry (``from`` and ``to``), declared in the engagement file;
+* every ``merge.customer_keys`` entry (a source's ``customer_key`` → a person source's field), and a
+  ``customer_key`` no entry names, towards the person source whose member ids it hits most;
+* a shipment's ``order_id`` → the order numbers of the online and mall orders sources (as the whole link joins
+  them), and an order's ``refund_of`` → its own source's order number;
+* every ``merge.identity_keys`` field (``unionid``, ``openid``, ``buyer_id``) across the person sources mapping it.
+
+Keys are compared normalized (:func:`key_sql`): surrounding whitespace, a tab, apostrophe or ``="…"`` prefix and a
+float's ``.0`` go; letter case and an all-digit key's leading zeros as the link says. Placeholders (``0``, ``-``,
+``null``, ``无``) are no key. A key that finds no partner is counted (:func:`key_link_counts`), never an error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from digiops.merge.settings import MergeSettings
+from digiops.sql import literal
+
+#: Key values that name nothing (compared after normalization, lower case).
+PLACEHOLDER_KEYS = ("", "0", "-", "--", "/", "null", "none", "nan", "n/a", "na", "无", "空", "暂无")
+#: Columns of :func:`key_link_counts`' table.
+COUNT_COLUMNS = ["link", "source", "field", "rows_with_key", "linked", "no_partner"]
+
+
+@dataclass(frozen=True)
+class KeySpace:
+    """Ends whose equal normalized values are one person: ``from_ends`` are counted for partners found in
+    ``to_ends`` (for an identity key, every end is both)."""
+
+    label: str
+    from_ends: tuple[tuple[str, str], ...]
+    to_ends: tuple[tuple[str, str], ...]
+    strip_leading_zeros: bool = True
+    ignore_case: bool = True
+    declared: bool = False  # from the engagement file's key_links (both ends must exist)
+
+    @property
+    def ends(self) -> tuple[tuple[str, str], ...]:
+        return tuple(dict.fromkeys(self.from_ends + self.to_ends))
+
+
+def key_sql(expression: str, *, strip_leading_zeros: bool = True, ignore_case: bool = True) -> str:
+    """SQL: the normalized key of a text expression, NULL for a missing or placeholder key.
+
+    >>> import duckdb
+    >>> raw = ["\\t00123", "123.0", "'123", '="123"', " AbC ", "-", "0", None]
+    >>> [duckdb.sql(f"SELECT {key_sql(literal(v) if v is not None else 'NULL')}").fetchall()[0][0] for v in raw]
+    ['123', '123', '123', '123', 'abc', None, None, None]
+    """
+    text = f"trim(CAST({expression} AS VARCHAR), ' \t\r\n\u3000')"
+    text = f"regexp_replace({text}, '^(=\"|[''\"])|\"$', '', 'g')"
+    text = f"trim({text}, ' \t\r\n\u3000')"
+    text = f"regexp_replace({text}, '^([0-9]+)\\.0+$', '\\1')"
+    if ignore_case:
+        text = f"lower({text})"
+    if strip_leading_zeros:
+        text = (f"CASE WHEN regexp_full_match({text}, '[0-9]+') THEN ltrim({text}, '0') ELSE {text} END")
+    placeholders = ", ".join(literal(p) for p in PLACEHOLDER_KEYS)
+    return f"CASE WHEN {text} IS NULL OR lower({text}) IN ({placeholders}) THEN NULL ELSE {text} END"
+
+
+def resolve_field(columns: list[str], field: str) -> str | None:
+    """The cleaned column an end names: the field itself, or ``record_id`` (a source's own id)."""
+    if field in columns:
+        return field
+    return "record_id" if field == "record_id" else None
+
+
+def key_spaces(settings: MergeSettings, kinds: dict[str, str], columns: dict[str, list[str]],
+               channels: dict[str, str], customer_key_targets: dict[str, tuple[str, str]]) -> list[KeySpace]:
+    """Every key space of an engagement (see the module's docstring).
+
+    Args:
+        kinds: source → kind, for the sources the merge prepared.
+        columns: source → its cleaned columns.
+        channels: orders source → channel (``store`` orders are not what a waybill names).
+        customer_key_targets: source with a ``customer_key`` → the (source, field) its key names.
+    """
+    spaces = [KeySpace(f"{link.from_} → {link.to}", (link.ends[0],), (link.ends[1],), link.strip_leading_zeros,
+                       link.ignore_case, declared=True) for link in settings.key_links]
+    for source, target in customer_key_targets.items():
+        spaces.append(KeySpace(f"{source}.customer_key → {target[0]}.{target[1]}", ((source, "customer_key"),),
+                               (target,)))
+    orders = [n for n, k in kinds.items() if k == "orders"]
+    numbered = [(n, "order_id" if "order_id" in columns[n] else "record_id") for n in orders
+                if channels.get(n) != "store"]
+    for name, kind in kinds.items():
+        if kind == "shipments" and "order_id" in columns[name] and numbered:
+            spaces.append(KeySpace(f"{name}.order_id → orders", ((name, "order_id"),), tuple(numbered)))
+        if kind == "orders" and "refund_of" in columns[name]:
+            own = "order_id" if "order_id" in columns[name] else "record_id"
+            spaces.append(KeySpace(f"{name}.refund_of → {name}.{own}", ((name, "refund_of"),), ((name, own),)))
+    for field in settings.identity_keys:
+        ends = tuple((n, field) for n in kinds if field in columns[n])
+        if ends:
+            spaces.append(KeySpace(field, ends, ends))
+    return spaces
+
+
+def key_edges_sql(con, spaces: list[KeySpace], scans: dict[str, str], columns: dict[str, list[str]],
+                  record_key) -> pd.DataFrame:
+    """Create tables ``key_records`` (``unique_id``, ``space``, ``side``, ``source``, ``field``, ``k``,
+    ``record_id``, ``_row``: every record of every end with a key, test records left out) and ``key_edges`` (``unique_id_l`` → ``unique_id_r``: each record to the first record of
+    its key group, in spaces where the key found a partner). Returns :func:`key_link_counts`.
+
+    ``record_key(row_sql)`` gives a record's integer id from its ``_row`` for a source (a callable per source).
+    """
+    parts = []
+    for index, space in enumerate(spaces):
+        for side, ends in (("from", space.from_ends), ("to", space.to_ends)):
+            for source, field in ends:
+                column = resolve_field(columns.get(source, []), field)
+                if column is None:
+                    continue
+                key = key_sql(f'"{column}"', strip_leading_zeros=space.strip_leading_zeros,
+                              ignore_case=space.ignore_case)
+                test = "coalesce(_test, false)" if "_test" in columns[source] else "false"
+                parts.append(f"SELECT {record_key[source]('_row')} AS unique_id, {index} AS space, "
+                             f"{literal(side)} AS side, {literal(source)} AS source, {literal(field)} AS field, "
+                             f"{key} AS k, record_id, _row FROM {scans[source]} WHERE NOT {test}")
+    if not parts:
+        con.execute("CREATE OR REPLACE TABLE key_records (unique_id BIGINT, space INTEGER, side VARCHAR, "
+                    "source VARCHAR, field VARCHAR, k VARCHAR, record_id VARCHAR, _row BIGINT)")
+    else:
+        con.execute(f"CREATE OR REPLACE TABLE key_records AS SELECT * FROM ({' UNION ALL '.join(parts)}) "
+                    "WHERE k IS NOT NULL")
+    # A key group is the records of one space sharing a key, provided a 'to' end has it (a 'from' key alone is a
+    # key without partner, however many 'from' rows share it).
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE key_groups AS
+        SELECT space, k, min(unique_id) AS anchor, count(DISTINCT unique_id) > 1 AND bool_or(side = 'to') AS linked
+        FROM key_records GROUP BY space, k""")
+    con.execute("""
+        CREATE OR REPLACE TABLE key_edges AS
+        SELECT DISTINCT g.anchor AS unique_id_l, r.unique_id AS unique_id_r
+        FROM key_records r JOIN key_groups g USING (space, k) WHERE g.linked AND r.unique_id <> g.anchor""")
+    counted = con.execute("""
+        SELECT r.space, r.source, r.field, count(DISTINCT r.unique_id) AS rows_with_key,
+               count(DISTINCT r.unique_id) FILTER (WHERE g.linked) AS linked
+        FROM key_records r JOIN key_groups g USING (space, k)
+        WHERE r.side = 'from' GROUP BY ALL ORDER BY 1, 2, 3""").fetchall()
+    con.execute("DROP TABLE key_groups")
+    rows = [{"link": spaces[space].label, "source": source, "field": field, "rows_with_key": int(with_key),
+             "linked": int(linked), "no_partner": int(with_key - linked)}
+            for space, source, field, with_key, linked in counted]
+    return pd.DataFrame(rows, columns=COUNT_COLUMNS)
