@@ -62,6 +62,13 @@ CELLS = [
     ("code", 'ctx.md("### 几对示例记录（已脱敏）", "### A few example pairs (masked)")\n'
              "if weights is not None:\n"
              "    display(report.example_pairs(result.model.pairs, result.profiles, weights, ctx.settings.match_threshold).style.hide(axis='index'))"),
+    ("code", 'ctx.md("## 键关联：确定同一客户的编号", "## Key links: numbers that name the same customer")\n'
+             'ctx.md("运单上的订单号、小票上的会员卡号、平台买家 ID / openid / unionid 以及合作文件 merge.key_links "\n'
+             '       "声明的关联，在概率模型之前确定地把记录归到同一客户；找不到对应记录的编号只计数，不报错。",\n'
+             '       "A waybill\'s order number, a receipt\'s member card, a platform buyer id / openid / unionid and the "\n'
+             '       "links declared in merge.key_links join their records with certainty, before the probabilistic "\n'
+             '       "model; a key that finds no partner is counted, not an error.")\n'
+             "result.key_links.style.hide(axis='index').format(escape='html') if len(result.key_links) else None"),
     ("code", 'ctx.md("## 订单状态：哪些订单计入 GMV", "## Order states: which orders count toward GMV")\n'
              'ctx.md("订单状态按合作文件的 merge.order_states 归类。已付款订单与退款单（负金额冲减）计入 GMV；"\n'
              '       "只以状态标记的退款（如“已退款”：金额为正，没有退款单）、已取消 / 交易关闭的订单和测试单不计入。",\n'

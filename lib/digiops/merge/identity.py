@@ -34,7 +34,7 @@ import pyarrow as pa
 from digiops import engines
 from digiops.merge import normalize as nz
 
-FEATURES = ("name_zh", "name_py", "name_keys", "name_key", "surnames", "given_py", "name_partial", "phone",
+FEATURES = ("name_zh", "name_py", "name_keys", "name_key", "surnames", "surname", "given_py", "name_partial", "phone",
             "phone_mask", "phone_virtual", "email", "birth_date", "national_id", "gender", "district", "city",
             "street_key", "postcode")
 STRONG = ("phone", "email", "national_id")
@@ -85,33 +85,56 @@ DETERMINISTIC_RULES: dict[str, tuple[str, tuple[str, ...]]] = {
 
 
 #: Person fields the features are made of (the person table of :func:`features_sql` has these columns).
-PERSON_FIELDS = ("full_name", "phone", "phone_masked", "phone_virtual", "email", "national_id", "gender", "district",
-                 "adcode", "city", "street_key", "postcode", "birth_date")
-NAME_COLUMNS = ("name_zh", "name_keys", "name_key", "name_py", "surnames", "given_py", "name_partial", "name_pinyin")
+PERSON_FIELDS = ("full_name", "given_name", "family_name", "phone", "phone_masked", "phone_virtual", "email",
+                 "national_id", "gender", "district", "adcode", "city", "street_key", "postcode", "birth_date")
+NAME_COLUMNS = ("name_zh", "name_keys", "name_key", "name_py", "surnames", "surname", "given_py", "name_partial",
+                "name_pinyin")
+#: The columns a name's features are computed from, once per distinct combination.
+NAME_INPUT = ("full_name", "given_name", "family_name")
 
 
-def name_table(names: list[str]) -> pa.Table:
-    """The name features (and the display pinyin) of each distinct cleaned full name, computed once per name."""
-    rows = [_name_features(name) for name in names]
+def name_table(names: list[str], given: list | None = None, family: list | None = None) -> pa.Table:
+    """The name features (and the display pinyin) of each distinct cleaned name, computed once per name: a full
+    name, or the given and family names of a source that maps them apart (kept apart: ``matthew`` is a given
+    name, not the surname ``ma``)."""
+    given = given if given is not None else [None] * len(names)
+    family = family if family is not None else [None] * len(names)
+    rows = [_name_features(n, g, f) for n, g, f in zip(names, given, family)]
     columns = list(zip(*rows)) if rows else [()] * len(NAME_COLUMNS)
     text, listed = pa.string(), pa.list_(pa.string())
     types = {"name_keys": listed, "surnames": listed, "name_partial": pa.bool_()}
-    table = {"full_name": pa.array(names, type=text)}
+    table = {"full_name": pa.array(names, type=text), "given_name": pa.array(given, type=text),
+             "family_name": pa.array(family, type=text)}
     table.update({c: pa.array(list(v), type=types.get(c, text)) for c, v in zip(NAME_COLUMNS, columns)})
     return pa.table(table)
 
 
-def _name_features(name: str) -> tuple:
-    """(name_zh, name_keys, name_key, name_py, surnames, given_py, name_partial, name_pinyin) of one cleaned full
-    name, from one parse (``name_pinyin`` is :func:`digiops.merge.normalize.name_pinyin`, for display)."""
-    parsed = nz.parse_clean_name(name)
+def _split_name(given: str | None, family: str | None) -> tuple[tuple[str, ...], str] | None:
+    """(surname readings, given) of a Latin name given as two fields: each field's letters, lower case, without
+    spaces or hyphens (``van Galen`` → ``vangalen``, ``Mary-Ann`` → ``maryann``); None when neither has any."""
+    surname = "".join(nz._ascii_words(family)) if family else ""
+    first = "".join(nz._ascii_words(given)) if given else ""
+    if not surname and not first:
+        return None
+    return ((surname,) if surname else ()), first
+
+
+def _name_features(name: str | None, given: str | None = None, family: str | None = None) -> tuple:
+    """:data:`NAME_COLUMNS` of one cleaned name, from one parse (``name_pinyin`` is
+    :func:`digiops.merge.normalize.name_pinyin`, for display). A Chinese name, or a name without separate given and
+    family fields, is parsed from the full name."""
+    split = (given or family) and not nz.has_cjk(f"{family or ''}{given or ''}")
+    parsed = _split_name(given, family) if split else (nz.parse_clean_name(name) if name else None)
     if parsed is None:
-        return (name if isinstance(name, str) and nz.has_cjk(name) else None,) + (None,) * 7
-    readings, given = parsed
-    partial = given == ""
-    key = readings[0] + given
-    return (name if nz.has_cjk(name) and not partial else None, [r + given for r in dict.fromkeys(readings)], key,
-            key, list(dict.fromkeys(readings)), given or None, partial, f"{readings[0]} {given}".strip())
+        return (name if isinstance(name, str) and nz.has_cjk(name) else None,) + (None,) * 8
+    readings, first = parsed
+    if not readings:  # a given name without a family name
+        return None, [first], first, first, None, None, first, False, first
+    partial = first == ""
+    key = readings[0] + first
+    return (name if name and nz.has_cjk(name) and not partial else None,
+            [r + first for r in dict.fromkeys(readings)], key, key, list(dict.fromkeys(readings)), readings[0],
+            first or None, partial, f"{readings[0]} {first}".strip())
 
 
 #: SQL (over the person table ``p``): what a masked phone shows, ``138*5678`` — the cleaned ``phone_masked`` of a
@@ -135,15 +158,16 @@ def features_sql(con, person: str) -> None:
     Every name feature is computed once per distinct name (:func:`name_table`), in table ``names``. A six-digit
     adcode names a district unambiguously and replaces the district text; a city-level code (…00) does not.
     """
-    distinct = con.sql(f"SELECT DISTINCT full_name FROM {person} WHERE full_name IS NOT NULL ORDER BY 1")
-    names = name_table(distinct.to_arrow_table().column(0).to_pylist())
+    distinct = con.sql(f"SELECT DISTINCT full_name, given_name, family_name FROM {person} "
+                       "WHERE coalesce(full_name, given_name, family_name) IS NOT NULL ORDER BY ALL").to_arrow_table()
+    names = name_table(*(distinct.column(c).to_pylist() for c in NAME_INPUT))
     con.register("_names", names)
     con.execute("CREATE OR REPLACE TABLE names AS SELECT * FROM _names")
     con.unregister("_names")
     con.execute(f"""
         CREATE OR REPLACE TABLE features AS
         SELECT {record_key('p._position', 'p._row')} AS {UID}, p.source, p.record_id, p._position, p._row, p._test,
-               n.name_zh, n.name_py, n.name_keys, n.name_key, n.surnames, n.given_py, n.name_partial,
+               n.name_zh, n.name_py, n.name_keys, n.name_key, n.surnames, n.surname, n.given_py, n.name_partial,
                p.phone, {PHONE_MASK} AS phone_mask, p.phone_virtual, p.email,
                strftime(p.birth_date, '%Y-%m-%d') AS birth_date, p.national_id, p.gender,
                CASE WHEN p.adcode IS NOT NULL AND NOT ends_with(p.adcode, '00') THEN p.adcode ELSE p.district END
@@ -152,7 +176,8 @@ def features_sql(con, person: str) -> None:
                NOT p._test AND (n.name_key IS NOT NULL OR p.phone IS NOT NULL OR p.email IS NOT NULL
                                 OR p.national_id IS NOT NULL OR p.phone_masked IS NOT NULL
                                 OR p.kind IN ('customers', 'leads')) AS keep
-        FROM {person} p LEFT JOIN names n USING (full_name)""")
+        FROM {person} p LEFT JOIN names n ON n.full_name IS NOT DISTINCT FROM p.full_name
+             AND n.given_name IS NOT DISTINCT FROM p.given_name AND n.family_name IS NOT DISTINCT FROM p.family_name""")
 
 
 def profiles_sql(con) -> None:
@@ -259,9 +284,17 @@ def comparisons_for(features: list[str], filled: dict[str, int], street_u: float
         levels += [_level("(name_partial_l OR name_partial_r) AND list_has_any(surnames_l, surnames_r)",
                           "one side gives only the surname (a title such as 先生 or 女士), and it agrees"),
                    _level("len(list_intersect(name_keys_l, name_keys_r)) > 0", "same pinyin (any surname reading)"),
+                   _level("surname_l = given_py_r AND surname_r = given_py_l",
+                          "given and family name swapped"),
+                   _level("damerau_levenshtein(name_py_l, name_py_r) <= 1", "one letter off"),
                    _level("list_has_any(surnames_l, surnames_r) AND "
                           "jaro_winkler_similarity(given_py_l, given_py_r) >= 0.88",
-                          "same surname, given name pinyin Jaro-Winkler >= 0.88"),
+                          "same surname, given name Jaro-Winkler >= 0.88"),
+                   _level("list_has_any(surnames_l, surnames_r) AND (length(given_py_l) = 1 OR "
+                          "length(given_py_r) = 1) AND left(given_py_l, 1) = left(given_py_r, 1)",
+                          "same surname, one given name is the other's initial"),
+                   _level("given_py_l = given_py_r AND jaro_winkler_similarity(surname_l, surname_r) >= 0.88",
+                          "same given name, surname Jaro-Winkler >= 0.88"),
                    _level("jaro_winkler_similarity(name_py_l, name_py_r) >= 0.92", "pinyin Jaro-Winkler >= 0.92"),
                    # Learnt, then bounded (NAME_MISMATCH_M, see bound_name_mismatch): family members share a
                    # phone and an address, so pairs agreeing on both but not on the name look like matches to EM
@@ -313,6 +346,11 @@ def comparisons_for(features: list[str], filled: dict[str, int], street_u: float
             levels.append(_level("street_key_l = street_key_r AND district_l = district_r",
                                  "same street address in the same district", **fixed))
             levels.append(_level("street_key_l = street_key_r", "same street address"))
+            # a typo or a building written another way (DuckDB compares UTF-8 bytes: three per Hanzi, so one
+            # character off in a 15-character street still scores above 0.9)
+            levels.append(_level("district_l = district_r AND "
+                                 "jaro_winkler_similarity(street_key_l, street_key_r) >= 0.9",
+                                 "similar street address (Jaro-Winkler >= 0.9) in the same district"))
         levels += [_level("district_l = district_r", "same district", tf_adjustment_column="district",
                           tf_adjustment_weight=1.0)]
         if has["city"]:
@@ -373,32 +411,112 @@ def _spark_comparisons(comparisons: list[dict]) -> list[dict]:
          else engines.to_spark_sql(level["sql_condition"])} for level in c["comparison_levels"]]} for c in comparisons]
 
 
-def _connected_components(con, table: str, engine: engines.EngineSettings | None = None,
-                           extra_nodes: str | None = None) -> None:
-    """Connected components of table ``edges`` over the profiles of ``table`` (and the records of table
-    ``extra_nodes``, records without a profile that a key links) with Splink's clustering on the engine: creates
-    table ``clusters`` (``profile`` → ``cluster``, a profile id)."""
+def _components(con, nodes: str, edges: str, out: str, engine: engines.EngineSettings | None = None) -> None:
+    """Connected components with Splink's clustering on the engine: ``nodes`` is SQL giving ``unique_id``,
+    ``edges`` SQL giving ``unique_id_l, unique_id_r``; creates table ``out`` (``profile`` → ``cluster``, a node
+    id)."""
     from splink.clustering import cluster_pairwise_predictions_at_threshold
 
-    every = f"SELECT {UID} FROM {table}" + (f" UNION ALL SELECT {UID} FROM {extra_nodes}" if extra_nodes else "")
-    if con.execute("SELECT count(*) FROM edges").fetchall()[0][0] == 0:
-        con.execute(f"CREATE OR REPLACE TABLE clusters AS SELECT {UID} AS profile, {UID} AS cluster FROM ({every})")
+    if con.execute(f"SELECT count(*) FROM ({edges})").fetchall()[0][0] == 0:
+        con.execute(f"CREATE OR REPLACE TABLE {out} AS SELECT {UID} AS profile, {UID} AS cluster FROM ({nodes})")
         return
-    nodes = con.sql(every).to_arrow_table()
-    edges = con.sql(f"SELECT {UID}_l, {UID}_r FROM edges").to_arrow_table()
+    node_table = con.sql(nodes).to_arrow_table()
+    edge_table = con.sql(edges).to_arrow_table()
     if engine is not None and engine.is_spark:
         db_api = engines.splink_db_api(engine)
-        found = cluster_pairwise_predictions_at_threshold(nodes.to_pandas(), edges.to_pandas(), db_api=db_api,
+        found = cluster_pairwise_predictions_at_threshold(node_table.to_pandas(), edge_table.to_pandas(),
+                                                          db_api=db_api,
                                                           node_id_column_name=UID).as_pandas_dataframe()
         con.register("_found", found)
-        con.execute(f"CREATE OR REPLACE TABLE clusters AS SELECT {UID} AS profile, cluster_id AS cluster FROM _found")
+        con.execute(f"CREATE OR REPLACE TABLE {out} AS SELECT {UID} AS profile, cluster_id AS cluster FROM _found")
         con.unregister("_found")
         return
-    found = cluster_pairwise_predictions_at_threshold(nodes, edges, db_api=engines.splink_db_api(connection=con),
+    found = cluster_pairwise_predictions_at_threshold(node_table, edge_table,
+                                                      db_api=engines.splink_db_api(connection=con),
                                                       node_id_column_name=UID)
-    con.execute(f"CREATE OR REPLACE TABLE clusters AS SELECT {UID} AS profile, cluster_id AS cluster "
+    con.execute(f"CREATE OR REPLACE TABLE {out} AS SELECT {UID} AS profile, cluster_id AS cluster "
                 f"FROM {found.physical_name}")
     found.drop_table_from_database_and_remove_from_cache()
+
+
+#: A mobile number shared by more profiles than this is no personal number (a shop's, a placeholder someone
+#: invented): :func:`same_mobile_sql` leaves it to the model.
+MOBILE_GROUP_MAX = 60
+
+
+def same_mobile_sql(table: str, threshold: float) -> str:
+    """SQL: the pairs of profiles of ``table`` with the same (unmasked, not virtual) mobile number whose names and
+    birth dates do not disagree, as accepted edges (``unique_id_l, unique_id_r, p, certain``) at ``threshold``.
+
+    The practical key of Chinese retail: a lead that left only a phone and a nickname, or a surname and a title,
+    shares nothing else with the buyer's member record, and the model cannot reach the threshold on one field
+    however rare. Two different full names or two different birth dates on one phone are a household or a recycled
+    number and are not linked; such records stay with whoever they resemble most (:func:`cluster_profiles` lets a
+    nameless record join one customer, never bridge two)."""
+    return f"""
+        WITH grouped AS (
+            SELECT {UID}, phone, name_keys, name_partial, surnames, birth_date,
+                   count(*) OVER (PARTITION BY phone) AS sharing
+            FROM {table} WHERE phone IS NOT NULL)
+        SELECT l.{UID}, r.{UID}, {float(threshold)!r}, false
+        FROM grouped l JOIN grouped r ON l.phone = r.phone AND l.{UID} < r.{UID}
+        WHERE l.sharing <= {MOBILE_GROUP_MAX} AND NOT {NAMES_DISAGREE}
+              AND NOT coalesce(l.birth_date <> r.birth_date, false)"""
+
+
+def cluster_profiles(con, table: str, engine: engines.EngineSettings | None = None,
+                     extra_nodes: str | None = None) -> None:
+    """Clusters of the profiles of ``table`` (and the records of ``extra_nodes``, records without a profile that a
+    key links) from table ``edges`` (``unique_id_l``, ``unique_id_r``, ``p``: the pair's match probability,
+    ``certain``: a key link or a reviewed match): creates table ``clusters`` (``profile`` → ``cluster``).
+
+    A record without a name of its own (a masked ``张*``, a nickname, a proxy receiver, a waybill with only a
+    phone) is weak evidence: it agrees with everyone who shares its phone and address, so in plain connected
+    components it bridges a household's members into one customer. Clustering runs in two passes:
+
+    1. components over the certain edges and the accepted pairs of two named profiles;
+    2. a component without any named profile joins the one named component it links to most strongly (its best
+       pair), never two; a nameless component that links to no named one joins the nameless components it links
+       to, or through them the named component they joined.
+    """
+    nodes = f"SELECT {UID} FROM {table}" + (f" UNION ALL SELECT {UID} FROM {extra_nodes}" if extra_nodes else "")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE named AS SELECT {UID} FROM {table}
+                    WHERE name_key IS NOT NULL AND NOT coalesce(name_partial, false)""")
+    _components(con, nodes, f"""SELECT {UID}_l, {UID}_r FROM edges e WHERE certain
+                                OR ({UID}_l IN (SELECT {UID} FROM named) AND {UID}_r IN (SELECT {UID} FROM named))""",
+                "first_pass", engine)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE component_named AS
+        SELECT c.cluster, bool_or(n.{UID} IS NOT NULL) AS named
+        FROM first_pass c LEFT JOIN named n ON n.{UID} = c.profile GROUP BY 1""")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE component_links AS
+        WITH crossing AS (
+            SELECT a.cluster AS ca, b.cluster AS cb, e.p FROM edges e
+            JOIN first_pass a ON a.profile = e.{UID}_l JOIN first_pass b ON b.profile = e.{UID}_r
+            WHERE NOT e.certain AND a.cluster <> b.cluster)
+        SELECT d.src, d.dst, d.p, s.named AS src_named, t.named AS dst_named
+        FROM (SELECT ca AS src, cb AS dst, p FROM crossing UNION ALL SELECT cb, ca, p FROM crossing) d
+        JOIN component_named s ON s.cluster = d.src JOIN component_named t ON t.cluster = d.dst""")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE attached AS
+        SELECT src, arg_max(dst, (p, -dst)) AS dst FROM component_links
+        WHERE NOT src_named AND dst_named GROUP BY src""")
+    con.execute("""
+        INSERT INTO attached
+        SELECT l.src, arg_max(a.dst, (l.p, -a.dst)) FROM component_links l JOIN attached a ON a.src = l.dst
+        WHERE NOT l.src_named AND l.src NOT IN (SELECT src FROM attached) GROUP BY l.src""")
+    _components(con, f"SELECT DISTINCT cluster AS {UID} FROM first_pass", f"""
+        SELECT src AS {UID}_l, dst AS {UID}_r FROM attached
+        UNION ALL
+        SELECT src, dst FROM component_links
+        WHERE NOT src_named AND NOT dst_named AND src < dst
+              AND src NOT IN (SELECT src FROM attached) AND dst NOT IN (SELECT src FROM attached)""",
+                "second_pass", engine)
+    con.execute("""CREATE OR REPLACE TABLE clusters AS SELECT f.profile, s.cluster
+                   FROM first_pass f JOIN second_pass s ON s.profile = f.cluster""")
+    for name in ("named", "first_pass", "component_named", "component_links", "attached", "second_pass"):
+        con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
 def deterministic_rules(features: list[str]) -> dict[str, str]:
@@ -542,20 +660,22 @@ def link_profiles(con, table: str, *, link_fields: list[str] | None = None,
             columns = _pair_columns(predicted.as_duckdbpyrelation().columns)
             con.execute(f"CREATE OR REPLACE TABLE pairs AS SELECT {', '.join(columns)} FROM {predicted.physical_name}")
             predicted.drop_table_from_database_and_remove_from_cache()
-    con.execute(f"CREATE OR REPLACE TEMP TABLE edges AS SELECT {UID}_l, {UID}_r FROM pairs "
-                f"WHERE match_probability >= {float(match_threshold)!r}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE edges AS SELECT {UID}_l, {UID}_r, match_probability AS p, "
+                f"false AS certain FROM pairs WHERE match_probability >= {float(match_threshold)!r}")
+    if not deterministic and "phone" in features and filled.get("phone", 0) > 1:
+        con.execute(f"INSERT INTO edges {same_mobile_sql(table, match_threshold)}")
     if key_edges:
-        con.execute(f"INSERT INTO edges SELECT {UID}_l, {UID}_r FROM {key_edges}")
+        con.execute(f"INSERT INTO edges SELECT {UID}_l, {UID}_r, 1.0, true FROM {key_edges}")
     if decisions is not None and len(decisions):
         con.register("_decisions", decisions[[f"{UID}_l", f"{UID}_r", "decision"]])
         con.execute(f"""DELETE FROM edges e USING _decisions d WHERE d.decision = 'not-match' AND
                         least(e.{UID}_l, e.{UID}_r) = least(d.{UID}_l, d.{UID}_r) AND
                         greatest(e.{UID}_l, e.{UID}_r) = greatest(d.{UID}_l, d.{UID}_r)""")
-        con.execute(f"""INSERT INTO edges SELECT d.{UID}_l, d.{UID}_r FROM _decisions d
+        con.execute(f"""INSERT INTO edges SELECT d.{UID}_l, d.{UID}_r, 1.0, true FROM _decisions d
                         WHERE d.decision = 'match' AND d.{UID}_l IN (SELECT {UID} FROM {table})
                         AND d.{UID}_r IN (SELECT {UID} FROM {table})""")
         con.unregister("_decisions")
-    _connected_components(con, table, None if deterministic else engine, key_nodes)
+    cluster_profiles(con, table, None if deterministic else engine, key_nodes)
     if linker is not None and not on_spark:
         # Splink's own tables (training pairs, term frequencies) would stay in the stage's memory budget and push
         # the steps after this one to spill; the model itself needs none of them.

@@ -461,7 +461,9 @@ def _customers(con, engagement: Engagement, settings: MergeSettings, prepared: d
     customers = con.sql(f"""
         SELECT g.*, n.name_pinyin, t.channel AS first_touch_channel, t.campaign AS first_touch_campaign,
                t.captured_at AS first_touch_at
-        FROM golden g LEFT JOIN names n USING (full_name) LEFT JOIN ({touch}) t USING (customer_id)
+        FROM golden g
+        LEFT JOIN (SELECT full_name, min(name_pinyin) AS name_pinyin FROM names GROUP BY 1) n USING (full_name)
+        LEFT JOIN ({touch}) t USING (customer_id)
         ORDER BY customer_id""").to_arrow_table().to_pandas()
     con.execute("DROP VIEW golden_input")
     con.execute("DROP TABLE golden")
