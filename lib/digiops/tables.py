@@ -38,7 +38,9 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("order_id", TEXT), ("source", TEXT), ("channel", TEXT), ("customer_id", TEXT), ("order_time", TIME),
         ("amount", MONEY), ("quantity", pa.int64()), ("sku", TEXT), ("store_id", TEXT), ("region", TEXT),
         ("province", TEXT), ("status", TEXT), ("is_refund", pa.bool_()), ("is_test", pa.bool_()), ("state", TEXT),
-        ("in_gmv", pa.bool_())]),
+        ("in_gmv", pa.bool_()),
+        # a line-grain source's line within its order (the lines share order_id); null: one row per order
+        ("line", pa.int64())]),
     "shipments": pa.schema([
         ("shipment_id", TEXT), ("order_id", TEXT), ("carrier", TEXT), ("tracking_no", TEXT), ("status", TEXT),
         ("shipped_at", TIME), ("signed_at", TIME), ("promised_at", TIME), ("is_late", pa.bool_()),

@@ -9,8 +9,9 @@ Named metrics (DOMAIN.md §4):
 * ``gmv`` — sum of ``amount`` over orders with ``in_gmv`` (paid orders, and refund rows as negative amounts; not
   test, cancelled or status-refunded orders: ``digiops.merge.wholelink``); kept as exact integer cents (``Decimal``
   in outputs), so it reconciles to the cent with the raw exports.
-* ``orders`` — paid orders (``state = 'paid'``: not refund rows, refunded, cancelled or test orders);
-  ``customers`` — distinct customers among them.
+* ``orders`` — paid orders (``state = 'paid'``: not refund rows, refunded, cancelled or test orders), counted as
+  distinct ``order_id``: the lines of an order from a line-grain source (one row per line) are one order for the
+  order count, AOV, repurchase and on-time rates; ``customers`` — distinct customers among them.
 * ``traffic`` — visitors from the traffic source; ``conversion`` = orders / traffic; ``aov`` = GMV / orders, so that
   GMV = traffic × conversion × AOV holds exactly at every unit.
 * ``repurchase_rate`` (复购率) — share of the month's buying customers who placed two or more paid orders in that
@@ -138,8 +139,8 @@ def base_metrics(orders: pd.DataFrame, *, regions: dict[str, str], traffic: pd.D
     valid["member_cents"] = valid["cents"].where(valid["customer_id"].isin(members), 0)
 
     money = _by_levels(valid, lambda g: g.agg(gmv=("cents", "sum"), member_cents=("member_cents", "sum")))
-    counts = _by_levels(buying, lambda g: g.agg(orders=("order_id", "size")))
-    known = buying.dropna(subset=["customer_id"])
+    counts = _by_levels(buying, lambda g: g.agg(orders=("order_id", "nunique")))
+    known = buying.dropna(subset=["customer_id"]).drop_duplicates(["order_id", "customer_id"])
     known = known.assign(returning_id=known["customer_id"].where(known["returning"]))
     people = _by_levels(known, lambda g: g.agg(customers=("customer_id", "nunique"),
                                                returning=("returning_id", "nunique"),
@@ -202,8 +203,8 @@ def _traffic_by_levels(traffic: pd.DataFrame, regions: dict[str, str], online_un
 
 
 def _on_time(shipments: pd.DataFrame, valid_orders: pd.DataFrame) -> pd.DataFrame:
-    keyed = shipments.merge(valid_orders[["order_id", "period", "region_unit", "store_unit"]], on="order_id",
-                            how="inner")
+    orders = valid_orders[["order_id", "period", "region_unit", "store_unit"]].drop_duplicates("order_id")
+    keyed = shipments.merge(orders, on="order_id", how="inner")  # one row per shipment, whatever its order's lines
     failed = keyed["is_failed"].fillna(False).astype(bool)
     finished = keyed["signed_at"].notna() | failed
     keyed = keyed[finished]

@@ -7,6 +7,11 @@ views of those names). Definitions (DOMAIN.md §2, docs/architecture.md):
   ``paid``, ``refund`` (a refund row, negative) or ``refunded`` (a status-only refund, positive amount); test and
   cancelled orders never happened. A *purchase* is a ``paid`` order; a *refund* is a refund row or a status-only
   refund (``refund_count``; ``refund_amount`` is the money that went back, positive either way).
+* An order is an ``order_id``: the lines of an order from a line-grain source (one row per order line, sharing
+  ``order_id``) count once wherever orders are counted (frequency, the 30/90/365-day counts, refunds, orders per
+  channel, shipments), and ``max_order_amount`` is the largest order's total; amounts, items and the category and
+  price-band preferences add up the lines. Without a line (``orders.line`` absent or never above 1) the SQL is
+  the one-row-per-order SQL unchanged.
 * ``as_of`` (default): the day after the latest purchase in the orders table.
 * ``recency_days`` = days from the date of the customer's last purchase to ``as_of``; ``frequency`` = number of
   purchases; ``monetary`` = sum of the amounts of the customer's counted orders with ``in_gmv`` (purchases plus
@@ -233,12 +238,25 @@ def _distinct_sql(count: str, values: tuple[str, ...]) -> str:
     return f"CAST({terms or '0'} AS BIGINT)"  # BIGINT as count(DISTINCT …) gives
 
 
-def _preferences_one_pass(domains: Domains) -> tuple[str, str, str]:
+def has_order_lines(columns: list[str], max_line: object) -> bool:
+    """Whether an orders table holds orders of several rows (a line-grain source's ``line`` above 1)."""
+    return "line" in columns and max_line is not None and max_line > 1
+
+
+def _order_lines(con: duckdb.DuckDBPyConnection) -> bool:
+    columns = [c for c, *_ in con.execute("DESCRIBE orders").fetchall()]
+    return has_order_lines(columns, con.execute("SELECT max(line) FROM orders").fetchone()[0]
+                           if "line" in columns else None)
+
+
+def _preferences_one_pass(domains: Domains, first: str = "") -> tuple[str, str, str]:
     """(extra aggregates of the per-customer GROUP BY, the derived columns, extra CTEs) when domains are small:
-    per value a conditional count or sum, null when the customer has no purchase of that value."""
+    per value a conditional count or sum, null when the customer has no purchase of that value (``first``: the
+    condition that counts an order once, with order lines)."""
     aggregates = []
     for i, value in enumerate(domains.channel):
-        aggregates.append(f"sum(CASE WHEN NOT is_refund AND channel = {literal(value)} THEN 1 END) AS channel_n{i}")
+        aggregates.append(f"sum(CASE WHEN NOT is_refund{first} AND channel = {literal(value)} THEN 1 END) "
+                          f"AS channel_n{i}")
     for i, value in enumerate(domains.category):
         aggregates.append(f"sum(CASE WHEN NOT is_refund AND category = {literal(value)} THEN 1 END) AS category_n{i}")
         aggregates.append(f"sum(CASE WHEN NOT is_refund AND category = {literal(value)} THEN amount END) "
@@ -253,16 +271,16 @@ def _preferences_one_pass(domains: Domains) -> tuple[str, str, str]:
     return ("".join(f",\n           {a}" for a in aggregates), derived, "")
 
 
-def _preferences_windows() -> tuple[str, str, str]:
+def _preferences_windows(first: str = "") -> tuple[str, str, str]:
     """The same columns for any number of values: a GROUP BY per column and a row_number() window."""
     aggregates = (",\n           count(DISTINCT CASE WHEN is_refund THEN NULL ELSE channel END) AS n_channels,"
                   "\n           count(DISTINCT CASE WHEN is_refund THEN NULL ELSE category END) AS n_categories")
     derived = "ch.channel AS main_channel, cat.category AS top_category, pb.price_band AS main_price_band"
-    ctes = """
+    ctes = f"""
 channel_rank AS (
     SELECT customer_id, channel, row_number() OVER (PARTITION BY customer_id ORDER BY n DESC, channel) AS k
     FROM (SELECT customer_id, channel, count(*) AS n FROM counted
-          WHERE NOT is_refund AND channel IS NOT NULL GROUP BY customer_id, channel) c
+          WHERE NOT is_refund{first} AND channel IS NOT NULL GROUP BY customer_id, channel) c
 ),
 category_rank AS (
     SELECT customer_id, category,
@@ -279,17 +297,26 @@ band_rank AS (
 
 
 def feature_sql(as_of: dt.date, segments: list[Segment], thresholds: RfmThresholds | None = None,
-                domains: Domains | None = None) -> str:
+                domains: Domains | None = None, lines: bool = False) -> str:
     """The SELECT that builds the feature view (one row per customer of ``customers``).
 
     With ``domains`` (:func:`value_domains`) small enough, orders are aggregated in one GROUP BY per customer
     (preferences as conditional aggregates, shipments counted per order first); without, the preferences take a
     GROUP BY and a window each. Both give the same result.
+
+    ``lines``: some orders have several rows (:func:`has_order_lines`). Then a window marks one row of each order
+    (per customer, purchase or refund) as ``first_line`` and gives each row its order's total (``order_amount``),
+    so orders are counted once; without lines the SQL is exactly the one-row-per-order SQL.
     """
     day = f"DATE '{as_of.isoformat()}'"
     t = thresholds or RfmThresholds()
     one_pass = domains is not None and domains.small()
-    aggregates, derived, preference_ctes = _preferences_one_pass(domains) if one_pass else _preferences_windows()
+    first, later = (" AND first_line", " OR NOT first_line") if lines else ("", "")
+    aggregates, derived, preference_ctes = (_preferences_one_pass(domains, first) if one_pass
+                                            else _preferences_windows(first))
+    # with order lines, a shipment joins its order once, not once per line
+    paid_orders = ("(SELECT DISTINCT customer_id, order_id, state, order_time FROM orders WHERE state = 'paid')"
+                   if lines else "orders")
     if one_pass:
         per_customer_from = """aggregates a
     LEFT JOIN delivery d ON d.customer_id = a.customer_id"""
@@ -300,7 +327,7 @@ delivery AS (
     SELECT o.customer_id, count(*) AS shipments,
            sum(CASE WHEN s.is_late THEN 1 ELSE 0 END) AS late_deliveries,
            sum(CASE WHEN s.is_failed THEN 1 ELSE 0 END) AS failed_deliveries
-    FROM shipments s JOIN orders o ON s.order_id = o.order_id
+    FROM shipments s JOIN {paid_orders} o ON s.order_id = o.order_id
     WHERE o.customer_id IS NOT NULL AND o.state = 'paid' AND o.order_time < CAST({day} AS TIMESTAMP)
     GROUP BY o.customer_id
 ),"""
@@ -310,42 +337,52 @@ delivery AS (
     LEFT JOIN category_rank cat ON cat.customer_id = a.customer_id AND cat.k = 1
     LEFT JOIN band_rank pb ON pb.customer_id = a.customer_id AND pb.k = 1
     LEFT JOIN delivery d ON d.customer_id = a.customer_id"""
-        delivery_cte = """
+        delivery_cte = f"""
 delivery AS (
     SELECT c.customer_id, count(*) AS shipments,
            sum(CASE WHEN s.is_late THEN 1 ELSE 0 END) AS late_deliveries,
            sum(CASE WHEN s.is_failed THEN 1 ELSE 0 END) AS failed_deliveries
     FROM shipments s JOIN counted c ON s.order_id = c.order_id
-    WHERE NOT c.is_refund GROUP BY c.customer_id
+    WHERE NOT c.is_refund{" AND c.first_line" if lines else ""} GROUP BY c.customer_id
 ),"""
     derived += ", d.shipments, d.late_deliveries, d.failed_deliveries"
-    return f"""
-WITH counted AS (
+    counted = f"""
     SELECT o.customer_id, o.order_id, o.channel, CAST(o.order_time AS DATE) AS order_date, o.amount,
            o.quantity, o.state <> 'paid' AS is_refund, coalesce(o.in_gmv, false) AS in_gmv, p.category,
            p.price_band
     FROM orders o LEFT JOIN products p ON o.sku = p.sku
     WHERE o.customer_id IS NOT NULL AND o.state IN {_COUNTED_STATES}
-      AND o.order_time < CAST({day} AS TIMESTAMP)
+      AND o.order_time < CAST({day} AS TIMESTAMP)"""
+    order_amount = "amount"
+    if lines:
+        counted = f"""
+    SELECT *, row_number() OVER w = 1 AS first_line, sum(amount) OVER w AS order_amount
+    FROM ({counted}
+    ) l
+    WINDOW w AS (PARTITION BY customer_id, order_id, is_refund ORDER BY order_date, amount, category)"""
+        order_amount = "order_amount"
+    return f"""
+WITH counted AS ({counted}
 ),
 aggregates AS (
     SELECT customer_id,
-           sum(CASE WHEN is_refund THEN 0 ELSE 1 END) AS frequency,
+           sum(CASE WHEN is_refund{later} THEN 0 ELSE 1 END) AS frequency,
            CAST(sum(CASE WHEN in_gmv THEN amount ELSE 0 END) AS DECIMAL(18, 2)) AS monetary,
            max(CASE WHEN is_refund THEN NULL ELSE order_date END) AS last_order_date,
            min(CASE WHEN is_refund THEN NULL ELSE order_date END) AS first_order_date,
            CAST(sum(CASE WHEN is_refund THEN 0 ELSE amount END) AS DECIMAL(18, 2)) AS purchase_amount,
-           CAST(max(CASE WHEN is_refund THEN NULL ELSE amount END) AS DECIMAL(18, 2)) AS max_order_amount,
+           CAST(max(CASE WHEN is_refund THEN NULL ELSE {order_amount} END) AS DECIMAL(18, 2)) AS max_order_amount,
            sum(CASE WHEN is_refund THEN 0 ELSE coalesce(quantity, 1) END) AS items,
-           sum(CASE WHEN NOT is_refund AND {_days(day, 'order_date')} <= 30 THEN 1 ELSE 0 END) AS orders_30d,
-           sum(CASE WHEN NOT is_refund AND {_days(day, 'order_date')} <= 90 THEN 1 ELSE 0 END) AS orders_90d,
-           sum(CASE WHEN NOT is_refund AND {_days(day, 'order_date')} <= 365 THEN 1 ELSE 0 END) AS orders_365d,
-           sum(CASE WHEN is_refund THEN 1 ELSE 0 END) AS refund_count,
+           sum(CASE WHEN NOT is_refund{first} AND {_days(day, 'order_date')} <= 30 THEN 1 ELSE 0 END) AS orders_30d,
+           sum(CASE WHEN NOT is_refund{first} AND {_days(day, 'order_date')} <= 90 THEN 1 ELSE 0 END) AS orders_90d,
+           sum(CASE WHEN NOT is_refund{first} AND {_days(day, 'order_date')} <= 365 THEN 1 ELSE 0 END)
+               AS orders_365d,
+           sum(CASE WHEN is_refund{first} THEN 1 ELSE 0 END) AS refund_count,
            CAST(sum(CASE WHEN NOT is_refund THEN 0 WHEN in_gmv THEN -amount ELSE amount END)
                 AS DECIMAL(18, 2)) AS refund_amount,
-           sum(CASE WHEN NOT is_refund AND channel = 'mall' THEN 1 ELSE 0 END) AS mall_orders,
-           sum(CASE WHEN NOT is_refund AND channel = 'online' THEN 1 ELSE 0 END) AS online_orders,
-           sum(CASE WHEN NOT is_refund AND channel = 'store' THEN 1 ELSE 0 END) AS store_orders{aggregates}
+           sum(CASE WHEN NOT is_refund{first} AND channel = 'mall' THEN 1 ELSE 0 END) AS mall_orders,
+           sum(CASE WHEN NOT is_refund{first} AND channel = 'online' THEN 1 ELSE 0 END) AS online_orders,
+           sum(CASE WHEN NOT is_refund{first} AND channel = 'store' THEN 1 ELSE 0 END) AS store_orders{aggregates}
     FROM counted GROUP BY customer_id
 ),{preference_ctes}{delivery_cte}
 per_customer AS (
@@ -422,7 +459,7 @@ def build_features(con: duckdb.DuckDBPyConnection, as_of: dt.date, segments: lis
     """
     domains = value_domains(con) if one_pass else None
     body = (f"SELECT *, {_segment_sql(segments)} AS rfm_segment "
-            f"FROM ({feature_sql(as_of, segments, thresholds, domains)})")
+            f"FROM ({feature_sql(as_of, segments, thresholds, domains, lines=_order_lines(con))})")
     types = con.execute(f"DESCRIBE {body}").fetchall()
     # SUM of integers is HUGEINT in DuckDB; plain BIGINT keeps Parquet, pandas and Spark simple
     columns = ", ".join(f"CAST({name} AS BIGINT) AS {name}" if kind == "HUGEINT" else name
@@ -448,8 +485,11 @@ def build_features_spark(session, as_of: dt.date, segments: list[Segment],
     ``customer_features`` (Spark's sums are already BIGINT)."""
     from digiops.engines import to_spark_sql
 
+    columns = session.arrow("SELECT * FROM orders LIMIT 0").schema.names
+    lines = has_order_lines(columns, session.arrow("SELECT max(line) AS m FROM orders").column(0)[0].as_py()
+                            if "line" in columns else None)
     body = (f"SELECT *, {_segment_sql(segments)} AS rfm_segment "
-            f"FROM ({feature_sql(as_of, segments, thresholds)}) AS features")
+            f"FROM ({feature_sql(as_of, segments, thresholds, lines=lines)}) AS features")
     session.execute(f"CREATE OR REPLACE TEMP VIEW customer_features AS {to_spark_sql(body)}")
     session.execute("CACHE TABLE customer_features")
 

@@ -33,7 +33,7 @@ from digiops.sql import column, literal
 
 ORDER_COLUMNS = tables.columns("orders")
 _ORDER_TYPES = {"order_time": "TIMESTAMP", "amount": "DECIMAL(18, 2)", "quantity": "BIGINT", "is_refund": "BOOLEAN",
-                "is_test": "BOOLEAN", "in_gmv": "BOOLEAN"}
+                "is_test": "BOOLEAN", "in_gmv": "BOOLEAN", "line": "BIGINT"}
 #: States whose orders' amounts count toward GMV (paid orders and the negative refund rows).
 GMV_STATES = ("paid", "refund")
 UNKNOWN_STATUS_COLUMNS = ["source", "status", "orders", "amount"]
@@ -119,6 +119,13 @@ def unknown_statuses(counts: pd.DataFrame, states: dict[str, list[str]]) -> pd.D
     return unknown.sort_values(["orders", "source", "status"], ascending=[False, True, True]).reset_index(drop=True)
 
 
+def order_number(columns: list[str], alias: str = "") -> str:
+    """SQL: the order number of a cleaned orders row — the one the lines of a line-grain source share (``_order``),
+    else its record id."""
+    prefix = f"{alias}." if alias else ""
+    return f"coalesce({prefix}_order, {prefix}record_id)" if "_order" in columns else f"{prefix}record_id"
+
+
 def _status_states(con, sources: dict[str, tuple[str, list[str]]], states: dict[str, list[str]]) -> None:
     """Table ``status_states`` (status, state): every distinct status of the orders sources and the state it names
     (null when unknown). A few dozen values at most, so Python classifies them and SQL joins the result."""
@@ -153,6 +160,10 @@ def orders_sql(con, sources: dict[str, tuple[str, list[str]]], crosswalk: str, s
     ``is_refund`` is true for refund rows and for refunded statuses, ``is_test`` for test orders (as before the
     states: older readers keep working).
 
+    A line-grain source (``grain``: one row per order line) gives one row per line: the lines of one order share
+    ``order_id`` (``source:order number``), each keeps its own amount, quantity and sku, and ``line`` numbers it
+    within its order (null for an order-grain source). Whoever counts orders counts distinct ``order_id``.
+
     Args:
         sources: orders source name → (SQL that reads its cleaned rows, its columns).
         crosswalk: a table in ``con`` with ``source, _row, customer_id`` (``_row``: the record's row in its file).
@@ -182,14 +193,14 @@ def orders_sql(con, sources: dict[str, tuple[str, list[str]]], crosswalk: str, s
                       f"OR {has('refund_of')} IS NOT NULL)")
         test = "(coalesce(o._test, false) OR coalesce(st.state = 'test', false))"
         parts.append(f"""
-            SELECT {literal(name + ":")} || o.record_id AS order_id, {literal(name)} AS source,
+            SELECT {literal(name + ":")} || {order_number(columns, "o")} AS order_id, {literal(name)} AS source,
                    {literal(channel_of(name, order_channels.get(name)))} AS channel, x.customer_id,
                    {has("order_time", "TIMESTAMP")} AS order_time, {has("amount", "DECIMAL(18, 2)")} AS amount,
                    {has("quantity", "BIGINT")} AS quantity, {has("sku")} AS sku, {has("store_id")} AS store_id,
                    {has("province")} AS own_province, {has("status")} AS status,
                    {refund_row} OR coalesce(st.state = 'refunded', false) AS is_refund, {test} AS is_test,
                    CASE WHEN {test} THEN 'test' WHEN {refund_row} THEN 'refund' ELSE coalesce(st.state, 'paid')
-                   END AS state, {position} AS _position, o._row
+                   END AS state, {has("line", "BIGINT")} AS line, {position} AS _position, o._row
             FROM {scan} o
             LEFT JOIN {crosswalk} x ON x.source = {literal(name)} AND x._row = o._row
             LEFT JOIN status_states st ON st.status = {has("status")}""")
@@ -202,7 +213,7 @@ def orders_sql(con, sources: dict[str, tuple[str, list[str]]], crosswalk: str, s
         SELECT o.order_id, o.source, o.channel, o.customer_id, o.order_time, o.amount, o.quantity, o.sku,
                o.store_id, coalesce(s.region, r_prov.region) AS region,
                coalesce(o.own_province, s.province) AS province, o.status, o.is_refund, o.is_test, o.state,
-               o.state IN ({gmv_states}) AS in_gmv
+               o.state IN ({gmv_states}) AS in_gmv, o.line
         FROM o
         LEFT JOIN store_master s ON s.store_id = o.store_id
         LEFT JOIN province_region r_prov ON r_prov.province = coalesce(o.own_province, s.province)
@@ -214,8 +225,8 @@ def shipments_sql(con, shipment_sources: dict[str, tuple[str, list[str]]],
                   failed_markers: list[str]) -> tuple[str, str]:
     """Queries of the shipments joined to their order (``order_id`` as in orders, :data:`SHIPMENT_COLUMNS` plus
     ``_source``) and of the quarantine rows of shipments whose order is in no orders source."""
-    lookups = [f"SELECT record_id AS raw_order, {literal(name + ':')} || record_id AS order_id, {i} AS _position, "
-               f"_row FROM {scan}"
+    lookups = [f"SELECT {order_number(columns)} AS raw_order, {literal(name + ':')} || {order_number(columns)} "
+               f"AS order_id, {i} AS _position, _row FROM {scan}"
                for i, (name, (scan, columns)) in enumerate(order_sources.items())
                if channel_of(name, None) != "store"]
     lookup = (" UNION ALL ".join(lookups) if lookups
@@ -267,10 +278,15 @@ def build_products(products: list[pd.DataFrame]) -> pd.DataFrame:
 def order_journey(orders: pd.DataFrame, shipments: pd.DataFrame, products: pd.DataFrame,
                   customers: pd.DataFrame, order_id: str) -> pd.DataFrame:
     """One order from channel to delivery, as a two-column table (step, value) — personal fields unmasked: mask
-    before display."""
-    order = orders[orders["order_id"] == order_id].iloc[0]
+    before display. An order of several lines shows its total amount, its number of lines and its first line's
+    sku and product."""
+    lines = orders[orders["order_id"] == order_id]
+    order = lines.iloc[0]
+    amount = order["amount"] if len(lines) == 1 else lines["amount"].sum()
     steps = [("channel", order["channel"]), ("source", order["source"]), ("order_id", order_id),
-             ("order_time", order["order_time"]), ("amount", order["amount"]), ("sku", order["sku"])]
+             ("order_time", order["order_time"]), ("amount", amount), ("sku", order["sku"])]
+    if len(lines) > 1:
+        steps.insert(5, ("lines", len(lines)))
     product = products[products["sku"] == order["sku"]]
     if len(product):
         steps += [("product_name", product.iloc[0]["product_name"]), ("category", product.iloc[0]["category"])]
