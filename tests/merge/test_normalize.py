@@ -49,6 +49,26 @@ def test_honorific_leaves_the_surname():
     assert nz.parse_name("王女士") == (("wang",), "")
 
 
+@pytest.mark.parametrize("name, parsed", [("张总", (("zhang",), "")), ("李姐", (("li",), "")), ("张*", (("zhang",), "")),
+                                          ("张某", (("zhang",), "")), ("欧阳先生", (("ouyang",), "")),
+                                          ("王建哥", (("wang",), "jiange")), ("张小明", (("zhang",), "xiaoming")),
+                                          ("*伟", None)])
+def test_titles_and_masks_leave_the_surname_but_spare_given_names(name, parsed):
+    assert nz.parse_name(name) == parsed
+
+
+@pytest.mark.parametrize("text, number", [("十", 10), ("十八", 18), ("二十一", 21), ("一百零五", 105), ("一二零一", 1201),
+                                          ("两", 2), ("三百", 300)])
+def test_chinese_numerals(text, number):
+    assert nz.chinese_number(text) == number
+
+
+@pytest.mark.parametrize("word, pinyin", [("xiaoming", True), ("zhangwei", True), ("lv", True), ("lily", False),
+                                          ("mary", False), ("john", False), ("", False)])
+def test_pinyin_words(word, pinyin):
+    assert nz.is_pinyin(word) is pinyin
+
+
 def test_email():
     assert nz.normalize_email(" Li.Na@Example.COM ") == "li.na@example.com"
     assert nz.normalize_email("li.na@") is None
@@ -222,7 +242,9 @@ def _values(column: pd.Series) -> list:
 
 PHONE_SPELLINGS = ["+86 138-0013-8000", "8613800138000", "138 0013 8000", "＋８６\u3000１３８００１３８０００",
                    "0086 13800138000", "13800000000", "138****8000", "无", "-", "", None, "1380013800", "(021) 6234 5678",
-                   "+1 415 555 2671", "+86 10 6552 9988", "17400001234", "16100001234", "19912345678", " 15012345678 "]
+                   "+1 415 555 2671", "+86 10 6552 9988", "17400001234", "16100001234", "19912345678", " 15012345678 ",
+                   "13857246913.0", "1.3857246913E+10", "1.38572E+10", "'13857246913", '="13857246913"',
+                   "17057246913转1234", "17057246913-1234", "17057246913", "138＊＊＊＊6913", "13857246913 ext 12"]
 
 
 @settings(max_examples=200, deadline=None)

@@ -13,10 +13,14 @@ It is NaN (shown "n/a") only where it does not apply or has nothing to count —
 - **validity** — share of the values present that are valid values of the field. Before: of the non-blank raw
   values, those valid *as written*, in any common writing — the ones cleaning turns into a usable value without
   guessing: a real phone number (a Chinese mobile or landline as ``13800138000``, ``+86 138-0013-8000``,
-  ``８６１３８…``, or a foreign one with its country code; not a placeholder such as ``13800000000``, nor a masked
-  ``138****8000``), a gender word the cleaner knows (男 / 女 / M / F / 先生 / 女士 …), a date in a supported format
+  ``８６１３８…``, or one a spreadsheet mangled but left whole: ``13800138000.0``, ``1.3800138E+10``,
+  ``'13800138000``; or a foreign one with its country code; not a placeholder such as ``13800000000``, nor a masked
+  ``138****8000``, nor a virtual or privacy number shared by strangers: ``17012345678转1234``, a 170 / 171 / 162 /
+  165 / 167 mobile), a gender word the cleaner knows (男 / 女 / M / F / 先生 / 女士 …), a date in a supported format
   and within range (not before ``merge.earliest_date``; an event or a birth date not in the future), a well-formed
-  e-mail, an 18-digit resident id with the right check digit, a readable amount or whole quantity; for names, codes
+  e-mail, an 18-digit resident id with the right check digit, a readable amount or whole quantity; a name that is a
+  person's name or at least their surname (王先生, 张*), not a nickname (微信用户, 小鱼儿🐟), a placeholder (客户, 无),
+  a proxy receiver (前台代收, 丰巢) or a mask without a surname (*伟) — the cleaned name's ``name_kind``; for codes
   and free text, any text left after normalization. After: of the values in the cleaned data, those that are
   valid — 100 % by construction, since cleaning drops to null what it cannot make valid (which shows as lower
   completeness after). n/a when the field has no value.
@@ -32,6 +36,11 @@ It is NaN (shown "n/a") only where it does not apply or has nothing to count —
   rows kept). n/a for every other field: a phone, a status or an amount repeats across orders by nature.
 - **consistency** (person fields only) — share of a source's values that agree with the customer's golden record
   (before: raw text; after: normalized) — low before cleaning when systems write the same fact differently.
+
+Beside the measures, the *dirt met* in each source (:data:`DIRT`, :func:`dirt_rows`): over every row read, the share
+of the phones, names and addresses given that cleaning recognised as masked, virtual, recovered from a
+spreadsheet, missing digits, surname-only, nicknames, placeholders or proxy receivers — the ``phone_kind``,
+``name_kind`` and ``address_kind`` columns of the cleaned data.
 
 Where a conditional field applies (completeness only: validity, conformity and uniqueness look at every value
 present, wherever it is):
@@ -58,6 +67,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+import dataclasses
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -92,6 +102,35 @@ QUALITY_COLUMNS = ["source", "field", "phase", "completeness", "validity", "uniq
 SKIP = ("source", "record_id", ROW)
 CONSISTENCY_FIELDS = ("full_name", "gender", "birth_date", "phone", "email", "national_id", "province", "city",
                       "district")
+
+#: The dirt counted per source: code → (field, the cleaned column that says what each value was, the kind counted).
+#: The kinds are :data:`digiops.merge.normalize.PHONE_KINDS`, ``NAME_KINDS`` and ``ADDRESS_KINDS``.
+DIRT: dict[str, tuple[str, str, str]] = {
+    "masked_phone": ("phone", "phone_kind", "masked"),
+    "virtual_phone": ("phone", "phone_kind", "virtual"),
+    "recovered_phone": ("phone", "phone_kind", "recovered"),
+    "lost_digits_phone": ("phone", "phone_kind", "lost_digits"),
+    "placeholder_phone": ("phone", "phone_kind", "placeholder"),
+    "masked_name": ("full_name", "name_kind", "masked"),
+    "surname_only_name": ("full_name", "name_kind", "surname"),
+    "nickname": ("full_name", "name_kind", "nickname"),
+    "placeholder_name": ("full_name", "name_kind", "placeholder"),
+    "proxy_receiver": ("full_name", "name_kind", "proxy"),
+    "masked_address": ("address", "address_kind", "masked"),
+    "placeholder_address": ("address", "address_kind", "placeholder"),
+}
+#: How each kind of dirt is named wherever it is shown (zh, en).
+DIRT_NAMES = {"masked_phone": ("打码手机号", "Masked phones"), "virtual_phone": ("虚拟号/隐私号", "Virtual numbers"),
+              "recovered_phone": ("已修复的号码（科学计数法、.0、前缀）", "Recovered numbers (float, scientific, prefix)"),
+              "lost_digits_phone": ("位数丢失的号码", "Numbers with lost digits"),
+              "placeholder_phone": ("占位号码", "Placeholder phones"), "masked_name": ("打码姓名", "Masked names"),
+              "surname_only_name": ("仅有姓氏", "Surname only"), "nickname": ("昵称", "Nicknames"),
+              "placeholder_name": ("占位姓名", "Placeholder names"), "proxy_receiver": ("代收人", "Proxy receivers"),
+              "masked_address": ("打码地址", "Masked addresses"),
+              "placeholder_address": ("占位地址", "Placeholder addresses")}
+KIND_COLUMNS = ("phone_kind", "name_kind", "address_kind")
+KIND_COUNT_COLUMNS = ["column", "kind", "rows"]
+DIRT_COLUMNS = ["source", "dirt", "field", "rows", "given", "share"]
 
 #: kind → the fields that identify one row of that kind: the only fields whose uniqueness is measured.
 UNIQUE_FIELDS: dict[str, tuple[str, ...]] = {
@@ -260,6 +299,8 @@ class Measured:
     distinct_before: dict[str, np.ndarray]
     distinct_after: dict[str, np.ndarray]
     consistency: pa.Table
+    #: :func:`kind_counts` over every row of the slice (quarantined rows cleaned again, like the measures).
+    dirt: pd.DataFrame = dataclasses.field(default_factory=lambda: pd.DataFrame(columns=KIND_COUNT_COLUMNS))
 
 
 def _trimmed(values: pd.Series) -> pa.Array:
@@ -316,7 +357,10 @@ def measure(raw: pd.DataFrame, clean: pa.Table, *, kind: str, as_of: dt.date, ea
     fields = [c for c in raw.columns if c not in SKIP]
     kept_values = {f: (clean.column(f).combine_chunks() if f in clean.column_names
                        else pa.nulls(clean.num_rows, pa.string())) for f in fields}
-    standard_all, usable_all = _every_row(raw, kept_rows, kept_values, as_of=as_of, earliest=earliest)
+    kinds = [c for c in KIND_COLUMNS if c in clean.column_names]
+    standard_all, usable_all = _every_row(raw, kept_rows, {**kept_values, **{c: clean.column(c).combine_chunks()
+                                                                            for c in kinds}},
+                                          as_of=as_of, earliest=earliest)
     facts = RowFacts(len(raw), standard_all.get("status"), standard_all.get("amount"),
                      order_states or DEFAULT_ORDER_STATES)
     applicable = applicable_rows(kind, fields, facts)
@@ -343,7 +387,44 @@ def measure(raw: pd.DataFrame, clean: pa.Table, *, kind: str, as_of: dt.date, ea
             consistency[f"{field}_before"] = pc.if_else(pc.not_equal(raw_kept, ""), raw_kept,
                                                         pa.scalar(None, pa.string()))
             consistency[f"{field}_after"] = standard
-    return Measured(pd.DataFrame(rows, columns=COUNTS), before, after, pa.table(consistency))
+    return Measured(pd.DataFrame(rows, columns=COUNTS), before, after, pa.table(consistency),
+                    kind_counts({c: standard_all[c] for c in kinds}))
+
+
+def kind_counts(kinds: dict[str, pa.Array]) -> pd.DataFrame:
+    """Rows per value of each kind column (:data:`KIND_COLUMNS`; nulls, the rows without a value, not counted),
+    as :data:`KIND_COUNT_COLUMNS`: counts that add up over slices.
+
+    >>> kind_counts({"phone_kind": pa.array(["number", "masked", None, "number"])}).values.tolist()
+    [['phone_kind', 'number', 2], ['phone_kind', 'masked', 1]]
+    """
+    rows = []
+    for column, values in kinds.items():
+        for item in pc.value_counts(values.drop_null()).to_pylist():
+            rows.append([column, item["values"], int(item["counts"])])
+    return pd.DataFrame(rows, columns=KIND_COUNT_COLUMNS)
+
+
+def dirt_rows(source: str, counts: pd.DataFrame) -> pd.DataFrame:
+    """The dirt met in one source (:data:`DIRT_COLUMNS`, one row per :data:`DIRT` code whose kind column the source
+    has) from its summed :func:`kind_counts`: ``rows`` of that kind, ``given`` the rows with a value in the field,
+    ``share`` = rows / given (NaN when none is given).
+
+    >>> counts = pd.DataFrame([["phone_kind", "number", 3], ["phone_kind", "masked", 1]], columns=KIND_COUNT_COLUMNS)
+    >>> dirt_rows("crm", counts).to_dict("records")[0]
+    {'source': 'crm', 'dirt': 'masked_phone', 'field': 'phone', 'rows': 1, 'given': 4, 'share': 0.25}
+    """
+    summed = counts.groupby(["column", "kind"])["rows"].sum() if len(counts) else pd.Series(dtype="int64")
+    columns = set(counts["column"]) if len(counts) else set()
+    rows = []
+    for code, (field_name, column, kind) in DIRT.items():
+        if column not in columns:
+            continue
+        given = int(summed.loc[column].sum())
+        found = int(summed.get((column, kind), 0))
+        rows.append({"source": source, "dirt": code, "field": field_name, "rows": found, "given": given,
+                     "share": _share(found, given)})
+    return pd.DataFrame(rows, columns=DIRT_COLUMNS)
 
 
 def _count(mask: pa.Array) -> int:

@@ -12,7 +12,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from digiops.masking import mask_frame, mask_name, mask_phone
-from digiops.merge.quality import QUALITY_MEASURES
+from digiops.merge.quality import (DIRT, DIRT_COLUMNS, KIND_COLUMNS, KIND_COUNT_COLUMNS, QUALITY_MEASURES,
+                                   dirt_rows, kind_counts)
 
 
 def quality_summary(quality: pd.DataFrame) -> pd.DataFrame:
@@ -38,6 +39,44 @@ def quality_chart(quality: pd.DataFrame, measure: str = "validity", title: str =
     ax.set_ylabel("")
     ax.set_title(title)
     return fig
+
+
+def dirt_met(prepared: dict) -> pd.DataFrame:
+    """The dirt cleaning met in each source, one row per source and kind of dirt (:data:`DIRT_COLUMNS`:
+    :func:`digiops.merge.quality.dirt_rows`; codes, named by :data:`digiops.merge.quality.DIRT_NAMES`).
+
+    ``prepared``: :attr:`MergeResult.prepared <digiops.merge.pipeline.MergeResult.prepared>`. Counted over every
+    row read where preparation kept the counts (a ``dirt`` attribute: the summed
+    :attr:`~digiops.merge.quality.Measured.dirt` of its slices), else over the rows kept, from the cleaned file
+    (the ``phone_kind``, ``name_kind`` and ``address_kind`` columns).
+    """
+    import pyarrow.parquet as pq
+
+    parts = []
+    for name, source in prepared.items():
+        counts = getattr(source, "dirt", None)
+        if counts is None:
+            kinds = [c for c in KIND_COLUMNS if c in source.columns]
+            counts = pd.DataFrame(columns=KIND_COUNT_COLUMNS)
+            if kinds:
+                table = pq.read_table(source.clean_file, columns=kinds, read_dictionary=kinds)
+                counts = kind_counts({c: table.column(c).combine_chunks() for c in kinds})
+        parts.append(dirt_rows(name, counts))
+    found = [p for p in parts if len(p)]
+    return pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=DIRT_COLUMNS)
+
+
+def dirt_table(prepared: dict) -> pd.DataFrame:
+    """The dirt met per source (:func:`dirt_met`) as a table: one row per source that has a phone, name or address,
+    one column per kind of dirt (:data:`digiops.merge.quality.DIRT` order), the share of the values given as a
+    percentage; NaN where the source has no such field."""
+    found = dirt_met(prepared)
+    if found.empty:
+        return pd.DataFrame(columns=["source"])
+    wide = found.pivot(index="source", columns="dirt", values="share")
+    order = [c for c in DIRT if c in wide.columns]
+    sources = [n for n in prepared if n in wide.index]
+    return (wide.loc[sources, order].astype(float) * 100).round(1).rename_axis(columns=None).reset_index()
 
 
 def source_overlap(customers: pd.DataFrame) -> pd.DataFrame:
@@ -85,7 +124,7 @@ def order_states(orders: Path) -> pd.DataFrame:
     rank = "CASE state " + " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(STATE_ORDER)) + " END"
     with duckdb.connect() as con:
         return con.execute(f"""
-            SELECT source, state, bool_or(in_gmv) AS in_gmv, count(*) AS orders,
+            SELECT source, state, bool_or(in_gmv) AS in_gmv, count(DISTINCT order_id) AS orders,
                    CAST(sum(amount) AS DOUBLE) AS amount
             FROM read_parquet(?) GROUP BY source, state ORDER BY source, {rank}, state""", [str(orders)]).df()
 
@@ -172,3 +211,47 @@ def quarantine_reasons(quarantine: pd.DataFrame) -> pd.DataFrame:
 
 def masked(frame: pd.DataFrame) -> pd.DataFrame:
     return mask_frame(frame)
+
+
+ORDER_GRAIN_COLUMNS = ["source", "grain", "decided", "orders", "lines", "repeated_orders", "exact_duplicates",
+                       "zero_amounts"]
+
+
+def order_grain(prepared: dict) -> pd.DataFrame:
+    """Per orders source: its grain (``order``: a row is an order; ``line``: a row is an order line, the lines of one
+    order all kept), whether it was ``detected`` (``grain: auto``) or ``set``, the orders and lines kept, the order
+    numbers on several rows, the exact duplicate rows quarantined and the rows kept with a zero amount (sources
+    without an id column). ``prepared``: :attr:`MergeResult.prepared <digiops.merge.pipeline.MergeResult.prepared>`.
+    """
+    rows = [{"source": name, "grain": source.grain or "order",
+             "decided": "detected" if source.grain_setting == "auto" and source.grain else
+                        "set" if source.grain else "no id column",
+             "orders": source.orders if source.orders is not None else source.rows_clean,
+             "lines": source.rows_clean, "repeated_orders": source.repeated_orders,
+             "exact_duplicates": source.exact_duplicates, "zero_amounts": source.zero_amounts}
+            for name, source in prepared.items() if source.kind == "orders"]
+    return pd.DataFrame(rows, columns=ORDER_GRAIN_COLUMNS)
+
+
+def order_grain_note(grains: pd.DataFrame) -> tuple[str, str]:
+    """The sentences under the order-grain table (zh, en), one per orders source.
+
+    >>> table = pd.DataFrame([{"source": "online_orders", "grain": "line", "decided": "detected", "orders": 1234,
+    ...                        "lines": 2871, "repeated_orders": 900, "exact_duplicates": 0, "zero_amounts": 0}])
+    >>> order_grain_note(table)[1]
+    'online_orders: 1,234 orders in 2,871 lines, grain detected: line.'
+    """
+    zh, en = [], []
+    for row in grains.itertuples():
+        said = {"detected": ("自动识别", "detected"), "set": ("按配置", "set")}.get(row.decided)
+        grain_zh = {"line": "订单行", "order": "订单"}.get(row.grain, row.grain)
+        zh.append(f"{row.source}：{row.lines:,} 行为 {row.orders:,} 笔订单"
+                  + (f"，粒度（{said[0]}）：{grain_zh}" if said else "，无订单号列：每行一笔订单")
+                  + (f"；{row.exact_duplicates:,} 行与前面某行完全相同，已隔离" if row.exact_duplicates else "")
+                  + (f"；{row.zero_amounts:,} 行金额为 0（保留，计入 GMV 为 0）" if row.zero_amounts else "") + "。")
+        en.append(f"{row.source}: {row.orders:,} orders in {row.lines:,} lines"
+                  + (f", grain {said[1]}: {row.grain}" if said else ", no id column: one order a row")
+                  + (f"; {row.exact_duplicates:,} exact duplicate rows quarantined" if row.exact_duplicates else "")
+                  + (f"; {row.zero_amounts:,} rows with a zero amount kept (they add 0 to GMV)"
+                     if row.zero_amounts else "") + ".")
+    return " ".join(zh), " ".join(en)
