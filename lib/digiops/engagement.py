@@ -134,6 +134,16 @@ class Source(StrictModel):
                          "`\"'\"` or `none`. A number written otherwise is quarantined with the reason, not guessed "
                          "(`1,23` when `,` separates thousands; `1.234,50` under the defaults: set "
                          "`decimal_separator: ','` and `thousands_separator: '.'`)")
+    grain: Literal["auto", "order", "line"] = Field(
+        "auto", description="Orders sources: what one row is. `order`: one row per order, so a repeated order number "
+                            "is a duplicate id and quarantined; `line`: one row per order line, so the rows of one "
+                            "order number (different skus, quantities, amounts) are the lines of one order and all "
+                            "kept; `auto`: `line` when the repeated order numbers look like lines (the same order "
+                            "time, another sku — or, without a sku, another quantity, amount or price), else "
+                            "`order`. Either way a row equal to an earlier one in every mapped field is an exact "
+                            "duplicate, quarantined with the row it repeats. In a source without an id column, rows "
+                            "with amount 0 and no refund marker are kept (they add 0 to GMV) and counted. The merge "
+                            "report shows each orders source's grain, how it was decided, its orders and lines")
 
     @field_validator("thousands_separator", mode="before")
     @classmethod
@@ -146,6 +156,15 @@ class Source(StrictModel):
             raise ValueError(f"decimal_separator and thousands_separator are both '{self.decimal_separator}'; set "
                              "thousands_separator to another of `,` `.` `' '` `\"'\"` `none` (e.g. `1.234,50`: "
                              "decimal_separator ',', thousands_separator '.')")
+        return self
+
+    @model_validator(mode="after")
+    def _grain(self) -> "Source":
+        if self.grain != "auto" and self.kind != "orders":
+            raise ValueError(f"grain applies to orders sources only (this source has kind: {self.kind}); remove grain")
+        if self.grain == "line" and self.id_column is None:
+            raise ValueError("grain: line needs the order number the lines share: set id_column to the order number "
+                             "column, or remove grain")
         return self
 
     @property

@@ -62,6 +62,20 @@ CELLS = [
     ("code", 'ctx.md("### 几对示例记录（已脱敏）", "### A few example pairs (masked)")\n'
              "if weights is not None:\n"
              "    display(report.example_pairs(result.model.pairs, result.profiles, weights, ctx.settings.match_threshold).style.hide(axis='index'))"),
+    ("code", 'ctx.md("## 真实导出中的脏数据", "## The dirt the exports carry")\n'
+             'ctx.md("每个来源中脱敏手机号、隐私号（分机 / 虚拟号段）、以数字导出的手机号、脱敏或仅有姓氏的姓名、昵称、"\n'
+             '       "占位名、代收人以及脱敏或占位地址所占的比例（%）。脱敏值作为部分证据参与匹配，昵称、占位名和代收人不作为姓名。",\n'
+             '       "Per source, the share (%) of masked phones, privacy numbers (extension / virtual segment), phones "\n'
+             '       "exported as numbers, masked or surname-only names, nicknames, placeholders, proxy receivers and masked "\n'
+             '       "or placeholder addresses. Masked values count as partial evidence; nicknames, placeholders and proxy "\n'
+             '       "receivers are no name.")\n'
+             "from digiops.merge.quality import DIRT_NAMES\n"
+             "dirt = report.dirt_table(result.prepared).rename(columns={k: ctx.t(*v) for k, v in DIRT_NAMES.items()})\n"
+             "dirt.style.hide(axis='index').format(precision=1, escape='html') if len(dirt) else None"),
+    ("code", 'ctx.md("### 订单与订单行", "### Orders and order lines")\n'
+             "grains = report.order_grain(result.prepared)\n"
+             "ctx.md(*report.order_grain_note(grains))\n"
+             "grains.style.hide(axis='index').format(escape='html') if len(grains) else None"),
     ("code", 'ctx.md("## 键关联：确定同一客户的编号", "## Key links: numbers that name the same customer")\n'
              'ctx.md("运单上的订单号、小票上的会员卡号、平台买家 ID / openid / unionid 以及合作文件 merge.key_links "\n'
              '       "声明的关联，在概率模型之前确定地把记录归到同一客户；找不到对应记录的编号只计数，不报错。",\n'

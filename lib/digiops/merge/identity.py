@@ -46,9 +46,12 @@ LINK_FEATURES = {"name": "name_py", "phone": "phone_mask", "email": "email", "bi
 # match threshold, and phone, birth date or street bring the real matches in under the other rules.
 # A masked phone (138****5678) blocks with the surname it is usually shown with (张*): its seven visible digits
 # alone would pair every stranger sharing them.
+# Half a name with the birth date or the postcode finds the pairs whose other half has a typo (a Latin person file
+# with no phone: a misspelt surname, a national id one digit off and a street written another way).
 DEFAULT_BLOCKING = (["phone"], ["email"], ["national_id"], ["name_keys", "birth_date"], ["name_key", "postcode"],
                     ["street_key", "district"], ["street_key", "postcode"], ["phone_mask", "surnames"],
-                    ["phone_virtual"])
+                    ["phone_virtual"], ["surname", "birth_date"], ["given_py", "birth_date"],
+                    ["birth_date", "postcode"], ["surname", "postcode"], ["given_py", "postcode"])
 # EM rules. Pairs sharing a phone *and* a birth date are rarely two family members (who share phone and address),
 # so the name's m probabilities are not learnt from households; phone + name trains birth date and address on every
 # kind of record (orders and shipments carry no birth date); name + street trains the phone. Splink keeps the
@@ -57,9 +60,12 @@ EM_RULES = (["phone"], ["phone", "name_key"], ["name_key", "street_key"], ["nati
             ["name_key", "birth_date"], ["email", "birth_date"], ["name_key", "postcode"], ["phone"])
 EM_SESSIONS = 3
 #: Bounds of the m probability of "the names disagree in every reading and spelling": EM learns it from pairs
-#: that share a phone and a birth date; kept within these (−13.3 to −9 bits when u is near 1) so that a household
-#: (same phone and address, another name: 27.6 bits of agreement against a prior near −15) stays apart, while an
-#: exact phone, birth date and address outweigh one disagreeing name.
+#: that share a phone (or whatever the first EM rule blocks on); where phones are compared it is kept within these
+#: (−13.3 to −9 bits when u is near 1) so that a household (same phone and address, another name: 27.6 bits of
+#: agreement against a prior near −15) stays apart, while an exact phone, birth date and address outweigh one
+#: disagreeing name. Without phones (a Latin person file: typed names, nicknames, swapped fields) only the lower
+#: bound holds, and the trained weight (−2 to −4 bits there) lets a national id, birth date and address outvote a
+#: garbled name.
 NAME_MISMATCH_M = (1e-4, 2e-3)
 LIST_FEATURES = ("name_keys", "surnames")
 #: Features the address comparison reads (it is null when one side has none of them).
@@ -112,8 +118,8 @@ def name_table(names: list[str], given: list | None = None, family: list | None 
 def _split_name(given: str | None, family: str | None) -> tuple[tuple[str, ...], str] | None:
     """(surname readings, given) of a Latin name given as two fields: each field's letters, lower case, without
     spaces or hyphens (``van Galen`` → ``vangalen``, ``Mary-Ann`` → ``maryann``); None when neither has any."""
-    surname = "".join(nz._ascii_words(family)) if family else ""
-    first = "".join(nz._ascii_words(given)) if given else ""
+    surname = "".join(nz.ascii_words(family)) if family else ""
+    first = "".join(nz.ascii_words(given)) if given else ""
     if not surname and not first:
         return None
     return ((surname,) if surname else ()), first
@@ -284,8 +290,9 @@ def comparisons_for(features: list[str], filled: dict[str, int], street_u: float
         levels += [_level("(name_partial_l OR name_partial_r) AND list_has_any(surnames_l, surnames_r)",
                           "one side gives only the surname (a title such as 先生 or 女士), and it agrees"),
                    _level("len(list_intersect(name_keys_l, name_keys_r)) > 0", "same pinyin (any surname reading)"),
-                   _level("surname_l = given_py_r AND surname_r = given_py_l",
-                          "given and family name swapped"),
+                   _level("jaro_winkler_similarity(surname_l, given_py_r) >= 0.9 AND "
+                          "jaro_winkler_similarity(surname_r, given_py_l) >= 0.9",
+                          "given and family name swapped (Jaro-Winkler >= 0.9 each)"),
                    _level("damerau_levenshtein(name_py_l, name_py_r) <= 1", "one letter off"),
                    _level("list_has_any(surnames_l, surnames_r) AND "
                           "jaro_winkler_similarity(given_py_l, given_py_r) >= 0.88",
@@ -296,6 +303,9 @@ def comparisons_for(features: list[str], filled: dict[str, int], street_u: float
                    _level("given_py_l = given_py_r AND jaro_winkler_similarity(surname_l, surname_r) >= 0.88",
                           "same given name, surname Jaro-Winkler >= 0.88"),
                    _level("jaro_winkler_similarity(name_py_l, name_py_r) >= 0.92", "pinyin Jaro-Winkler >= 0.92"),
+                   _level("jaro_winkler_similarity(surname_l, surname_r) >= 0.88 AND "
+                          "jaro_winkler_similarity(given_py_l, given_py_r) >= 0.88",
+                          "surname and given name each Jaro-Winkler >= 0.88"),
                    # Learnt, then bounded (NAME_MISMATCH_M, see bound_name_mismatch): family members share a
                    # phone and an address, so pairs agreeing on both but not on the name look like matches to EM
                    # (which assumes the features independent); nicknames and placeholders are no names at all
@@ -353,6 +363,9 @@ def comparisons_for(features: list[str], filled: dict[str, int], street_u: float
                                  "similar street address (Jaro-Winkler >= 0.9) in the same district"))
         levels += [_level("district_l = district_r", "same district", tf_adjustment_column="district",
                           tf_adjustment_weight=1.0)]
+        if has["street_key"]:
+            levels.append(_level("jaro_winkler_similarity(street_key_l, street_key_r) >= 0.9",
+                                 "similar street address (Jaro-Winkler >= 0.9), district differs or missing"))
         if has["city"]:
             levels.append(_level("city_l = city_r", "same city"))
         levels.append(_level("ELSE", "else"))
@@ -367,9 +380,11 @@ def comparisons_for(features: list[str], filled: dict[str, int], street_u: float
     return out
 
 
-def bound_name_mismatch(linker) -> float | None:
-    """Keep the trained m probability of "the names disagree" within :data:`NAME_MISMATCH_M`; returns it."""
+def bound_name_mismatch(linker, upper: bool = True) -> float | None:
+    """Keep the trained m probability of "the names disagree" within :data:`NAME_MISMATCH_M` (above its lower
+    bound only, without ``upper``); returns it."""
     low, high = NAME_MISMATCH_M
+    high = high if upper else 1.0
     for comparison in linker._settings_obj.comparisons:
         if comparison.output_column_name == "name":
             level = comparison.comparison_levels[-1]
@@ -646,7 +661,7 @@ def link_profiles(con, table: str, *, link_fields: list[str] | None = None,
                     # without the comparisons on the rule's columns, its prior raised for the blocked pairs.
                     linker._settings_obj.core_model_settings = kept
                     continue
-        bound_name_mismatch(linker)
+        bound_name_mismatch(linker, upper="phone" in features)
         predicted = linker.inference.predict(threshold_match_probability=review_lower)
         # Only ids, scores and comparison levels are kept: a million people give millions of pairs, and their
         # features are in the profile table already.

@@ -71,11 +71,17 @@ def key_sql(expression: str, *, strip_leading_zeros: bool = True, ignore_case: b
     return f"CASE WHEN {text} IS NULL OR lower({text}) IN ({placeholders}) THEN NULL ELSE {text} END"
 
 
+def order_number(columns: list[str]) -> str:
+    """The column that holds an orders source's order number: ``order_id`` when mapped, else ``_order`` (the
+    number the lines of a line-grain source share), else its own ``record_id``."""
+    return next(c for c in ("order_id", "_order", "record_id") if c in columns or c == "record_id")
+
+
 def resolve_field(columns: list[str], field: str) -> str | None:
     """The cleaned column an end names: the field itself, or ``record_id`` (a source's own id)."""
     if field in columns:
         return field
-    return "record_id" if field == "record_id" else None
+    return field if field in ("record_id", "_order") else None
 
 
 def key_spaces(settings: MergeSettings, kinds: dict[str, str], columns: dict[str, list[str]],
@@ -94,13 +100,12 @@ def key_spaces(settings: MergeSettings, kinds: dict[str, str], columns: dict[str
         spaces.append(KeySpace(f"{source}.customer_key → {target[0]}.{target[1]}", ((source, "customer_key"),),
                                (target,)))
     orders = [n for n, k in kinds.items() if k == "orders"]
-    numbered = [(n, "order_id" if "order_id" in columns[n] else "record_id") for n in orders
-                if channels.get(n) != "store"]
+    numbered = [(n, order_number(columns[n])) for n in orders if channels.get(n) != "store"]
     for name, kind in kinds.items():
         if kind == "shipments" and "order_id" in columns[name] and numbered:
             spaces.append(KeySpace(f"{name}.order_id → orders", ((name, "order_id"),), tuple(numbered)))
         if kind == "orders" and "refund_of" in columns[name]:
-            own = "order_id" if "order_id" in columns[name] else "record_id"
+            own = order_number(columns[name])
             spaces.append(KeySpace(f"{name}.refund_of → {name}.{own}", ((name, "refund_of"),), ((name, own),)))
     for field in settings.identity_keys:
         ends = tuple((n, field) for n in kinds if field in columns[n])

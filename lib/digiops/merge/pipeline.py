@@ -240,7 +240,7 @@ def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
                                           order_states=settings.order_states)})
                         TO {literal(str(folder / "orders.parquet"))} (FORMAT parquet)""")
         unknown = unknown_statuses(con.execute(
-            f"SELECT source, status, count(*) AS orders, CAST(sum(amount) AS DOUBLE) AS amount "
+            f"SELECT source, status, count(DISTINCT order_id) AS orders, CAST(sum(amount) AS DOUBLE) AS amount "
             f"FROM {scan(folder / 'orders.parquet')} WHERE state = 'paid' AND status IS NOT NULL "
             f"GROUP BY source, status").df(), settings.order_states)
         shipments, lost = shipments_sql(con, source_of("shipments"), source_of("orders"), as_of=as_of,
@@ -272,7 +272,10 @@ def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
         timings["quality"] = time.perf_counter() - clock
         headline = {"records": sum(used["people"].values()),
                     "customers": con.execute("SELECT count(DISTINCT customer_id) FROM crosswalk_all").fetchall()[0][0],
-                    "quarantined": len(quarantine), "orders": sum(used["orders"].values()),
+                    "quarantined": len(quarantine),
+                    "orders": con.execute(f"SELECT count(DISTINCT order_id) "
+                                          f"FROM {scan(folder / 'orders.parquet')}").fetchall()[0][0],
+                    "order_lines": sum(used["orders"].values()),
                     "shipments": sum(used["shipments"].values()), "rows_in": int(accounting["rows_in"].sum()),
                     "review_pairs": len(review), "unknown_statuses": len(unknown),
                     "unknown_status_orders": int(unknown["orders"].sum()),
@@ -385,6 +388,8 @@ def _resolve(con, engagement: Engagement, settings: MergeSettings, prepared: dic
             UNION ALL
             SELECT k.source, k.record_id, c.cluster, 1.0, k._position, k._row
             FROM key_nodes k JOIN clusters c ON c.profile = k.{UID}
+            -- records a key links only to each other (a refund receipt and its walk-in sale) stay anonymous
+            WHERE c.cluster IN (SELECT c2.cluster FROM clusters c2 SEMI JOIN profile_of o ON o.profile = c2.profile)
             UNION ALL
             SELECT source, record_id, NULL, 1.0, _position, _row FROM features WHERE _test),
         numbered AS (

@@ -13,10 +13,12 @@ where a worker's start-up would cost more than it saves.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import multiprocessing
 import time
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +33,7 @@ from digiops.io import ROW
 from digiops.merge.clean import TIME_FIELDS, clean_source, duplicate_rows
 from digiops.merge.quality import distinct_count, measure, quality_rows
 from digiops.sql import scan
-from digiops.merge.wholelink import MONEY, test_records
+from digiops.merge.wholelink import MONEY, status_state, test_records
 
 WHEN_FIELDS = ("registered_at", "order_time", "captured_at", "shipped_at")
 #: Sources larger than this in total go to worker processes.
@@ -55,6 +57,13 @@ class PreparedSource:
     quality: pd.DataFrame
     seconds: float = 0.0  # wall time of its preparation
     cpu_seconds: float = 0.0  # CPU time of its preparation (in whichever process prepared it)
+    grain: str | None = None  # an orders source with an id column: ``order`` or ``line`` (one row per order line)
+    grain_setting: str = "auto"  # the source's ``grain`` in the engagement file (``auto``: ``grain`` was detected)
+    orders: int | None = None  # an orders source: distinct orders among the rows kept (``rows_clean`` are lines)
+    repeated_orders: int = 0  # order numbers on more than one row that is no exact duplicate
+    exact_duplicates: int = 0  # rows quarantined as exact duplicates of an earlier row
+    zero_amounts: int = 0  # an orders source without an id column: rows kept with amount 0 and no refund marker
+    dirt: pd.DataFrame | None = None  # the dirt met in every row read (digiops.merge.quality.dirt_rows)
 
     @property
     def scan(self) -> str:
@@ -99,7 +108,7 @@ def arrow_type(column: str) -> pa.DataType:
     """The Parquet type of a cleaned column (what :func:`digiops.merge.clean.clean_source` makes of it)."""
     if column in ("amount", "price"):
         return MONEY
-    if column in ("quantity", ROW):
+    if column in ("quantity", "line", ROW):
         return pa.int64()
     if column in ("is_test", "_test"):
         return pa.bool_()
@@ -123,13 +132,36 @@ def arrow_table(frame: pd.DataFrame) -> pa.Table:
     return pa.table(columns)
 
 
+def refunded_statuses(order_states: dict[str, list[str]]) -> Callable[[object], bool]:
+    """Whether a status says the money went back (state ``refunded`` of ``merge.order_states``), memoized: a source
+    has a few dozen statuses."""
+    return functools.cache(lambda status: status_state(status, order_states) == "refunded")
+
+
+def zero_amount(clean: pd.DataFrame, refunded: Callable[[object], bool]) -> pd.Series:
+    """Cleaned order rows whose amount is exactly 0 with no refund marker (no ``refund_of``, no refunded status).
+
+    They stay in the orders and in GMV (they add nothing to it); in a source without an id column they are counted
+    and reported, since such a row is often a gift or a line an export wrote without its price."""
+    if "amount" not in clean:
+        return pd.Series(False, index=clean.index)
+    zero = clean["amount"].map(lambda v: v is not None and not pd.isna(v) and v == 0).astype(bool)
+    if "refund_of" in clean:
+        zero &= clean["refund_of"].isna()
+    if "status" in clean:
+        zero &= ~clean["status"].map(lambda v: refunded(None if pd.isna(v) else v)).astype(bool)
+    return zero
+
+
 def prepare_source(engagement: Engagement, name: str, folder: Path, *, as_of: dt.date, earliest: dt.date,
                    test_markers: list[str], chunk_rows: int = CHUNK_ROWS,
                    timezone: str | None = None) -> PreparedSource:
     """Read, clean and measure one source; write its files under ``folder`` (see the module docstring).
 
     The source is read whole (as compact Arrow-backed text) but cleaned ``chunk_rows`` rows at a time, so the
-    Python objects of cleaning never exist for more than one slice; a duplicate id is still found across slices.
+    Python objects of cleaning never exist for more than one slice; an exact duplicate, a duplicate id and the lines
+    of an order are still found across slices (:func:`digiops.merge.clean.duplicate_rows` of the whole source, with
+    the source's ``grain``: what was decided is in :attr:`PreparedSource.grain`).
     Numbers are read in the source's ``decimal_separator`` and ``thousands_separator``; times with a UTC offset
     are converted to ``timezone`` (default the engagement's ``merge.timezone``).
     """
@@ -140,10 +172,12 @@ def prepare_source(engagement: Engagement, name: str, folder: Path, *, as_of: dt
               "thousands_separator": source.thousands_separator}
     raw = read_canonical(engagement, name)
     has_id = engagement.sources[name].id_column is not None
-    duplicates = duplicate_rows(raw["record_id"], raw[ROW]) if has_id else None
+    duplicates = duplicate_rows(raw, kind=kind, has_id_column=has_id, grain=source.grain)
+    refunded = refunded_statuses(engagement.merge.order_states)
+    order_numbers, zero_amounts = [], 0
     folder.mkdir(parents=True, exist_ok=True)
     clean_file, consistency_file = folder / f"{name}.clean.parquet", folder / f"{name}.consistency.parquet"
-    counts, quarantine, columns, rows_clean = [], [], [], 0
+    counts, quarantine, columns, rows_clean, dirt = [], [], [], 0, []
     before, after = defaultdict(list), defaultdict(list)
     clean_writer = consistency_writer = None
     try:
@@ -153,13 +187,21 @@ def prepare_source(engagement: Engagement, name: str, folder: Path, *, as_of: dt
                                    has_id_column=has_id, duplicates=duplicates, **reading)
             quarantine.append(cleaned.quarantine)
             clean = cleaned.clean
+            if "_order" in clean:
+                order_numbers.append(clean["_order"].dropna().unique())
+            if kind == "orders" and not has_id:
+                zero_amounts += int(zero_amount(clean, refunded).sum())
             clean["_when"] = when(clean)
-            clean["_test"] = test_records(clean, test_markers) if kind == "orders" else False
+            # the buyer name as written: cleaning makes a placeholder name such as "test" no name at all
+            named = (clean.assign(full_name=part.set_index(ROW)["full_name"].reindex(clean[ROW]).to_numpy())
+                     if "full_name" in part else clean)
+            clean["_test"] = test_records(named, test_markers) if kind == "orders" else False
             table = arrow_table(clean)
             del cleaned, clean
             measured = measure(part, table, kind=kind, as_of=as_of, earliest=earliest,
                                order_states=engagement.merge.order_states)
             counts.append(measured.counts)
+            dirt.append(measured.dirt)
             for field, values in measured.distinct_before.items():
                 before[field].append(values)
             for field, values in measured.distinct_after.items():
@@ -177,10 +219,18 @@ def prepare_source(engagement: Engagement, name: str, folder: Path, *, as_of: dt
                 writer.close()
     quality = quality_rows(name, pd.concat(counts), {f: distinct_count(v) for f, v in before.items()},
                            {f: distinct_count(v) for f, v in after.items()})
+    orders = None
+    if kind == "orders":
+        orders = (int(pd.concat([pd.Series(n) for n in order_numbers]).nunique())
+                  if duplicates.grain == "line" and order_numbers else rows_clean)
     return PreparedSource(name=name, kind=kind, rows_in=len(raw), rows_clean=rows_clean, columns=columns,
                           clean_file=clean_file, consistency_file=consistency_file,
                           quarantine=pd.concat(quarantine, ignore_index=True), quality=quality,
-                          seconds=time.perf_counter() - wall, cpu_seconds=time.process_time() - cpu)
+                          seconds=time.perf_counter() - wall, cpu_seconds=time.process_time() - cpu,
+                          grain=duplicates.grain, grain_setting=source.grain, orders=orders,
+                          repeated_orders=duplicates.repeated, exact_duplicates=len(duplicates.exact),
+                          zero_amounts=zero_amounts,
+                          dirt=pd.concat(dirt, ignore_index=True) if dirt else None)
 
 
 def _prepare_in_worker(engagement_file: Path, name: str, folder: Path, as_of: dt.date, earliest: dt.date,
