@@ -44,7 +44,7 @@ def test_files_have_the_shapes_real_systems_export(demo_dir):
     with zipfile.ZipFile(raw / "miniprogram_members.xlsx") as book:
         sheet = book.read("xl/worksheets/sheet1.xml").decode("utf-8")
         workbook = book.read("xl/workbook.xml").decode("utf-8")
-    assert '<mergeCell ref="A1:J1"/>' in sheet
+    assert '<mergeCell ref="A1:L1"/>' in sheet
     assert re.findall(r'sheet name="([^"]+)"', workbook) == ["会员列表", "说明"]
 
 
@@ -72,12 +72,28 @@ def test_order_truth_reconciles_to_the_cent(raw, truth):
     orders = truth("orders")
     orders["amount_cents"] = orders["amount_cents"].astype("int64")
     assert not orders.duplicated(["source", "order_id"]).any()
-    for name, id_col, amount_col in (("mall_orders", "订单编号", "实付金额"), ("online_orders", "订单号", "订单金额"),
-                                     ("pos_receipts", "小票号", "金额")):
-        frame = raw(name).drop_duplicates(id_col)
+    for name, keys, amount_col in (("mall_orders", ["订单编号"], "实付金额"), ("online_orders", ["订单号", "子订单号"],
+                                                                           "商品金额"),
+                                   ("pos_receipts", ["小票号"], "金额")):
+        frame = raw(name).drop_duplicates(keys)  # an exported row twice is a glitch; lines of an order are not
         expected = orders[orders["source"] == name].set_index("order_id")["amount_cents"]
-        got = _cents(frame[amount_col]).set_axis(frame[id_col])
+        got = _cents(frame[amount_col]).groupby(frame[keys[0]].to_numpy()).sum()
         assert got.sort_index().equals(expected.sort_index()), name
+
+
+def test_order_lines_truth_holds_every_line_and_its_money(raw, truth):
+    # Arrange
+    lines = truth("order_lines").astype({"amount_cents": "int64", "quantity": "int64"})
+    orders = truth("orders").astype({"amount_cents": "int64"})
+    online = raw("online_orders").drop_duplicates(["订单号", "子订单号"])
+    # Act
+    by_order = lines.groupby("order_id")["amount_cents"].sum()
+    # Assert: the lines add up to each order's amount, to the cent, and are the raw lines
+    expected = orders[orders["source"] == "online_orders"].set_index("order_id")["amount_cents"]
+    assert by_order.sort_index().equals(expected.sort_index())
+    assert set(lines["line_id"]) == set(online["子订单号"]) and not lines["line_id"].duplicated().any()
+    assert (lines.groupby("order_id")["sku"].nunique() == lines.groupby("order_id").size()).all()
+    assert lines["order_id"].duplicated().any()  # several lines share an order number
 
 
 def test_refunds_reference_an_original_order_of_the_same_source(raw):

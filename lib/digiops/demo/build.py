@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from digiops.demo import business, dirt
+from digiops.demo.dirt import where
 from digiops.demo.config import (CHUNK_PEOPLE, DEFAULT_PEOPLE, DEFAULT_SEED, EXPORTED_AT, PERIOD_END, PERIOD_START,
                                  DemoConfig)
 from digiops.demo.people import make_people
@@ -117,15 +118,20 @@ def _truth_writers(truth: Path) -> dict[str, CsvOut]:
     return {
         "identity": CsvOut(truth / "identity.csv", ["source", "record_id", "person_id"], "utf-8"),
         "orders": CsvOut(truth / "orders.csv", ["source", "order_id", "amount_cents", "is_valid"], "utf-8"),
+        "order_lines": CsvOut(truth / "order_lines.csv", ["source", "order_id", "line_id", "sku", "quantity",
+                                                          "amount_cents"], "utf-8"),
         "people": CsvOut(truth / "people.csv", ["person_id", "full_name", "name_pinyin", "gender", "birth_date",
                                                 "phone", "email", "province", "city", "district", "address",
-                                                "household_id", "first_touch_channel", "first_touch_campaign"],
+                                                "household_id", "first_touch_channel", "first_touch_campaign",
+                                                "previous_phone", "phone_since"],
                          "utf-8"),
     }
 
 
 def _people_truth(people: dict) -> pd.DataFrame:
     lead = people["presence"][:, 3]
+    changed = ~np.isnat(people["phone_since"])
+    empty = pd.Series([""] * len(changed), dtype="str")
     return pd.DataFrame({
         "person_id": people["person_id"], "full_name": people["full_name"],
         "name_pinyin": dirt.text(people["surname_pinyin"]) + " " + dirt.text(people["given_pinyin"]),
@@ -135,6 +141,10 @@ def _people_truth(people: dict) -> pd.DataFrame:
         "household_id": ("P" + dirt.zpad(people["household"] + 1, 7)).to_numpy(),
         "first_touch_channel": np.where(lead, people["lead_channel"], ""),
         "first_touch_campaign": np.where(lead, people["lead_campaign"], ""),
+        # a changed number: the one before, and the day the person's records start carrying ``phone``
+        "previous_phone": where(changed, "+86" + dirt.text(people["old_phone"]), empty),
+        "phone_since": where(changed, dirt.text(np.datetime_as_string(people["phone_since"].astype("datetime64[D]"))),
+                             empty),
     })
 
 
@@ -203,10 +213,12 @@ def generate(out_dir: str | Path | None = None, people: int = DEFAULT_PEOPLE, se
             bases = []
             for name, channel in (("mall_orders", 0), ("online_orders", 1)):
                 sel = np.flatnonzero(orders["channel"] == channel)
-                frame, identity, order_truth, basis, stats = person_order_rows(
+                frame, identity, order_truth, line_truth, basis, stats = person_order_rows(
                     name, chunk, orders, sel, rng, config, counters[name], products)
                 emit(name, frame, identity)
                 truth["orders"].append(order_truth)
+                if line_truth is not None:
+                    truth["order_lines"].append(line_truth)
                 bases.append(basis)
                 totals.add(stats["moment"], np.full(len(stats["moment"]), ONLINE), stats["cents"], stats["valid"],
                            stats["refund"])

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from digiops.demo.reference import PHONE_PLACEHOLDERS
 
@@ -31,11 +33,14 @@ def zpad(values: np.ndarray, width: int) -> pd.Series:
 
 def where(mask: np.ndarray, a: pd.Series, b: pd.Series) -> pd.Series:
     """``a`` where ``mask``, else ``b`` (both string Series of the same length)."""
-    out = b.copy()
-    idx = np.flatnonzero(mask)
-    if len(idx):
-        out.iloc[idx] = a.iloc[idx].to_numpy()
-    return out
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return b.copy()
+    # Arrow's if_else in C: pandas' positional assignment into an Arrow string column copied it row by row
+    left, right = pa.array(a), pa.array(b)
+    if left.type != right.type:
+        left, right = left.cast(pa.large_string()), right.cast(pa.large_string())
+    return pd.Series(pc.if_else(pa.array(mask), left, right), dtype="str")
 
 
 def patch(mask: np.ndarray, values: pd.Series, make) -> pd.Series:
@@ -156,3 +161,36 @@ def duplicate_rows(frame: pd.DataFrame, rng: np.random.Generator, rate: float) -
     """Repeat a share of rows exactly, right after the original (an export glitch)."""
     repeats = 1 + pick(rng, len(frame), rate).astype(int)
     return frame.iloc[np.repeat(np.arange(len(frame)), repeats)].reset_index(drop=True)
+
+
+def mask_name(surname: pd.Series, given_length: np.ndarray) -> pd.Series:
+    """张* / 张** / 欧阳*: the surname kept, one star per given-name character, as platforms desensitise a
+    receiver."""
+    return surname + text(np.where(given_length >= 2, "**", "*"))
+
+
+def phone_as_number(phone: np.ndarray, kind: np.ndarray) -> pd.Series:
+    """Phones (int64) as a spreadsheet or a float column wrote them: ``kind`` 1 → ``13812345678.0``, 2 →
+    ``1.3812345678E+10`` (every digit), 3 → ``1.38123E+10`` (six significant digits, rounded: not recoverable).
+
+    Example:
+        >>> phone_as_number(np.array([13812345678, 13800138000, 13812345678]), np.array([1, 2, 3])).tolist()
+        ['13812345678.0', '1.3800138E+10', '1.38123E+10']
+    """
+    plain = text(phone)
+    rounded = text((phone + 50_000) // 100_000)
+
+    def scientific(digits: pd.Series) -> pd.Series:
+        fraction = digits.str.slice(1).str.rstrip("0")
+        exponent = "E+" + text(plain.str.len() - 1)
+        return where((fraction != "").to_numpy(), digits.str.slice(0, 1) + "." + fraction + exponent,
+                     digits.str.slice(0, 1) + exponent)
+
+    out = where(kind == 1, plain + ".0", plain)
+    out = where(kind == 2, scientific(plain), out)
+    return where(kind == 3, scientific(rounded), out)
+
+
+def privacy_phone(base: np.ndarray, extension: np.ndarray, separator: np.ndarray) -> pd.Series:
+    """A platform's privacy number and its extension: ``17012345678-1234``, ``17012345678转1234``."""
+    return text(base) + text(separator) + zpad(extension, 4)

@@ -1,7 +1,9 @@
 """The real people behind the demo client's records (the truth), generated in vectorized chunks.
 
 A chunk of people is a dict of numpy arrays (one entry per person) plus the clean text fields. Households share an
-address and a phone (the shared family phone); their surnames often agree.
+address and a phone (the shared family phone); their surnames often agree, their given names and birth dates never
+do. A few people give up their number and the carrier later hands it to a stranger (a recycled number): each
+record carries the phone its person had on the record's date (:func:`phone_at`).
 """
 
 from __future__ import annotations
@@ -9,11 +11,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from digiops.demo.accounts import stream
 from digiops.demo.config import PERIOD_END, PERIOD_START, DemoConfig
 from digiops.demo.dirt import text, where, zpad
-from digiops.demo.reference import (CITIES, COMMUNITIES, EMAIL_DOMAINS, MEMBER_LEVELS, PHONE_PREFIXES,
-                                    SOCIAL_CAMPAIGNS, SOCIAL_CHANNELS, STORES_PER_CITY, STREETS, given_table,
-                                    surname_table)
+from digiops.demo.reference import (CITIES, COMMUNITIES, EMAIL_DOMAINS, MEMBER_LEVELS, NEW_PHONE_PREFIXES,
+                                    PHONE_PREFIXES, SOCIAL_CAMPAIGNS, SOCIAL_CHANNELS, STORES_PER_CITY, STREETS,
+                                    given_table, surname_table)
 
 PERSON_SYSTEMS = ("crm", "miniprogram", "pos_members", "social_leads")
 _DAY = np.timedelta64(1, "D")
@@ -60,10 +63,19 @@ def make_people(start: int, n: int, rng: np.random.Generator, config: DemoConfig
     family = rng.random(n) < rates.shared_family_phone
     family[0] = False
     head = np.maximum.accumulate(np.where(family, 0, np.arange(n)))
-    for column in (city_i, district_i, street_i, street_no, community_i, building, room, phone):
+    extra = stream(config.seed, start, 0x50)  # draws added later than the ones above, so those keep their values
+    unit = np.where(extra.random(n) < 0.6, extra.integers(1, 5, n), 0)  # 0: a building without 单元
+    for column in (city_i, district_i, street_i, street_no, community_i, building, unit, room, phone):
         column[:] = column[head]
     same_surname = family & (rng.random(n) < 0.6)
     surname_i = np.where(same_surname, surname_i[head], surname_i)
+    # a family member is someone else: another given name and birth date; a spouse (other surname) the other gender
+    same_given = family & (g1 == g1[head]) & (g2 == g2[head])
+    g1 = np.where(same_given, (g1 + 1) % len(given), g1)
+    birth = np.where(family & (birth == birth[head]), birth + (1 + extra.integers(0, 3000, n)) * _DAY, birth)
+    spouse = family & ~same_surname
+    gender = np.where(spouse, np.where(gender[head] == "F", "M", "F"), gender)
+    old_phone, phone_since, giver, taker = _recycle_numbers(idx, family, head, phone, extra, rates.recycled_phone)
 
     # names (clean)
     g2_char = np.where(g2 >= 0, given[np.maximum(g2, 0)], "")
@@ -85,7 +97,8 @@ def make_people(start: int, n: int, rng: np.random.Generator, config: DemoConfig
     district_offset = np.concatenate([[0], np.cumsum(n_districts)[:-1]])
     district = district_names[district_offset[city_i] + district_i]
     detail = (text(np.asarray(STREETS)[street_i]) + text(street_no) + "号" + text(np.asarray(COMMUNITIES)[community_i])
-              + text(building) + "栋" + text(room) + "室")
+              + text(building) + "栋" + where(unit > 0, text(unit) + "单元", pd.Series([""] * n, dtype="str"))
+              + text(room) + "室")
 
     # home store: one of the stores of the person's city
     store_lists = city_store_index()
@@ -96,6 +109,11 @@ def make_people(start: int, n: int, rng: np.random.Generator, config: DemoConfig
     span = (np.datetime64(PERIOD_END) - np.datetime64(PERIOD_START) + _DAY) // _DAY
     registered = (np.datetime64(PERIOD_START) - 730 * _DAY
                   + rng.integers(0, (730 + span) * 86400, n) * _SEC)
+    # A registered while the number was theirs; B is a new customer who signs up with the number they were given
+    before = phone_since[giver] - extra.integers(30, 365, len(giver)) * 86400 * _SEC
+    after = phone_since[taker] + extra.integers(1, 90, len(taker)) * 86400 * _SEC
+    registered[giver] = np.minimum(registered[giver], before)
+    registered[taker] = np.minimum(np.maximum(registered[taker], after), np.datetime64(PERIOD_END, "s"))
 
     presence = rng.random((n, len(PERSON_SYSTEMS))) < np.asarray([config.presence[s] for s in PERSON_SYSTEMS])
     presence[~presence.any(axis=1), 0] = True
@@ -138,13 +156,52 @@ def make_people(start: int, n: int, rng: np.random.Generator, config: DemoConfig
         "surname_naive": text(surname_naive[surname_i]).to_numpy(dtype=object),
         "given_pinyin": given_pinyin.to_numpy(dtype=object),
         "gender": gender, "birth": birth.astype("datetime64[D]"),
-        "phone": phone, "household": head + start,
+        "phone": phone, "old_phone": old_phone, "phone_since": phone_since, "household": head + start,
         "email": email.to_numpy(dtype=object),
         "region": region, "province": province, "city": city, "district": district,
         "detail": detail.to_numpy(dtype=object), "city_i": city_i,
+        "street_i": street_i, "street_no": street_no, "community_i": community_i, "building": building, "unit": unit,
+        "room": room,
         "home_store": home_store, "registered": registered.astype("datetime64[s]"),
         "member_level": np.asarray(MEMBER_LEVELS, dtype=object)[
             np.minimum(rng.geometric(0.55, n) - 1, len(MEMBER_LEVELS) - 1)],
         "presence": presence, "n_orders": n_orders, "channel_cum": channel_cum,
         "lead_channel": lead_channel, "lead_campaign": lead_campaign,
     }
+
+
+def _recycle_numbers(idx: np.ndarray, family: np.ndarray, head: np.ndarray, phone: np.ndarray,
+                     rng: np.random.Generator, rate: float) -> tuple[np.ndarray, ...]:
+    """Recycled numbers: person A gives up phone P on day T_A and takes a new number; 90–270 days later the carrier
+    hands P to an unrelated person B (who leaves their own number Q). Updates ``phone`` in place to the number each
+    person has at the end, and returns the number before the change, the moment of the change (NaT for no change),
+    and the rows of the A and the B of each pair.
+
+    Only people alone in their household take part, so a family's shared phone stays the family's.
+    """
+    n = len(idx)
+    old_phone = phone.copy()
+    since = np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
+    alone = ~family & ~np.isin(np.arange(n), head[family])
+    giver = np.flatnonzero(alone & (rng.random(n) < rate))
+    takers = np.flatnonzero(alone)
+    takers = takers[~np.isin(takers, giver)]
+    taker = rng.choice(takers, min(len(giver), len(takers)), replace=False)
+    giver = giver[:len(taker)]
+    start = np.datetime64(PERIOD_START, "s")
+    gave_up = start + (rng.integers(-180, 240, len(giver)) * 86400 + rng.integers(0, 86400, len(giver))) * _SEC
+    handed_on = gave_up + rng.integers(90, 271, len(giver)) * 86400 * _SEC
+    recycled = phone[giver].copy()
+    old_phone[giver], old_phone[taker] = recycled, phone[taker]
+    # A's new number: a range no first number uses, the suffix a bijection of the index (unique at any scale)
+    prefix = np.asarray(NEW_PHONE_PREFIXES, dtype=np.int64)[rng.integers(0, len(NEW_PHONE_PREFIXES), len(giver))]
+    phone[giver] = prefix * 100_000_000 + (idx[giver] * 3_456_789 + 7_654_321) % 100_000_000
+    phone[taker] = recycled
+    since[giver], since[taker] = gave_up, handed_on
+    return old_phone, since, giver, taker
+
+
+def phone_at(people: dict, rows: np.ndarray, moment: np.ndarray) -> np.ndarray:
+    """The phone (int64) each person of ``rows`` had at ``moment`` (the record's date)."""
+    before = moment < people["phone_since"][rows]  # NaT (no change) compares False
+    return np.where(before, people["old_phone"][rows], people["phone"][rows])

@@ -144,3 +144,49 @@ def traditional_map() -> dict[str, str]:
 def districts() -> list[tuple[str, str, str, str]]:
     """Every (region, province, city, district), in a fixed order."""
     return [(region, province, city, district) for region, province, city, ds in CITIES for district in ds]
+
+
+# --- vocabularies of the platform-era dirt --------------------------------------------------------------------------
+#: whole nicknames people pick (WeChat, Douyin, Xiaohongshu), emoji included
+NICKNAMES = ("小鱼儿🐟", "快乐星球", "奶茶续命", "一只猫🐱", "阳光男孩", "Lily", "Coco", "Tony", "Kiki", "Amy",
+             "Sunny☀️", "🌸", "🍀🍀", "追光的人", "momo", "木子", "橙子🍊", "大白", "小可爱", "岁月静好",
+             "A-王姐代购", "浅笑💕", "风轻云淡", "Jason", "柠檬精🍋", "晴天", "✨星星✨", "蜡笔小新", "Anna", "糖糖")
+EMOJI = ("🐟", "🌸", "🍀", "💕", "✨", "🍋", "🐱", "☀️", "🌙", "🍓", "🐰", "🌈")
+#: honorifics a lead form or a cashier writes after the surname, by gender (suffix, weight)
+HONORIFICS = {"F": (("女士", 0.62), ("小姐", 0.10), ("姐", 0.14), ("老师", 0.09), ("总", 0.05)),
+              "M": (("先生", 0.66), ("哥", 0.14), ("总", 0.12), ("老师", 0.08))}
+#: what a form's name field holds when the customer types nothing useful
+LEAD_NAME_PLACEHOLDERS = ("无", "客户", "未知", "test")
+#: the same in an order's buyer / receiver name (never `test`: that marks staff test orders)
+ORDER_NAME_PLACEHOLDERS = ("无", "客户", "亲", ".")
+#: who signs for a parcel instead of the buyer
+PROXY_RECEIVERS = ("前台代收", "门卫", "丰巢快递柜", "菜鸟驿站", "物业代收", "公司前台", "快递柜")
+#: what a clerk writes instead of an address
+ADDRESS_PLACEHOLDERS = ("同上", "不详", "无", "-")
+#: virtual-number ranges platforms use for privacy numbers
+PRIVACY_PREFIXES = (170, 171, 165, 167)
+#: real mobile ranges the generator keeps for numbers people change to (disjoint from PHONE_PREFIXES)
+NEW_PHONE_PREFIXES = (134, 147, 153, 173, 175, 176, 178, 183, 184, 193, 195)
+
+
+@lru_cache(maxsize=1)
+def chinese_numerals() -> np.ndarray:
+    """Chinese numerals for 0 … 999 as a clerk writes house numbers: 十八, 一百零五, 二百二十."""
+    digits = "零一二三四五六七八九"
+
+    def spell(n: int) -> str:
+        if n < 10:
+            return digits[n]
+        if n < 20:
+            return "十" + (digits[n % 10] if n % 10 else "")
+        if n < 100:
+            return digits[n // 10] + "十" + (digits[n % 10] if n % 10 else "")
+        rest = n % 100
+        head = digits[n // 100] + "百"
+        if rest == 0:
+            return head
+        if rest < 10:
+            return head + "零" + digits[rest]
+        return head + (digits[rest // 10] + "十" + (digits[rest % 10] if rest % 10 else ""))
+
+    return np.asarray([spell(n) for n in range(1000)], dtype=object)

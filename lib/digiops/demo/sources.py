@@ -23,6 +23,8 @@ class SourceSpec:
     header_row: int = 1
     description: str = ""
     person_bearing: bool = False
+    #: orders sources: ``line`` when a row is an order line (the order number repeats), None for the default
+    grain: str | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -42,33 +44,36 @@ SOURCES: tuple[SourceSpec, ...] = (
         id_column="客户编号", encoding="gb18030", header_row=3, person_bearing=True,
         description="CRM customer export (GB18030, two title rows above the header)"),
     SourceSpec("miniprogram", "customers", "raw/miniprogram_members.xlsx", {
-        "会员ID": "member_id", "微信昵称": None, "真实姓名": "full_name", "手机号码": "phone", "性别": "gender",
-        "生日": "birth_date", "所在地区": "address", "注册时间": "registered_at", "会员等级": "member_level",
-        "积分": None},
+        "会员ID": "member_id", "openid": "openid", "unionid": "unionid", "微信昵称": None, "真实姓名": "full_name",
+        "手机号码": "phone", "性别": "gender", "生日": "birth_date", "所在地区": "address", "注册时间": "registered_at",
+        "会员等级": "member_level", "积分": None},
         id_column="会员ID", sheet="会员列表", header_row=2, person_bearing=True,
-        description="WeChat mini-program members (merged title row; sheet 说明 is not data)"),
+        description="WeChat mini-program members with openid / unionid (merged title row; sheet 说明 is not data)"),
     SourceSpec("pos_members", "customers", "raw/pos_members.csv", {
         "会员卡号": "member_id", "姓名": "full_name", "手机": "phone", "生日": "birth_date", "开卡门店": "store_id",
         "开卡日期": "registered_at"},
         id_column="会员卡号", encoding="utf-8", person_bearing=True,
-        description="Store POS members (names often in pinyin)"),
+        description="Store POS members (card numbers with leading zeros; names often in pinyin; some phones "
+        "written as numbers)"),
     SourceSpec("social_leads", "leads", "raw/social_leads.csv", {
         "线索编号": "lead_id", "平台昵称": None, "称呼": "full_name", "手机号": "phone", "城市": "city",
         "来源渠道": "channel", "活动名称": "campaign", "留资时间": "captured_at"},
         id_column="线索编号", encoding="utf-8", person_bearing=True,
         description="Social-channel leads (小红书, 抖音, 微信公众号, 微博): first touch and campaign"),
     SourceSpec("mall_orders", "orders", "raw/mall_orders.csv", {
-        "订单编号": "order_id", "下单时间": "order_time", "买家姓名": "full_name", "买家手机": "phone",
+        "订单编号": "order_id", "下单时间": "order_time", "openid": "openid", "买家姓名": "full_name", "买家手机": "phone",
         "收货地址": "address", "商品编码": "sku", "商品名称": None, "数量": "quantity", "实付金额": "amount",
         "订单状态": "status", "退款原单号": "refund_of", "备注": "note"},
         id_column="订单编号", encoding="utf-8-sig", person_bearing=True,
-        description="WeChat mini-program mall orders (UTF-8 with BOM), one row per order; refunds are negative rows"),
+        description="WeChat mini-program mall orders (UTF-8 with BOM), one row per order with the buyer's openid; "
+        "refunds are negative rows"),
     SourceSpec("online_orders", "orders", "raw/online_orders.csv", {
-        "订单号": "order_id", "平台": "channel", "付款时间": "order_time", "收货人": "full_name",
-        "联系电话": "phone", "收货地址": "address", "商品编码": "sku", "购买数量": "quantity", "订单金额": "amount",
-        "订单状态": "status", "原订单号": "refund_of", "买家留言": "note"},
-        id_column="订单号", encoding="utf-8", person_bearing=True,
-        description="Tmall / JD shop orders with receiver name, phone and address"),
+        "订单号": "order_id", "子订单号": None, "平台": "channel", "付款时间": "order_time", "买家ID": "buyer_id",
+        "收货人": "full_name", "联系电话": "phone", "收货地址": "address", "商品编码": "sku", "购买数量": "quantity",
+        "商品金额": "amount", "订单状态": "status", "原订单号": "refund_of", "买家留言": "note"},
+        id_column="订单号", encoding="utf-8", person_bearing=True, grain="line",
+        description="Tmall / JD / Douyin shop orders, one row per order line (the order number repeats); platform "
+        "buyer id; receiver name, phone and address, desensitised by the platform since 2021"),
     SourceSpec("pos_receipts", "orders", "raw/pos_receipts.csv", {
         "小票号": "order_id", "门店编号": "store_id", "交易时间": "order_time", "会员卡号": "customer_key",
         "商品编码": "sku", "数量": "quantity", "金额": "amount", "交易类型": "status", "原小票号": "refund_of"},
@@ -79,7 +84,7 @@ SOURCES: tuple[SourceSpec, ...] = (
         "运单号": "tracking_no", "收件人": "full_name", "收件电话": "phone", "收件地址": "address",
         "物流状态": "status", "发货时间": "shipped_at", "签收时间": "signed_at", "承诺送达时间": "promised_at"},
         id_column="发货单号", encoding="utf-8", person_bearing=True,
-        description="Logistics shipments of mall and online orders"),
+        description="Logistics shipments of mall and online orders (waybills, desensitised on platform orders)"),
     SourceSpec("products", "products", "raw/products.csv", {
         "商品编码": "sku", "商品名称": "product_name", "品类": "category", "单价": "price", "价格带": "price_band"},
         id_column="商品编码", encoding="utf-8", description="SKU master (60 SKUs of tea drinks and snacks)"),
@@ -136,6 +141,8 @@ def sources_yaml() -> str:
             lines.append(f"    header_row: {spec.header_row}")
         if spec.id_column:
             lines.append(f"    id_column: {spec.id_column}")
+        if spec.grain:
+            lines.append(f"    grain: {spec.grain}")
         lines.append(f"    description: {_quote(spec.description)}")
         mapping = ", ".join(f"{raw}: {canonical}" for raw, canonical in spec.mapping.items())
         lines.append(f"    columns: {{{mapping}}}")
