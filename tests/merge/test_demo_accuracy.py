@@ -4,6 +4,7 @@ the engagement exactly as `make demo` runs it). The truth is read here, never by
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pandas as pd
 import pyarrow as pa
@@ -24,8 +25,11 @@ def merge_output(run_dir, name: str) -> pd.DataFrame:
 def test_demo_accuracy_meets_the_bar(demo_run):
     scores = evaluate(merge_output(demo_run, "crosswalk"), pd.read_csv(TRUTH, dtype=str))
 
-    assert scores["pairwise_f1"] >= 0.97, scores
-    assert scores["b3_f1"] >= 0.97, scores
+    # issue 17's bars, on a demo whose exports carry real platform dirt (masked buyers, nicknames, privacy
+    # numbers, households sharing a phone, order lines, keys written as numbers)
+    assert scores["pairwise_f1"] >= 0.985, scores
+    assert scores["b3_f1"] >= 0.985, scores
+    assert scores["b3_precision"] >= 0.995, scores
 
 
 def test_demo_every_row_accounted_and_contract_columns(demo_run):
@@ -36,9 +40,21 @@ def test_demo_every_row_accounted_and_contract_columns(demo_run):
 
     assert metrics["rows_in"] == metrics["rows_used"] + metrics["rows_quarantined"]
     assert metrics["rows_quarantined"] == len(quarantine) > 0
-    assert orders["order_id"].is_unique
+    assert not orders.duplicated(["order_id", "line"]).any()  # the lines of one order share its order_id
     schema = pq.read_schema(demo_run / "outputs" / "merge" / "orders.parquet")
     assert schema.field("amount").type == pa.decimal128(18, 2)  # exact amounts, as the contract says
     assert customers["customer_id"].is_unique
     assert crosswalk["customer_id"].isin(customers["customer_id"]).all()
     assert set(shipments["order_id"]) <= set(orders["order_id"])
+
+
+def test_demo_gmv_equals_the_valid_raw_lines_to_the_cent(demo_run):
+    """No money lost: one row per order line in online_orders, refunds, cancelled, test and quarantined orders."""
+    orders = merge_output(demo_run, "orders")
+    truth = pd.read_csv(TRUTH.parent / "orders.csv", dtype={"order_id": str, "is_valid": str})
+    expected = truth[truth["is_valid"] == "True"].groupby("source")["amount_cents"].sum()
+    counted = orders[orders["in_gmv"]].groupby("source")["amount"].agg(lambda a: sum(a, Decimal(0)))
+
+    assert set(counted.index) == set(expected.index)
+    for source, cents in expected.items():
+        assert counted[source] == Decimal(int(cents)) / 100, source
