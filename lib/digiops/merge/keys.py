@@ -139,8 +139,10 @@ def key_edges_sql(con, spaces: list[KeySpace], scans: dict[str, str], columns: d
         con.execute("CREATE OR REPLACE TABLE key_records (unique_id BIGINT, space INTEGER, side VARCHAR, "
                     "source VARCHAR, field VARCHAR, k VARCHAR, record_id VARCHAR, _row BIGINT)")
     else:
-        con.execute(f"CREATE OR REPLACE TABLE key_records AS SELECT * FROM ({' UNION ALL '.join(parts)}) "
-                    "WHERE k IS NOT NULL")
+        # Materialized first, then the keyless rows deleted: a filter on k would evaluate the normalization again
+        # (six times slower at 6.7 M keys).
+        con.execute(f"CREATE OR REPLACE TABLE key_records AS {' UNION ALL '.join(parts)}")
+        con.execute("DELETE FROM key_records WHERE k IS NULL")
     # A key group is the records of one space sharing a key, provided a 'to' end has it (a 'from' key alone is a
     # key without partner, however many 'from' rows share it).
     con.execute("""
