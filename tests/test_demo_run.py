@@ -37,6 +37,8 @@ def personal_values() -> dict[str, str]:
                 continue
             for value in frame[field].dropna().unique():
                 text = str(value).strip()
+                if "*" in text or "＊" in text:
+                    continue  # masked by the platform already (梁**, 138****5678): what a page shows masked too
                 compact = re.sub(r"\s+", "", text)
                 if field == "phone":
                     digits = re.sub(r"\D", "", text)

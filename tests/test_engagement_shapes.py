@@ -47,6 +47,8 @@ def cut_client(folder: Path, sources: list[str], stages: list[str]) -> Path:
             kpi.pop(key, None)
     spec["merge"]["customer_keys"] = {k: v for k, v in spec["merge"]["customer_keys"].items()
                                       if k in sources and v["source"] in sources}
+    spec["merge"]["key_links"] = [link for link in spec["merge"].get("key_links", [])
+                                  if all(link[end].split(".")[0] in sources for end in ("from", "to"))]
     (folder / "raw").mkdir(parents=True)
     for name in ("kpi_tree.yaml", "tag_catalog.yaml"):
         shutil.copy(demo / name, folder / name)
