@@ -223,6 +223,11 @@ def _close_thread_loop() -> None:
             loop.close()
 
 
+#: Seconds a kernel may take to start (papermill's default is 60): four runs starting kernels at once on a busy
+#: 2-core machine took longer, and the stage failed with "Kernel didn't respond in 60 seconds".
+KERNEL_START_TIMEOUT = 300
+
+
 def execute_notebook(source: Path, target: Path, parameters: dict[str, Any], cwd: Path,
                      progress: bool = False) -> BaseException | None:
     """Execute a stage notebook with papermill in a worker thread; return the exception it ended with, if any.
@@ -237,6 +242,7 @@ def execute_notebook(source: Path, target: Path, parameters: dict[str, Any], cwd
         try:
             pm.execute_notebook(str(source), str(target), parameters=parameters, cwd=str(cwd), kernel_name=KERNEL,
                                 progress_bar=progress, log_output=False, extra_arguments=KERNEL_ARGUMENTS,
+                                start_timeout=KERNEL_START_TIMEOUT,
                                 kernel_manager_class=_kernel_manager_class(kernels))
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread, which records it
             outcome["error"] = exc
