@@ -226,6 +226,16 @@ def _close_thread_loop() -> None:
 #: Seconds a kernel may take to start (papermill's default is 60): four runs starting kernels at once on a busy
 #: 2-core machine took longer, and the stage failed with "Kernel didn't respond in 60 seconds".
 KERNEL_START_TIMEOUT = 300
+#: Kernel starts tried per stage. Kernels started at the same moment by several runs can pick the same free port
+#: (jupyter_client chooses the ports, then the kernel binds them): the loser dies before it answers, and a second
+#: start, on new ports, succeeds. No cell has run by then, so starting again repeats nothing.
+KERNEL_START_ATTEMPTS = 3
+
+
+def _kernel_failed_to_start(error: BaseException) -> bool:
+    """Whether papermill failed before the first cell: the kernel died or stayed silent while starting."""
+    text = str(error)
+    return "before replying to kernel_info" in text or "Kernel didn't respond" in text
 
 
 def execute_notebook(source: Path, target: Path, parameters: dict[str, Any], cwd: Path,
@@ -237,17 +247,23 @@ def execute_notebook(source: Path, target: Path, parameters: dict[str, Any], cwd
     """
     kernels: list[Any] = []
     outcome: dict[str, BaseException] = {}
+    stop = threading.Event()  # a signal arrived: never start another kernel
 
     def work() -> None:
-        try:
-            pm.execute_notebook(str(source), str(target), parameters=parameters, cwd=str(cwd), kernel_name=KERNEL,
-                                progress_bar=progress, log_output=False, extra_arguments=KERNEL_ARGUMENTS,
-                                start_timeout=KERNEL_START_TIMEOUT,
-                                kernel_manager_class=_kernel_manager_class(kernels))
-        except BaseException as exc:  # noqa: BLE001 - handed to the main thread, which records it
-            outcome["error"] = exc
-        finally:
-            _close_thread_loop()
+        for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+            try:
+                pm.execute_notebook(str(source), str(target), parameters=parameters, cwd=str(cwd),
+                                    kernel_name=KERNEL, progress_bar=progress, log_output=False,
+                                    extra_arguments=KERNEL_ARGUMENTS, start_timeout=KERNEL_START_TIMEOUT,
+                                    kernel_manager_class=_kernel_manager_class(kernels))
+                outcome.pop("error", None)
+                return
+            except BaseException as exc:  # noqa: BLE001 - handed to the main thread, which records it
+                outcome["error"] = exc
+                if attempt == KERNEL_START_ATTEMPTS or not _kernel_failed_to_start(exc) or stop.is_set():
+                    return
+            finally:
+                _close_thread_loop()
 
     worker = threading.Thread(target=work, name=f"digiops-{Path(target).stem}", daemon=True)
     worker.start()
@@ -255,6 +271,7 @@ def execute_notebook(source: Path, target: Path, parameters: dict[str, Any], cwd
         while worker.is_alive():
             worker.join(0.25)
     except BaseException:
+        stop.set()
         _stop_kernels(kernels, worker)
         raise
     return outcome.get("error")
