@@ -16,7 +16,7 @@ Key spaces (each one a set of ``(source, field)`` ends whose equal values are on
 
 Keys are compared normalized (:func:`key_sql`): surrounding whitespace, a tab, apostrophe or ``="…"`` prefix and a
 float's ``.0`` go; letter case and an all-digit key's leading zeros as the link says. Placeholders (``0``, ``-``,
-``null``, ``无``) are no key. A key that finds no partner is counted (:func:`key_link_counts`), never an error.
+``null``, ``无``) are no key. A key that finds no partner is counted (:func:`key_edges_sql`), never an error.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from digiops.sql import literal
 
 #: Key values that name nothing (compared after normalization, lower case).
 PLACEHOLDER_KEYS = ("", "0", "-", "--", "/", "null", "none", "nan", "n/a", "na", "无", "空", "暂无")
-#: Columns of :func:`key_link_counts`' table.
+#: Columns of the counts :func:`key_edges_sql` returns.
 COUNT_COLUMNS = ["link", "source", "field", "rows_with_key", "linked", "no_partner"]
 
 
@@ -44,11 +44,6 @@ class KeySpace:
     to_ends: tuple[tuple[str, str], ...]
     strip_leading_zeros: bool = True
     ignore_case: bool = True
-    declared: bool = False  # from the engagement file's key_links (both ends must exist)
-
-    @property
-    def ends(self) -> tuple[tuple[str, str], ...]:
-        return tuple(dict.fromkeys(self.from_ends + self.to_ends))
 
 
 def key_sql(expression: str, *, strip_leading_zeros: bool = True, ignore_case: bool = True) -> str:
@@ -95,7 +90,7 @@ def key_spaces(settings: MergeSettings, kinds: dict[str, str], columns: dict[str
         customer_key_targets: source with a ``customer_key`` → the (source, field) its key names.
     """
     spaces = [KeySpace(f"{link.from_} → {link.to}", (link.ends[0],), (link.ends[1],), link.strip_leading_zeros,
-                       link.ignore_case, declared=True) for link in settings.key_links]
+                       link.ignore_case) for link in settings.key_links]
     for source, target in customer_key_targets.items():
         spaces.append(KeySpace(f"{source}.customer_key → {target[0]}.{target[1]}", ((source, "customer_key"),),
                                (target,)))
@@ -118,13 +113,17 @@ def key_edges_sql(con, spaces: list[KeySpace], scans: dict[str, str], columns: d
                   record_key) -> pd.DataFrame:
     """Create tables ``key_records`` (``unique_id``, ``space``, ``side``, ``source``, ``field``, ``k``,
     ``record_id``, ``_row``: every record of every end with a key, test records left out) and ``key_edges`` (``unique_id_l`` → ``unique_id_r``: each record to the first record of
-    its key group, in spaces where the key found a partner). Returns :func:`key_link_counts`.
+    its key group, in spaces where the key found a partner). Returns the counts per space, source and field
+    (:data:`COUNT_COLUMNS`).
 
     ``record_key(row_sql)`` gives a record's integer id from its ``_row`` for a source (a callable per source).
     """
     parts = []
     for index, space in enumerate(spaces):
-        for side, ends in (("from", space.from_ends), ("to", space.to_ends)):
+        # an identity key's ends are both sides: each is read once, as 'both'
+        sides = ((("both", space.from_ends),) if space.from_ends == space.to_ends
+                 else (("from", space.from_ends), ("to", space.to_ends)))
+        for side, ends in sides:
             for source, field in ends:
                 column = resolve_field(columns.get(source, []), field)
                 if column is None:
@@ -147,7 +146,7 @@ def key_edges_sql(con, spaces: list[KeySpace], scans: dict[str, str], columns: d
     # key without partner, however many 'from' rows share it).
     con.execute("""
         CREATE OR REPLACE TEMP TABLE key_groups AS
-        SELECT space, k, min(unique_id) AS anchor, count(DISTINCT unique_id) > 1 AND bool_or(side = 'to') AS linked
+        SELECT space, k, min(unique_id) AS anchor, count(DISTINCT unique_id) > 1 AND bool_or(side <> 'from') AS linked
         FROM key_records GROUP BY space, k""")
     con.execute("""
         CREATE OR REPLACE TABLE key_edges AS
@@ -157,7 +156,7 @@ def key_edges_sql(con, spaces: list[KeySpace], scans: dict[str, str], columns: d
         SELECT r.space, r.source, r.field, count(DISTINCT r.unique_id) AS rows_with_key,
                count(DISTINCT r.unique_id) FILTER (WHERE g.linked) AS linked
         FROM key_records r JOIN key_groups g USING (space, k)
-        WHERE r.side = 'from' GROUP BY ALL ORDER BY 1, 2, 3""").fetchall()
+        WHERE r.side <> 'to' GROUP BY ALL ORDER BY 1, 2, 3""").fetchall()
     con.execute("DROP TABLE key_groups")
     rows = [{"link": spaces[space].label, "source": source, "field": field, "rows_with_key": int(with_key),
              "linked": int(linked), "no_partner": int(with_key - linked)}
