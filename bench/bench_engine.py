@@ -19,7 +19,9 @@ import sys, pandas as pd
 from digiops import load_engagement
 from digiops.inventory import inventory
 from digiops.io import write_parquet
+from digiops.sources import check_sources
 engagement = load_engagement(sys.argv[1])
+check_sources(engagement)
 sources, columns = inventory(engagement)
 write_parquet(__import__("pathlib").Path(sys.argv[2]) / "inventory.parquet", sources)
 write_parquet(__import__("pathlib").Path(sys.argv[2]) / "columns.parquet", columns)

@@ -7,7 +7,7 @@ Measures, in one run (the synthetic tables are generated once):
 2. The feature view alone with the SQL it replaced (``tests/labels/reference_features.py``), interleaved with (1),
    for the before / after ratio; wall and CPU seconds (CPU is the steadier figure on a shared machine).
 3. The tag rules alone in DuckDB (the SELECT over the materialized feature view).
-4. The same tag rules evaluated row by row in pandas (digiops.labels.baseline) on the same feature view (once).
+4. The same tag rules evaluated row by row in pandas (tests/labels/baseline.py) on the same feature view (once).
 Ratios: (4) / (3) compares like with like; (4) / (1) is conservative (the pandas side is not even charged for the
 aggregates). Usage: python bench/bench_labels.py [customers] [orders_per_customer] [--repeat N] [--no-pandas]
 """
@@ -27,11 +27,11 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from digiops.labels.baseline import evaluate_rows  # noqa: E402
+from tests.labels.baseline import evaluate_rows  # noqa: E402
 from digiops.labels.catalog import load_catalog  # noqa: E402
 from digiops.labels.evaluate import _to_pandas, catalog_sql, evaluate  # noqa: E402
 from digiops.labels.features import _segment_sql, build_features, connect, load_segment_map  # noqa: E402
-from digiops.labels.synthetic import contract_tables  # noqa: E402
+from tests.labels.synthetic import contract_tables  # noqa: E402
 from digiops.paths import demo_client_dir  # noqa: E402
 from tests.labels.reference_features import reference_feature_sql  # noqa: E402
 

@@ -5,7 +5,7 @@ Usage::
     .venv/bin/python bench/bench_latin.py [--records 5000] [--seed 1 --seed 2 --seed 3] [--mode dedupe|link|both]
                                           [--repeat 1] [--samples 20] [--reference] [--workdir /tmp/digiops-latin]
 
-For each mode and seed it generates Latin-script person files with :mod:`digiops.demo.latin` (dedupe: one file of
+For each mode and seed it generates Latin-script person files with :mod:`tests.merge.latin` (dedupe: one file of
 ``--records`` originals and as many duplicates; link: two files of ``--records`` people each), writes them as a
 client folder whose engagement file maps the columns as ``docs/engagement.md`` says and sets no merge option (the
 defaults, as a new user runs it), runs :func:`digiops.merge.pipeline.run_merge` ``--repeat`` times and scores the
@@ -13,7 +13,7 @@ crosswalk against the truth:
 
 * pairwise precision / recall / F1 — dedupe: every pair of records in the file; link: pairs across the two files
   only. A record the stage left out of the crosswalk (quarantined) counts as a customer of its own;
-* B³ precision / recall / F1 from :func:`digiops.merge.evaluate.evaluate` (link: over the records of both files).
+* B³ precision / recall / F1 from :func:`tests.merge.accuracy.accuracy` (link: over the records of both files).
 
 Then, per mode, the medians over the seeds and what the merge misses: recall per kind of corruption (a true pair
 carries the ``field:kind`` tags of both records' modifications; ``alone`` = pairs where it is the only one), recall
@@ -31,16 +31,20 @@ import json
 import logging
 import random
 import statistics
+import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 
-from digiops.demo import latin
-from digiops.engagement import load_engagement
-from digiops.merge.evaluate import evaluate
-from digiops.merge.pipeline import run_merge
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from digiops.engagement import load_engagement  # noqa: E402
+from digiops.merge.pipeline import run_merge  # noqa: E402
+from tests.merge import latin  # noqa: E402
+from tests.merge.accuracy import accuracy  # noqa: E402
 
 FIELDS = [c for c in latin.COLUMNS if c != latin.ID_COLUMN]
 
@@ -143,7 +147,7 @@ def run_digiops(data: latin.LatinSet, folder: Path) -> tuple[pd.DataFrame, dict]
     result = run_merge(load_engagement(path))
     wall = time.perf_counter() - start
     crosswalk = result.crosswalk
-    b3 = evaluate(crosswalk, data.truth)
+    b3 = accuracy(crosswalk, data.truth)
     facts = {"wall_s": round(wall, 1), "quarantined": len(result.quarantine),
              "customers": result.headline["customers"], "b3_precision": b3["b3_precision"],
              "b3_recall": b3["b3_recall"], "b3_f1": b3["b3_f1"]}
@@ -188,7 +192,7 @@ def run_reference(data: latin.LatinSet, threshold: float = 0.95) -> tuple[pd.Dat
     crosswalk = pd.DataFrame({"source": found["unique_id"].str.split(":", n=1).str[0],
                               "record_id": found["unique_id"].str.split(":", n=1).str[1],
                               "customer_id": found["cluster_id"].astype(str)})
-    b3 = evaluate(crosswalk, data.truth)
+    b3 = accuracy(crosswalk, data.truth)
     return latin.predicted(crosswalk, data), {"wall_s": round(wall, 1), "quarantined": 0,
                                        "customers": crosswalk["customer_id"].nunique(),
                                        "b3_precision": b3["b3_precision"], "b3_recall": b3["b3_recall"],

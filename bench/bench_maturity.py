@@ -15,7 +15,7 @@ import pandas as pd
 from digiops.maturity import scoring
 from digiops.maturity.answers import answers_from_frame
 from digiops.maturity.bank import default_bank
-from digiops.maturity.dimensions import DIMENSION_KEYS
+from digiops.settings.maturity import DIMENSION_KEYS
 
 
 def synthetic_answers(respondents: int, seed: int = 6) -> pd.DataFrame:

@@ -29,7 +29,7 @@ import json, os, resource, sys, threading, time
 import pandas as pd
 import psutil
 from digiops.engagement import load_engagement
-from digiops.merge.evaluate import evaluate
+from tests.merge.accuracy import accuracy
 from digiops.merge.pipeline import run_merge
 folder = sys.argv[1]
 samples, running = [], [True]
@@ -46,13 +46,13 @@ def sample():  # the whole process tree: the stage prepares sources in worker pr
         time.sleep(0.2)
 threading.Thread(target=sample, daemon=True).start()
 start = time.perf_counter()
-engagement = load_engagement(folder + "/engagement.yaml", check_sources=False)
+engagement = load_engagement(folder + "/engagement.yaml")
 result = run_merge(engagement)
 wall = time.perf_counter() - start
 running[0] = False
 own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
 cpu = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-scores = evaluate(result.crosswalk, pd.read_csv(folder + "/truth/identity.csv", dtype=str))
+scores = accuracy(result.crosswalk, pd.read_csv(folder + "/truth/identity.csv", dtype=str))
 prepared = start + result.timings["prepare"]
 peak = lambda kept: round(max([rss for t, rss in samples if kept(t)], default=0) / 1e9, 2)
 print(json.dumps({"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "peak_gb": peak(lambda t: True),

@@ -33,7 +33,7 @@ from digiops.labels.catalog import load_catalog
 from digiops.labels.evaluate import evaluate
 from digiops.merge.pipeline import run_merge
 folder, kind, master, out = sys.argv[1], sys.argv[2], sys.argv[3], Path(sys.argv[4])
-engagement = load_engagement(folder + "/engagement.yaml", check_sources=False)
+engagement = load_engagement(folder + "/engagement.yaml")
 engagement = engagement.model_copy(update={"engine": EngineSettings(kind=kind, master=master)})
 start = time.perf_counter()
 result = run_merge(engagement)

@@ -59,9 +59,10 @@ def ensure_demo_data() -> None:
     from digiops import paths
     from digiops.engagement import load_engagement
     from digiops.errors import DigiopsError
+    from digiops.sources import check_sources
 
     try:
-        load_engagement("demo")
+        check_sources(load_engagement("demo"))
         if not (paths.demo_client_dir() / "truth" / "identity.csv").exists():
             raise FileNotFoundError
     except (DigiopsError, FileNotFoundError):

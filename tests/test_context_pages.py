@@ -11,7 +11,7 @@ from bs4 import BeautifulSoup
 
 from digiops import archive
 from digiops.context import CONTENT_SECURITY_POLICY
-from digiops.labels.stage import catalog_html
+from digiops.labels.report import catalog_html
 
 SCRIPT = "<script>window.__pwned = 1</script>"
 IMAGE = '<img src="x" onerror="window.__pwned = 1" class="planted">'

@@ -18,7 +18,7 @@ import pytest
 from digiops import paths
 from digiops.canonical import PERSON_BEARING_KINDS
 from digiops.engagement import load_engagement
-from digiops.io import canonical_frame
+from digiops.sources import canonical_frame
 from tests.test_runner import external_references
 
 pytestmark = pytest.mark.slow

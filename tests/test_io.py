@@ -16,9 +16,7 @@ import pytest
 from openpyxl import Workbook
 
 from digiops import io
-from digiops.engagement import load_engagement
 from digiops.errors import SourceError
-from tests.conftest import write_engagement
 
 
 def read(path: Path, fmt: str = "csv", **kw) -> io.SourceTable:
@@ -357,41 +355,6 @@ def test_workbooks_and_parquet_have_no_delimiter(tmp_path):
     assert read(tmp_path / "m.parquet", fmt="parquet").delimiter is None
 
 
-def _source(tmp_path: Path, content: bytes, setting: str) -> tuple:
-    folder = tmp_path / "acme"
-    path = write_engagement(folder, sources=f"""
-          crm:
-            path: raw/crm.txt
-            kind: customers
-            header_row: 4{setting}
-            id_column: 编号
-            columns: {{姓名: full_name, 金额: member_level}}""")
-    (folder / "raw" / "crm.txt").write_bytes(content)
-    return load_engagement(path, check_sources=False)
-
-
-def test_wrong_delimiter_gives_column_not_found_and_names_the_one_that_works(tmp_path):
-    engagement = _source(tmp_path, (TITLE + SEPARATED.format(d="\t", amount="5")).encode("gb18030"),
-                         "\n            delimiter: semicolon")
-
-    with pytest.raises(SourceError) as info:
-        io.check_source(engagement, "crm")
-
-    assert str(info.value).startswith("engagement.yaml: sources.crm.columns: '姓名' is not a column of raw/crm.txt "
-                                      "(columns: 编号\t姓名\t金额)")
-    assert info.value.fix == "the file is tab-separated: set delimiter: tab (or auto)"
-
-
-def test_aligned_printout_read_as_one_column_names_fixed(tmp_path):
-    engagement = _source(tmp_path, (TITLE + FIXED.replace("1,299.00", "1299.00")).encode("gb18030"), "")
-
-    with pytest.raises(SourceError) as info:
-        io.check_source(engagement, "crm")
-
-    assert "is not a column of raw/crm.txt" in str(info.value)
-    assert info.value.fix.startswith("the columns are aligned with spaces: set delimiter: fixed")
-
-
 def test_declared_delimiter_that_leaves_ragged_rows_names_the_one_that_works(tmp_path):
     path = tmp_path / "t.tsv"
     path.write_bytes((TITLE + SEPARATED.format(d="\t", amount="1,299.00")).encode("gb18030"))
@@ -401,18 +364,6 @@ def test_declared_delimiter_that_leaves_ragged_rows_names_the_one_that_works(tmp
 
     assert str(info.value).startswith("t.tsv: row 5: has 2 cells but the header has 1")
     assert info.value.fix == "the file is tab-separated: set delimiter: tab (or auto)"
-
-
-@pytest.mark.parametrize("setting, delimiter", [("", "tab"), ("\n            delimiter: tab", "tab"),
-                                                 ("\n            delimiter: fixed", "fixed")])
-def test_source_settings_reach_the_reader(tmp_path, setting, delimiter):
-    text = FIXED if delimiter == "fixed" else SEPARATED.format(d="\t", amount="5")
-    engagement = _source(tmp_path, (TITLE + text).encode("gb18030"), setting)
-
-    table = io.check_source(engagement, "crm")
-
-    assert (table.delimiter, table.encoding, table.header_row) == (delimiter, "gb18030", 4)
-    assert io.canonical_frame(engagement, "crm", table)["full_name"].tolist()[:2] == ["张三", "曾　晓"]
 
 
 def test_aligned_printout_with_commas_in_cells_names_fixed(tmp_path):
@@ -650,17 +601,6 @@ def test_excel_unicode_text_is_read(tmp_path, encoding):
 
 
 @pytest.mark.hardening
-def test_excel_unicode_text_with_a_wrong_delimiter_names_tab(tmp_path):
-    engagement = _source(tmp_path, "\ufeff".encode("utf-16-le") + (TITLE + SEPARATED.format(d="\t", amount="5"))
-                         .encode("utf-16-le"), "\n            delimiter: semicolon")
-
-    with pytest.raises(SourceError) as info:
-        io.check_source(engagement, "crm")
-
-    assert info.value.fix == "the file is tab-separated: set delimiter: tab (or auto)"
-
-
-@pytest.mark.hardening
 @pytest.mark.parametrize("damage, message", [
     ("truncated", "m.parquet: format: the Parquet file is truncated or corrupt: its footer cannot be read"),
     ("duplicate column", "m.parquet: columns: column '手机' appears twice (columns 2 and 3) (fix: rename one of them "
@@ -694,3 +634,13 @@ def test_the_survey_of_a_sheet_does_not_depend_on_where_its_chunks_are_cut(tmp_p
     assert whole == pieces
     assert (whole.cells, whole.last_row_cell, whole.last_column_cell, whole.uncomputed_count) == (123, "A41", "XFD9",
                                                                                                  39)
+
+
+def test_delimiter_fix_names_the_delimiter_that_gives_the_wanted_columns(tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_bytes((TITLE + SEPARATED.format(d="\t", amount="5")).encode("gb18030"))
+    wrong = read(path, header_row=4, delimiter="semicolon")
+
+    assert io.delimiter_fix(wrong, ["姓名", "金额"]) == "the file is tab-separated: set delimiter: tab (or auto)"
+    assert io.delimiter_fix(wrong, ["姓名", "手机"]) is None  # no delimiter gives a column the file lacks
+    assert io.delimiter_fix(read(path, header_row=4), ["手机"]) is None  # read right: the column is just not there

@@ -1,4 +1,4 @@
-"""The run manifest: secrets never recorded, killed runs reported as incomplete."""
+"""The run manifest: secrets never recorded, killed runs reported as incomplete, its typed shape."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from digiops import manifest
 
@@ -35,14 +36,43 @@ def test_parameter_hash_ignores_key_order(parameters):
     assert manifest.parameter_hash(parameters) == manifest.parameter_hash(reordered)
 
 
+def run_manifest(**fields) -> manifest.Manifest:
+    return manifest.Manifest(**{"client": "acme", "run_id": "20260416T120000-000000-aaaaaa", "stages": [], **fields})
+
+
 def test_unfinished_run_is_running_while_its_process_lives_and_incomplete_after():
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
-    data = {"status": "incomplete", "pid": child.pid, "host": manifest.socket.gethostname()}
+    host = manifest.socket.gethostname()
 
-    assert manifest.effective_status(data) == "incomplete"
-    assert manifest.effective_status({**data, "pid": manifest.os.getpid()}) == "running"
-    assert manifest.effective_status({"status": "succeeded"}) == "succeeded"
+    assert run_manifest(status="incomplete", pid=child.pid, host=host).effective_status == "incomplete"
+    assert run_manifest(status="incomplete", pid=manifest.os.getpid(), host=host).effective_status == "running"
+    assert run_manifest(status="running", pid=child.pid, host=host).effective_status == "incomplete"
+    assert run_manifest(status="succeeded").effective_status == "succeeded"
+
+
+def test_keys_of_what_has_not_happened_are_left_out_and_the_rest_always_written():
+    entry = manifest.StageEntry(name="merge", notebook="01_clean_merge.ipynb")
+
+    assert entry.to_json() == {"name": "merge", "notebook": "01_clean_merge.ipynb", "status": "pending",
+                               "depends_on": [], "duration_s": None}
+    written = run_manifest(stages=[entry]).to_json()
+    assert "interrupted" not in written and written["ended_at"] is None and written["previous_run"] is None
+    assert written["schema_version"] == 1
+
+
+def test_a_status_outside_the_vocabulary_is_refused_on_assignment():
+    entry = manifest.StageEntry(name="merge", notebook="01_clean_merge.ipynb")
+
+    with pytest.raises(ValidationError, match="status"):
+        entry.status = "done"
+
+
+def test_a_failure_outside_a_cell_has_no_cell():
+    failure = manifest.StageFailure(ename="StageError", evalue="stage 'kpi': finished without writing …")
+
+    assert failure.to_json() == {"cell": None, "cell_index": None, "ename": "StageError",
+                                 "evalue": "stage 'kpi': finished without writing …"}
 
 
 def test_versions_name_the_stack():

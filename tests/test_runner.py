@@ -13,6 +13,7 @@ import nbformat
 import pytest
 from bs4 import BeautifulSoup
 
+from digiops.runfolder import RunFolder
 from digiops.runner import run_engagement
 from tests.conftest import tree_hashes, write_engagement
 
@@ -62,11 +63,13 @@ def test_inventory_run_archives_a_self_contained_report(client_dir, tmp_path):
     assert 'id="dg-toc"' in page and "来源一览" in BeautifulSoup(page, "html.parser").find(id="dg-toc").get_text()
     assert re.search(r'<img[^>]+src="data:image/png;base64,', page)  # the fill-rate chart, embedded
     assert "13800138001" not in page  # the inventory shows no personal values
-    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["status"] == "succeeded" and manifest["schema_version"] == 1
-    assert manifest["stages"][0]["metrics"] == {"sources": 1, "rows": 2, "unreadable": 0}
-    assert {i["path"] for i in manifest["inputs"]} == {"engagement.yaml", "raw/crm.csv"}
-    assert all(len(i["sha256"]) == 64 for i in manifest["inputs"] + manifest["stages"][0]["outputs"])
+    manifest = RunFolder(run).read_manifest()
+    assert manifest.status == "succeeded" and manifest.schema_version == 1
+    assert manifest.stages[0].metrics == {"sources": 1, "rows": 2, "unreadable": 0}
+    assert {i.path for i in manifest.inputs} == {"engagement.yaml", "raw/crm.csv"}
+    assert all(len(i.sha256) == 64 for i in manifest.inputs + manifest.stages[0].outputs)
+    assert {o.path for o in manifest.stages[0].outputs} == {
+        "outputs/inventory/inventory.parquet", "outputs/inventory/columns.parquet", "outputs/inventory/metrics.json"}
     assert (run / "outputs" / "inventory" / "inventory.parquet").exists()
     assert (run / "notebooks" / "00_inventory.ipynb").exists()
     assert (run / "index.html").exists() and (tmp_path / "reports" / "acme" / "index.html").exists()
@@ -101,8 +104,7 @@ def test_two_runs_never_share_a_folder(client_dir, tmp_path):
     second = run_engagement(client_dir, out=tmp_path / "r", log=lambda _: None)
 
     assert first.run_dir != second.run_dir and first.run_id < second.run_id
-    manifest = json.loads((second.run_dir / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["previous_run"] == first.run_id
+    assert RunFolder(second.run_dir).read_manifest().previous_run == first.run_id
     assert (first.run_dir / "inventory.html").exists()
 
 
@@ -134,7 +136,7 @@ def test_several_engagements_run_in_parallel_processes(client_dir, tmp_path):
     assert [r.client for r in results] == ["acme", "beta"]
     assert all(r.status == "succeeded" for r in results)
     assert {r.run_dir.parent.name for r in results} == {"acme", "beta"}
-    assert all(json.loads((r.run_dir / "manifest.json").read_text())["pid"] != os.getpid() for r in results)
+    assert all(RunFolder(r.run_dir).read_manifest().pid != os.getpid() for r in results)
 
 
 def test_batch_reports_every_engagement_that_cannot_run_by_name(tmp_path):
@@ -163,14 +165,56 @@ def test_a_stopped_run_records_every_stage_and_itself_as_final(client_dir, tmp_p
 
     engagement = load_engagement(client_dir)
     run = Run(engagement, plan(engagement), tmp_path / "reports", log=lambda _: None)
-    run.manifest["stages"][0]["status"] = "running"
+    run.manifest.stages[0].status = "running"
     stop = RunInterrupted(signal.SIGTERM)
 
     run._record_stop(stop)
 
-    recorded = json.loads((run.run_dir / "manifest.json").read_text(encoding="utf-8"))
+    recorded = json.loads((run.run_dir / "manifest.json").read_text(encoding="utf-8"))  # the file as written
     assert recorded["status"] == "failed" and recorded["interrupted"] == "SIGTERM"
     assert recorded["stages"][0]["status"] == "failed" and recorded["stages"][0]["reason"] == "interrupted by SIGTERM"
     assert stop.run_dir == str(run.run_dir)
     client_index = (tmp_path / "reports" / "acme" / "index.html").read_text(encoding="utf-8")
     assert "dg-status-failed" in client_index and "dg-status-running" not in client_index.split("</tr>", 2)[1]
+
+
+def test_a_stage_that_finishes_without_a_declared_output_fails_with_its_name(client_dir, tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from digiops.stages import BUILTIN
+
+    declared = replace(BUILTIN["inventory"], outputs=BUILTIN["inventory"].outputs + ("sources.csv",))
+    monkeypatch.setitem(BUILTIN, "inventory", declared)
+    lines = []
+
+    result = run_engagement(client_dir, out=tmp_path / "reports", log=lines.append)
+
+    assert result.status == "failed"
+    [entry] = result.stages
+    assert entry["status"] == "failed" and entry["error"]["cell"] is None and entry["error"]["ename"] == "StageError"
+    assert entry["error"]["evalue"].startswith(
+        "stage 'inventory': finished without writing outputs/inventory/sources.csv, which it declares (fix: write "
+        "it in the stage's notebook (00_inventory.ipynb), or correct the stage's outputs in digiops.stages)")
+    assert entry["report"] == "inventory.html" and len(entry["outputs"]) == 3  # what it wrote is still recorded
+    assert any(" s — StageError: stage 'inventory': finished without writing" in line for line in lines), lines
+    run_page = (result.run_dir / "run.html").read_text(encoding="utf-8")
+    assert "outputs/inventory/sources.csv" in run_page
+
+
+def test_missing_outputs_names_every_one_and_nothing_when_all_are_written(tmp_path):
+    from digiops.runner import missing_outputs
+    from digiops.stages import Stage
+
+    stage = Stage("maturity", "03_maturity.ipynb", outputs=("scores.csv", "roadmap.csv", "metrics.json"))
+    run = RunFolder(tmp_path)
+    run.record_metrics("maturity", overall_level=2.5)
+
+    error = missing_outputs(stage, run)
+
+    assert error is not None and str(error).startswith(
+        "stage 'maturity': finished without writing outputs/maturity/scores.csv, outputs/maturity/roadmap.csv, "
+        "which it declares (fix: write them in the stage's notebook (03_maturity.ipynb)")
+    for name in ("scores.csv", "roadmap.csv"):
+        run.output("maturity", name).write_text("dimension\n", encoding="utf-8")
+    assert missing_outputs(stage, run) is None
+    assert missing_outputs(Stage("custom", "custom.ipynb"), run) is None  # a custom stage declares nothing

@@ -101,3 +101,25 @@ def test_custom_stage_name_that_is_unsafe_as_a_file_name_is_refused(tmp_path, na
 
     with pytest.raises(EngagementError, match=r"custom_stages\.0\.name: '.*' (cannot name a stage|is reserved)"):
         load_engagement(path)
+
+
+
+
+@pytest.mark.slow
+def test_every_builtin_stage_declares_exactly_what_it_writes_on_the_demo(demo_run):
+    from digiops.runfolder import RunFolder
+
+    run = RunFolder(demo_run)
+
+    for entry in run.read_manifest().stages:
+        written = {p.name for p in run.stage_files(entry.name)}
+        declared = set(BUILTIN[entry.name].outputs)
+        assert declared <= written, entry.name  # the runner fails the stage otherwise
+        # migration.parquet (labels) is written only with a previous run, and the demo run has none
+        assert written == declared, entry.name
+
+
+def test_every_builtin_stage_declares_its_metrics_and_only_file_names():
+    for stage in BUILTIN.values():
+        assert "metrics.json" in stage.outputs, stage.name  # every built-in stage calls ctx.record
+        assert all("/" not in name and "\\" not in name for name in stage.outputs), stage.name

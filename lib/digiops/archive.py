@@ -13,7 +13,6 @@ Content-Security-Policy that lets it fetch nothing and run no script.
 
 from __future__ import annotations
 
-import html
 import re
 from pathlib import Path
 from typing import Any
@@ -26,8 +25,11 @@ from nbconvert import HTMLExporter
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from traitlets.config import Config
 
-from digiops import io, manifest, paths
-from digiops.context import CONTENT_SECURITY_POLICY, escape_html
+from digiops import io, paths
+from digiops.context import CONTENT_SECURITY_POLICY
+from digiops.text import escape_html
+from digiops.errors import ArchiveError
+from digiops.runfolder import RunFolder
 
 TEMPLATE = "digiops"
 REMOVED_TAGS = ("injected-parameters", "parameters")
@@ -64,13 +66,13 @@ class InertMarkdown(IPythonRenderer):
     """
 
     def inline_html(self, html: str) -> str:
-        return escape_html(html)
+        return escape_html(html, quote=False)
 
     def block_html(self, html: str) -> str:
-        return f"<p>{escape_html(html.strip())}</p>\n"
+        return f"<p>{escape_html(html.strip(), quote=False)}</p>\n"
 
     def block_mermaidjs(self, code: str) -> str:
-        return super().block_mermaidjs(escape_html(code))
+        return super().block_mermaidjs(escape_html(code, quote=False))
 
     def image(self, text: str, url: str, title: str | None = None) -> str:
         rendered = super().image(text, url, title)
@@ -154,13 +156,14 @@ def _jinja() -> jinja2.Environment:
 def render_run_page(run_dir: Path, meta: dict[str, Any], run: dict[str, Any]) -> Path:
     """``run.html``: every stage with status, duration, report link and error."""
     page = _jinja().get_template("run.html.j2").render(m=meta, run=run, css=chrome_css(), csp=CONTENT_SECURITY_POLICY)
-    return io.write_text(run_dir / "run.html", page)
+    return io.write_text(RunFolder(run_dir).run_page, page)
 
 
 def write_run_index(run_dir: Path, landing: str | None) -> Path:
     """``index.html`` of a run: the executive summary when it was rendered, else the run overview."""
-    source = run_dir / (landing if landing and (run_dir / landing).exists() else "run.html")
-    return io.write_bytes(run_dir / "index.html", source.read_bytes())
+    folder = RunFolder(run_dir)
+    source = run_dir / landing if landing and (run_dir / landing).exists() else folder.run_page
+    return io.write_bytes(folder.index, source.read_bytes())
 
 
 def list_runs(client_dir: Path) -> list[dict[str, Any]]:
@@ -169,17 +172,18 @@ def list_runs(client_dir: Path) -> list[dict[str, Any]]:
     if not client_dir.is_dir():
         return runs
     for run_dir in sorted((p for p in client_dir.iterdir() if p.is_dir() and p.name != "lab"), reverse=True):
-        data = manifest.read(run_dir)
-        if data is None:
+        folder = RunFolder(run_dir)
+        link = f"{run_dir.name}/{folder.index.name}" if folder.index.exists() else None
+        try:
+            record = folder.read_manifest()
+        except ArchiveError:  # killed before its first manifest was written, or an unreadable one
             runs.append({"run_id": run_dir.name, "status": "incomplete", "started_at": "", "stages": [],
-                         "link": f"{run_dir.name}/index.html" if (run_dir / "index.html").exists() else None,
-                         "path": str(run_dir)})
+                         "link": link, "path": str(run_dir)})
             continue
-        runs.append({"run_id": data.get("run_id", run_dir.name), "status": manifest.effective_status(data),
-                     "started_at": data.get("started_at", ""), "ended_at": data.get("ended_at", ""),
-                     "stages": [{"name": s["name"], "status": s["status"]} for s in data.get("stages", [])],
-                     "link": f"{run_dir.name}/index.html" if (run_dir / "index.html").exists() else None,
-                     "path": str(run_dir)})
+        runs.append({"run_id": record.run_id, "status": record.effective_status,
+                     "started_at": record.started_at or "", "ended_at": record.ended_at or "",
+                     "stages": [{"name": s.name, "status": s.status} for s in record.stages],
+                     "link": link, "path": str(run_dir)})
     return runs
 
 
@@ -191,7 +195,3 @@ def write_client_index(client_dir: Path, client_name: str, language: str) -> Pat
             client=client_name, language=language, runs=list_runs(client_dir), css=chrome_css(),
             csp=CONTENT_SECURITY_POLICY)
         return io.write_text(client_dir / "index.html", page)
-
-
-def escape(text: object) -> str:
-    return html.escape(str(text), quote=True)

@@ -13,7 +13,6 @@ import matplotlib.pyplot as plt
 from matplotlib import font_manager
 
 CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
-STATUS_COLOURS = {"green": "#2e7d32", "amber": "#f9a825", "red": "#c62828", "none": "#9e9e9e"}
 
 
 def cjk_font_path() -> Path:

@@ -123,10 +123,12 @@ def validate(engagement: Annotated[str, typer.Argument(help="Client name or enga
     sources warns about (formula cells without a stored value, cells right of the header)."""
     from digiops.engagement import load_engagement
     from digiops.io import recorded_warnings
+    from digiops.sources import check_sources
 
     try:
         with recorded_warnings() as warnings:
             loaded = load_engagement(engagement)
+            check_sources(loaded)
     except DigiopsError as exc:
         _fail(exc)
     print(f"{loaded.file}: valid — {len(loaded.sources)} sources, stages {', '.join(loaded.stages)}")
@@ -199,11 +201,12 @@ def demo_data(people: Annotated[int, typer.Option(help="Number of real people")]
     """Generate the demo client's raw exports and ground truth."""
     from digiops import demo
     from digiops.engagement import load_engagement
+    from digiops.sources import check_sources
 
     target = out_dir or paths.demo_client_dir()
     if if_missing:
         try:
-            load_engagement(target)
+            check_sources(load_engagement(target))
             print(f"demo data present in {target}")
             return
         except DigiopsError:

@@ -21,21 +21,11 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from digiops import io, paths
+from digiops import io, paths, sources
 from digiops.engagement import Engagement, load_engagement
 from digiops.errors import StageError
-from digiops.i18n import in_language
-
-OUTPUTS = "outputs"
-
-
-def escape_html(text: str) -> str:
-    """Escape the characters that would let text become markup.
-
-    >>> escape_html("<script>alert(1)</script> & co")
-    '&lt;script&gt;alert(1)&lt;/script&gt; &amp; co'
-    """
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+from digiops.runfolder import RunFolder, output_name
+from digiops.text import escape_html, in_language
 
 
 #: The Content-Security-Policy of every page the archive writes: nothing is fetched (images and fonts are embedded
@@ -83,7 +73,7 @@ def inert_markdown(text: str) -> str:
     >>> inert_markdown("> Note: a > b")
     '> Note: a &gt; b'
     """
-    text = escape_html(text).replace("[", "&#91;").replace("]", "&#93;")
+    text = escape_html(text, quote=False).replace("[", "&#91;").replace("]", "&#93;")
     text = _QUOTE_MARKERS.sub(lambda marker: marker.group(0).replace("&gt;", ">"), text)
     return _URL_SCHEME.sub("&#58;//", text)
 
@@ -102,7 +92,7 @@ def _escaping(func: Callable[[Any], str]) -> Callable[[Any], str]:
         pass
 
     def escaped(value: Any) -> str:
-        return func(escape_html(value) if isinstance(value, str) else value)
+        return func(escape_html(value, quote=False) if isinstance(value, str) else value)
 
     return escaped
 
@@ -157,9 +147,6 @@ def _safe_display_defaults() -> None:
         shell.display_formatter.formatters["text/html"].for_type(Styler, _escaped_styler_html)
 
 
-METRICS_FILE = "metrics.json"
-
-
 class StageContext:
     """One stage of one run: paths, typed settings, reading and writing of tables, bilingual text."""
 
@@ -173,7 +160,9 @@ class StageContext:
     def open(cls, stage: str, *, engagement_path: str = "", run_dir: str = "", previous_run_dir: str = "",
              check_sources: bool = False) -> "StageContext":
         _safe_display_defaults()
-        engagement = load_engagement(engagement_path or "demo", check_sources=check_sources)
+        engagement = load_engagement(engagement_path or "demo")
+        if check_sources:
+            sources.check_sources(engagement)
         run = Path(run_dir) if run_dir else paths.reports_dir() / engagement.client.id / "lab"
         return cls(engagement, stage, run, Path(previous_run_dir) if previous_run_dir else None)
 
@@ -214,8 +203,13 @@ class StageContext:
 
     # --- paths ------------------------------------------------------------------------------------------------
     @property
+    def folder(self) -> RunFolder:
+        """This run's folder (its layout: :mod:`digiops.runfolder`)."""
+        return RunFolder(self.run_dir)
+
+    @property
     def outputs_dir(self) -> Path:
-        folder = self.run_dir / OUTPUTS / self.stage
+        folder = self.folder.stage_dir(self.stage)
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 
@@ -225,14 +219,14 @@ class StageContext:
 
     def stage_output(self, stage: str, name: str, *, run_dir: Path | None = None) -> Path:
         """Path of another stage's output in this run; a clear error when that stage has not produced it."""
-        path = (run_dir or self.run_dir) / OUTPUTS / stage / name
+        path = RunFolder(run_dir or self.run_dir).output(stage, name)
         if not path.exists():
-            raise StageError(f"stage {self.stage}", f"needs {OUTPUTS}/{stage}/{name}, which stage '{stage}' has "
+            raise StageError(f"stage {self.stage}", f"needs {output_name(stage, name)}, which stage '{stage}' has "
                              "not written in this run", fix=f"include '{stage}' in the engagement's stages")
         return path
 
     def has_output(self, stage: str, name: str) -> bool:
-        return (self.run_dir / OUTPUTS / stage / name).exists()
+        return self.folder.has_output(stage, name)
 
     # --- tables -----------------------------------------------------------------------------------------------
     def read_table(self, stage: str, name: str) -> pd.DataFrame:
@@ -243,8 +237,7 @@ class StageContext:
         """The same table from the client's previous successful run, or ``None`` when there is none."""
         if self.previous_run_dir is None:
             return None
-        path = self.previous_run_dir / OUTPUTS / stage / f"{name}.parquet"
-        return pd.read_parquet(path) if path.exists() else None
+        return RunFolder(self.previous_run_dir).table(stage, f"{name}.parquet")
 
     def write_table(self, name: str, frame: pd.DataFrame) -> Path:
         """Write a stage output as Parquet, atomically."""
@@ -261,15 +254,12 @@ class StageContext:
 
     # --- sources ----------------------------------------------------------------------------------------------
     def read_source(self, name: str) -> io.SourceTable:
-        return io.read_source(self.engagement, name)
+        return sources.read_source(self.engagement, name)
 
     def canonical(self, name: str) -> pd.DataFrame:
-        return io.canonical_frame(self.engagement, name)
+        return sources.canonical_frame(self.engagement, name)
 
     # --- metrics for the manifest -----------------------------------------------------------------------------
     def record(self, **metrics: Any) -> None:
         """Add headline figures (accuracy, counts, …) to this stage's entry in the run manifest."""
-        path = self.output(METRICS_FILE)
-        current = io.read_json(path) if path.exists() else {}
-        current.update(metrics)
-        io.write_json(path, current)
+        self.folder.record_metrics(self.stage, **metrics)

@@ -42,10 +42,11 @@ from digiops import paths
 from digiops.canonical import CANONICAL_FIELDS
 from digiops.engines import EngineSettings
 from digiops.errors import EngagementError
-from digiops.kpi.settings import KpiSettings
-from digiops.labels.settings import LabelSettings
-from digiops.maturity.settings import MaturitySettings
-from digiops.merge.settings import MergeSettings
+from digiops.settings.kpi import KpiSettings
+from digiops.settings.labels import LabelSettings
+from digiops.settings.maturity import MaturitySettings
+from digiops.settings.merge import MergeSettings
+from digiops.text import in_language
 
 ENGAGEMENT_FILE = "engagement.yaml"
 #: How the cells of a text source are separated; the characters are accepted too (``\t`` typed or a tab).
@@ -325,7 +326,7 @@ class Engagement(StrictModel):
                                    "engagement and may not live outside it")
 
     def client_name(self, language: str | None = None) -> str:
-        return self.client.name_zh if (language or self.language) == "zh" else self.client.name_en
+        return in_language(language or self.language, self.client.name_zh, self.client.name_en)
 
     def sources_of_kind(self, *kinds: str) -> dict[str, Source]:
         return {name: s for name, s in self.sources.items() if s.kind in kinds}
@@ -575,8 +576,10 @@ def find_engagement_file(spec: str | Path) -> Path:
                           fix=f"give a path to an engagement.yaml, or a client name ({', '.join(known) or 'none yet'})")
 
 
-def load_engagement(spec: str | Path, *, check_sources: bool = True) -> Engagement:
-    """Load, validate and (by default) check that every source file exists and every mapped column is in it."""
+def load_engagement(spec: str | Path) -> Engagement:
+    """Load and validate an engagement file: its settings, and the paths it names (configuration files inside the
+    client folder, custom stage notebooks present, each source's format known). The sources are not read here:
+    :func:`digiops.sources.check_sources` checks that every source file exists and every mapped column is in it."""
     file = find_engagement_file(spec)
     try:
         data = file.read_bytes()
@@ -602,11 +605,6 @@ def load_engagement(spec: str | Path, *, check_sources: bool = True) -> Engageme
         if source.file_format not in ("csv", "xlsx", "parquet"):
             raise EngagementError(file.name, f"cannot tell the format of '{source.path}'", field=f"sources.{name}",
                                   fix="set format: csv, xlsx or parquet")
-    if check_sources:
-        from digiops.io import check_source  # local import: io depends on this module's types
-
-        for name in engagement.sources:
-            check_source(engagement, name)
     return engagement
 
 

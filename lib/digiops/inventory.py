@@ -10,9 +10,10 @@ from __future__ import annotations
 import pandas as pd
 
 from digiops import io
+from digiops.dates import parse_dates
 from digiops.engagement import Engagement
 from digiops.errors import SourceError
-from digiops.merge.normalize import parse_dates
+from digiops.sources import read_source
 
 #: Dates whose span says what period a source covers (not birth dates: their extremes are one person's birthday).
 DATE_FIELDS = ("order_time", "paid_at", "registered_at", "shipped_at", "signed_at", "captured_at", "event_time",
@@ -46,7 +47,7 @@ def inventory(engagement: Engagement) -> tuple[pd.DataFrame, pd.DataFrame]:
                "unmapped": None, "empty_columns": None, "date_from": None, "date_to": None, "error": None,
                "warnings": None}
         try:
-            table = io.read_source(engagement, name)
+            table = read_source(engagement, name)
         except SourceError as exc:
             row["error"] = str(exc)
             source_rows.append(row)
@@ -75,4 +76,14 @@ def inventory(engagement: Engagement) -> tuple[pd.DataFrame, pd.DataFrame]:
             })
     sources = pd.DataFrame(source_rows, columns=SOURCE_COLUMNS)
     columns = pd.DataFrame(column_rows, columns=["source", "column", "canonical", "filled_share", "distinct"])
+    return sources, columns
+
+
+def run(ctx) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The stage: list every source and column, write both tables, record the counts."""
+    sources, columns = inventory(ctx.engagement)
+    ctx.write_table("inventory", sources)
+    ctx.write_table("columns", columns)
+    ctx.record(sources=len(sources), rows=int(sources["rows"].fillna(0).sum()),
+               unreadable=int(sources["error"].notna().sum()))
     return sources, columns

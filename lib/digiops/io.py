@@ -1,4 +1,5 @@
-"""All file reading and writing: the edge of the package.
+"""All file reading and writing: the edge of the package. File formats only: which file an engagement's source
+names, and how its columns map to canonical fields, is :mod:`digiops.sources`.
 
 Reading a client's export: the declared or detected encoding (UTF-8 with BOM, UTF-8, GB18030, UTF-16 with its BOM as
 Excel's "Unicode text"; one encoding for the whole file, and a file mixing two is refused naming the line), the declared
@@ -36,15 +37,12 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from xml.etree import ElementTree
 
 import pandas as pd
 
 from digiops.errors import ArchiveError, SourceError
-
-if TYPE_CHECKING:
-    from digiops.engagement import Engagement
 
 AUTO_ENCODINGS = ("utf-8-sig", "gb18030")
 #: Byte-order marks and the encoding each announces; Excel's "Unicode text" export is UTF-16 LE with its mark.
@@ -91,7 +89,7 @@ _RECORDED: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("di
 @contextlib.contextmanager
 def recorded_warnings() -> Iterator[list[str]]:
     """The warnings of every source read inside the block, in order, also where the tables are not kept
-    (``digiops validate`` prints those of :func:`~digiops.engagement.load_engagement`'s source check)."""
+    (``digiops validate`` prints those of :func:`digiops.sources.check_sources`)."""
     warnings: list[str] = []
     token = _RECORDED.set(warnings)
     try:
@@ -106,13 +104,6 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
         while block := handle.read(chunk):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _label(engagement: Engagement, path: Path) -> str:
-    try:
-        return str(path.relative_to(engagement.folder))
-    except ValueError:
-        return str(path)
 
 
 def detect_encoding(data: bytes, declared: str, label: str, *, header_row: int = 1, delimiter: str = "auto") -> str:
@@ -1104,62 +1095,17 @@ def read_table(path: Path, *, fmt: str, encoding: str = "auto", sheet: str | int
     return SourceTable(name, path, frame)
 
 
-def read_source(engagement: Engagement, name: str, *, nrows: int | None = None) -> SourceTable:
-    """Read the named source of an engagement as text cells with ``_row`` (raw column names)."""
-    if name not in engagement.sources:
-        raise SourceError(engagement.file.name, f"no source named '{name}'", field="sources",
-                          fix=f"use one of: {', '.join(engagement.sources)}")
-    source = engagement.sources[name]
-    path = engagement.source_path(name)
-    return read_table(path, fmt=source.file_format, encoding=source.encoding, sheet=source.sheet,
-                      header_row=source.header_row, label=_label(engagement, path), nrows=nrows, name=name,
-                      delimiter=source.delimiter, widths=source.widths)
-
-
-def check_source(engagement: Engagement, name: str) -> SourceTable:
-    """Read a source's header (and a few rows) and check the mapping names existing columns."""
-    source = engagement.sources[name]
-    table = read_source(engagement, name, nrows=5)
-    available = table.columns
-    expected = list(source.columns) + ([source.id_column] if source.id_column else [])
-    for column in expected:
-        if column not in available:
-            shown = ", ".join(available[:12]) + (", …" if len(available) > 12 else "")
-            raise SourceError(engagement.file.name,
-                              f"'{column}' is not a column of {source.path} (columns: {shown})",
-                              field=f"sources.{name}.columns", fix=column_fix(table, expected))
-    return table
-
-
-def column_fix(table: SourceTable, wanted: list[str]) -> str:
-    """The fix of a mapped column missing from ``table``: the delimiter that would give every ``wanted`` column
-    when there is one (the file read with the wrong one is often a single column), else the usual advice.
+def delimiter_fix(table: SourceTable, wanted: list[str]) -> str | None:
+    """The fix naming the delimiter that would give every ``wanted`` column of a text table, when there is one (a
+    file read with the wrong delimiter is often a single column); ``None`` otherwise, and for a workbook or Parquet.
 
     Looks at the header line again (:func:`_delimiter_fix`).
     """
-    usual = "map a column that exists, or correct header_row / sheet"
     if table.delimiter is None or table.encoding is None:
-        return usual
+        return None
     with open(table.path, "rb") as handle:
         data = handle.read(4 * SNIFF_BYTES)  # the title rows and a sample are at the start
-    return _delimiter_fix(*_as_utf8(data, table.encoding), table.header_row, table.delimiter, wanted) or usual
-
-
-def canonical_frame(engagement: Engagement, name: str, table: SourceTable | None = None) -> pd.DataFrame:
-    """A source with its mapped columns renamed to canonical names, plus ``record_id``, ``source`` and ``_row``.
-
-    Unmapped columns are dropped. ``record_id`` is the source's id column as text (or its row number when the
-    source has none).
-    """
-    source = engagement.sources[name]
-    table = table or read_source(engagement, name)
-    frame = table.frame
-    out = frame[list(source.columns)].rename(columns=source.columns)
-    out.insert(0, "record_id", frame[source.id_column].astype("str") if source.id_column
-               else frame[ROW].astype("str"))
-    out.insert(0, "source", name)
-    out[ROW] = frame[ROW]
-    return out.reset_index(drop=True)
+    return _delimiter_fix(*_as_utf8(data, table.encoding), table.header_row, table.delimiter, wanted)
 
 
 # --- writing ------------------------------------------------------------------------------------------------------

@@ -11,6 +11,9 @@ Secrets never reach the manifest: a setting whose key names one is left out, and
 password, a query or connection-string parameter named like a secret (``sig``, ``token``, ``password``,
 ``X-Amz-Signature``, ``AccountKey``…) and an AWS access key id (with the secret written after it) are replaced by
 ``***`` (:func:`redact`).
+
+The manifest's shape is :class:`Manifest` (one :class:`StageEntry` per stage); :class:`digiops.runfolder.RunFolder`
+is the one place that reads and writes ``manifest.json``.
 """
 
 from __future__ import annotations
@@ -25,12 +28,13 @@ import socket
 import subprocess
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, model_serializer
 
 from digiops import io, paths
 
 SCHEMA_VERSION = 1
-MANIFEST = "manifest.json"
 TRACKED_PACKAGES = ("digiops", "papermill", "nbconvert", "pandas", "pyarrow", "duckdb", "splink", "matplotlib",
                     "seaborn", "pyjanitor", "pydantic", "voila", "phonenumbers", "pypinyin", "cpca")
 # A key names a secret when it says password, secret, token or credential, or has "key" as a word of its own
@@ -121,12 +125,112 @@ def git_commit() -> str:
     return (commit + ("+dirty" if dirty else "")) if commit else "unknown"
 
 
-def file_entry(path: Path, base: Path) -> dict[str, Any]:
+class _Record(BaseModel):
+    """A part of the manifest: typed on assignment; the keys in ``WRITTEN_WHEN_SET`` are left out while ``None``
+    (a stage that has not started has no ``started_at``), every other key is always written."""
+
+    model_config = ConfigDict(validate_assignment=True)
+    WRITTEN_WHEN_SET: ClassVar[frozenset[str]] = frozenset()
+
+    @model_serializer(mode="wrap")
+    def _leave_out_unset(self, handler: Any) -> dict[str, Any]:
+        data = handler(self)
+        return {k: v for k, v in data.items() if v is not None or k not in self.WRITTEN_WHEN_SET}
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form, as ``manifest.json`` holds it."""
+        return self.model_dump(mode="json")
+
+
+class FileEntry(_Record):
+    """A file that shaped the run (an input) or that a stage wrote (an output), by content."""
+
+    path: str  # relative to the client folder (inputs) or the run folder (outputs) when inside it
+    bytes: int
+    sha256: str
+
+
+class StageFailure(_Record):
+    """Why a stage failed: the notebook cell (``None`` when the failure is not a cell's) and the error."""
+
+    cell: int | None = None  # the execution count papermill reports
+    cell_index: int | None = None
+    ename: str
+    evalue: str
+
+
+StageStatus = Literal["pending", "running", "succeeded", "failed", "skipped"]
+RunStatus = Literal["incomplete", "running", "succeeded", "failed"]
+
+
+class StageEntry(_Record):
+    """One stage of a run: ``pending`` until it starts, then ``running``, and finally ``succeeded``, ``failed``
+    (with ``error`` or, when the run was stopped, ``reason``) or ``skipped`` (with ``reason``)."""
+
+    WRITTEN_WHEN_SET: ClassVar[frozenset[str]] = frozenset(
+        {"started_at", "ended_at", "reason", "error", "report", "outputs", "metrics"})
+
+    name: str
+    notebook: str
+    status: StageStatus = "pending"
+    depends_on: list[str] = []
+    duration_s: float | None = None
+    started_at: str | None = None
+    ended_at: str | None = None
+    reason: str | None = None
+    error: StageFailure | None = None
+    report: str | None = None  # the rendered report, relative to the run folder
+    outputs: list[FileEntry] | None = None  # every file under outputs/<stage>/ once the stage ended
+    metrics: dict[str, Any] | None = None  # what the stage recorded (outputs/<stage>/metrics.json)
+
+
+class Manifest(_Record):
+    """What produced a run (schema version 1): the engagement, its parameters with secrets stripped, the
+    fingerprints of its inputs, the versions and commit of the code, and every stage's entry.
+
+    A manifest needs its identity, status and stages; the provenance fields default to empty, so that a run folder
+    made by hand (a test's) reads too.
+    """
+
+    WRITTEN_WHEN_SET: ClassVar[frozenset[str]] = frozenset({"interrupted"})
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    client: str
+    client_name: dict[str, str] = {}
+    engagement: str = ""
+    engagement_file: str | None = None
+    run_id: str
+    status: RunStatus = "incomplete"
+    pid: int | None = None
+    host: str | None = None
+    started_at: str | None = None
+    ended_at: str | None = None
+    previous_run: str | None = None
+    parameters: dict[str, Any] = {}
+    parameter_hash: str = ""
+    inputs: list[FileEntry] = []
+    versions: dict[str, str] = {}
+    git_commit: str = "unknown"
+    stages: list[StageEntry]
+    interrupted: str | None = None  # the signal that stopped the run (SIGTERM, …)
+
+    def stage(self, name: str) -> StageEntry | None:
+        return next((entry for entry in self.stages if entry.name == name), None)
+
+    @property
+    def effective_status(self) -> str:
+        """The status a reader should show: an ``incomplete`` run whose process is alive is ``running``."""
+        if self.status in ("incomplete", "running") and pid_alive(self.pid, self.host):
+            return "running"
+        return "incomplete" if self.status == "running" else self.status
+
+
+def file_entry(path: Path, base: Path) -> FileEntry:
     try:
         shown = str(path.relative_to(base))
     except ValueError:
         shown = str(path)
-    return {"path": shown, "bytes": path.stat().st_size, "sha256": io.sha256_file(path)}
+    return FileEntry(path=shown, bytes=path.stat().st_size, sha256=io.sha256_file(path))
 
 
 def pid_alive(pid: int | None, host: str | None) -> bool:
@@ -139,25 +243,3 @@ def pid_alive(pid: int | None, host: str | None) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def effective_status(manifest: dict[str, Any]) -> str:
-    """The status a reader should show: an ``incomplete`` run whose process is alive is ``running``."""
-    status = manifest.get("status", "incomplete")
-    if status in ("incomplete", "running") and pid_alive(manifest.get("pid"), manifest.get("host")):
-        return "running"
-    return "incomplete" if status == "running" else status
-
-
-def write(run_dir: Path, manifest: dict[str, Any]) -> Path:
-    return io.write_json(run_dir / MANIFEST, manifest)
-
-
-def read(run_dir: Path) -> dict[str, Any] | None:
-    path = run_dir / MANIFEST
-    if not path.exists():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None

@@ -2,9 +2,10 @@
 
 Stages run in dependency order in the notebook's own kernel, executed through papermill's Python API in this
 process (its CLI costs seconds per notebook). A failing cell keeps the partially executed notebook, which is
-rendered with the error visible; the manifest records the cell and error; stages depending on it are skipped with a
-reason; the run ends ``failed`` and the CLI exits non-zero. A run never overwrites another: each gets a fresh folder
-named by a sortable, unique run id.
+rendered with the error visible; the manifest records the cell and error; a notebook that ran to its end without
+writing an output its stage declares (:attr:`~digiops.stages.Stage.outputs`) fails the stage the same way, naming
+the file; stages depending on a failed one are skipped with a reason; the run ends ``failed`` and the CLI exits
+non-zero. A run never overwrites another: each gets a fresh folder named by a sortable, unique run id.
 
 Signals: while a run is recorded, SIGINT, SIGTERM and SIGHUP raise :class:`~digiops.errors.RunInterrupted` in the
 main thread. The stage notebook runs in a worker thread (nbclient, in the main thread, takes SIGINT and SIGTERM for
@@ -36,9 +37,11 @@ import papermill as pm
 from papermill.exceptions import PapermillExecutionError
 
 from digiops import archive, manifest, paths
-from digiops.context import METRICS_FILE, OUTPUTS
 from digiops.engagement import Engagement, load_engagement
-from digiops.errors import ArchiveError, DigiopsError, RunInterrupted
+from digiops.errors import ArchiveError, DigiopsError, RunInterrupted, StageError
+from digiops.manifest import Manifest, StageEntry, StageFailure
+from digiops.runfolder import METRICS, RunFolder, output_name, report_name
+from digiops.sources import check_sources
 from digiops.stages import Stage, plan
 
 Log = Callable[[str], None]
@@ -68,7 +71,7 @@ class RunResult:
 
     @property
     def index(self) -> Path | None:
-        return self.run_dir / "index.html" if self.run_dir else None
+        return RunFolder(self.run_dir).index if self.run_dir else None
 
     @property
     def ok(self) -> bool:
@@ -168,13 +171,22 @@ def _period(engagement: Engagement) -> str:
     return f"{engagement.period.start.isoformat()} – {engagement.period.end.isoformat()}"
 
 
-def _error_text(exc: BaseException) -> dict[str, Any]:
+def _error_text(exc: BaseException) -> StageFailure:
     # An error message can quote a setting (a Spark master URL with its password): redacted like the parameters.
     if isinstance(exc, PapermillExecutionError):
-        return {"cell": exc.exec_count, "cell_index": exc.cell_index, "ename": exc.ename,
-                "evalue": manifest.redact(exc.evalue[:2000])}
-    return {"cell": None, "cell_index": None, "ename": type(exc).__name__,
-            "evalue": manifest.redact(str(exc)[:2000])}
+        return StageFailure(cell=exc.exec_count, cell_index=exc.cell_index, ename=exc.ename,
+                            evalue=manifest.redact(exc.evalue[:2000]))
+    return StageFailure(ename=type(exc).__name__, evalue=manifest.redact(str(exc)[:2000]))
+
+
+def missing_outputs(stage: Stage, run: RunFolder) -> StageError | None:
+    """The error of a stage whose notebook finished without writing every output it declares, else ``None``."""
+    missing = [output_name(stage.name, name) for name in stage.outputs if not run.has_output(stage.name, name)]
+    if not missing:
+        return None
+    return StageError(f"stage '{stage.name}'", f"finished without writing {', '.join(missing)}, which it declares",
+                      fix=f"write {'it' if len(missing) == 1 else 'them'} in the stage's notebook "
+                          f"({stage.notebook}), or correct the stage's outputs in digiops.stages")
 
 
 def _kernel_manager_class(started: list[Any]) -> type:
@@ -295,23 +307,20 @@ class Run:
         parameters = manifest.strip_secrets(engagement.model_dump(mode="json"))
         versions, commit = manifest.versions(), manifest.git_commit()
         self.run_id, self.run_dir = create_run_dir(self.client_dir)
+        self.folder = RunFolder(self.run_dir)
         self.previous: Path | None = None
-        self.manifest: dict[str, Any] = {
-            "schema_version": manifest.SCHEMA_VERSION, "client": engagement.client.id,
-            "client_name": {"zh": engagement.client.name_zh, "en": engagement.client.name_en},
-            "engagement": engagement.engagement, "engagement_file": str(engagement.file), "run_id": self.run_id,
-            "status": "incomplete", "pid": os.getpid(), "host": socket.gethostname(),
-            "started_at": manifest.now(), "ended_at": None,
-            "previous_run": None,
-            "parameters": parameters, "parameter_hash": manifest.parameter_hash(parameters),
-            "inputs": inputs, "versions": versions, "git_commit": commit,
-            "stages": [{"name": s.name, "notebook": s.notebook, "status": "pending", "depends_on": list(s.depends_on),
-                        "duration_s": None} for s in stages],
-        }
+        self.manifest = Manifest(
+            client=engagement.client.id,
+            client_name={"zh": engagement.client.name_zh, "en": engagement.client.name_en},
+            engagement=engagement.engagement, engagement_file=str(engagement.file), run_id=self.run_id,
+            status="incomplete", pid=os.getpid(), host=socket.gethostname(), started_at=manifest.now(),
+            parameters=parameters, parameter_hash=manifest.parameter_hash(parameters), inputs=inputs,
+            versions=versions, git_commit=commit,
+            stages=[StageEntry(name=s.name, notebook=s.notebook, depends_on=list(s.depends_on)) for s in stages])
         try:
             self.previous = previous_successful_run(self.client_dir, self.run_id)
-            self.manifest["previous_run"] = self.previous.name if self.previous else None
-            manifest.write(self.run_dir, self.manifest)
+            self.manifest.previous_run = self.previous.name if self.previous else None
+            self.folder.write_manifest(self.manifest)
             self._refresh_pages()
         except RunInterrupted as exc:
             self._record_stop(exc)
@@ -323,33 +332,34 @@ class Run:
         title = self.engagement.client_name()
         if stage is not None:
             title += " · " + stage.title(language)
-        nav = [{"name": "run", "title": "≡", "href": "run.html", "status": self.manifest["status"]}]
-        for entry, s in zip(self.manifest["stages"], self.stages):
-            nav.append({"name": s.name, "title": s.title(language), "href": f"{s.name}.html",
-                        "status": entry["status"]})
+        nav = [{"name": "run", "title": "≡", "href": self.folder.run_page.name, "status": self.manifest.status}]
+        for entry, s in zip(self.manifest.stages, self.stages):
+            nav.append({"name": s.name, "title": s.title(language), "href": report_name(s.name),
+                        "status": entry.status})
         return {"language": language, "title": title, "client": self.engagement.client_name(),
                 "engagement": self.engagement.engagement, "period": _period(self.engagement),
                 "run_id": self.run_id, "generated": manifest.now(), "stage": stage.name if stage else "run",
                 "nav": nav, "client_index": "../index.html",
-                "footer": {"git_commit": self.manifest["git_commit"], "versions": self.manifest["versions"],
-                           "parameter_hash": self.manifest["parameter_hash"], "inputs": self.manifest["inputs"]}}
+                "footer": {"git_commit": self.manifest.git_commit, "versions": self.manifest.versions,
+                           "parameter_hash": self.manifest.parameter_hash,
+                           "inputs": [i.to_json() for i in self.manifest.inputs]}}
 
     def _refresh_pages(self) -> None:
         language = self.engagement.language
-        run_view = {"status": manifest.effective_status(self.manifest), "stages": [
-            {**entry, "title": s.title(language),
-             "report": f"{s.name}.html" if (self.run_dir / f"{s.name}.html").exists() else None,
-             "error": (f"{entry['error']['ename']}: {entry['error']['evalue']}" if entry.get("error") else None)}
-            for entry, s in zip(self.manifest["stages"], self.stages)]}
+        run_view = {"status": self.manifest.effective_status, "stages": [
+            {**entry.to_json(), "title": s.title(language),
+             "report": report_name(s.name) if self.folder.report(s.name).exists() else None,
+             "error": f"{entry.error.ename}: {entry.error.evalue}" if entry.error else None}
+            for entry, s in zip(self.manifest.stages, self.stages)]}
         archive.render_run_page(self.run_dir, self._meta(None), run_view)
-        landing = "summary.html" if any(e["name"] == "summary" and e["status"] == "succeeded"
-                                        for e in self.manifest["stages"]) else None
+        summary = self.manifest.stage("summary")
+        landing = report_name("summary") if summary is not None and summary.status == "succeeded" else None
         archive.write_run_index(self.run_dir, landing)
         archive.write_client_index(self.client_dir, self.engagement.client_name(), language)
 
     # --- stages -----------------------------------------------------------------------------------------------
     def _blocked_by(self, stage: Stage) -> str | None:
-        status = {e["name"]: e["status"] for e in self.manifest["stages"]}
+        status = {e.name: e.status for e in self.manifest.stages}
         for dep in stage.depends_on:
             if dep not in status:
                 return f"needs stage '{dep}', which is not part of this run"
@@ -357,41 +367,41 @@ class Run:
                 return f"needs stage '{dep}', which {status[dep]}"
         return None
 
-    def _execute(self, stage: Stage, entry: dict[str, Any]) -> None:
-        notebook_out = self.run_dir / "notebooks" / stage.notebook
+    def _execute(self, stage: Stage, entry: StageEntry) -> None:
+        notebook_out = self.folder.notebook(stage.notebook)
         notebook_out.parent.mkdir(parents=True, exist_ok=True)
         parameters = {"engagement_path": str(self.engagement.file), "run_dir": str(self.run_dir),
                       "previous_run_dir": str(self.previous) if self.previous else ""}
         started = self._stage_started = time.perf_counter()
-        entry.update(status="running", started_at=manifest.now())
-        manifest.write(self.run_dir, self.manifest)
+        entry.status, entry.started_at = "running", manifest.now()
+        self.folder.write_manifest(self.manifest)
         self.log(f"{self.engagement.client.id} {self.run_id}: stage {stage.name} started")
         error = execute_notebook(stage.path(), notebook_out, parameters, self.run_dir, self.progress)
+        # A notebook that ran to its end without writing a declared output fails like a failing cell.
+        error = error or missing_outputs(stage, self.folder)
         if error is None:
-            entry["status"] = "succeeded"
+            entry.status = "succeeded"
         else:  # any failure of a stage is recorded, the run goes on
-            entry["status"] = "failed"
-            entry["error"] = _error_text(error)
-        entry["duration_s"] = round(time.perf_counter() - started, 2)
-        entry["ended_at"] = manifest.now()
+            entry.status = "failed"
+            entry.error = _error_text(error)
+        entry.duration_s = round(time.perf_counter() - started, 2)
+        entry.ended_at = manifest.now()
         if notebook_out.exists():
             try:
-                archive.render_notebook(notebook_out, self.run_dir / f"{stage.name}.html", self._meta(stage))
-                entry["report"] = f"{stage.name}.html"
+                archive.render_notebook(notebook_out, self.folder.report(stage.name), self._meta(stage))
+                entry.report = report_name(stage.name)
             except Exception as exc:  # noqa: BLE001
-                entry["status"] = "failed"
-                entry.setdefault("error", _error_text(exc))
-        outputs_dir = self.run_dir / OUTPUTS / stage.name
-        if outputs_dir.is_dir():
-            entry["outputs"] = [manifest.file_entry(p, self.run_dir) for p in sorted(outputs_dir.rglob("*"))
-                                if p.is_file() and not p.name.startswith(".")]
-            metrics = outputs_dir / METRICS_FILE
-            if metrics.exists():
-                entry["metrics"] = archive.io.read_json(metrics)
-        message = f"{self.engagement.client.id} {self.run_id}: stage {stage.name} {entry['status']} " \
-                  f"in {entry['duration_s']:.1f} s"
-        if entry.get("error"):
-            message += f" — cell {entry['error']['cell']}: {entry['error']['ename']}: {entry['error']['evalue']}"
+                entry.status = "failed"
+                entry.error = entry.error or _error_text(exc)
+        if self.folder.stage_dir(stage.name).is_dir():
+            entry.outputs = [manifest.file_entry(p, self.run_dir) for p in self.folder.stage_files(stage.name)]
+            if self.folder.has_output(stage.name, METRICS):
+                entry.metrics = self.folder.metrics(stage.name)
+        message = f"{self.engagement.client.id} {self.run_id}: stage {stage.name} {entry.status} " \
+                  f"in {entry.duration_s:.1f} s"
+        if entry.error:
+            cell = f"cell {entry.error.cell}: " if entry.error.cell is not None else ""
+            message += f" — {cell}{entry.error.ename}: {entry.error.evalue}"
         self.log(message)
 
     def _record_stop(self, cause: BaseException) -> None:
@@ -402,51 +412,51 @@ class Run:
         """
         if isinstance(cause, RunInterrupted):
             reason = str(cause)
-            self.manifest["interrupted"] = cause.signal_name
+            self.manifest.interrupted = cause.signal_name
             cause.run_dir = str(self.run_dir)
         else:
             reason = f"stopped by {type(cause).__name__}: {manifest.redact(str(cause))[:500]}"
         unfinished = False
-        for entry in self.manifest["stages"]:
-            if entry["status"] == "running":
-                entry.update(status="failed", reason=reason, ended_at=manifest.now())
+        for entry in self.manifest.stages:
+            if entry.status == "running":
+                entry.status, entry.reason, entry.ended_at = "failed", reason, manifest.now()
                 if self._stage_started is not None:
-                    entry["duration_s"] = round(time.perf_counter() - self._stage_started, 2)
-                self.log(f"{self.engagement.client.id} {self.run_id}: stage {entry['name']} failed: {reason}")
+                    entry.duration_s = round(time.perf_counter() - self._stage_started, 2)
+                self.log(f"{self.engagement.client.id} {self.run_id}: stage {entry.name} failed: {reason}")
                 unfinished = True
-            elif entry["status"] == "pending":
-                entry.update(status="skipped", reason=f"not run: the run was {reason}")
+            elif entry.status == "pending":
+                entry.status, entry.reason = "skipped", f"not run: the run was {reason}"
                 unfinished = True
-        if unfinished or self.manifest["status"] == "incomplete":
-            self.manifest["status"] = "failed"
-        self.manifest["ended_at"] = manifest.now()
+        if unfinished or self.manifest.status == "incomplete":
+            self.manifest.status = "failed"
+        self.manifest.ended_at = manifest.now()
         try:
-            manifest.write(self.run_dir, self.manifest)
+            self.folder.write_manifest(self.manifest)
             self._refresh_pages()
         except Exception as exc:  # noqa: BLE001 - the stop goes on to the caller; say what could not be written
             self.log(f"{self.engagement.client.id} {self.run_id}: could not record the stop: {exc}")
 
     def execute(self) -> RunResult:
         try:
-            for stage, entry in zip(self.stages, self.manifest["stages"]):
+            for stage, entry in zip(self.stages, self.manifest.stages):
                 reason = self._blocked_by(stage)
                 if reason:
-                    entry.update(status="skipped", reason=reason)
+                    entry.status, entry.reason = "skipped", reason
                     self.log(f"{self.engagement.client.id} {self.run_id}: stage {stage.name} skipped: {reason}")
                 else:
                     self._execute(stage, entry)
-                manifest.write(self.run_dir, self.manifest)
+                self.folder.write_manifest(self.manifest)
                 self._refresh_pages()
-            failed = [e for e in self.manifest["stages"] if e["status"] != "succeeded"]
-            self.manifest["status"] = "failed" if failed else "succeeded"
-            self.manifest["ended_at"] = manifest.now()
-            manifest.write(self.run_dir, self.manifest)
+            failed = [e for e in self.manifest.stages if e.status != "succeeded"]
+            self.manifest.status = "failed" if failed else "succeeded"
+            self.manifest.ended_at = manifest.now()
+            self.folder.write_manifest(self.manifest)
             self._refresh_pages()
         except BaseException as exc:
             self._record_stop(exc)
             raise
-        return RunResult(self.engagement.client.id, self.run_id, self.run_dir, self.manifest["status"],
-                         self.manifest["stages"])
+        return RunResult(self.engagement.client.id, self.run_id, self.run_dir, self.manifest.status,
+                         [entry.to_json() for entry in self.manifest.stages])
 
 
 def run_engagement(spec: str | Path, *, stages: list[str] | None = None, out: Path | None = None,
@@ -458,6 +468,7 @@ def run_engagement(spec: str | Path, *, stages: list[str] | None = None, out: Pa
     """
     with _SignalGuard():
         engagement = load_engagement(spec)
+        check_sources(engagement)
         planned = plan(engagement, stages)
         missing = [s.name for s in planned if not s.path().is_file()]
         if missing:

@@ -4,6 +4,10 @@ A stage is a parameterized notebook under ``notebooks/`` (a custom stage: the en
 ``<name>.ipynb`` and rendered as ``<name>.html``). ``depends_on`` names the stages whose outputs it reads;
 a stage whose dependency failed or was skipped is skipped with that reason. ``optional`` dependencies are read when
 present (the summary reads whatever stages ran).
+
+``outputs`` are the files a stage always writes under ``outputs/<stage>/``: the runner fails a stage whose notebook
+finished without writing one of them. Files a stage writes only under a condition are left out (each stage's
+comment names them); the manifest lists every file a stage wrote. A custom stage declares none.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from pathlib import Path
 from digiops import paths
 from digiops.engagement import Engagement
 from digiops.errors import EngagementError
+from digiops.text import in_language
+from digiops.runfolder import METRICS
 
 
 @dataclass(frozen=True)
@@ -31,26 +37,35 @@ class Stage:
         return self.notebook_path or paths.notebooks_dir() / self.notebook
 
     def title(self, language: str) -> str:
-        return (self.title_zh if language == "zh" else self.title_en) or self.name
+        return in_language(language, self.title_zh, self.title_en) or self.name
 
 
+# Every built-in stage records its headline figures (ctx.record), so each declares metrics.json.
 BUILTIN: dict[str, Stage] = {s.name: s for s in (
-    Stage("inventory", "00_inventory.ipynb", outputs=("inventory.parquet", "columns.parquet"),
+    Stage("inventory", "00_inventory.ipynb", outputs=("inventory.parquet", "columns.parquet", METRICS),
           title_zh="数据盘点", title_en="Data inventory"),
     Stage("merge", "01_clean_merge.ipynb",
           outputs=("crosswalk.parquet", "customers.parquet", "orders.parquet", "shipments.parquet",
-                   "products.parquet", "quarantine.parquet", "data_quality.parquet", "review_pairs.xlsx"),
+                   "products.parquet", "quarantine.parquet", "data_quality.parquet", "review_pairs.xlsx", METRICS),
           title_zh="数据清洗与客户合并", title_en="Data cleaning and customer merge"),
+    # Not declared: migration.parquet, written only when the client has a previous run with tags.
     Stage("labels", "02_labels.ipynb", depends_on=("merge",),
-          outputs=("tags.parquet", "tag_matrix.csv", "catalog.xlsx"),
+          outputs=("tags.parquet", "tag_matrix.parquet", "tag_matrix.csv", "catalog.xlsx", "catalog.html",
+                   "coverage.parquet", "low_coverage.parquet", "segment_summary.parquet", "candidates.parquet",
+                   "conflicts.parquet", METRICS),
           title_zh="标签体系", title_en="Tag system"),
-    Stage("maturity", "03_maturity.ipynb", outputs=("scores.csv", "roadmap.csv"),
+    Stage("maturity", "03_maturity.ipynb",
+          outputs=("scores.csv", "scores.parquet", "department_scores.parquet", "respondent_scores.parquet",
+                   "question_stats.parquet", "indicators.parquet", "benchmark.parquet", "value_stream.parquet",
+                   "bottlenecks.parquet", "handoff_chains.parquet", "roadmap.parquet", "roadmap.csv",
+                   "budget.parquet", "sensitivity.parquet", METRICS),
           title_zh="数字化成熟度诊断", title_en="Digital maturity"),
     Stage("kpi", "04_kpi.ipynb", depends_on=("merge",),
           outputs=("attainment.parquet", "variance.parquet", "funnel.parquet", "smart_checks.parquet",
-                   "runrate.parquet"),
+                   "runrate.parquet", "kpi_names.json", METRICS),
           title_zh="KPI 复盘", title_en="KPI review"),
     Stage("summary", "05_summary.ipynb", optional=("inventory", "merge", "labels", "maturity", "kpi"),
+          outputs=("summary.json", METRICS),
           title_zh="管理层摘要", title_en="Executive summary"),
 )}
 

@@ -14,13 +14,14 @@ from digiops import load_engagement, paths
 from digiops.demo import DemoDataError, generate, main, sources_yaml
 from digiops.demo.sources import PERSON_SOURCES, SOURCES
 from digiops.errors import DigiopsError
-from digiops.io import canonical_frame
+from digiops.sources import canonical_frame, check_sources
 
 ORDER_SOURCES = ("mall_orders", "online_orders", "pos_receipts")
 
 
 def test_engagement_file_maps_every_generated_source(demo_dir):
-    engagement = load_engagement(demo_dir / "engagement.yaml")  # checks every file and mapped column exists
+    engagement = load_engagement(demo_dir / "engagement.yaml")
+    check_sources(engagement)  # every file and mapped column exists
 
     assert set(engagement.sources) == {s.name for s in SOURCES}
     for name in engagement.sources:

@@ -233,7 +233,7 @@ def test_formula_cells_without_values_are_named_by_validate_and_the_inventory(ha
     raw_before = tree_hashes(hardening_client / "raw")
 
     result = CliRunner().invoke(app, ["validate", str(hardening_client)])
-    sources, _ = inventory(load_engagement(hardening_client, check_sources=False))
+    sources, _ = inventory(load_engagement(hardening_client))
 
     warning = ("raw/members.xlsx: sheet: sheet '会员列表': 2 formula cells have no stored value and read as empty: B3 "
                "(手机: =TEXT(13800138001,\"0\")), B4 (手机: =B3) (fix: the program that saved the workbook does not "

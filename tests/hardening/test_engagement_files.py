@@ -22,6 +22,7 @@ from digiops.cli import app
 from digiops.engagement import load_engagement
 from digiops.errors import EngagementError
 from digiops.runner import Run
+from digiops.sources import check_sources
 from tests.conftest import write_engagement
 
 pytestmark = pytest.mark.hardening
@@ -143,7 +144,8 @@ def test_unquoted_column_and_source_names_keep_their_text(client):
     kind: other
 """)
 
-    engagement = load_engagement(client)  # also checks that every mapped column is in the file
+    engagement = load_engagement(client)
+    check_sources(engagement)  # every mapped column is in the file
 
     assert set(engagement.sources) == {"crm", "yes", "2026"}
     assert engagement.sources["yes"].columns == {"NO": "member_id", "on": "full_name", "1": "phone"}
@@ -306,5 +308,5 @@ def test_secret_in_a_failing_stage_message_is_redacted():
 
     error = _error_text(ConnectionError("cannot reach spark://etl:s3cretPw@spark-head:7077"))
 
-    assert error["evalue"] == "cannot reach spark://etl:***@spark-head:7077"
+    assert error.evalue == "cannot reach spark://etl:***@spark-head:7077"
     assert manifest.redact("plain text, local[2]") == "plain text, local[2]"

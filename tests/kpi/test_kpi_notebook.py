@@ -12,7 +12,7 @@ import pandas as pd
 import papermill as pm
 import pytest
 
-from digiops import io, paths
+from digiops import paths, sources
 from digiops.engagement import load_engagement
 from digiops.kpi.actuals import base_metrics, store_regions
 from tests.kpi import kpi_fixtures as fx
@@ -70,7 +70,7 @@ def test_notebook_on_fixture_client_against_previous_run(tmp_path):
 def test_demo_run_reconciles_gmv_to_the_cent(demo_run):
     # Arrange: the demo engagement as `make demo` ran it (tests/conftest.py, once per session)
     orders = pd.read_parquet(demo_run / "outputs" / "merge" / "orders.parquet")
-    stores = io.canonical_frame(load_engagement("demo"), "stores")
+    stores = sources.canonical_frame(load_engagement("demo"), "stores")
     truth = pd.read_csv(paths.demo_client_dir() / "truth" / "orders.csv")
     # Act
     gmv = base_metrics(orders, regions=store_regions(stores)).query("metric == 'gmv' and unit == 'all'")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import math
 
 import pandas as pd
@@ -10,9 +11,11 @@ import pytest
 
 from digiops.kpi.attainment import attainment_of, status_of
 from digiops.kpi.runrate import period_days, runrate
-from digiops.kpi.settings import KpiSettings, StatusBands
-from digiops.kpi.smart import check_achievable, check_measurable, check_relevant, check_specific, check_time_bound
+from digiops.settings.kpi import KpiSettings, StatusBands
+from digiops.kpi.smart import (SMART_COLUMNS, Finding, check_achievable, check_measurable, check_relevant,
+                               check_specific, check_time_bound, smart_checks)
 from digiops.kpi.tree import KpiNode, parse_tree
+from digiops.text import SMART_FINDINGS
 
 TREE = parse_tree({"strategic_goals": [{"id": "growth", "name_zh": "增长", "name_en": "Growth"}],
                    "kpis": [{"id": "gmv", "name_zh": "成交额", "name_en": "GMV", "goal": "growth",
@@ -32,18 +35,19 @@ def targets(values: dict[str, float], kpi: str = "gmv") -> pd.DataFrame:
 # --- Specific -------------------------------------------------------------------------------------------------
 def test_specific_needs_definition_and_owner():
     full = KpiNode(id="k", name_zh="k", name_en="k", owner="销售VP", definition="订单金额之和")
-    assert check_specific(full) == (True, "defined; owner 销售VP")
-    assert check_specific(KpiNode(id="k", name_zh="k", name_en="k", owner="x")) == (False, "missing definition")
-    assert check_specific(KpiNode(id="k", name_zh="k", name_en="k")) == (False, "missing definition and owner")
+    assert check_specific(full) == Finding(True, "defined", detail="销售VP")
+    assert check_specific(KpiNode(id="k", name_zh="k", name_en="k", owner="x")) == Finding(False, "no_definition")
+    assert check_specific(KpiNode(id="k", name_zh="k", name_en="k", definition="d")) == Finding(False, "no_owner")
+    assert check_specific(KpiNode(id="k", name_zh="k", name_en="k")) == Finding(False, "no_definition_or_owner")
 
 
 # --- Measurable -----------------------------------------------------------------------------------------------
 def test_measurable_when_the_formula_resolves_to_data():
     node = KpiNode(id="gmv", name_zh="k", name_en="k", source={"metric": "gmv"})
-    assert check_measurable(node, actuals({"2026-01": 1.0, "2026-02": 2.0})) == (True, "actuals for 2 months")
-    assert check_measurable(node, actuals({}))[0] is False
+    assert check_measurable(node, actuals({"2026-01": 1.0, "2026-02": 2.0})) == Finding(True, "actuals", months=2)
+    assert check_measurable(node, actuals({})) == Finding(False, "no_data", detail="gmv")
     bare = KpiNode(id="x", name_zh="x", name_en="x")
-    assert check_measurable(bare, actuals({})) == (False, "no data source and no children: cannot be computed")
+    assert check_measurable(bare, actuals({})) == Finding(False, "no_formula")
 
 
 # --- Achievable -----------------------------------------------------------------------------------------------
@@ -52,53 +56,68 @@ HISTORY = {"2026-01": 100.0, "2026-02": 110.0, "2026-03": 99.0, "2026-04": 118.8
 
 def test_achievable_within_historical_spread():
     node = TREE.nodes["gmv"]
-    passed, finding = check_achievable(node, actuals(HISTORY), targets({"2026-05": 130.0}), "2026-05",
-                                       bound=0.3, min_history=3)
-    assert passed is True  # 130 / 118.8 − 1 = +9.4 %, within −10 % … +20 %
-    assert "+9.4%" in finding and "-10.0% to +20.0%" in finding
+    found = check_achievable(node, actuals(HISTORY), targets({"2026-05": 130.0}), "2026-05", bound=0.3, min_history=3)
+    assert (found.passed, found.reason) == (True, "within_history")  # 130 / 118.8 − 1 = +9.4 %, within −10 % … +20 %
+    assert (round(found.growth, 3), round(found.low, 3), round(found.high, 3)) == (0.094, -0.1, 0.2)
+    assert (found.period_from, found.period_to) == ("2026-04", "2026-05")
 
 
 def test_not_achievable_beyond_historical_spread():
-    passed, finding = check_achievable(TREE.nodes["gmv"], actuals(HISTORY), targets({"2026-05": 150.0}),
-                                       "2026-05", bound=0.3, min_history=3)
-    assert passed is False  # +26.3 % > +20 % (the best month ever seen), although within the ±30 % bound
-    assert "outside" in finding
+    found = check_achievable(TREE.nodes["gmv"], actuals(HISTORY), targets({"2026-05": 150.0}), "2026-05",
+                             bound=0.3, min_history=3)
+    # +26.3 % > +20 % (the best month ever seen), although within the ±30 % bound
+    assert (found.passed, found.reason) == (False, "outside_history")
 
 
 def test_achievable_uses_bound_with_short_history():
     short = {"2026-03": 100.0, "2026-04": 110.0}
-    assert check_achievable(TREE.nodes["gmv"], actuals(short), targets({"2026-05": 140.0}), "2026-05",
-                            bound=0.3, min_history=3)[0] is True   # +27.3 % ≤ 30 %
-    assert check_achievable(TREE.nodes["gmv"], actuals(short), targets({"2026-05": 150.0}), "2026-05",
-                            bound=0.3, min_history=3)[0] is False  # +36.4 % > 30 %
+    within = check_achievable(TREE.nodes["gmv"], actuals(short), targets({"2026-05": 140.0}), "2026-05",
+                              bound=0.3, min_history=3)
+    beyond = check_achievable(TREE.nodes["gmv"], actuals(short), targets({"2026-05": 150.0}), "2026-05",
+                              bound=0.3, min_history=3)
+    assert (within.passed, within.reason, within.low, within.high) == (True, "within_bound", -0.3, 0.3)  # +27.3 %
+    assert (beyond.passed, beyond.reason) == (False, "outside_bound")  # +36.4 % > 30 %
 
 
 def test_not_achievable_without_target():
     assert check_achievable(TREE.nodes["gmv"], actuals(HISTORY), targets({}), "2026-05", bound=0.3,
-                            min_history=3) == (False, "no target to judge")
+                            min_history=3) == Finding(False, "no_target")
 
 
 # --- Relevant -------------------------------------------------------------------------------------------------
 def test_relevant_through_parent_to_goal():
-    assert check_relevant(TREE.nodes["traffic"], TREE) == (True, "serves strategic goal 'Growth' ← gmv")
-    assert check_relevant(TREE.nodes["gmv"], TREE) == (True, "serves strategic goal 'Growth'")
-    assert check_relevant(TREE.nodes["orphan"], TREE) == (False, "linked to no parent KPI or strategic goal")
+    assert check_relevant(TREE.nodes["traffic"], TREE) == Finding(True, "goal", detail="gmv", goal="growth")
+    assert check_relevant(TREE.nodes["gmv"], TREE) == Finding(True, "goal", detail="", goal="growth")
+    assert check_relevant(TREE.nodes["orphan"], TREE) == Finding(False, "unlinked")
 
 
 def test_not_relevant_when_parents_root_nowhere():
     tree = parse_tree({"kpis": [{"id": "a", "name_zh": "a", "name_en": "a", "combine": "sum", "children": ["b"]},
                                 {"id": "b", "name_zh": "b", "name_en": "b"}]}, "t.yaml")
-    assert check_relevant(tree.nodes["b"], tree) == (False, "parents a root in no strategic goal")
+    assert check_relevant(tree.nodes["b"], tree) == Finding(False, "no_goal", detail="a")
 
 
 # --- Time-bound -----------------------------------------------------------------------------------------------
 def test_time_bound_by_deadline_or_periods():
     dated = KpiNode(id="gmv", name_zh="k", name_en="k", deadline=dt.date(2026, 12, 31))
-    assert check_time_bound(dated, targets({})) == (True, "deadline 2026-12-31")
+    assert check_time_bound(dated, targets({})) == Finding(True, "deadline", detail="2026-12-31")
     undated = KpiNode(id="gmv", name_zh="k", name_en="k")
-    assert check_time_bound(undated, targets({"2026-03": 1.0, "2026-05": 2.0})) == (
-        True, "monthly targets 2026-03 to 2026-05")
-    assert check_time_bound(undated, targets({}))[0] is False
+    assert check_time_bound(undated, targets({"2026-03": 1.0, "2026-05": 2.0})) == Finding(
+        True, "monthly_targets", period_from="2026-03", period_to="2026-05")
+    assert check_time_bound(undated, targets({})) == Finding(False, "no_deadline")
+
+
+# --- The table ------------------------------------------------------------------------------------------------
+def test_smart_checks_hold_codes_and_figures_and_take_no_language():
+    # Arrange: the tree above, its history and one target
+    table = smart_checks(TREE, actuals(HISTORY), targets({"2026-05": 130.0}), "2026-05")
+    # Assert: five rows per KPI, each a criterion, a reason code and figures — no sentence, no language to choose
+    assert "language" not in inspect.signature(smart_checks).parameters
+    assert list(table.columns) == SMART_COLUMNS and len(table) == 5 * len(TREE.nodes)
+    assert set(table["reason"]) <= set(SMART_FINDINGS)
+    gmv = table[table["kpi"] == "gmv"].set_index("criterion")
+    assert gmv.loc["achievable", "reason"] == "within_history" and gmv.loc["measurable", "months"] == 4
+    assert gmv.loc["relevant", "goal"] == "growth"
 
 
 # --- Run-rate -------------------------------------------------------------------------------------------------

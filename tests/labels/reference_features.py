@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from digiops.labels.features import Segment
-from digiops.labels.settings import RfmThresholds
+from digiops.settings.labels import RfmThresholds
 
 
 def _days(later: str, earlier: str) -> str:

@@ -6,10 +6,10 @@ import datetime as dt
 
 import pandas as pd
 
-from digiops.labels.baseline import evaluate_rows
+from tests.labels.baseline import evaluate_rows
 from digiops.labels.catalog import load_catalog, parse_catalog
 from digiops.labels.evaluate import evaluate, features_frame
-from digiops.labels.synthetic import contract_tables
+from tests.labels.synthetic import contract_tables
 from digiops.paths import demo_client_dir
 from tests.labels.fixtures import customer, order, tables
 

@@ -15,7 +15,7 @@ import pytest
 from digiops.labels.evaluate import catalog_sql, evaluate
 from digiops.labels.features import (Domains, _segment_sql, build_features, connect, default_as_of, feature_sql,
                                      load_segment_map, value_domains)
-from digiops.labels.synthetic import contract_tables
+from tests.labels.synthetic import contract_tables
 from tests.labels.reference_features import reference_feature_sql
 from tests.labels.test_evaluate import demo_catalog
 

@@ -8,7 +8,7 @@ import json
 import pandas as pd
 import pytest
 
-from digiops.labels.synthetic import contract_tables, write_merge_outputs
+from tests.labels.synthetic import contract_tables, write_merge_outputs
 from digiops.paths import notebooks_dir
 
 

@@ -11,8 +11,8 @@ import pytest
 from digiops.labels.catalog import parse_catalog
 from digiops.labels.evaluate import evaluate
 from digiops.labels.features import load_segment_map
-from digiops.labels.settings import RfmThresholds
-from digiops.labels.synthetic import contract_tables
+from digiops.settings.labels import RfmThresholds
+from tests.labels.synthetic import contract_tables
 from tests.labels.fixtures import customer, order, tables
 
 MINIMAL = parse_catalog("""

@@ -11,7 +11,7 @@ from digiops.errors import QuestionBankError
 from digiops.maturity import value_stream as vs
 from digiops.maturity.benchmark import compare, default_benchmark
 from digiops.maturity.roadmap import build_roadmap, default_initiatives
-from digiops.maturity.settings import MaturitySettings
+from digiops.settings.maturity import MaturitySettings
 from digiops.maturity.stage import run_maturity
 
 from .fixture_client import make_client

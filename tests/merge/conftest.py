@@ -33,7 +33,7 @@ def write_engagement(folder: Path, sources: dict[str, tuple[pd.DataFrame, dict]]
                 "period": {"start": "2025-01-01", "end": "2026-10-31"}, "stages": ["merge"],
                 "sources": spec_sources, "merge": {"as_of": "2026-11-01", **(merge or {})}}
     (folder / "engagement.yaml").write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
-    return load_engagement(folder / "engagement.yaml", check_sources=False)
+    return load_engagement(folder / "engagement.yaml")
 
 
 def person_sources(n: int = 150, seed: int = 7):

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from digiops import paths
-from digiops.merge.evaluate import evaluate
+from tests.merge.accuracy import accuracy
 
 pytestmark = pytest.mark.slow
 TRUTH = paths.demo_client_dir() / "truth" / "identity.csv"
@@ -23,7 +23,7 @@ def merge_output(run_dir, name: str) -> pd.DataFrame:
 
 
 def test_demo_accuracy_meets_the_bar(demo_run):
-    scores = evaluate(merge_output(demo_run, "crosswalk"), pd.read_csv(TRUTH, dtype=str))
+    scores = accuracy(merge_output(demo_run, "crosswalk"), pd.read_csv(TRUTH, dtype=str))
 
     # issue 17's bars, on a demo whose exports carry real platform dirt (masked buyers, nicknames, privacy
     # numbers, households sharing a phone, order lines, keys written as numbers)

@@ -95,7 +95,7 @@ def test_a_declared_link_to_a_field_that_is_not_mapped_names_both_ends(tmp_path)
     (tmp_path / "engagement.yaml").write_text(
         text.replace("merge:\n", "merge:\n  key_links:\n  - {from: crm.card, to: mall.member_id}\n"), encoding="utf-8")
     with pytest.raises(EngagementError) as raised:
-        load_engagement(tmp_path / "engagement.yaml", check_sources=False)
+        load_engagement(tmp_path / "engagement.yaml")
     message = str(raised.value)
     assert "crm.card → mall.member_id" in message and "'card'" in message and "record_id" in message
     assert engagement.merge.key_links == []

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from digiops.demo import latin
+from tests.merge import latin
 from digiops.engagement import load_engagement
 from digiops.merge.pipeline import run_merge
 

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from conftest import write_engagement
 from digiops.merge.pipeline import run_merge
-from digiops.merge.settings import DEFAULT_ORDER_STATES, MergeSettings
+from digiops.settings.merge import DEFAULT_ORDER_STATES, MergeSettings
 from digiops.merge.wholelink import status_state
 
 ORDER_COLUMNS = ["order_id", "order_time", "amount", "member", "status", "refund_of"]

@@ -12,7 +12,7 @@ import pytest
 
 from conftest import person_sources, write_engagement
 from digiops.errors import SourceError
-from digiops.merge.evaluate import evaluate
+from tests.merge.accuracy import accuracy
 from digiops.merge.identity import ADDRESS_COLUMNS, agreement_u
 from digiops.merge.pipeline import WORKSPACE_PREFIX, remove_orphaned_workspaces, run_merge
 
@@ -20,7 +20,7 @@ from digiops.merge.pipeline import WORKSPACE_PREFIX, remove_orphaned_workspaces,
 def test_chinese_people_resolve_exactly(people_engagement):
     engagement, truth = people_engagement
     result = run_merge(engagement)
-    scores = evaluate(result.crosswalk, truth)
+    scores = accuracy(result.crosswalk, truth)
     assert scores["records"] == len(truth)
     assert scores["pairwise_f1"] == 1.0 and scores["b3_f1"] == 1.0
     assert result.accounting["balanced"].all()
@@ -89,7 +89,7 @@ def test_english_person_file_resolves_with_only_a_column_mapping(tmp_path, merge
     truth = pd.DataFrame({"source": ["registry"] * 6 + ["loyalty"] * 5,
                           "record_id": [f"A{i}" for i in range(6)] + [f"B{i}" for i in range(5)],
                           "person_id": [f"P{i}" for i in range(6)] + [f"P{i}" for i in range(5)]})
-    scores = evaluate(result.crosswalk, truth)
+    scores = accuracy(result.crosswalk, truth)
     assert scores["pairwise_f1"] == 1.0 and scores["b3_f1"] == 1.0
     assert len(result.customers) == 6
     assert result.customers["full_name"].str.contains("Smith").sum() == 2
@@ -193,7 +193,7 @@ def test_rare_street_agreement_weighs_what_the_data_says_not_what_a_small_sample
     # Counted over all pairs, u is the data's own, whatever the sample saw.
     assert street._fix_u_probability and street.u_probability not in (None, street.default_u_probability)
     assert 0 < street.u_probability < 0.01
-    assert evaluate(result.crosswalk, truth)["pairwise_f1"] > 0.97
+    assert accuracy(result.crosswalk, truth)["pairwise_f1"] > 0.97
 
 
 def test_work_folders_of_killed_runs_are_removed_and_live_ones_kept(tmp_path):
@@ -281,7 +281,7 @@ def test_exact_rules_resolve_the_people_fixture_when_asked_to(tmp_path):
     result = run_merge(write_engagement(tmp_path, sources, merge={"min_profiles_for_model": 100000}))
 
     assert result.model.method == "deterministic" and result.counts()["deterministic_linking"] == 1
-    scores = evaluate(result.crosswalk, truth)
+    scores = accuracy(result.crosswalk, truth)
     assert scores["pairwise_precision"] == 1.0 and scores["pairwise_recall"] > 0.9
 
 

@@ -13,7 +13,7 @@ import pytest
 from conftest import person_sources, write_engagement
 from digiops.errors import SourceError
 from digiops.merge import prepare
-from digiops.merge.evaluate import evaluate
+from tests.merge.accuracy import accuracy
 from digiops.merge.pipeline import run_merge
 from digiops.merge.quality import standard_text
 
@@ -56,7 +56,7 @@ def test_worker_processes_give_what_one_process_gives(tmp_path, monkeypatch):
     parallel = run_merge(engagement)
     pd.testing.assert_frame_equal(parallel.crosswalk, alone.crosswalk)
     pd.testing.assert_frame_equal(parallel.data_quality, alone.data_quality)
-    assert evaluate(parallel.crosswalk, truth)["pairwise_f1"] == 1.0
+    assert accuracy(parallel.crosswalk, truth)["pairwise_f1"] == 1.0
 
 
 def test_an_error_in_a_worker_reaches_the_caller_whole(tmp_path, monkeypatch):

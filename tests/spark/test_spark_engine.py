@@ -56,8 +56,7 @@ def small_client(tmp_path_factory) -> Path:
 def runs(small_client, tmp_path_factory):
     """engine kind → (run folder, merge result, seconds per stage)."""
     _need_spark()
-    from digiops.labels import run_stage, write_outputs as write_labels
-    from digiops.merge.pipeline import run_merge, write_outputs as write_merge
+    from digiops import labels, merge
 
     engagement = load_engagement(small_client)
     out = {}
@@ -67,12 +66,9 @@ def runs(small_client, tmp_path_factory):
             client = engagement.model_copy(update={"engine": engine})
             run_dir = tmp_path_factory.mktemp(f"run_{kind}")
             clock = time.perf_counter()
-            merge_ctx = StageContext(client, "merge", run_dir)
-            result = run_merge(client)
-            write_merge(merge_ctx, result)
+            result = merge.run(StageContext(client, "merge", run_dir))
             merged = time.perf_counter() - clock
-            labels_ctx = StageContext(client, "labels", run_dir)
-            write_labels(labels_ctx, run_stage(labels_ctx))
+            labels.run(StageContext(client, "labels", run_dir))
             out[kind] = (run_dir, result, {"merge": merged, "labels": time.perf_counter() - clock - merged})
     finally:
         stop_spark()

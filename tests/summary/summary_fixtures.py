@@ -35,11 +35,15 @@ def attainment_frame(scale: float = 1.0) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: What the kpi stage records for its headline KPI (the main driver of variance_frame's factor rows).
+KPI_METRICS = {"headline_kpi": "gmv", "review_period": PERIODS[1], "gmv_change": 100_000.0, "main_driver": "traffic",
+               "main_driver_contribution": 70_000.0, "main_region": "华东"}
+
+
 def variance_frame() -> pd.DataFrame:
     rows = [{"kpi": "gmv", "period_from": PERIODS[0], "period_to": PERIODS[1], "unit": "all", "breakdown": "factor",
              "item": item, "effect": "lmdi", "value_from": 1.0, "value_to": 1.1, "contribution": c, "change": 100_000.0,
-             "method": "lmdi", "note": None} for item, c in (("traffic", 70_000.0), ("conversion", -20_000.0),
-                                                            ("aov", 50_000.0))]
+             "method": "lmdi"} for item, c in (("traffic", 70_000.0), ("conversion", -20_000.0), ("aov", 50_000.0))]
     rows.append({**rows[0], "breakdown": "region", "item": "华东", "contribution": 60_000.0})
     return pd.DataFrame(rows)
 
@@ -144,9 +148,10 @@ def make_run(root: Path, run_id: str = "20260416T120000-000000-aaaaaa", *, clien
                                roadmap_frame().to_parquet(d / "roadmap.parquet")),
         "kpi": lambda d: (attainment_frame(scale).to_parquet(d / "attainment.parquet"),
                           variance_frame().to_parquet(d / "variance.parquet"),
+                          (d / "metrics.json").write_text(json.dumps(KPI_METRICS), encoding="utf-8"),
                           runrate_frame().to_parquet(d / "runrate.parquet"),
-                          pd.DataFrame({"kpi": ["gmv"], "name": ["GMV"], "criterion": ["measurable"], "passed": [True],
-                                        "finding": [""]}).to_parquet(d / "smart_checks.parquet")),
+                          pd.DataFrame({"kpi": ["gmv"], "criterion": ["measurable"], "passed": [True],
+                                        "reason": ["actuals"], "months": [12]}).to_parquet(d / "smart_checks.parquet")),
     }
     entries = []
     for stage in stages:

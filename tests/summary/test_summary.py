@@ -8,7 +8,7 @@ import json
 import pytest
 
 from digiops.errors import ArchiveError
-from digiops.summary import collect, section_html, segment_migration, summary_html
+from digiops.summary import collect, section_html, summary_html
 from tests.summary.summary_fixtures import CLIENT_NAME, make_run, tags_frame
 
 
@@ -57,20 +57,17 @@ def test_a_stage_that_succeeded_without_readable_outputs_says_so(tmp_path):
     assert "succeeded but its outputs cannot be read" in summary.note("labels", "en")
 
 
-def test_changes_since_the_previous_run_and_segment_migration(tmp_path):
+def test_changes_since_the_previous_run(tmp_path):
     previous = make_run(tmp_path, "20260301T000000-000000-aaaaaa", scale=0.8, shift=1)
     run = make_run(tmp_path)
 
     summary = collect(run, previous)
-    migration = segment_migration(tags_frame(), tags_frame(shift=1))
 
     assert summary.previous_run == previous.name
     changed = {c.figure: c for c in summary.changes}
     assert changed["kpi.gmv.attainment"].before == pytest.approx(0.8)
     assert changed["kpi.gmv.attainment"].after == pytest.approx(1.0)
     assert "merge.customers" not in changed  # unchanged figures are not listed
-    assert migration["customers"].sum() == 40
-    assert set(migration["from_segment"]) == {"champions", "loyal", "new", "hibernating"}
     assert "Compared with the previous run" in summary_html(summary, "en")
 
 

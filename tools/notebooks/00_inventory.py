@@ -6,12 +6,8 @@ CELLS = [
           'ctx.md(f"# 数据盘点 · {client}", f"# Data inventory · {client}")\n'
           'ctx.md("客户系统导出文件的数据地图：每个来源的编码、行数、字段映射与日期范围。",\n'
           '       "The data map of the client\'s exports: encoding, rows, column mapping and date range of every source.")'),
- ("code", 'from digiops.inventory import inventory\n'
-          'sources, columns = inventory(ctx.engagement)\n'
-          'ctx.write_table("inventory", sources)\n'
-          'ctx.write_table("columns", columns)\n'
-          'ctx.record(sources=len(sources), rows=int(sources["rows"].fillna(0).sum()),\n'
-          '           unreadable=int(sources["error"].notna().sum()))'),
+ ("code", 'from digiops import inventory\n'
+          'sources, columns = inventory.run(ctx)'),
  ("code", 'ctx.md("## 来源一览", "## Sources")\n'
           'sources.drop(columns=["sha256"]).style.hide(axis="index").format(precision=0, na_rep="–", escape="html")'),
  ("code", 'broken = sources[sources["error"].notna()]\n'

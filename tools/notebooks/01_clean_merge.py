@@ -10,19 +10,15 @@ CELLS = [
              '       "The same customer holds different information in different departments\' systems (seed 000). This stage "\n'
              '       "cleans every source, resolves scattered records to one customer with Splink, and closes the link from "\n'
              '       "channel to order to delivery (seed 002).")'),
-    ("code", "from digiops.merge import pipeline, report\n"
-             "result = pipeline.run_merge(ctx.engagement)\n"
-             "pipeline.write_outputs(ctx, result)\n"
+    ("code", "from digiops import merge\n"
+             "from digiops.merge import report\n"
+             "result = merge.run(ctx)\n"
              "counts = result.counts()\n"
              "{k: f'{v:,}' for k, v in counts.items()}"),
     ("code", 'ctx.md("## 每一行原始数据的去向", "## Where every raw row went")\n'
-             "accounting = result.accounting\n"
-             "assert (accounting['rows_in'] == accounting['rows_used'] + accounting['rows_quarantined']).all(), accounting\n"
-             "ctx.record(rows_used=int(accounting['rows_used'].sum()), rows_quarantined=int(accounting['rows_quarantined'].sum()))\n"
-             "accounting.style.hide(axis='index')"),
+             "result.accounting.style.hide(axis='index')"),
     ("code", 'ctx.md("## 清洗前后的数据质量", "## Data quality before and after cleaning")\n'
-             "from digiops.merge.quality import MEASURE_DEFINITIONS\n"
-             "ctx.md(*MEASURE_DEFINITIONS)\n"
+             "ctx.md(*report.MEASURE_DEFINITIONS)\n"
              "report.quality_summary(result.data_quality).style.hide(axis='index').format(precision=1, na_rep='–', escape='html')"),
     ("code", "import matplotlib.pyplot as plt\n"
              "person = result.data_quality[result.data_quality['field'].isin(['full_name', 'phone', 'email', 'birth_date', 'address', 'order_time', 'amount'])]\n"
@@ -69,8 +65,7 @@ CELLS = [
              '       "exported as numbers, masked or surname-only names, nicknames, placeholders, proxy receivers and masked "\n'
              '       "or placeholder addresses. Masked values count as partial evidence; nicknames, placeholders and proxy "\n'
              '       "receivers are no name.")\n'
-             "from digiops.merge.quality import DIRT_NAMES\n"
-             "dirt = report.dirt_table(result.prepared).rename(columns={k: ctx.t(*v) for k, v in DIRT_NAMES.items()})\n"
+             "dirt = report.dirt_table(result.prepared).rename(columns={k: ctx.t(*v) for k, v in report.DIRT_NAMES.items()})\n"
              "dirt.style.hide(axis='index').format(precision=1, escape='html') if len(dirt) else None"),
     ("code", 'ctx.md("### 订单与订单行", "### Orders and order lines")\n'
              "grains = report.order_grain(result.prepared)\n"

@@ -8,57 +8,53 @@ ctx.md(f"# 标签体系 · {client}", f"# Tag system · {client}")
 ctx.md("客户标签把各系统的数据变成业务看得懂的画像（种子文章 001）：每个标签先有业务口径和负责人，再有数据规则。",
        "Customer tags turn the systems' data into profiles the business reads (seed 001): every tag has a business "
        "definition and an owner first, then a data rule.")'''),
-    ("code", '''from digiops.labels.stage import run_stage, write_outputs, catalog_table
-stage = run_stage(ctx)
-written = write_outputs(ctx, stage)
+    ("code", '''from digiops import labels
+from digiops.labels import charts, report
+stage = labels.run(ctx)
 tags = stage.tags
-ctx.record(**stage.headline())
 ctx.md(f"统计日（as_of）：**{stage.run.as_of}**，客户 {len(tags):,} 人，标签 {len(stage.catalog.tags)} 个。",
        f"Reference date (as_of): **{stage.run.as_of}**, {len(tags):,} customers, {len(stage.catalog.tags)} tags.")'''),
     ("code", '''ctx.md("## 标签目录", "## Tag catalog")
 ctx.md("业务口径在前：每个标签的定义、取值规则、负责人和使用场景。完整目录另存为 catalog.xlsx 和 catalog.html。",
        "Definitions first: each tag's definition, value rules, owner and scenario. The full catalog is also saved as "
        "catalog.xlsx and catalog.html.")
-catalog_table(stage.catalog, ctx.language).drop(columns=["id"]).style.hide(axis="index")'''),
-    ("code", '''from digiops.labels.charts import coverage_chart
-import matplotlib.pyplot as plt
+report.catalog_table(stage.catalog, ctx.language).drop(columns=["id"]).style.hide(axis="index")'''),
+    ("code", '''import matplotlib.pyplot as plt
 ctx.md("## 覆盖率", "## Coverage")
-coverage_chart(stage.coverage, stage.settings.min_coverage, ctx.t("持有标签的客户占比", "Share of customers holding the tag"))
+cover = charts.coverage_view(stage.coverage, stage.catalog, language=ctx.language)
+charts.coverage_chart(cover, stage.settings.min_coverage, ctx.t("持有标签的客户占比", "Share of customers holding the tag"))
 plt.show()'''),
     ("code", '''ctx.md("### 各取值的分布", "### Distribution of values")
-stage.coverage[stage.coverage["value"] != "*"][["tag", "value_name", "customers", "share"]].style.hide(axis="index").format({"share": "{:.1%}"}, escape="html")'''),
+cover[cover["value"] != "*"][["tag", "value_name", "customers", "share"]].style.hide(axis="index").format({"share": "{:.1%}"}, escape="html")'''),
     ("code", '''ctx.md("### 覆盖率过低的标签与取值", "### Tags and values with too little coverage")
-low = stage.low_coverage[["tag", "value_name", "customers", "share"]]
+low = charts.coverage_view(stage.low_coverage, stage.catalog, language=ctx.language)[["tag", "value_name", "customers", "share"]]
 low.style.hide(axis="index").format({"share": "{:.2%}"}, escape="html") if len(low) else ctx.md("没有。", "None.")'''),
     ("code", '''ctx.md("### 冲突：同一客户命中一个标签的两个取值", "### Conflicts: one customer meeting two values of a tag")
 conflicts = stage.run.conflicts
 conflicts.style.hide(axis="index") if len(conflicts) else ctx.md(
     "没有冲突：每个客户每个标签最多一个取值。", "No conflicts: every customer holds at most one value of each tag.")'''),
-    ("code", '''from digiops.labels.quality import indicators, cooccurrence
-from digiops.labels.charts import cooccurrence_heatmap
-ctx.md("### 标签共现", "### Co-occurrence")
+    ("code", '''ctx.md("### 标签共现", "### Co-occurrence")
 ctx.md("每格 = 持有行标签的客户中也持有列标签的比例。", "Each cell = share of the customers holding the row tag who also hold the column tag.")
-cooccurrence_heatmap(cooccurrence(indicators(tags, stage.catalog, 24, ctx.language)), ctx.t("标签共现", "Tag co-occurrence"))
+charts.cooccurrence_heatmap(stage.cooccurrence, ctx.t("标签共现", "Tag co-occurrence"),
+                            names=charts.indicator_names(stage.catalog, language=ctx.language))
 plt.show()'''),
-    ("code", '''from digiops.labels.charts import segment_chart
-ctx.md("## RFM 分群", "## RFM segments")
+    ("code", '''ctx.md("## RFM 分群", "## RFM segments")
 ctx.md("R、F、M 各按客户等分五档（并列按客户 ID），分群按 R × F 分群表（25 格各属一个分群）。",
        "R, F and M are equal-count fifths of the customers (ties by customer id); segments follow the R × F map "
        "(each of the 25 cells in exactly one segment).")
-segment_chart(stage.segment_summary, ctx.t("客户占比", "Share of customers"), ctx.t("消费金额占比", "Share of monetary"))
+segments = charts.segment_view(stage.segment_summary, stage.segments, language=ctx.language)
+charts.segment_chart(segments, ctx.t("客户占比", "Share of customers"), ctx.t("消费金额占比", "Share of monetary"))
 plt.show()'''),
-    ("code", '''stage.segment_summary.style.hide(axis="index").format({"share": "{:.1%}", "monetary": "{:,.2f}", "monetary_share": "{:.1%}",
+    ("code", '''segments.style.hide(axis="index").format({"share": "{:.1%}", "monetary": "{:,.2f}", "monetary_share": "{:.1%}",
     "avg_monetary": "{:,.2f}", "avg_recency_days": "{:.1f}", "avg_frequency": "{:.2f}"}, na_rep="–", escape="html")'''),
-    ("code", '''from digiops.labels.charts import migration_heatmap
-ctx.md("## 分群迁移", "## Segment migration")
+    ("code", '''ctx.md("## 分群迁移", "## Segment migration")
 if stage.migration is None:
     ctx.md("本客户没有上一次运行的结果，无法比较迁移。", "This client has no previous run to compare with.")
 else:
-    migration_heatmap(stage.migration, ctx.t("上次（行）→ 本次（列）客户数", "Previous (rows) → current (columns), customers"))
+    charts.migration_heatmap(stage.migration, ctx.t("上次（行）→ 本次（列）客户数", "Previous (rows) → current (columns), customers"))
     plt.show()'''),
-    ("code", '''from digiops.labels.profiles import example_profiles
-ctx.md("## 客户画像示例（已脱敏）", "## Example profiles (masked)")
-example_profiles(ctx, tags, stage.catalog, stage.settings.example_profiles)'''),
+    ("code", '''ctx.md("## 客户画像示例（已脱敏）", "## Example profiles (masked)")
+report.example_profiles(ctx, tags, stage.catalog, stage.settings.example_profiles)'''),
     ("code", '''ctx.md("## 标签设计辅助：从数据出发的候选标签", "## Design aid: candidate tags from the data")
 ctx.md("按分位数、头部取值和最近购买窗口给出的候选取值及覆盖率；`yaml` 列可直接复制到标签目录的 values 中。",
        "Quantile bands, top values and recency windows with their coverage; the `yaml` column can be pasted into a "
@@ -66,5 +62,5 @@ ctx.md("按分位数、头部取值和最近购买窗口给出的候选取值及
 stage.candidates.drop(columns=["yaml"]).head(60).style.hide(axis="index").format({"coverage": "{:.1%}"}, escape="html")'''),
     ("code", '''ctx.md("## 输出文件", "## Output files")
 import pandas as pd
-pd.DataFrame({"file": [p.name for p in written.values()]}).style.hide(axis="index")'''),
+pd.DataFrame({"file": [p.name for p in stage.written.values()]}).style.hide(axis="index")'''),
 ]

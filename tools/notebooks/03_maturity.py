@@ -10,11 +10,10 @@ ctx.md("按“流程数字化、数据资产化、业务在线化、决策智能
        "Current state on four dimensions (process digitalization, data assetization, business online-ization, "
        "decision intelligence; 1 manual – 5 intelligent), against target and industry peers; bottlenecks of the "
        "value stream and their root causes; a three-phase roadmap with its budget split.")'''),
-    ("code", '''from digiops.maturity import run_maturity, write_outputs
+    ("code", '''from digiops import maturity
 from digiops.maturity import charts, report
 import matplotlib.pyplot as plt
-result = run_maturity(ctx.engagement)
-metrics = write_outputs(ctx, result)
+result = maturity.run(ctx)
 lang = ctx.language
 ctx.md(report.headline(result, lang))
 for note in map(ctx.md_text, result.notes):
@@ -66,7 +65,7 @@ else:
     ctx.md("本项目未提供价值流数据。", "No value-stream data was given.")'''),
     ("code", '''if len(result.bottlenecks):
     display(report.bottlenecks_view(result.bottlenecks, lang).style.hide(axis="index").format(
-        {report._t(lang, "差错率", "Error rate"): "{:.0%}", report._t(lang, "耗时（小时）", "Hours"): "{:.1f}"}, escape="html"))'''),
+        {ctx.t("差错率", "Error rate"): "{:.0%}", ctx.t("耗时（小时）", "Hours"): "{:.1f}"}, escape="html"))'''),
     ("code", '''if len(result.chains):
     ctx.md("### 人工交接链", "### Manual hand-off chains")
     for chain in result.chains.itertuples(index=False):
@@ -77,7 +76,7 @@ else:
                f"{chain.duration_hours:.1f} hours in all, compound error rate {chain.error_rate:.0%}")
 if len(result.root_causes):
     ctx.md("### 按根因类别", "### By root-cause category")
-    display(result.root_causes.assign(name=result.root_causes["name_zh" if lang == "zh" else "name_en"])[
+    display(result.root_causes.assign(name=result.root_causes[ctx.t("name_zh", "name_en")])[
         ["name", "bottlenecks", "handoffs", "hours", "mean_error_rate", "nodes"]].style.hide(axis="index").format(
         {"hours": "{:.1f}", "mean_error_rate": "{:.0%}"}, na_rep="–", escape="html"))'''),
     ("code", '''ctx.md("## 实施路线图", "## Roadmap")
@@ -89,8 +88,8 @@ ctx.md("举措按差距从大到小选自举措库：试点期（1–6 个月）
 if len(result.roadmap):
     fig = charts.roadmap_chart(result.roadmap, lang); plt.show()
     display(report.roadmap_view(result.roadmap, lang).style.hide(axis="index").format(
-        {report._t(lang, "预算占比", "Budget share"): "{:.1%}", report._t(lang, "预算（元）", "Budget (CNY)"): "{:,.0f}",
-         report._t(lang, "差距", "Gap"): "{:.1f}"}, na_rep="–", escape="html"))
+        {ctx.t("预算占比", "Budget share"): "{:.1%}", ctx.t("预算（元）", "Budget (CNY)"): "{:,.0f}",
+         ctx.t("差距", "Gap"): "{:.1f}"}, na_rep="–", escape="html"))
 else:
     ctx.md("所有维度均已达到目标，无需新增举措。", "Every dimension meets its target; no initiative is needed.")'''),
     ("code", '''ctx.md("### 预算分配（技术 / 人才 / 运营）", "### Budget split (technology / people / operations)")

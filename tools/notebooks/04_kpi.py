@@ -8,95 +8,77 @@ ctx.md(f"# KPI 复盘 · {client}", f"# KPI review · {client}")
 ctx.md("可量化、可拆解的经营目标：拆到每个作战单元（大区、门店），对照实际复盘，给出整体作战态势、漏斗监控与行动闭环。",
        "Quantifiable, decomposable business goals: broken down to every combat unit (region, store), reviewed "
        "against actuals, with the overall battle situation, the funnel and the closed loop of actions.")'''),
-    ("code", '''from digiops.kpi import review_from_context
-review = review_from_context(ctx)
-for name in ("attainment", "variance", "funnel", "smart", "runrate"):
-    ctx.write_table({"smart": "smart_checks"}.get(name, name), getattr(review, name))
-headline = ctx.record(**review.headline("gmv"))
+    ("code", '''from digiops import kpi
+from digiops.kpi import charts, report
+review = kpi.run(ctx)
 p = review.periods
 ctx.md(f"复盘月份 **{p.review}**（对比 {p.comparison}），跑动率月份 **{p.runrate}**，数据截至 {p.as_of}（不含）。",
        f"Review month **{p.review}** (compared with {p.comparison}); run-rate month **{p.runrate}**; data up to "
        f"{p.as_of} (exclusive).")'''),
-    ("code", '''from digiops.kpi.report import headline_markdown
-ctx.md(*headline_markdown(review))'''),
+    ("code", '''ctx.md(*report.headline_markdown(review))'''),
     ("markdown", "## 作战态势 · Battle situation"),
-    ("code", '''from digiops.kpi.charts import draw_tree
-import matplotlib.pyplot as plt
+    ("code", '''import matplotlib.pyplot as plt
 regions = review.units.query("level == 'region'")["unit"].tolist()
-draw_tree(review.tree, review.attainment, p.review, language=ctx.language, expand={"gmv": regions})
+charts.draw_tree(review.tree, review.attainment, p.review, language=ctx.language, expand={"gmv": regions})
 plt.show()
 ctx.md("节点颜色 = 复盘月份的达成状态（绿 ≥ 100 %，黄 ≥ 90 %，红低于 90 %，灰 = 无目标）。",
        "Node colour = status in the review month (green ≥ 100 %, amber ≥ 90 %, red below, grey = no target).")'''),
     ("markdown", "## 各大区与门店达成 · Attainment by region and store"),
-    ("code", '''from digiops.kpi.charts import attainment_bars
-from digiops.kpi.report import unit_attainment
-for level in ("region", "store"):
-    table = unit_attainment(review, "gmv", level)
+    ("code", '''for level in ("region", "store"):
+    table = report.unit_attainment(review, "gmv", level)
     if table["attainment"].notna().any():
-        attainment_bars(table, title=ctx.t(f"GMV 达成率 · {'大区' if level == 'region' else '门店'} · {p.review}",
+        charts.attainment_bars(table, title=ctx.t(f"GMV 达成率 · {'大区' if level == 'region' else '门店'} · {p.review}",
                                            f"GMV attainment by {level} · {p.review}"), language=ctx.language)
         plt.show()'''),
-    ("code", '''from digiops.kpi.report import kpi_matrix
-kpi_matrix(review, ctx.language).style.hide(axis="index")'''),
+    ("code", '''report.kpi_matrix(review, ctx.language).style.hide(axis="index")'''),
     ("markdown", "## GMV 为什么变化 · Why GMV moved"),
-    ("code", '''from digiops.kpi.charts import waterfall
-from digiops.kpi.report import factor_steps, variance_notes
-start, steps, end = factor_steps(review, "gmv", "factor", ctx.language)
-waterfall(start, steps, end, labels=(p.comparison, p.review),
+    ("code", '''start, steps, end = report.factor_steps(review, "gmv", "factor", ctx.language)
+charts.waterfall(start, steps, end, labels=(p.comparison, p.review),
           title=ctx.t("GMV 变动 = 客流 × 转化率 × 客单价（LMDI 分解）", "GMV change = traffic × conversion × AOV (LMDI)"))
 plt.show()
-for text in variance_notes(review, ctx.language):
+for text in report.variance_notes(review, ctx.language):
     ctx.md(text)'''),
-    ("code", '''start, steps, end = factor_steps(review, "gmv", "region", ctx.language)
-waterfall(start, steps, end, labels=(p.comparison, p.review), title=ctx.t("GMV 变动 · 按大区", "GMV change by region"))
+    ("code", '''start, steps, end = report.factor_steps(review, "gmv", "region", ctx.language)
+charts.waterfall(start, steps, end, labels=(p.comparison, p.review), title=ctx.t("GMV 变动 · 按大区", "GMV change by region"))
 plt.show()'''),
-    ("code", '''from digiops.kpi.report import mix_table
-ctx.md("转化率与客单价的变化拆为各大区自身变化（inner）与结构变化（mix）：",
+    ("code", '''ctx.md("转化率与客单价的变化拆为各大区自身变化（inner）与结构变化（mix）：",
        "Conversion and AOV changes split into each region's own change (inner) and the change of mix (mix):")
-mix_table(review, ctx.language).style.hide(axis="index").format(precision=4, escape="html")'''),
+report.mix_table(review, ctx.language).style.hide(axis="index").format(precision=4, escape="html")'''),
     ("markdown", "## 漏斗 · Funnel"),
-    ("code", '''from digiops.kpi.charts import funnel_chart
-from digiops.kpi.report import funnel_for, funnel_markdown, STAGE_NAMES
-if len(review.funnel):
-    table = funnel_for(review, p.review)
-    funnel_chart(table, stage_names=STAGE_NAMES[ctx.language],
+    ("code", '''if len(review.funnel):
+    table = report.funnel_for(review, p.review)
+    charts.funnel_chart(table, language=ctx.language,
                  title=ctx.t(f"转化漏斗 · {table['period'].iloc[0]} 进入的访客（{ctx.settings.conversion_window_days} 天窗口）",
                              f"Funnel · visitors entering in {table['period'].iloc[0]} "
                              f"({ctx.settings.conversion_window_days}-day window)"))
     plt.show()
-    ctx.md(funnel_markdown(review, table, ctx.language))
+    ctx.md(report.funnel_markdown(review, table, ctx.language))
 else:
     ctx.md("没有漏斗事件数据。", "No funnel events.")'''),
     ("code", '''if len(review.funnel):
     display(review.funnel.query("period == @table.period.iloc[0]").style.hide(axis="index").format(precision=3, escape="html"))'''),
     ("markdown", "## 跑动率 · Run-rate"),
-    ("code", '''from digiops.kpi.charts import runrate_chart
-from digiops.kpi.report import runrate_markdown, runrate_row
-row = runrate_row(review, "gmv")
+    ("code", '''row = report.runrate_row(review, "gmv")
 if row is not None:
-    runrate_chart(review.daily, row, days_in_period=int(row["days_elapsed"] + row["days_left"]), language=ctx.language,
+    charts.runrate_chart(review.daily, row, days_in_period=int(row["days_elapsed"] + row["days_left"]), language=ctx.language,
                   title=ctx.t(f"GMV 跑动率 · {p.runrate}", f"GMV run-rate · {p.runrate}"))
     plt.show()
-    ctx.md(runrate_markdown(row, ctx.language))'''),
+    ctx.md(report.runrate_markdown(row, ctx.language))'''),
     ("code", '''review.runrate.query("level != 'store'").style.hide(axis="index").format(precision=2, na_rep="–", escape="html")'''),
     ("markdown", "## SMART 检查 · SMART findings"),
-    ("code", '''from digiops.kpi.report import smart_matrix
-smart_matrix(review, ctx.language).style.hide(axis="index")'''),
-    ("code", '''from digiops.kpi.report import smart_failures
-failed = smart_failures(review, ctx.language)
+    ("code", '''report.smart_matrix(review, ctx.language).style.hide(axis="index")'''),
+    ("code", '''failed = report.smart_failures(review, ctx.language)
 ctx.md(ctx.t("**未通过的检查：**", "**Checks that fail:**") if len(failed) else ctx.t("所有 SMART 检查均通过。", "Every SMART check passes."))
 failed.style.hide(axis="index") if len(failed) else None'''),
     ("markdown", "## 行动闭环 · Action log"),
-    ("code", '''from digiops.kpi.report import action_table
-if len(review.actions):
+    ("code", '''if len(review.actions):
     ctx.md("上次复盘的行动项：负责人、状态，以及其 KPI 从行动确定时到本次复盘的变化。",
            "The previous review's actions: owner, status, and what each action's KPI did since it was agreed.")
-    display(action_table(review, ctx.language).style.hide(axis="index"))
+    display(report.action_table(review, ctx.language).style.hide(axis="index"))
 else:
     ctx.md("没有行动记录。", "No action log.")'''),
     ("markdown", "## 与上次复盘相比 · Since the previous review"),
-    ("code", '''from digiops.kpi.report import changes_table
-changes = changes_table(review, ctx.language)
+    ("code", '''changes = report.changes_table(review, ctx.language)
 if changes is None:
     ctx.md("本客户没有更早的运行记录，下次复盘将在此对比。", "No earlier run of this client; the next review will compare here.")
 else:

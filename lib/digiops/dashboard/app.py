@@ -16,8 +16,9 @@ import pandas as pd
 
 from digiops.dashboard import views
 from digiops.errors import ArchiveError
-from digiops.summary.collect import Summary, collect, read_kpi_names, read_output, segment_names, segment_table
-from digiops.summary.render import esc
+from digiops.runfolder import MANIFEST, RunFolder
+from digiops.summary.collect import Summary, collect, read_kpi_names, segment_names, segment_table
+from digiops.text import escape_html, in_language
 
 RUN_ENV = "DIGIOPS_DASHBOARD_RUN"
 COMPANY = "__company__"
@@ -39,36 +40,34 @@ class RunData:
     quality: pd.DataFrame | None
 
 
-def _read(run_dir: Path, summary: Summary, stage: str, *names: str) -> pd.DataFrame | None:
+def _table(run: RunFolder, stage: str, name: str) -> pd.DataFrame | None:
+    try:
+        return run.table(stage, name)
+    except Exception:  # noqa: BLE001 - an unreadable output shows as missing, with the stage's sentence
+        return None
+
+
+def _read(run: RunFolder, summary: Summary, stage: str, *names: str) -> pd.DataFrame | None:
+    """The first of ``names`` a succeeded stage wrote and that can be read, else ``None``."""
     state = summary.stages.get(stage)
     if state is None or state.status != "succeeded":
         return None
-    for name in names:
-        try:
-            table = read_output(run_dir, stage, name)
-        except Exception:  # noqa: BLE001 - an unreadable output shows as missing, with the stage's sentence
-            table = None
-        if table is not None:
-            return table
-    return None
+    return next((t for t in (_table(run, stage, name) for name in names) if t is not None), None)
 
 
 def load_run(run_dir: str | Path) -> RunData:
     run_dir = Path(run_dir).resolve()
+    run = RunFolder(run_dir)
     summary = collect(run_dir)
-    migration = None
-    try:
-        migration = read_output(run_dir, "summary", "segment_migration.parquet")
-    except Exception:  # noqa: BLE001
-        migration = None
     return RunData(
         run_dir=run_dir, summary=summary, kpi_names=read_kpi_names(run_dir),
-        attainment=_read(run_dir, summary, "kpi", "attainment.parquet"),
-        scores=_read(run_dir, summary, "maturity", "scores.parquet", "scores.csv"),
-        departments=_read(run_dir, summary, "maturity", "department_scores.parquet"),
-        tags=_read(run_dir, summary, "labels", "tags.parquet"),
-        customers=_read(run_dir, summary, "merge", "customers.parquet"),
-        migration=migration, quality=_read(run_dir, summary, "merge", "data_quality.parquet"))
+        attainment=_read(run, summary, "kpi", "attainment.parquet"),
+        scores=_read(run, summary, "maturity", "scores.parquet", "scores.csv"),
+        departments=_read(run, summary, "maturity", "department_scores.parquet"),
+        tags=_read(run, summary, "labels", "tags.parquet"),
+        customers=_read(run, summary, "merge", "customers.parquet"),
+        migration=_read(run, summary, "labels", "migration.parquet"),
+        quality=_read(run, summary, "merge", "data_quality.parquet"))
 
 
 def run_dir_from_environment() -> Path:
@@ -77,8 +76,8 @@ def run_dir_from_environment() -> Path:
         raise ArchiveError(RUN_ENV, "no run folder given to the dashboard",
                            fix="start it with `digiops dashboard CLIENT`, which sets it")
     path = Path(value)
-    if not (path / "manifest.json").is_file():
-        raise ArchiveError(str(path), "not a run folder (no manifest.json)", fix="pass a folder under reports/<client>/")
+    if not RunFolder(path).is_run:
+        raise ArchiveError(str(path), f"not a run folder (no {MANIFEST})", fix="pass a folder under reports/<client>/")
     return path
 
 
@@ -151,13 +150,13 @@ class Dashboard:
         return self._sample
 
     def t(self, zh: str, en: str) -> str:
-        return views.t(self.language, zh, en)
+        return in_language(self.language, zh, en)
 
     def set_language(self, language: str) -> None:
         self.language = language
         summary = self.data.summary
-        self.header.value = (f"<div class='dg-header'><h1>{esc(summary.name(language))}</h1>"
-                             f"<div>{esc(self.t('运行', 'Run'))} {esc(summary.run_id)}</div></div>")
+        self.header.value = (f"<div class='dg-header'><h1>{escape_html(summary.name(language))}</h1>"
+                             f"<div>{escape_html(self.t('运行', 'Run'))} {escape_html(summary.run_id)}</div></div>")
         for index, (zh, en) in enumerate((("KPI 达成", "KPI attainment"), ("成熟度", "Maturity"),
                                           ("客户分群", "Segments"), ("数据质量", "Data quality"))):
             self.tabs.set_title(index, self.t(zh, en))
@@ -173,7 +172,7 @@ class Dashboard:
         self.render_quality()
 
     def _missing(self, stage: str) -> str:
-        return f"<p class='dg-note'>{esc(self.data.summary.note(stage, self.language) or '')}</p>"
+        return f"<p class='dg-note'>{escape_html(self.data.summary.note(stage, self.language) or '')}</p>"
 
     def render_kpi(self) -> None:
         if self.data.attainment is None:
@@ -198,7 +197,7 @@ class Dashboard:
             return
         table = segment_table(self.data.tags, self.segment_names)
         self.segments_out.value = (views.segments_html(table, self.language)
-                                   + f"<h4>{esc(self.t('分群迁移', 'Segment migration'))}</h4>"
+                                   + f"<h4>{escape_html(self.t('分群迁移', 'Segment migration'))}</h4>"
                                    + views.migration_html(self.data.migration, self.segment_names, self.language))
         self.render_sample()
 

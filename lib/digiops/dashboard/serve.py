@@ -28,9 +28,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digiops import archive, manifest, paths
+from digiops import archive, paths
 from digiops.dashboard.app import RUN_ENV
 from digiops.errors import ArchiveError
+from digiops.runfolder import MANIFEST, RunFolder
 
 NOTEBOOK = "dashboard.ipynb"
 #: the project's Voila template (templates/voila/templates/digiops): Voila's lab template without CDN links
@@ -55,7 +56,10 @@ def made_by(run_dir: Path, engagement_file: Path | None) -> bool:
     reports folder), and neither client may be shown the other's run."""
     if engagement_file is None:
         return True
-    recorded = (manifest.read(Path(run_dir)) or {}).get("engagement_file")
+    try:
+        recorded = RunFolder(run_dir).read_manifest().engagement_file
+    except ArchiveError:
+        return False
     return recorded is not None and Path(recorded).resolve() == Path(engagement_file).resolve()
 
 
@@ -67,7 +71,7 @@ def find_run(client_dir: Path, run: str | None = None, engagement_file: Path | N
         if Path(run).name != run or run in (".", ".."):
             raise ArchiveError(run, "a run is named by its run id, not a path", fix="see `digiops list CLIENT`")
         chosen = client_dir / run
-        if not (chosen / "manifest.json").is_file():
+        if not RunFolder(chosen).is_run:
             raise ArchiveError(str(chosen), "no such run", fix=f"pick one of `digiops list {client_dir.name}`")
         if not made_by(chosen, engagement_file):
             raise ArchiveError(str(chosen), f"this run was not made by {engagement_file} (another client folder "
@@ -172,8 +176,8 @@ def start(run_dir: Path, host: str = "127.0.0.1", port: int | None = None, *, pr
           refill_delay: float = REFILL_DELAY_S) -> DashboardServer:
     """Start Voila on one run folder and return once it answers (not blocking)."""
     run_dir = Path(run_dir).resolve()
-    if not (run_dir / "manifest.json").is_file():
-        raise ArchiveError(str(run_dir), "not a run folder (no manifest.json)", fix="pass a folder under reports/")
+    if not RunFolder(run_dir).is_run:
+        raise ArchiveError(str(run_dir), f"not a run folder (no {MANIFEST})", fix="pass a folder under reports/")
     source = paths.notebooks_dir() / NOTEBOOK
     if not source.is_file():
         raise ArchiveError(str(source), "the dashboard notebook is missing", fix="restore notebooks/dashboard.ipynb")
@@ -210,7 +214,7 @@ def serve(engagement: str | Path, run: str | None = None, host: str = "127.0.0.1
     """
     from digiops.engagement import load_engagement
 
-    loaded = load_engagement(engagement, check_sources=False)
+    loaded = load_engagement(engagement)
     run_dir = find_run(paths.reports_dir() / loaded.client.id, run, loaded.file)
     server = start(run_dir, host, port, preheat=preheat, pool_size=pool_size)
     log(f"dashboard of {loaded.client.id} run {run_dir.name}: {server.url}")

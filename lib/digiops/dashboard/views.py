@@ -18,12 +18,10 @@ import pandas as pd
 from digiops.masking import mask_frame
 from digiops.merge.quality import MEASURE_DEFINITIONS, MEASURE_NAMES, QUALITY_MEASURES
 from digiops.summary.collect import NO_SEGMENT
-from digiops.summary.render import STATUS_COLOURS, esc, fmt_measured, fmt_number, fmt_percent
-from digiops.i18n import in_language as t
+from digiops.summary.render import fmt_measured, fmt_number, fmt_percent
+from digiops.text import STATUS_COLOURS, escape_html, in_language, term
 
 LEVEL_ORDER = {"all": 0, "region": 1, "store": 2}
-
-
 
 
 # --- KPI ------------------------------------------------------------------------------------------------------
@@ -58,28 +56,41 @@ def _fmt_value(value: object, measure: str = "") -> str:
     return fmt_measured(float(value), measure)
 
 
+def _note(text: str) -> str:
+    return f"<p class='dg-note'>{escape_html(text)}</p>"
+
+
+def _kpi_name(names: dict[str, dict[str, str]], kpi: str, language: str) -> str:
+    known = names.get(kpi, {})
+    return in_language(language, known.get("zh", kpi), known.get("en", kpi))
+
+
 def kpi_html(view: pd.DataFrame, names: dict[str, dict[str, str]], language: str) -> str:
     if view.empty:
-        return f"<p class='dg-note'>{esc(t(language, '该单元在此月份没有数据。', 'No figures for this unit and month.'))}</p>"
+        return _note(in_language(language, "该单元在此月份没有数据。", "No figures for this unit and month."))
     rows = []
     for r in view.itertuples(index=False):
-        name = names.get(r.kpi, {}).get(language, r.kpi)
+        name = _kpi_name(names, r.kpi, language)
         measure = names.get(r.kpi, {}).get("measure", "")
         colour = STATUS_COLOURS.get(str(r.status), STATUS_COLOURS["none"])
         attainment = None if r.attainment is None or pd.isna(r.attainment) else float(r.attainment)
         width = 0 if attainment is None else min(attainment, 1.5) / 1.5 * 100
-        rows.append(f"<tr class='dg-kpi' data-kpi='{esc(r.kpi)}'><td><span style='color:{colour}'>●</span> {esc(name)}</td>"
-                    f"<td class='dg-actual'>{esc(_fmt_value(r.actual, measure))}</td>"
-                    f"<td>{esc(_fmt_value(r.target, measure))}</td>"
-                    f"<td class='dg-attainment'>{esc(fmt_percent(attainment))}</td>"
-                    f"<td><div class='dg-bar'><div style='width:{width:.0f}%;background:{colour}'></div></div></td></tr>")
-    head = t(language, "<tr><th>KPI</th><th>实际</th><th>目标</th><th>达成率</th><th></th></tr>",
-             "<tr><th>KPI</th><th>Actual</th><th>Target</th><th>Attainment</th><th></th></tr>")
-    defined = "; ".join(f"{names.get(k, {}).get(language, k)}: {names[k]['definition']}"
+        rows.append(f"<tr class='dg-kpi' data-kpi='{escape_html(r.kpi)}'>"
+                    f"<td><span style='color:{colour}'>●</span> {escape_html(name)}</td>"
+                    f"<td class='dg-actual'>{escape_html(_fmt_value(r.actual, measure))}</td>"
+                    f"<td>{escape_html(_fmt_value(r.target, measure))}</td>"
+                    f"<td class='dg-attainment'>{escape_html(fmt_percent(attainment))}</td>"
+                    f"<td><div class='dg-bar'><div style='width:{width:.0f}%;background:{colour}'></div></div></td>"
+                    "</tr>")
+    head = in_language(language, "<tr><th>KPI</th><th>实际</th><th>目标</th><th>达成率</th><th></th></tr>",
+                       "<tr><th>KPI</th><th>Actual</th><th>Target</th><th>Attainment</th><th></th></tr>")
+    defined = "; ".join(f"{_kpi_name(names, k, language)}: {names[k]['definition']}"
                         for k in view["kpi"] if names.get(k, {}).get("definition"))
-    definition = t(language, "达成率 = 实际 ÷ 目标（越低越好的指标为 目标 ÷ 实际）。", "Attainment = actual ÷ target "
-                   "(target ÷ actual where lower is better).") + (" " + defined if defined else "")
-    return f"<table class='dg-table'>{head}{''.join(rows)}</table><p class='dg-definition'>{esc(definition)}</p>"
+    definition = in_language(language, "达成率 = 实际 ÷ 目标（越低越好的指标为 目标 ÷ 实际）。",
+                             "Attainment = actual ÷ target (target ÷ actual where lower is better).")
+    definition += " " + defined if defined else ""
+    return (f"<table class='dg-table'>{head}{''.join(rows)}</table>"
+            f"<p class='dg-definition'>{escape_html(definition)}</p>")
 
 
 # --- maturity -------------------------------------------------------------------------------------------------
@@ -87,7 +98,7 @@ def department_levels(scores: pd.DataFrame, departments: pd.DataFrame | None, de
                       language: str) -> tuple[dict[str, float], dict[str, float]]:
     """(levels, targets) by dimension name: the company's when ``department`` is None, else that department's."""
     dims = scores[scores["dimension"] != "overall"]
-    label = dict(zip(dims["dimension"], dims["name_zh" if language == "zh" else "name_en"].astype(str)))
+    label = dict(zip(dims["dimension"], dims[in_language(language, "name_zh", "name_en")].astype(str)))
     targets = {label[d]: float(v) for d, v in zip(dims["dimension"], dims["target"]) if pd.notna(v)}
     if department is None or departments is None:
         levels = {label[d]: float(v) for d, v in zip(dims["dimension"], dims["level"]) if pd.notna(v)}
@@ -115,7 +126,7 @@ def radar_svg(levels: dict[str, float], targets: dict[str, float] | None = None,
         parts.append(f"<polygon points='{ring_points}' fill='none' stroke='#ddd'/>")
     for i, name in enumerate(names):
         x, y = point(i, maximum + 0.9)
-        parts.append(f"<text x='{x:.1f}' y='{y:.1f}' font-size='12' text-anchor='middle'>{esc(name)}</text>")
+        parts.append(f"<text x='{x:.1f}' y='{y:.1f}' font-size='12' text-anchor='middle'>{escape_html(name)}</text>")
     if targets:
         pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in (point(i, targets.get(k, 0)) for i, k in enumerate(names)))
         parts.append(f"<polygon points='{pts}' fill='none' stroke='#c62828' stroke-dasharray='4 3'/>")
@@ -126,35 +137,36 @@ def radar_svg(levels: dict[str, float], targets: dict[str, float] | None = None,
 
 
 def levels_html(levels: dict[str, float], targets: dict[str, float], language: str) -> str:
-    rows = "".join(f"<tr><td>{esc(k)}</td><td class='dg-level'>{esc(fmt_number(v, 1))}</td>"
-                   f"<td>{esc(fmt_number(targets.get(k), 1))}</td></tr>" for k, v in levels.items())
-    head = t(language, "<tr><th>维度</th><th>等级</th><th>目标</th></tr>",
-             "<tr><th>Dimension</th><th>Level</th><th>Target</th></tr>")
+    rows = "".join(f"<tr><td>{escape_html(k)}</td><td class='dg-level'>{escape_html(fmt_number(v, 1))}</td>"
+                   f"<td>{escape_html(fmt_number(targets.get(k), 1))}</td></tr>" for k, v in levels.items())
+    head = in_language(language, "<tr><th>维度</th><th>等级</th><th>目标</th></tr>",
+                       "<tr><th>Dimension</th><th>Level</th><th>Target</th></tr>")
     return f"<table class='dg-table'>{head}{rows}</table>"
 
 
 # --- segments -------------------------------------------------------------------------------------------------
 def segments_html(table: pd.DataFrame, language: str) -> str:
-    rows = "".join(f"<tr><td>{esc(r.name_zh if language == 'zh' else r.name_en)}</td><td>{int(r.customers):,}</td>"
-                   f"<td>{esc(fmt_percent(r.share))}</td><td>{esc(fmt_number(r.value))}</td>"
-                   f"<td>{esc(fmt_percent(r.value_share))}</td></tr>" for r in table.itertuples(index=False))
-    head = t(language, "<tr><th>分群</th><th>人数</th><th>占比</th><th>消费金额</th><th>金额占比</th></tr>",
-             "<tr><th>Segment</th><th>Customers</th><th>Share</th><th>Value</th><th>Value share</th></tr>")
+    rows = "".join(f"<tr><td>{escape_html(in_language(language, r.name_zh, r.name_en))}</td>"
+                   f"<td>{int(r.customers):,}</td>"
+                   f"<td>{escape_html(fmt_percent(r.share))}</td><td>{escape_html(fmt_number(r.value))}</td>"
+                   f"<td>{escape_html(fmt_percent(r.value_share))}</td></tr>" for r in table.itertuples(index=False))
+    head = in_language(language, "<tr><th>分群</th><th>人数</th><th>占比</th><th>消费金额</th><th>金额占比</th></tr>",
+                       "<tr><th>Segment</th><th>Customers</th><th>Share</th><th>Value</th><th>Value share</th></tr>")
     return f"<table class='dg-table'>{head}{rows}</table>"
 
 
 def migration_html(migration: pd.DataFrame | None, names: dict[str, tuple[str, str]], language: str) -> str:
+    """Customers by segment in the previous run (rows) and this run (columns), as ``outputs/labels/migration``."""
     if migration is None or migration.empty:
-        return f"<p class='dg-note'>{esc(t(language, '没有上一次运行的分群可比较。', 'No previous run to compare segments with.'))}</p>"
-    matrix = migration.pivot_table(index="from_segment", columns="to_segment", values="customers", aggfunc="sum",
-                                   fill_value=0)
+        return _note(in_language(language, "没有上一次运行的分群可比较。", "No previous run to compare segments with."))
+    matrix = migration.set_index("previous")  # the labels stage's table: previous segment × current segment
 
     def name(s: str) -> str:
-        pair = names.get(s)
-        return pair[0 if language == "zh" else 1] if pair else s
-    head = "<tr><th>" + esc(t(language, "上次 → 本次", "previous → now")) + "</th>" + "".join(
-        f"<th>{esc(name(c))}</th>" for c in matrix.columns) + "</tr>"
-    rows = "".join("<tr><th>" + esc(name(i)) + "</th>" + "".join(f"<td>{int(v):,}</td>" for v in row) + "</tr>"
+        return in_language(language, *names[s]) if s in names else s
+
+    head = "<tr><th>" + escape_html(in_language(language, "上次 → 本次", "previous → now")) + "</th>" + "".join(
+        f"<th>{escape_html(name(c))}</th>" for c in matrix.columns) + "</tr>"
+    rows = "".join("<tr><th>" + escape_html(name(i)) + "</th>" + "".join(f"<td>{int(v):,}</td>" for v in row) + "</tr>"
                    for i, row in zip(matrix.index, matrix.to_numpy()))
     return f"<table class='dg-table'>{head}{rows}</table>"
 
@@ -170,10 +182,14 @@ def customer_sample(tags: pd.DataFrame, customers: pd.DataFrame | None, segment:
     return mask_frame(rows).reset_index(drop=True)
 
 
+def _cell(value: object) -> object:
+    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
 def frame_html(frame: pd.DataFrame) -> str:
-    head = "".join(f"<th>{esc(c)}</th>" for c in frame.columns)
-    body = "".join("<tr>" + "".join(f"<td>{esc('–' if v is None or (isinstance(v, float) and math.isnan(v)) else v)}</td>"
-                                    for v in row) + "</tr>" for row in frame.itertuples(index=False))
+    head = "".join(f"<th>{escape_html(c)}</th>" for c in frame.columns)
+    body = "".join("<tr>" + "".join(f"<td>{escape_html(_cell(v))}</td>" for v in row) + "</tr>"
+                   for row in frame.itertuples(index=False))
     return f"<table class='dg-table'><tr>{head}</tr>{body}</table>"
 
 
@@ -187,22 +203,22 @@ def quality_by_source(quality: pd.DataFrame, phase: str) -> pd.DataFrame:
 
 def quality_html(table: pd.DataFrame, language: str) -> str:
     measures = [m for m in QUALITY_MEASURES if m in table.columns]
-    head = "<tr><th>" + esc(t(language, "来源", "Source")) + "</th>" + "".join(
-        f"<th>{esc(t(language, *MEASURE_NAMES[m]))}</th>" for m in measures) + "</tr>"
+    head = "<tr><th>" + escape_html(in_language(language, "来源", "Source")) + "</th>" + "".join(
+        f"<th>{escape_html(term(language, MEASURE_NAMES, m))}</th>" for m in measures) + "</tr>"
     rows = []
     for r in table.itertuples(index=False):
         cells = []
         for m in measures:
             value = getattr(r, m)
             if value is None or pd.isna(value):  # not measured for this source (e.g. uniqueness of non-ids)
-                cells.append(f"<td class='dg-na'>{esc(t(language, '不适用', 'n/a'))}</td>")
+                cells.append(f"<td class='dg-na'>{escape_html(in_language(language, '不适用', 'n/a'))}</td>")
                 continue
             colour = "#2e7d32" if value >= 0.95 else ("#f9a825" if value >= 0.8 else "#c62828")
             cells.append(f"<td><div class='dg-bar'><div style='width:{value * 100:.0f}%;background:{colour}'></div>"
-                         f"</div>{esc(fmt_percent(value))}</td>")
-        rows.append(f"<tr><td>{esc(r.source)}</td>{''.join(cells)}</tr>")
+                         f"</div>{escape_html(fmt_percent(value))}</td>")
+        rows.append(f"<tr><td>{escape_html(r.source)}</td>{''.join(cells)}</tr>")
     return (f"<table class='dg-table'>{head}{''.join(rows)}</table>"
-            f"<p class='dg-definition'>{esc(t(language, *MEASURE_DEFINITIONS))}</p>")
+            f"<p class='dg-definition'>{escape_html(in_language(language, *MEASURE_DEFINITIONS))}</p>")
 
 
 CSS = """<style>

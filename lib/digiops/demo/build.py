@@ -19,7 +19,7 @@ import pyarrow.csv as pa_csv
 
 from digiops.demo import business, dirt
 from digiops.demo.dirt import where
-from digiops.demo.config import (CHUNK_PEOPLE, DEFAULT_PEOPLE, DEFAULT_SEED, EXPORTED_AT, PERIOD_END, PERIOD_START,
+from digiops.demo.config import (CHUNK_PEOPLE, DEFAULT_PEOPLE, DEFAULT_SEED, EXPORTED_AT, N_DAYS, PERIOD_START,
                                  DemoConfig)
 from digiops.demo.people import make_people
 from digiops.demo.sources import SOURCE_BY_NAME
@@ -29,7 +29,6 @@ from digiops.demo.systems import (N_STORES, crm_records, day_weights, make_order
 from digiops.demo.xlsx import Sheet, StreamingXlsx
 from digiops.errors import DigiopsError
 
-N_DAYS = int((np.datetime64(PERIOD_END) - np.datetime64(PERIOD_START)) // np.timedelta64(1, "D")) + 1
 ONLINE = N_STORES  # unit index of online orders and traffic
 CRM_TITLES = ("示例茶饮 CRM 客户资料导出", f"导出时间：{EXPORTED_AT:%Y-%m-%d %H:%M:%S}　导出人：crm_admin")
 

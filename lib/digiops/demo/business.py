@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from digiops.demo.config import PERIOD_START
+from digiops.demo.config import N_DAYS, PERIOD_START
 from digiops.demo.dirt import text, zpad
 from digiops.demo.reference import CITIES, REGIONS, STORES_PER_CITY, price_band
-from digiops.demo.systems import N_STORES, store_ids
+from digiops.demo.systems import N_STORES, day_weights, store_ids
 from digiops.demo.xlsx import Sheet, write_xlsx
 
 _DAY = np.timedelta64(1, "D")
@@ -128,8 +128,6 @@ def action_log() -> pd.DataFrame:
 
 
 def _months() -> np.ndarray:
-    from digiops.demo.build import N_DAYS
-
     days = np.datetime64(PERIOD_START) + np.arange(N_DAYS) * _DAY
     return days.astype("datetime64[M]")
 
@@ -234,8 +232,6 @@ def funnel_events(rng: np.random.Generator, people: int, weights: np.ndarray) ->
 
 def write_business_inputs(raw: Path, rng: np.random.Generator, products: pd.DataFrame, totals,
                           people: int) -> dict[str, int]:
-    from digiops.demo.systems import day_weights
-
     counts = {"products": _csv(raw / "products.csv", products_frame(products)),
               "stores": _csv(raw / "stores.csv", stores_frame())}
     answers = maturity_answers(rng)

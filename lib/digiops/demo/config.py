@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 
 PERIOD_START = dt.date(2025, 5, 1)
 PERIOD_END = dt.date(2026, 10, 31)
+#: days in the period, both ends included (the rows of the daily totals the KPI inputs are drawn from)
+N_DAYS = (PERIOD_END - PERIOD_START).days + 1
 #: exports are dated the day after the period closes
 EXPORTED_AT = dt.datetime(2026, 11, 2, 9, 15, 0)
 DEFAULT_PEOPLE = 20_000

@@ -2,19 +2,20 @@
 
 Seed 000 (a quantifiable, detachable KPI broken down to each combat unit, the battle situation for the business
 owner, a funnel, a closed loop) and seed 004 §1.2 (SMART goals, strategy → business → execution); the formulas are
-fixed by DOMAIN.md §4. The notebook ``04_kpi.ipynb`` imports only the names below.
+fixed by DOMAIN.md §4. :func:`run` is the stage (``04_kpi.ipynb`` calls it); :func:`build_review` its pure core;
+``report`` and ``charts`` show the result.
 """
 
 from digiops.kpi.attainment import attainment_of, status_of
 from digiops.kpi.funnel import funnel, worst_drop_off
 from digiops.kpi.loop import action_effects, compare_runs
-from digiops.kpi.review import KpiReview, build_review, review_from_context
+from digiops.kpi.review import KpiReview, build_review, run
 from digiops.kpi.runrate import runrate
-from digiops.kpi.settings import KpiSettings
 from digiops.kpi.smart import smart_checks
 from digiops.kpi.tree import KpiTree, load_tree, parse_tree
 from digiops.kpi.variance import lmdi, log_mean, ratio_mix, shapley
+from digiops.settings.kpi import KpiSettings
 
 __all__ = ["KpiReview", "KpiSettings", "KpiTree", "action_effects", "attainment_of", "build_review",
            "compare_runs", "funnel", "lmdi", "load_tree", "log_mean", "parse_tree", "ratio_mix",
-           "review_from_context", "runrate", "shapley", "smart_checks", "status_of", "worst_drop_off"]
+           "run", "runrate", "shapley", "smart_checks", "status_of", "worst_drop_off"]

@@ -30,9 +30,9 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
+from digiops.dates import parse_dates
 from digiops.errors import KpiTreeError
 from digiops.kpi.tree import KpiTree
-from digiops.merge.normalize import parse_dates
 
 METRICS = ("gmv", "orders", "customers", "traffic", "conversion", "aov", "repurchase_rate", "returning_rate",
            "member_share",

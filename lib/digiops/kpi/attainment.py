@@ -5,7 +5,7 @@ is green at or above the green band (default 100 %), amber at or above the amber
 and ``none`` when there is no target or the ratio is undefined (a zero or negative denominator).
 
 Example:
-    >>> from digiops.kpi.settings import StatusBands
+    >>> from digiops.settings.kpi import StatusBands
     >>> attainment_of(95.0, 100.0, "higher"), status_of(0.95, StatusBands())
     (0.95, 'amber')
     >>> attainment_of(80.0, 100.0, "lower"), status_of(1.25, StatusBands())
@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from digiops.errors import KpiTreeError
-from digiops.kpi.settings import StatusBands
 from digiops.kpi.tree import KpiTree
+from digiops.settings.kpi import StatusBands
 
 STATUSES = ("green", "amber", "red", "none")
 ATTAINMENT_COLUMNS = ["kpi", "level", "unit", "period", "actual", "actual_exact", "target", "attainment", "status"]

@@ -7,10 +7,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import FancyBboxPatch
 
-from digiops.charts import STATUS_COLOURS
 from digiops.kpi.tree import KpiTree
-from digiops.i18n import in_language as _t
-
+from digiops.text import FUNNEL_STAGES, KPI_STATUS, STATUS_COLOURS, in_language, term
 
 
 def format_value(value: float, measure: str) -> str:
@@ -52,7 +50,7 @@ def tree_layout(tree: KpiTree, expand: dict[str, list[str]] | None = None) -> di
     return positions
 
 
-def draw_tree(tree: KpiTree, attainment: pd.DataFrame, period: str, *, language: str = "zh",
+def draw_tree(tree: KpiTree, attainment: pd.DataFrame, period: str, *, language: str,
               expand: dict[str, list[str]] | None = None) -> plt.Figure:
     """The KPI tree, each node coloured by its status in ``period`` (unit ``all``, or the expanded unit)."""
     positions = tree_layout(tree, expand)
@@ -70,7 +68,7 @@ def draw_tree(tree: KpiTree, attainment: pd.DataFrame, period: str, *, language:
     for name, (x, layer) in positions.items():
         if name in tree.goals:
             goal = tree.goals[name]
-            label, colour = _t(language, goal.name_zh, goal.name_en), "#37474f"
+            label, colour = in_language(language, goal.name_zh, goal.name_en), "#37474f"
         else:
             kpi, _, unit = name.partition("@")
             node = tree.nodes[kpi]
@@ -91,14 +89,14 @@ def draw_tree(tree: KpiTree, attainment: pd.DataFrame, period: str, *, language:
     ax.set_xlim(0, 1)
     ax.set_ylim(-depth + 0.3, 0.6)
     ax.axis("off")
-    handles = [plt.Rectangle((0, 0), 1, 1, color=STATUS_COLOURS[s]) for s in ("green", "amber", "red", "none")]
-    ax.legend(handles, [_t(language, "达成", "met"), _t(language, "预警", "close"), _t(language, "未达成", "missed"),
-                        _t(language, "无目标", "no target")], loc="upper right", fontsize=8, ncol=4, frameon=False)
-    ax.set_title(_t(language, f"KPI 树 · {period}", f"KPI tree · {period}"))
+    handles = [plt.Rectangle((0, 0), 1, 1, color=STATUS_COLOURS[s]) for s in KPI_STATUS]
+    ax.legend(handles, [term(language, KPI_STATUS, s) for s in KPI_STATUS], loc="upper right", fontsize=8, ncol=4,
+              frameon=False)
+    ax.set_title(in_language(language, f"KPI 树 · {period}", f"KPI tree · {period}"))
     return fig
 
 
-def attainment_bars(table: pd.DataFrame, *, title: str, language: str = "zh") -> plt.Figure:
+def attainment_bars(table: pd.DataFrame, *, title: str, language: str) -> plt.Figure:
     """Horizontal bars of attainment per unit, coloured by status, with the 100 % line."""
     data = table.dropna(subset=["attainment"]).sort_values("attainment")
     fig, ax = plt.subplots(figsize=(8, max(2.5, 0.32 * len(data) + 1)))
@@ -107,7 +105,7 @@ def attainment_bars(table: pd.DataFrame, *, title: str, language: str = "zh") ->
     for y, value in enumerate(data["attainment"]):
         ax.text(value, y, f" {value:.0%}", va="center", fontsize=8)
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    ax.set_xlabel(_t(language, "达成率", "attainment"))
+    ax.set_xlabel(in_language(language, "达成率", "attainment"))
     ax.set_title(title)
     return fig
 
@@ -135,15 +133,15 @@ def waterfall(start: float, steps: list[tuple[str, float]], end: float, *, label
     return fig
 
 
-def funnel_chart(table: pd.DataFrame, *, stage_names: dict[str, str], title: str) -> plt.Figure:
-    """Horizontal funnel: visitors per stage with step and overall conversion."""
+def funnel_chart(table: pd.DataFrame, *, language: str, title: str) -> plt.Figure:
+    """Horizontal funnel: visitors per stage with step and overall conversion (a client's own stage name as it is)."""
     data = table.sort_values("step")
     fig, ax = plt.subplots(figsize=(8, 0.8 * len(data) + 1))
     top = data["visitors"].max() or 1
     for y, row in enumerate(data.itertuples(index=False)):
         w = row.visitors / top
         ax.barh(-y, w, left=(1 - w) / 2, color="#1565c0", height=0.7)
-        text = f"{stage_names.get(row.stage, row.stage)}  {row.visitors:,}"
+        text = f"{term(language, FUNNEL_STAGES, row.stage)}  {row.visitors:,}"
         if row.step > 1:
             text += f"  (→{row.step_conversion:.0%}, {row.overall_conversion:.0%})"
         inside = w > 0.45
@@ -155,22 +153,22 @@ def funnel_chart(table: pd.DataFrame, *, stage_names: dict[str, str], title: str
     return fig
 
 
-def runrate_chart(daily: pd.DataFrame, row: pd.Series, *, days_in_period: int, language: str = "zh",
+def runrate_chart(daily: pd.DataFrame, row: pd.Series, *, days_in_period: int, language: str,
                   title: str) -> plt.Figure:
     """Cumulative actual by day, the straight-line projection to period end, and the target."""
     fig, ax = plt.subplots(figsize=(8, 4))
     cumulative = daily["value"].cumsum()
-    ax.plot(daily["day"], cumulative, marker="o", ms=3, label=_t(language, "累计实际", "actual to date"))
+    ax.plot(daily["day"], cumulative, marker="o", ms=3, label=in_language(language, "累计实际", "actual to date"))
     elapsed = int(row["days_elapsed"])
     ax.plot([elapsed, days_in_period], [row["actual_to_date"], row["projection"]], ls="--",
-            label=_t(language, "按当前日均推算", "projection at current daily rate"))
+            label=in_language(language, "按当前日均推算", "projection at current daily rate"))
     if np.isfinite(row["target"]):
-        ax.axhline(row["target"], color="#c62828", lw=1, label=_t(language, "目标", "target"))
+        ax.axhline(row["target"], color="#c62828", lw=1, label=in_language(language, "目标", "target"))
         if np.isfinite(row["required_daily"]):
             ax.plot([elapsed, days_in_period], [row["actual_to_date"], row["target"]], ls=":", color="#c62828",
-                    label=_t(language, "达成所需路径", "path needed to reach target"))
+                    label=in_language(language, "达成所需路径", "path needed to reach target"))
     ax.set_xlim(0, days_in_period + 0.5)
-    ax.set_xlabel(_t(language, "日", "day of month"))
+    ax.set_xlabel(in_language(language, "日", "day of month"))
     ax.legend(fontsize=8)
     ax.set_title(title)
     return fig

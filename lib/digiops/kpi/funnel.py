@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from digiops.merge.normalize import parse_dates
+from digiops.dates import parse_dates
 
 FUNNEL_COLUMNS = ["period", "channel", "step", "stage", "visitors", "step_conversion", "overall_conversion",
                   "drop_off", "drop_off_rate"]

@@ -1,7 +1,8 @@
 """Tables and sentences of the KPI report, bilingual, built from a :class:`~digiops.kpi.review.KpiReview`.
 
 Each function returns one thing a notebook cell displays; nothing here computes a figure that is not already in the
-review's tables.
+review's tables. The review holds codes (status, criterion, finding, variance method); the words come from
+:mod:`digiops.text`, in the ``language`` each function is given.
 """
 
 from __future__ import annotations
@@ -13,21 +14,19 @@ from digiops.context import md_text
 from digiops.kpi.charts import format_value
 from digiops.kpi.funnel import worst_drop_off
 from digiops.kpi.review import KpiReview
-from digiops.kpi.variance import note
+from digiops.kpi.tree import KpiTree
 from digiops.masking import mask_name
-from digiops.i18n import in_language as _t
+from digiops.text import (FUNNEL_STAGES, KPI_STATUS, SMART_CRITERIA, SMART_FINDINGS, STATUS_MARKS, VARIANCE_METHODS,
+                          in_language, term)
 
-STAGE_NAMES = {
-    "zh": {"visit": "访问", "add_to_cart": "加购", "order": "下单", "repurchase": "复购"},
-    "en": {"visit": "visit", "add_to_cart": "add to cart", "order": "order", "repurchase": "repurchase"},
-}
-STATUS_NAMES = {"zh": {"green": "🟢 达成", "amber": "🟡 预警", "red": "🔴 未达成", "none": "– 无目标"},
-                "en": {"green": "🟢 met", "amber": "🟡 close", "red": "🔴 missed", "none": "– no target"}}
-CRITERIA_NAMES = {"zh": {"specific": "具体 S", "measurable": "可衡量 M", "achievable": "可实现 A",
-                         "relevant": "相关 R", "time_bound": "有时限 T"},
-                  "en": {"specific": "Specific", "measurable": "Measurable", "achievable": "Achievable",
-                         "relevant": "Relevant", "time_bound": "Time-bound"}}
 
+def status_name(status: str, language: str) -> str:
+    """A KPI status with its mark, as the report's tables show it.
+
+    >>> status_name("amber", "zh"), status_name("none", "en")
+    ('🟡 预警', '– no target')
+    """
+    return f"{STATUS_MARKS.get(status, '–')} {term(language, KPI_STATUS, status)}"
 
 
 def _name(review: KpiReview, kpi: str, language: str) -> str:
@@ -45,7 +44,7 @@ def headline_markdown(review: KpiReview) -> tuple[str, str]:
     elif "gmv_actual" in h:
         actual = float(h["gmv_actual"])
         target = h.get("gmv_target")
-        status = STATUS_NAMES["zh"][h["gmv_status"]], STATUS_NAMES["en"][h["gmv_status"]]
+        status = status_name(h["gmv_status"], "zh"), status_name(h["gmv_status"], "en")
         if target:
             zh.append(f"- **GMV {h['review_period']}**：实际 ¥{actual:,.2f}，目标 ¥{target:,.0f}，"
                       f"达成 {h['gmv_attainment']:.1%} {status[0]}")
@@ -85,15 +84,15 @@ def kpi_matrix(review: KpiReview, language: str) -> pd.DataFrame:
     rows = []
     for kpi, group in a.groupby("kpi", sort=False):
         node = review.tree.nodes[kpi]
-        row = {_t(language, "指标", "KPI"): node.name(language)}
+        row = {in_language(language, "指标", "KPI"): node.name(language)}
         for item in group.itertuples(index=False):
             cell = format_value(item.actual, node.measure)
             if np.isfinite(item.attainment):
-                cell += f" / {format_value(item.target, node.measure)} {STATUS_NAMES[language][item.status][:1]}"
-            row[_t(language, "全部", "all") if item.unit == "all" else item.unit] = cell
+                cell += f" / {format_value(item.target, node.measure)} {STATUS_MARKS[item.status]}"
+            row[in_language(language, "全部", "all") if item.unit == "all" else item.unit] = cell
         rows.append(row)
     order = [n for n in review.tree.nodes]
-    frame = pd.DataFrame(rows, columns=[_t(language, "指标", "KPI")] if not rows else None)
+    frame = pd.DataFrame(rows, columns=[in_language(language, "指标", "KPI")] if not rows else None)
     frame["_o"] = [order.index(next(k for k in order if review.tree.nodes[k].name(language) == r))
                    for r in frame.iloc[:, 0]]
     return frame.sort_values("_o").drop(columns="_o").fillna("–")
@@ -121,12 +120,12 @@ def variance_notes(review: KpiReview, language: str) -> list[str]:
     out = []
     for (kpi, unit, method), _ in special.groupby(["kpi", "unit", "method"]):
         name, unit = md_text(_name(review, kpi, language)), md_text(unit)
-        out.append(f"> **{name} · {unit}**：{note(method, language)}" if language == "zh"
-                   else f"> **{name} · {unit}**: {note(method, language)}")
+        note = term(language, VARIANCE_METHODS, method)
+        out.append(in_language(language, f"> **{name} · {unit}**：{note}", f"> **{name} · {unit}**: {note}"))
     if not out:
-        out.append(_t(language, "所有因子两期均为正数，LMDI 分解直接适用，各因子贡献之和精确等于总变化。",
-                      "Every factor is positive in both months, so LMDI applies directly; the contributions sum "
-                      "exactly to the change."))
+        out.append(in_language(language, "所有因子两期均为正数，LMDI 分解直接适用，各因子贡献之和精确等于总变化。",
+                               "Every factor is positive in both months, so LMDI applies directly; the contributions "
+                               "sum exactly to the change."))
     return out
 
 
@@ -138,9 +137,9 @@ def mix_table(review: KpiReview, language: str) -> pd.DataFrame:
     table = v.pivot_table(index=["kpi", "item"], columns="effect", values="contribution", aggfunc="sum").reset_index()
     table["kpi"] = [_name(review, k, language) for k in table["kpi"]]
     table["total"] = table.get("inner", 0) + table.get("mix", 0)
-    return table.rename(columns={"kpi": _t(language, "指标", "KPI"), "item": _t(language, "大区", "region"),
-                                 "inner": _t(language, "自身变化 inner", "inner"),
-                                 "mix": _t(language, "结构变化 mix", "mix"), "total": _t(language, "合计", "total")})
+    names = {"kpi": ("指标", "KPI"), "item": ("大区", "region"), "inner": ("自身变化 inner", "inner"),
+             "mix": ("结构变化 mix", "mix"), "total": ("合计", "total")}
+    return table.rename(columns={column: in_language(language, *name) for column, name in names.items()})
 
 
 def funnel_for(review: KpiReview, period: str) -> pd.DataFrame:
@@ -153,19 +152,20 @@ def funnel_for(review: KpiReview, period: str) -> pd.DataFrame:
 
 def funnel_markdown(review: KpiReview, table: pd.DataFrame, language: str) -> str:
     worst = worst_drop_off(table)
-    known = STAGE_NAMES[language]
-    names = {stage: known.get(stage, md_text(stage)) for stage in table["stage"]}  # an unknown stage is client text
+    names = {stage: term(language, FUNNEL_STAGES, stage) if stage in FUNNEL_STAGES else md_text(stage)
+             for stage in table["stage"]}  # an unknown stage is client text
     last = table.sort_values("step").iloc[-1]
     if worst is None:
         return ""
     before = table[table["step"] == worst["step"] - 1]["stage"].iloc[0]
-    return _t(language,
-              f"流失最严重的一步：**{names.get(before, before)} → {names.get(worst['stage'], worst['stage'])}**，"
-              f"步骤转化率 {worst['step_conversion']:.1%}，流失 {int(worst['drop_off']):,} 人；"
-              f"整体转化率（{names.get(last['stage'], last['stage'])}）{last['overall_conversion']:.1%}。",
-              f"Worst drop-off: **{names.get(before, before)} → {names.get(worst['stage'], worst['stage'])}**, "
-              f"step conversion {worst['step_conversion']:.1%}, {int(worst['drop_off']):,} visitors lost; overall "
-              f"conversion to {names.get(last['stage'], last['stage'])} {last['overall_conversion']:.1%}.")
+    step = f"{names.get(before, before)} → {names.get(worst['stage'], worst['stage'])}"
+    end = names.get(last["stage"], last["stage"])
+    return in_language(
+        language,
+        f"流失最严重的一步：**{step}**，步骤转化率 {worst['step_conversion']:.1%}，流失 {int(worst['drop_off']):,} 人；"
+        f"整体转化率（{end}）{last['overall_conversion']:.1%}。",
+        f"Worst drop-off: **{step}**, step conversion {worst['step_conversion']:.1%}, {int(worst['drop_off']):,} "
+        f"visitors lost; overall conversion to {end} {last['overall_conversion']:.1%}.")
 
 
 def runrate_row(review: KpiReview, kpi: str) -> pd.Series | None:
@@ -174,31 +174,35 @@ def runrate_row(review: KpiReview, kpi: str) -> pd.Series | None:
 
 
 def runrate_markdown(row: pd.Series, language: str) -> str:
-    text = _t(language,
-              f"截至 {row['as_of']}（不含）已过 {int(row['days_elapsed'])} 天，实际 ¥{row['actual_to_date']:,.2f}，"
-              f"日均 ¥{row['average_daily']:,.2f}；剩余 {int(row['days_left'])} 天，推算月末 ¥{row['projection']:,.2f}。",
-              f"Up to {row['as_of']} (exclusive): {int(row['days_elapsed'])} days, actual ¥{row['actual_to_date']:,.2f}, "
-              f"¥{row['average_daily']:,.2f} a day; {int(row['days_left'])} days left, projected month end "
-              f"¥{row['projection']:,.2f}.")
+    text = in_language(
+        language,
+        f"截至 {row['as_of']}（不含）已过 {int(row['days_elapsed'])} 天，实际 ¥{row['actual_to_date']:,.2f}，"
+        f"日均 ¥{row['average_daily']:,.2f}；剩余 {int(row['days_left'])} 天，推算月末 ¥{row['projection']:,.2f}。",
+        f"Up to {row['as_of']} (exclusive): {int(row['days_elapsed'])} days, actual ¥{row['actual_to_date']:,.2f}, "
+        f"¥{row['average_daily']:,.2f} a day; {int(row['days_left'])} days left, projected month end "
+        f"¥{row['projection']:,.2f}.")
     if np.isfinite(row["target"]):
         if np.isfinite(row["required_daily"]):
-            text += _t(language, f" 目标 ¥{row['target']:,.0f}，尚差 ¥{row['gap']:,.2f}，需日均 ¥{row['required_daily']:,.2f}"
-                       f"（推算达成 {row['projected_attainment']:.1%}）。",
-                       f" Target ¥{row['target']:,.0f}: ¥{row['gap']:,.2f} to go, ¥{row['required_daily']:,.2f} a day "
-                       f"needed (projected attainment {row['projected_attainment']:.1%}).")
+            text += in_language(
+                language,
+                f" 目标 ¥{row['target']:,.0f}，尚差 ¥{row['gap']:,.2f}，需日均 ¥{row['required_daily']:,.2f}"
+                f"（推算达成 {row['projected_attainment']:.1%}）。",
+                f" Target ¥{row['target']:,.0f}: ¥{row['gap']:,.2f} to go, ¥{row['required_daily']:,.2f} a day "
+                f"needed (projected attainment {row['projected_attainment']:.1%}).")
         else:
-            text += _t(language, " 本月已结束，无需推算日均。", " The month is closed; no daily rate is required.")
+            text += in_language(language, " 本月已结束，无需推算日均。", " The month is closed; no daily rate is required.")
     return text
 
 
 def smart_matrix(review: KpiReview, language: str) -> pd.DataFrame:
     """One row per KPI, one ✓ / ✗ column per SMART criterion."""
     s = review.smart.assign(mark=review.smart["passed"].map({True: "✓", False: "✗"}))
-    table = s.pivot_table(index=["kpi", "name"], columns="criterion", values="mark", aggfunc="first").reset_index()
+    table = s.pivot_table(index="kpi", columns="criterion", values="mark", aggfunc="first").reset_index()
     table = table.set_index("kpi").loc[[k for k in review.tree.nodes if k in set(table["kpi"])]].reset_index()
-    columns = [c for c in CRITERIA_NAMES[language] if c in table.columns]
-    table = table[["name", *columns]].rename(columns=CRITERIA_NAMES[language])
-    return table.rename(columns={"name": _t(language, "指标", "KPI")})
+    table["name"] = [_name(review, k, language) for k in table["kpi"]]
+    columns = [c for c in SMART_CRITERIA if c in table.columns]
+    table = table[["name", *columns]].rename(columns={c: term(language, SMART_CRITERIA, c) for c in columns})
+    return table.rename(columns={"name": in_language(language, "指标", "KPI")})
 
 
 def mask_owner(owner: object) -> str | None:
@@ -216,9 +220,22 @@ def mask_owner(owner: object) -> str | None:
 def smart_failures(review: KpiReview, language: str) -> pd.DataFrame:
     """The SMART checks that fail, with what was found."""
     failed = review.smart[~review.smart["passed"]]
-    return pd.DataFrame({_t(language, "指标", "KPI"): failed["name"],
-                         _t(language, "检查", "check"): failed["criterion"].map(CRITERIA_NAMES[language]),
-                         _t(language, "发现", "finding"): failed["finding"]})
+    return pd.DataFrame({in_language(language, "指标", "KPI"): [_name(review, k, language) for k in failed["kpi"]],
+                         in_language(language, "检查", "check"): [term(language, SMART_CRITERIA, c)
+                                                                  for c in failed["criterion"]],
+                         in_language(language, "发现", "finding"): [smart_finding(row, review.tree, language)
+                                                                    for _, row in failed.iterrows()]},
+                        index=failed.index)
+
+
+def smart_finding(row: pd.Series, tree: KpiTree, language: str) -> str:
+    """A row of ``smart_checks`` (:func:`digiops.kpi.smart.smart_checks`) as the sentence a reader sees."""
+    fields = {k: row.get(k) for k in ("detail", "months", "growth", "low", "high", "period_from", "period_to")}
+    goal = tree.goals.get(row.get("goal")) if isinstance(row.get("goal"), str) else None
+    fields["goal"] = in_language(language, goal.name_zh, goal.name_en) if goal else row.get("goal")
+    fields["via"] = f" ← {row['detail']}" if isinstance(row.get("detail"), str) and row["detail"] else ""
+    zh, en = SMART_FINDINGS.get(row["reason"], (row["reason"], row["reason"]))
+    return in_language(language, zh, en).format(**fields)
 
 
 def action_table(review: KpiReview, language: str) -> pd.DataFrame:
@@ -231,11 +248,11 @@ def action_table(review: KpiReview, language: str) -> pd.DataFrame:
                    + ("" if i is None else (" ✓" if i else " ✗"))
                    for k, v0, v1, i in zip(review.actions["kpi"], a["value_from"], a["value_to"], a["improved"],
                                            strict=True)]
-    a["overdue"] = a["overdue"].map({True: _t(language, "逾期", "overdue"), False: ""})
-    columns = {"action_id": "ID", "action": _t(language, "行动", "action"), "owner": _t(language, "负责人", "owner"),
-               "kpi": "KPI", "due": _t(language, "截止", "due"), "status": _t(language, "状态", "status"),
-               "overdue": "", "period_from": _t(language, "起", "from"), "period_to": _t(language, "至", "to"),
-               "effect": _t(language, "KPI 变化", "KPI move")}
+    a["overdue"] = a["overdue"].map({True: in_language(language, "逾期", "overdue"), False: ""})
+    names = {"action_id": ("ID", "ID"), "action": ("行动", "action"), "owner": ("负责人", "owner"), "kpi": ("KPI", "KPI"),
+             "due": ("截止", "due"), "status": ("状态", "status"), "overdue": ("", ""), "period_from": ("起", "from"),
+             "period_to": ("至", "to"), "effect": ("KPI 变化", "KPI move")}
+    columns = {column: in_language(language, *name) for column, name in names.items()}
     return a[list(columns)].rename(columns=columns)
 
 
@@ -245,17 +262,17 @@ def changes_table(review: KpiReview, language: str) -> pd.DataFrame | None:
         return None
     c = review.changes[review.changes["level"].isin(["all", "region"])].copy()
     c["kpi"] = [_name(review, k, language) for k in c["kpi"]]
-    names = STATUS_NAMES[language]
+    names = {status: status_name(status, language) for status in KPI_STATUS}
     c["status_previous"] = c["status_previous"].map(names)
     c["status"] = c["status"].map(names)
-    change_names = {"better": _t(language, "↑ 好转", "↑ better"), "worse": _t(language, "↓ 变差", "↓ worse"),
-                    "same": _t(language, "持平", "same"), "n/a": "–"}
+    change_names = {"better": in_language(language, "↑ 好转", "↑ better"),
+                    "worse": in_language(language, "↓ 变差", "↓ worse"), "same": in_language(language, "持平", "same"),
+                    "n/a": "–"}
     c["status_change"] = c["status_change"].map(change_names)
-    columns = {"kpi": _t(language, "指标", "KPI"), "unit": _t(language, "单元", "unit"),
-               "period_previous": _t(language, "上次复盘月", "previous month"),
-               "status_previous": _t(language, "上次状态", "previous status"),
-               "period": _t(language, "本次复盘月", "month"), "status": _t(language, "本次状态", "status"),
-               "status_change": _t(language, "变化", "change"),
-               "actual_previous": _t(language, "上次实际", "previous actual"),
-               "actual": _t(language, "本次实际", "actual"), "actual_change": _t(language, "实际变化", "actual change")}
+    names = {"kpi": ("指标", "KPI"), "unit": ("单元", "unit"), "period_previous": ("上次复盘月", "previous month"),
+             "status_previous": ("上次状态", "previous status"), "period": ("本次复盘月", "month"),
+             "status": ("本次状态", "status"), "status_change": ("变化", "change"),
+             "actual_previous": ("上次实际", "previous actual"), "actual": ("本次实际", "actual"),
+             "actual_change": ("实际变化", "actual change")}
+    columns = {column: in_language(language, *name) for column, name in names.items()}
     return c[list(columns)].rename(columns=columns)

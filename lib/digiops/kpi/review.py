@@ -13,16 +13,16 @@ from pathlib import Path
 
 import pandas as pd
 
+from digiops.dates import parse_dates
 from digiops.kpi.actuals import ADDITIVE, base_metrics, to_cents, file_metric, node_actuals, store_regions, unit_table
 from digiops.kpi.attainment import attainment_table, read_targets
 from digiops.kpi.funnel import funnel
 from digiops.kpi.loop import action_effects, compare_runs, previous_month, restatements
 from digiops.kpi.runrate import runrate_table
-from digiops.kpi.settings import KpiSettings
 from digiops.kpi.smart import smart_checks
 from digiops.kpi.tree import KpiTree, load_tree
 from digiops.kpi.variance import attribute
-from digiops.merge.normalize import parse_dates
+from digiops.settings.kpi import KpiSettings
 
 
 @dataclass
@@ -53,6 +53,21 @@ class KpiReview:
     changes: pd.DataFrame | None = None
     restated: pd.DataFrame | None = None
     notes: list[tuple[str, str]] = field(default_factory=list)  # (zh, en)
+
+    @property
+    def headline_kpi(self) -> str:
+        """The KPI the summary leads with: ``gmv`` when the tree has it, else the tree's first KPI."""
+        return "gmv" if "gmv" in self.tree.nodes or not self.tree.nodes else next(iter(self.tree.nodes))
+
+    def kpi_names(self) -> dict[str, dict[str, str]]:
+        """KPI id → names, measure and definition, as the summary and the dashboard show them."""
+        return {kpi: {"zh": node.name_zh, "en": node.name_en, "measure": node.measure,
+                      "definition": node.definition or ""} for kpi, node in self.tree.nodes.items()}
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The stage's Parquet outputs by file name."""
+        return {"attainment": self.attainment, "variance": self.variance, "funnel": self.funnel,
+                "smart_checks": self.smart, "runrate": self.runrate}
 
     def headline(self, kpi: str = "gmv") -> dict[str, object]:
         """Figures for the manifest: the KPI's actual vs target, the main variance driver and the run-rate."""
@@ -106,7 +121,7 @@ def build_review(tree: KpiTree, orders: pd.DataFrame, *, settings: KpiSettings |
                  shipments: pd.DataFrame | None = None, customers: pd.DataFrame | None = None,
                  targets: pd.DataFrame | None = None, funnel_events: pd.DataFrame | None = None,
                  actions: pd.DataFrame | None = None, file_sources: dict[str, pd.DataFrame] | None = None,
-                 previous_attainment: pd.DataFrame | None = None, language: str = "en",
+                 previous_attainment: pd.DataFrame | None = None,
                  labels: dict[str, str] | None = None) -> KpiReview:
     """Compute the review from frames (canonical source frames, merge-stage tables)."""
     settings = settings or KpiSettings()
@@ -148,7 +163,7 @@ def build_review(tree: KpiTree, orders: pd.DataFrame, *, settings: KpiSettings |
                       "No targets source: attainment and run-rate have no targets."))
     attainment = attainment_table(tree, actuals, target_table, units, settings.status_bands)
     attainment["reviewed"] = attainment["period"] == periods.review
-    variance = attribute(tree, actuals, metrics, periods.comparison, periods.review, language=language)
+    variance = attribute(tree, actuals, metrics, periods.comparison, periods.review)
     funnel_table = (funnel(funnel_events, settings.funnel_stages, window_days=settings.conversion_window_days,
                            by_channel=True) if funnel_events is not None else pd.DataFrame())
     if funnel_events is not None and len(funnel_table):
@@ -158,7 +173,7 @@ def build_review(tree: KpiTree, orders: pd.DataFrame, *, settings: KpiSettings |
                 if n.combine == "sum" or (n.source and (n.source.file or n.source.metric in ADDITIVE))]
     runrate = runrate_table(actuals, target_table, additive, periods.runrate, periods.as_of)
     smart = smart_checks(tree, actuals, target_table, periods.review, bound=settings.achievable_bound,
-                         min_history=settings.achievable_min_history, language=language)
+                         min_history=settings.achievable_min_history)
     action_table = (action_effects(actions, tree, actuals, periods.review, periods.as_of,
                                    labels.get("actions", settings.actions_source))
                     if actions is not None else pd.DataFrame())
@@ -236,7 +251,18 @@ def review_from_context(ctx) -> KpiReview:
         customers=optional["customers"], targets=_source(ctx, settings.targets_source),
         funnel_events=_source(ctx, settings.funnel_source), actions=_source(ctx, settings.actions_source),
         file_sources={k: v for k, v in file_sources.items() if v is not None},
-        previous_attainment=ctx.previous_table("kpi", "attainment"), language=ctx.language, labels=labels)
+        previous_attainment=ctx.previous_table("kpi", "attainment"), labels=labels)
+
+
+def run(ctx) -> KpiReview:
+    """The stage: build the review, write its tables and the KPI names, record the headline figures of the
+    headline KPI (which the summary and the dashboard read instead of recomputing them)."""
+    review = review_from_context(ctx)
+    for name, table in review.tables().items():
+        ctx.write_table(name, table)
+    ctx.write_json("kpi_names.json", review.kpi_names())
+    ctx.record(headline_kpi=review.headline_kpi, **review.headline(review.headline_kpi))
+    return review
 
 
 def _source(ctx, name: str) -> pd.DataFrame | None:

@@ -44,7 +44,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from digiops.engagement import load_yaml
 from digiops.errors import KpiTreeError
+from digiops.text import in_language
 
 LEVELS = ("all", "region", "store")
 
@@ -106,7 +108,7 @@ class KpiNode(_Strict):
         return self
 
     def name(self, language: str) -> str:
-        return self.name_zh if language == "zh" else self.name_en
+        return in_language(language, self.name_zh, self.name_en)
 
 
 @dataclass
@@ -239,7 +241,5 @@ def load_tree(path: Path, known_units: set[str] | None = None) -> KpiTree:
     if not path.is_file():
         raise KpiTreeError(str(path), "the KPI tree file does not exist", field="kpi.tree",
                            fix="set kpi.tree in the engagement file to a YAML file beside it")
-    from digiops.engagement import load_yaml  # strict: a key given twice is an error, not the last one winning
-
-    data, _ = load_yaml(path.read_text(encoding="utf-8"), path.name)
+    data, _ = load_yaml(path.read_text(encoding="utf-8"), path.name)  # strict: a key given twice is an error
     return parse_tree(data, path.name, known_units)

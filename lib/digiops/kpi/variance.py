@@ -6,14 +6,15 @@
 * **Ratio across segments** (share s of the denominator, segment ratio r): inner ``Σ s₁(r₁ − r₀)`` and mix
   ``Σ (s₁ − s₀)(r₀ − KPI₀)``; together they are KPI₁ − KPI₀.
 
-Where a logarithm is undefined the decomposition still sums to ΔV and says what it did (``method``, ``note``):
+Where a logarithm is undefined the decomposition still sums to ΔV and says what it did (``method``, a code
+that :data:`digiops.text.VARIANCE_METHODS` words for the report):
 
 * a factor that is **zero** in one period (all others positive): the analytical limit of LMDI-I as the zero
   tends to 0 (Ang & Liu 2007, "small value strategy"): the factors that are zero share the whole change equally,
   the others get 0; when V is zero in both periods every contribution is 0;
 * a **negative** factor (e.g. net refunds exceed sales in a unit): LMDI does not apply; the Shapley decomposition
   (the average of every order of switching the factors from period 0 to 1), exact for any sign, is used instead;
-* a **missing** factor: contributions are NaN and the note says which factor is missing.
+* a **missing** factor: contributions are NaN (method ``missing``).
 
 Example (DOMAIN.md's worked check):
     >>> rows = lmdi({"traffic": 100_000, "conversion": 0.020, "aov": 300},
@@ -33,18 +34,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-NOTES = {
-    "lmdi": ("", ""),
-    "zero_limit": ("有因子在某一期为 0，对数无定义：取 LMDI 在该值趋于 0 时的极限，变化全部归于为 0 的因子",
-                   "a factor is zero in one period, where the logarithm is undefined: LMDI's limit as that value "
-                   "tends to 0 is used, so the whole change goes to the factor(s) that are zero"),
-    "zero_both": ("两期指标值均为 0，无变化可分解", "the KPI is zero in both periods: there is no change to attribute"),
-    "shapley": ("有因子为负数，对数无定义：改用 Shapley 分解（各因子依次替换的平均效应），仍精确加总为总变化",
-                "a factor is negative, where the logarithm is undefined: the Shapley decomposition (average effect "
-                "over every order of switching factors) is used instead; it still sums exactly to the change"),
-    "missing": ("缺少因子数据，无法分解", "a factor has no data, so the change cannot be attributed"),
-}
-
 
 def log_mean(a: float, b: float) -> float:
     """The logarithmic mean ``L(a, b) = (a − b) / (ln a − ln b)``, ``L(a, a) = a`` (both positive).
@@ -56,11 +45,6 @@ def log_mean(a: float, b: float) -> float:
         return float(a)
     diff = math.log(a) - math.log(b)
     return float(a) if diff == 0 else (a - b) / diff
-
-
-def note(method: str, language: str = "en") -> str:
-    zh, en = NOTES[method]
-    return zh if language == "zh" else en
 
 
 def lmdi(before: dict[str, float], after: dict[str, float]) -> list[dict[str, Any]]:
@@ -164,7 +148,7 @@ def _num(value: Any) -> float:
 
 
 VARIANCE_COLUMNS = ["kpi", "period_from", "period_to", "unit", "breakdown", "item", "effect", "value_from",
-                    "value_to", "contribution", "change", "method", "note"]
+                    "value_to", "contribution", "change", "method"]
 
 
 #: named ratio metrics → (numerator metric, denominator metric), for the inner / mix decomposition
@@ -172,8 +156,7 @@ RATIO_PARTS = {"conversion": ("orders", "traffic"), "aov": ("gmv", "orders")}
 
 
 def attribute(tree, actuals: pd.DataFrame, metrics: pd.DataFrame, period_from: str, period_to: str,
-              *, language: str = "en", additive: tuple[str, ...] = ("gmv", "orders", "traffic", "customers")
-              ) -> pd.DataFrame:
+              *, additive: tuple[str, ...] = ("gmv", "orders", "traffic", "customers")) -> pd.DataFrame:
     """The variance table of every KPI of the tree between two months (columns :data:`VARIANCE_COLUMNS`).
 
     * product nodes: LMDI over their children, for the node's unit and every unit it is split into;
@@ -181,6 +164,7 @@ def attribute(tree, actuals: pd.DataFrame, metrics: pd.DataFrame, period_from: s
       change;
     * ratio nodes (``combine: ratio`` or a ratio metric) split by region / store: inner and mix per unit.
     ``change`` is the KPI's own change at ``unit``; the contributions of one (kpi, unit, breakdown) sum to it.
+    ``method`` says how (a code; :data:`digiops.text.VARIANCE_METHODS` words the ones that need a note).
     """
     value = actuals.set_index(["kpi", "level", "unit", "period"])["actual"]
     value = value[~value.index.duplicated()]
@@ -213,8 +197,7 @@ def attribute(tree, actuals: pd.DataFrame, metrics: pd.DataFrame, period_from: s
                 factors1 = {c: get(value, (c, unit_row.level, unit_row.unit, period_to)) for c in node.children}
                 change = change_of(node_id, unit_row.level, unit_row.unit)
                 for r in lmdi(factors0, factors1):
-                    rows.append(dict(base, unit=unit_row.unit, breakdown="factor", effect=None, change=change,
-                                     note=note(r["method"], language) or None, **r))
+                    rows.append(dict(base, unit=unit_row.unit, breakdown="factor", effect=None, change=change, **r))
         metric = node.source.metric if node.source else None
         is_additive = node.combine == "sum" or metric in additive or bool(node.source and node.source.file)
         parent_level = own.iloc[0]["level"]
@@ -231,8 +214,7 @@ def attribute(tree, actuals: pd.DataFrame, metrics: pd.DataFrame, period_from: s
                         out[u] = float(exact[key]) if key in exact.index else get(value, key)
                     return out
                 for r in by_unit(pick(period_from), pick(period_to)):
-                    rows.append(dict(base, unit=node.unit, breakdown=level, effect=None, change=change, note=None,
-                                     **r))
+                    rows.append(dict(base, unit=node.unit, breakdown=level, effect=None, change=change, **r))
             parts = None
             if node.combine == "ratio":
                 parts = [(value, c) for c in node.children]
@@ -244,7 +226,7 @@ def attribute(tree, actuals: pd.DataFrame, metrics: pd.DataFrame, period_from: s
                           for p in (period_from, period_to) for s, k in ((num_series, num), (den_series, den))]
                 for r in ratio_mix(frames[0], frames[1], frames[2], frames[3]):
                     rows.append(dict(base, unit=node.unit, breakdown=f"{level}_mix", change=change,
-                                     value_from=r["ratio_from"], value_to=r["ratio_to"], note=None,
+                                     value_from=r["ratio_from"], value_to=r["ratio_to"],
                                      item=r["item"], effect=r["effect"], contribution=r["contribution"],
                                      method=r["method"]))
     frame = pd.DataFrame(rows)

@@ -35,6 +35,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from digiops.engagement import load_yaml
 from digiops.errors import CatalogError
 from digiops.labels.rules import PORTABLE_HELP, Rule, RuleError, parse_rule, statically_overlap
 
@@ -112,9 +113,7 @@ def _error_location(loc: tuple, data: dict) -> tuple[str, str]:
 
 def parse_catalog(text: str, source: str = "tag_catalog.yaml") -> Catalog:
     """Parse catalog YAML (structure only; :func:`validate_catalog` checks rules against fields)."""
-    from digiops.engagement import load_yaml  # strict: a key given twice is an error, not the last one winning
-
-    data, _ = load_yaml(text, source)
+    data, _ = load_yaml(text, source)  # strict: a key given twice is an error, not the last one winning
     if not isinstance(data, dict) or not isinstance(data.get("tags"), list):
         raise CatalogError(source, "must be a mapping with a `tags:` list", field="tags",
                            fix="start from data/clients/demo/tag_catalog.yaml")

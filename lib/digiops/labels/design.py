@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from digiops.labels.features import FEATURES
+from digiops.labels.features import FEATURE_VIEW_FIELDS
 from digiops.sql import literal
 
 RECENCY_WINDOWS = ((0, 30), (30, 90), (90, 180), (180, 365), (365, None))
@@ -32,7 +32,7 @@ def candidate_tags(features: pd.DataFrame, quantiles: list[float] | tuple[float,
                      "coverage": n / total,
                      "yaml": f'- {{value: {value}, name: {{zh: "", en: ""}}, rule: "{rule}"}}'})
 
-    for field, (kind, _description) in FEATURES.items():
+    for field, (kind, _description) in FEATURE_VIEW_FIELDS.items():
         if field in SKIPPED or field not in features.columns:
             continue
         column = features[field]

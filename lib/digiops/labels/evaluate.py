@@ -18,9 +18,9 @@ import pyarrow as pa
 
 from digiops.errors import CatalogError
 from digiops.labels.catalog import Catalog, Tag, tag_rules, validate_catalog
-from digiops.labels.features import (FEATURES, RFM_COLUMNS, build_features, build_features_spark, connect,
+from digiops.labels.features import (FEATURE_VIEW_FIELDS, RFM_COLUMNS, build_features, build_features_spark, connect,
                                      default_as_of, empty_tables, load_segment_map, session_default_as_of)
-from digiops.labels.settings import RfmThresholds
+from digiops.settings.labels import RfmThresholds
 
 
 @dataclass
@@ -56,7 +56,7 @@ def catalog_sql(catalog: Catalog, dialect: str = "duckdb", source: str = "custom
 
 def check_catalog(catalog: Catalog) -> None:
     """Validate a catalog against the feature fields, and bind its SQL on empty contract-shaped tables."""
-    validate_catalog(catalog, FEATURES, reserved={c: "RFM, DOMAIN.md §2" for c in RFM_COLUMNS})
+    validate_catalog(catalog, FEATURE_VIEW_FIELDS, reserved={c: "RFM, DOMAIN.md §2" for c in RFM_COLUMNS})
     con = connect(empty_tables())
     build_features(con, dt.date(2000, 1, 1), load_segment_map())
     con.execute(f"DESCRIBE {catalog_sql(catalog)}")

@@ -21,7 +21,7 @@ views of those names). Definitions (DOMAIN.md §2, docs/architecture.md):
 * RFM scores, among customers with a purchase: rank by the measure ascending, ties by ``customer_id`` ascending
   (rank 1…n), and cut the rank into five equal-width bins (what ``pandas.qcut(rank, 5)`` does): bin 0 for rank 1,
   else ``ceil(5·(rank−1)/(n−1)) − 1``. F and M score ``bin + 1`` (5 = highest fifth); R scores ``5 − bin``
-  (5 = the most recent fifth). Fixed thresholds (:class:`~digiops.labels.settings.RfmThresholds`) replace the
+  (5 = the most recent fifth). Fixed thresholds (:class:`~digiops.settings.labels.RfmThresholds`) replace the
   fifths per measure.
 * ``rfm_segment`` from the R × F segment map (``resources/rfm_segments.yaml``).
 
@@ -47,11 +47,11 @@ import yaml
 
 from digiops import paths
 from digiops.errors import CatalogError
-from digiops.labels.settings import RfmThresholds
+from digiops.settings.labels import RfmThresholds
 from digiops.sql import literal, scan
 
 #: field → (type, description). Rules may name exactly these.
-FEATURES: dict[str, tuple[str, str]] = {
+FEATURE_VIEW_FIELDS: dict[str, tuple[str, str]] = {
     "customer_id": ("text", "统一客户 ID / unified customer id"),
     "gender": ("text", "性别 M/F / gender"),
     "age": ("number", "截至 as_of 的周岁 / age in full years at as_of"),

@@ -9,19 +9,17 @@ runs here runs on Spark later (:func:`to_sql` with ``dialect="spark"``).
 
 Parsed with sqlglot, a rule tells
 
-* which fields it reads (:attr:`Rule.fields`, checked against the feature view before evaluation),
+* which fields it reads (:attr:`Rule.fields`, checked against the feature view before evaluation), and
 * whether two values of one tag overlap by definition (:func:`statically_overlap`, for conjunctions of simple
-  comparisons on the same fields), and
-* how to evaluate it on one Python row with SQL's three-valued logic (:func:`compile_python`, the row-by-row
-  baseline of the benchmark and an independent check in the tests).
+  comparisons on the same fields).
+
+(The row-by-row evaluator with SQL's three-valued logic, the benchmark's baseline and an independent check, is
+test code: ``tests/labels/baseline.py``.)
 
 Example:
     >>> rule = parse_rule("recency_days > 30 AND recency_days <= 90")
     >>> sorted(rule.fields)
     ['recency_days']
-    >>> f = compile_python(rule)
-    >>> f({"recency_days": 31}), f({"recency_days": 30}), f({"recency_days": None})
-    (True, False, None)
     >>> statically_overlap(parse_rule("recency_days <= 30"), parse_rule("recency_days BETWEEN 30 AND 90"))
     True
 """
@@ -29,13 +27,9 @@ Example:
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
-import pandas as pd
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
@@ -194,156 +188,3 @@ def statically_overlap(first: Rule, second: Rule) -> bool:
         else:
             return False
     return True
-
-
-# --- row-by-row evaluation (SQL three-valued logic) -------------------------------------------------------------
-def _num(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value)
-    return value.item() if hasattr(value, "item") and hasattr(value, "dtype") else value  # numpy scalar
-
-
-def _compare(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool | None]:
-    def apply(left: Any, right: Any) -> bool | None:
-        if left is None or right is None:
-            return None
-        return bool(op(_num(left), _num(right)))
-    return apply
-
-
-def _like(pattern: str) -> re.Pattern[str]:
-    parts = [".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in pattern]
-    return re.compile("".join(parts) + r"\Z", re.S)
-
-
-def _compile(node: exp.Expression) -> Callable[[dict[str, Any]], Any]:  # noqa: C901 - one branch per node type
-    if isinstance(node, exp.Paren):
-        return _compile(node.this)
-    if isinstance(node, exp.Column):
-        name = node.name
-        return lambda row: _missing_to_none(row.get(name))
-    if isinstance(node, exp.Literal):
-        value: Any = node.this if node.is_string else (int(node.this) if re.fullmatch(r"-?\d+", node.this)
-                                                       else float(node.this))
-        return lambda row: value
-    if isinstance(node, exp.Boolean):
-        flag = bool(node.this)
-        return lambda row: flag
-    if isinstance(node, exp.Null):
-        return lambda row: None
-    if isinstance(node, exp.And):
-        left, right = _compile(node.this), _compile(node.expression)
-
-        def and_(row: dict[str, Any]) -> bool | None:
-            a = left(row)
-            if a is False:
-                return False
-            b = right(row)
-            if b is False:
-                return False
-            return None if a is None or b is None else True
-        return and_
-    if isinstance(node, exp.Or):
-        left, right = _compile(node.this), _compile(node.expression)
-
-        def or_(row: dict[str, Any]) -> bool | None:
-            a = left(row)
-            if a is True:
-                return True
-            b = right(row)
-            if b is True:
-                return True
-            return None if a is None or b is None else False
-        return or_
-    if isinstance(node, exp.Not):
-        inner = _compile(node.this)
-        return lambda row: None if (v := inner(row)) is None else not v
-    comparisons = {exp.EQ: lambda a, b: a == b, exp.NEQ: lambda a, b: a != b, exp.GT: lambda a, b: a > b,
-                   exp.GTE: lambda a, b: a >= b, exp.LT: lambda a, b: a < b, exp.LTE: lambda a, b: a <= b}
-    if type(node) in comparisons:
-        left, right, op = _compile(node.this), _compile(node.expression), _compare(comparisons[type(node)])
-        return lambda row: op(left(row), right(row))
-    if isinstance(node, exp.Between):
-        this, low, high = _compile(node.this), _compile(node.args["low"]), _compile(node.args["high"])
-        ge, le = _compare(lambda a, b: a >= b), _compare(lambda a, b: a <= b)
-
-        def between(row: dict[str, Any]) -> bool | None:
-            value = this(row)
-            a, b = ge(value, low(row)), le(value, high(row))
-            if a is False or b is False:
-                return False
-            return None if a is None or b is None else True
-        return between
-    if isinstance(node, exp.In):
-        this, options = _compile(node.this), [_compile(v) for v in node.expressions]
-
-        def in_(row: dict[str, Any]) -> bool | None:
-            value = this(row)
-            if value is None:
-                return None
-            values = [_num(o(row)) for o in options]
-            if _num(value) in [v for v in values if v is not None]:
-                return True
-            return None if any(v is None for v in values) else False
-        return in_
-    if isinstance(node, exp.Is):
-        this = _compile(node.this)
-        if isinstance(node.expression, exp.Null):
-            return lambda row: this(row) is None
-        target = _compile(node.expression)
-        return lambda row: this(row) is target(row)
-    if isinstance(node, exp.Like):
-        this, pattern = _compile(node.this), node.expression
-        if not (isinstance(pattern, exp.Literal) and pattern.is_string):
-            raise RuleError("LIKE needs a string literal pattern")
-        regex = _like(pattern.this)
-        return lambda row: None if (v := this(row)) is None else bool(regex.match(str(v)))
-    arithmetic = {exp.Add: lambda a, b: a + b, exp.Sub: lambda a, b: a - b, exp.Mul: lambda a, b: a * b,
-                  exp.Div: lambda a, b: None if b == 0 else a / b}
-    if type(node) in arithmetic:
-        left, right, op = _compile(node.this), _compile(node.expression), arithmetic[type(node)]
-
-        def arith(row: dict[str, Any]) -> Any:
-            a, b = _num(left(row)), _num(right(row))
-            return None if a is None or b is None else op(a, b)
-        return arith
-    if isinstance(node, exp.Neg):
-        inner = _compile(node.this)
-        return lambda row: None if (v := _num(inner(row))) is None else -v
-    if isinstance(node, exp.Case):
-        branches = [(_compile(b.this), _compile(b.args["true"])) for b in node.args["ifs"]]
-        default = _compile(node.args["default"]) if node.args.get("default") else (lambda row: None)
-
-        def case(row: dict[str, Any]) -> Any:
-            for condition, value in branches:
-                if condition(row) is True:
-                    return value(row)
-            return default(row)
-        return case
-    if isinstance(node, exp.Coalesce):
-        parts = [_compile(node.this)] + [_compile(e) for e in node.expressions]
-
-        def coalesce(row: dict[str, Any]) -> Any:
-            for part in parts:
-                if (value := part(row)) is not None:
-                    return value
-            return None
-        return coalesce
-    if isinstance(node, exp.Nullif):
-        left, right = _compile(node.this), _compile(node.expression)
-        return lambda row: None if (a := left(row)) == right(row) else a
-    raise RuleError(f"cannot evaluate {type(node).__name__} row by row")
-
-
-def _missing_to_none(value: Any) -> Any:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    value = _num(value) if not isinstance(value, Decimal) else value
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
-
-
-def compile_python(rule: Rule) -> Callable[[dict[str, Any]], Any]:
-    """A Python function of one row (a dict of field → value) giving what SQL would give for that row."""
-    return _compile(rule.tree)

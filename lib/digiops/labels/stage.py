@@ -10,22 +10,25 @@ exists) and ``candidates.parquet`` (the design aid).
 from __future__ import annotations
 
 import datetime as dt
-
-import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from digiops.labels.catalog import CATEGORIES, CATEGORY_NAMES, Catalog, load_catalog
+from digiops import io
+from digiops.labels.catalog import Catalog, load_catalog
+from digiops.labels.charts import coverage_view
 from digiops.labels.design import candidate_tags
 from digiops.labels.evaluate import TagRun, evaluate, features_frame
-from digiops.labels.features import FEATURES, RFM_COLUMNS, Segment, load_segment_map
-from digiops.labels.quality import coverage, low_coverage, migration, segment_summary, tagged
-from digiops.labels.settings import LabelSettings
+from digiops.labels.features import FEATURE_VIEW_FIELDS, RFM_COLUMNS, Segment, load_segment_map
+from digiops.labels.measures import (cooccurrence, coverage, indicators, low_coverage, migration, segment_summary,
+                                     tagged)
+from digiops.labels.report import catalog_html, catalog_table
 from digiops.masking import PERSONAL_FIELDS
+from digiops.settings.labels import LabelSettings
 
 MERGE_TABLES = ("customers", "orders", "shipments", "products")
+COOCCURRENCE_TAGS = 24  # tag values in the co-occurrence matrix, the most held first
 
 
 @dataclass
@@ -37,7 +40,9 @@ class LabelStage:
     segment_summary: pd.DataFrame
     migration: pd.DataFrame | None
     candidates: pd.DataFrame
+    cooccurrence: pd.DataFrame  # share of holders of the row tag who hold the column tag (the most held 24)
     settings: LabelSettings
+    written: dict[str, Path] = field(default_factory=dict)
 
     @property
     def tags(self) -> pd.DataFrame:
@@ -65,48 +70,6 @@ def catalog_path(ctx) -> Path:
     return (ctx.engagement.folder / ctx.settings.catalog).resolve()
 
 
-def catalog_table(catalog: Catalog, language: str = "zh") -> pd.DataFrame:
-    """The catalog as a business reader sees it: definition first, then values, owner, rule, sources."""
-    zh = language == "zh"
-    rows = []
-    order = {c: i for i, c in enumerate(CATEGORIES)}
-    for tag in sorted(catalog.tags, key=lambda t: order[t.category]):
-        if tag.values:
-            values = "；".join(f"{v.name.zh if zh else v.name.en}（{v.value}）: {v.rule}" for v in tag.values)
-        else:
-            values = ("标记: " if zh else "flag: ") + tag.rule if tag.output == "flag" else \
-                ("取值: " if zh else "value of: ") + tag.rule
-        rows.append({
-            ("类别" if zh else "category"): CATEGORY_NAMES[tag.category][0 if zh else 1],
-            ("标签" if zh else "tag"): tag.name.zh if zh else tag.name.en,
-            ("业务口径" if zh else "business definition"): tag.definition,
-            ("取值与规则" if zh else "values and rules"): values,
-            ("负责人" if zh else "owner"): tag.owner,
-            ("业务场景" if zh else "scenario"): tag.scenario,
-            ("来源字段" if zh else "source fields"): ", ".join(tag.source_fields),
-            ("更新频率" if zh else "refresh"): tag.refresh,
-            ("版本" if zh else "version"): tag.version,
-            "id": tag.id,
-        })
-    return pd.DataFrame(rows)
-
-
-def catalog_html(table: pd.DataFrame, title: str) -> str:
-    """A standalone HTML page of the catalog table; every cell escaped, nothing fetched or run (the reports' CSP)."""
-    from digiops.context import CONTENT_SECURITY_POLICY  # context → engagement → labels.settings: import late
-
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
-                   for row in table.itertuples(index=False, name=None))
-    return (f"<!DOCTYPE html><html lang=\"zh\"><head><meta charset=\"utf-8\">"
-            f"<meta http-equiv=\"Content-Security-Policy\" content=\"{html.escape(CONTENT_SECURITY_POLICY)}\">"
-            f"<title>{html.escape(title)}</title>"
-            "<style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
-            "padding:4px 8px;vertical-align:top;text-align:left}th{background:#f0f0f0}</style></head><body>"
-            f"<h1>{html.escape(title)}</h1><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-            "</body></html>\n")
-
-
 def tag_matrix(tags: pd.DataFrame) -> pd.DataFrame:
     """The CDP import: customer id and tag values, personal fields excluded, flags as 1/0-free booleans."""
     personal = set(PERSONAL_FIELDS) | {"phone", "email", "full_name", "national_id", "address", "birth_date"}
@@ -125,15 +88,15 @@ def run_stage(ctx, *, tables: dict[str, object] | None = None) -> LabelStage:
                    segment_map=segment_map, engine=engine,
                    fallback_as_of=ctx.engagement.period.end + dt.timedelta(days=1))
     segments = load_segment_map(segment_map)
-    cover = coverage(run.tags, catalog, ctx.language)
+    cover = coverage(run.tags, catalog)
     features = features_frame(tables, as_of=run.as_of, thresholds=settings.rfm_thresholds, segment_map=segment_map,
                               engine=engine)
     return LabelStage(
         run=run, segments=segments, coverage=cover, low_coverage=low_coverage(cover, settings.min_coverage),
-        segment_summary=segment_summary(run.tags, segments, ctx.language),
+        segment_summary=segment_summary(run.tags, segments),
         migration=migration(ctx.previous_table("labels", "tags"), run.tags),
         candidates=candidate_tags(features, settings.candidate_quantiles, settings.candidate_top),
-        settings=settings)
+        cooccurrence=cooccurrence(indicators(run.tags, catalog, COOCCURRENCE_TAGS)), settings=settings)
 
 
 def write_outputs(ctx, stage: LabelStage) -> dict[str, Path]:
@@ -143,11 +106,9 @@ def write_outputs(ctx, stage: LabelStage) -> dict[str, Path]:
     written["tag_matrix.parquet"] = ctx.write_table("tag_matrix", matrix)
     written["tag_matrix.csv"] = ctx.write_csv("tag_matrix.csv", matrix)
     table = catalog_table(stage.catalog, ctx.language)
-    fields = pd.DataFrame([{"field": k, "type": t, "description": d} for k, (t, d) in FEATURES.items()])
-    written["catalog.xlsx"] = ctx.write_xlsx("catalog.xlsx", {"catalog": table, "fields": fields,
-                                                              "coverage": stage.coverage})
-    from digiops import io
-
+    fields = pd.DataFrame([{"field": k, "type": t, "description": d} for k, (t, d) in FEATURE_VIEW_FIELDS.items()])
+    cover = coverage_view(stage.coverage, stage.catalog, language=ctx.language)  # the export names the codes
+    written["catalog.xlsx"] = ctx.write_xlsx("catalog.xlsx", {"catalog": table, "fields": fields, "coverage": cover})
     written["catalog.html"] = io.write_text(ctx.output("catalog.html"),
                                             catalog_html(table, ctx.t("标签目录", "Tag catalog")))
     for name in ("coverage", "low_coverage", "segment_summary", "candidates"):
@@ -158,4 +119,13 @@ def write_outputs(ctx, stage: LabelStage) -> dict[str, Path]:
     return written
 
 
-__all__ = ["LabelStage", "RFM_COLUMNS", "catalog_html", "catalog_table", "run_stage", "tag_matrix", "write_outputs"]
+def run(ctx) -> LabelStage:
+    """The stage: evaluate the catalog, write every output, record the headline figures (``stage.written`` lists
+    the files)."""
+    stage = run_stage(ctx)
+    stage.written = write_outputs(ctx, stage)
+    ctx.record(**stage.headline())
+    return stage
+
+
+__all__ = ["LabelStage", "RFM_COLUMNS", "run", "run_stage", "tag_matrix", "write_outputs"]

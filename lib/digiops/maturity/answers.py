@@ -27,7 +27,7 @@ import pandas as pd
 from digiops.errors import QuestionBankError
 from digiops.io import ROW
 from digiops.maturity.bank import QuestionBank, normalize_id
-from digiops.maturity.settings import IndicatorSpec
+from digiops.settings.maturity import IndicatorSpec
 
 NOT_APPLICABLE = {"", "N/A", "NA", "N.A.", "不适用", "不適用", "-", "—", "–"}
 YES = {"YES", "Y", "是", "有", "TRUE"}

@@ -25,8 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from digiops import paths
 from digiops.errors import QuestionBankError
-from digiops.maturity.dimensions import DIMENSION_KEYS
-from digiops.maturity.settings import IndicatorSpec
+from digiops.settings.maturity import DIMENSION_KEYS, IndicatorSpec
 
 BANK_RESOURCE = "maturity/question_bank.yaml"
 INDICATORS_RESOURCE = "maturity/indicators.yaml"

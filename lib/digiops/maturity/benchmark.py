@@ -21,7 +21,7 @@ import pandas as pd
 from digiops import paths
 from digiops.errors import QuestionBankError
 from digiops.maturity.bank import _load_yaml
-from digiops.maturity.dimensions import DIMENSION_KEYS, DIMENSIONS
+from digiops.settings.maturity import DIMENSION_KEYS, DIMENSIONS
 
 BENCHMARK_RESOURCE = "maturity/benchmarks.yaml"
 PERCENTILES = ("p25", "p50", "p75")

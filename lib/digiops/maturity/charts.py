@@ -13,8 +13,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from digiops.maturity.dimensions import DIMENSION_KEYS, PHASES, ROOT_CAUSES, dimension_name
-from digiops.i18n import in_language as _t
+from digiops.maturity.dimensions import dimension_name
+from digiops.settings.maturity import DIMENSION_KEYS, PHASES, ROOT_CAUSES
+from digiops.text import in_language
 
 SEVERITY_COLOURS = {"critical": "#c62828", "moderate": "#f9a825", "minor": "#7cb342", "none": "#2e7d32",
                     "no data": "#9e9e9e"}
@@ -23,7 +24,7 @@ ROOT_CAUSE_COLOURS = {"technology": "#1f77b4", "data_standards": "#ff7f0e", "org
 
 
 
-def radar(scores: pd.DataFrame, benchmark: pd.DataFrame | None, language: str = "zh",
+def radar(scores: pd.DataFrame, benchmark: pd.DataFrame | None, language: str,
           illustrative: bool = True) -> Figure:
     """The four dimensions' levels against target and the industry median, on a 1–5 radar."""
     rows = scores.set_index("dimension").reindex(list(DIMENSION_KEYS))
@@ -31,12 +32,12 @@ def radar(scores: pd.DataFrame, benchmark: pd.DataFrame | None, language: str = 
     angles = np.linspace(0, 2 * math.pi, len(labels), endpoint=False).tolist()
     closed = angles + angles[:1]
     fig, ax = plt.subplots(figsize=(6.4, 6.4), subplot_kw={"polar": True})
-    series = [(_t(language, "现状", "Current"), rows["level"].fillna(1).tolist(), "#1565c0", "-", 0.25),
-              (_t(language, "目标", "Target"), rows["target"].tolist(), "#c62828", "--", 0.0)]
+    series = [(in_language(language, "现状", "Current"), rows["level"].fillna(1).tolist(), "#1565c0", "-", 0.25),
+              (in_language(language, "目标", "Target"), rows["target"].tolist(), "#c62828", "--", 0.0)]
     if benchmark is not None and len(benchmark):
         median = benchmark.set_index("dimension").reindex(list(DIMENSION_KEYS))["p50"].tolist()
-        name = _t(language, "行业中位数", "Industry median") + (_t(language, "（示意）", " (illustrative)")
-                                                             if illustrative else "")
+        name = in_language(language, "行业中位数", "Industry median")
+        name += in_language(language, "（示意）", " (illustrative)") if illustrative else ""
         series.append((name, median, "#6d4c41", ":", 0.0))
     for name, values, colour, style, alpha in series:
         ax.plot(closed, values + values[:1], style, color=colour, linewidth=2, label=name)
@@ -51,12 +52,12 @@ def radar(scores: pd.DataFrame, benchmark: pd.DataFrame | None, language: str = 
     ax.set_yticks([1, 2, 3, 4, 5])
     ax.set_yticklabels(["1", "2", "3", "4", "5"], color="#757575")
     ax.legend(loc="upper right", bbox_to_anchor=(1.32, 1.12), frameon=False)
-    ax.set_title(_t(language, "数字化成熟度（1 手工化 — 5 智能化）", "Digital maturity (1 manual – 5 intelligent)"),
-                 pad=24)
+    ax.set_title(in_language(language, "数字化成熟度（1 手工化 — 5 智能化）",
+                             "Digital maturity (1 manual – 5 intelligent)"), pad=24)
     return fig
 
 
-def department_heatmap(departments: pd.DataFrame, scores: pd.DataFrame, language: str = "zh") -> Figure:
+def department_heatmap(departments: pd.DataFrame, scores: pd.DataFrame, language: str) -> Figure:
     """Department × dimension levels; flagged dimensions (respondents disagree) are marked ⚠ and boxed cells
     deviate from the company level by more than the disagreement threshold."""
     import seaborn as sns
@@ -67,7 +68,7 @@ def department_heatmap(departments: pd.DataFrame, scores: pd.DataFrame, language
     labels = [dimension_name(d, language) + (" ⚠" if d in flagged else "") for d in matrix.columns]
     fig, ax = plt.subplots(figsize=(1.9 * len(matrix.columns) + 2.5, 0.55 * len(matrix) + 1.8))
     sns.heatmap(matrix, annot=True, fmt=".1f", vmin=1, vmax=5, cmap="RdYlGn", linewidths=0.5, ax=ax,
-                cbar_kws={"label": _t(language, "等级", "level")})
+                cbar_kws={"label": in_language(language, "等级", "level")})
     ax.set_xticklabels(labels, rotation=0)
     ax.set_xlabel("")
     ax.set_ylabel("")
@@ -77,12 +78,12 @@ def department_heatmap(departments: pd.DataFrame, scores: pd.DataFrame, language
         for record in departments[departments["deviates"].astype(bool)].itertuples(index=False):
             ax.add_patch(Rectangle((columns[record.dimension], positions[record.department]), 1, 1, fill=False,
                                    edgecolor="black", linewidth=2.5))
-    ax.set_title(_t(language, "部门 × 维度（⚠：受访者评分相差超过一个等级）",
-                    "Department × dimension (⚠: respondents differ by more than one level)"))
+    ax.set_title(in_language(language, "部门 × 维度（⚠：受访者评分相差超过一个等级）",
+                             "Department × dimension (⚠: respondents differ by more than one level)"))
     return fig
 
 
-def gap_bars(scores: pd.DataFrame, language: str = "zh") -> Figure:
+def gap_bars(scores: pd.DataFrame, language: str) -> Figure:
     """Gap to target per dimension, coloured by severity."""
     rows = scores[scores["dimension"].isin(DIMENSION_KEYS)]
     fig, ax = plt.subplots(figsize=(7.5, 3.2))
@@ -95,11 +96,11 @@ def gap_bars(scores: pd.DataFrame, language: str = "zh") -> Figure:
         ax.axvline(edge, color="#757575", linestyle=":", linewidth=1)
     ax.axvline(0, color="black", linewidth=0.8)
     ax.invert_yaxis()
-    ax.set_xlabel(_t(language, "差距（等级，目标 − 现状）", "gap (levels, target − current)"))
+    ax.set_xlabel(in_language(language, "差距（等级，目标 − 现状）", "gap (levels, target − current)"))
     return fig
 
 
-def value_stream_chart(nodes: pd.DataFrame, language: str = "zh") -> Figure:
+def value_stream_chart(nodes: pd.DataFrame, language: str) -> Figure:
     """One bar per node (hours), grouped by process in sequence; bottlenecks coloured by root-cause category,
     manual cross-system hand-offs hatched, each bar annotated with error rate and systems."""
     fig, ax = plt.subplots(figsize=(11, 0.42 * max(len(nodes), 1) + 1.8))
@@ -111,46 +112,47 @@ def value_stream_chart(nodes: pd.DataFrame, language: str = "zh") -> Figure:
                 hatch="//" if record.handoff else None, linewidth=1.0 if record.handoff else 0.5)
         marks = ("▲" if record.slow else "") + ("×" if record.error_prone else "")
         error = f"{record.error_rate:.0%}" if not math.isnan(record.error_rate) else "–"
-        systems = record.systems.replace(";", "、" if language == "zh" else ", ")
+        systems = record.systems.replace(";", in_language(language, "、", ", "))
         ax.text(hours, y, f" {marks} {hours:g} h · {error} · {systems}", va="center", fontsize=8)
         labels.append(f"{record.process} · {record.node}")
     ax.set_yticks(range(len(labels)))
     ax.set_yticklabels(labels)
     ax.invert_yaxis()
     ax.set_xlim(0, max(float(nodes["duration_hours"].fillna(0).max()) * 1.45, 1.0) if len(nodes) else 1.0)
-    ax.set_xlabel(_t(language, "耗时（小时）· 差错率 · 涉及系统", "hours · error rate · systems"))
+    ax.set_xlabel(in_language(language, "耗时（小时）· 差错率 · 涉及系统", "hours · error rate · systems"))
     handles = [Rectangle((0, 0), 1, 1, color=ROOT_CAUSE_COLOURS[k]) for k in ROOT_CAUSES] + [
         Rectangle((0, 0), 1, 1, facecolor="white", edgecolor="black", hatch="//"),
         Rectangle((0, 0), 1, 1, color="#cfd8dc")]
-    names = [_t(language, zh, en) for zh, en in ROOT_CAUSES.values()] + [
-        _t(language, "人工跨系统交接", "manual cross-system hand-off"), _t(language, "无异常", "no flag")]
+    names = [in_language(language, zh, en) for zh, en in ROOT_CAUSES.values()] + [
+        in_language(language, "人工跨系统交接", "manual cross-system hand-off"),
+        in_language(language, "无异常", "no flag")]
     ax.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, -0.12 - 1.0 / max(len(nodes), 4)), ncol=6,
               frameon=False)
-    ax.set_title(_t(language, "价值流：瓶颈节点按根因着色（▲ 耗时长，× 差错率高）",
-                    "Value stream: bottlenecks coloured by root cause (▲ slow, × error-prone)"))
+    ax.set_title(in_language(language, "价值流：瓶颈节点按根因着色（▲ 耗时长，× 差错率高）",
+                             "Value stream: bottlenecks coloured by root cause (▲ slow, × error-prone)"))
     return fig
 
 
-def roadmap_chart(roadmap: pd.DataFrame, language: str = "zh") -> Figure:
+def roadmap_chart(roadmap: pd.DataFrame, language: str) -> Figure:
     """The three phases as a Gantt chart, one bar per initiative."""
     fig, ax = plt.subplots(figsize=(11, 0.45 * max(len(roadmap), 1) + 1.6))
     colours = {"pilot": "#43a047", "scale_up": "#1e88e5", "deepening": "#8e24aa"}
     for y, record in enumerate(roadmap.itertuples(index=False)):
         start, end, _, _ = PHASES[record.phase]
         ax.barh(y, end - start + 1, left=start - 1, color=colours[record.phase], alpha=0.35)
-        name = record.name_zh if language == "zh" else record.name_en
+        name = in_language(language, record.name_zh, record.name_en)
         ax.text(start - 0.5, y, f"{record.initiative_id} {name}", va="center", fontsize=8)
     for phase, (start, end, zh, en) in PHASES.items():
         ax.axvline(end, color="#9e9e9e", linestyle=":", linewidth=1)
-        ax.text((start - 1 + end) / 2, -0.9, _t(language, zh, en) + f" ({start}–{end})", ha="center")
+        ax.text((start - 1 + end) / 2, -0.9, in_language(language, zh, en) + f" ({start}–{end})", ha="center")
     ax.set_xlim(0, 36)
     ax.set_ylim(len(roadmap) - 0.5, -1.4)
     ax.set_yticks([])
-    ax.set_xlabel(_t(language, "月份", "month"))
+    ax.set_xlabel(in_language(language, "月份", "month"))
     return fig
 
 
-def sensitivity_chart(sensitivity: pd.DataFrame, language: str = "zh") -> Figure:
+def sensitivity_chart(sensitivity: pd.DataFrame, language: str) -> Figure:
     """Tornado: change of the overall (continuous) level when each dimension weight moves −/+."""
     fig, ax = plt.subplots(figsize=(7.5, 3.2))
     labels = [dimension_name(d, language) for d in DIMENSION_KEYS]
@@ -163,6 +165,6 @@ def sensitivity_chart(sensitivity: pd.DataFrame, language: str = "zh") -> Figure
     ax.axvline(0, color="black", linewidth=0.8)
     ax.invert_yaxis()
     change = sensitivity["change"].abs().max() if len(sensitivity) else 0.2
-    ax.set_xlabel(_t(language, f"总体等级变化（蓝：权重 +{change:.0%}，橙：−{change:.0%}）",
-                     f"change of the overall level (blue: weight +{change:.0%}, orange: −{change:.0%})"))
+    ax.set_xlabel(in_language(language, f"总体等级变化（蓝：权重 +{change:.0%}，橙：−{change:.0%}）",
+                              f"change of the overall level (blue: weight +{change:.0%}, orange: −{change:.0%})"))
     return fig

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from digiops import paths
 from digiops.maturity.bank import load_items
-from digiops.maturity.dimensions import BUDGET_CATEGORIES, DIMENSION_KEYS, PHASE_KEYS, PHASES
+from digiops.settings.maturity import BUDGET_CATEGORIES, DIMENSION_KEYS, PHASE_KEYS, PHASES
 
 INITIATIVES_RESOURCE = "maturity/initiatives.yaml"
 ROADMAP_COLUMNS = ["phase", "phase_zh", "phase_en", "months", "order", "initiative_id", "dimension", "name_zh",

@@ -29,8 +29,7 @@ import numpy as np
 import pandas as pd
 
 from digiops.maturity.bank import QuestionBank, indicator_level
-from digiops.maturity.dimensions import DIMENSION_KEYS, DIMENSIONS
-from digiops.maturity.settings import IndicatorSpec
+from digiops.settings.maturity import DIMENSION_KEYS, DIMENSIONS, IndicatorSpec
 
 CRITICAL = 1.5
 MODERATE = 0.75

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from digiops import io
+from digiops import sources
+from digiops.engagement import Engagement
 from digiops.errors import QuestionBankError
 from digiops.maturity import answers as answers_mod
 from digiops.maturity import benchmark as benchmark_mod
@@ -20,10 +20,7 @@ from digiops.maturity import roadmap as roadmap_mod
 from digiops.maturity import scoring
 from digiops.maturity import value_stream as vs
 from digiops.maturity.bank import QuestionBank, bank_for, indicators_for
-from digiops.maturity.dimensions import DIMENSION_KEYS
-
-if TYPE_CHECKING:
-    from digiops.engagement import Engagement
+from digiops.settings.maturity import DIMENSION_KEYS
 
 
 @dataclass
@@ -86,9 +83,9 @@ def read_answers(engagement: Engagement, bank: QuestionBank) -> pd.DataFrame:
     if form == "auto":
         form = "long" if {"question_id", "answer"} <= mapped else "wide"
     if form == "long":
-        frame = io.canonical_frame(engagement, name)
+        frame = sources.canonical_frame(engagement, name)
         return answers_mod.answers_from_frame(frame, bank, form="long", label=label)
-    table = io.read_source(engagement, name)
+    table = sources.read_source(engagement, name)
     raw = table.frame.rename(columns=source.columns)
     if source.id_column and "respondent_id" not in raw.columns:
         raw = raw.rename(columns={source.id_column: "respondent_id"})
@@ -102,7 +99,7 @@ def _optional_source(engagement: Engagement, name: str | None, what: str, notes:
     if name not in engagement.sources:
         notes.append(f"no source '{name}' ({what}); that part of the diagnosis is left out")
         return None
-    return io.canonical_frame(engagement, name)
+    return sources.canonical_frame(engagement, name)
 
 
 def run_maturity(engagement: Engagement) -> MaturityResult:
@@ -151,6 +148,13 @@ def run_maturity(engagement: Engagement) -> MaturityResult:
 SCORES_CSV_COLUMNS = ["dimension", "name_zh", "name_en", "score", "level", "band", "target", "gap", "severity",
                       "respondent_spread", "questionnaire_score", "indicator_score", "weight", "respondents",
                       "disagreement"]
+
+
+def run(ctx) -> MaturityResult:
+    """The stage: score the engagement's questionnaire and indicators, write every output, record the headline."""
+    result = run_maturity(ctx.engagement)
+    write_outputs(ctx, result)
+    return result
 
 
 def write_outputs(ctx, result: MaturityResult) -> dict[str, object]:

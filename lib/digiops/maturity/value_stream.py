@@ -31,7 +31,7 @@ import pandas as pd
 from digiops.errors import QuestionBankError
 from digiops.io import ROW
 from digiops.maturity.answers import checked_frame
-from digiops.maturity.dimensions import ROOT_CAUSES
+from digiops.settings.maturity import ROOT_CAUSES
 
 MANUAL = {"manual", "人工", "手工", "手动", "半自动", "semi-automatic", "semi", "m"}
 AUTOMATIC = {"automatic", "auto", "自动", "系统自动", "automated", "a", "系统"}

@@ -29,8 +29,10 @@ import pyarrow.compute as pc
 
 from digiops import tables
 from digiops.canonical import CANONICAL_FIELDS
+from digiops.dates import DEFAULT_TIMEZONE, parse_dates
 from digiops.io import ROW
 from digiops.merge import normalize as nz
+from digiops.text_columns import arrow_text, blank_to_null, text_column
 
 NAME_FIELDS = ("full_name", "given_name", "family_name")
 CODE_FIELDS = ("member_id", "customer_key", "sku", "store_id", "order_id", "shipment_id", "tracking_no", "lead_id",
@@ -86,7 +88,7 @@ def _address_parts(frame: pd.DataFrame) -> pd.DataFrame:
     columns = [c for c in ("province", "city", "district", "address", "address_extra") if c in frame]
     if not columns:
         return pd.DataFrame(index=frame.index)
-    joined = pc.binary_join_element_wise(*[pc.fill_null(nz.arrow_text(frame[c]), "") for c in columns], "")
+    joined = pc.binary_join_element_wise(*[pc.fill_null(arrow_text(frame[c]), "") for c in columns], "")
     encoded = joined.dictionary_encode()
     text, codes = encoded.dictionary, encoded.indices
     cjk = nz.cjk_array(text)
@@ -94,7 +96,7 @@ def _address_parts(frame: pd.DataFrame) -> pd.DataFrame:
     none = pa.nulls(len(text), pa.string())
     parts = dict.fromkeys(("province", "city", "district", "adcode", "street_key"), none)
     # masked or a placeholder as a whole (cpca finds no street in 同上); a street's own kind is taken below
-    parts["address_kind"] = nz.street_kind_array(nz.blank_to_null(text))
+    parts["address_kind"] = nz.street_kind_array(blank_to_null(text))
     if pc.any(cjk).as_py():
         split = pc.extract_regex(text.filter(cjk), r"^(?P<head>[^0-9]*)(?P<tail>.*)$")
         heads = split.field("head").dictionary_encode()
@@ -106,14 +108,14 @@ def _address_parts(frame: pd.DataFrame) -> pd.DataFrame:
                            pc.and_(pc.is_null(field["市"]), pc.is_in(field["省"], value_set=MUNICIPALITIES)))
         city = pc.if_else(municipal, field["省"], field["市"])
         rest = pc.binary_join_element_wise(pc.fill_null(field["地址"], ""), split.field("tail"), "")
-        street, street_kind = map(nz.arrow_text, nz.street_parts(nz.text_column(rest), chinese=True))
+        street, street_kind = map(arrow_text, nz.street_parts(text_column(rest), chinese=True))
         for name, values in (("province", field["省"]), ("city", city), ("district", field["区"]),
                              ("adcode", field["adcode"]), ("street_key", street)):
             parts[name] = pc.replace_with_mask(none, cjk, values)
         parts["address_kind"] = pc.replace_with_mask(parts["address_kind"], cjk,
                                                      pc.coalesce(street_kind, parts["address_kind"].filter(cjk)))
     parts["address_kind"] = pc.if_else(pc.equal(text, ""), none, pc.coalesce(parts["address_kind"], "address"))
-    out = pd.DataFrame({name: nz.text_column(nz.blank_to_null(values.take(codes)), frame.index)
+    out = pd.DataFrame({name: text_column(blank_to_null(values.take(codes)), frame.index)
                         for name, values in parts.items()})
     # Latin-script records keep their own columns (suburb → district, state → province) and build a street key.
     latin = ~cjk.take(codes).to_numpy(zero_copy_only=False)
@@ -191,7 +193,7 @@ def _no_rows() -> pd.Series:
 def _codes(values: pd.Series) -> np.ndarray:
     """Integer codes of a text column: equal values share a code, missing values one of their own (Arrow's
     dictionary encoding: pandas' factorize of Arrow text goes through Python objects)."""
-    encoded = pc.dictionary_encode(nz.arrow_text(values), null_encoding="encode")
+    encoded = pc.dictionary_encode(arrow_text(values), null_encoding="encode")
     return encoded.indices.to_numpy(zero_copy_only=False).astype("int64")
 
 
@@ -279,12 +281,12 @@ def duplicate_rows(raw: pd.DataFrame, *, kind: str, has_id_column: bool, grain: 
 
 def clean_source(raw: pd.DataFrame, *, name: str, kind: str, as_of: dt.date, earliest: dt.date,
                  has_id_column: bool, region: str = "CN", duplicates: RepeatedRows | None = None,
-                 timezone: str = nz.DEFAULT_TIMEZONE, decimal_separator: str = ".",
+                 timezone: str = DEFAULT_TIMEZONE, decimal_separator: str = ".",
                  thousands_separator: str = ",", grain: str = "auto") -> CleanSource:
     """Normalize every mapped field of one source and split off the rows that cannot be used.
 
     Args:
-        raw: the source's canonical frame (``digiops.io.canonical_frame``): text cells, ``record_id``, ``_row``.
+        raw: the source's canonical frame (``digiops.sources.canonical_frame``): text cells, ``record_id``, ``_row``.
         name, kind: the source's name and kind in the engagement file.
         as_of: dates after this day are in the future.
         earliest: dates before this day are invalid.
@@ -339,11 +341,11 @@ def clean_source(raw: pd.DataFrame, *, name: str, kind: str, as_of: dt.date, ear
         elif column in CODE_FIELDS:
             out[column] = nz.code_series(frame[column])  # blank text is no code
         elif column == "birth_date":
-            parsed = nz.parse_dates(values, timezone)
+            parsed = parse_dates(values, timezone)
             ok = parsed.notna() & (parsed < future) & (parsed >= oldest)
             out[column] = parsed.where(ok).dt.date.astype(object).where(ok, None)
         elif column in TIME_FIELDS:
-            parsed = nz.parse_dates(values, timezone)
+            parsed = parse_dates(values, timezone)
             out[column] = parsed.where(parsed >= oldest)
             if column in EVENT_FIELDS:
                 late = parsed >= future

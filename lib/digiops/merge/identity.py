@@ -34,9 +34,9 @@ import pyarrow as pa
 from digiops import engines
 from digiops.merge import normalize as nz
 
-FEATURES = ("name_zh", "name_py", "name_keys", "name_key", "surnames", "surname", "given_py", "name_partial", "phone",
-            "phone_mask", "phone_virtual", "email", "birth_date", "national_id", "gender", "district", "city",
-            "street_key", "postcode")
+MATCH_FEATURES = ("name_zh", "name_py", "name_keys", "name_key", "surnames", "surname", "given_py", "name_partial",
+                  "phone", "phone_mask", "phone_virtual", "email", "birth_date", "national_id", "gender", "district",
+                  "city", "street_key", "postcode")
 STRONG = ("phone", "email", "national_id")
 #: link feature → columns it needs (the names a consultant uses in ``merge.link_fields``).
 LINK_FEATURES = {"name": "name_py", "phone": "phone_mask", "email": "email", "birth_date": "birth_date",
@@ -91,7 +91,7 @@ DETERMINISTIC_RULES: dict[str, tuple[str, tuple[str, ...]]] = {
 
 
 #: Person fields the features are made of (the person table of :func:`features_sql` has these columns).
-PERSON_FIELDS = ("full_name", "given_name", "family_name", "phone", "phone_masked", "phone_virtual", "email",
+MATCH_INPUT_FIELDS = ("full_name", "given_name", "family_name", "phone", "phone_masked", "phone_virtual", "email",
                  "national_id", "gender", "district", "adcode", "city", "street_key", "postcode", "birth_date")
 NAME_COLUMNS = ("name_zh", "name_keys", "name_key", "name_py", "surnames", "surname", "given_py", "name_partial",
                 "name_pinyin")
@@ -158,7 +158,7 @@ def record_key(position: str, row: str) -> str:
 def features_sql(con, person: str) -> None:
     """Create table ``features`` in DuckDB: one row per record of the ``person`` table (``source``,
     ``record_id``, ``kind``, ``_test``, ``_position`` and ``_row`` (the record's source and row as integers) and
-    :data:`PERSON_FIELDS`) with ``unique_id`` (:func:`record_key` of the record's position and row), the matching
+    :data:`MATCH_INPUT_FIELDS`) with ``unique_id`` (:func:`record_key` of the record's position and row), the matching
     features and ``keep`` (the record takes part in matching).
 
     Every name feature is computed once per distinct name (:func:`name_table`), in table ``names``. A six-digit
@@ -194,7 +194,7 @@ def profiles_sql(con) -> None:
     is not enough to merge blindly; with each record's ``source``, ``record_id``, ``_position`` and ``_row``) and
     table ``profiles`` (one row per profile, its features those of the record it is named after).
     """
-    signature = ", ".join(c for c in FEATURES if c not in LIST_FEATURES)
+    signature = ", ".join(c for c in MATCH_FEATURES if c not in LIST_FEATURES)
     # Not a masked phone, even with a street: a household's members share the phone and the address, and two of
     # them masked to 王** are indistinguishable (collapsing them cost 0.3 points of B³ precision on the demo).
     strong = " OR ".join(f"{c} IS NOT NULL" for c in STRONG)
@@ -211,7 +211,7 @@ def profiles_sql(con) -> None:
     con.execute("SET preserve_insertion_order = true")
     con.execute(f"""
         CREATE OR REPLACE TABLE profiles AS
-        SELECT {", ".join([UID, "source", *FEATURES])} FROM features
+        SELECT {", ".join([UID, "source", *MATCH_FEATURES])} FROM features
         WHERE keep AND {UID} IN (SELECT profile FROM profile_of) ORDER BY {UID}""")
     con.execute("SET preserve_insertion_order = false")
 
@@ -238,7 +238,7 @@ class LinkModel:
 
 def filled_counts(con, table: str) -> dict[str, int]:
     """Non-null values per column of a profile table (``unique_id`` counts the profiles)."""
-    columns = [c for c in [UID, *FEATURES]]
+    columns = [c for c in [UID, *MATCH_FEATURES]]
     values = con.execute(f"SELECT {', '.join(f'count({c})' for c in columns)} FROM {table}").fetchall()[0]
     return dict(zip(columns, map(int, values)))
 
@@ -282,7 +282,7 @@ def comparisons_for(features: list[str], filled: dict[str, int], street_u: float
 
     ``street_u`` fixes the u probability of "same street address in the same district" and ``mask_u`` that of
     "the digits a masked phone shows agree" (:func:`agreement_u`: both too rare for a sample to see)."""
-    has = {c: filled.get(c, 0) > 0 for c in FEATURES if c not in LIST_FEATURES}
+    has = {c: filled.get(c, 0) > 0 for c in MATCH_FEATURES if c not in LIST_FEATURES}
     out: list[dict] = []
     if "name" in features:
         levels = [_null("name_py")]

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from digiops.merge.settings import MergeSettings
+from digiops.settings.merge import MergeSettings
 from digiops.sql import literal
 
 #: Key values that name nothing (compared after normalization, lower case).

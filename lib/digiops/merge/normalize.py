@@ -4,8 +4,9 @@ Each ``normalize_*`` function takes one value; each ``*_series`` function applie
 column once and maps the result back, so a million rows cost as many calls as there are distinct values.
 
 Seed 002 ("dirty data"): exports from Chinese systems carry full-width characters, ideographic spaces (U+3000),
-phones as ``+86 138-0013-8000`` / ``8613800138000`` / ``138 0013 8000``, Traditional characters, several date
-formats and amounts like ``¥1,299.00``. NFKC comes first everywhere.
+phones as ``+86 138-0013-8000`` / ``8613800138000`` / ``138 0013 8000``, Traditional characters and amounts like
+``¥1,299.00``. NFKC comes first everywhere. (Their several date formats are read by :mod:`digiops.dates`, which
+every stage shares.)
 
 What platform exports carry besides (keeping partial evidence rather than nulling it, and saying what each value
 was): phones a spreadsheet made numbers of (``13812345678.0``, ``1.3812345678E+10``) or prefixed (``'…``,
@@ -20,8 +21,8 @@ Examples:
     ('+8613800138000', None)
     >>> normalize_name("張 偉"), name_keys("曾小明")
     ('张伟', ['zengxiaoming', 'cengxiaoming'])
-    >>> normalize_amount("¥1,299.50"), normalize_date("2025年5月1日")
-    (Decimal('1299.50'), Timestamp('2025-05-01 00:00:00'))
+    >>> normalize_amount("¥1,299.50")
+    Decimal('1299.50')
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from digiops.text_columns import (arrow_text, blank_to_null, fullmatch, normalized_array, normalized_text,
+                                 text_column)
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
 _SPACES = re.compile(r"\s+")
@@ -56,7 +60,6 @@ COMPOUND_SURNAMES = frozenset({"欧阳", "司马", "上官", "诸葛", "东方",
 PLACEHOLDER_TAILS = ("12345678", "87654321")
 GENDER_WORDS = {"男": "M", "m": "M", "male": "M", "先生": "M", "1": "M",
                 "女": "F", "f": "F", "female": "F", "女士": "F", "2": "F"}
-_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 
 
 # --- helpers ------------------------------------------------------------------------------------------------------
@@ -82,11 +85,6 @@ def map_distinct(values: pd.Series, func: Callable[[str], object]) -> pd.Series:
     return pd.Series(results[codes], index=values.index, dtype=object)
 
 
-def _fullmatch(values: pd.Series, pattern: str) -> np.ndarray:
-    """Which values match ``pattern`` entirely (Arrow's regex engine, no Python call per value)."""
-    return values.astype("str").str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
-
-
 #: Printable ASCII without spaces: NFKC, whitespace collapsing and zero-width removal leave such text unchanged.
 PLAIN_ASCII = r"[!-~]+"
 
@@ -95,7 +93,7 @@ def map_distinct_except(values: pd.Series, func: Callable[[str], object], plain:
                         plain_func: Callable[[pd.Series], pd.Series] | None = None) -> pd.Series:
     """:func:`map_distinct`, except that values matching the regex ``plain`` are known to normalize to themselves
     (or to ``plain_func`` of themselves, a vectorized function): only the others pay a Python call each."""
-    fast = _fullmatch(values, plain)
+    fast = fullmatch(values, plain)
     if not fast.any():
         return map_distinct(values, func)
     text = values.astype("str")
@@ -183,57 +181,10 @@ def normalize_text(value: object) -> str | None:
     return text or None
 
 
-#: What Python's ``str.split()`` and ``\\s`` take for whitespace, in RE2 (Arrow's regex engine).
-_SPACES_RE2 = r"[\s\x{0b}\x{1c}-\x{1f}\x{85}\p{Z}]+"
-_ZERO_WIDTH_RE2 = "[\u200b\u200c\u200d\u2060\ufeff]"
-#: Text that :func:`normalize_text` may change: anything but printable ASCII and CJK Unified Ideographs (which
-#: NFKC leaves alone and which hold no zero-width character or other space), a double space, an outer space.
-_NOT_PLAIN_RE2 = r"[^\x{20}-\x{7e}\x{4e00}-\x{9fff}]|  |^ | $"
-
-
-def arrow_text(values: pd.Series):
-    """A column as one Arrow string array, null for missing (no copy when the column is Arrow-backed text)."""
-    import pyarrow as pa
-
-    array = pa.array(values.astype("str"), from_pandas=True)
-    return (array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array).cast(pa.string())
-
-
-def _text_array(values: pd.Series):
-    """:func:`normalize_text` over a column in Arrow's C++ kernels (no Python call per value), as an Arrow array;
-    null for missing and blank values."""
-    return _normalized_array(arrow_text(values))
-
-
-def _normalized_array(array):
-    """:func:`normalize_text` over an Arrow string array (see :func:`_text_array`)."""
-    import pyarrow.compute as pc
-
-    odd = pc.fill_null(pc.match_substring_regex(array, _NOT_PLAIN_RE2), False)
-    if pc.any(odd).as_py():  # only text the rules can change pays for them (NFKC costs most)
-        part = pc.utf8_normalize(array.filter(odd), "NFKC")
-        part = pc.replace_substring_regex(part, _ZERO_WIDTH_RE2, "")
-        part = pc.utf8_trim(pc.replace_substring_regex(part, _SPACES_RE2, " "), " ")
-        array = pc.replace_with_mask(array, odd, part)
-    return blank_to_null(array)
-
-
-def blank_to_null(array):
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    return pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
-
-
-def text_column(array, index: pd.Index | None = None) -> pd.Series:
-    """An Arrow text array as an Arrow-backed ``str`` column (no copy; null becomes missing)."""
-    return pd.Series(pd.array(array, dtype="str"), index=index)
-
-
 def text_series(values: pd.Series, *, simplified: bool = False) -> pd.Series:
     """:func:`normalize_text` over a column (Arrow's kernels), as Arrow-backed text, missing for missing and blank
     values. With ``simplified``, Traditional characters are also made Simplified (:func:`to_simplified`)."""
-    array = _text_array(values)
+    array = normalized_text(values)
     return text_column(simplified_array(array) if simplified else array, values.index)
 
 
@@ -348,12 +299,12 @@ _PUNCT_NAME_RE2 = "[·•.\\-_'’,，()（）]"
 
 
 def _by_script(values: pd.Series, chinese: str, latin: Callable[[str], str | None]) -> pd.Series:
-    """Normalized text (:func:`_text_array`) whose Chinese values lose their spaces and the characters of the RE2
-    class ``chinese`` and become Simplified, in Arrow's kernels; the other values go through ``latin`` once per
-    distinct value."""
+    """Normalized text (:func:`~digiops.text_columns.normalized_text`) whose Chinese values lose their spaces and
+    the characters of the RE2 class ``chinese`` and become Simplified, in Arrow's kernels; the other values go
+    through ``latin`` once per distinct value."""
     import pyarrow.compute as pc
 
-    text = _text_array(values)
+    text = normalized_text(values)
     cjk = cjk_array(text)
     compact = pc.replace_substring(text, " ", "")
     if chinese:
@@ -800,7 +751,7 @@ def street_parts(values: pd.Series, *, chinese: bool = False) -> tuple[pd.Series
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = _text_array(values)
+    text = normalized_text(values)
     kind = street_kind_array(text)
     text = _where(pc.is_valid(kind), pa.scalar(None, pa.string()), text)
     cjk = pc.is_valid(text) if chinese else cjk_array(text)
@@ -831,155 +782,7 @@ def street_series(values: pd.Series) -> pd.Series:
     return street_parts(values)[0]
 
 
-# --- dates and amounts --------------------------------------------------------------------------------------------
-#: The time zone times are kept in when the engagement names none (``merge.timezone``).
-DEFAULT_TIMEZONE = "Asia/Shanghai"
-_ISO_DAY = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-_ISO_CLOCK = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?"
-#: What Arrow's strict ISO 8601 cast reads in one pass: a day, with a clock time after a space or ``T``…
-ISO_NAIVE = rf"{_ISO_DAY}([ T]{_ISO_CLOCK})?"
-#: … and the same with a UTC offset or ``Z`` (``2025-05-05T14:54:04+08:00``).
-ISO_ZONED = rf"{_ISO_DAY}[ T]{_ISO_CLOCK}(Z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)"
-#: A UTC offset or ``Z`` after a clock time, at the end of a text :func:`_date_texts` made ISO-like.
-_ZONE_SUFFIX = r"[0-9]:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)$"
-#: A placeholder that keeps the decimal point of fractional seconds (``:04.123``) and of an Excel serial with a
-#: time (``45778.5``) from becoming a date separator: NFKC makes this character a full stop, so no text has it.
-_POINT = "\u2024"
-
-
-def normalize_date(value: object, timezone: str = DEFAULT_TIMEZONE) -> pd.Timestamp | None:
-    """One value of many formats: ISO, ``2025/5/1``, ``2025年5月1日``, ``20250501``, ``01/05/2025`` is not
-    accepted (day/month order is ambiguous), Excel serial days (``45778``); ``None`` when it does not parse.
-
-    A time with a UTC offset or ``Z`` (``2025-05-05T14:54:04+08:00``) is converted to ``timezone`` and kept,
-    like every time without one, as the wall-clock time there (naive).
-
-    >>> normalize_date("2025-05-05T06:54:04Z"), normalize_date("2025-05-05 14:54:04.5")
-    (Timestamp('2025-05-05 14:54:04'), Timestamp('2025-05-05 14:54:04.500000'))
-    """
-    result = parse_dates(pd.Series([value], dtype=object), timezone).iloc[0]
-    return None if pd.isna(result) else result
-
-
-def _nanoseconds(parsed: pd.Series) -> np.ndarray:
-    """Parsed dates as ``datetime64[ns]``; a date outside its range (before 1677 or after 2262: ``9999-12-31``)
-    is no date, rather than a wrapped-around one."""
-    inside = parsed.between(pd.Timestamp.min, pd.Timestamp.max)
-    return parsed.where(inside).to_numpy(dtype="datetime64[ns]")
-
-
-def _wall_clock(stamps: pd.Series, timezone: str) -> pd.Series:
-    """UTC times as the naive wall-clock time in ``timezone``."""
-    return stamps.dt.tz_convert(timezone).dt.tz_localize(None)
-
-
-def _iso_nanoseconds(values: pd.Series) -> np.ndarray:
-    """Zero-padded ISO dates and times (:data:`ISO_NAIVE`) as ``datetime64[ns]``: Arrow's strict ISO 8601 cast
-    when every value is a real date in range (the usual case), else pandas, which makes the impossible ones
-    (``2025-02-30``) NaT."""
-    import pyarrow as pa
-
-    try:
-        return arrow_text(values).cast(pa.timestamp("ns")).to_numpy(zero_copy_only=False)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return _nanoseconds(pd.to_datetime(values.astype("str"), format="ISO8601", errors="coerce"))
-
-
-def _iso_zoned_nanoseconds(values: pd.Series, timezone: str) -> np.ndarray:
-    """ISO times with an offset (:data:`ISO_ZONED`) as ``datetime64[ns]`` wall-clock times in ``timezone``: Arrow's
-    cast to UTC in one pass, else pandas (impossible dates NaT)."""
-    import pyarrow as pa
-
-    try:
-        stamps = arrow_text(values).cast(pa.timestamp("ns", "UTC")).to_pandas()
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        stamps = pd.to_datetime(values.astype("str"), format="ISO8601", errors="coerce", utc=True)
-    return _nanoseconds(_wall_clock(pd.Series(stamps), timezone))
-
-
-def parse_dates(values: pd.Series, timezone: str = DEFAULT_TIMEZONE) -> pd.Series:
-    """Vectorised :func:`normalize_date` over a column: ISO dates and times in one pass (with or without a UTC
-    offset), every other spelling parsed once per distinct value."""
-    naive = _fullmatch(values, ISO_NAIVE)
-    zoned = np.zeros(len(values), dtype=bool)
-    if not naive.all():  # the usual column has no offset: one regex pass
-        zoned[~naive] = _fullmatch(values[~naive], ISO_ZONED)
-    fast = naive | zoned
-    if fast.any():
-        out = pd.Series(np.datetime64("NaT"), index=values.index, dtype="datetime64[ns]")
-        if naive.any():
-            out[naive] = _iso_nanoseconds(values[naive])
-        if zoned.any():
-            out[zoned] = _iso_zoned_nanoseconds(values[zoned], timezone)
-        if not fast.all():
-            out[~fast] = _parse_dates_distinct(values[~fast], timezone).to_numpy()
-        return out
-    return _parse_dates_distinct(values, timezone)
-
-
-def _date_texts(values: pd.Series) -> pd.Series:
-    """Date spellings made ISO-like for parsing: normalized text, ``年月/.`` → ``-`` (not the point of
-    fractional seconds), ``日号`` → space, ``时点分`` → ``:``, ``秒`` dropped, whitespace collapsed, `` :-T``
-    trimmed, no space before a UTC offset (Arrow kernels, no Python call per value)."""
-    import pyarrow.compute as pc
-
-    array = _text_array(values)
-    array = pc.replace_substring_regex(array, r"(:[0-9]{2})\.([0-9])", rf"\1{_POINT}\2")
-    array = pc.replace_substring_regex(array, r"^([0-9]{5})\.([0-9]+)$", rf"\1{_POINT}\2")
-    for pattern, repl in (("[年月/.]", "-"), ("[日号]", " "), ("[时点]", ":"), ("分", ":"), ("秒", ""),
-                          (_POINT, ".")):
-        array = pc.replace_substring_regex(array, pattern, repl)
-    array = pc.utf8_trim(pc.replace_substring_regex(array, _SPACES_RE2, " "), " :-T")
-    array = pc.replace_substring_regex(array, r"([0-9]) ([+-][0-9]{2}(:?[0-9]{2})?|Z)$", r"\1\2")
-    return text_column(blank_to_null(array), values.index)
-
-
-def _iso_texts(texts: pd.Series, timezone: str) -> pd.Series:
-    """ISO-like texts (:func:`_date_texts`) as naive times: those with a UTC offset converted to ``timezone``,
-    the others as written; NaT for what does not parse. (Parsed as UTC in one pass: a column of mixed offsets,
-    or of times with and without one, is no error.)"""
-    stamps = pd.to_datetime(texts, format="ISO8601", errors="coerce", utc=True)
-    zoned = texts.str.contains(_ZONE_SUFFIX).fillna(False).to_numpy(dtype=bool)
-    wall = stamps.dt.tz_localize(None)
-    if zoned.any():
-        wall[zoned] = _wall_clock(stamps[zoned], timezone).to_numpy()
-    return wall
-
-
-def _parse_dates_distinct(values: pd.Series, timezone: str = DEFAULT_TIMEZONE) -> pd.Series:
-    import pyarrow.compute as pc
-
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    texts = _date_texts(pd.Series(uniques))
-    parsed = _iso_texts(texts, timezone)
-    # "2025-5-1 9:05": ISO8601 wants zero-padding; pad every lone digit and try again (twice: a match takes the
-    # separator after its digit, so the next lone digit waits for the second pass).
-    todo = parsed.isna() & texts.notna()
-    if todo.any():
-        padded = arrow_text(texts[todo])
-        for _ in range(2):
-            padded = pc.replace_substring_regex(padded, r"(^|[^0-9.])([0-9])([^0-9]|$)", r"\10\2\3")
-        parsed[todo] = _iso_texts(text_column(padded, texts.index[todo]), timezone).to_numpy()
-    todo = parsed.isna() & texts.notna()
-    if todo.any():
-        compact = texts[todo]
-        for pattern, fmt in ((r"(19|20)\d{6}", "%Y%m%d"), (r"(19|20)\d{10}", "%Y%m%d%H%M"),
-                             (r"(19|20)\d{12}", "%Y%m%d%H%M%S")):
-            hit = compact.str.fullmatch(pattern)
-            if hit.any():
-                parsed[todo & hit.reindex(texts.index, fill_value=False)] = pd.to_datetime(
-                    compact[hit], format=fmt, errors="coerce")
-        serial = compact.str.fullmatch(r"\d{5}(\.\d+)?")
-        if serial.any():
-            days = compact[serial].astype(float)
-            parsed[todo & serial.reindex(texts.index, fill_value=False)] = (
-                _EXCEL_EPOCH + pd.to_timedelta(days, unit="D")).where(days.between(10000, 80000))
-    mapped = np.empty(len(uniques) + 1, dtype="datetime64[ns]")
-    mapped[:-1] = _nanoseconds(parsed)
-    mapped[-1] = np.datetime64("NaT")
-    return pd.Series(mapped[codes], index=values.index)
-
-
+# --- amounts ------------------------------------------------------------------------------------------------------
 #: Money is stored exactly as ``decimal128(18, 2)``: at most this many digits before the point.
 AMOUNT_DIGITS = 16
 #: The largest whole number a count (``quantity``) is stored as (``int64``).
@@ -1243,7 +1046,7 @@ def _dirty_phone_parts(raw, region: str) -> tuple:
 
     nothing = pa.scalar(None, pa.string())
     wrapped = pc.fill_null(pc.match_substring_regex(raw, _WRAPPED_RE2), False)
-    text = _normalized_array(raw)
+    text = normalized_array(raw)
     text = blank_to_null(pc.utf8_trim(pc.replace_substring_regex(text, _UNWRAP_RE2, ""), " "))
     floating = pc.fill_null(pc.match_substring_regex(text, r"^\+?[0-9]+\.0+$"), False)
     text = pc.replace_substring_regex(text, r"^(\+?[0-9]+)\.0+$", r"\1")

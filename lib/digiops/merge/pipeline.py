@@ -23,16 +23,16 @@ import pandas as pd
 from digiops import io, tables
 from digiops.canonical import PERSON_BEARING_KINDS
 from digiops.engagement import Engagement
-from digiops.errors import SourceError
+from digiops.errors import SourceError, StageError
 from digiops.merge import normalize as nz
 from digiops.merge.clean import QUARANTINE_COLUMNS
-from digiops.merge.identity import (PERSON_FIELDS, UID, LinkModel, features_sql, link_profiles, profiles_sql,
+from digiops.merge.identity import (MATCH_INPUT_FIELDS, UID, LinkModel, features_sql, link_profiles, profiles_sql,
                                     record_key)
 from digiops.merge.keys import COUNT_COLUMNS as KEY_COUNT_COLUMNS, key_edges_sql, key_spaces, key_sql
 from digiops.merge.prepare import PreparedSource, prepare_all
 from digiops.merge.quality import QUALITY_COLUMNS, consistency
-from digiops.merge.review import read_decisions, review_pairs
-from digiops.merge.settings import MergeSettings
+from digiops.merge.clerical import read_decisions, review_pairs
+from digiops.settings.merge import MergeSettings
 from digiops.merge.survivorship import golden_sql
 from digiops.sql import column, literal, scan
 from digiops.merge.wholelink import (UNKNOWN_STATUS_COLUMNS, build_products, channel_of, order_journey,
@@ -41,7 +41,7 @@ from digiops.merge.wholelink import (UNKNOWN_STATUS_COLUMNS, build_products, cha
 MERGE_KINDS = ("customers", "leads", "orders", "shipments", "products", "stores")
 PERSON_INPUT = ("full_name", "given_name", "family_name", "phone", "email", "national_id")
 #: Columns of the person table (besides source, record_id, kind, _row, _when, _test) and their SQL types.
-PERSON_COLUMNS = {**{c: "VARCHAR" for c in PERSON_FIELDS}, "birth_date": "DATE", "province": "VARCHAR",
+PERSON_COLUMNS = {**{c: "VARCHAR" for c in MATCH_INPUT_FIELDS}, "birth_date": "DATE", "province": "VARCHAR",
                   "address": "VARCHAR", "member_id": "VARCHAR", "member_level": "VARCHAR",
                   "registered_at": "TIMESTAMP"}
 CUSTOMER_COLUMNS = tables.columns("customers")
@@ -509,3 +509,19 @@ def write_outputs(ctx, result: MergeResult) -> None:
     columns = list(result.review_pairs.columns) or ["unique_id_l", "unique_id_r", "match_probability", "decision"]
     ctx.write_xlsx("review_pairs.xlsx", {"review": result.review_pairs.reindex(columns=columns)})
     ctx.record(**result.counts())
+
+
+def run(ctx) -> MergeResult:
+    """The stage: merge the engagement's sources, write the outputs, record the counts. Every raw row is used or
+    quarantined; a run where they do not add up fails instead of writing a report on lost rows."""
+    result = run_merge(ctx.engagement)
+    accounting = result.accounting
+    lost = accounting[~accounting["balanced"]]
+    if len(lost):
+        raise StageError("stage merge", "rows are neither used nor quarantined in "
+                         + ", ".join(f"{r.source} ({r.rows_in} in, {r.rows_used} used, {r.rows_quarantined} "
+                                     "quarantined)" for r in lost.itertuples()),
+                         fix="this is a bug in digiops: report it with the run folder")
+    write_outputs(ctx, result)
+    ctx.record(rows_used=int(accounting["rows_used"].sum()), rows_quarantined=int(accounting["rows_quarantined"].sum()))
+    return result

@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from digiops import io
+from digiops import sources
 from digiops.engagement import Engagement, load_engagement
 from digiops.errors import SourceError
 from digiops.io import ROW
@@ -77,10 +77,10 @@ class PreparedSource:
 
 
 def read_canonical(engagement: Engagement, name: str) -> pd.DataFrame:
-    """Read one source through ``digiops.io`` as its canonical frame; check its mapping and that it has rows.
+    """Read one source through ``digiops.sources`` as its canonical frame; check its mapping and that it has rows.
     Raises :class:`SourceError` naming file, field and row."""
     source = engagement.sources[name]
-    table = io.read_source(engagement, name)
+    table = sources.read_source(engagement, name)
     label = source.path
     expected = list(source.columns) + ([source.id_column] if source.id_column else [])
     for column in expected:
@@ -88,11 +88,11 @@ def read_canonical(engagement: Engagement, name: str) -> pd.DataFrame:
             shown = ", ".join(table.columns[:12]) + (", …" if len(table.columns) > 12 else "")
             raise SourceError(label, f"mapped column '{column}' is not in the file (columns: {shown})",
                               field=f"sources.{name}.columns.{column}", row=source.header_row,
-                              fix=io.column_fix(table, expected))
+                              fix=sources.column_fix(table, expected))
     if table.frame.empty:
         raise SourceError(label, f"source '{name}' has no data rows below the header (row {source.header_row})",
                           field=f"sources.{name}", fix="export the data again, or remove the source")
-    return io.canonical_frame(engagement, name, table)
+    return sources.canonical_frame(engagement, name, table)
 
 
 def when(frame: pd.DataFrame) -> pd.Series:
@@ -235,7 +235,7 @@ def prepare_source(engagement: Engagement, name: str, folder: Path, *, as_of: dt
 
 def _prepare_in_worker(engagement_file: Path, name: str, folder: Path, as_of: dt.date, earliest: dt.date,
                        test_markers: list[str], timezone: str | None = None) -> PreparedSource:
-    engagement = load_engagement(engagement_file, check_sources=False)
+    engagement = load_engagement(engagement_file)
     return prepare_source(engagement, name, folder, as_of=as_of, earliest=earliest, test_markers=test_markers,
                           timezone=timezone)
 

@@ -78,10 +78,10 @@ import pyarrow.compute as pc
 
 from digiops.io import ROW
 from digiops.merge.clean import EVENT_FIELDS, clean_source
-from digiops.merge.normalize import arrow_text
-from digiops.merge.settings import DEFAULT_ORDER_STATES
 from digiops.merge.wholelink import status_state
+from digiops.settings.merge import DEFAULT_ORDER_STATES
 from digiops.sql import literal
+from digiops.text_columns import arrow_text
 
 QUALITY_MEASURES = ("completeness", "validity", "conformity", "uniqueness", "consistency")
 #: How each measure is named and defined wherever a figure is shown (report, summary, dashboard).

@@ -12,8 +12,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from digiops.masking import mask_frame, mask_name, mask_phone
-from digiops.merge.quality import (DIRT, DIRT_COLUMNS, KIND_COLUMNS, KIND_COUNT_COLUMNS, QUALITY_MEASURES,
-                                   dirt_rows, kind_counts)
+from digiops.merge.quality import (DIRT, DIRT_COLUMNS, DIRT_NAMES, KIND_COLUMNS, KIND_COUNT_COLUMNS,
+                                   MEASURE_DEFINITIONS, QUALITY_MEASURES, dirt_rows, kind_counts)
+
+# DIRT_NAMES and MEASURE_DEFINITIONS are imported for the notebook too: the words for the codes it shows.
 
 
 def quality_summary(quality: pd.DataFrame) -> pd.DataFrame:

@@ -27,7 +27,7 @@ import re
 import pandas as pd
 
 from digiops import tables
-from digiops.merge.settings import ORDER_STATES
+from digiops.settings.merge import ORDER_STATES
 from digiops.sql import column, literal
 
 

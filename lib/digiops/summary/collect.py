@@ -12,17 +12,17 @@ Example:
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from digiops.i18n import in_language as _t
+from digiops.manifest import Manifest
 from digiops.merge.quality import QUALITY_MEASURES
+from digiops.text import in_language
+from digiops.runfolder import RunFolder
 
-OUTPUTS = "outputs"
 STAGE_TITLES = {"inventory": ("数据盘点", "Data inventory"),
                 "merge": ("数据清洗与客户合并", "Data cleaning and customer merge"),
                 "labels": ("标签体系", "Tag system"), "maturity": ("数字化成熟度诊断", "Digital maturity"),
@@ -32,7 +32,7 @@ STAGE_TITLES = {"inventory": ("数据盘点", "Data inventory"),
 
 def stage_title(name: str, language: str) -> str:
     zh, en = STAGE_TITLES.get(name, (name, name))
-    return _t(language, zh, en)
+    return in_language(language, zh, en)
 
 
 def _num(value: Any) -> float | None:
@@ -196,9 +196,10 @@ class Summary:
         state = self.stages.get(stage)
         if state is not None and state.status == "succeeded":
             problem = self.problems.get(stage, "")
-            return _t(language, f"「{stage_title(stage, 'zh')}」阶段已完成，但其输出无法读取{('：' + problem) if problem else ''}。",
-                      f"{stage_title(stage, 'en')} succeeded but its outputs cannot be read"
-                      f"{(': ' + problem) if problem else ''}.")
+            return in_language(language,
+                               f"「{stage_title(stage, 'zh')}」阶段已完成，但其输出无法读取{('：' + problem) if problem else ''}。",
+                               f"{stage_title(stage, 'en')} succeeded but its outputs cannot be read"
+                               f"{(': ' + problem) if problem else ''}.")
         return stage_sentence(state, language, stage)
 
     def to_json(self) -> dict[str, Any]:
@@ -210,59 +211,25 @@ def stage_sentence(state: StageState | None, language: str, name: str | None = N
     name = state.name if state else name or "?"
     title = stage_title(name, language)
     if state is None:
-        return _t(language, f"本次运行未包含「{title}」阶段。", f"{title} was not part of this run.")
+        return in_language(language, f"本次运行未包含「{title}」阶段。", f"{title} was not part of this run.")
     if state.status == "failed":
         detail = f" ({state.error})" if state.error else ""
-        return _t(language, f"「{title}」阶段运行失败{detail}，详见其报告。", f"{title} failed{detail}; see its report.")
+        return in_language(language, f"「{title}」阶段运行失败{detail}，详见其报告。", f"{title} failed{detail}; see its report.")
     if state.status == "skipped":
-        return _t(language, f"「{title}」阶段被跳过：{state.reason}。", f"{title} was skipped: {state.reason}.")
-    return _t(language, f"「{title}」阶段尚未完成（{state.status}）。", f"{title} has not finished ({state.status}).")
+        return in_language(language, f"「{title}」阶段被跳过：{state.reason}。", f"{title} was skipped: {state.reason}.")
+    return in_language(language, f"「{title}」阶段尚未完成（{state.status}）。", f"{title} has not finished ({state.status}).")
 
 
 # --- reading a run ------------------------------------------------------------------------------------------------
-def read_manifest(run_dir: Path) -> dict[str, Any]:
-    from digiops.errors import ArchiveError
-
-    path = Path(run_dir) / "manifest.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ArchiveError(str(path), "no manifest.json: this is not a run folder",
-                           fix="pass a folder under reports/<client>/ written by digiops run") from None
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ArchiveError(str(path), f"unreadable manifest ({exc})", fix="run the engagement again") from None
-
-
-def stage_states(manifest: dict[str, Any], run_dir: Path) -> dict[str, StageState]:
+def stage_states(manifest: Manifest, run: RunFolder) -> dict[str, StageState]:
     states = {}
-    for entry in manifest.get("stages", []):
-        error = entry.get("error")
-        report = f"{entry['name']}.html"
-        states[entry["name"]] = StageState(
-            name=entry["name"], status=entry.get("status", "pending"), reason=entry.get("reason"),
-            error=f"{error.get('ename')}: {error.get('evalue', '')[:200]}" if error else None,
-            report=report if (Path(run_dir) / report).exists() else None)
+    for entry in manifest.stages:
+        error = entry.error
+        states[entry.name] = StageState(
+            name=entry.name, status=entry.status, reason=entry.reason,
+            error=f"{error.ename}: {error.evalue[:200]}" if error else None,
+            report=run.report(entry.name).name if run.report(entry.name).exists() else None)
     return states
-
-
-def output_path(run_dir: Path, stage: str, name: str) -> Path:
-    return Path(run_dir) / OUTPUTS / stage / name
-
-
-def read_output(run_dir: Path, stage: str, name: str) -> pd.DataFrame | None:
-    """A stage's table (``.parquet`` or ``.csv``), or ``None`` when it was not written."""
-    path = output_path(run_dir, stage, name)
-    if not path.exists():
-        return None
-    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-
-
-def _first_table(run_dir: Path, stage: str, *names: str) -> pd.DataFrame | None:
-    for name in names:
-        table = read_output(run_dir, stage, name)
-        if table is not None:
-            return table
-    return None
 
 
 # --- sections (pure: frames in, facts out) ----------------------------------------------------------------------
@@ -350,12 +317,6 @@ def label_facts(tags: pd.DataFrame, recorded: dict[str, Any]) -> LabelFacts:
                       scored=int(recorded["scored_customers"]), segments=segments)
 
 
-def read_metrics(run_dir: Path, stage: str) -> dict[str, Any]:
-    """What a stage recorded (``outputs/<stage>/metrics.json``); empty when it recorded nothing."""
-    path = output_path(run_dir, stage, "metrics.json")
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-
-
 def review_rows(attainment: pd.DataFrame) -> pd.DataFrame:
     """The company-level rows (unit ``all``) of the reviewed month."""
     rows = attainment[attainment["unit"].astype(str) == "all"]
@@ -367,9 +328,10 @@ def review_rows(attainment: pd.DataFrame) -> pd.DataFrame:
     return with_target[with_target["period"] == with_target["period"].max()]
 
 
-def kpi_facts(attainment: pd.DataFrame, variance: pd.DataFrame | None, runrate: pd.DataFrame | None,
-              names: dict[str, dict[str, str]] | None = None, headline_kpi: str = "gmv") -> KpiFacts:
-    """Attainment of every KPI for the whole company, the main variance driver and the run-rate outlook."""
+def kpi_facts(attainment: pd.DataFrame, runrate: pd.DataFrame | None, recorded: dict[str, Any],
+              names: dict[str, dict[str, str]] | None = None) -> KpiFacts:
+    """Attainment of every KPI for the whole company, the main variance driver the kpi stage recorded for its
+    headline KPI, and the run-rate outlook."""
     names = names or {}
     rows = review_rows(attainment)
     lines = [KpiLine(str(r.kpi), names.get(r.kpi, {}).get("zh", r.kpi), names.get(r.kpi, {}).get("en", r.kpi),
@@ -377,14 +339,11 @@ def kpi_facts(attainment: pd.DataFrame, variance: pd.DataFrame | None, runrate: 
                      names.get(r.kpi, {}).get("measure", ""), names.get(r.kpi, {}).get("definition", ""))
              for r in rows.itertuples()]
     kpis = [line.kpi for line in lines]
-    focus = headline_kpi if headline_kpi in kpis or not kpis else kpis[0]
+    focus = recorded.get("headline_kpi") or ("gmv" if "gmv" in kpis or not kpis else kpis[0])
     driver = None
-    if variance is not None and len(variance):
-        factors = variance[(variance["kpi"] == focus) & (variance["unit"].astype(str) == "all")
-                           & (variance["breakdown"] == "factor")].dropna(subset=["contribution"])
-        if len(factors):
-            main = factors.loc[factors["contribution"].astype(float).abs().idxmax()]
-            driver = Driver(focus, str(main["item"]), float(main["contribution"]), _num(main.get("change")))
+    if recorded.get("main_driver") is not None:
+        driver = Driver(focus, str(recorded["main_driver"]), float(recorded["main_driver_contribution"]),
+                        _num(recorded.get(f"{focus}_change")))
     outlook = None
     if runrate is not None and len(runrate):
         rr = runrate[(runrate["kpi"] == focus) & (runrate["unit"].astype(str) == "all")]
@@ -405,8 +364,8 @@ def pilot_initiatives(roadmap: pd.DataFrame) -> list[Initiative]:
 
 
 def read_kpi_names(run_dir: Path) -> dict[str, dict[str, str]]:
-    path = output_path(run_dir, "summary", "kpi_names.json")
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    """KPI id → names, measure and definition, as the kpi stage recorded them from its tree."""
+    return RunFolder(run_dir).json("kpi", "kpi_names.json") or {}
 
 
 def _maybe(table: pd.DataFrame | None, build) -> Any:
@@ -418,13 +377,11 @@ def collect(run_dir: str | Path, previous_run_dir: str | Path | None = None,
             kpi_names: dict[str, dict[str, str]] | None = None) -> Summary:
     """Read a run folder's manifest and outputs into a :class:`Summary` (and compare with the previous run)."""
     run_dir = Path(run_dir)
-    manifest = read_manifest(run_dir)
-    parameters = manifest.get("parameters") or {}
-    summary = Summary(client=str(manifest.get("client", run_dir.parent.name)),
-                      client_name=dict(manifest.get("client_name") or {}),
-                      run_id=str(manifest.get("run_id", run_dir.name)),
-                      language=str(parameters.get("language", "zh")),
-                      stages=stage_states(manifest, run_dir))
+    run = RunFolder(run_dir)
+    manifest = run.read_manifest()
+    summary = Summary(client=manifest.client, client_name=dict(manifest.client_name), run_id=manifest.run_id,
+                      language=str(manifest.parameters.get("language", "zh")),
+                      stages=stage_states(manifest, run))
     names = kpi_names if kpi_names is not None else read_kpi_names(run_dir)
 
     def ran(stage: str) -> bool:
@@ -440,28 +397,27 @@ def collect(run_dir: str | Path, previous_run_dir: str | Path | None = None,
 
     if ran("maturity"):
         summary.maturity = attempt("maturity", lambda: _maybe(
-            _first_table(run_dir, "maturity", "scores.parquet", "scores.csv"), maturity_facts))
+            run.first_table("maturity", "scores.parquet", "scores.csv"), maturity_facts))
         summary.pilots = attempt("maturity", lambda: _maybe(
-            _first_table(run_dir, "maturity", "roadmap.parquet", "roadmap.csv"), pilot_initiatives))
+            run.first_table("maturity", "roadmap.parquet", "roadmap.csv"), pilot_initiatives))
     if ran("merge"):
         def merge_facts() -> DataFacts | None:
-            tables = {n: read_output(run_dir, "merge", f"{n}.parquet")
+            tables = {n: run.table("merge", f"{n}.parquet")
                       for n in ("crosswalk", "customers", "data_quality", "quarantine")}
             if all(t is None for t in tables.values()):
                 return None
             return data_facts(tables["crosswalk"], tables["customers"], tables["data_quality"], tables["quarantine"])
         summary.data = attempt("merge", merge_facts)
     if ran("labels"):
-        summary.labels = attempt("labels", lambda: _maybe(read_output(run_dir, "labels", "tags.parquet"),
-                                                          lambda t: label_facts(t, read_metrics(run_dir, "labels"))))
+        summary.labels = attempt("labels", lambda: _maybe(run.table("labels", "tags.parquet"),
+                                                          lambda t: label_facts(t, run.metrics("labels"))))
     if ran("kpi"):
         summary.kpi = attempt("kpi", lambda: _maybe(
-            read_output(run_dir, "kpi", "attainment.parquet"),
-            lambda a: kpi_facts(a, read_output(run_dir, "kpi", "variance.parquet"),
-                                read_output(run_dir, "kpi", "runrate.parquet"), names)))
+            run.table("kpi", "attainment.parquet"),
+            lambda a: kpi_facts(a, run.table("kpi", "runrate.parquet"), run.metrics("kpi"), names)))
     if previous_run_dir:
         previous_dir = Path(previous_run_dir)
-        if (previous_dir / "manifest.json").exists():
+        if RunFolder(previous_dir).is_run:
             previous = collect(previous_dir, None, kpi_names=names)
             summary.previous_run = previous.run_id
             summary.changes = compare(previous, summary)
@@ -501,27 +457,3 @@ def compare(previous: Summary, current: Summary, tolerance: float = 1e-9) -> lis
             continue
         changes.append(Change(key, None if a is None else float(a), None if b is None else float(b)))
     return changes
-
-
-def segment_migration(current: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
-    """Customers per (previous segment → current segment) between two runs' ``tags.parquet``.
-
-    Customers new in this run come from ``new``; customers gone since are not counted.
-
-    >>> now = pd.DataFrame({"customer_id": ["a", "b", "c"], "rfm_segment": ["loyal", "loyal", "new"]})
-    >>> before = pd.DataFrame({"customer_id": ["a", "b"], "rfm_segment": ["loyal", "champions"]})
-    >>> segment_migration(now, before).to_dict("records")  # doctest: +NORMALIZE_WHITESPACE
-    [{'from_segment': '(new)', 'to_segment': 'new', 'customers': 1},
-     {'from_segment': 'champions', 'to_segment': 'loyal', 'customers': 1},
-     {'from_segment': 'loyal', 'to_segment': 'loyal', 'customers': 1}]
-    """
-    columns = ["from_segment", "to_segment", "customers"]
-    if previous is None:
-        return pd.DataFrame(columns=columns)
-    joined = current[["customer_id", "rfm_segment"]].merge(
-        previous[["customer_id", "rfm_segment"]], on="customer_id", how="left", suffixes=("", "_before"))
-    joined["from_segment"] = joined["rfm_segment_before"].fillna("(new)").astype(str)
-    joined["to_segment"] = joined["rfm_segment"].fillna("—").astype(str)
-    table = joined.groupby(["from_segment", "to_segment"]).size().rename("customers").reset_index()
-    table["customers"] = table["customers"].astype(int)
-    return table.sort_values(columns[:2], ignore_index=True)[columns]

@@ -9,23 +9,15 @@ Example:
 
 from __future__ import annotations
 
-import html
-from pathlib import Path
 from typing import Any
 
-import yaml
-
 from digiops.merge.quality import MEASURE_DEFINITIONS, MEASURE_NAMES
-from digiops.summary.collect import Summary, _t, stage_title
+from digiops.summary.collect import Summary, stage_title
+from digiops.text import SEVERITY, STATUS_COLOURS, escape_html, in_language, term
 
-STATUS_COLOURS = {"green": "#2e7d32", "amber": "#f9a825", "red": "#c62828", "none": "#9e9e9e"}
 SECTION_ORDER = ("maturity", "merge", "labels", "kpi")
 STATUS_WORDS = {"succeeded": ("已完成", "succeeded"), "failed": ("失败", "failed"), "skipped": ("已跳过", "skipped"),
                 "running": ("运行中", "running"), "pending": ("未开始", "pending")}
-
-
-def esc(value: object) -> str:
-    return html.escape(str(value), quote=True)
 
 
 def _missing(value: float | None) -> bool:
@@ -53,27 +45,9 @@ def fmt_percent(value: float | None, digits: int = 1) -> str:
     return f"{value * 100:.{digits}f}%"
 
 
-def kpi_names_from_tree(path: str | Path) -> dict[str, dict[str, str]]:
-    """KPI id → {zh, en} names from a KPI tree file; empty when it cannot be read."""
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
-        return {}
-    return {str(k["id"]): {"zh": str(k.get("name_zh", k["id"])), "en": str(k.get("name_en", k["id"])),
-                           "measure": str(k.get("measure", "")), "definition": str(k.get("definition") or "")}
-            for k in data.get("kpis", []) if isinstance(k, dict) and "id" in k}
-
-
-SEVERITY = {"critical": ("严重", "critical"), "moderate": ("中等", "moderate"), "minor": ("轻微", "minor"),
-            "none": ("无", "none")}
-
-
 def fmt_severity(severity: str | None, language: str) -> str:
     """The maturity gap severity in the report language."""
-    if not severity:
-        return ""
-    zh, en = SEVERITY.get(severity, (severity, severity))
-    return zh if language == "zh" else en
+    return term(language, SEVERITY, severity) if severity else ""
 
 
 def fmt_measured(value: float | None, measure: str) -> str:
@@ -92,15 +66,15 @@ def figure_label(key: str, language: str, summary: Summary | None = None) -> str
              "merge.quarantined": ("隔离记录数", "Quarantined rows"), "labels.coverage": ("标签覆盖率", "Tag coverage"),
              "kpi.runrate.projected_attainment": ("本月预计达成率", "Projected attainment this month")}
     if key in fixed:
-        return _t(language, *fixed[key])
+        return in_language(language, *fixed[key])
     parts = key.split(".")
     if key.startswith("labels.segment."):
-        return _t(language, f"分群人数：{parts[-1]}", f"Segment size: {parts[-1]}")
+        return in_language(language, f"分群人数：{parts[-1]}", f"Segment size: {parts[-1]}")
     if key.startswith("kpi.") and key.endswith(".attainment"):
         kpi = parts[1]
         names = {line.kpi: (line.name_zh, line.name_en) for line in (summary.kpi.lines if summary and summary.kpi else [])}
         zh, en = names.get(kpi, (kpi, kpi))
-        return _t(language, f"{zh} 达成率", f"{en} attainment")
+        return in_language(language, f"{zh} 达成率", f"{en} attainment")
     return key
 
 
@@ -125,36 +99,43 @@ def _section(title: str, body: str, stage: str, summary: Summary, language: str)
     state = summary.stages.get(stage)
     link = ""
     if state and state.report:
-        link = f' <a class="dg-more" href="{esc(state.report)}">{esc(_t(language, "详细报告 →", "full report →"))}</a>'
-    return f"<h2>{esc(title)}</h2>\n{body}\n<p>{link}</p>" if link else f"<h2>{esc(title)}</h2>\n{body}"
+        more = escape_html(in_language(language, "详细报告 →", "full report →"))
+        link = f' <a class="dg-more" href="{escape_html(state.report)}">{more}</a>'
+    return f"<h2>{escape_html(title)}</h2>\n{body}\n<p>{link}</p>" if link else f"<h2>{escape_html(title)}</h2>\n{body}"
 
 
 def _note(text: str) -> str:
-    return f'<p class="dg-note">{esc(text)}</p>'
+    return f'<p class="dg-note">{escape_html(text)}</p>'
+
+
+def _paragraph(language: str, zh: str, en: str) -> str:
+    return f"<p>{escape_html(in_language(language, zh, en))}</p>"
 
 
 def _definition(language: str, zh: str, en: str) -> str:
     """How the figures above are defined, in a small line next to them."""
     return (f'<p class="dg-definition" style="color:#555;font-size:0.85em">'
-            f'{esc(_t(language, "口径：", "Definitions: "))}{esc(_t(language, zh, en))}</p>')
+            f'{escape_html(in_language(language, "口径：", "Definitions: "))}{escape_html(in_language(language, zh, en))}'
+            "</p>")
 
 
 def maturity_html(summary: Summary, language: str) -> str:
     facts = summary.maturity
     if facts is None:
         return _note(summary.note("maturity", language) or "")
-    parts = [f"<p>{esc(_t(language, '数字化成熟度总体等级', 'Overall digital maturity level'))}: "
-             f"<b>{esc(fmt_number(facts.overall_level, 1))}</b> / 5</p>"]
+    overall = escape_html(in_language(language, "数字化成熟度总体等级", "Overall digital maturity level"))
+    parts = [f"<p>{overall}: <b>{escape_html(fmt_number(facts.overall_level, 1))}</b> / 5</p>"]
     if facts.gaps:
-        rows = "".join(f"<tr><td>{esc(g.name_zh if language == 'zh' else g.name_en)}</td>"
-                       f"<td>{esc(fmt_number(g.level, 1))}</td><td>{esc(fmt_number(g.target, 1))}</td>"
-                       f"<td><b>{esc(fmt_number(g.gap, 1))}</b></td><td>{esc(fmt_severity(g.severity, language))}</td></tr>"
+        rows = "".join(f"<tr><td>{escape_html(in_language(language, g.name_zh, g.name_en))}</td>"
+                       f"<td>{escape_html(fmt_number(g.level, 1))}</td><td>{escape_html(fmt_number(g.target, 1))}</td>"
+                       f"<td><b>{escape_html(fmt_number(g.gap, 1))}</b></td>"
+                       f"<td>{escape_html(fmt_severity(g.severity, language))}</td></tr>"
                        for g in facts.gaps)
-        head = _t(language, "<tr><th>维度</th><th>现状</th><th>目标</th><th>差距</th><th>严重度</th></tr>",
-                  "<tr><th>Dimension</th><th>Level</th><th>Target</th><th>Gap</th><th>Severity</th></tr>")
-        parts.append(f"<p>{esc(_t(language, '差距最大的维度：', 'Largest gaps:'))}</p><table>{head}{rows}</table>")
+        head = in_language(language, "<tr><th>维度</th><th>现状</th><th>目标</th><th>差距</th><th>严重度</th></tr>",
+                           "<tr><th>Dimension</th><th>Level</th><th>Target</th><th>Gap</th><th>Severity</th></tr>")
+        parts.append(_paragraph(language, "差距最大的维度：", "Largest gaps:") + f"<table>{head}{rows}</table>")
     else:
-        parts.append(_note(_t(language, "各维度均已达到目标等级。", "Every dimension meets its target level.")))
+        parts.append(_note(in_language(language, "各维度均已达到目标等级。", "Every dimension meets its target level.")))
     return "\n".join(parts)
 
 
@@ -164,21 +145,21 @@ def data_html(summary: Summary, language: str) -> str:
         return _note(summary.note("merge", language) or "")
     parts = []
     if facts.records is not None and facts.customers is not None:
-        parts.append("<p>" + esc(_t(language,
-                                    f"{facts.records:,} 条客户记录背后是 {facts.customers:,} 位真实客户。",
-                                    f"{facts.records:,} customer records hide {facts.customers:,} real customers.")) + "</p>")
+        parts.append(_paragraph(language, f"{facts.records:,} 条客户记录背后是 {facts.customers:,} 位真实客户。",
+                                f"{facts.records:,} customer records hide {facts.customers:,} real customers."))
     if facts.quarantined is not None:
-        parts.append("<p>" + esc(_t(language, f"{facts.quarantined:,} 行因无法修复而被隔离。",
-                                    f"{facts.quarantined:,} rows were quarantined as unrepairable.")) + "</p>")
+        parts.append(_paragraph(language, f"{facts.quarantined:,} 行因无法修复而被隔离。",
+                                f"{facts.quarantined:,} rows were quarantined as unrepairable."))
     if facts.worst:
-        items = "".join(f"<li>{esc(f.source)} · {esc(f.field)}: {esc(_t(language, *MEASURE_NAMES.get(f.measure, (f.measure, f.measure))))} "
-                        f"<b>{esc(fmt_percent(f.value))}</b></li>" for f in facts.worst)
-        parts.append(f"<p>{esc(_t(language, '清洗后最薄弱的数据质量项：', 'Weakest data quality after cleaning:'))}</p>"
-                     f"<ul>{items}</ul>")
+        items = "".join(f"<li>{escape_html(f.source)} · {escape_html(f.field)}: "
+                        f"{escape_html(term(language, MEASURE_NAMES, f.measure))} "
+                        f"<b>{escape_html(fmt_percent(f.value))}</b></li>" for f in facts.worst)
+        parts.append(_paragraph(language, "清洗后最薄弱的数据质量项：", "Weakest data quality after cleaning:")
+                     + f"<ul>{items}</ul>")
         parts.append(_definition(language, *MEASURE_DEFINITIONS))
     if facts.quarantine_reasons:
-        items = "".join(f"<li>{esc(reason)}: {count:,}</li>" for reason, count in facts.quarantine_reasons)
-        parts.append(f"<p>{esc(_t(language, '主要隔离原因：', 'Main quarantine reasons:'))}</p><ul>{items}</ul>")
+        items = "".join(f"<li>{escape_html(reason)}: {count:,}</li>" for reason, count in facts.quarantine_reasons)
+        parts.append(_paragraph(language, "主要隔离原因：", "Main quarantine reasons:") + f"<ul>{items}</ul>")
     return "\n".join(parts)
 
 
@@ -186,23 +167,24 @@ def labels_html(summary: Summary, language: str) -> str:
     facts = summary.labels
     if facts is None:
         return _note(summary.note("labels", language) or "")
-    parts = ["<p>" + esc(_t(language,
-                            f"标签目录共 {facts.tags} 个标签；{facts.customers:,} 位客户中 {fmt_percent(facts.coverage)} "
-                            f"至少持有一个标签，{facts.scored:,} 位有消费的客户分入 RFM 分群。",
-                            f"The catalog has {facts.tags} tags; {fmt_percent(facts.coverage)} of {facts.customers:,} "
-                            f"customers hold at least one of them, and the {facts.scored:,} who bought are in an RFM "
-                            "segment.")) + "</p>",
+    parts = [_paragraph(language,
+                        f"标签目录共 {facts.tags} 个标签；{facts.customers:,} 位客户中 {fmt_percent(facts.coverage)} "
+                        f"至少持有一个标签，{facts.scored:,} 位有消费的客户分入 RFM 分群。",
+                        f"The catalog has {facts.tags} tags; {fmt_percent(facts.coverage)} of {facts.customers:,} "
+                        f"customers hold at least one of them, and the {facts.scored:,} who bought are in an RFM "
+                        "segment."),
              _definition(language, "标签覆盖率 = 至少持有一个目录标签的客户 ÷ 全部客户（值为“否”的标记不算持有）。"
                                    "RFM 分群按最近一次消费、消费次数排名五等分（只含有消费的客户）；消费金额为有效订单"
                                    "金额之和，退款冲减。",
                          "Tag coverage = customers holding at least one catalog tag ÷ all customers (a flag that is "
                          "false is not held). RFM segments rank recency and frequency into fifths, among customers "
                          "who bought; value is the sum of their valid orders, refunds deducted.")]
-    rows = "".join(f"<tr><td>{esc(s.name_zh if language == 'zh' else s.name_en)}</td><td>{s.customers:,}</td>"
-                   f"<td>{esc(fmt_percent(s.share))}</td><td>{esc(fmt_number(s.value))}</td>"
-                   f"<td>{esc(fmt_percent(s.value_share))}</td></tr>" for s in facts.segments)
-    head = _t(language, "<tr><th>RFM 分群</th><th>人数</th><th>占比</th><th>消费金额</th><th>金额占比</th></tr>",
-              "<tr><th>RFM segment</th><th>Customers</th><th>Share</th><th>Value</th><th>Value share</th></tr>")
+    rows = "".join(f"<tr><td>{escape_html(in_language(language, s.name_zh, s.name_en))}</td><td>{s.customers:,}</td>"
+                   f"<td>{escape_html(fmt_percent(s.share))}</td><td>{escape_html(fmt_number(s.value))}</td>"
+                   f"<td>{escape_html(fmt_percent(s.value_share))}</td></tr>" for s in facts.segments)
+    head = in_language(language,
+                       "<tr><th>RFM 分群</th><th>人数</th><th>占比</th><th>消费金额</th><th>金额占比</th></tr>",
+                       "<tr><th>RFM segment</th><th>Customers</th><th>Share</th><th>Value</th><th>Value share</th></tr>")
     parts.append(f"<table>{head}{rows}</table>")
     return "\n".join(parts)
 
@@ -213,16 +195,17 @@ def kpi_html(summary: Summary, language: str) -> str:
         return _note(summary.note("kpi", language) or "")
     parts = []
     if facts.review_period:
-        parts.append(f"<p>{esc(_t(language, '复盘月份', 'Review month'))}: <b>{esc(facts.review_period)}</b></p>")
-    rows = "".join(f"<tr><td>{_status_dot(l.status)} {esc(l.name_zh if language == 'zh' else l.name_en)}</td>"
-                   f"<td>{esc(fmt_measured(l.actual, l.measure))}</td>"
-                   f"<td>{esc(fmt_measured(l.target, l.measure))}</td>"
-                   f"<td><b>{esc(fmt_percent(l.attainment))}</b></td></tr>" for l in facts.lines)
-    head = _t(language, "<tr><th>KPI</th><th>实际</th><th>目标</th><th>达成率</th></tr>",
-              "<tr><th>KPI</th><th>Actual</th><th>Target</th><th>Attainment</th></tr>")
+        month = escape_html(in_language(language, "复盘月份", "Review month"))
+        parts.append(f"<p>{month}: <b>{escape_html(facts.review_period)}</b></p>")
+    rows = "".join(f"<tr><td>{_status_dot(l.status)} {escape_html(in_language(language, l.name_zh, l.name_en))}</td>"
+                   f"<td>{escape_html(fmt_measured(l.actual, l.measure))}</td>"
+                   f"<td>{escape_html(fmt_measured(l.target, l.measure))}</td>"
+                   f"<td><b>{escape_html(fmt_percent(l.attainment))}</b></td></tr>" for l in facts.lines)
+    head = in_language(language, "<tr><th>KPI</th><th>实际</th><th>目标</th><th>达成率</th></tr>",
+                       "<tr><th>KPI</th><th>Actual</th><th>Target</th><th>Attainment</th></tr>")
     if rows:
         parts.append(f"<table>{head}{rows}</table>")
-    names = {l.kpi: (l.name_zh if language == "zh" else l.name_en) for l in facts.lines}
+    names = {l.kpi: in_language(language, l.name_zh, l.name_en) for l in facts.lines}
     defined = "；".join(f"{names[l.kpi]}：{l.definition}" for l in facts.lines if l.definition)
     parts.append(_definition(language, "达成率 = 实际 ÷ 目标（越低越好的指标为 目标 ÷ 实际）；绿 ≥ 100 %，黄 ≥ 90 %，"
                                        f"红低于 90 %。{defined}",
@@ -230,46 +213,51 @@ def kpi_html(summary: Summary, language: str) -> str:
                              f"amber ≥ 90 %, red below. {defined}"))
     if facts.driver:
         d = facts.driver
-        parts.append("<p>" + esc(_t(language,
-                                    f"{names.get(d.kpi, d.kpi)} 环比变化的主要驱动因素：{d.item}（贡献 {fmt_number(d.contribution)}）。",
-                                    f"Main driver of the change in {names.get(d.kpi, d.kpi)}: {d.item} "
-                                    f"(contribution {fmt_number(d.contribution)}).")) + "</p>")
+        name = names.get(d.kpi, d.kpi)
+        parts.append(_paragraph(language, f"{name} 环比变化的主要驱动因素：{d.item}（贡献 {fmt_number(d.contribution)}）。",
+                                f"Main driver of the change in {name}: {d.item} "
+                                f"(contribution {fmt_number(d.contribution)})."))
     if facts.runrate:
         r = facts.runrate
-        parts.append("<p>" + esc(_t(language,
-                                    f"按当前进度，{r.period} 的 {names.get(r.kpi, r.kpi)} 预计为 {fmt_number(r.projection)}，"
-                                    f"达成率 {fmt_percent(r.projected_attainment)}；达标需日均 {fmt_number(r.required_daily)}。",
-                                    f"At the current run-rate, {names.get(r.kpi, r.kpi)} for {r.period} is projected at "
-                                    f"{fmt_number(r.projection)} ({fmt_percent(r.projected_attainment)} of target); "
-                                    f"meeting the target needs {fmt_number(r.required_daily)} a day.")) + "</p>")
+        name = names.get(r.kpi, r.kpi)
+        parts.append(_paragraph(language,
+                                f"按当前进度，{r.period} 的 {name} 预计为 {fmt_number(r.projection)}，"
+                                f"达成率 {fmt_percent(r.projected_attainment)}；达标需日均 {fmt_number(r.required_daily)}。",
+                                f"At the current run-rate, {name} for {r.period} is projected at "
+                                f"{fmt_number(r.projection)} ({fmt_percent(r.projected_attainment)} of target); "
+                                f"meeting the target needs {fmt_number(r.required_daily)} a day."))
     return "\n".join(parts)
 
 
 def roadmap_html(summary: Summary, language: str) -> str:
     if summary.pilots is None:
-        return _note(summary.note("maturity", language) or _t(language, "路线图不可用。", "No roadmap is available."))
+        return _note(summary.note("maturity", language)
+                     or in_language(language, "路线图不可用。", "No roadmap is available."))
     if not summary.pilots:
-        return _note(_t(language, "试点期没有计划举措。", "No initiative is planned for the pilot phase."))
-    items = "".join(f"<li><b>{esc(i.name_zh if language == 'zh' else i.name_en)}</b>"
-                    f"{(' · ' + esc(i.months)) if i.months else ''}"
-                    f"{(' · ' + esc(_t(language, '预算 ', 'budget ')) + esc(fmt_number(i.budget))) if i.budget is not None else ''}</li>"
+        return _note(in_language(language, "试点期没有计划举措。", "No initiative is planned for the pilot phase."))
+    budget = escape_html(in_language(language, "预算 ", "budget "))
+    items = "".join(f"<li><b>{escape_html(in_language(language, i.name_zh, i.name_en))}</b>"
+                    f"{(' · ' + escape_html(i.months)) if i.months else ''}"
+                    f"{(' · ' + budget + escape_html(fmt_number(i.budget))) if i.budget is not None else ''}</li>"
                     for i in summary.pilots)
     return f"<ul>{items}</ul>"
 
 
 def changes_html(summary: Summary, language: str) -> str:
     if summary.previous_run is None:
-        return _note(_t(language, "这是该客户的第一次成功运行，暂无可比较的上一次运行。",
-                        "This is the client's first successful run: there is no previous run to compare with."))
+        return _note(in_language(language, "这是该客户的第一次成功运行，暂无可比较的上一次运行。",
+                                 "This is the client's first successful run: there is no previous run to compare "
+                                 "with."))
     if not summary.changes:
-        return _note(_t(language, f"与上一次运行（{summary.previous_run}）相比，核心数字没有变化。",
-                        f"No headline figure changed since the previous run ({summary.previous_run})."))
-    rows = "".join(f"<tr><td>{esc(figure_label(c.figure, language, summary))}</td><td>{esc(_fmt_figure(c.figure, c.before))}</td>"
-                   f"<td>{esc(_fmt_figure(c.figure, c.after))}</td></tr>" for c in summary.changes)
-    head = _t(language, "<tr><th>指标</th><th>上次</th><th>本次</th></tr>",
-              "<tr><th>Figure</th><th>Previous</th><th>This run</th></tr>")
-    return (f"<p>{esc(_t(language, '对比上一次运行', 'Compared with the previous run'))} {esc(summary.previous_run)}:</p>"
-            f"<table>{head}{rows}</table>")
+        return _note(in_language(language, f"与上一次运行（{summary.previous_run}）相比，核心数字没有变化。",
+                                 f"No headline figure changed since the previous run ({summary.previous_run})."))
+    rows = "".join(f"<tr><td>{escape_html(figure_label(c.figure, language, summary))}</td>"
+                   f"<td>{escape_html(_fmt_figure(c.figure, c.before))}</td>"
+                   f"<td>{escape_html(_fmt_figure(c.figure, c.after))}</td></tr>" for c in summary.changes)
+    head = in_language(language, "<tr><th>指标</th><th>上次</th><th>本次</th></tr>",
+                       "<tr><th>Figure</th><th>Previous</th><th>This run</th></tr>")
+    compared = escape_html(in_language(language, "对比上一次运行", "Compared with the previous run"))
+    return f"<p>{compared} {escape_html(summary.previous_run)}:</p><table>{head}{rows}</table>"
 
 
 def links_html(summary: Summary, language: str) -> str:
@@ -277,9 +265,9 @@ def links_html(summary: Summary, language: str) -> str:
     for state in summary.stages.values():
         if state.name == "summary":
             continue
-        title = esc(stage_title(state.name, language))
-        status = esc(_t(language, *STATUS_WORDS.get(state.status, (state.status, state.status))))
-        items.append(f'<li><a href="{esc(state.report)}">{title}</a> ({status})</li>' if state.report
+        title = escape_html(stage_title(state.name, language))
+        status = escape_html(term(language, STATUS_WORDS, state.status))
+        items.append(f'<li><a href="{escape_html(state.report)}">{title}</a> ({status})</li>' if state.report
                      else f"<li>{title} ({status})</li>")
     return f"<ul>{''.join(items)}</ul>"
 
@@ -294,26 +282,18 @@ SECTIONS: tuple[tuple[str, tuple[str, str], Any], ...] = (
 
 
 def section_html(summary: Summary, language: str | None = None) -> list[tuple[str, str]]:
-    """(heading, HTML body) of every section, in reading order."""
+    """(heading, HTML body) of every section, in reading order; in the run's language unless one is given."""
     language = language or summary.language
-    out = [(_t(language, *title), _section(_t(language, *title), build(summary, language), stage, summary, language))
+    out = [(in_language(language, *title),
+            _section(in_language(language, *title), build(summary, language), stage, summary, language))
            for stage, title, build in SECTIONS]
-    out.append((_t(language, "自上次运行以来的变化", "What changed since the previous run"),
-                f"<h2>{esc(_t(language, '自上次运行以来的变化', 'What changed since the previous run'))}</h2>"
-                + changes_html(summary, language)))
-    out.append((_t(language, "各阶段报告", "Stage reports"),
-                f"<h2>{esc(_t(language, '各阶段报告', 'Stage reports'))}</h2>" + links_html(summary, language)))
+    for (zh, en), body in ((("自上次运行以来的变化", "What changed since the previous run"), changes_html),
+                           (("各阶段报告", "Stage reports"), links_html)):
+        heading = in_language(language, zh, en)
+        out.append((heading, f"<h2>{escape_html(heading)}</h2>" + body(summary, language)))
     return out
 
 
 def summary_html(summary: Summary, language: str | None = None) -> str:
     """The whole page body as one HTML fragment."""
     return "\n".join(body for _, body in section_html(summary, language))
-
-
-def kpi_names_for(engagement: Any) -> dict[str, dict[str, str]]:
-    """KPI names from the engagement's KPI tree (``kpi.tree``, relative to the engagement folder), if any."""
-    tree = getattr(getattr(engagement, "kpi", None), "tree", None)
-    if not tree:
-        return {}
-    return kpi_names_from_tree((Path(engagement.folder) / str(tree)).resolve())

@@ -9,7 +9,7 @@ Example:
     >>> import pandas as pd
     >>> crosswalk = pd.DataFrame({"source": ["a"] * 4, "record_id": list("1234"), "customer_id": list("XXXY")})
     >>> truth = pd.DataFrame({"source": ["a"] * 4, "record_id": list("1234"), "person_id": list("PPQQ")})
-    >>> scores = evaluate(crosswalk, truth)
+    >>> scores = accuracy(crosswalk, truth)
     >>> scores["pairwise_precision"], scores["pairwise_recall"], round(scores["b3_precision"], 4)
     (0.3333333333333333, 0.5, 0.6667)
 """
@@ -23,7 +23,7 @@ def _pairs(sizes: pd.Series) -> int:
     return int((sizes * (sizes - 1) // 2).sum())
 
 
-def evaluate(crosswalk: pd.DataFrame, truth: pd.DataFrame) -> dict[str, float]:
+def accuracy(crosswalk: pd.DataFrame, truth: pd.DataFrame) -> dict[str, float]:
     """Pairwise and B³ precision, recall and F1 of ``crosswalk`` (``source, record_id, customer_id``) against
     ``truth`` (``source, record_id, person_id``)."""
     joined = crosswalk[["source", "record_id", "customer_id"]].astype({"record_id": str}).merge(

@@ -4,7 +4,7 @@ import math
 
 import pandas as pd
 
-from digiops.merge.evaluate import evaluate
+from tests.merge.accuracy import accuracy
 
 
 def _frames(predicted, true):
@@ -15,13 +15,13 @@ def _frames(predicted, true):
 
 
 def test_perfect():
-    scores = evaluate(*_frames(list("AABC"), list("xxyz")))
+    scores = accuracy(*_frames(list("AABC"), list("xxyz")))
     assert scores["pairwise_f1"] == 1.0 and scores["b3_f1"] == 1.0
 
 
 def test_one_false_merge():
     # predicted {0,1,2,3}; truth {0,1} {2,3}: predicted pairs 6, true pairs 2, both 2
-    scores = evaluate(*_frames(list("AAAA"), list("xxyy")))
+    scores = accuracy(*_frames(list("AAAA"), list("xxyy")))
     assert scores["pairwise_precision"] == 2 / 6
     assert scores["pairwise_recall"] == 1.0
     assert scores["b3_precision"] == 0.5  # each record: 2 of its 4 cluster-mates are right
@@ -30,7 +30,7 @@ def test_one_false_merge():
 
 
 def test_one_missed_link():
-    scores = evaluate(*_frames(list("ABCC"), list("xxyy")))
+    scores = accuracy(*_frames(list("ABCC"), list("xxyy")))
     assert scores["pairwise_precision"] == 1.0
     assert scores["pairwise_recall"] == 0.5
     assert scores["b3_recall"] == 0.75
@@ -39,5 +39,5 @@ def test_one_missed_link():
 def test_only_shared_records_count():
     crosswalk, truth = _frames(list("AA"), list("xx"))
     extra = pd.DataFrame({"source": ["s"], "record_id": ["99"], "customer_id": ["A"]})
-    scores = evaluate(pd.concat([crosswalk, extra]), truth)
+    scores = accuracy(pd.concat([crosswalk, extra]), truth)
     assert scores["records"] == 2 and scores["pairwise_f1"] == 1.0

@@ -8,6 +8,9 @@ Every key has a default, so an engagement file may leave the section out. Exampl
       indicator_weight: 0.3
       targets: {data_assetization: 3.5}
       total_budget: 3000000
+
+The maturity model's vocabulary (its dimensions, roadmap phases, budget categories and value-stream root causes,
+seed 004) is defined here, where the section's keys are checked against it; the stage imports it from here.
 """
 
 from __future__ import annotations
@@ -16,7 +19,34 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from digiops.maturity.dimensions import BUDGET_CATEGORIES, DIMENSION_KEYS, PHASE_KEYS, ROOT_CAUSES
+#: dimension key → (question-id prefix, name zh, name en), in report order (seed 004 §1.1.1).
+DIMENSIONS: dict[str, tuple[str, str, str]] = {
+    "process_digitalization": ("PD", "流程数字化", "Process digitalization"),
+    "data_assetization": ("DA", "数据资产化", "Data assetization"),
+    "business_online": ("BO", "业务在线化", "Business online-ization"),
+    "decision_intelligence": ("DI", "决策智能化", "Decision intelligence"),
+}
+DIMENSION_KEYS = tuple(DIMENSIONS)
+
+#: roadmap phase → (first month, last month, name zh, name en) (seed 004 §1.3.1).
+PHASES: dict[str, tuple[int, int, str, str]] = {
+    "pilot": (1, 6, "试点期", "Pilot"),
+    "scale_up": (7, 18, "推广期", "Scale-up"),
+    "deepening": (19, 36, "深化期", "Deepening"),
+}
+PHASE_KEYS = tuple(PHASES)
+
+#: budget categories (seed 004 §1.3.2): technology (hardware, software, cloud), people (hiring, training),
+#: operations (process improvement, data governance).
+BUDGET_CATEGORIES = ("technology", "people", "operations")
+
+#: value-stream root-cause categories (seed 004 §1.1.1 step 3).
+ROOT_CAUSES: dict[str, tuple[str, str]] = {
+    "technology": ("技术架构", "Technology"),
+    "data_standards": ("数据标准", "Data standards"),
+    "organisation": ("组织协同", "Organisation"),
+    "unclassified": ("未归类", "Unclassified"),
+}
 
 Dimension = Literal[DIMENSION_KEYS]  # type: ignore[valid-type]
 Phase = Literal[PHASE_KEYS]  # type: ignore[valid-type]

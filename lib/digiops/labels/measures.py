@@ -1,4 +1,8 @@
-"""Tag quality: coverage per tag and value, co-occurrence, rare tags, and segment migration between two runs."""
+"""Tag quality: coverage per tag and value, co-occurrence, rare tags, and segment migration between two runs.
+
+Every table here holds codes (tag ids, value codes, segment ids) and numbers, the same in every language;
+:mod:`digiops.labels.charts` names them for the report.
+"""
 
 from __future__ import annotations
 
@@ -20,28 +24,30 @@ def tagged(tags: pd.DataFrame, catalog: Catalog) -> pd.Series:
     return held
 
 
-def coverage(tags: pd.DataFrame, catalog: Catalog, language: str = "zh") -> pd.DataFrame:
-    """One row per tag (value ``*``) and per declared or observed value: customers and share of all customers."""
+COVERAGE_COLUMNS = ["tag_id", "category", "value", "customers", "share"]
+
+
+def coverage(tags: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
+    """One row per tag (value ``*``) and per declared or observed value: customers and share of all customers
+    (columns :data:`COVERAGE_COLUMNS`)."""
     total = max(len(tags), 1)
     rows = []
     for tag in catalog.tags:
         column = tags[tag.id]
-        name = tag.name.zh if language == "zh" else tag.name.en
         held = _held(column)
-        rows.append({"tag_id": tag.id, "tag": name, "category": tag.category, "value": "*", "value_name": "",
-                     "customers": int(held.sum()), "share": held.sum() / total})
+        rows.append({"tag_id": tag.id, "category": tag.category, "value": "*", "customers": int(held.sum()),
+                     "share": held.sum() / total})
         if tag.values:
             counts = column.value_counts()
             for value in tag.values:
                 n = int(counts.get(value.value, 0))
-                rows.append({"tag_id": tag.id, "tag": name, "category": tag.category, "value": value.value,
-                             "value_name": value.name.zh if language == "zh" else value.name.en,
-                             "customers": n, "share": n / total})
+                rows.append({"tag_id": tag.id, "category": tag.category, "value": value.value, "customers": n,
+                             "share": n / total})
         elif tag.output == "value" and column.nunique() <= 12:
             for value, n in column.value_counts().items():
-                rows.append({"tag_id": tag.id, "tag": name, "category": tag.category, "value": str(value),
-                             "value_name": str(value), "customers": int(n), "share": n / total})
-    return pd.DataFrame(rows)
+                rows.append({"tag_id": tag.id, "category": tag.category, "value": str(value), "customers": int(n),
+                             "share": n / total})
+    return pd.DataFrame(rows, columns=COVERAGE_COLUMNS)
 
 
 def low_coverage(cover: pd.DataFrame, min_share: float) -> pd.DataFrame:
@@ -49,17 +55,15 @@ def low_coverage(cover: pd.DataFrame, min_share: float) -> pd.DataFrame:
     return cover[cover["share"] < min_share].reset_index(drop=True)
 
 
-def indicators(tags: pd.DataFrame, catalog: Catalog, limit: int = 24, language: str = "zh") -> pd.DataFrame:
-    """Boolean columns ``tag`` (flags) and ``tag=value`` (value lists), the most common first."""
+def indicators(tags: pd.DataFrame, catalog: Catalog, limit: int = 24) -> pd.DataFrame:
+    """Boolean columns ``tag_id`` (flags) and ``tag_id=value`` (value lists), the most common first."""
     columns = {}
     for tag in catalog.tags:
-        name = tag.name.zh if language == "zh" else tag.name.en
         if tag.values:
             for value in tag.values:
-                label = value.name.zh if language == "zh" else value.name.en
-                columns[f"{name}={label}"] = (tags[tag.id] == value.value).fillna(False).to_numpy(bool)
+                columns[f"{tag.id}={value.value}"] = (tags[tag.id] == value.value).fillna(False).to_numpy(bool)
         elif tag.output == "flag":
-            columns[name] = _held(tags[tag.id]).to_numpy(bool)
+            columns[tag.id] = _held(tags[tag.id]).to_numpy(bool)
     frame = pd.DataFrame(columns)
     order = frame.sum().sort_values(ascending=False).index[:limit]
     return frame[order]
@@ -85,7 +89,7 @@ def migration(previous: pd.DataFrame | None, current: pd.DataFrame, column: str 
     return pd.crosstab(before.rename("previous"), after.rename("current"))
 
 
-def segment_summary(tags: pd.DataFrame, segments: list, language: str = "zh") -> pd.DataFrame:
+def segment_summary(tags: pd.DataFrame, segments: list) -> pd.DataFrame:
     """Customers, share, monetary and mean R/F/M per RFM segment (in map order)."""
     scored = tags[tags["rfm_segment"].notna()].copy()
     scored["monetary_yuan"] = scored["monetary"].astype("float64")
@@ -98,8 +102,7 @@ def segment_summary(tags: pd.DataFrame, segments: list, language: str = "zh") ->
     for segment in segments:
         stats = grouped.loc[segment.id] if segment.id in grouped.index else None
         customers = int(stats["customers"]) if stats is not None else 0
-        rows.append({"segment": segment.id, "name": segment.name_zh if language == "zh" else segment.name_en,
-                     "cells": " ".join(f"R{r}F{f}" for r in segment.r for f in segment.f),
+        rows.append({"segment": segment.id, "cells": " ".join(f"R{r}F{f}" for r in segment.r for f in segment.f),
                      "customers": customers, "share": customers / max(len(scored), 1),
                      "monetary": float(stats["monetary"]) if stats is not None else 0.0,
                      "monetary_share": (float(stats["monetary"]) / scored["monetary_yuan"].sum()

@@ -626,7 +626,7 @@ class LatinSet:
         files: source name → records (the :data:`COLUMNS`, all text; empty string = missing).
         truth: one row per record: ``source``, ``record_id``, ``person_id`` and ``corruptions`` (the
             ``field:kind`` tags of the modifications, ``;``-separated, empty for an original) — the shape
-            :func:`digiops.merge.evaluate.evaluate` reads.
+            :func:`tests.merge.accuracy.accuracy` reads.
     """
 
     mode: str

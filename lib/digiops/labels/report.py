@@ -1,0 +1,76 @@
+"""The labels stage shown to readers: the catalog as business readers see it (table, standalone page) and example
+customer profiles (a few customers' tags in words, personal data masked)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from digiops.context import CONTENT_SECURITY_POLICY
+from digiops.labels.catalog import CATEGORIES, CATEGORY_NAMES, Catalog
+from digiops.masking import mask_frame
+from digiops.text import escape_html, in_language
+
+
+def example_profiles(ctx, tags: pd.DataFrame, catalog: Catalog, count: int = 5) -> pd.DataFrame:
+    """One row per example customer (one per RFM segment first): masked name and phone, then tag names."""
+    if count <= 0 or tags.empty:
+        return pd.DataFrame()
+    language = ctx.language
+    picks = tags.dropna(subset=["rfm_segment"]).groupby("rfm_segment", sort=True).head(1)["customer_id"].tolist()
+    picks = (picks + [c for c in tags["customer_id"] if c not in picks])[:count]
+    customers = ctx.read_table("merge", "customers").set_index("customer_id")
+    rows = []
+    for customer_id in picks:
+        tag_row = tags.set_index("customer_id").loc[customer_id]
+        person = customers.loc[customer_id] if customer_id in customers.index else pd.Series(dtype=object)
+        held = []
+        for tag in catalog.tags:
+            value = tag_row.get(tag.id)
+            if value is None or value is pd.NA or (isinstance(value, float) and value != value) or value is False:
+                continue
+            name = in_language(language, tag.name.zh, tag.name.en)
+            if tag.values:
+                match = next((v for v in tag.values if v.value == value), None)
+                held.append(f"{name}: {in_language(language, match.name.zh, match.name.en) if match else value}")
+            elif tag.output == "flag":
+                held.append(name)
+            else:
+                held.append(f"{name}: {value}")
+        rows.append({"customer_id": customer_id, "full_name": person.get("full_name"), "phone": person.get("phone"),
+                     in_language(language, "标签", "tags"): " · ".join(held)})
+    return mask_frame(pd.DataFrame(rows))
+
+
+def catalog_table(catalog: Catalog, language: str) -> pd.DataFrame:
+    """The catalog as a business reader sees it: definition first, then values, owner, rule, sources."""
+    rows = []
+    order = {c: i for i, c in enumerate(CATEGORIES)}
+    for tag in sorted(catalog.tags, key=lambda t: order[t.category]):
+        if tag.values:
+            values = "；".join(f"{in_language(language, v.name.zh, v.name.en)}（{v.value}）: {v.rule}"
+                              for v in tag.values)
+        else:
+            values = in_language(language, "标记: ", "flag: ") + tag.rule if tag.output == "flag" else \
+                in_language(language, "取值: ", "value of: ") + tag.rule
+        cells = {("类别", "category"): in_language(language, *CATEGORY_NAMES[tag.category]),
+                 ("标签", "tag"): in_language(language, tag.name.zh, tag.name.en),
+                 ("业务口径", "business definition"): tag.definition, ("取值与规则", "values and rules"): values,
+                 ("负责人", "owner"): tag.owner, ("业务场景", "scenario"): tag.scenario,
+                 ("来源字段", "source fields"): ", ".join(tag.source_fields), ("更新频率", "refresh"): tag.refresh,
+                 ("版本", "version"): tag.version, ("id", "id"): tag.id}
+        rows.append({in_language(language, *column): value for column, value in cells.items()})
+    return pd.DataFrame(rows)
+
+
+def catalog_html(table: pd.DataFrame, title: str) -> str:
+    """A standalone HTML page of the catalog table; every cell escaped, nothing fetched or run (the reports' CSP)."""
+    head = "".join(f"<th>{escape_html(c)}</th>" for c in table.columns)
+    body = "".join("<tr>" + "".join(f"<td>{escape_html(v)}</td>" for v in row) + "</tr>"
+                   for row in table.itertuples(index=False, name=None))
+    return (f"<!DOCTYPE html><html lang=\"zh\"><head><meta charset=\"utf-8\">"
+            f"<meta http-equiv=\"Content-Security-Policy\" content=\"{escape_html(CONTENT_SECURITY_POLICY)}\">"
+            f"<title>{escape_html(title)}</title>"
+            "<style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
+            "padding:4px 8px;vertical-align:top;text-align:left}th{background:#f0f0f0}</style></head><body>"
+            f"<h1>{escape_html(title)}</h1><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+            "</body></html>\n")
