@@ -46,7 +46,8 @@ BUILTIN: dict[str, Stage] = {s.name: s for s in (
           title_zh="数据盘点", title_en="Data inventory"),
     Stage("merge", "01_clean_merge.ipynb",
           outputs=("crosswalk.parquet", "customers.parquet", "orders.parquet", "shipments.parquet",
-                   "products.parquet", "quarantine.parquet", "data_quality.parquet", "review_pairs.xlsx", METRICS),
+                   "products.parquet", "quarantine.parquet", "data_quality.parquet", "id_changes.parquet",
+                   "review_pairs.xlsx", METRICS),
           title_zh="数据清洗与客户合并", title_en="Data cleaning and customer merge"),
     # Not declared: migration.parquet, written only when the client has a previous run with tags.
     Stage("labels", "02_labels.ipynb", depends_on=("merge",),

@@ -29,6 +29,20 @@ CELLS = [
              "ctx.md(f\"{counts['records']:,} 条客户相关记录合并为 {counts['customers']:,} 位客户。\",\n"
              "       f\"{counts['records']:,} customer-bearing records resolve to {counts['customers']:,} customers.\")\n"
              "report.source_overlap(result.customers).head(15).style.hide(axis='index')"),
+    ("code", 'ctx.md("### 客户编号的延续", "### Customer ids carried from the previous run")\n'
+             "if counts['records_seen_before'] == 0:\n"
+             "    ctx.md('本客户没有上一次运行的合并结果：客户编号从 C0000001 起新编。',\n"
+             "           'This client has no previous merge: customer ids are numbered from C0000001.')\n"
+             "else:\n"
+             "    kept = 1 - counts['records_changed_id'] / counts['records_seen_before']\n"
+             "    ctx.md(f\"上次已有的 {counts['records_seen_before']:,} 条记录中 {kept:.2%} 保留原客户编号；沿用编号 \"\n"
+             "           f\"{counts['ids_kept']:,} 个，新编号 {counts['ids_new']:,} 个，停用编号 {counts['ids_retired']:,} 个\"\n"
+             "           f\"（合并时保留上次记录最多的编号，拆分时记录最多的一方保留编号；变动明细见 id_changes.parquet）。\",\n"
+             "           f\"Of the {counts['records_seen_before']:,} records seen in the previous run, {kept:.2%} keep their \"\n"
+             "           f\"customer id; {counts['ids_kept']:,} ids carried, {counts['ids_new']:,} new, \"\n"
+             "           f\"{counts['ids_retired']:,} retired (in a merge the id with the most prior records survives, in a \"\n"
+             "           f\"split the part with most of them keeps it; every change is in id_changes.parquet).\")\n"
+             "    display(result.id_changes['reason'].value_counts().rename_axis('reason').reset_index())"),
     ("code", 'ctx.md("### 哪些系统共享客户", "### Which systems share customers")\n'
              "import seaborn as sns\n"
              "shared = report.source_pairs(result.customers)\n"

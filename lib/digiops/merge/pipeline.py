@@ -33,7 +33,9 @@ from digiops.merge.prepare import PreparedSource, prepare_all
 from digiops.merge.quality import QUALITY_COLUMNS, consistency
 from digiops.merge.clerical import read_decisions, review_pairs
 from digiops.settings.merge import MergeSettings
+from digiops.merge.stable_ids import ID_CHANGE_COLUMNS, PreviousIds, carry_forward
 from digiops.merge.survivorship import golden_sql
+from digiops.runfolder import RunFolder
 from digiops.sql import column, literal, scan
 from digiops.merge.wholelink import (UNKNOWN_STATUS_COLUMNS, build_products, channel_of, order_journey,
                                     orders_sql, shipments_sql, unknown_statuses)
@@ -76,6 +78,8 @@ class MergeResult:
     unknown_statuses: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=UNKNOWN_STATUS_COLUMNS))
     #: the key links (:mod:`digiops.merge.keys`) per link, source and field: rows with a key, linked, no partner
     key_links: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=KEY_COUNT_COLUMNS))
+    #: previously seen records whose customer id changed, and why (:mod:`digiops.merge.stable_ids`)
+    id_changes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ID_CHANGE_COLUMNS))
     model: LinkModel | None = None
     profiles: pd.DataFrame | None = None
     timings: dict[str, float] = field(default_factory=dict)
@@ -188,11 +192,13 @@ def remove_orphaned_workspaces(root: Path | None = None) -> list[Path]:
 
 
 def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
-              folder: Path | None = None) -> MergeResult:
+              folder: Path | None = None, previous: PreviousIds | None = None) -> MergeResult:
     """Run the whole merge stage on an engagement (never reads truth).
 
     Args:
         folder: where the work files go (a temporary folder, removed with the result, by default).
+        previous: the client's previous run, whose customer ids this run carries forward
+            (:mod:`digiops.merge.stable_ids`); ``None`` numbers the customers afresh.
     """
     settings = settings or engagement.merge
     as_of = settings.as_of or nz.today()
@@ -221,6 +227,11 @@ def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
                                                        position, timings)
         if not people:
             _key_only(con, {n: s for n, s in linkable.items() if "customer_key" in s.columns}, position)
+        # Without a person source a customer is called by its key, the same in every run: nothing to carry.
+        clock = time.perf_counter()
+        ids = carry_forward(con, previous if people else None)
+        id_changes = con.execute("SELECT * FROM id_changes").df()
+        timings["stable_ids"] = time.perf_counter() - clock
         con.execute(f"COPY (SELECT {', '.join(CROSSWALK_COLUMNS)} FROM crosswalk_all ORDER BY _position, _row) "
                     f"TO {literal(str(folder / 'crosswalk.parquet'))} (FORMAT parquet)")
 
@@ -283,7 +294,7 @@ def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
                     "keys_without_partner": int(key_counts["no_partner"].sum()),
                     # how the people were linked: a client below merge.min_profiles_for_model gets exact rules
                     "profiles": model.n_profiles if model is not None else 0,
-                    "deterministic_linking": int(model is not None and model.method == "deterministic")}
+                    "deterministic_linking": int(model is not None and model.method == "deterministic"), **ids}
     finally:
         con.close()
     # spill files are work files; the Parquet outputs stay with the result
@@ -291,7 +302,7 @@ def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
     return MergeResult(prepared=prepared, folder=folder, customers=customers, products=products,
                        quarantine=quarantine, data_quality=quality, review_pairs=review, accounting=accounting,
                        headline={k: int(v) for k, v in headline.items()}, unknown_statuses=unknown,
-                       key_links=key_counts, model=model,
+                       key_links=key_counts, id_changes=id_changes, model=model,
                        profiles=profiles, timings=timings, workspace=workspace)
 
 
@@ -506,15 +517,27 @@ def write_outputs(ctx, result: MergeResult) -> None:
     for name in ("customers", "products", "quarantine"):
         ctx.write_table(name, tables.conform(getattr(result, name), name).to_pandas(types_mapper=pd.ArrowDtype))
     ctx.write_table("data_quality", result.data_quality)
+    ctx.write_table("id_changes", result.id_changes.reindex(columns=list(ID_CHANGE_COLUMNS)).astype("string"))
     columns = list(result.review_pairs.columns) or ["unique_id_l", "unique_id_r", "match_probability", "decision"]
     ctx.write_xlsx("review_pairs.xlsx", {"review": result.review_pairs.reindex(columns=columns)})
     ctx.record(**result.counts())
 
 
+def previous_ids(previous_run_dir: Path | None) -> PreviousIds | None:
+    """The customer ids a run carries forward: its client's previous run's crosswalk, when it has one."""
+    if previous_run_dir is None:
+        return None
+    previous = RunFolder(previous_run_dir)
+    if not previous.has_output("merge", "crosswalk.parquet"):
+        return None
+    return PreviousIds(previous.output("merge", "crosswalk.parquet"),
+                       int(previous.metrics("merge").get("last_customer_number", 0)))
+
+
 def run(ctx) -> MergeResult:
     """The stage: merge the engagement's sources, write the outputs, record the counts. Every raw row is used or
     quarantined; a run where they do not add up fails instead of writing a report on lost rows."""
-    result = run_merge(ctx.engagement)
+    result = run_merge(ctx.engagement, previous=previous_ids(ctx.previous_run_dir))
     accounting = result.accounting
     lost = accounting[~accounting["balanced"]]
     if len(lost):
