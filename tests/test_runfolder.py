@@ -57,14 +57,15 @@ def test_metrics_are_recorded_together_and_empty_when_none(run):
     assert run.stage_files("labels") == [run.output("labels", "metrics.json")] and run.stage_files("kpi") == []
 
 
-@pytest.mark.parametrize("name", ["failed_stage", "interrupted"])
-def test_a_manifest_written_before_the_typed_manifest_reads_and_writes_back_the_same(run, name):
+@pytest.mark.parametrize("name, status", [("failed_stage", "failed"), ("interrupted", "failed"),
+                                          ("reused_stage", "succeeded")])
+def test_a_manifest_written_by_the_runner_reads_and_writes_back_the_same(run, name, status):
     written = json.loads((MANIFESTS / f"{name}.json").read_text(encoding="utf-8"))
     run.path.mkdir(parents=True)
     shutil.copy(MANIFESTS / f"{name}.json", run.manifest_path)
 
     manifest = run.read_manifest()
-    assert run.is_run and manifest.schema_version == 1 and manifest.status == "failed"
+    assert run.is_run and manifest.schema_version == 1 and manifest.status == status
     assert manifest.to_json() == written
 
     run.write_manifest(manifest)
@@ -73,7 +74,7 @@ def test_a_manifest_written_before_the_typed_manifest_reads_and_writes_back_the_
 
 def test_the_fixture_manifests_hold_every_optional_key():
     """The round trip above proves something only while the fixtures carry the keys written when set."""
-    stage_keys = set().union(*(entry.keys() for name in ("failed_stage", "interrupted")
+    stage_keys = set().union(*(entry.keys() for name in ("failed_stage", "interrupted", "reused_stage")
                                for entry in json.loads((MANIFESTS / f"{name}.json").read_text())["stages"]))
     assert StageEntry.WRITTEN_WHEN_SET <= stage_keys
     assert "interrupted" in json.loads((MANIFESTS / "interrupted.json").read_text())

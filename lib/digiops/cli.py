@@ -73,8 +73,14 @@ def _options(debug: Annotated[bool, typer.Option("--debug", help="On an error, s
 def run(engagements: Annotated[list[str], typer.Argument(help="Client names or engagement files")],
         stages: Annotated[Optional[str], typer.Option(help="Comma-separated subset of stages")] = None,
         out_dir: Annotated[Optional[Path], typer.Option("--out", help="Reports folder (default reports/)")] = None,
-        jobs: Annotated[int, typer.Option(help="Engagements run in parallel processes")] = 1) -> None:
+        jobs: Annotated[int, typer.Option(help="Engagements run in parallel processes")] = 1,
+        from_run: Annotated[Optional[str], typer.Option(
+            "--from-run", help="With --stages: take the stages they read from this run (default: the latest "
+                               "successful one), when their inputs are unchanged")] = None) -> None:
     """Run every stage of one or more engagements into new archived run folders.
+
+    With --stages, a stage left out that a chosen one reads (merge, for labels) is taken from an earlier run when
+    its inputs and settings are unchanged; otherwise the run is refused, naming what changed.
 
     Every engagement given is run, and its outcome reported by name, even when another one cannot start. Exit
     status: 0 all succeeded, 1 a run failed, 2 an engagement was refused (its file, a source or the reports folder
@@ -99,7 +105,7 @@ def run(engagements: Annotated[list[str], typer.Argument(help="Client names or e
 
     try:
         results = run_many(engagements, stages=selected, out=out_dir, jobs=jobs, log=log, progress=progress,
-                           done=show)
+                           done=show, from_run=from_run)
     except RunInterrupted as exc:
         recorded = f"the run is recorded as failed in {exc.run_dir}" if exc.run_dir else \
             "every run under way is recorded as failed"

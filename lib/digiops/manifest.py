@@ -168,7 +168,7 @@ class StageEntry(_Record):
     (with ``error`` or, when the run was stopped, ``reason``) or ``skipped`` (with ``reason``)."""
 
     WRITTEN_WHEN_SET: ClassVar[frozenset[str]] = frozenset(
-        {"started_at", "ended_at", "reason", "error", "report", "outputs", "metrics"})
+        {"started_at", "ended_at", "reason", "error", "report", "outputs", "metrics", "reused_from"})
 
     name: str
     notebook: str
@@ -182,6 +182,7 @@ class StageEntry(_Record):
     report: str | None = None  # the rendered report, relative to the run folder
     outputs: list[FileEntry] | None = None  # every file under outputs/<stage>/ once the stage ended
     metrics: dict[str, Any] | None = None  # what the stage recorded (outputs/<stage>/metrics.json)
+    reused_from: str | None = None  # the run whose outputs this stage took, unchanged (digiops.reuse)
 
 
 class Manifest(_Record):

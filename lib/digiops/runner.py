@@ -36,7 +36,7 @@ from typing import Any
 import papermill as pm
 from papermill.exceptions import PapermillExecutionError
 
-from digiops import archive, manifest, paths
+from digiops import archive, manifest, paths, reuse
 from digiops.engagement import Engagement, load_engagement
 from digiops.errors import ArchiveError, DigiopsError, RunInterrupted, StageError
 from digiops.manifest import Manifest, StageEntry, StageFailure
@@ -293,9 +293,10 @@ class Run:
     """One execution of one engagement into one run folder."""
 
     def __init__(self, engagement: Engagement, stages: list[Stage], reports_root: Path, log: Log,
-                 progress: bool = False):
+                 progress: bool = False, reuse: dict[str, RunFolder] | None = None):
         self.engagement = engagement
         self.stages = stages
+        self.reuse = reuse or {}  # stage name → the earlier run whose outputs it takes (digiops.reuse)
         self.log = log
         self.progress = progress
         # Absolute: papermill changes the process's working folder while a stage runs.
@@ -404,6 +405,17 @@ class Run:
             message += f" — {cell}{entry.error.ename}: {entry.error.evalue}"
         self.log(message)
 
+    def _reuse(self, stage: Stage, entry: StageEntry) -> None:
+        earlier = self.reuse[stage.name]
+        before = reuse.bring(earlier, self.folder, stage)
+        entry.status, entry.reused_from, entry.duration_s = "succeeded", earlier.path.name, 0.0
+        entry.started_at = entry.ended_at = manifest.now()
+        entry.report = before.get("report")
+        entry.outputs = [manifest.file_entry(p, self.run_dir) for p in self.folder.stage_files(stage.name)]
+        entry.metrics = before.get("metrics")
+        self.log(f"{self.engagement.client.id} {self.run_id}: stage {stage.name} reused from run {earlier.path.name}"
+                 " (its inputs and settings are unchanged)")
+
     def _record_stop(self, cause: BaseException) -> None:
         """The run ends before its stages did: record every stage and the run in a final state, and the pages.
 
@@ -440,7 +452,9 @@ class Run:
         try:
             for stage, entry in zip(self.stages, self.manifest.stages):
                 reason = self._blocked_by(stage)
-                if reason:
+                if stage.name in self.reuse:
+                    self._reuse(stage, entry)
+                elif reason:
                     entry.status, entry.reason = "skipped", reason
                     self.log(f"{self.engagement.client.id} {self.run_id}: stage {stage.name} skipped: {reason}")
                 else:
@@ -459,9 +473,35 @@ class Run:
                          [entry.to_json() for entry in self.manifest.stages])
 
 
+def reused_stages(engagement: Engagement, planned: list[Stage], reports_root: Path,
+                  from_run: str | None = None) -> dict[str, RunFolder]:
+    """The stages a run of some stages takes from an earlier run: each dependency of a planned stage that the
+    run leaves out, from ``from_run`` or the latest successful run that ran it, checked unchanged
+    (:func:`digiops.reuse.check`: refused, naming what changed, otherwise). A dependency no earlier run has is not
+    reused: the stage that needs it is skipped with the reason, as before."""
+    names = [s.name for s in planned]
+    catalog = {s.name: s for s in plan(engagement)}
+    needed = [catalog[d] for s in planned for d in s.depends_on if d not in names and d in catalog]
+    if from_run is not None and not needed:
+        raise StageError(f"--from-run {from_run}", "nothing to take from it: every stage this run needs runs "
+                         "again", fix="name the stages to run with --stages (e.g. --stages labels), or leave "
+                         "out --from-run")
+    client_dir = Path(os.path.abspath(reports_root)) / engagement.client.id
+    found: dict[str, RunFolder] = {}
+    for stage in dict.fromkeys(needed):
+        earlier = reuse.source_run(client_dir, stage.name, new_run_id(), from_run)
+        if earlier is not None:
+            reuse.check(engagement, earlier, stage, names)
+            found[stage.name] = earlier
+    return found
+
+
 def run_engagement(spec: str | Path, *, stages: list[str] | None = None, out: Path | None = None,
-                   log: Log = print, progress: bool = False) -> RunResult:
+                   log: Log = print, progress: bool = False, from_run: str | None = None) -> RunResult:
     """Validate and run one engagement (client name or engagement file) into a new run folder.
+
+    With ``stages``, a stage left out that a chosen one reads is taken from an earlier run (``from_run``, or the
+    latest successful one) when its inputs are unchanged (:mod:`digiops.reuse`).
 
     Raises :class:`~digiops.errors.DigiopsError` when it cannot start, :class:`~digiops.errors.RunInterrupted`
     when a signal stopped it (after the run recorded itself).
@@ -474,14 +514,20 @@ def run_engagement(spec: str | Path, *, stages: list[str] | None = None, out: Pa
         if missing:
             raise ArchiveError(engagement.file.name, f"notebook missing for stage(s) {', '.join(missing)}",
                                fix="check the notebooks/ folder, or the custom stage's notebook path")
-        run = Run(engagement, planned, Path(out) if out else paths.reports_dir(), log, progress)
+        root = Path(out) if out else paths.reports_dir()
+        taken = reused_stages(engagement, planned, root, from_run) if stages else {}
+        if from_run is not None and not stages:
+            raise StageError(f"--from-run {from_run}", "takes stages from an earlier run only for the stages a "
+                             "run leaves out", fix="name the stages to run with --stages (e.g. --stages labels)")
+        ordered = [s for s in plan(engagement) if s.name in taken or s in planned]
+        run = Run(engagement, ordered, root, log, progress, reuse=taken)
         return run.execute()
 
 
-def _run_in_child(spec: str, stages: list[str] | None, out: str | None) -> RunResult:
+def _run_in_child(spec: str, stages: list[str] | None, out: str | None, from_run: str | None = None) -> RunResult:
     def log(line: str) -> None:
         print(line, flush=True)
-    return run_engagement(spec, stages=stages, out=Path(out) if out else None, log=log)
+    return run_engagement(spec, stages=stages, out=Path(out) if out else None, log=log, from_run=from_run)
 
 
 def _outcome(spec: str, call: Callable[[], RunResult]) -> RunResult:
@@ -502,8 +548,8 @@ def _outcome(spec: str, call: Callable[[], RunResult]) -> RunResult:
 
 
 def run_many(specs: list[str], *, stages: list[str] | None = None, out: Path | None = None, jobs: int = 1,
-             log: Log = print, progress: bool = False,
-             done: Callable[[RunResult], None] | None = None) -> list[RunResult]:
+             log: Log = print, progress: bool = False, done: Callable[[RunResult], None] | None = None,
+             from_run: str | None = None) -> list[RunResult]:
     """Run several engagements, ``jobs`` at a time in separate processes (each with its own run folder).
 
     Every engagement is run: one that cannot start (an invalid engagement file, a reports folder that cannot be
@@ -518,12 +564,12 @@ def run_many(specs: list[str], *, stages: list[str] | None = None, out: Path | N
         if jobs <= 1 or len(specs) == 1:
             for spec in specs:
                 results.append(_outcome(spec, lambda: run_engagement(spec, stages=stages, out=out, log=log,
-                                                                     progress=progress)))
+                                                                     progress=progress, from_run=from_run)))
                 report(results[-1])
             return results
         with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"),
                                  initializer=_ignore_signals_while_idle) as pool:
-            futures = [pool.submit(_run_in_child, s, stages, str(out) if out else None) for s in specs]
+            futures = [pool.submit(_run_in_child, s, stages, str(out) if out else None, from_run) for s in specs]
             try:
                 for spec, future in zip(specs, futures):
                     results.append(_outcome(spec, future.result))

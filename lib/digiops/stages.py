@@ -29,6 +29,9 @@ class Stage:
     depends_on: tuple[str, ...] = ()
     optional: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
+    #: the kinds of source the stage reads (``None``: any); what decides whether its outputs can be reused
+    #: (:mod:`digiops.reuse`)
+    reads: tuple[str, ...] | None = None
     title_zh: str = ""
     title_en: str = ""
     notebook_path: Path | None = field(default=None, compare=False)
@@ -45,17 +48,18 @@ BUILTIN: dict[str, Stage] = {s.name: s for s in (
     Stage("inventory", "00_inventory.ipynb", outputs=("inventory.parquet", "columns.parquet", METRICS),
           title_zh="数据盘点", title_en="Data inventory"),
     Stage("merge", "01_clean_merge.ipynb",
+          reads=("customers", "leads", "orders", "shipments", "products", "stores"),
           outputs=("crosswalk.parquet", "customers.parquet", "orders.parquet", "shipments.parquet",
                    "products.parquet", "quarantine.parquet", "data_quality.parquet", "id_changes.parquet",
                    "review_pairs.xlsx", METRICS),
           title_zh="数据清洗与客户合并", title_en="Data cleaning and customer merge"),
     # Not declared: migration.parquet, written only when the client has a previous run with tags.
-    Stage("labels", "02_labels.ipynb", depends_on=("merge",),
+    Stage("labels", "02_labels.ipynb", depends_on=("merge",), reads=(),
           outputs=("tags.parquet", "tag_matrix.parquet", "tag_matrix.csv", "catalog.xlsx", "catalog.html",
                    "coverage.parquet", "low_coverage.parquet", "segment_summary.parquet", "candidates.parquet",
                    "conflicts.parquet", METRICS),
           title_zh="标签体系", title_en="Tag system"),
-    Stage("maturity", "03_maturity.ipynb",
+    Stage("maturity", "03_maturity.ipynb", reads=("questionnaire", "indicators", "value_stream"),
           outputs=("scores.csv", "scores.parquet", "department_scores.parquet", "respondent_scores.parquet",
                    "question_stats.parquet", "indicators.parquet", "benchmark.parquet", "value_stream.parquet",
                    "bottlenecks.parquet", "handoff_chains.parquet", "roadmap.parquet", "roadmap.csv",
@@ -65,8 +69,8 @@ BUILTIN: dict[str, Stage] = {s.name: s for s in (
           outputs=("attainment.parquet", "variance.parquet", "funnel.parquet", "smart_checks.parquet",
                    "runrate.parquet", "kpi_names.json", METRICS),
           title_zh="KPI 复盘", title_en="KPI review"),
-    Stage("summary", "05_summary.ipynb", optional=("inventory", "merge", "labels", "maturity", "kpi"),
-          outputs=("summary.json", METRICS),
+    Stage("summary", "05_summary.ipynb", optional=("inventory", "merge", "labels", "maturity", "kpi"), reads=(),
+          outputs=("summary.json", "figures.json", METRICS),
           title_zh="管理层摘要", title_en="Executive summary"),
 )}
 

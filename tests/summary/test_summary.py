@@ -8,8 +8,9 @@ import json
 import pytest
 
 from digiops.errors import ArchiveError
-from digiops.summary import collect, section_html, summary_html
-from tests.summary.summary_fixtures import CLIENT_NAME, make_run, tags_frame
+from digiops.summary import collect, headline_numbers, section_html, summary_html
+from digiops.summary.collect import FIGURES
+from tests.summary.summary_fixtures import CLIENT_NAME, finish, make_run, tags_frame
 
 
 def test_collect_reads_headline_figures_from_the_outputs(tmp_path):
@@ -79,7 +80,7 @@ def test_client_text_is_escaped_and_the_page_is_bilingual(tmp_path):
 
     assert "<script>" not in zh and "<img src=x" not in zh
     assert "数字化成熟度与最大差距" in zh and "Digital maturity and the largest gaps" in en
-    assert 'href="kpi.html"' in en and len(section_html(summary)) == 7
+    assert 'href="kpi.html"' in en and len(section_html(summary)) == 8
 
 
 def test_a_folder_without_manifest_is_refused_with_a_fix(tmp_path):
@@ -103,3 +104,24 @@ def test_summary_stage_is_the_landing_page_of_a_real_run(client_dir, tmp_path):
     assert "本次运行未包含「KPI 复盘」阶段。" in index and 'href="inventory.html"' in index
     saved = json.loads((result.run_dir / "outputs" / "summary" / "summary.json").read_text(encoding="utf-8"))
     assert saved["client"] == "acme" and saved["kpi"] is None
+
+
+def test_trends_show_each_headline_figure_across_the_clients_successful_reviews(tmp_path):
+    earlier = [make_run(tmp_path, f"2026030{day}T000000-000000-aaaaaa", scale=scale)
+               for day, scale in ((1, 0.7), (2, 0.8), (3, 0.9))]
+    for run, status in zip(earlier, ("succeeded", "failed", "succeeded")):
+        finish(run, status)
+        collected = collect(run, with_trends=False)
+        (run / "outputs" / "summary").mkdir(parents=True, exist_ok=True)
+        (run / "outputs" / "summary" / FIGURES).write_text(json.dumps(headline_numbers(collected)))
+
+    summary = collect(make_run(tmp_path))
+    gmv = next(t for t in summary.trends if t.figure == "kpi.gmv.attainment")
+
+    assert list(gmv.values) == [earlier[0].name, earlier[2].name, summary.run_id]  # the failed review is left out
+    assert [round(v, 2) for v in gmv.values.values()] == [0.7, 0.9, 1.0]
+    assert any(t.figure.startswith("labels.segment.") for t in summary.trends)
+    page = summary_html(summary, "en")
+    table = page.split("Across reviews")[1]
+    assert "2026-03-01 00:00" in table and table.index("attainment") < table.index("Segment size")  # KPIs first
+    assert "first successful run with a summary" in summary_html(collect(earlier[0]), "en")

@@ -18,6 +18,7 @@ from digiops.dashboard import views
 from digiops.errors import ArchiveError
 from digiops.runfolder import MANIFEST, RunFolder
 from digiops.summary.collect import Summary, collect, read_kpi_names, segment_names, segment_table
+from digiops.summary.render import trends_html
 from digiops.text import escape_html, in_language
 
 RUN_ENV = "DIGIOPS_DASHBOARD_RUN"
@@ -126,6 +127,9 @@ class Dashboard:
         self.quality_out.add_class("dg-quality-view")
         self.phase = w.ToggleButtons(options=["after", "before"], value="after")
         self.phase.add_class("dg-phase")
+        # trends across the client's reviews
+        self.trends_out = w.HTML()
+        self.trends_out.add_class("dg-trends-view")
 
         self.unit_label, self.period_label, self.department_label, self.segment_label, self.phase_label = (
             w.HTML() for _ in range(5))
@@ -133,7 +137,8 @@ class Dashboard:
             w.VBox([w.HBox([self.unit_label, self.unit, self.period_label, self.period]), self.kpi_out]),
             w.VBox([w.HBox([self.department_label, self.department]), self.maturity_out]),
             w.VBox([self.segments_out, w.HBox([self.segment_label, self.segment]), self.sample_out()]),
-            w.VBox([w.HBox([self.phase_label, self.phase]), self.quality_out])])
+            w.VBox([w.HBox([self.phase_label, self.phase]), self.quality_out]),
+            w.VBox([self.trends_out])])
         self.root = w.VBox([w.HTML(views.CSS), self.header, self.language_toggle, self.tabs])
         self.root.add_class("dg-dashboard")
 
@@ -158,7 +163,8 @@ class Dashboard:
         self.header.value = (f"<div class='dg-header'><h1>{escape_html(summary.name(language))}</h1>"
                              f"<div>{escape_html(self.t('运行', 'Run'))} {escape_html(summary.run_id)}</div></div>")
         for index, (zh, en) in enumerate((("KPI 达成", "KPI attainment"), ("成熟度", "Maturity"),
-                                          ("客户分群", "Segments"), ("数据质量", "Data quality"))):
+                                          ("客户分群", "Segments"), ("数据质量", "Data quality"),
+                                          ("历次趋势", "Across reviews"))):
             self.tabs.set_title(index, self.t(zh, en))
         self.unit_label.value = self.t("单元", "Unit")
         self.period_label.value = self.t("月份", "Month")
@@ -170,6 +176,7 @@ class Dashboard:
         self.render_maturity()
         self.render_segments()
         self.render_quality()
+        self.trends_out.value = trends_html(summary, language)
 
     def _missing(self, stage: str) -> str:
         return f"<p class='dg-note'>{escape_html(self.data.summary.note(stage, self.language) or '')}</p>"

@@ -18,11 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from digiops import archive
 from digiops.manifest import Manifest
 from digiops.merge.quality import QUALITY_MEASURES
 from digiops.text import in_language
 from digiops.runfolder import RunFolder
 
+#: The summary stage's record of this run's headline figures (:func:`headline_numbers`), read by later runs.
+FIGURES = "figures.json"
 STAGE_TITLES = {"inventory": ("数据盘点", "Data inventory"),
                 "merge": ("数据清洗与客户合并", "Data cleaning and customer merge"),
                 "labels": ("标签体系", "Tag system"), "maturity": ("数字化成熟度诊断", "Digital maturity"),
@@ -68,6 +71,15 @@ class MaturityFacts:
     overall_level: float | None
     overall_band: int | None
     gaps: list[Gap]  # largest first
+    levels: dict[str, float] = field(default_factory=dict)  # dimension → level, as the maturity stage recorded
+
+
+@dataclass
+class Trend:
+    """One headline figure across the client's reviews: run id → value, oldest run first."""
+
+    figure: str
+    values: dict[str, float | None]
 
 
 @dataclass
@@ -181,6 +193,7 @@ class Summary:
     pilots: list[Initiative] | None = None
     previous_run: str | None = None
     changes: list[Change] | None = None
+    trends: list[Trend] | None = None  # every headline figure across the client's successful runs, this one last
     problems: dict[str, str] = field(default_factory=dict)  # stage → why its outputs could not be read
 
     def name(self, language: str | None = None) -> str:
@@ -374,7 +387,7 @@ def _maybe(table: pd.DataFrame | None, build) -> Any:
 
 # --- the whole run ------------------------------------------------------------------------------------------------
 def collect(run_dir: str | Path, previous_run_dir: str | Path | None = None,
-            kpi_names: dict[str, dict[str, str]] | None = None) -> Summary:
+            kpi_names: dict[str, dict[str, str]] | None = None, *, with_trends: bool = True) -> Summary:
     """Read a run folder's manifest and outputs into a :class:`Summary` (and compare with the previous run)."""
     run_dir = Path(run_dir)
     run = RunFolder(run_dir)
@@ -398,6 +411,9 @@ def collect(run_dir: str | Path, previous_run_dir: str | Path | None = None,
     if ran("maturity"):
         summary.maturity = attempt("maturity", lambda: _maybe(
             run.first_table("maturity", "scores.parquet", "scores.csv"), maturity_facts))
+        if summary.maturity is not None:
+            summary.maturity.levels = {key.removeprefix("level_"): value for key, value in
+                                       run.metrics("maturity").items() if key.startswith("level_")}
         summary.pilots = attempt("maturity", lambda: _maybe(
             run.first_table("maturity", "roadmap.parquet", "roadmap.csv"), pilot_initiatives))
     if ran("merge"):
@@ -418,10 +434,27 @@ def collect(run_dir: str | Path, previous_run_dir: str | Path | None = None,
     if previous_run_dir:
         previous_dir = Path(previous_run_dir)
         if RunFolder(previous_dir).is_run:
-            previous = collect(previous_dir, None, kpi_names=names)
+            previous = collect(previous_dir, None, kpi_names=names, with_trends=False)
             summary.previous_run = previous.run_id
             summary.changes = compare(previous, summary)
+    if with_trends:
+        summary.trends = client_trends(run_dir, headline_numbers(summary))
     return summary
+
+
+def client_trends(run_dir: Path, current: dict[str, float | None], runs: int = 8) -> list[Trend]:
+    """Every headline figure across the client's successful runs before this one that recorded their figures
+    (``outputs/summary/figures.json``, the summary stage's), oldest first, then this run: ``runs`` at most."""
+    earlier = []
+    for entry in reversed(archive.list_runs(run_dir.parent)):  # newest first → oldest first
+        if entry["run_id"] >= run_dir.name or entry["status"] != "succeeded":
+            continue
+        figures = RunFolder(entry["path"]).json("summary", FIGURES)
+        if isinstance(figures, dict):
+            earlier.append((entry["run_id"], figures))
+    shown = earlier[-(runs - 1):] + [(run_dir.name, current)] if runs > 1 else [(run_dir.name, current)]
+    keys = dict.fromkeys([*current, *(key for _, figures in shown for key in figures)])
+    return [Trend(key, {run_id: figures.get(key) for run_id, figures in shown}) for key in keys]
 
 
 def headline_numbers(summary: Summary) -> dict[str, float | None]:
@@ -429,6 +462,8 @@ def headline_numbers(summary: Summary) -> dict[str, float | None]:
     out: dict[str, float | None] = {}
     if summary.maturity:
         out["maturity.overall_level"] = summary.maturity.overall_level
+        for dimension, level in summary.maturity.levels.items():
+            out[f"maturity.level.{dimension}"] = level
     if summary.data:
         out["merge.records"] = summary.data.records
         out["merge.customers"] = summary.data.customers

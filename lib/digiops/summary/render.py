@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from digiops.merge.quality import MEASURE_DEFINITIONS, MEASURE_NAMES
+from digiops.settings.maturity import DIMENSIONS
 from digiops.summary.collect import Summary, stage_title
 from digiops.text import SEVERITY, STATUS_COLOURS, escape_html, in_language, term
 
@@ -68,6 +69,9 @@ def figure_label(key: str, language: str, summary: Summary | None = None) -> str
     if key in fixed:
         return in_language(language, *fixed[key])
     parts = key.split(".")
+    if key.startswith("maturity.level."):
+        _, zh, en = DIMENSIONS.get(parts[-1], ("", parts[-1], parts[-1]))
+        return in_language(language, f"成熟度：{zh}", f"Maturity: {en}")
     if key.startswith("labels.segment."):
         return in_language(language, f"分群人数：{parts[-1]}", f"Segment size: {parts[-1]}")
     if key.startswith("kpi.") and key.endswith(".attainment"):
@@ -87,7 +91,7 @@ def _fmt_figure(key: str, value: float | None) -> str:
         return "–"
     if _is_share(key):
         return fmt_percent(value)
-    return fmt_number(value, 1 if key == "maturity.overall_level" else 0)
+    return fmt_number(value, 1 if key.startswith("maturity.") else 0)
 
 
 def _status_dot(status: str) -> str:
@@ -243,6 +247,36 @@ def roadmap_html(summary: Summary, language: str) -> str:
     return f"<ul>{items}</ul>"
 
 
+#: The figures a trend table shows, in this order: KPI attainment, maturity levels, segment sizes, then the rest.
+TREND_FAMILIES = ("kpi.", "maturity.", "labels.segment.", "")
+
+
+def _run_label(run_id: str) -> str:
+    """``20260416T120000-…`` → ``2026-04-16 12:00`` (a run id starts with its UTC start time)."""
+    stamp = run_id[:13]
+    if len(stamp) == 13 and stamp[8] == "T" and stamp.replace("T", "").isdigit():
+        return f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]} {stamp[9:11]}:{stamp[11:13]}"
+    return run_id
+
+
+def trends_html(summary: Summary, language: str) -> str:
+    """Each headline figure (KPI attainment, maturity levels, segment sizes, …) across the client's reviews."""
+    trends = summary.trends or []
+    runs = list(trends[0].values) if trends else []
+    if len(runs) < 2:
+        return _note(in_language(language, "这是该客户第一次有摘要的成功运行：从下一次复盘起，这里显示各项核心数字的趋势。",
+                                 "This is the client's first successful run with a summary: from the next review on, "
+                                 "this shows how each headline figure moves."))
+    order = {family: index for index, family in enumerate(TREND_FAMILIES)}
+    ranked = sorted(trends, key=lambda trend: min(order[f] for f in TREND_FAMILIES if trend.figure.startswith(f)))
+    head = "".join(f"<th>{escape_html(_run_label(run))}</th>" for run in runs)
+    rows = "".join(f"<tr><td>{escape_html(figure_label(trend.figure, language, summary))}</td>" + "".join(
+        f"<td>{escape_html(_fmt_figure(trend.figure, trend.values.get(run)))}</td>" for run in runs) + "</tr>"
+        for trend in ranked)
+    figure = escape_html(in_language(language, "指标", "Figure"))
+    return f"<table class='dg-trends'><tr><th>{figure}</th>{head}</tr>{rows}</table>"
+
+
 def changes_html(summary: Summary, language: str) -> str:
     if summary.previous_run is None:
         return _note(in_language(language, "这是该客户的第一次成功运行，暂无可比较的上一次运行。",
@@ -288,6 +322,7 @@ def section_html(summary: Summary, language: str | None = None) -> list[tuple[st
             _section(in_language(language, *title), build(summary, language), stage, summary, language))
            for stage, title, build in SECTIONS]
     for (zh, en), body in ((("自上次运行以来的变化", "What changed since the previous run"), changes_html),
+                           (("历次复盘的趋势", "Across reviews"), trends_html),
                            (("各阶段报告", "Stage reports"), links_html)):
         heading = in_language(language, zh, en)
         out.append((heading, f"<h2>{escape_html(heading)}</h2>" + body(summary, language)))
