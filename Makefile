@@ -32,8 +32,9 @@ test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## lab: JupyterLab on the stage notebooks, with the project's environment as kernel
+# Jupyter refuses to start as root (a container's usual user) unless told --allow-root; only then is it told.
 lab: setup
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 ## bench: run the benchmarks in bench/ (not part of the tests); figures go into docs/PERFORMANCE.md
 bench: setup

@@ -18,6 +18,7 @@ import pytest
 from digiops import paths
 from digiops.canonical import PERSON_BEARING_KINDS
 from digiops.engagement import load_engagement
+from digiops.merge.clerical import header
 from digiops.sources import canonical_frame
 from tests.test_runner import external_references
 
@@ -107,7 +108,8 @@ def test_birth_dates_show_the_year_at_most(demo_run):
 
     assert len(needles) > 1_000
     assert hits == [], hits[:20]
-    shown = review[["birth_date_l", "birth_date_r"]].stack().dropna()
+    language = load_engagement("demo").language  # the workbook's headers are in the report language
+    shown = review[[header("birth_date_l", language), header("birth_date_r", language)]].stack().dropna()
     assert len(shown) and shown.str.fullmatch(r"\d{4}").all(), shown.head().tolist()
 
 

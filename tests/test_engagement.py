@@ -38,7 +38,7 @@ def test_unknown_key_is_an_error_not_a_warning():
     message = error_of(VALID + "langauge: en\n")
 
     assert message == ("engagement.yaml: langauge: unknown key (check its spelling; `digiops schema` lists every "
-                       "key) (line 5)")
+                       "key) (line 5) (fix: did you mean `language`?)")
 
 
 def test_unknown_nested_key_names_the_path():
@@ -231,3 +231,74 @@ def test_line_of_a_setting(tmp_path):
     assert engagement.line_of("labels") is None
     assert engagement.config_path("kpi", "tree") == (tmp_path / "acme" / "kpi_tree.yaml").resolve()
     assert engagement.config_path("merge", "review_file") is None
+
+
+# --- every problem at once (`digiops validate`) --------------------------------------------------------------------
+def test_a_misspelt_nested_key_gets_the_key_meant():
+    text = VALID + "sources:\n  crm: {path: raw/c.csv, kind: customers, sheeet: 1}\nkpi: {treee: t.yaml}\n"
+
+    message = error_of(text)
+
+    assert "sources.crm.sheeet: unknown key (check its spelling; `digiops schema` lists every key) (line 6) (fix: " \
+           "did you mean `sheet`?)" in message
+    assert "kpi.treee: unknown key (check its spelling; `digiops schema` lists every key) (line 7) (fix: did you " \
+           "mean `tree`?)" in message
+
+
+def test_a_misspelt_canonical_field_and_stage_get_the_one_meant():
+    text = VALID.replace("[inventory]", "[inventory, mrege]") + \
+        "sources:\n  crm: {path: raw/c.csv, kind: customers, columns: {手机: phnoe}}\n"
+
+    message = error_of(text)
+
+    assert "stages: unknown stage 'mrege' (known: inventory, kpi, labels, maturity, merge, summary) (line 4) (fix: " \
+           "did you mean `merge`?)" in message
+    assert "column '手机' maps to unknown field 'phnoe' for kind 'customers' (allowed: full_name" in message
+    assert message.endswith("unionid) (line 6) (fix: did you mean `phone`?)")
+
+
+def test_check_engagement_reports_every_problem_and_keeps_what_it_can_read(tmp_path):
+    from digiops.engagement import check_engagement
+
+    write_engagement(tmp_path / "acme", stages="[inventory, labels, mrege]", sources="""
+          crm: {path: raw/c.csv, kind: customers, columns: {手机: phnoe, 姓名: full_name}, sheeet: 1}
+          pos: {path: raw/p.csv, kind: orders, grain: line, columns: {金额: amount}}""",
+                     body="stagse: [kpi]\nkpi: {review_period: 2026-13}\n")
+
+    checked = check_engagement(tmp_path / "acme")
+
+    assert [(p.field, p.line) for p in checked.problems] == [
+        ("stages", 5), ("sources.crm.sheeet", 7), ("sources.crm", 7), ("sources.pos", 8), ("stagse", 9),
+        ("kpi.review_period", 10)]
+    engagement = checked.engagement
+    assert engagement is not None and engagement.stages == ["inventory", "labels"]
+    assert engagement.sources["crm"].columns == {"姓名": "full_name"}  # still checked against its file
+    assert engagement.sources["pos"].columns == {"金额": "amount"}  # still seen by the stages' checks
+    assert checked.unchecked == {"sources.pos", "kpi"}  # its reading settings, and a section reset to defaults
+
+
+def test_a_problem_the_model_checks_only_once_its_fields_are_valid_is_found_too(tmp_path):
+    from digiops.engagement import check_engagement
+
+    write_engagement(tmp_path / "acme", sources="{crm: {path: raw/c.csv, kind: customers, columns: {号: member_id}}}",
+                     body="langauge: en\nmerge:\n  key_links: [{from: crm.member_id, to: nope.member_id}]\n")
+
+    problems = [str(p) for p in check_engagement(tmp_path / "acme").problems]
+
+    assert problems[0].startswith("engagement.yaml: langauge: unknown key")
+    assert problems[1].startswith("engagement.yaml: merge.key_links 0 (crm.member_id → nope.member_id): its 'to' end "
+                                  "names source 'nope', which is not in sources")
+    assert len(problems) == 2
+
+
+def test_a_wrong_required_setting_stops_the_deeper_checks(tmp_path):
+    from digiops.engagement import check_engagement
+
+    write_engagement(tmp_path / "acme", body="langauge: en\n")
+    path = tmp_path / "acme" / "engagement.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("start: 2026-01-01", "start: soon"), encoding="utf-8")
+
+    checked = check_engagement(path)
+
+    assert checked.engagement is None
+    assert [p.field for p in checked.problems] == ["period.start", "langauge"]

@@ -60,7 +60,7 @@ def test_notebooks_are_what_their_generators_write():
 #: What a notebook may import from the package: the top-level names (StageContext, a stage package), a stage
 #: package's presentation modules, and the text module. A stage's internals (quality, pipeline, stage…) stay
 #: behind its package's public names, so they can move without touching a notebook.
-NOTEBOOK_MODULES = {"digiops", "digiops.text", "digiops.dashboard",
+NOTEBOOK_MODULES = {"digiops", "digiops.charts", "digiops.text", "digiops.dashboard",
                     *(f"digiops.{stage}" for stage in ("merge", "labels", "maturity", "kpi", "summary"))}
 PRESENTATION = {"report", "charts"}
 

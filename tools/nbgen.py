@@ -33,7 +33,8 @@ def notebook_text(stage: str | None, cells: list[tuple[str, str]], name: str) ->
         params = nbformat.v4.new_code_cell(PARAMETERS)
         params.metadata["tags"] = ["parameters"]
         opener = nbformat.v4.new_code_cell(
-            "from digiops import StageContext, setup_charts\n"
+            "from digiops import StageContext\n"
+            "from digiops.charts import setup_charts\n"
             f"ctx = StageContext.open({stage!r}, engagement_path=engagement_path, run_dir=run_dir,\n"
             "                        previous_run_dir=previous_run_dir)\n"
             "setup_charts();")

@@ -10,12 +10,10 @@ import sys
 # (python-jsonschema/jsonschema#1428). It only checks the `iri` formats, which nothing here validates.
 sys.modules.setdefault("rfc3987_syntax", None)
 
-from digiops.charts import setup_charts  # noqa: E402
 from digiops.context import StageContext  # noqa: E402
 from digiops.engagement import Engagement, load_engagement  # noqa: E402
 from digiops.errors import DigiopsError  # noqa: E402
 from digiops.masking import mask_frame  # noqa: E402
 
 __version__ = "0.1.0"
-__all__ = ["DigiopsError", "Engagement", "StageContext", "load_engagement", "mask_frame", "setup_charts",
-           "__version__"]
+__all__ = ["DigiopsError", "Engagement", "StageContext", "load_engagement", "mask_frame", "__version__"]

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from digiops import paths
 from digiops.errors import DigiopsError, RunInterrupted
 
 if TYPE_CHECKING:
+    from digiops.engagement import Engagement
     from digiops.runner import RunResult
 
 BUG = "this is a bug in digiops: run the command again with --debug and report the traceback"
@@ -125,21 +125,49 @@ def run(engagements: Annotated[list[str], typer.Argument(help="Client names or e
 
 @app.command()
 def validate(engagement: Annotated[str, typer.Argument(help="Client name or engagement file")]) -> None:
-    """Check an engagement file and every source it names, without running anything; print what reading the
-    sources warns about (formula cells without a stored value, cells right of the header)."""
-    from digiops.engagement import load_engagement
+    """Check everything a run will need, without running anything: the engagement file, every source and mapped
+    column, and what each stage it runs reads (the tag catalog, the KPI tree and the sources it names, the review
+    file, the question bank). Every problem is printed, each with its file, field or row and fix; exit status 1
+    when there is any. Also prints what reading the sources warns about (formula cells without a stored value,
+    cells right of the header)."""
     from digiops.io import recorded_warnings
-    from digiops.sources import check_sources
 
-    try:
-        with recorded_warnings() as warnings:
-            loaded = load_engagement(engagement)
-            check_sources(loaded)
-    except DigiopsError as exc:
-        _fail(exc)
-    print(f"{loaded.file}: valid — {len(loaded.sources)} sources, stages {', '.join(loaded.stages)}")
+    with recorded_warnings() as warnings:
+        loaded, problems = _checked(engagement)
+    for problem in problems:
+        _error(str(problem), problem)
     for warning in warnings:
         console.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False, markup=True, soft_wrap=True)
+    if problems or loaded is None:
+        console.print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found", highlight=False)
+        raise typer.Exit(1)
+    print(f"{loaded.file}: valid — {len(loaded.sources)} sources, stages {', '.join(loaded.stages)}")
+
+
+def validate_all(engagement_spec: str) -> list[DigiopsError]:
+    """Every problem ``digiops validate`` reports for an engagement (a client name or an engagement file): the
+    engagement file's, every source's, then those of each stage it runs, in that order; empty when it can run."""
+    return _checked(engagement_spec)[1]
+
+
+def _checked(engagement_spec: str) -> tuple[Engagement | None, list[DigiopsError]]:
+    from digiops import kpi, labels, maturity, merge
+    from digiops.engagement import check_engagement
+    from digiops.sources import source_problems
+
+    stage_checks = {"merge": merge.check, "labels": labels.check, "maturity": maturity.check, "kpi": kpi.check}
+    checked = check_engagement(engagement_spec)
+    problems: list[DigiopsError] = list(checked.problems)
+    engagement = checked.engagement
+    if engagement is None:
+        return None, problems
+    problems += source_problems(engagement, skip={name.removeprefix("sources.") for name in checked.unchecked
+                                                  if name.startswith("sources.")})
+    if "stages" not in checked.unchecked:
+        for stage in engagement.stages:
+            if stage in stage_checks and stage not in checked.unchecked:
+                problems += stage_checks[stage](engagement)
+    return engagement, list({str(problem): problem for problem in problems}.values())
 
 
 @app.command()
@@ -158,31 +186,48 @@ def schema(as_markdown: Annotated[bool, typer.Option("--markdown", help="The fie
 @app.command("new-client")
 def new_client(name: Annotated[str, typer.Argument(help="Client id (folder name)")],
                directory: Annotated[Optional[Path], typer.Option("--dir", help="Parent folder (default data/clients)")] = None) -> None:
-    """Scaffold a client folder with an engagement file from templates/ and an empty raw/ folder."""
-    from digiops.scaffold import new_client as scaffold
+    """Scaffold a client folder from templates/new_client/: the engagement file, a starter tag catalog and KPI tree
+    that work on orders alone, and an empty raw/ folder."""
+    from digiops.scaffold import client_argument, new_client as scaffold
 
     try:
         created = scaffold(name, directory)
     except DigiopsError as exc:
         _fail(exc)
-    print(f"created {created} — put the client's exports in {created.parent / 'raw'} and map them in sources:")
+    print(f"created {created} (with tag_catalog.yaml and kpi_tree.yaml beside it) — put the client's exports in "
+          f"{created.parent / 'raw'}, map them in sources:, then run `digiops validate "
+          f"{client_argument(created.parent)}`")
 
 
 @app.command("list")
-def list_runs(client: Annotated[str, typer.Argument(help="Client id")],
+def list_runs(client: Annotated[str, typer.Argument(help="Client id, client folder or engagement file")],
               out_dir: Annotated[Optional[Path], typer.Option("--out", help="Reports folder")] = None) -> None:
-    """List every run of a client (the same as reports/<client>/index.html)."""
+    """List every run of a client, newest first (the same as reports/<client>/index.html): run id, start, status
+    and each stage's status, one run per line with the run id whole (to paste into --from-run or dashboard --run)."""
     from digiops.archive import list_runs as runs_of
+    from digiops.engagement import ENGAGEMENT_FILE, load_engagement
 
-    runs = runs_of((out_dir or paths.reports_dir()) / client)
+    client_id = client  # a client folder's reports are under its engagement's client.id
+    if Path(client).suffix in (".yaml", ".yml") or Path(client).is_dir():
+        try:
+            client_id = load_engagement(client).client.id
+        except DigiopsError as exc:
+            _fail(exc)
+    elif (paths.clients_dir() / client / ENGAGEMENT_FILE).is_file():
+        try:
+            client_id = load_engagement(client).client.id
+        except DigiopsError:
+            pass  # an engagement file that does not load: its folder name is the best guess
+    runs = runs_of((out_dir or paths.reports_dir()) / client_id)
     if not runs:
-        print(f"no runs for {client}")
+        print(f"no runs for {client_id}")
         return
-    table = Table("run", "started", "status", "stages")
-    for r in runs:
-        table.add_row(r["run_id"], r["started_at"], r["status"],
-                      " ".join(f"{s['name']}:{s['status']}" for s in r["stages"]))
-    out.print(table)
+    rows = [("run", "started", "status", "stages")] + [
+        (r["run_id"], r["started_at"], r["status"], " ".join(f"{s['name']}:{s['status']}" for s in r["stages"]))
+        for r in runs]
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3])
 
 
 @app.command()

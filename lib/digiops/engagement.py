@@ -3,7 +3,9 @@
 An engagement file (YAML) names the client, the report language, the period, the stages to run, the client's raw
 exports (``sources``) with their column mapping, and one section per stage. It is parsed into
 :class:`Engagement` (pydantic v2, unknown keys forbidden); every problem becomes an :class:`EngagementError` that
-names the file, the field path, the line and the fix.
+names the file, the field path, the line and the fix (for a misspelt key, stage or canonical field: the one most
+likely meant). :func:`load_engagement` raises one error naming every problem of the file; :func:`check_engagement`
+(``digiops validate``) returns them one by one and still reads the rest of the file for the deeper checks.
 
 The file is read strictly (:func:`load_yaml`): UTF-8, GB18030 or UTF-16/32 with a byte-order mark; a key given
 twice is an error naming both lines; every mapping key is kept as the text written (an export column named ``NO``
@@ -29,8 +31,13 @@ Example:
 from __future__ import annotations
 
 import codecs
+import copy
 import datetime as dt
+import difflib
 import re
+import types
+import typing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -68,6 +75,35 @@ CONFIG_PATHS = (("labels", "catalog"), ("labels", "segment_map"), ("kpi", "tree"
 #: How many characters YAML aliases (``*name``) may repeat in all: far above any real use (a shared source default
 #: repeated for twenty sources is about a thousand), far below a "billion laughs" file.
 MAX_ALIAS_EXPANSION = 1_000_000
+
+
+def closest(word: object, choices: typing.Iterable[str]) -> str | None:
+    """The one of ``choices`` that ``word`` is most likely a misspelling of, if any is close (difflib).
+
+    >>> closest("phnoe", ["full_name", "phone", "email"]), closest("xyz", ["phone"])
+    ('phone', None)
+    """
+    found = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def did_you_mean(word: object, choices: typing.Iterable[str]) -> str:
+    """``"; did you mean `x`?"`` to end a fix with when a choice is close to ``word``, else ``""``."""
+    match = closest(word, choices)
+    return f"; did you mean `{match}`?" if match else ""
+
+
+class WrongValue(ValueError):
+    """A validator's refusal of a value, with its fix (the problem's fix in :func:`validation_problems`)."""
+
+    def __init__(self, problem: str, fix: str | None = None):
+        super().__init__(problem)
+        self.fix = fix
+
+
+def _meant(word: object, choices: typing.Iterable[str]) -> str | None:
+    match = closest(word, choices)
+    return f"did you mean `{match}`?" if match else None
 
 
 class StrictModel(BaseModel):
@@ -196,8 +232,8 @@ class Source(StrictModel):
         if allowed:
             for raw, canonical in self.columns.items():
                 if canonical not in allowed:
-                    raise ValueError(f"column '{raw}' maps to unknown field '{canonical}' for kind '{self.kind}' "
-                                     f"(allowed: {', '.join(allowed)})")
+                    raise WrongValue(f"column '{raw}' maps to unknown field '{canonical}' for kind '{self.kind}' "
+                                     f"(allowed: {', '.join(allowed)})", _meant(canonical, allowed))
         targets = list(self.columns.values())
         doubled = sorted({t for t in targets if targets.count(t) > 1})
         if doubled:
@@ -270,7 +306,8 @@ class Engagement(StrictModel):
             if name in seen:
                 raise ValueError(f"stage '{name}' is listed twice in stages; list it once")
             if name not in known:
-                raise ValueError(f"unknown stage '{name}' (known: {', '.join(sorted(known))})")
+                raise WrongValue(f"unknown stage '{name}' (known: {', '.join(sorted(known))})",
+                                 _meant(name, sorted(known)))
             seen.add(name)
         return stages
 
@@ -388,7 +425,7 @@ def decode_engagement(data: bytes, file_label: str = ENGAGEMENT_FILE) -> str:
                               "neither)", line=line, fix=_SAVE_AS_UTF8) from None
 
 
-class _StrictLoader(yaml.SafeLoader):
+class _Strict:
     """PyYAML's safe loader, with the changes an engagement file needs.
 
     * Every mapping key is the text written: a column named ``NO``, ``on`` or ``1`` stays that name. Every key of
@@ -413,7 +450,16 @@ class _StrictLoader(yaml.SafeLoader):
             return self.construct_scalar(node)
 
 
+class _StrictLoader(_Strict, yaml.SafeLoader):
+    """:class:`_Strict` on PyYAML's own parser, whose messages for a syntax error are the ones users see."""
+
+
+class _FastStrictLoader(_Strict, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """:class:`_Strict` on libyaml's parser (when PyYAML has it): the same nodes, ten times faster."""
+
+
 _StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_timestamp)
+_FastStrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _FastStrictLoader.construct_yaml_timestamp)
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 Lines = dict[tuple[str | int, ...], int]
 
@@ -504,7 +550,15 @@ def load_yaml(text: str, file_label: str = ENGAGEMENT_FILE) -> tuple[Any, Lines]
     >>> data, lines[("start",)]
     ({'columns': {'NO': 'member_id', '1': 'x'}, 'start': '2026-02-30'}, 2)
     """
-    loader = _StrictLoader(text)
+    try:
+        return _load_yaml(_FastStrictLoader, text, file_label)
+    except yaml.YAMLError:
+        pass  # libyaml words a syntax error differently: PyYAML's parser, slower, reports it as documented
+    return _load_yaml(_StrictLoader, text, file_label)
+
+
+def _load_yaml(loader_class: type[_Strict], text: str, file_label: str) -> tuple[Any, Lines]:
+    loader = loader_class(text)  # type: ignore[call-arg]
     try:
         node = loader.get_single_node()
         if node is None:
@@ -512,6 +566,8 @@ def load_yaml(text: str, file_label: str = ENGAGEMENT_FILE) -> tuple[Any, Lines]
         lines = _inspect(node, file_label)
         return loader.construct_document(node), lines
     except yaml.YAMLError as exc:
+        if loader_class is not _StrictLoader:
+            raise
         # The context mark is where the broken construct starts (an unclosed bracket), which is where to look.
         mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -525,38 +581,87 @@ def load_yaml(text: str, file_label: str = ENGAGEMENT_FILE) -> tuple[Any, Lines]
         loader.dispose()
 
 
-def _format_validation_error(error: ValidationError, file_label: str, lines: Lines | None = None) -> EngagementError:
+def validation_problems(error: ValidationError, file_label: str, lines: Lines | None = None
+                        ) -> list[EngagementError]:
+    """Every problem pydantic found in an engagement file, each its own :class:`EngagementError` with the field path
+    and line; an unknown key gets the key it is most likely a misspelling of as its fix."""
     problems = []
     for item in error.errors():
-        path = tuple(p for p in item["loc"] if not str(p).startswith("function-after"))
-        loc = ".".join(str(p) for p in path)
+        path = _error_path(item)
         msg = item["msg"].removeprefix("Value error, ")
+        fix = None
         if item["type"] == "extra_forbidden":
             msg = "unknown key (check its spelling; `digiops schema` lists every key)"
+            allowed = _keys_at(path[:-1])
+            match = closest(path[-1], allowed)
+            fix = f"did you mean `{match}`?" if match else \
+                f"remove it, or use one of: {', '.join(allowed)}" if allowed else None
         elif item["type"] == "missing":
             msg = "required field is missing (see docs/engagement.md)"
-        line = _line_of(lines or {}, path)
-        if line is not None:
-            msg += f" (line {line})"
-        problems.append(f"{loc}: {msg}" if loc else msg)
-    first, rest = problems[0], problems[1:]
-    err = EngagementError(file_label, first + "".join(f"\n  {file_label}: {problem}" for problem in rest))
-    err.all_problems = problems  # type: ignore[attr-defined]
-    return err
+        else:
+            fix = getattr(item.get("ctx", {}).get("error"), "fix", None)
+        problems.append(EngagementError(file_label, msg, field=".".join(str(p) for p in path) or None,
+                                        line=_line_of(lines or {}, path), fix=fix))
+    return problems
+
+
+def one_error(problems: list[EngagementError], file_label: str) -> EngagementError:
+    """Several problems of one file as one error (for a command that stops at the first error): the first problem,
+    then each of the others on its own line."""
+    if len(problems) == 1:
+        return problems[0]
+    text = "\n  ".join(str(problem) for problem in problems)
+    return EngagementError(file_label, text.removeprefix(f"{file_label}: "))
+
+
+def _error_path(item: Any) -> tuple[str | int, ...]:
+    return tuple(p for p in item["loc"] if not str(p).startswith("function-after"))
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):  # Model | None
+        return next(filter(None, map(_model_in, typing.get_args(annotation))), None)
+    return None
+
+
+def _keys_at(path: tuple[str | int, ...]) -> list[str]:
+    """The keys the engagement file allows in the mapping at ``path`` (``("sources", "crm")`` → a source's keys)."""
+    annotation: Any = Engagement
+    for step in path:
+        model = _model_in(annotation)
+        if model is not None:
+            field = next((f for name, f in model.model_fields.items() if step in (name, f.alias)), None)
+            if field is None:
+                return []
+            annotation = field.annotation
+            continue
+        containers = [a for a in (annotation, *typing.get_args(annotation))
+                      if typing.get_origin(a) in (list, tuple, dict)]
+        if not containers:
+            return []
+        annotation = typing.get_args(containers[0])[-1]  # list[X] → X, dict[K, X] → X
+    model = _model_in(annotation)
+    return [f.alias or name for name, f in model.model_fields.items()] if model else []
 
 
 def parse_engagement(text: str, file_label: str = ENGAGEMENT_FILE) -> Engagement:
-    """Parse and validate engagement YAML text (no file checks)."""
+    """Parse and validate engagement YAML text (no file checks); every problem is named in the one error raised."""
     data, lines = load_yaml(text, file_label)
-    if not isinstance(data, dict):
-        raise EngagementError(file_label, "must be a YAML mapping of keys (client, engagement, period, …)",
-                              fix="start from `digiops new-client NAME`")
+    _must_be_mapping(data, file_label)
     try:
         engagement = Engagement.model_validate(data)
     except ValidationError as exc:
-        raise _format_validation_error(exc, file_label, lines) from None
+        raise one_error(validation_problems(exc, file_label, lines), file_label) from None
     engagement._lines = lines
     return engagement
+
+
+def _must_be_mapping(data: Any, file_label: str) -> None:
+    if not isinstance(data, dict):
+        raise EngagementError(file_label, "must be a YAML mapping of keys (client, engagement, period, …)",
+                              fix="start from `digiops new-client NAME`")
 
 
 def find_engagement_file(spec: str | Path) -> Path:
@@ -576,36 +681,203 @@ def find_engagement_file(spec: str | Path) -> Path:
                           fix=f"give a path to an engagement.yaml, or a client name ({', '.join(known) or 'none yet'})")
 
 
+def _read(file: Path) -> bytes:
+    try:
+        return file.read_bytes()
+    except OSError as exc:
+        raise EngagementError(file.name, f"cannot be read ({exc.strerror or exc})", fix="check the file's "
+                              "permissions") from None
+
+
 def load_engagement(spec: str | Path) -> Engagement:
     """Load and validate an engagement file: its settings, and the paths it names (configuration files inside the
     client folder, custom stage notebooks present, each source's format known). The sources are not read here:
     :func:`digiops.sources.check_sources` checks that every source file exists and every mapped column is in it."""
     file = find_engagement_file(spec)
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        raise EngagementError(file.name, f"cannot be read ({exc.strerror or exc})", fix="check the file's "
-                              "permissions") from None
-    engagement = parse_engagement(decode_engagement(data, file.name), file.name)
+    engagement = parse_engagement(decode_engagement(_read(file), file.name), file.name)
     engagement._file = file
+    problems = path_problems(engagement)
+    if problems:
+        raise one_error(problems, file.name)
+    return engagement
+
+
+def path_problems(engagement: Engagement) -> list[EngagementError]:
+    """Every problem of the paths an engagement names: a configuration file outside the client folder, a custom
+    stage's notebook missing or a dependency unknown, a source outside the client folder or of an unknown format."""
+    file = engagement.file
+    problems: list[EngagementError] = []
     for section, key in CONFIG_PATHS:
-        engagement.config_path(section, key)  # refuses configuration files outside the client folder
+        try:
+            engagement.config_path(section, key)  # refuses configuration files outside the client folder
+        except EngagementError as exc:
+            problems.append(exc)
     for number, custom in enumerate(engagement.custom_stages):
-        nb = _resolve_inside(file.parent, custom.notebook, file.name, f"custom_stages.{custom.name}.notebook", False,
-                             line=engagement.line_of("custom_stages", number, "notebook"))
-        if not nb.is_file():
-            raise EngagementError(file.name, f"notebook '{custom.notebook}' does not exist",
-                                  field=f"custom_stages.{custom.name}.notebook", fix="check the path")
+        field = f"custom_stages.{custom.name}.notebook"
+        try:
+            nb = _resolve_inside(file.parent, custom.notebook, file.name, field, False,
+                                 line=engagement.line_of("custom_stages", number, "notebook"))
+        except EngagementError as exc:
+            problems.append(exc)
+        else:
+            if not nb.is_file():
+                problems.append(EngagementError(file.name, f"notebook '{custom.notebook}' does not exist",
+                                                field=field, fix="check the path"))
         for dep in custom.depends_on:
             if dep not in engagement.stages and dep not in BUILTIN_STAGES:
-                raise EngagementError(file.name, f"depends on unknown stage '{dep}'",
-                                      field=f"custom_stages.{custom.name}.depends_on")
+                problems.append(EngagementError(file.name, f"depends on unknown stage '{dep}'",
+                                                field=f"custom_stages.{custom.name}.depends_on"))
     for name, source in engagement.sources.items():
-        engagement.source_path(name)  # refuses paths outside the client folder before anything reads them
+        try:
+            engagement.source_path(name)  # refuses paths outside the client folder before anything reads them
+        except EngagementError as exc:
+            problems.append(exc)
         if source.file_format not in ("csv", "xlsx", "parquet"):
-            raise EngagementError(file.name, f"cannot tell the format of '{source.path}'", field=f"sources.{name}",
-                                  fix="set format: csv, xlsx or parquet")
-    return engagement
+            problems.append(EngagementError(file.name, f"cannot tell the format of '{source.path}'",
+                                            field=f"sources.{name}", fix="set format: csv, xlsx or parquet"))
+    return problems
+
+
+# --- checking a file whole (`digiops validate`) -----------------------------------------------------------------
+@dataclass
+class EngagementCheck:
+    """What :func:`check_engagement` found in an engagement file.
+
+    Attributes:
+        engagement: the engagement as far as it could be read (``None`` when the file cannot be read, is not YAML,
+            or a required setting is wrong), for the checks of its sources and stages.
+        problems: every problem of the file itself.
+        unchecked: what those problems leave unfit for further checks: a section set back to its defaults
+            (``"kpi"``, ``"stages"`` …) or a source (``"sources.crm"``) whose reading settings are wrong.
+    """
+
+    engagement: Engagement | None
+    problems: list[EngagementError]
+    unchecked: frozenset[str] = frozenset()
+
+
+def check_engagement(spec: str | Path) -> EngagementCheck:
+    """Check an engagement file as :func:`load_engagement` does, but report every problem instead of the first.
+
+    Where settings are wrong, the rest is still checked (:func:`_readable_part`), so that one ``digiops validate``
+    names a misspelt key, an unknown canonical field and, say, a missing tag catalog together.
+    """
+    try:
+        file = find_engagement_file(spec)
+        data, lines = load_yaml(decode_engagement(_read(file), file.name), file.name)
+        _must_be_mapping(data, file.name)
+    except EngagementError as exc:
+        return EngagementCheck(None, [exc])
+    problems: list[EngagementError] = []
+    unchecked: set[str] = set()
+    engagement: Engagement | None = None
+    readable: dict[str, Any] | None = data
+    mapping_repaired = False
+    while readable is not None:
+        try:
+            engagement = Engagement.model_validate(readable)
+            break
+        except ValidationError as exc:  # a model's own checks run once its fields are valid: repair, look again
+            shown = {str(p) for p in problems}
+            found = [p for p in validation_problems(exc, file.name, lines) if str(p) not in shown]
+            for problem in found:
+                problem.__cause__ = exc  # what `digiops --debug validate` shows
+            # a check across sections (key links) after a source's mapping was repaired would report the repair
+            problems += [p for p in found if p.field or not mapping_repaired]
+            mapping_repaired |= any(_error_path(item)[:1] == ("sources",) and item["type"] != "extra_forbidden"
+                                    for item in exc.errors())
+            repaired, left_out = _readable_part(readable, exc)
+            unchecked |= left_out
+            readable = repaired if repaired != readable else None
+    problems.sort(key=lambda p: (p.line is None, p.line or 0))
+    if engagement is not None:
+        engagement._file, engagement._lines = file, lines
+        problems += path_problems(engagement)
+    return EngagementCheck(engagement, problems, frozenset(unchecked))
+
+
+#: Settings checked against the rest of the file (by :meth:`Engagement._key_link_ends`): left out when that fails.
+CROSS_CHECKED = (("merge", "key_links"),)
+
+
+def _readable_part(data: dict[str, Any], error: ValidationError) -> tuple[dict[str, Any] | None, set[str]]:
+    """``data`` without what ``error`` found wrong, and what that leaves unchecked.
+
+    Unknown keys are dropped, and so are a source's mappings to unknown canonical fields and unknown stages (nothing
+    else depends on them). A source wrong otherwise keeps its path, kind and mapping, so that the stages' checks still
+    see what it maps, but it is not read; a source of no known kind is left out. Any other wrong section takes its
+    defaults and is not checked further. ``None`` when a required setting (client, engagement, period) is wrong.
+    """
+    repaired = copy.deepcopy(data)
+    unchecked: set[str] = set()
+    wrong_sources: set[str] = set()
+    for item in error.errors():
+        path = _error_path(item)
+        if item["type"] == "extra_forbidden":
+            _drop(repaired, path)
+        elif not path:
+            for section, key in CROSS_CHECKED:
+                if isinstance(repaired.get(section), dict):
+                    repaired[section].pop(key, None)
+        elif path[0] == "sources" and len(path) > 1 and isinstance(repaired.get("sources"), dict):
+            wrong_sources.add(str(path[1]))
+        elif path[0] != "stages":
+            field = Engagement.model_fields.get(str(path[0]))
+            if field is None or field.is_required():
+                return None, unchecked
+            repaired.pop(str(path[0]), None)
+            unchecked.add(str(path[0]))
+    for name in sorted(wrong_sources):
+        source, readable = _usable_source(repaired["sources"].get(name))
+        if source is None:
+            repaired["sources"].pop(name, None)
+        else:
+            repaired["sources"][name] = source
+        if not readable:
+            unchecked.add(f"sources.{name}")
+    stages = repaired.get("stages")
+    if isinstance(stages, list):  # unknown stages out (a custom stage whose definition was wrong included)
+        custom = repaired.get("custom_stages")
+        known = set(BUILTIN_STAGES) | ({c.get("name") for c in custom if isinstance(c, dict)}
+                                       if isinstance(custom, list) else set())
+        repaired["stages"] = [s for s in dict.fromkeys(str(s) for s in stages) if s in known]
+    elif "stages" in repaired:
+        repaired.pop("stages")
+        unchecked.add("stages")
+    return repaired, unchecked
+
+
+def _drop(data: Any, path: tuple[str | int, ...]) -> None:
+    for step in path[:-1]:
+        if isinstance(data, dict) and step in data:
+            data = data[step]
+        elif isinstance(data, list) and isinstance(step, int) and step < len(data):
+            data = data[step]
+        else:
+            return
+    if isinstance(data, dict):
+        data.pop(path[-1], None)
+
+
+def _usable_source(raw: Any) -> tuple[dict[str, Any] | None, bool]:
+    """A wrong source as far as it is usable, and whether it can still be read: its mappings to unknown or
+    repeated canonical fields dropped (readable), else only its path, kind and mapping (not readable)."""
+    if not isinstance(raw, dict) or raw.get("kind") not in CANONICAL_FIELDS:
+        return None, False
+    allowed = CANONICAL_FIELDS[raw["kind"]]
+    columns: dict[str, str] = {}
+    for column, field in (raw.get("columns") if isinstance(raw.get("columns"), dict) else {}).items():
+        if isinstance(field, str) and (not allowed or field in allowed) and field not in columns.values():
+            columns[column] = field
+    for candidate, readable in (({**raw, "columns": columns}, True),
+                                ({key: raw[key] for key in ("path", "kind", "id_column") if key in raw}
+                                 | {"columns": columns}, False)):
+        try:
+            Source.model_validate(candidate)
+        except ValidationError:
+            continue
+        return candidate, readable
+    return None, False
 
 
 def json_schema() -> dict[str, Any]:

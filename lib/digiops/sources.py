@@ -7,18 +7,20 @@ columns the source maps are in the file, and renames them to the canonical field
 (``raw/crm.csv``), the field of the engagement file and the fix.
 
 :func:`digiops.engagement.load_engagement` reads no source; a command that must not start on a missing file or a
-mapped column that is not in it calls :func:`check_sources` after loading.
+mapped column that is not in it calls :func:`check_sources` after loading (``digiops validate`` calls
+:func:`source_problems`, which reports every problem instead of the first).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 
 from digiops import io
 from digiops.engagement import Engagement
-from digiops.errors import SourceError
+from digiops.errors import DigiopsError, SourceError
 from digiops.io import ROW, SourceTable
 
 
@@ -43,18 +45,29 @@ def read_source(engagement: Engagement, name: str, *, nrows: int | None = None) 
 
 
 def check_source(engagement: Engagement, name: str) -> SourceTable:
-    """Read a source's header (and a few rows) and check the mapping names existing columns."""
-    source = engagement.sources[name]
+    """Read a source's header (and a few rows) and check the mapping names existing columns; the first problem
+    raises its :class:`~digiops.errors.SourceError`."""
     table = read_source(engagement, name, nrows=5)
+    problems = mapping_problems(engagement, name, table)
+    if problems:
+        raise problems[0]
+    return table
+
+
+def mapping_problems(engagement: Engagement, name: str, table: SourceTable) -> list[SourceError]:
+    """One :class:`~digiops.errors.SourceError` per column the source maps (or names as its id) that ``table``
+    lacks; only the first when the fix is another delimiter, which every other one would repeat."""
+    source = engagement.sources[name]
     available = table.columns
     expected = list(source.columns) + ([source.id_column] if source.id_column else [])
-    for column in expected:
-        if column not in available:
-            shown = ", ".join(available[:12]) + (", …" if len(available) > 12 else "")
-            raise SourceError(engagement.file.name,
-                              f"'{column}' is not a column of {source.path} (columns: {shown})",
-                              field=f"sources.{name}.columns", fix=column_fix(table, expected))
-    return table
+    missing = [column for column in expected if column not in available]
+    if not missing:
+        return []
+    shown = ", ".join(available[:12]) + (", …" if len(available) > 12 else "")
+    fix = column_fix(table, expected)
+    problems = [SourceError(engagement.file.name, f"'{column}' is not a column of {source.path} (columns: {shown})",
+                            field=f"sources.{name}.columns", fix=fix) for column in missing]
+    return problems[:1] if io.delimiter_fix(table, expected) else problems
 
 
 def check_sources(engagement: Engagement) -> None:
@@ -62,6 +75,22 @@ def check_sources(engagement: Engagement) -> None:
     :class:`~digiops.errors.SourceError` (a file missing, unreadable, or without a mapped column)."""
     for name in engagement.sources:
         check_source(engagement, name)
+
+
+def source_problems(engagement: Engagement, skip: Iterable[str] = ()) -> list[DigiopsError]:
+    """Every problem of every source (but those named in ``skip``), in the engagement file's order: a file
+    missing or unreadable (one problem: nothing more can be read from it), each mapped column it lacks."""
+    problems: list[DigiopsError] = []
+    for name in engagement.sources:
+        if name in skip:
+            continue
+        try:
+            table = read_source(engagement, name, nrows=5)
+        except DigiopsError as exc:
+            problems.append(exc)
+            continue
+        problems += mapping_problems(engagement, name, table)
+    return problems
 
 
 def column_fix(table: SourceTable, wanted: list[str]) -> str:

@@ -106,7 +106,7 @@ def test_impossible_date_is_located_by_file_line_and_field(client):
 
     result = cli("validate", str(client))
 
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # validate: 1 when it finds a problem
     assert ("engagement.yaml: period.end: Input should be a valid date or datetime, day value is outside expected "
             "range (line 4)") in " ".join(result.output.split())
 
@@ -166,7 +166,7 @@ def test_billion_laughs_is_refused_quickly_with_a_message(client):
     result = cli("validate", str(client))
 
     assert time.perf_counter() - started < 10
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # validate: 1 when it finds a problem
     assert "engagement.yaml: its aliases (*name) repeat " in result.output
     assert "characters (at most 1,000,000 are allowed)" in " ".join(result.output.split())
 
@@ -299,7 +299,7 @@ def test_debug_shows_the_traceback_and_only_then(client):
     debug = CliRunner().invoke(app, ["--debug", "validate", str(client)])
 
     assert "Traceback" not in plain.output
-    assert debug.exit_code == 2 and "Traceback (most recent call last)" in debug.output
+    assert debug.exit_code == 1 and "Traceback (most recent call last)" in debug.output
     assert "period.end: Input should be a valid date" in debug.output
 
 

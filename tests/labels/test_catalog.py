@@ -42,9 +42,12 @@ def test_demo_catalog_is_valid_and_covers_every_category():
 def test_rule_naming_a_missing_field():
     with pytest.raises(CatalogError) as err:
         check(catalog_text({"body": 'rule: "recency_dayz <= 30"'}))
-    message = str(err.value)
-    assert message.startswith("cat.yaml: tag 't1': rule `recency_dayz <= 30` names field 'recency_dayz', which "
-                              "does not exist (fix: use one of the feature fields: age, avg_interval_days")
+    with pytest.raises(CatalogError) as far:
+        check(catalog_text({"body": 'rule: "loyalty_points > 3"'}))
+    assert str(err.value) == ("cat.yaml: tag 't1': rule `recency_dayz <= 30` names field 'recency_dayz', which "
+                              "does not exist (fix: did you mean `recency_days`?)")
+    assert str(far.value).startswith("cat.yaml: tag 't1': rule `loyalty_points > 3` names field 'loyalty_points', "
+                                     "which does not exist (fix: use one of the feature fields: age, avg_interval_days")
 
 
 def test_two_tags_with_one_id():

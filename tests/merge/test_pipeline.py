@@ -272,8 +272,10 @@ def test_review_decisions_are_honoured_by_exact_rules_too(tmp_path):
 
     customer = result.crosswalk.set_index(["source", "record_id"])["customer_id"]
     assert customer[("mall", "O4")] == customer[("crm", "C1")]
-    # O1 keeps its link to C1 through W1 (same name and birth date as both): a non-match removes one edge only
+    # a not-match is a cannot-link: O1 leaves C1 although W1 (same name and birth date as both) connects them
+    assert customer[("mall", "O1")] != customer[("crm", "C1")]
     assert customer[("members", "W1")] == customer[("crm", "C1")]
+    assert result.model.decisions["applied"].tolist() == ["cannot_link", "linked"]
 
 
 def test_exact_rules_resolve_the_people_fixture_when_asked_to(tmp_path):

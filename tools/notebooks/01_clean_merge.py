@@ -110,9 +110,21 @@ CELLS = [
     ("code", 'ctx.md("### 隔离明细示例", "### Quarantined rows (first 10)")\n'
              "result.quarantine.head(10).style.hide(axis='index')"),
     ("code", 'ctx.md("## 待人工复核的边界样本对", "## Borderline pairs for clerical review")\n'
-             "ctx.md(f\"{len(result.review_pairs):,} 对写入 review_pairs.xlsx；在 decision 列填写 match / not-match，\"\n"
-             "       \"并在合作文件的 merge.review_file 中指定该文件，下次运行即采纳。\",\n"
-             "       f\"{len(result.review_pairs):,} pairs written to review_pairs.xlsx; fill decision with match / not-match and \"\n"
-             "       \"name the file in merge.review_file: the next run honours it.\")\n"
-             "result.review_pairs.head(5).style.hide(axis='index')"),
+             "ctx.md(f\"{len(result.review_pairs):,} 对尚未判定的记录写入 review_pairs.xlsx 的“待复核”表：在“判定”列选择 是 / 否 / 不确定，\"\n"
+             "       \"把文件放进客户文件夹并在合作文件的 merge.review_file 中指定，下次运行即采纳。“否”让两条记录分属不同客户，\"\n"
+             "       \"即使其他记录把它们连在一起；已做出的判定不再列出，并随新文件的“已复核”表保留。\",\n"
+             "       f\"{len(result.review_pairs):,} undecided pairs written to the sheet 'to review' of review_pairs.xlsx: choose \"\n"
+             "       \"match / not-match / unsure in its decision column, put the file in the client folder and name it in \"\n"
+             "       \"merge.review_file: the next run honours it. A not-match keeps the two records in different customers even \"\n"
+             "       \"when other records connect them; pairs already decided are not listed again and are carried in the new \"\n"
+             "       \"file's sheet 'decided'.\")\n"
+             "report.review_table(result.review_pairs.head(5), ctx.language).style.hide(axis='index').format(precision=4, escape='html')"),
+    ("code", 'ctx.md("### 复核判定的采纳情况", "### How the review decisions were applied")\n'
+             "decisions = result.model.decisions if result.model is not None else None\n"
+             "if decisions is None or decisions.empty:\n"
+             "    ctx.md('本次运行没有复核判定（合作文件的 merge.review_file 未指定文件，或文件中没有判定）。',\n"
+             "           'This run had no review decisions (merge.review_file names no file, or the file has none).')\n"
+             "else:\n"
+             "    display(report.applied_summary(decisions, ctx.language).style.hide(axis='index').format(escape='html'))\n"
+             "    display(report.decided_table(decisions, ctx.language).style.hide(axis='index').format(escape='html'))"),
 ]

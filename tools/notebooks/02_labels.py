@@ -21,13 +21,13 @@ ctx.md("业务口径在前：每个标签的定义、取值规则、负责人和
 report.catalog_table(stage.catalog, ctx.language).drop(columns=["id"]).style.hide(axis="index")'''),
     ("code", '''import matplotlib.pyplot as plt
 ctx.md("## 覆盖率", "## Coverage")
-cover = charts.coverage_view(stage.coverage, stage.catalog, language=ctx.language)
+cover = report.coverage_view(stage.coverage, stage.catalog, language=ctx.language)
 charts.coverage_chart(cover, stage.settings.min_coverage, ctx.t("持有标签的客户占比", "Share of customers holding the tag"))
 plt.show()'''),
     ("code", '''ctx.md("### 各取值的分布", "### Distribution of values")
 cover[cover["value"] != "*"][["tag", "value_name", "customers", "share"]].style.hide(axis="index").format({"share": "{:.1%}"}, escape="html")'''),
     ("code", '''ctx.md("### 覆盖率过低的标签与取值", "### Tags and values with too little coverage")
-low = charts.coverage_view(stage.low_coverage, stage.catalog, language=ctx.language)[["tag", "value_name", "customers", "share"]]
+low = report.coverage_view(stage.low_coverage, stage.catalog, language=ctx.language)[["tag", "value_name", "customers", "share"]]
 low.style.hide(axis="index").format({"share": "{:.2%}"}, escape="html") if len(low) else ctx.md("没有。", "None.")'''),
     ("code", '''ctx.md("### 冲突：同一客户命中一个标签的两个取值", "### Conflicts: one customer meeting two values of a tag")
 conflicts = stage.run.conflicts
@@ -36,13 +36,13 @@ conflicts.style.hide(axis="index") if len(conflicts) else ctx.md(
     ("code", '''ctx.md("### 标签共现", "### Co-occurrence")
 ctx.md("每格 = 持有行标签的客户中也持有列标签的比例。", "Each cell = share of the customers holding the row tag who also hold the column tag.")
 charts.cooccurrence_heatmap(stage.cooccurrence, ctx.t("标签共现", "Tag co-occurrence"),
-                            names=charts.indicator_names(stage.catalog, language=ctx.language))
+                            names=report.indicator_names(stage.catalog, language=ctx.language))
 plt.show()'''),
     ("code", '''ctx.md("## RFM 分群", "## RFM segments")
 ctx.md("R、F、M 各按客户等分五档（并列按客户 ID），分群按 R × F 分群表（25 格各属一个分群）。",
        "R, F and M are equal-count fifths of the customers (ties by customer id); segments follow the R × F map "
        "(each of the 25 cells in exactly one segment).")
-segments = charts.segment_view(stage.segment_summary, stage.segments, language=ctx.language)
+segments = report.segment_view(stage.segment_summary, stage.segments, language=ctx.language)
 charts.segment_chart(segments, ctx.t("客户占比", "Share of customers"), ctx.t("消费金额占比", "Share of monetary"))
 plt.show()'''),
     ("code", '''segments.style.hide(axis="index").format({"share": "{:.1%}", "monetary": "{:,.2f}", "monetary_share": "{:.1%}",

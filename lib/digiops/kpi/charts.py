@@ -1,4 +1,4 @@
-"""Charts of the battle-situation view (matplotlib only; call :func:`digiops.setup_charts` first for CJK text)."""
+"""Charts of the battle-situation view (matplotlib only; call :func:`digiops.charts.setup_charts` first for CJK text)."""
 
 from __future__ import annotations
 

@@ -23,7 +23,8 @@ A tree file (YAML) has two lists. ``strategic_goals`` are the roots (id, names, 
 
 A node's actual comes from its ``source`` when it has one, otherwise from its children through ``combine``.
 :func:`load_tree` checks the structure: unknown children or goals, cycles, and a child listed under two parents of
-different units are :class:`~digiops.errors.KpiTreeError` naming the node.
+different units are :class:`~digiops.errors.KpiTreeError` naming the node (:func:`tree_file_problems` returns every
+one of them). The format is documented in docs/catalog-and-tree.md.
 
 Example:
     >>> tree = parse_tree({"strategic_goals": [{"id": "g", "name_zh": "增长", "name_en": "Growth"}],
@@ -44,11 +45,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from digiops.engagement import load_yaml
-from digiops.errors import KpiTreeError
+from digiops.engagement import closest, did_you_mean, load_yaml
+from digiops.errors import DigiopsError, KpiTreeError
 from digiops.text import in_language
 
 LEVELS = ("all", "region", "store")
+TREE_KEYS = ("strategic_goals", "kpis")
+FORMAT_FIX = "see the tree format in docs/catalog-and-tree.md"
 
 
 class _Strict(BaseModel):
@@ -158,88 +161,145 @@ class KpiTree:
 
 
 def parse_tree(data: Any, file: str, known_units: set[str] | None = None) -> KpiTree:
-    """Validate a parsed tree file; every problem is a :class:`KpiTreeError` naming the node."""
+    """Validate a parsed tree file; the first problem raises its :class:`KpiTreeError` naming the node."""
+    tree, problems = parsed_tree(data, file, known_units)
+    if problems:
+        raise problems[0]
+    return tree
+
+
+def parsed_tree(data: Any, file: str, known_units: set[str] | None = None
+                ) -> tuple[KpiTree | None, list[KpiTreeError]]:
+    """A parsed tree file validated: the tree, or ``None`` and every problem found (each naming the node).
+
+    The links between nodes (children, goals, units, cycles, parents of different units) are checked once every
+    goal and node is valid on its own.
+    """
     if not isinstance(data, dict) or "kpis" not in data:
-        raise KpiTreeError(file, "must be a mapping with `kpis:` (and `strategic_goals:`)",
-                           fix="see the tree format in digiops.kpi.tree")
-    extra = set(data) - {"strategic_goals", "kpis"}
-    if extra:
-        raise KpiTreeError(file, f"unknown key(s) {', '.join(sorted(extra))}", fix="use strategic_goals and kpis")
+        return None, [KpiTreeError(file, "must be a mapping with `kpis:` (and `strategic_goals:`)", fix=FORMAT_FIX)]
+    problems: list[KpiTreeError] = []
+    for key in sorted(set(data) - set(TREE_KEYS)):
+        match = closest(key, TREE_KEYS)
+        problems.append(KpiTreeError(file, f"unknown key {key}", field=key,
+                                     fix=f"did you mean `{match}`?" if match else "use strategic_goals and kpis"))
     goals: dict[str, StrategicGoal] = {}
     for index, raw in enumerate(data.get("strategic_goals") or []):
-        goal = _validated(StrategicGoal, raw, file, f"strategic_goals[{index}]")
+        goal = _validated(StrategicGoal, raw, file, f"strategic_goals[{index}]", problems)
+        if goal is None:
+            continue
         if goal.id in goals:
-            raise KpiTreeError(file, f"strategic goal '{goal.id}' is defined twice", field=f"strategic_goals.{goal.id}",
-                               fix="give each goal a unique id")
+            problems.append(KpiTreeError(file, f"strategic goal '{goal.id}' is defined twice",
+                                         field=f"strategic_goals.{goal.id}", fix="give each goal a unique id"))
         goals[goal.id] = goal
     nodes: dict[str, KpiNode] = {}
     for index, raw in enumerate(data["kpis"] or []):
         label = f"kpis[{index}]" + (f" ({raw.get('id')})" if isinstance(raw, dict) and raw.get("id") else "")
-        node = _validated(KpiNode, raw, file, label)
+        node = _validated(KpiNode, raw, file, label, problems)
+        if node is None:
+            continue
         if node.id in nodes or node.id in goals:
-            raise KpiTreeError(file, f"id '{node.id}' is defined twice", field=f"kpis.{node.id}",
-                               fix="give each KPI and goal a unique id")
+            problems.append(KpiTreeError(file, f"id '{node.id}' is defined twice", field=f"kpis.{node.id}",
+                                         fix="give each KPI and goal a unique id"))
         nodes[node.id] = node
+    if problems:
+        return None, problems
     tree = KpiTree(file, goals, nodes)
     for node in nodes.values():
         for child in node.children:
             if child not in nodes:
-                raise KpiTreeError(file, f"child '{child}' is not a KPI of the tree", field=f"kpis.{node.id}.children",
-                                   fix="define that KPI or remove it from children")
+                match = closest(child, nodes)
+                problems.append(KpiTreeError(file, f"child '{child}' is not a KPI of the tree",
+                                             field=f"kpis.{node.id}.children",
+                                             fix=f"did you mean `{match}`?" if match else
+                                             "define that KPI or remove it from children"))
         if node.goal and node.goal not in goals:
-            raise KpiTreeError(file, f"goal '{node.goal}' is not a strategic goal", field=f"kpis.{node.id}.goal",
-                               fix=f"use one of: {', '.join(goals) or '(define strategic_goals first)'}")
+            problems.append(KpiTreeError(file, f"goal '{node.goal}' is not a strategic goal",
+                                         field=f"kpis.{node.id}.goal",
+                                         fix=f"use one of: {', '.join(goals) or '(define strategic_goals first)'}"))
         if known_units is not None and node.unit not in known_units:
-            raise KpiTreeError(file, f"unit '{node.unit}' is not a known unit", field=f"kpis.{node.id}.unit",
-                               fix="use `all`, a region or a store id of the stores source")
-    _check_cycles(tree)
+            problems.append(KpiTreeError(file, f"unit '{node.unit}' is not a known unit", field=f"kpis.{node.id}.unit",
+                                         fix="use `all`, a region or a store id of the stores source"
+                                         + did_you_mean(node.unit, sorted(known_units))))
+    if problems:
+        return None, problems
+    cycle = _cycle(tree)
+    if cycle:
+        return None, [cycle]
     for node_id in nodes:
         parents = tree.parents(node_id)
         units = sorted({nodes[p].unit for p in parents})
         if len(units) > 1:
-            raise KpiTreeError(file, f"'{node_id}' is a child of {', '.join(parents)}, which belong to different "
-                               f"units ({', '.join(units)})", field=f"kpis.{node_id}",
-                               fix="give each unit its own child node (e.g. one per region)")
-    return tree
+            problems.append(KpiTreeError(file, f"'{node_id}' is a child of {', '.join(parents)}, which belong to "
+                                         f"different units ({', '.join(units)})", field=f"kpis.{node_id}",
+                                         fix="give each unit its own child node (e.g. one per region)"))
+    return (None if problems else tree), problems
 
 
-def _check_cycles(tree: KpiTree) -> None:
+def _cycle(tree: KpiTree) -> KpiTreeError | None:
     state: dict[str, int] = {}  # 1 = on the current path, 2 = done
 
-    def visit(node_id: str, path: list[str]) -> None:
+    def visit(node_id: str, path: list[str]) -> KpiTreeError | None:
         if state.get(node_id) == 2:
-            return
+            return None
         if state.get(node_id) == 1:
             loop = path[path.index(node_id):] + [node_id]
-            raise KpiTreeError(tree.file, f"cycle {' → '.join(loop)}", field=f"kpis.{node_id}.children",
-                               fix="a KPI cannot be its own ancestor; remove one of these links")
+            return KpiTreeError(tree.file, f"cycle {' → '.join(loop)}", field=f"kpis.{node_id}.children",
+                                fix="a KPI cannot be its own ancestor; remove one of these links")
         state[node_id] = 1
         for child in tree.nodes[node_id].children:
-            visit(child, path + [node_id])
+            found = visit(child, path + [node_id])
+            if found:
+                return found
         state[node_id] = 2
+        return None
 
-    for node_id in tree.nodes:
-        visit(node_id, [])
+    return next(filter(None, (visit(node_id, []) for node_id in tree.nodes)), None)
 
 
-def _validated(model: type[BaseModel], raw: Any, file: str, label: str) -> Any:
+def _validated(model: type[BaseModel], raw: Any, file: str, label: str, problems: list[KpiTreeError]) -> Any:
+    """``raw`` validated by ``model``, or ``None`` with each of its problems added to ``problems``."""
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        item = exc.errors()[0]
-        where = ".".join(str(p) for p in item["loc"])
-        problem = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            problem = "unknown key (check its spelling)"
-        raise KpiTreeError(file, problem, field=f"{label}.{where}" if where else label,
-                           fix="see the tree format in digiops.kpi.tree") from None
+        for item in exc.errors():
+            where = ".".join(str(p) for p in item["loc"])
+            problem = item["msg"].removeprefix("Value error, ")
+            fix = FORMAT_FIX
+            if item["type"] == "extra_forbidden":
+                problem = "unknown key (check its spelling)"
+                match = closest(item["loc"][-1], _keys_of(model, item["loc"][:-1]))
+                fix = f"did you mean `{match}`?" if match else FORMAT_FIX
+            problems.append(KpiTreeError(file, problem, field=f"{label}.{where}" if where else label, fix=fix))
+        return None
+
+
+def _keys_of(model: type[BaseModel], path: tuple) -> list[str]:
+    if path == ("source",) and model is KpiNode:
+        model = DataSource
+    return list(model.model_fields)
 
 
 def load_tree(path: Path, known_units: set[str] | None = None) -> KpiTree:
-    """Read and validate a KPI tree file."""
+    """Read and validate a KPI tree file; the first problem raises its :class:`KpiTreeError`."""
+    tree, problems = tree_file_problems(path, known_units)
+    if problems:
+        raise problems[0]
+    return tree
+
+
+def tree_file_problems(path: Path, known_units: set[str] | None = None, label: str | None = None
+                       ) -> tuple[KpiTree | None, list[DigiopsError]]:
+    """Read and validate a KPI tree file (named ``label`` when it is missing): the tree, or ``None`` and every
+    problem found."""
     path = Path(path)
     if not path.is_file():
-        raise KpiTreeError(str(path), "the KPI tree file does not exist", field="kpi.tree",
-                           fix="set kpi.tree in the engagement file to a YAML file beside it")
-    data, _ = load_yaml(path.read_text(encoding="utf-8"), path.name)  # strict: a key given twice is an error
-    return parse_tree(data, path.name, known_units)
+        return None, [KpiTreeError(label or str(path), "the KPI tree file does not exist", field="kpi.tree",
+                                   fix="create it (`digiops new-client` writes a starter tree that works on orders "
+                                       "alone: templates/new_client/kpi_tree.yaml), or set kpi.tree in the "
+                                       "engagement file to a YAML file beside it")]
+    try:
+        data, _ = load_yaml(path.read_text(encoding="utf-8"), path.name)  # strict: a key given twice is an error
+    except DigiopsError as exc:
+        return None, [exc]
+    tree, problems = parsed_tree(data, path.name, known_units)
+    return tree, list(problems)

@@ -26,17 +26,21 @@ subset of :mod:`digiops.labels.rules` over the fields of :mod:`digiops.labels.fe
 :func:`validate_catalog` refuses, with a :class:`~digiops.errors.CatalogError` naming the tag and the fix: two tags
 with one id, a missing owner, a rule naming a field that does not exist, a rule outside the portable subset, a
 tag with both or neither of ``rule`` / ``values``, and two values of one tag whose definitions overlap.
+:func:`catalog_file_problems` (``digiops validate``) returns every such problem of a catalog file, with the key or
+field most likely meant for a misspelt one. The format is documented in docs/catalog-and-tree.md.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from digiops.engagement import load_yaml
-from digiops.errors import CatalogError
+from digiops.engagement import closest, did_you_mean, load_yaml
+from digiops.errors import CatalogError, DigiopsError
+from digiops.labels.features import FEATURE_VIEW_FIELDS, RFM_COLUMNS
 from digiops.labels.rules import PORTABLE_HELP, Rule, RuleError, parse_rule, statically_overlap
 
 CATEGORIES = ("basic", "channel", "behaviour", "consumption", "lifecycle", "value", "predictive")
@@ -111,42 +115,93 @@ def _error_location(loc: tuple, data: dict) -> tuple[str, str]:
     return "", ".".join(str(p) for p in loc)
 
 
-def parse_catalog(text: str, source: str = "tag_catalog.yaml") -> Catalog:
-    """Parse catalog YAML (structure only; :func:`validate_catalog` checks rules against fields)."""
+FORMAT_FIX = "see the catalog format in docs/catalog-and-tree.md"
+
+
+def _structure_problem(item: Any, data: dict, source: str) -> CatalogError:
+    label, path = _error_location(item["loc"], data)
+    msg = item["msg"].removeprefix("Value error, ")
+    fix = FORMAT_FIX
+    if item["type"] == "extra_forbidden":
+        allowed = _allowed_keys(item["loc"])
+        match = closest(item["loc"][-1], allowed)
+        msg = "unknown key"
+        fix = f"did you mean `{match}`?" if match else f"use one of: {', '.join(allowed)}"
+    elif item["type"] == "missing":
+        msg = "required key is missing"
+        fix = f"add `{item['loc'][-1]}:`"
+    elif item["type"] == "literal_error" and item["loc"][-1] == "category":
+        fix = f"use one of: {', '.join(CATEGORIES)}" + did_you_mean(item.get("input"), CATEGORIES)
+    return CatalogError(source, f"{path}: {msg}" if path else msg, field=label or None, fix=fix)
+
+
+def _allowed_keys(loc: tuple) -> list[str]:
+    """The keys allowed where an unknown key sits (a tag, a value of a tag, a name, the catalog itself)."""
+    model: type[BaseModel] = Catalog
+    for step in loc[:-1]:
+        if isinstance(step, int):
+            continue
+        model = {("Catalog", "tags"): Tag, ("Tag", "values"): TagValue, ("Tag", "name"): Name,
+                 ("TagValue", "name"): Name}.get((model.__name__, step), model)
+    return [name for name, field in model.model_fields.items() if not field.exclude]
+
+
+def parsed_catalog(text: str, source: str = "tag_catalog.yaml") -> tuple[Catalog | None, list[CatalogError]]:
+    """Parse catalog YAML (structure only) and return every problem found: a tag without an owner, an unknown or
+    missing key, a wrong value (``None`` instead of the catalog when there is any)."""
     data, _ = load_yaml(text, source)  # strict: a key given twice is an error, not the last one winning
     if not isinstance(data, dict) or not isinstance(data.get("tags"), list):
-        raise CatalogError(source, "must be a mapping with a `tags:` list", field="tags",
-                           fix="start from data/clients/demo/tag_catalog.yaml")
-    for position, raw in enumerate(data["tags"]):
-        if isinstance(raw, dict) and not raw.get("owner"):
-            raise CatalogError(source, "has no owner", field=f"tag '{raw.get('id', f'#{position + 1}')}'",
-                               fix="add `owner:` — the department or person answerable for its definition")
+        return None, [CatalogError(source, "must be a mapping with a `tags:` list", field="tags",
+                                   fix="start from templates/new_client/tag_catalog.yaml (docs/catalog-and-tree.md)")]
+    problems = [CatalogError(source, "has no owner", field=f"tag '{raw.get('id', f'#{position + 1}')}'",
+                             fix="add `owner:` — the department or person answerable for its definition")
+                for position, raw in enumerate(data["tags"]) if isinstance(raw, dict) and not raw.get("owner")]
     try:
         catalog = Catalog.model_validate(data)
     except ValidationError as exc:
-        item = exc.errors()[0]
-        label, path = _error_location(item["loc"], data)
-        msg = item["msg"].removeprefix("Value error, ")
-        fix = "see the catalog format in digiops.labels.catalog"
-        if item["type"] == "extra_forbidden":
-            msg, fix = "unknown key", "check its spelling (allowed keys are listed in digiops.labels.catalog)"
-        elif item["type"] == "missing":
-            msg = "required key is missing"
-            fix = f"add `{item['loc'][-1]}:`"
-        elif item["type"] == "literal_error" and item["loc"][-1] == "category":
-            fix = f"use one of: {', '.join(CATEGORIES)}"
-        raise CatalogError(source, f"{path}: {msg}" if path else msg, field=label or None, fix=fix) from None
+        return None, problems + [_structure_problem(item, data, source) for item in exc.errors()]
+    if problems:
+        return None, problems
     catalog.source = source
+    return catalog, []
+
+
+def parse_catalog(text: str, source: str = "tag_catalog.yaml") -> Catalog:
+    """Parse catalog YAML (structure only; :func:`validate_catalog` checks rules against fields); the first
+    problem raises its :class:`CatalogError`."""
+    catalog, problems = parsed_catalog(text, source)
+    if problems:
+        raise problems[0]
     return catalog
 
 
 def load_catalog(path: str | Path) -> Catalog:
     """Read and parse a catalog file (see :func:`validate_catalog` for the checks against data fields)."""
-    path = Path(path)
-    if not path.is_file():
-        raise CatalogError(str(path), "file not found", fix="set labels.catalog in the engagement file to an "
-                           "existing YAML file (relative to the engagement file)")
+    path = _existing(Path(path))
     return parse_catalog(path.read_text(encoding="utf-8"), path.name)
+
+
+def _existing(path: Path, label: str | None = None) -> Path:
+    if not path.is_file():
+        raise CatalogError(label or str(path), "file not found", field="labels.catalog",
+                           fix="create it (`digiops new-client` writes a starter catalog that works on orders alone: "
+                               "templates/new_client/tag_catalog.yaml), or set labels.catalog in the engagement file "
+                               "to an existing YAML file (relative to the engagement file)")
+    return path
+
+
+def catalog_file_problems(path: str | Path, label: str | None = None) -> tuple[Catalog | None, list[DigiopsError]]:
+    """Every problem of a catalog file (named ``label`` when it is missing), read and checked against the feature
+    view the labels stage builds (:func:`catalog_problems`); the catalog when it has none."""
+    try:
+        path = _existing(Path(path), label)
+        catalog, problems = parsed_catalog(path.read_text(encoding="utf-8"), path.name)
+    except DigiopsError as exc:  # missing, or not YAML
+        return None, [exc]
+    if catalog is None:
+        return None, list(problems)
+    found = catalog_problems(catalog, FEATURE_VIEW_FIELDS, reserved={c: "RFM" for c in RFM_COLUMNS})
+    return (None if found else catalog), list(found)
 
 
 def tag_rules(tag: Tag) -> list[tuple[str | None, Rule]]:
@@ -166,49 +221,64 @@ def validate_catalog(catalog: Catalog, fields: dict[str, str] | list[str], *,
         reserved: output columns the engine writes itself (e.g. ``rfm_r``); a tag may take such an id only when
             its rule is exactly that field.
     """
+    problems = catalog_problems(catalog, fields, reserved=reserved)
+    if problems:
+        raise problems[0]
+
+
+def catalog_problems(catalog: Catalog, fields: dict[str, str] | list[str], *,
+                     reserved: dict[str, str] | None = None) -> list[CatalogError]:
+    """Every problem :func:`validate_catalog` would raise the first of, tag by tag."""
+    return [problem for position, tag in enumerate(catalog.tags, start=1)
+            for problem in _tag_problems(catalog, position, tag, sorted(fields), reserved or {})]
+
+
+def _tag_problems(catalog: Catalog, position: int, tag: Tag, names: list[str],
+                  reserved: dict[str, str]) -> Iterator[CatalogError]:
     source = catalog.source
-    names = sorted(fields)
-    reserved = reserved or {}
-    seen: dict[str, int] = {}
-    for position, tag in enumerate(catalog.tags, start=1):
-        where = f"tag '{tag.id}'"
-        if tag.id in seen:
-            raise CatalogError(source, f"the id is used by tags #{seen[tag.id]} and #{position}", field=where,
-                               fix="give each tag its own id (ids are the column names of the tag matrix)")
-        seen[tag.id] = position
-        if not (tag.owner or "").strip():
-            raise CatalogError(source, "has no owner", field=where,
-                               fix="add `owner:` — the department or person answerable for its definition")
-        if (tag.rule is None) == (not tag.values):
-            raise CatalogError(source, "needs either one `rule` or a list of `values`, not both or neither",
-                               field=where, fix="keep `rule` for a flag or value expression, or `values` for "
-                               "mutually exclusive values")
-        codes = [v.value for v in tag.values or []]
-        doubled = sorted({c for c in codes if codes.count(c) > 1})
-        if doubled:
-            raise CatalogError(source, f"value '{doubled[0]}' is listed twice", field=where,
-                               fix="give each value its own code")
-        parsed: list[tuple[str | None, Rule]] = []
-        for code, text in ([(v.value, v.rule) for v in tag.values] if tag.values else [(None, tag.rule)]):
-            label = f"{where} value '{code}'" if code else where
-            try:
-                rule = parse_rule(text or "")
-            except RuleError as exc:
-                raise CatalogError(source, f"rule `{text}` {exc}", field=label,
-                                   fix=f"write the rule in the portable SQL subset: {PORTABLE_HELP}") from None
-            missing = sorted(rule.fields - set(names))
-            if missing:
-                raise CatalogError(source, f"rule `{text}` names field '{missing[0]}', which does not exist",
-                                   field=label, fix=f"use one of the feature fields: {', '.join(names)}")
-            parsed.append((code, rule))
-        if tag.id in reserved and not (tag.rule is not None and tag.rule.strip() == tag.id):
-            raise CatalogError(source, f"the id '{tag.id}' is a field the engine computes itself "
-                               f"({reserved[tag.id]})", field=where,
-                               fix=f"set `rule: {tag.id}` and `output: value`, or choose another id")
-        for i, (code_a, rule_a) in enumerate(parsed):
-            for code_b, rule_b in parsed[i + 1:]:
-                if statically_overlap(rule_a, rule_b):
-                    raise CatalogError(source, f"values '{code_a}' (`{rule_a.text}`) and '{code_b}' "
-                                       f"(`{rule_b.text}`) overlap by definition", field=where,
-                                       fix="make the value rules mutually exclusive (e.g. make one bound "
-                                       "strict: `<` instead of `<=`)")
+    where = f"tag '{tag.id}'"
+    first = next(number for number, other in enumerate(catalog.tags, start=1) if other.id == tag.id)
+    if first != position:
+        yield CatalogError(source, f"the id is used by tags #{first} and #{position}", field=where,
+                           fix="give each tag its own id (ids are the column names of the tag matrix)")
+    if not (tag.owner or "").strip():
+        yield CatalogError(source, "has no owner", field=where,
+                           fix="add `owner:` — the department or person answerable for its definition")
+    if (tag.rule is None) == (not tag.values):
+        yield CatalogError(source, "needs either one `rule` or a list of `values`, not both or neither",
+                           field=where, fix="keep `rule` for a flag or value expression, or `values` for "
+                           "mutually exclusive values")
+        return
+    codes = [v.value for v in tag.values or []]
+    doubled = sorted({c for c in codes if codes.count(c) > 1})
+    if doubled:
+        yield CatalogError(source, f"value '{doubled[0]}' is listed twice", field=where,
+                           fix="give each value its own code")
+    parsed: list[tuple[str | None, Rule]] = []
+    for code, text in ([(v.value, v.rule) for v in tag.values] if tag.values else [(None, tag.rule)]):
+        label = f"{where} value '{code}'" if code else where
+        try:
+            rule = parse_rule(text or "")
+        except RuleError as exc:
+            yield CatalogError(source, f"rule `{text}` {exc}", field=label,
+                               fix=f"write the rule in the portable SQL subset: {PORTABLE_HELP}")
+            continue
+        missing = sorted(rule.fields - set(names))
+        if missing:
+            match = closest(missing[0], names)
+            yield CatalogError(source, f"rule `{text}` names field '{missing[0]}', which does not exist",
+                               field=label, fix=f"did you mean `{match}`?" if match else
+                               f"use one of the feature fields: {', '.join(names)}")
+            continue
+        parsed.append((code, rule))
+    if tag.id in reserved and not (tag.rule is not None and tag.rule.strip() == tag.id):
+        yield CatalogError(source, f"the id '{tag.id}' is a field the engine computes itself "
+                           f"({reserved[tag.id]})", field=where,
+                           fix=f"set `rule: {tag.id}` and `output: value`, or choose another id")
+    for i, (code_a, rule_a) in enumerate(parsed):
+        for code_b, rule_b in parsed[i + 1:]:
+            if statically_overlap(rule_a, rule_b):
+                yield CatalogError(source, f"values '{code_a}' (`{rule_a.text}`) and '{code_b}' "
+                                   f"(`{rule_b.text}`) overlap by definition", field=where,
+                                   fix="make the value rules mutually exclusive (e.g. make one bound "
+                                   "strict: `<` instead of `<=`)")

@@ -74,3 +74,44 @@ def catalog_html(table: pd.DataFrame, title: str) -> str:
             "padding:4px 8px;vertical-align:top;text-align:left}th{background:#f0f0f0}</style></head><body>"
             f"<h1>{escape_html(title)}</h1><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
             "</body></html>\n")
+
+
+def coverage_view(cover: pd.DataFrame, catalog: Catalog, *, language: str) -> pd.DataFrame:
+    """``coverage`` (or ``low_coverage``) with the tag's name (``tag``, after ``tag_id``) and the value's
+    (``value_name``, after ``value``: empty for the tag itself, the value as it is when the catalog declares none)."""
+    tags = {tag.id: tag for tag in catalog.tags}
+
+    def tag_name(tag_id: str) -> str:
+        tag = tags.get(tag_id)
+        return in_language(language, tag.name.zh, tag.name.en) if tag else tag_id
+
+    def value_name(tag_id: str, value: str) -> str:
+        declared = {v.value: v.name for v in (tags[tag_id].values or [])} if tag_id in tags else {}
+        if value == "*":
+            return ""
+        return in_language(language, declared[value].zh, declared[value].en) if value in declared else value
+
+    view = cover.copy()
+    view.insert(view.columns.get_loc("tag_id") + 1, "tag", [tag_name(t) for t in cover["tag_id"]])
+    view.insert(view.columns.get_loc("value") + 1, "value_name",
+                [value_name(t, v) for t, v in zip(cover["tag_id"], cover["value"], strict=True)])
+    return view
+
+
+def segment_view(summary: pd.DataFrame, segments: list, *, language: str) -> pd.DataFrame:
+    """``segment_summary`` with each segment's name (``name``, after ``segment``)."""
+    names = {s.id: in_language(language, s.name_zh, s.name_en) for s in segments}
+    view = summary.copy()
+    view.insert(view.columns.get_loc("segment") + 1, "name", [names.get(s, s) for s in summary["segment"]])
+    return view
+
+
+def indicator_names(catalog: Catalog, *, language: str) -> dict[str, str]:
+    """The label of each column of :func:`digiops.labels.measures.indicators`: ``tag`` or ``tag=value``, named."""
+    names = {}
+    for tag in catalog.tags:
+        name = in_language(language, tag.name.zh, tag.name.en)
+        names[tag.id] = name
+        for value in tag.values or []:
+            names[f"{tag.id}={value.value}"] = f"{name}={in_language(language, value.name.zh, value.name.en)}"
+    return names

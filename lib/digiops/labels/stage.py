@@ -17,13 +17,12 @@ import pandas as pd
 
 from digiops import io
 from digiops.labels.catalog import Catalog, load_catalog
-from digiops.labels.charts import coverage_view
 from digiops.labels.design import candidate_tags
 from digiops.labels.evaluate import TagRun, evaluate, features_frame
 from digiops.labels.features import FEATURE_VIEW_FIELDS, RFM_COLUMNS, Segment, load_segment_map
 from digiops.labels.measures import (cooccurrence, coverage, indicators, low_coverage, migration, segment_summary,
                                      tagged)
-from digiops.labels.report import catalog_html, catalog_table
+from digiops.labels.report import catalog_html, catalog_table, coverage_view
 from digiops.masking import PERSONAL_FIELDS
 from digiops.settings.labels import LabelSettings
 

@@ -1,6 +1,6 @@
 """Charts of the maturity report. Each function takes the stage's tables and a language and returns a Figure.
 
-Call :func:`digiops.setup_charts` first so Chinese labels render.
+Call :func:`digiops.charts.setup_charts` first so Chinese labels render.
 """
 
 from __future__ import annotations

@@ -11,8 +11,9 @@ The steps (DOMAIN §1):
    sees each profile once (a buyer with 40 orders is one row, not 780 pairs).
 3. **Model**: blocking rules generate candidate pairs; u probabilities from random sampling, m probabilities by
    EM on two blocking rules, term-frequency adjustments on Hanzi name, phone, email and district.
-4. **Clusters**: pairs at or above the match threshold (after a consultant's review decisions: a reviewed match
-   adds an edge, a reviewed non-match removes one) are clustered by connected components.
+4. **Clusters**: pairs at or above the match threshold are clustered by connected components
+   (:func:`cluster_profiles`), after a consultant's review decisions: a reviewed match adds a certain edge, a
+   reviewed not-match removes the pair's own edge and is a cannot-link constraint (:func:`split_cannot_links`).
 
 A client with fewer profiles than ``merge.min_profiles_for_model`` (a pilot export of three people) gets no model:
 EM on a handful of pairs estimates nothing, and Splink's prior fails outright when no pair agrees on a
@@ -234,6 +235,9 @@ class LinkModel:
     method: Literal["splink", "deterministic"] = "splink"
     n_profiles: int = 0
     min_profiles: int = MIN_PROFILES_FOR_MODEL
+    #: the review decisions given to :func:`link_profiles` with ``applied``: how each was applied (:data:`APPLIED`)
+    decisions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=[f"{UID}_l", f"{UID}_r", "decision", "applied"]))
 
 
 def filled_counts(con, table: str) -> dict[str, int]:
@@ -456,6 +460,119 @@ def _components(con, nodes: str, edges: str, out: str, engine: engines.EngineSet
     found.drop_table_from_database_and_remove_from_cache()
 
 
+def constrained_components(nodes: list, edges: pd.DataFrame, cannot_link: list[tuple]) -> dict:
+    """Node → part: the components of ``edges`` (``unique_id_l``, ``unique_id_r``, ``p``, ``certain``) joined
+    strongest first — certain edges, then by probability, ties by the smaller ids — skipping every edge that would
+    put the two nodes of a ``cannot_link`` pair in one part. A part is named after its smallest node.
+
+    On a path A–B–C with A–C cannot-link, the weaker of A–B and B–C is cut: B stays with whom it resembles most.
+
+    >>> edges = pd.DataFrame({"unique_id_l": [1, 2], "unique_id_r": [2, 3], "p": [0.99, 0.97],
+    ...                       "certain": [False, False]})
+    >>> constrained_components([1, 2, 3], edges, [(1, 3)])
+    {1: 1, 2: 1, 3: 3}
+    """
+    parent = {n: n for n in nodes}
+    members = {n: {n} for n in nodes}
+    forbidden = {n: set() for n in nodes}
+    for a, b in cannot_link:
+        if a in parent and b in parent:
+            forbidden[a].add(b)
+            forbidden[b].add(a)
+
+    def root(n):
+        while parent[n] != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+
+    ordered = edges.assign(_uncertain=~edges["certain"].astype(bool), _p=-edges["p"].astype(float)).sort_values(
+        ["_uncertain", "_p", f"{UID}_l", f"{UID}_r"])
+    for left, right in zip(ordered[f"{UID}_l"], ordered[f"{UID}_r"]):
+        a, b = root(left), root(right)
+        if a == b or members[b] & forbidden[a]:
+            continue
+        if len(members[a]) < len(members[b]):
+            a, b = b, a
+        parent[b] = a
+        members[a] |= members.pop(b)
+        forbidden[a] |= forbidden.pop(b)
+    return {n: min(members[root(n)]) for n in nodes}
+
+
+def split_cannot_links(con, cannot_link: pd.DataFrame) -> int:
+    """Keep apart the two profiles of every reviewed not-match (``cannot_link``: ``unique_id_l``,
+    ``unique_id_r``) that table ``clusters`` puts in one cluster, whatever path of other links connects them.
+
+    The rule: a cluster holding such a pair is built again from its own ``edges``, strongest first, leaving out each
+    edge that would join a not-match pair (:func:`constrained_components`) — the weakest links between the two are
+    cut and every other member stays with the records it links to most strongly. Key links and reviewed matches are
+    the strongest edges, and still give way to a not-match: the consultant's decision is the last word. Only such
+    clusters change; each part keeps the cluster's id when it holds that profile, else takes its smallest profile's.
+    Returns the number of clusters split."""
+    pairs = cannot_link[[f"{UID}_l", f"{UID}_r"]].dropna().astype("int64")
+    pairs = pairs[pairs[f"{UID}_l"] != pairs[f"{UID}_r"]]  # one profile cannot be split (``identical``)
+    con.register("_cannot", pairs)
+    together = [c for (c,) in con.execute(f"""
+        SELECT DISTINCT a.cluster FROM _cannot n JOIN clusters a ON a.profile = n.{UID}_l
+        JOIN clusters b ON b.profile = n.{UID}_r WHERE a.cluster = b.cluster""").fetchall()]
+    con.unregister("_cannot")
+    if not together:
+        return 0
+    con.register("_together", pd.DataFrame({"cluster": together}))
+    members = con.execute("SELECT profile, cluster FROM clusters SEMI JOIN _together USING (cluster)").df()
+    edges = con.execute(f"""
+        SELECT e.{UID}_l, e.{UID}_r, e.p, e.certain FROM edges e
+        JOIN clusters a ON a.profile = e.{UID}_l JOIN clusters b ON b.profile = e.{UID}_r
+        WHERE a.cluster = b.cluster AND a.cluster IN (SELECT cluster FROM _together)""").df()
+    con.unregister("_together")
+    part = constrained_components(members["profile"].tolist(), edges, list(pairs.itertuples(index=False, name=None)))
+    members["part"] = members["profile"].map(part)
+    # the part holding the cluster's own id keeps it; the others are named after their smallest profile
+    keeps = members[members["profile"] == members["cluster"]].set_index("part")["cluster"]
+    members["new"] = members["part"].map(keeps).fillna(members["part"]).astype("int64")
+    changed = members[members["new"] != members["cluster"]][["profile", "new"]]
+    con.register("_split", changed)
+    con.execute("UPDATE clusters SET cluster = s.new FROM _split s WHERE clusters.profile = s.profile")
+    con.unregister("_split")
+    return len(together)
+
+
+#: How a review decision was applied (``LinkModel.decisions.applied``): ``linked`` (a match joined two records the
+#: run had apart), ``cannot_link`` (a not-match kept apart two records the run had joined), ``agreed`` (the run
+#: without the decision said the same), ``unsure`` (no decision: the run's result stands), ``overridden`` (a match a
+#: not-match on other records keeps apart), ``identical`` (a not-match between records that share one profile:
+#: identical features, not separable), ``not_found`` (a record is not in this run's matching: gone from the
+#: exports, or a staff test order).
+APPLIED = ("linked", "cannot_link", "agreed", "unsure", "overridden", "identical", "not_found")
+
+
+def applied_codes(decisions: pd.DataFrame, before: dict, after: dict) -> list[str]:
+    """How each decision (profile ids, ``decision``) was applied, from the profiles' clusters without any decision
+    (``before``) and with all of them (``after``): one of :data:`APPLIED`.
+
+    >>> decisions = pd.DataFrame({"unique_id_l": [1, 1, 4, 7], "unique_id_r": [2, 3, 5, None],
+    ...                           "decision": ["match", "not-match", "not-match", "match"]})
+    >>> applied_codes(decisions, {1: 1, 2: 2, 3: 1, 4: 4, 5: 6}, {1: 1, 2: 1, 3: 3, 4: 4, 5: 6})
+    ['linked', 'cannot_link', 'agreed', 'not_found']
+    """
+    codes = []
+    for left, right, decision in zip(decisions[f"{UID}_l"], decisions[f"{UID}_r"], decisions["decision"]):
+        if pd.isna(left) or pd.isna(right) or left not in after or right not in after:
+            codes.append("not_found")
+        elif decision == "unsure":
+            codes.append("unsure")
+        elif left == right:
+            codes.append("agreed" if decision == "match" else "identical")
+        elif (before[left] == before[right]) == (decision == "match"):
+            codes.append("agreed")
+        elif decision == "match":
+            codes.append("linked" if after[left] == after[right] else "overridden")
+        else:
+            codes.append("cannot_link")
+    return codes
+
+
 #: A mobile number shared by more profiles than this is no personal number (a shop's, a placeholder someone
 #: invented): :func:`same_mobile_sql` leaves it to the model.
 MOBILE_GROUP_MAX = 60
@@ -579,8 +696,11 @@ def link_profiles(con, table: str, *, link_fields: list[str] | None = None,
     Args:
         con: the stage's DuckDB connection; on DuckDB, Splink works in it (its memory limit holds).
         table: the profile table in ``con`` (:func:`profiles_sql`).
-        decisions: reviewed pairs (``unique_id_l``, ``unique_id_r`` as profile ids, ``decision`` ``match`` /
-            ``not-match``) that override the model.
+        decisions: reviewed pairs (``unique_id_l``, ``unique_id_r`` as profile ids or ``key_nodes`` records, null
+            for a record not in this run, ``decision`` ``match`` / ``not-match`` / ``unsure``) that override the model: a match is a
+            certain edge, a not-match removes the pair's edge and keeps the two apart whatever else links them
+            (:func:`split_cannot_links`). With decisions the profiles are clustered once without them as well, to
+            tell how each was applied (``LinkModel.decisions``).
         engine: where Splink runs (:mod:`digiops.engines`); default DuckDB. On Spark the same comparisons and
             rules run with their SQL rewritten for Spark SQL (:func:`digiops.engines.to_spark_sql`).
         min_profiles: fewer profiles than this and no model is trained (``merge.min_profiles_for_model``).
@@ -683,16 +803,24 @@ def link_profiles(con, table: str, *, link_fields: list[str] | None = None,
         con.execute(f"INSERT INTO edges {same_mobile_sql(table, match_threshold)}")
     if key_edges:
         con.execute(f"INSERT INTO edges SELECT {UID}_l, {UID}_r, 1.0, true FROM {key_edges}")
-    if decisions is not None and len(decisions):
-        con.register("_decisions", decisions[[f"{UID}_l", f"{UID}_r", "decision"]])
+    decided = pd.DataFrame(columns=[f"{UID}_l", f"{UID}_r", "decision"]) if decisions is None else decisions
+    found = decided[[f"{UID}_l", f"{UID}_r", "decision"]].dropna().astype({f"{UID}_l": "int64", f"{UID}_r": "int64"})
+    before = {}
+    if len(found):
+        cluster_profiles(con, table, None if deterministic else engine, key_nodes)
+        before = _clusters_of(con, found)
+        con.register("_decisions", found)
         con.execute(f"""DELETE FROM edges e USING _decisions d WHERE d.decision = 'not-match' AND
                         least(e.{UID}_l, e.{UID}_r) = least(d.{UID}_l, d.{UID}_r) AND
                         greatest(e.{UID}_l, e.{UID}_r) = greatest(d.{UID}_l, d.{UID}_r)""")
+        nodes = f"SELECT {UID} FROM {table}" + (f" UNION ALL SELECT {UID} FROM {key_nodes}" if key_nodes else "")
         con.execute(f"""INSERT INTO edges SELECT d.{UID}_l, d.{UID}_r, 1.0, true FROM _decisions d
-                        WHERE d.decision = 'match' AND d.{UID}_l IN (SELECT {UID} FROM {table})
-                        AND d.{UID}_r IN (SELECT {UID} FROM {table})""")
+                        WHERE d.decision = 'match' AND d.{UID}_l IN ({nodes}) AND d.{UID}_r IN ({nodes})""")
         con.unregister("_decisions")
     cluster_profiles(con, table, None if deterministic else engine, key_nodes)
+    if len(found):
+        split_cannot_links(con, found[found["decision"] == "not-match"])
+    applied = decided.assign(applied=applied_codes(decided, before, _clusters_of(con, found) if len(found) else {}))
     if linker is not None and not on_spark:
         # Splink's own tables (training pairs, term frequencies) would stay in the stage's memory budget and push
         # the steps after this one to spill; the model itself needs none of them.
@@ -702,4 +830,12 @@ def link_profiles(con, table: str, *, link_fields: list[str] | None = None,
                      comparisons=[c["output_column_name"] for c in comparisons],
                      blocking_rules=[_rule_sql(r) if not isinstance(r, str) else r for r in rules], linker=linker,
                      method="deterministic" if deterministic else "splink", n_profiles=n_profiles,
-                     min_profiles=min_profiles)
+                     min_profiles=min_profiles, decisions=applied.reset_index(drop=True))
+
+
+def _clusters_of(con, pairs: pd.DataFrame) -> dict:
+    """Profile → cluster (table ``clusters``) of the profiles ``pairs`` names."""
+    con.register("_named", pd.DataFrame({"profile": pd.concat([pairs[f"{UID}_l"], pairs[f"{UID}_r"]]).unique()}))
+    found = dict(con.execute("SELECT profile, cluster FROM clusters SEMI JOIN _named USING (profile)").fetchall())
+    con.unregister("_named")
+    return found

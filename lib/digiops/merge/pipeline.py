@@ -31,7 +31,7 @@ from digiops.merge.identity import (MATCH_INPUT_FIELDS, UID, LinkModel, features
 from digiops.merge.keys import COUNT_COLUMNS as KEY_COUNT_COLUMNS, key_edges_sql, key_spaces, key_sql
 from digiops.merge.prepare import PreparedSource, prepare_all
 from digiops.merge.quality import QUALITY_COLUMNS, consistency
-from digiops.merge.clerical import read_decisions, review_pairs
+from digiops.merge.clerical import read_decisions, review_pairs, review_workbook
 from digiops.settings.merge import MergeSettings
 from digiops.merge.stable_ids import ID_CHANGE_COLUMNS, PreviousIds, carry_forward
 from digiops.merge.survivorship import golden_sql
@@ -358,7 +358,7 @@ def _resolve(con, engagement: Engagement, settings: MergeSettings, prepared: dic
     profiles_sql(con)
     key_counts = _key_links(con, settings, prepared, people, linkable, kind, position)
     timings["features"] = time.perf_counter() - clock
-    decisions = None
+    decisions = profiled = None  # the reviewer's decisions by record label, and by profile id
     if settings.review_file:
         path = engagement.folder / settings.review_file
         if not path.is_file():
@@ -367,17 +367,25 @@ def _resolve(con, engagement: Engagement, settings: MergeSettings, prepared: dic
         decisions = read_decisions(path, settings.review_file)
         con.register("_decided", pd.DataFrame({"label": pd.concat([decisions["unique_id_l"],
                                                                    decisions["unique_id_r"]]).astype(str).unique()}))
+        # a record is its profile, or itself when only a key links it (an order without personal fields)
         to_profile = dict(con.execute(f"SELECT d.label, o.profile FROM profile_of o JOIN _decided d "
-                                      f"ON d.label = {_LABEL}").fetchall())
+                                      f"ON d.label = {_LABEL} UNION ALL SELECT d.label, o.{UID} FROM key_nodes o "
+                                      f"JOIN _decided d ON d.label = {_LABEL}").fetchall())
         con.unregister("_decided")
-        for side in ("unique_id_l", "unique_id_r"):
-            decisions[side] = decisions[side].astype(str).map(to_profile)
-        decisions = decisions.dropna().astype({"unique_id_l": "int64", "unique_id_r": "int64"})
+        # a record not in this run stays null: link_profiles reports it as not found
+        profiled = decisions.assign(**{side: decisions[side].map(to_profile).astype("Int64")
+                                       for side in ("unique_id_l", "unique_id_r")})
     model = link_profiles(con, "profiles", link_fields=settings.link_fields, blocking_rules=settings.blocking_rules,
                           match_threshold=settings.match_threshold, review_lower=settings.review_lower,
-                          u_max_pairs=settings.u_max_pairs, seed=settings.seed, decisions=decisions,
+                          u_max_pairs=settings.u_max_pairs, seed=settings.seed, decisions=profiled,
                           engine=engagement.engine, min_profiles=settings.min_profiles_for_model,
                           key_edges="profile_key_edges", key_nodes="key_nodes")
+    # decided profile pairs are listed for review no more; the report names each decision by the reviewer's labels
+    decided = {}
+    if decisions is not None:
+        decided = {tuple(sorted((left, right))): decision for left, right, decision
+                   in model.decisions[["unique_id_l", "unique_id_r", "decision"]].dropna().itertuples(index=False)}
+        model.decisions = decisions.assign(applied=model.decisions["applied"].to_numpy())
     threshold = float(settings.match_threshold)
     # A record's best link is its profile's strongest accepted pair; 1.0 when identical records share a profile.
     # Staff test orders are no customer: they are kept out of matching (a placeholder name and the shop's own
@@ -413,10 +421,14 @@ def _resolve(con, engagement: Engagement, settings: MergeSettings, prepared: dic
     order = f"abs(match_probability - {threshold!r}), {UID}_l, {UID}_r"
     shown = con.sql(f"""
         (SELECT * FROM pairs WHERE match_probability >= {float(settings.review_lower)!r}
-             AND match_probability < {threshold!r} ORDER BY {order} LIMIT {int(settings.max_review_pairs)})
+             AND match_probability < {threshold!r} ORDER BY {order}
+             LIMIT {int(settings.max_review_pairs) + len(decided)})
         UNION (SELECT * FROM pairs ORDER BY match_probability DESC, {UID}_l, {UID}_r LIMIT 1)
         UNION (SELECT * FROM pairs ORDER BY {order} LIMIT 1)
         UNION (SELECT * FROM pairs ORDER BY match_probability, {UID}_l, {UID}_r LIMIT 1)""").df()
+    if decided:
+        shown["decision"] = [decided.get(tuple(sorted((int(a), int(b))))) for a, b in
+                             zip(shown[f"{UID}_l"], shown[f"{UID}_r"])]
     con.register("_shown", pd.DataFrame({UID: pd.concat([shown[f"{UID}_l"], shown[f"{UID}_r"]]).unique()}))
     profiles = con.sql(f"SELECT {_LABEL} AS label, p.* FROM profiles p JOIN profile_of o USING ({UID}) "
                        f"SEMI JOIN _shown s ON s.{UID} = p.{UID} ORDER BY p.{UID}").df()
@@ -518,8 +530,9 @@ def write_outputs(ctx, result: MergeResult) -> None:
         ctx.write_table(name, tables.conform(getattr(result, name), name).to_pandas(types_mapper=pd.ArrowDtype))
     ctx.write_table("data_quality", result.data_quality)
     ctx.write_table("id_changes", result.id_changes.reindex(columns=list(ID_CHANGE_COLUMNS)).astype("string"))
-    columns = list(result.review_pairs.columns) or ["unique_id_l", "unique_id_r", "match_probability", "decision"]
-    ctx.write_xlsx("review_pairs.xlsx", {"review": result.review_pairs.reindex(columns=columns)})
+    io.write_bytes(ctx.output("review_pairs.xlsx"), review_workbook(
+        result.review_pairs, result.model.decisions if result.model is not None else None, language=ctx.language,
+        full_values=ctx.engagement.merge.review_full_values))
     ctx.record(**result.counts())
 
 

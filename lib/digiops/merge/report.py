@@ -12,10 +12,12 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from digiops.masking import mask_frame, mask_name, mask_phone
+from digiops.merge.clerical import applied_summary, decided_table, review_table  # noqa: F401 - shown by the notebook
 from digiops.merge.quality import (DIRT, DIRT_COLUMNS, DIRT_NAMES, KIND_COLUMNS, KIND_COUNT_COLUMNS,
                                    MEASURE_DEFINITIONS, QUALITY_MEASURES, dirt_rows, kind_counts)
 
-# DIRT_NAMES and MEASURE_DEFINITIONS are imported for the notebook too: the words for the codes it shows.
+# DIRT_NAMES and MEASURE_DEFINITIONS are imported for the notebook too: the words for the codes it shows; and the
+# clerical review's tables, which the report shows beside the workbook.
 
 
 def quality_summary(quality: pd.DataFrame) -> pd.DataFrame:

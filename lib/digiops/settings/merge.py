@@ -116,8 +116,15 @@ class MergeSettings(StrictSection):
     max_review_pairs: int = Field(1000, ge=0, description="At most this many borderline pairs are exported, "
                                                           "closest to the threshold first")
     review_file: str | None = Field(None, description="A reviewed `review_pairs.xlsx` (path relative to the "
-                                                      "engagement file): its match / not-match decisions are "
-                                                      "honoured by the next run")
+                                                      "engagement file): its decisions (是 / 否 / 不确定, match / "
+                                                      "not-match / unsure) are honoured by the next run, a "
+                                                      "not-match even when other records connect the pair, and "
+                                                      "carried into that run's file, which lists only undecided "
+                                                      "pairs")
+    review_full_values: bool = Field(False, description="`review_pairs.xlsx` shows names, phones, e-mails, birth "
+                                                        "dates, id numbers and streets in full, for reviewers allowed "
+                                                        "to see them (that internal file only: reports stay masked); "
+                                                        "off = masked")
     source_priority: list[str] = Field(
         default_factory=list, description="Sources in order of trust for survivorship; sources not listed follow "
                                           "in engagement-file order")

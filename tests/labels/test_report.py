@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from digiops.labels.charts import coverage_view, indicator_names, segment_view
+from digiops.labels.report import coverage_view, indicator_names, segment_view
 from digiops.labels.measures import coverage, low_coverage, segment_summary
 from tests.labels.test_measures import CATALOG, SEGMENTS, TAGS
 
