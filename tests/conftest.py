@@ -49,6 +49,19 @@ def client_dir(tmp_path) -> Path:
     return folder
 
 
+def add_custom_stage(folder: Path, name: str, notebook: str, depends_on: str = "inventory") -> Path:
+    """Add a custom stage running ``tests/fixtures/notebooks/<notebook>`` after ``depends_on`` to the engagement
+    written by :func:`write_engagement` in ``folder``; returns the folder."""
+    import shutil
+
+    shutil.copy(Path(__file__).parent / "fixtures" / "notebooks" / notebook, folder / f"{name}.ipynb")
+    text = (folder / "engagement.yaml").read_text(encoding="utf-8")
+    text = text.replace("stages: [inventory]", f"stages: [inventory, {name}]")
+    text += f"\ncustom_stages:\n  - {{name: {name}, notebook: {name}.ipynb, depends_on: [{depends_on}]}}\n"
+    (folder / "engagement.yaml").write_text(text, encoding="utf-8")
+    return folder
+
+
 def tree_hashes(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file()}

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 
 from digiops.errors import StageError
 from digiops.runfolder import RunFolder
 from digiops.runner import run_engagement
-
-FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
+from tests.conftest import add_custom_stage
 
 
 @pytest.fixture
 def two_stage_client(client_dir):
     """inventory, and a custom stage that depends on it."""
-    shutil.copy(FIXTURES / "custom_ok.ipynb", client_dir / "custom_ok.ipynb")
-    text = (client_dir / "engagement.yaml").read_text(encoding="utf-8")
-    text = text.replace("stages: [inventory]", "stages: [inventory, custom_ok]")
-    text += "\ncustom_stages:\n  - {name: custom_ok, notebook: custom_ok.ipynb, depends_on: [inventory]}\n"
-    (client_dir / "engagement.yaml").write_text(text, encoding="utf-8")
-    return client_dir
+    return add_custom_stage(client_dir, "custom_ok", "custom_ok.ipynb")
 
 
 def test_a_rerun_of_one_stage_takes_what_it_reads_from_the_latest_run_and_records_it(two_stage_client, tmp_path):

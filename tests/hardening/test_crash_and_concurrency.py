@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -18,22 +17,16 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from tests.conftest import tree_hashes
+from tests.conftest import add_custom_stage, tree_hashes
 
 pytestmark = [pytest.mark.hardening, pytest.mark.slow]
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "notebooks"
 CLI = [sys.executable, "-m", "digiops.cli"]
 TRIALS = 10
 
 
 @pytest.fixture
 def slow_client(hardening_client):
-    shutil.copy(FIXTURES / "slow_stage.ipynb", hardening_client / "slow.ipynb")
-    text = (hardening_client / "engagement.yaml").read_text(encoding="utf-8")
-    text = text.replace("stages: [inventory]", "stages: [inventory, slow]")
-    text += "custom_stages: [{name: slow, notebook: slow.ipynb, depends_on: [inventory]}]\n"
-    (hardening_client / "engagement.yaml").write_text(text, encoding="utf-8")
-    return hardening_client
+    return add_custom_stage(hardening_client, "slow", "slow_stage.ipynb")
 
 
 def run_cli(client: Path, out: Path) -> subprocess.Popen:

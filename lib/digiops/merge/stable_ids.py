@@ -58,8 +58,9 @@ def carry_forward(con, previous: PreviousIds | None, table: str = "crosswalk_all
     table ``id_changes`` (:data:`ID_CHANGE_COLUMNS`). Returns the counts the run records."""
     con.execute(f"CREATE OR REPLACE TABLE id_changes ({', '.join(c + ' VARCHAR' for c in ID_CHANGE_COLUMNS)})")
     if previous is None:  # the first run: this run's numbering stands
-        clusters, last = con.execute(f"SELECT count(DISTINCT customer_id), coalesce(max({_NUMBER.format('customer_id')}), "
-                                     f"0) FROM {table}").fetchall()[0]
+        number = _NUMBER.format("customer_id")
+        clusters, last = con.execute(f"SELECT count(DISTINCT customer_id), coalesce(max({number}), 0) "
+                                     f"FROM {table}").fetchall()[0]
         return {"ids_kept": 0, "ids_new": int(clusters), "ids_retired": 0, "records_seen_before": 0,
                 "records_changed_id": 0, "last_customer_number": int(last)}
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _current AS
@@ -98,7 +99,7 @@ def carry_forward(con, previous: PreviousIds | None, table: str = "crosswalk_all
     con.execute(f"""CREATE OR REPLACE TABLE {table} AS
                     SELECT x.* REPLACE (coalesce(i.customer_id, x.customer_id) AS customer_id)
                     FROM {table} x LEFT JOIN _ids i ON i.cur = x.customer_id""")
-    con.execute(f"""
+    con.execute("""
         INSERT INTO id_changes
         SELECT p.source, p.record_id, p.prev_id AS previous_customer_id, i.customer_id,
                CASE WHEN p.prev_id IN (SELECT prev_id FROM _kept) THEN 'split' ELSE 'merged' END AS reason
