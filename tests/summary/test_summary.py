@@ -123,5 +123,6 @@ def test_trends_show_each_headline_figure_across_the_clients_successful_reviews(
     assert any(t.figure.startswith("labels.segment.") for t in summary.trends)
     page = summary_html(summary, "en")
     table = page.split("Across reviews")[1]
-    assert "2026-03-01 00:00" in table and table.index("attainment") < table.index("Segment size")  # KPIs first
+    assert "2026-03-01 00:00" in table and table.index("attainment") < table.index("Segment size: ")  # KPIs first
+    assert "Segment size: champions" not in table  # segments by their names, not their codes
     assert "first successful run with a summary" in summary_html(collect(earlier[0]), "en")

@@ -73,7 +73,10 @@ def figure_label(key: str, language: str, summary: Summary | None = None) -> str
         _, zh, en = DIMENSIONS.get(parts[-1], ("", parts[-1], parts[-1]))
         return in_language(language, f"成熟度：{zh}", f"Maturity: {en}")
     if key.startswith("labels.segment."):
-        return in_language(language, f"分群人数：{parts[-1]}", f"Segment size: {parts[-1]}")
+        named = {s.segment: (s.name_zh, s.name_en) for s in (summary.labels.segments if summary and summary.labels
+                                                              else [])}
+        zh, en = named.get(parts[-1], (parts[-1], parts[-1]))
+        return in_language(language, f"分群人数：{zh}", f"Segment size: {en}")
     if key.startswith("kpi.") and key.endswith(".attainment"):
         kpi = parts[1]
         names = {line.kpi: (line.name_zh, line.name_en) for line in (summary.kpi.lines if summary and summary.kpi else [])}
