@@ -26,11 +26,18 @@ LEVEL_ORDER = {"all": 0, "region": 1, "store": 2}
 
 # --- KPI ------------------------------------------------------------------------------------------------------
 def units(attainment: pd.DataFrame) -> list[tuple[str, str]]:
-    """(unit, level) in tree order: the company first, then regions, then stores."""
+    """(unit, level) in tree order: the company first, then regions, then stores; each unit once, at its highest
+    level (the online channel is a region of the tree and a unit of its own stores' KPIs alike).
+
+    >>> import pandas as pd
+    >>> units(pd.DataFrame({"unit": ["S1", "online", "all", "online", "华东"],
+    ...                     "level": ["store", "store", "all", "region", "region"]}))
+    [('all', 'all'), ('online', 'region'), ('华东', 'region'), ('S1', 'store')]
+    """
     pairs = attainment[["unit", "level"]].drop_duplicates().astype(str)
     pairs = pairs.sort_values(["level", "unit"], key=lambda s: s.map(LEVEL_ORDER).fillna(3) if s.name == "level"
                               else s)
-    return list(pairs.itertuples(index=False, name=None))
+    return list(pairs.drop_duplicates("unit").itertuples(index=False, name=None))
 
 
 def periods(attainment: pd.DataFrame) -> list[str]:

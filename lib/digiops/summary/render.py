@@ -51,11 +51,28 @@ def fmt_severity(severity: str | None, language: str) -> str:
     return term(language, SEVERITY, severity) if severity else ""
 
 
+#: What a measure names when it is money: a value per unit of it (元/单) keeps its decimals.
+CURRENCIES = ("元", "¥", "￥", "RMB", "CNY", "yuan", "$", "€")
+
+
+def is_count(measure: str) -> bool:
+    """Whether a KPI's measure counts things (单, 人次, orders): shown without decimals, even a split target.
+
+    >>> is_count("单"), is_count("人次"), is_count("元"), is_count("元/单"), is_count("%"), is_count("")
+    (True, True, False, False, False, False)
+    """
+    return bool(measure) and measure != "%" and "/" not in measure and not any(c in measure for c in CURRENCIES)
+
+
 def fmt_measured(value: float | None, measure: str) -> str:
-    """A KPI value in its unit: ratios measured in % are shown as percentages."""
+    """A KPI value in its unit: ratios measured in % are shown as percentages, counts without decimals.
+
+    >>> fmt_measured(65.996, "单"), fmt_measured(87.456, "元/单"), fmt_measured(0.912, "%")
+    ('66', '87.46', '91.2%')
+    """
     if measure == "%":
         return fmt_percent(value)
-    if _missing(value) or float(value).is_integer():  # counts (orders, visitors) have no decimals
+    if _missing(value) or float(value).is_integer() or is_count(measure):  # counts (orders, visitors)
         return fmt_number(value)
     return fmt_number(value, 2 if abs(value) < 100 else 0)
 
