@@ -232,14 +232,17 @@ def list_runs(client: Annotated[str, typer.Argument(help="Client id, client fold
 
 @app.command()
 def dashboard(engagement: Annotated[str, typer.Argument(help="Client name or engagement file")],
-              run: Annotated[Optional[str], typer.Option(help="Run id (default: the latest successful run)")] = None,
+              run: Annotated[Optional[str], typer.Option(help="Run id or run folder (default: the latest successful "
+                                                             "run)")] = None,
+              out_dir: Annotated[Optional[Path], typer.Option("--out", help="Reports folder the runs were written "
+                                                                          "to (default reports/)")] = None,
               host: Annotated[str, typer.Option(help="Address to listen on (localhost unless told)")] = "127.0.0.1",
               port: Annotated[Optional[int], typer.Option(help="Port (default: a free one)")] = None) -> None:
     """Serve a run's dashboard with Voila and print its URL with the access token (Ctrl-C stops it)."""
     from digiops.dashboard import serve
 
     try:
-        serve(engagement, run=run, host=host, port=port, log=lambda line: print(line, flush=True))
+        serve(engagement, run=run, host=host, port=port, reports_root=out_dir, log=lambda line: print(line, flush=True))
     except DigiopsError as exc:
         _fail(exc)
 

@@ -56,13 +56,16 @@ def test_stages_without_outputs_show_a_sentence(tmp_path):
     assert "Data assetization" in board.maturity_out.value
 
 
-def test_find_run_picks_the_latest_successful_run_and_refuses_paths(tmp_path):
+def test_find_run_picks_the_latest_successful_run_or_the_one_named_by_id_or_path(tmp_path):
     old = finish(make_run(tmp_path, "20260101T000000-000000-aaaaaa"))
-    finish(make_run(tmp_path, "20260201T000000-000000-bbbbbb"), status="failed")
+    failed = finish(make_run(tmp_path, "20260201T000000-000000-bbbbbb"), status="failed")
+    elsewhere = finish(make_run(tmp_path / "out", "20260301T000000-000000-cccccc"))  # written with run --out
 
     assert find_run(tmp_path / "acme") == old
-    with pytest.raises(ArchiveError, match="run id, not a path"):
-        find_run(tmp_path / "acme", "../other-client/20260101T000000-000000-aaaaaa")
+    assert find_run(tmp_path / "acme", failed.name) == failed
+    assert find_run(tmp_path / "acme", str(elsewhere)) == elsewhere
+    with pytest.raises(ArchiveError, match="no such run"):
+        find_run(tmp_path / "acme", str(tmp_path / "out" / "acme"))  # a folder, not a run
     with pytest.raises(ArchiveError, match="no runs yet"):
         find_run(tmp_path / "nobody")
 
@@ -80,6 +83,8 @@ def test_a_client_is_never_shown_another_client_folders_run(tmp_path):
     assert find_run(tmp_path / "acme", engagement_file=theirs).name == "20260201T000000-000000-bbbbbb"
     with pytest.raises(ArchiveError, match="not made by"):
         find_run(tmp_path / "acme", "20260201T000000-000000-bbbbbb", engagement_file=mine)
+    with pytest.raises(ArchiveError, match="not made by"):  # a path to another client's run neither
+        find_run(tmp_path / "acme", str(tmp_path / "acme" / "20260201T000000-000000-bbbbbb"), engagement_file=mine)
 
 
 def record_requests(context) -> list[str]:

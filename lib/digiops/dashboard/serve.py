@@ -68,11 +68,12 @@ def find_run(client_dir: Path, run: str | None = None, engagement_file: Path | N
     what exists."""
     runs = [r for r in archive.list_runs(client_dir) if made_by(Path(r["path"]), engagement_file)]
     if run:
-        if Path(run).name != run or run in (".", ".."):
-            raise ArchiveError(run, "a run is named by its run id, not a path", fix="see `digiops list CLIENT`")
-        chosen = client_dir / run
+        # A run id names a run of this client's reports folder; a path names a run folder anywhere (one written
+        # with `digiops run --out`). Either way it must be a run this engagement file made.
+        chosen = Path(run) if Path(run).name != run or run in (".", "..") else client_dir / run
         if not RunFolder(chosen).is_run:
-            raise ArchiveError(str(chosen), "no such run", fix=f"pick one of `digiops list {client_dir.name}`")
+            raise ArchiveError(str(chosen), "no such run", fix=f"give a run id of `digiops list {client_dir.name}` "
+                               "or the path of a run folder")
         if not made_by(chosen, engagement_file):
             raise ArchiveError(str(chosen), f"this run was not made by {engagement_file} (another client folder "
                                f"shares the client id '{client_dir.name}')",
@@ -206,16 +207,19 @@ def start(run_dir: Path, host: str = "127.0.0.1", port: int | None = None, *, pr
 
 
 def serve(engagement: str | Path, run: str | None = None, host: str = "127.0.0.1", port: int | None = None, *,
-          preheat: bool = True, pool_size: int = 1, wait: bool = True,
+          preheat: bool = True, pool_size: int = 1, wait: bool = True, reports_root: Path | None = None,
           log: Callable[[str], None] = print) -> DashboardServer:
     """Serve the dashboard of an engagement's run (the latest successful one by default) and print its URL.
+
+    ``run`` is a run id or a run folder's path; ``reports_root`` the reports folder the runs were written to
+    (``digiops run --out``; ``reports/`` by default).
 
     With ``wait`` (the CLI), blocks until interrupted and stops the server; otherwise returns it running.
     """
     from digiops.engagement import load_engagement
 
     loaded = load_engagement(engagement)
-    run_dir = find_run(paths.reports_dir() / loaded.client.id, run, loaded.file)
+    run_dir = find_run(Path(reports_root or paths.reports_dir()) / loaded.client.id, run, loaded.file)
     server = start(run_dir, host, port, preheat=preheat, pool_size=pool_size)
     log(f"dashboard of {loaded.client.id} run {run_dir.name}: {server.url}")
     if host not in LOCAL_HOSTS:
