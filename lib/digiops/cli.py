@@ -245,6 +245,9 @@ def dashboard(engagement: Annotated[str, typer.Argument(help="Client name or eng
         serve(engagement, run=run, host=host, port=port, reports_root=out_dir, log=lambda line: print(line, flush=True))
     except DigiopsError as exc:
         _fail(exc)
+    except RunInterrupted as exc:  # the server is stopped and its folder (with the token) removed
+        print(f"dashboard stopped: {exc}", flush=True)
+        raise typer.Exit(exc.exit_code)
 
 
 @app.command("demo-data")

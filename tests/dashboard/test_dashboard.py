@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -197,3 +202,39 @@ def test_cli_dashboard_without_runs_fails_with_a_fix(tmp_path, monkeypatch):
 
     assert result.exit_code == 2
     assert "no runs yet" in result.output and "digiops run acme" in result.output
+
+
+@pytest.mark.slow
+@pytest.mark.hardening
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
+def test_a_signal_stops_the_dashboard_with_every_child_and_its_folder(tmp_path, signum):
+    """`digiops dashboard` runs Voila in its own session: a signal to the command must stop it too and remove the
+    folder that holds the token (SIGTERM used to leave Voila serving the client's data)."""
+    import psutil
+
+    from tests.conftest import write_engagement
+
+    reports = tmp_path / "reports"
+    engagement = write_engagement(tmp_path / "client")
+    made = finish(make_run(reports)) / "manifest.json"
+    made.write_text(json.dumps({**json.loads(made.read_text(encoding="utf-8")), "engagement_file": str(engagement)}),
+                    encoding="utf-8")
+    before = set(Path(tempfile.gettempdir()).glob("digiops-dashboard-*"))
+    process = subprocess.Popen([sys.executable, "-m", "digiops.cli", "dashboard", str(engagement), "--out",
+                                str(reports)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        line = process.stdout.readline()
+        assert "?token=" in line, line + process.stdout.read()
+        children = psutil.Process(process.pid).children(recursive=True)
+        assert any("voila" in " ".join(child.cmdline()) for child in children)
+        folders = set(Path(tempfile.gettempdir()).glob("digiops-dashboard-*")) - before
+        assert len(folders) == 1
+
+        process.send_signal(signum)
+        assert process.wait(timeout=60) == 128 + signum
+    finally:
+        if process.poll() is None:
+            process.kill()
+    gone, alive = psutil.wait_procs(children, timeout=30)
+    assert not alive, [p.cmdline() for p in alive]
+    assert not any(folder.exists() for folder in folders)

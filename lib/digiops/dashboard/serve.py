@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -30,7 +31,7 @@ from pathlib import Path
 
 from digiops import archive, paths
 from digiops.dashboard.app import RUN_ENV
-from digiops.errors import ArchiveError
+from digiops.errors import ArchiveError, RunInterrupted
 from digiops.runfolder import MANIFEST, RunFolder
 
 NOTEBOOK = "dashboard.ipynb"
@@ -202,8 +203,21 @@ def start(run_dir: Path, host: str = "127.0.0.1", port: int | None = None, *, pr
     base = f"http://{host if ':' not in host else f'[{host}]'}:{port}/"
     server = DashboardServer(process=process, url=f"http://{shown}:{port}/?token={token}", base_url=base,
                              token=token, run_dir=run_dir, folder=folder, log_file=log_file)
-    _wait_until_up(server, timeout)
+    try:
+        _wait_until_up(server, timeout)
+    except BaseException:  # a signal or a timeout while it starts: no Voila is left serving the data
+        server.stop()
+        raise
     return server
+
+
+#: What stops a served dashboard: each raises :class:`~digiops.errors.RunInterrupted` in the waiting process,
+#: which stops Voila (its own session: it does not get the signal) and removes its folder with the token.
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise RunInterrupted(signum)
 
 
 def serve(engagement: str | Path, run: str | None = None, host: str = "127.0.0.1", port: int | None = None, *,
@@ -220,16 +234,20 @@ def serve(engagement: str | Path, run: str | None = None, host: str = "127.0.0.1
 
     loaded = load_engagement(engagement)
     run_dir = find_run(Path(reports_root or paths.reports_dir()) / loaded.client.id, run, loaded.file)
-    server = start(run_dir, host, port, preheat=preheat, pool_size=pool_size)
-    log(f"dashboard of {loaded.client.id} run {run_dir.name}: {server.url}")
-    if host not in LOCAL_HOSTS:
-        log(f"warning: listening on {host}: anyone who can reach it and has the token can see this client's data")
-    if not wait:
-        return server
+    guard = wait and threading.current_thread() is threading.main_thread()
+    previous = {signum: signal.signal(signum, _interrupt) for signum in STOP_SIGNALS} if guard else {}
+    server = None
     try:
-        server.process.wait()
-    except KeyboardInterrupt:
-        pass
+        server = start(run_dir, host, port, preheat=preheat, pool_size=pool_size)
+        log(f"dashboard of {loaded.client.id} run {run_dir.name}: {server.url}")
+        if host not in LOCAL_HOSTS:
+            log(f"warning: listening on {host}: anyone who can reach it and has the token can see this client's "
+                "data")
+        if wait:
+            server.process.wait()
     finally:
-        server.stop()
+        if wait and server is not None:
+            server.stop()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
     return server
