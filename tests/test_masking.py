@@ -27,7 +27,9 @@ def test_email_mask_hides_the_local_part(email):
     local = email.split("@")[0]
 
     assert shown.endswith("@" + email.split("@")[1].lower())
-    assert len(local) < 2 or local.lower() not in shown.split("@")[0]
+    # Only the first character shows, then a fixed-width mask: nothing else of the local part, nor its length
+    # (comparing text instead failed for a local part that itself holds a '*', such as `0*`).
+    assert shown.split("@")[0] == local[:1].lower() + "***"
 
 
 @given(st.text(alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5), min_size=2, max_size=4))
