@@ -85,6 +85,10 @@ class ArchiveError(DigiopsError):
     """The report archive (run folder, manifest, index) cannot be written or read."""
 
 
+#: The signals that stop a run or a served dashboard, each raising :class:`RunInterrupted` (those this platform has).
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
 class RunInterrupted(BaseException):
     """A run was stopped by a signal (SIGINT, SIGTERM, SIGHUP) after it recorded itself as failed.
 

@@ -226,12 +226,16 @@ class Manifest(_Record):
         return "incomplete" if self.status == "running" else self.status
 
 
-def file_entry(path: Path, base: Path) -> FileEntry:
+def shown_path(path: Path, base: Path) -> str:
+    """How the manifest names a file: relative to ``base`` (the client or run folder) when inside it."""
     try:
-        shown = str(path.relative_to(base))
+        return str(path.relative_to(base))
     except ValueError:
-        shown = str(path)
-    return FileEntry(path=shown, bytes=path.stat().st_size, sha256=io.sha256_file(path))
+        return str(path)
+
+
+def file_entry(path: Path, base: Path) -> FileEntry:
+    return FileEntry(path=shown_path(path, base), bytes=path.stat().st_size, sha256=io.sha256_file(path))
 
 
 def pid_alive(pid: int | None, host: str | None) -> bool:

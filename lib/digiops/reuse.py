@@ -16,7 +16,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from digiops import archive, manifest
+from digiops import archive, io, manifest
 from digiops.engagement import CONFIG_PATHS, Engagement
 from digiops.errors import StageError
 from digiops.manifest import Manifest
@@ -48,19 +48,12 @@ def changes(engagement: Engagement, earlier: Manifest, stage: Stage) -> list[str
               if (path := engagement.config_path(section, key)) is not None]
     fingerprints = {entry.path: entry.sha256 for entry in earlier.inputs}
     for path in files:
-        shown = _shown(path, engagement.folder)
+        shown = manifest.shown_path(path, engagement.folder)
         if not path.exists():
             found.append(f"{shown} (missing now)")
-        elif fingerprints.get(shown) != manifest.file_entry(path, engagement.folder).sha256:
+        elif fingerprints.get(shown) != io.sha256_file(path):
             found.append(f"{shown} (its content)" if shown in fingerprints else f"{shown} (new since)")
     return found
-
-
-def _shown(path: Path, base: Path) -> str:
-    try:
-        return str(path.relative_to(base))
-    except ValueError:
-        return str(path)
 
 
 def source_run(client_dir: Path, stage: str, before: str, run_id: str | None = None) -> RunFolder | None:

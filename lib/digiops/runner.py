@@ -38,7 +38,7 @@ from papermill.exceptions import PapermillExecutionError
 
 from digiops import archive, manifest, paths, reuse
 from digiops.engagement import Engagement, load_engagement
-from digiops.errors import ArchiveError, DigiopsError, RunInterrupted, StageError
+from digiops.errors import STOP_SIGNALS, ArchiveError, DigiopsError, RunInterrupted, StageError
 from digiops.manifest import Manifest, StageEntry, StageFailure
 from digiops.runfolder import METRICS, RunFolder, output_name, report_name
 from digiops.sources import check_sources
@@ -50,7 +50,6 @@ KERNEL = "python3"
 # errors in cells reach the manifest and the report through papermill instead.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 #: The signals a run records itself on before the process ends (SIGHUP: the terminal or SSH session closed).
-SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 #: Seconds a stopped stage's kernel gets to end after SIGTERM, and again after SIGKILL.
 KERNEL_GRACE_S = 5.0
 
@@ -93,7 +92,7 @@ class _SignalGuard:
             return self
         if cls.depth == 0:
             cls.received, cls.previous = None, {}
-            for signum in SIGNALS:
+            for signum in STOP_SIGNALS:
                 cls.previous[signum] = signal.signal(signum, cls._handle)
         cls.depth += 1
         return self
@@ -118,7 +117,7 @@ class _SignalGuard:
 def _ignore_signals_while_idle() -> None:
     """A worker of the process pool (``--jobs``): the run it executes takes the signals; between runs it ignores
     them, so that Ctrl-C in the terminal, or a signal the parent forwards, does not end an idle worker mid-queue."""
-    for signum in SIGNALS:
+    for signum in STOP_SIGNALS:
         signal.signal(signum, signal.SIG_IGN)
 
 

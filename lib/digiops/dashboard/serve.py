@@ -31,7 +31,7 @@ from pathlib import Path
 
 from digiops import archive, paths
 from digiops.dashboard.app import RUN_ENV
-from digiops.errors import ArchiveError, RunInterrupted
+from digiops.errors import STOP_SIGNALS, ArchiveError, RunInterrupted
 from digiops.runfolder import MANIFEST, RunFolder
 
 NOTEBOOK = "dashboard.ipynb"
@@ -211,12 +211,9 @@ def start(run_dir: Path, host: str = "127.0.0.1", port: int | None = None, *, pr
     return server
 
 
-#: What stops a served dashboard: each raises :class:`~digiops.errors.RunInterrupted` in the waiting process,
-#: which stops Voila (its own session: it does not get the signal) and removes its folder with the token.
-STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
-
-
 def _interrupt(signum: int, _frame: object) -> None:
+    """What a stopping signal does to a served dashboard: the waiting process stops Voila (its own session: it
+    does not get the signal) and removes its folder with the token."""
     raise RunInterrupted(signum)
 
 
