@@ -64,3 +64,15 @@ def test_without_an_earlier_run_the_stage_that_needs_it_is_skipped_as_before(two
 
     entry = RunFolder(result.run_dir).read_manifest().stage("custom_ok")
     assert entry.status == "skipped" and "not part of this run" in entry.reason
+
+
+def test_a_run_made_before_a_stage_wrote_a_new_output_is_not_reused(two_stage_client, tmp_path):
+    """A stage that now declares an output its earlier run lacks (the kpi stage's tree.parquet, say) is run again
+    rather than carried into a run folder that misses it."""
+    engagement = two_stage_client / "engagement.yaml"
+    first = run_engagement(engagement, out=tmp_path / "reports", log=lambda line: None)
+    (first.run_dir / "outputs" / "inventory" / "columns.parquet").unlink()  # as an older version left it
+
+    with pytest.raises(StageError, match=r"its output columns.parquet \(the earlier run has none"
+                                         r".*--stages inventory,custom_ok"):
+        run_engagement(engagement, stages=["custom_ok"], out=tmp_path / "reports", log=lambda line: None)

@@ -65,6 +65,19 @@ def mask_name(value: object) -> str | None:
     return " ".join(word[0] + "***" for word in text.split())
 
 
+def mask_owner(value: object) -> str | None:
+    """Keep an owner's role, mask the person's name: ``华东大区经理 张伟`` → ``华东大区经理 张**``.
+
+    >>> mask_owner("华东大区经理 张伟"), mask_owner("李明"), mask_owner(None)
+    ('华东大区经理 张**', '李**', None)
+    """
+    text = _text(value)
+    if text is None:
+        return None
+    role, _, person = text.strip().rpartition(" ")
+    return f"{role} {mask_name(person)}" if role else mask_name(person)
+
+
 def mask_id(value: object) -> str | None:
     """National id and similar: first four and last four characters."""
     text = _text(value)

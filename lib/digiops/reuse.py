@@ -81,8 +81,11 @@ def source_run(client_dir: Path, stage: str, before: str, run_id: str | None = N
 
 
 def check(engagement: Engagement, earlier: RunFolder, stage: Stage, rerun: list[str]) -> None:
-    """Refuse to reuse ``stage`` from ``earlier`` when its inputs changed, naming them and the command to run."""
+    """Refuse to reuse ``stage`` from ``earlier`` when its inputs changed or it lacks an output the stage now
+    declares, naming them and the command to run."""
     found = changes(engagement, earlier.read_manifest(), stage)
+    found += [f"its output {name} (the earlier run has none: it was made before the stage wrote it)"
+              for name in stage.outputs if not earlier.has_output(stage.name, name)]
     if found:
         again = ",".join([stage.name, *rerun])
         raise StageError(f"stage {stage.name}", f"cannot be reused from run {earlier.path.name}: "

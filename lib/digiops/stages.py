@@ -67,7 +67,7 @@ BUILTIN: dict[str, Stage] = {s.name: s for s in (
           title_zh="数字化成熟度诊断", title_en="Digital maturity"),
     Stage("kpi", "04_kpi.ipynb", depends_on=("merge",),
           outputs=("attainment.parquet", "variance.parquet", "funnel.parquet", "smart_checks.parquet",
-                   "runrate.parquet", "kpi_names.json", METRICS),
+                   "runrate.parquet", "actions.parquet", "tree.parquet", "kpi_names.json", METRICS),
           title_zh="KPI 复盘", title_en="KPI review"),
     Stage("summary", "05_summary.ipynb", optional=("inventory", "merge", "labels", "maturity", "kpi"), reads=(),
           outputs=("summary.json", "figures.json", METRICS),

@@ -4,7 +4,6 @@ Voila and driven in headless Chromium."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -16,49 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from digiops.dashboard import Dashboard, find_run, load_run
-from digiops.dashboard import views
+from digiops.dashboard import find_run
 from digiops.dashboard.serve import voila_config
 from digiops.errors import ArchiveError
 from tests.browser import RENDERED, launch, need_chromium
-from tests.summary.summary_fixtures import PHONE, attainment_frame, finish, make_run
-
-
-def test_kpi_view_follows_unit_and_period():
-    attainment = attainment_frame()
-
-    company = views.kpi_view(attainment, "all", "2026-03")
-    region = views.kpi_view(attainment, "华东", "2026-03")
-    earlier = views.kpi_view(attainment, "all", "2026-02")
-
-    assert company.set_index("kpi").loc["gmv", "actual"] == pytest.approx(1_100_000)
-    assert region.set_index("kpi").loc["gmv", "actual"] == pytest.approx(550_000)
-    assert earlier.set_index("kpi").loc["gmv", "actual"] == pytest.approx(1_000_000)
-    assert [u for u, _ in views.units(attainment)][:3] == ["all", "华东", "华南"]
-    assert views.review_period(attainment) == "2026-03"
-
-
-def test_dashboard_widgets_change_with_selectors_and_language(tmp_path):
-    board = Dashboard(load_run(make_run(tmp_path)))
-
-    before = board.maturity_out.value
-    board.department.value = "IT部"
-    board.unit.value = "华东"
-    board.set_language("en")
-
-    assert board.maturity_out.value != before and "Decision intelligence" in board.maturity_out.value
-    assert "550,000" in board.kpi_out.value and "Attainment" in board.kpi_out.value
-    assert "&lt;b&gt;Retail" in board.header.value and "<b>Retail" not in board.header.value
-    assert PHONE not in board._sample.value and "138****5678" in board._sample.value
-    assert "张三丰" not in board._sample.value
-
-
-def test_stages_without_outputs_show_a_sentence(tmp_path):
-    board = Dashboard(load_run(make_run(tmp_path, failed=("kpi",), absent=("labels",))), "en")
-
-    assert "KPI review failed" in board.kpi_out.value
-    assert "Tag system was not part of this run." in board.segments_out.value
-    assert "Data assetization" in board.maturity_out.value
+from tests.summary.summary_fixtures import finish, make_run
 
 
 def test_find_run_picks_the_latest_successful_run_or_the_one_named_by_id_or_path(tmp_path):

@@ -1,6 +1,7 @@
 """A fake run folder with outputs in the documented shapes (docs/architecture.md and the stages' column lists).
 
-:func:`make_run` writes ``manifest.json`` and ``outputs/<stage>/…`` for merge, labels, maturity and kpi, so the
+:func:`make_run` writes ``manifest.json`` and ``outputs/<stage>/…`` for merge, labels, maturity and kpi (every table
+the dashboard shows: attainment, variance, funnel, run-rate, actions, the tree; roadmap and budget), so the
 summary and the dashboard can be tested without running the stages. ``scale`` multiplies every KPI figure (a
 "previous" run differs from the current one); ``failed`` / ``skipped`` mark stages that left no outputs.
 """
@@ -10,7 +11,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+
+from digiops.kpi.loop import ACTION_COLUMNS
+from digiops.kpi.review import tree_table
+from digiops.kpi.tree import parse_tree
 
 CLIENT_NAME = {"zh": "示例<script>alert(1)</script>零售", "en": "Demo <b>Retail</b>"}
 SEGMENTS = ["champions", "loyal", "new", "hibernating"]
@@ -49,10 +55,68 @@ def variance_frame() -> pd.DataFrame:
 
 
 def runrate_frame() -> pd.DataFrame:
-    return pd.DataFrame([{"kpi": "gmv", "level": "all", "unit": "all", "period": "2026-04", "as_of": "2026-04-16",
-                          "days_elapsed": 15, "days_left": 15, "actual_to_date": 560_000.0, "average_daily": 37_333.3,
-                          "projection": 1_120_000.0, "target": 1_200_000.0, "gap": 80_000.0,
-                          "required_daily": 42_666.7, "projected_attainment": 1_120_000.0 / 1_200_000.0}])
+    gmv = {"kpi": "gmv", "level": "all", "unit": "all", "period": "2026-04", "as_of": "2026-04-16",
+           "days_elapsed": 15, "days_left": 15, "actual_to_date": 560_000.0, "average_daily": 37_333.3,
+           "projection": 1_120_000.0, "target": 1_200_000.0, "gap": 80_000.0,
+           "required_daily": 42_666.7, "projected_attainment": 1_120_000.0 / 1_200_000.0}
+    traffic = {**gmv, "kpi": "traffic", "actual_to_date": 30_000.0, "average_daily": 2_000.0, "projection": 60_000.0,
+               "target": np.nan, "gap": np.nan, "required_daily": np.nan, "projected_attainment": np.nan}
+    region = {**gmv, "level": "region", "unit": "华东", "actual_to_date": 300_000.0, "average_daily": 20_000.0,
+              "projection": 600_000.0, "target": 550_000.0, "gap": 250_000.0, "required_daily": 16_666.7,
+              "projected_attainment": 600_000.0 / 550_000.0}
+    return pd.DataFrame([gmv, traffic, region])
+
+
+#: The KPI tree of the fake run: GMV = traffic × conversion × AOV (AOV has no figures in :func:`attainment_frame`).
+TREE = {"strategic_goals": [{"id": "growth", "name_zh": "增长", "name_en": "Growth"}],
+        "kpis": [{"id": "gmv", "name_zh": "成交额", "name_en": "GMV", "measure": "元", "goal": "growth",
+                  "combine": "product", "children": ["traffic", "conversion", "aov"], "owner": "销售VP"},
+                 {"id": "traffic", "name_zh": "客流", "name_en": "Traffic", "measure": "人次"},
+                 {"id": "conversion", "name_zh": "转化率", "name_en": "Conversion", "measure": "%"},
+                 {"id": "aov", "name_zh": "客单价", "name_en": "Average order value", "measure": "元/单"}]}
+
+
+def tree_frame() -> pd.DataFrame:
+    return tree_table(parse_tree(TREE, "kpi_tree.yaml"))
+
+
+def kpi_names() -> dict[str, dict[str, str]]:
+    """``kpi_names.json`` as the kpi stage writes it from :data:`TREE`."""
+    return {k["id"]: {"zh": k["name_zh"], "en": k["name_en"], "measure": k.get("measure", ""), "definition": ""}
+            for k in TREE["kpis"]}
+
+
+#: A channel name as a client's export may spell it: markup that must show as text.
+CHANNEL = "<b>抖音</b>"
+
+
+def funnel_frame() -> pd.DataFrame:
+    rows = []
+    for period in PERIODS:
+        for channel, entered in (("all", 1_000), ("小程序", 600), (CHANNEL, 400)):
+            before = entered
+            for step, (stage, keep) in enumerate((("visit", 1.0), ("add_to_cart", 0.3), ("order", 0.5)), start=1):
+                count = int(round(before * keep))
+                rows.append({"period": period, "channel": channel, "step": step, "stage": stage, "visitors": count,
+                             "step_conversion": count / before, "overall_conversion": count / entered,
+                             "drop_off": before - count if step > 1 else 0,
+                             "drop_off_rate": 1 - count / before if step > 1 else 0.0})
+                before = count
+    return pd.DataFrame(rows)
+
+
+def actions_frame() -> pd.DataFrame:
+    """Two actions as ``kpi.loop.action_effects`` records them: one done, one overdue whose KPI has no figure in
+    the month it was agreed (its move shows "–")."""
+    return pd.DataFrame([
+        {"action_id": "A1", "action": "华东门店午市套餐", "owner": "华东大区经理 张伟", "kpi": "gmv", "due": "2026-03-31",
+         "status": "done", "created_at": "2026-03-02", "overdue": False, "period_from": PERIODS[0],
+         "period_to": PERIODS[1], "value_from": 1_000_000.0, "value_to": 1_100_000.0, "change": 100_000.0,
+         "change_pct": 0.1, "improved": True, "note": None},
+        {"action_id": "A2", "action": f"回访 {PHONE[3:]} 的投诉", "owner": "李明", "kpi": "traffic",
+         "due": "2026-03-15", "status": "in progress", "created_at": "2026-01-20", "overdue": True,
+         "period_from": "2025-12", "period_to": PERIODS[1], "value_from": np.nan, "value_to": 55_000.0,
+         "change": np.nan, "change_pct": np.nan, "improved": None, "note": "延期"}], columns=ACTION_COLUMNS)
 
 
 def scores_frame() -> pd.DataFrame:
@@ -66,6 +130,15 @@ def scores_frame() -> pd.DataFrame:
     rows.append({"dimension": "overall", "name_zh": "总体", "name_en": "Overall", "score": 46.0, "level": 2.3,
                  "band": 2, "target": 3.4, "gap": 1.1, "severity": "major"})
     return pd.DataFrame(rows)
+
+
+def budget_frame() -> pd.DataFrame:
+    return pd.DataFrame([{"phase": phase, "phase_zh": zh, "phase_en": en, "months": months, "category": category,
+                          "phase_share": share, "programme_share": share * total / 1_000_000.0,
+                          "budget": share * total, "initiatives": 1}
+                         for phase, zh, en, months, total in (("pilot", "试点期", "Pilot", "1–6", 300_000.0),
+                                                              ("scale_up", "推广期", "Scale-up", "7–18", 700_000.0))
+                         for category, share in (("technology", 0.6), ("people", 0.2), ("operations", 0.2))])
 
 
 def department_frame() -> pd.DataFrame:
@@ -145,11 +218,17 @@ def make_run(root: Path, run_id: str = "20260416T120000-000000-aaaaaa", *, clien
                                scores_frame().to_parquet(d / "scores.parquet"),
                                department_frame().to_parquet(d / "department_scores.parquet"),
                                roadmap_frame().to_csv(d / "roadmap.csv", index=False),
-                               roadmap_frame().to_parquet(d / "roadmap.parquet")),
+                               roadmap_frame().to_parquet(d / "roadmap.parquet"),
+                               budget_frame().to_parquet(d / "budget.parquet")),
         "kpi": lambda d: (attainment_frame(scale).to_parquet(d / "attainment.parquet"),
                           variance_frame().to_parquet(d / "variance.parquet"),
                           (d / "metrics.json").write_text(json.dumps(KPI_METRICS), encoding="utf-8"),
                           runrate_frame().to_parquet(d / "runrate.parquet"),
+                          funnel_frame().to_parquet(d / "funnel.parquet"),
+                          actions_frame().to_parquet(d / "actions.parquet"),
+                          tree_frame().to_parquet(d / "tree.parquet"),
+                          (d / "kpi_names.json").write_text(json.dumps(kpi_names(), ensure_ascii=False),
+                                                            encoding="utf-8"),
                           pd.DataFrame({"kpi": ["gmv"], "criterion": ["measurable"], "passed": [True],
                                         "reason": ["actuals"], "months": [12]}).to_parquet(d / "smart_checks.parquet")),
     }

@@ -1,7 +1,8 @@
-"""What the dashboard shows, as pure functions: frames of one run's outputs in, small frames or HTML out.
+"""What the dashboard shows beside the KPIs, as pure functions: frames of one run's outputs in, small frames or HTML
+out — maturity (radar, levels, roadmap and budget), segments, data quality; the KPI views are in
+:mod:`digiops.dashboard.kpi_views`.
 
-Nothing here reads a file or touches a widget (see :mod:`digiops.dashboard.data` and :mod:`digiops.dashboard.app`).
-All client text is escaped.
+Nothing here reads a file or touches a widget (:mod:`digiops.dashboard.app` does). All client text is escaped.
 
 Example:
     >>> svg = radar_svg({"流程<数字化>": 2.0, "数据": 3.0, "业务": 4.0}, {"流程<数字化>": 3.0, "数据": 3.0, "业务": 3.0})
@@ -16,88 +17,20 @@ import math
 import pandas as pd
 
 from digiops.masking import mask_frame
+from digiops.maturity.dimensions import dimension_name
+from digiops.maturity.report import BUDGET_CATEGORIES
 from digiops.merge.quality import MEASURE_DEFINITIONS, MEASURE_NAMES, QUALITY_MEASURES
 from digiops.summary.collect import NO_SEGMENT
-from digiops.summary.render import fmt_measured, fmt_number, fmt_percent
-from digiops.text import STATUS_COLOURS, escape_html, in_language, term
+from digiops.summary.render import fmt_number, fmt_percent
+from digiops.text import escape_html, in_language, term
 
-LEVEL_ORDER = {"all": 0, "region": 1, "store": 2}
-
-
-# --- KPI ------------------------------------------------------------------------------------------------------
-def units(attainment: pd.DataFrame) -> list[tuple[str, str]]:
-    """(unit, level) in tree order: the company first, then regions, then stores; each unit once, at its highest
-    level (the online channel is a region of the tree and a unit of its own stores' KPIs alike).
-
-    >>> import pandas as pd
-    >>> units(pd.DataFrame({"unit": ["S1", "online", "all", "online", "华东"],
-    ...                     "level": ["store", "store", "all", "region", "region"]}))
-    [('all', 'all'), ('online', 'region'), ('华东', 'region'), ('S1', 'store')]
-    """
-    pairs = attainment[["unit", "level"]].drop_duplicates().astype(str)
-    pairs = pairs.sort_values(["level", "unit"], key=lambda s: s.map(LEVEL_ORDER).fillna(3) if s.name == "level"
-                              else s)
-    return list(pairs.drop_duplicates("unit").itertuples(index=False, name=None))
-
-
-def periods(attainment: pd.DataFrame) -> list[str]:
-    return sorted(attainment["period"].dropna().astype(str).unique())
-
-
-def review_period(attainment: pd.DataFrame) -> str | None:
-    if "reviewed" in attainment.columns and attainment["reviewed"].fillna(False).astype(bool).any():
-        return str(attainment.loc[attainment["reviewed"].fillna(False).astype(bool), "period"].iloc[0])
-    found = periods(attainment)
-    return found[-1] if found else None
-
-
-def kpi_view(attainment: pd.DataFrame, unit: str, period: str) -> pd.DataFrame:
-    """The KPIs of one unit and month: ``kpi, actual, target, attainment, status`` (file order of the KPIs)."""
-    rows = attainment[(attainment["unit"].astype(str) == unit) & (attainment["period"].astype(str) == period)]
-    return rows[["kpi", "actual", "target", "attainment", "status"]].reset_index(drop=True)
-
-
-def _fmt_value(value: object, measure: str = "") -> str:
-    if value is None or pd.isna(value):
-        return "–"
-    return fmt_measured(float(value), measure)
-
-
-def _note(text: str) -> str:
+def note(text: str) -> str:
+    """A plain sentence in place of a view (nothing to show, or why not)."""
     return f"<p class='dg-note'>{escape_html(text)}</p>"
 
 
-def _kpi_name(names: dict[str, dict[str, str]], kpi: str, language: str) -> str:
-    known = names.get(kpi, {})
-    return in_language(language, known.get("zh", kpi), known.get("en", kpi))
-
-
-def kpi_html(view: pd.DataFrame, names: dict[str, dict[str, str]], language: str) -> str:
-    if view.empty:
-        return _note(in_language(language, "该单元在此月份没有数据。", "No figures for this unit and month."))
-    rows = []
-    for r in view.itertuples(index=False):
-        name = _kpi_name(names, r.kpi, language)
-        measure = names.get(r.kpi, {}).get("measure", "")
-        colour = STATUS_COLOURS.get(str(r.status), STATUS_COLOURS["none"])
-        attainment = None if r.attainment is None or pd.isna(r.attainment) else float(r.attainment)
-        width = 0 if attainment is None else min(attainment, 1.5) / 1.5 * 100
-        rows.append(f"<tr class='dg-kpi' data-kpi='{escape_html(r.kpi)}'>"
-                    f"<td><span style='color:{colour}'>●</span> {escape_html(name)}</td>"
-                    f"<td class='dg-actual'>{escape_html(_fmt_value(r.actual, measure))}</td>"
-                    f"<td>{escape_html(_fmt_value(r.target, measure))}</td>"
-                    f"<td class='dg-attainment'>{escape_html(fmt_percent(attainment))}</td>"
-                    f"<td><div class='dg-bar'><div style='width:{width:.0f}%;background:{colour}'></div></div></td>"
-                    "</tr>")
-    head = in_language(language, "<tr><th>KPI</th><th>实际</th><th>目标</th><th>达成率</th><th></th></tr>",
-                       "<tr><th>KPI</th><th>Actual</th><th>Target</th><th>Attainment</th><th></th></tr>")
-    defined = "; ".join(f"{_kpi_name(names, k, language)}: {names[k]['definition']}"
-                        for k in view["kpi"] if names.get(k, {}).get("definition"))
-    definition = in_language(language, "达成率 = 实际 ÷ 目标（越低越好的指标为 目标 ÷ 实际）。",
-                             "Attainment = actual ÷ target (target ÷ actual where lower is better).")
-    definition += " " + defined if defined else ""
-    return (f"<table class='dg-table'>{head}{''.join(rows)}</table>"
-            f"<p class='dg-definition'>{escape_html(definition)}</p>")
+def heading(text: str) -> str:
+    return f"<h3 class='dg-heading'>{escape_html(text)}</h3>"
 
 
 # --- maturity -------------------------------------------------------------------------------------------------
@@ -151,6 +84,54 @@ def levels_html(levels: dict[str, float], targets: dict[str, float], language: s
     return f"<table class='dg-table'>{head}{rows}</table>"
 
 
+def roadmap_html(roadmap: pd.DataFrame, budget: pd.DataFrame | None, language: str) -> str:
+    """The roadmap by phase (months, initiatives with their dimension and budget, the phase's total), then the
+    budget of each phase by category (technology / people / operations). Amounts when the engagement set a total
+    budget, else shares of the programme."""
+    if roadmap.empty:
+        return note(in_language(language, "路线图没有举措。", "The roadmap has no initiatives."))
+    amounts = "budget" in roadmap.columns and roadmap["budget"].notna().any()
+
+    def money(value: object, share: object) -> str:
+        if amounts:
+            return fmt_number(None if value is None or pd.isna(value) else float(value))
+        return fmt_percent(None if share is None or pd.isna(share) else float(share))
+
+    rows = []
+    for phase, items in roadmap.groupby("phase", sort=False):
+        first = items.iloc[0]
+        title = cell_text(first[in_language(language, "phase_zh", "phase_en")])
+        if cell_text(first["months"]) != "–":
+            title += in_language(language, f" · 第{first['months']} 月", f" · months {first['months']}")
+        total = money(items["budget"].sum(min_count=1) if amounts else None,
+                      items["budget_share"].sum(min_count=1) if "budget_share" in items else None)
+        rows.append(f"<tr class='dg-phase'><th colspan='2'>{escape_html(title)}</th>"
+                    f"<th>{escape_html(total)}</th></tr>")
+        for r in items.itertuples(index=False):
+            name = getattr(r, in_language(language, "name_zh", "name_en"))
+            rows.append(f"<tr><td>{escape_html(cell_text(r.initiative_id))} {escape_html(cell_text(name))}</td>"
+                        f"<td>{escape_html(dimension_name(str(r.dimension), language))}</td>"
+                        f"<td>{escape_html(money(r.budget, getattr(r, 'budget_share', None)))}</td></tr>")
+    columns = (("举措", "Initiative"), ("维度", "Dimension"),
+               ("预算（元）", "Budget (CNY)") if amounts else ("预算占比", "Budget share"))
+    head = "<tr>" + "".join(f"<th>{escape_html(in_language(language, *pair))}</th>" for pair in columns) + "</tr>"
+    out = f"<table class='dg-table dg-roadmap'>{head}{''.join(rows)}</table>"
+    if budget is not None and len(budget):
+        value = "budget" if amounts and budget["budget"].notna().any() else "programme_share"
+        shown = fmt_number if value == "budget" else fmt_percent
+        categories = [c for c in BUDGET_CATEGORIES if c in set(budget["category"])]
+        split = budget.pivot_table(index="phase", columns="category", values=value, aggfunc="sum", sort=False)
+        names = budget.drop_duplicates("phase").set_index("phase")[in_language(language, "phase_zh", "phase_en")]
+        head = "<tr><th>" + escape_html(in_language(language, "阶段", "Phase")) + "</th>" + "".join(
+            f"<th>{escape_html(term(language, BUDGET_CATEGORIES, c))}</th>" for c in categories) + "</tr>"
+        body = "".join("<tr><td>" + escape_html(cell_text(names.get(phase, phase))) + "</td>" + "".join(
+            f"<td>{escape_html(shown(None if pd.isna(split.at[phase, c]) else float(split.at[phase, c])))}</td>"
+            for c in categories) + "</tr>" for phase in split.index)
+        out += (f"<h4>{escape_html(in_language(language, '预算按类别', 'Budget by category'))}</h4>"
+                f"<table class='dg-table dg-budget'>{head}{body}</table>")
+    return out
+
+
 # --- segments -------------------------------------------------------------------------------------------------
 def segments_html(table: pd.DataFrame, language: str) -> str:
     rows = "".join(f"<tr><td>{escape_html(in_language(language, r.name_zh, r.name_en))}</td>"
@@ -162,11 +143,17 @@ def segments_html(table: pd.DataFrame, language: str) -> str:
     return f"<table class='dg-table'>{head}{rows}</table>"
 
 
+#: The labels stage's row and column of customers without a segment in one of the runs (``labels.measures.migration``).
+MIGRATION_NONE = "(none)"
+MIGRATION_NONE_NAMES = ("无分群或不在该次运行", "no segment, or not in that run")
+
+
 def migration_html(migration: pd.DataFrame | None, names: dict[str, tuple[str, str]], language: str) -> str:
     """Customers by segment in the previous run (rows) and this run (columns), as ``outputs/labels/migration``."""
     if migration is None or migration.empty:
-        return _note(in_language(language, "没有上一次运行的分群可比较。", "No previous run to compare segments with."))
+        return note(in_language(language, "没有上一次运行的分群可比较。", "No previous run to compare segments with."))
     matrix = migration.set_index("previous")  # the labels stage's table: previous segment × current segment
+    names = {**names, MIGRATION_NONE: MIGRATION_NONE_NAMES}
 
     def name(s: str) -> str:
         return in_language(language, *names[s]) if s in names else s
@@ -189,14 +176,29 @@ def customer_sample(tags: pd.DataFrame, customers: pd.DataFrame | None, segment:
     return mask_frame(rows).reset_index(drop=True)
 
 
-def _cell(value: object) -> object:
-    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else value
+#: The sample's columns → words (``customer_sample``).
+SAMPLE_COLUMNS = {"customer_id": ("客户编号", "Customer"), "monetary": ("消费金额", "Value"),
+                  "full_name": ("姓名", "Name"), "phone": ("手机", "Phone"), "email": ("邮箱", "E-mail"),
+                  "city": ("城市", "City")}
 
 
-def frame_html(frame: pd.DataFrame) -> str:
-    head = "".join(f"<th>{escape_html(c)}</th>" for c in frame.columns)
-    body = "".join("<tr>" + "".join(f"<td>{escape_html(_cell(v))}</td>" for v in row) + "</tr>"
-                   for row in frame.itertuples(index=False))
+def cell_text(value: object) -> str:
+    """A cell as text: a missing value (None, NaN, pd.NA, blank) reads "–", never ``nan`` or ``None``.
+
+    >>> cell_text(None), cell_text(float("nan")), cell_text(pd.NA), cell_text(" "), cell_text("上海")
+    ('–', '–', '–', '–', '上海')
+    """
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "–"
+    return str(value).strip() or "–"
+
+
+def sample_html(sample: pd.DataFrame, language: str) -> str:
+    """The masked sample with its columns named in ``language`` and the value as money."""
+    head = "".join(f"<th>{escape_html(term(language, SAMPLE_COLUMNS, c))}</th>" for c in sample.columns)
+    body = "".join("<tr>" + "".join(
+        f"<td>{escape_html(fmt_number(float(v)) if c == 'monetary' and cell_text(v) != '–' else cell_text(v))}</td>"
+        for c, v in zip(sample.columns, row, strict=True)) + "</tr>" for row in sample.itertuples(index=False))
     return f"<table class='dg-table'><tr>{head}</tr>{body}</table>"
 
 
@@ -236,4 +238,16 @@ CSS = """<style>
 .dg-note{color:#555;font-style:italic}
 .dg-definition{color:#555;font-size:12px;max-width:900px}
 .dg-header h1{margin:4px 0;font-size:22px}
+.dg-heading{margin:14px 0 4px;font-size:16px}
+.dg-row{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start}
+.dg-scroll{overflow-x:auto;max-width:100%}
+.dg-table tr.dg-current td{font-weight:bold;background:#f5f8ff}
+.dg-table tr.dg-late td{background:#fff4f4}
+.dg-overdue{white-space:nowrap;color:#fff;background:#c62828;border-radius:3px;padding:0 4px;font-size:12px}
+.dg-behind{color:#c62828;font-weight:bold}
+.dg-table tr.dg-phase th{background:#f3f3f3}
+.dg-tree,.dg-tree ul{list-style:none;padding-left:22px;margin:2px 0}
+.dg-tree{padding-left:0}
+.dg-node{margin:3px 0;padding:3px 8px;background:#fafafa;display:inline-block}
+.dg-combine{color:#777;font-size:12px}
 </style>"""

@@ -15,7 +15,7 @@ from digiops.kpi.charts import format_value
 from digiops.kpi.funnel import worst_drop_off
 from digiops.kpi.review import KpiReview
 from digiops.kpi.tree import KpiTree
-from digiops.masking import mask_name
+from digiops.masking import mask_owner
 from digiops.text import (FUNNEL_STAGES, KPI_STATUS, SMART_CRITERIA, SMART_FINDINGS, STATUS_MARKS, VARIANCE_METHODS,
                           in_language, term)
 
@@ -203,18 +203,6 @@ def smart_matrix(review: KpiReview, language: str) -> pd.DataFrame:
     columns = [c for c in SMART_CRITERIA if c in table.columns]
     table = table[["name", *columns]].rename(columns={c: term(language, SMART_CRITERIA, c) for c in columns})
     return table.rename(columns={"name": in_language(language, "指标", "KPI")})
-
-
-def mask_owner(owner: object) -> str | None:
-    """Keep an owner's role, mask the person's name: ``华东大区经理 张伟`` → ``华东大区经理 张**``.
-
-    >>> mask_owner("华东大区经理 张伟"), mask_owner("李明")
-    ('华东大区经理 张**', '李**')
-    """
-    if owner is None or (isinstance(owner, float) and np.isnan(owner)):
-        return None
-    role, _, person = str(owner).strip().rpartition(" ")
-    return f"{role} {mask_name(person)}" if role else mask_name(person)
 
 
 def smart_failures(review: KpiReview, language: str) -> pd.DataFrame:

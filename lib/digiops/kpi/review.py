@@ -17,7 +17,7 @@ from digiops.dates import parse_dates
 from digiops.kpi.actuals import ADDITIVE, base_metrics, to_cents, file_metric, node_actuals, store_regions, unit_table
 from digiops.kpi.attainment import attainment_table, read_targets
 from digiops.kpi.funnel import funnel
-from digiops.kpi.loop import action_effects, compare_runs, previous_month, restatements
+from digiops.kpi.loop import ACTION_COLUMNS, action_effects, compare_runs, previous_month, restatements
 from digiops.kpi.runrate import runrate_table
 from digiops.kpi.smart import smart_checks
 from digiops.kpi.tree import KpiTree, load_tree
@@ -65,9 +65,10 @@ class KpiReview:
                       "definition": node.definition or ""} for kpi, node in self.tree.nodes.items()}
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The stage's Parquet outputs by file name."""
+        """The stage's Parquet outputs by file name (the dashboard reads them instead of recomputing)."""
         return {"attainment": self.attainment, "variance": self.variance, "funnel": self.funnel,
-                "smart_checks": self.smart, "runrate": self.runrate}
+                "smart_checks": self.smart, "runrate": self.runrate, "actions": self.actions,
+                "tree": tree_table(self.tree)}
 
     def headline(self, kpi: str = "gmv") -> dict[str, object]:
         """Figures for the manifest: the KPI's actual vs target, the main variance driver and the run-rate."""
@@ -102,6 +103,36 @@ class KpiReview:
 
 def _num(value: object) -> float | None:
     return None if value is None or pd.isna(value) else round(float(value), 6)
+
+
+TREE_COLUMNS = ["kpi", "parent", "position", "combine", "goal", "measure", "direction", "owner", "unit"]
+
+
+def tree_table(tree: KpiTree) -> pd.DataFrame:
+    """The KPI tree as rows (``outputs/kpi/tree.parquet``): one per node and parent, in the tree file's order.
+
+    ``parent`` is ``None`` for a root (a node no KPI lists as a child); a node under several parents has a row
+    under each. ``position`` is the node's place among its siblings: in the parent's ``children`` list, or among
+    the roots.
+
+    >>> from digiops.kpi.tree import parse_tree
+    >>> tree = parse_tree({"kpis": [{"id": "gmv", "name_zh": "成交额", "name_en": "GMV", "combine": "sum",
+    ...                              "children": ["online", "store"]},
+    ...                             {"id": "store", "name_zh": "门店", "name_en": "Stores"},
+    ...                             {"id": "online", "name_zh": "线上", "name_en": "Online"}]}, "t.yaml")
+    >>> rows = tree_table(tree)
+    >>> list(zip(rows["kpi"], rows["parent"].fillna("(root)"), rows["position"]))
+    [('gmv', '(root)', 0), ('store', 'gmv', 1), ('online', 'gmv', 0)]
+    """
+    rows = []
+    roots = [node_id for node_id in tree.nodes if not tree.parents(node_id)]
+    for node_id, node in tree.nodes.items():
+        placed = [(parent, tree.nodes[parent].children.index(node_id)) for parent in tree.parents(node_id)]
+        for parent, position in placed or [(None, roots.index(node_id))]:
+            rows.append({"kpi": node_id, "parent": parent, "position": position, "combine": node.combine,
+                         "goal": node.goal, "measure": node.measure, "direction": node.direction,
+                         "owner": node.owner, "unit": node.unit})
+    return pd.DataFrame(rows, columns=TREE_COLUMNS)
 
 
 def resolve_periods(settings: KpiSettings, orders: pd.DataFrame) -> Periods:
@@ -176,7 +207,7 @@ def build_review(tree: KpiTree, orders: pd.DataFrame, *, settings: KpiSettings |
                          min_history=settings.achievable_min_history)
     action_table = (action_effects(actions, tree, actuals, periods.review, periods.as_of,
                                    labels.get("actions", settings.actions_source))
-                    if actions is not None else pd.DataFrame())
+                    if actions is not None else pd.DataFrame(columns=ACTION_COLUMNS))
     daily = daily_gmv(orders, periods.runrate)
     return KpiReview(tree=tree, periods=periods, units=units, metrics=metrics, actuals=actuals, daily=daily,
                      targets=target_table, attainment=attainment, variance=variance, funnel=funnel_table,
