@@ -40,7 +40,7 @@ lab: setup
 bench: setup
 	@set -e; for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
 
-## dashboard: serve the latest successful demo run as a Voila dashboard (URL with its access token is printed)
+## dashboard: serve the latest successful demo run as a Voila dashboard (its sign-in link with a new access code is printed)
 dashboard: setup
 	$(BIN)/digiops dashboard demo
 

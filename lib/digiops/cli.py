@@ -231,23 +231,53 @@ def list_runs(client: Annotated[str, typer.Argument(help="Client id, client fold
 
 
 @app.command()
-def dashboard(engagement: Annotated[str, typer.Argument(help="Client name or engagement file")],
-              run: Annotated[Optional[str], typer.Option(help="Run id or run folder (default: the latest successful "
-                                                             "run)")] = None,
+def dashboard(engagements: Annotated[list[str], typer.Argument(help="Client names or engagement files (one or more)",
+                                                              show_default=False)],
+              run: Annotated[Optional[str], typer.Option(help="Run id or run folder (one client only; default: the "
+                                                             "latest successful run)")] = None,
               out_dir: Annotated[Optional[Path], typer.Option("--out", help="Reports folder the runs were written "
                                                                           "to (default reports/)")] = None,
               host: Annotated[str, typer.Option(help="Address to listen on (localhost unless told)")] = "127.0.0.1",
-              port: Annotated[Optional[int], typer.Option(help="Port (default: a free one)")] = None) -> None:
-    """Serve a run's dashboard with Voila and print its URL with the access token (Ctrl-C stops it)."""
-    from digiops.dashboard import serve
+              port: Annotated[Optional[int], typer.Option(help="Port (default: a free one)")] = None,
+              code_valid_for: Annotated[str, typer.Option(help="How long each access code works: 30m, 12h, 7d, 2w")]
+              = "7d",
+              viewers: Annotated[int, typer.Option(min=1, help="Viewers per client at once; one more is asked to "
+                                                               "retry")] = 8,
+              preheat: Annotated[int, typer.Option(min=0, help="Pre-heated kernels per client (each ≈ 350 MB)")] = 1,
+              idle_minutes: Annotated[int, typer.Option(min=1, help="Shut a kernel nobody used for this many "
+                                                                    "minutes")] = 30) -> None:
+    """Serve the dashboards of one or more clients behind one sign-in page; print each client's address with a new
+    access code (Ctrl-C stops it). Rotate a code while it runs with `digiops dashboard-code`."""
+    from digiops.dashboard import access, serve
 
     try:
-        serve(engagement, run=run, host=host, port=port, reports_root=out_dir, log=lambda line: print(line, flush=True))
+        serve(engagements, run=run, host=host, port=port, reports_root=out_dir,
+              valid_for=access.parse_duration(code_valid_for), max_viewers=viewers, pool_size=preheat,
+              idle_timeout=idle_minutes * 60, log=lambda line: print(line, flush=True))
     except DigiopsError as exc:
         _fail(exc)
-    except RunInterrupted as exc:  # the server is stopped and its folder (with the token) removed
+    except RunInterrupted as exc:  # every Voila is stopped and its folder (with its token) removed
         print(f"dashboard stopped: {exc}", flush=True)
         raise typer.Exit(exc.exit_code)
+
+
+@app.command("dashboard-code")
+def dashboard_code(engagement: Annotated[str, typer.Argument(help="Client name or engagement file")],
+                   run: Annotated[Optional[str], typer.Option(help="The run served with --run, if one was")] = None,
+                   out_dir: Annotated[Optional[Path], typer.Option("--out", help="Reports folder the dashboard was "
+                                                                               "served from")] = None,
+                   valid_for: Annotated[str, typer.Option(help="How long the new code works: 30m, 12h, 7d, 2w")]
+                   = "7d") -> None:
+    """Issue a new access code for a client's dashboard: the old one stops working at once, also for those signed in
+    with it (the served dashboard need not restart)."""
+    from digiops.dashboard import access, rotate_code
+
+    try:
+        duration = access.parse_duration(valid_for)
+        code, _folder = rotate_code(engagement, run=run, reports_root=out_dir, valid_for=duration)
+    except DigiopsError as exc:
+        _fail(exc)
+    print(f"new access code: {code} (valid for {valid_for}); the previous code no longer opens the dashboard")
 
 
 @app.command("demo-data")
