@@ -62,7 +62,7 @@ def test_a_client_is_never_shown_another_client_folders_run(tmp_path):
 
 
 def test_voila_listens_on_loopback_only_with_the_defaults_that_protect_the_client():
-    config = voila_config("secret", 8866, pool_size=2, idle_timeout=600)
+    config = voila_config("secret", 8866, pool_size=2, idle_timeout=600, folder=Path("/private/folder"))
 
     assert config["Voila"]["ip"] == "127.0.0.1" and config["Voila"]["token"] == "secret"
     assert config["Voila"]["tornado_settings"]["allow_remote_access"] is False  # Host header checked
@@ -71,6 +71,7 @@ def test_voila_listens_on_loopback_only_with_the_defaults_that_protect_the_clien
     assert config["VoilaConfiguration"]["default_pool_size"] == 2
     assert config["VoilaKernelManager"]["fill_delay"] >= 3  # the refill waits until the visitor's page is up
     assert config["MappingKernelManager"]["cull_idle_timeout"] == 600  # idle kernels do not pile up
+    assert config["Voila"]["connection_dir_root"] == "/private/folder"  # removed with the launcher's folder
     assert config["VoilaConfiguration"]["strip_sources"] is True
     assert config["VoilaConfiguration"]["show_tracebacks"] is False
     assert "enable_nbextensions" not in json.dumps(config)  # browser-side code execution stays at Voila's default
@@ -418,6 +419,7 @@ def test_a_signal_stops_the_dashboard_with_every_child_and_its_folder(tmp_path, 
     engagement = write_engagement(tmp_path / "client")
     _made_by(finish(make_run(reports)), engagement)
     before = set(Path(tempfile.gettempdir()).glob("digiops-dashboard-*"))
+    voila_before = set(Path(tempfile.gettempdir()).glob("voila_*"))  # Voila's own connection folders
     process = subprocess.Popen([sys.executable, "-m", "digiops.cli", "dashboard", str(engagement), "--out",
                                 str(reports)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -436,3 +438,4 @@ def test_a_signal_stops_the_dashboard_with_every_child_and_its_folder(tmp_path, 
     gone, alive = psutil.wait_procs(children, timeout=30)
     assert not alive, [p.cmdline() for p in alive]
     assert not any(folder.exists() for folder in folders)
+    assert set(Path(tempfile.gettempdir()).glob("voila_*")) <= voila_before

@@ -211,6 +211,11 @@ class _Handler(web.RequestHandler):
                                secure=self.request.protocol == "https")
         self.gateway.log(f"signed in: {tenant.client_id} from {self.request.remote_ip}")
 
+    async def refuse_code(self) -> None:
+        """A wrong, rotated or expired code: the sign-in page again, after a pause that makes guessing slow."""
+        await asyncio.sleep(WRONG_CODE_DELAY_S)
+        self.own_page(pages.sign_in_page(self.gateway.shown_names(), "wrong"), 403)
+
     def own_page(self, html: str, status: int = 200) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "text/html; charset=UTF-8")
@@ -263,8 +268,7 @@ class SignIn(_Handler):
     async def post(self) -> None:
         found = self.gateway.sign_in(self.get_body_argument("code", ""))
         if found is None:
-            await asyncio.sleep(WRONG_CODE_DELAY_S)
-            self.own_page(pages.sign_in_page(self.gateway.shown_names(), "wrong"), 403)
+            await self.refuse_code()
             return
         self.start_session(*found)
         self.redirect(_safe_next(self.get_body_argument("next", "/")))
@@ -280,27 +284,6 @@ class Forward(_Handler):
     """Every HTTP path: the dashboard's own ones go to the signed-in client's Voila, the rest are not here."""
 
     SUPPORTED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-
-    async def get(self) -> None:
-        await self.forward()
-
-    async def head(self) -> None:
-        await self.forward()
-
-    async def post(self) -> None:
-        await self.forward()
-
-    async def put(self) -> None:
-        await self.forward()
-
-    async def patch(self) -> None:
-        await self.forward()
-
-    async def delete(self) -> None:
-        await self.forward()
-
-    async def options(self) -> None:
-        await self.forward()
 
     async def forward(self) -> None:
         code = self.get_query_argument("code", None)
@@ -330,14 +313,15 @@ class Forward(_Handler):
                 return
         await self.pass_on(tenant, ticket)
 
+    get = head = post = put = patch = delete = options = forward  # every method: the allow-list decides
+
     async def sign_in_from_link(self, code: str) -> None:
         """``/?code=…`` (the link a consultant sends): sign in, then the same address without the code."""
         query = [(k, v) for k, v in urllib.parse.parse_qsl(self.request.query, keep_blank_values=True) if k != "code"]
         target = self.request.path + ("?" + urllib.parse.urlencode(query) if query else "")
         found = self.gateway.sign_in(code)
         if found is None:
-            await asyncio.sleep(WRONG_CODE_DELAY_S)
-            self.own_page(pages.sign_in_page(self.gateway.shown_names(), "wrong"), 403)
+            await self.refuse_code()
             return
         self.start_session(*found)
         self.redirect(_safe_next(target))

@@ -136,13 +136,15 @@ class VoilaProcess:
 
 
 def voila_config(token: str, port: int, pool_size: int, refill_delay: float = REFILL_DELAY_S,
-                 idle_timeout: float = IDLE_TIMEOUT_S) -> dict:
+                 idle_timeout: float = IDLE_TIMEOUT_S, folder: Path | None = None) -> dict:
     """Voila's settings: loopback only with its Host check on (Voila turns Jupyter Server's off), pre-heated
-    kernels, idle ones culled (pre-heated ones are kept by Voila), no page sends its URL onward."""
+    kernels, idle ones culled (pre-heated ones are kept by Voila), no page sends its URL onward, and the kernels'
+    connection files inside ``folder`` (removed with it, even when Voila has to be killed)."""
     tornado = {"allow_remote_access": False, "local_hostnames": ["localhost"],
                "headers": {"Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"}}
     return {"Voila": {"token": token, "ip": UPSTREAM_HOST, "port": port, "open_browser": False,
-                      "tornado_settings": tornado},
+                      "tornado_settings": tornado,
+                      **({"connection_dir_root": str(folder)} if folder is not None else {})},
             "MappingKernelManager": {"cull_idle_timeout": int(idle_timeout), "cull_interval": CULL_INTERVAL_S,
                                      "cull_connected": True, "cull_busy": False},
             "VoilaKernelManager": {"fill_delay": refill_delay},
@@ -205,7 +207,7 @@ def start_voila(run_dir: Path, *, pool_size: int = POOL_SIZE, idle_timeout: floa
     notebook.setdefault("metadata", {})["title"] = page_title(run_dir)
     (served / NOTEBOOK).write_text(json.dumps(notebook, ensure_ascii=False), encoding="utf-8")
     (folder / "voila.json").write_text(json.dumps(voila_config(token, port, pool_size, refill_delay,
-                                                               idle_timeout)), encoding="utf-8")
+                                                               idle_timeout, folder)), encoding="utf-8")
     os.chmod(folder / "voila.json", 0o600)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIGIOPS_DASHBOARD")}
     env[RUN_ENV] = str(run_dir)
