@@ -119,3 +119,36 @@ def test_unmasked_values_stay_in_parquet_outputs(demo_run):
     assert customers["phone"].dropna().str.fullmatch(r"\+861\d{10}").all()  # kept whole for the client's use
     manifest_text = (demo_run / "manifest.json").read_text(encoding="utf-8")
     assert not re.search(r'"[^"]*(password|token|secret)[^"]*"\s*:', manifest_text, re.I)
+
+
+#: what a reader must never see on a report page: pandas' and Python's words for a missing value, a Python repr,
+#: the project's internal references
+UNREADABLE = {"nan": r"(?<![\w.])nan(?![\w])", "None": r"(?<![\w.])None(?![\w])", "NaT": r"\bNaT\b", "<NA>": r"<NA>",
+              "a Python dict": r"\{'\w+': ", "a Python list": r"\['\w+', '",
+              "an internal reference": r"DOMAIN\.md|STYLE\.md|种子 ?0\d\d|\bseeds? 0\d\d|\bissue \d+"}
+
+
+def readable_text(page: Path) -> tuple[str, list[str], str]:
+    """(visible text, H1 texts, <title>) of a page, scripts and styles left out."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    for hidden in soup(["script", "style"]):
+        hidden.decompose()
+    title = soup.title.get_text(strip=True) if soup.title else ""
+    return soup.get_text("\n"), [h.get_text(" ", strip=True) for h in soup.find_all("h1")], title
+
+
+def test_every_page_reads_as_prose_and_tables_for_a_person(demo_run):
+    """Issue 21: no `nan`, `None`, Python repr or internal reference on any page; each page titled for its tab
+    (not "Notebook") with one H1."""
+    found = {}
+    for page in sorted(demo_run.glob("*.html")):
+        text, headings, title = readable_text(page)
+        problems = [f"{len(re.findall(pattern, text))} × {name}" for name, pattern in UNREADABLE.items()
+                    if re.search(pattern, text)]
+        problems += [f"title {title!r}"] if title in ("", "Notebook") else []
+        problems += [f"{len(headings)} H1 headings"] if len(headings) != 1 else []
+        if problems:
+            found[page.name] = problems
+    assert found == {}

@@ -143,6 +143,7 @@ def render_notebook(notebook_path: Path, html_path: Path, meta: dict[str, Any]) 
     """Render an executed notebook into a self-contained HTML report with the run's chrome."""
     notebook = nbformat.read(notebook_path, as_version=4)
     notebook.metadata["digiops"] = meta
+    notebook.metadata["title"] = meta.get("title") or notebook.metadata.get("title", "")  # the tab, not "Notebook"
     body, _ = _exporter().from_notebook_node(notebook, resources={"digiops_css": chrome_css(),
                                                                   "digiops_csp": CONTENT_SECURITY_POLICY})
     return io.write_text(html_path, add_table_of_contents(body))

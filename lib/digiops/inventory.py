@@ -14,6 +14,7 @@ from digiops.dates import parse_dates
 from digiops.engagement import Engagement
 from digiops.errors import SourceError
 from digiops.sources import read_source
+from digiops.text import FIELD_NAMES, SOURCE_KINDS, term
 
 #: Dates whose span says what period a source covers (not birth dates: their extremes are one person's birthday).
 DATE_FIELDS = ("order_time", "paid_at", "registered_at", "shipped_at", "signed_at", "captured_at", "event_time",
@@ -77,6 +78,51 @@ def inventory(engagement: Engagement) -> tuple[pd.DataFrame, pd.DataFrame]:
     sources = pd.DataFrame(source_rows, columns=SOURCE_COLUMNS)
     columns = pd.DataFrame(column_rows, columns=["source", "column", "canonical", "filled_share", "distinct"])
     return sources, columns
+
+
+#: What a reader sees where a table has no value.
+MISSING = "–"
+#: Column → header (zh, en) of the inventory's tables.
+HEADERS = {"source": ("来源", "source"), "kind": ("类型", "kind"), "path": ("文件", "file"), "format": ("格式", "format"),
+           "bytes": ("字节数", "bytes"), "encoding": ("编码", "encoding"), "delimiter": ("分隔符", "delimiter"),
+           "sheet": ("工作表", "sheet"), "rows": ("行数", "rows"), "columns": ("列数", "columns"),
+           "mapped": ("已映射列", "mapped"), "unmapped": ("未映射列", "unmapped"), "empty_columns": ("空列", "empty columns"),
+           "date_from": ("最早日期", "first date"), "date_to": ("最晚日期", "last date"), "error": ("读取错误", "error"),
+           "warnings": ("读取提示", "warnings"), "column": ("原始列名", "column"), "canonical": ("对应字段", "field"),
+           "filled_share": ("填充率", "share filled"), "distinct": ("不同值个数", "distinct values")}
+#: Delimiter (``digiops.io.DELIMITER_CHARS``, ``ALIGNED``) → words.
+DELIMITERS = {"comma": ("逗号", "comma"), "semicolon": ("分号", "semicolon"), "tab": ("制表符", "tab"),
+              "pipe": ("竖线", "pipe"), "whitespace": ("空白", "whitespace"), "fixed": ("固定宽度", "fixed width")}
+
+
+def _view(frame: pd.DataFrame, language: str) -> pd.DataFrame:
+    words = {"kind": SOURCE_KINDS, "delimiter": DELIMITERS, "canonical": FIELD_NAMES}
+    out = frame.copy()
+    for column, table in words.items():
+        if column in out:
+            out[column] = out[column].map(lambda v, t=table: term(language, t, v) if isinstance(v, str) else v)
+    return out.rename(columns=lambda c: term(language, HEADERS, c))
+
+
+def sources_view(sources: pd.DataFrame, language: str):
+    """The source table as shown: codes in words, headers in the report language, a missing value "–" (the
+    checksum is in ``inventory.parquet``).
+
+    >>> frame = pd.DataFrame({"source": ["crm"], "kind": ["customers"], "delimiter": ["comma"], "sheet": [None],
+    ...                       "rows": [13821], "sha256": ["ab"]})
+    >>> html = sources_view(frame, "zh").to_html()
+    >>> "客户" in html and "逗号" in html and "13,821" in html and "None" not in html and "sha256" not in html
+    True
+    """
+    return (_view(sources.drop(columns=["sha256"], errors="ignore"), language).style.hide(axis="index")
+            .format(precision=0, thousands=",", na_rep=MISSING, escape="html"))
+
+
+def unmapped_view(columns: pd.DataFrame, language: str):
+    """The columns no canonical field takes, with their fill rate as a percentage."""
+    unmapped = columns[columns["canonical"].isna()][["source", "column", "filled_share", "distinct"]]
+    shown = _view(unmapped.assign(filled_share=unmapped["filled_share"].map(lambda v: f"{v:.1%}")), language)
+    return shown.style.hide(axis="index").format(thousands=",", na_rep=MISSING, escape="html")
 
 
 def run(ctx) -> tuple[pd.DataFrame, pd.DataFrame]:

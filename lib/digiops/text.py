@@ -119,3 +119,72 @@ VARIANCE_METHODS = {
                 "over every order of switching factors) is used instead; it still sums exactly to the change"),
     "missing": ("缺少因子数据，无法分解", "a factor has no data, so the change cannot be attributed"),
 }
+
+#: Tag refresh frequency (``tag.refresh`` in the catalog) → words.
+TAG_REFRESH = {"daily": ("每日", "daily"), "weekly": ("每周", "weekly"), "monthly": ("每月", "monthly"),
+               "quarterly": ("每季度", "quarterly"), "on_demand": ("按需", "on demand")}
+
+#: Kind of a candidate tag value (``candidates.kind``, :func:`digiops.labels.design.candidate_tags`) → words.
+CANDIDATE_KINDS = {"recency window": ("最近购买窗口", "recency window"), "quantile band": ("分位数区间", "quantile band"),
+                   "top value": ("头部取值", "top value"), "flag": ("标记", "flag")}
+
+#: KPI unit level (``attainment.level``, ``runrate.level``) and the whole-business unit ``all`` → words.
+KPI_LEVELS = {"all": ("全部", "all"), "region": ("大区", "region"), "store": ("门店", "store")}
+
+#: A source's kind (``sources.<name>.kind`` in the engagement file) → words.
+SOURCE_KINDS = {"customers": ("客户", "customers"), "orders": ("订单", "orders"), "shipments": ("物流", "shipments"),
+                "products": ("商品", "products"), "leads": ("线索", "leads"), "stores": ("门店", "stores"),
+                "questionnaire": ("问卷", "questionnaire"), "indicators": ("运营指标", "indicators"),
+                "value_stream": ("价值流", "value stream"), "targets": ("目标", "targets"),
+                "funnel": ("漏斗事件", "funnel events"), "actions": ("行动记录", "actions"),
+                "traffic": ("客流", "traffic"), "other": ("其他", "other")}
+
+#: A canonical field (``digiops.canonical.CANONICAL_FIELDS``, ``record_id``) → words; an unknown field shows as it is.
+FIELD_NAMES = {
+    "record_id": ("记录编号", "record id"), "customer_id": ("客户编号", "customer id"),
+    "full_name": ("姓名", "name"), "family_name": ("姓", "family name"), "given_name": ("名", "given name"),
+    "gender": ("性别", "gender"), "birth_date": ("出生日期", "birth date"), "phone": ("手机", "phone"),
+    "email": ("邮箱", "e-mail"), "national_id": ("证件号", "national id"), "country": ("国家", "country"),
+    "province": ("省份", "province"), "city": ("城市", "city"), "district": ("区县", "district"),
+    "street": ("街道", "street"), "street_number": ("门牌号", "street number"), "address": ("地址", "address"),
+    "address_extra": ("地址补充", "address extra"), "postcode": ("邮编", "postcode"),
+    "member_id": ("会员卡号", "member card"), "member_level": ("会员等级", "member level"),
+    "registered_at": ("注册时间", "registered at"), "buyer_id": ("平台买家 ID", "platform buyer id"),
+    "openid": ("openid", "openid"), "unionid": ("unionid", "unionid"), "customer_key": ("会员卡号（小票）",
+    "customer key (receipt)"), "channel": ("渠道", "channel"), "campaign": ("活动", "campaign"),
+    "lead_id": ("线索编号", "lead id"), "captured_at": ("留资时间", "captured at"), "note": ("备注", "note"),
+    "order_id": ("订单号", "order number"), "order_time": ("下单时间", "order time"), "paid_at": ("付款时间", "paid at"),
+    "amount": ("金额", "amount"), "quantity": ("数量", "quantity"), "status": ("状态", "status"),
+    "refund_of": ("退款原单号", "refund of"), "is_test": ("测试单", "test order"), "sku": ("商品编码", "SKU"),
+    "product_name": ("商品名称", "product name"), "category": ("品类", "category"), "price": ("单价", "price"),
+    "price_band": ("价格带", "price band"), "store_id": ("门店编号", "store id"), "store_name": ("门店名称", "store name"),
+    "region": ("大区", "region"), "opened_at": ("开业时间", "opened at"), "shipment_id": ("运单编号", "shipment id"),
+    "carrier": ("承运商", "carrier"), "tracking_no": ("运单号", "tracking number"), "shipped_at": ("发货时间", "shipped at"),
+    "signed_at": ("签收时间", "signed at"), "promised_at": ("承诺送达时间", "promised at"),
+    "event_id": ("事件编号", "event id"), "event_time": ("事件时间", "event time"), "visitor_id": ("访客编号", "visitor id"),
+    "stage": ("阶段", "stage"), "date": ("日期", "date"), "visitors": ("访客数", "visitors"),
+    "created_at": ("创建时间", "created at"), "due": ("截止日期", "due"), "owner": ("负责人", "owner"),
+    "action": ("行动", "action"), "action_id": ("行动编号", "action id"), "kpi_id": ("KPI 编号", "KPI id"),
+    "period": ("期间", "period"), "unit": ("单元", "unit"), "target": ("目标", "target"), "value": ("值", "value"),
+    "question_id": ("题目编号", "question id"), "respondent_id": ("答卷人", "respondent"), "answer": ("回答", "answer"),
+    "department": ("部门", "department"), "indicator_id": ("指标编号", "indicator id"), "process": ("流程", "process"),
+    "node": ("节点", "node"), "sequence": ("顺序", "sequence"), "duration_hours": ("耗时（小时）", "duration (hours)"),
+    "error_rate": ("差错率", "error rate"), "mode": ("方式", "mode"), "systems": ("系统", "systems"),
+    "root_cause": ("根因", "root cause"), "*": ("整行", "whole row"),
+}
+
+#: The kind of a quarantine reason (``quarantine.reason`` before any ``:`` or ``(``) → words.
+QUARANTINE_REASONS = {
+    "exact duplicate": ("完全重复的行", "exact duplicate"), "duplicate id": ("编号重复", "duplicate id"),
+    "missing id": ("缺少编号", "missing id"), "missing order time": ("缺少下单时间", "missing order time"),
+    "unreadable order time": ("下单时间无法识别", "unreadable order time"),
+    "missing amount": ("缺少金额", "missing amount"), "unreadable amount": ("金额无法识别", "unreadable amount"),
+    "unreadable quantity": ("数量无法识别", "unreadable quantity"), "unreadable price": ("单价无法识别", "unreadable price"),
+    "missing order number": ("缺少订单号", "missing order number"), "missing sku": ("缺少商品编码", "missing SKU"),
+    "date in the future": ("日期在未来", "date in the future"),
+    "nothing identifies a person": ("没有任何可识别个人的信息（姓名、手机、邮箱、证件号或会员卡号）",
+                                    "nothing identifies a person (no name, phone, e-mail, id or member card)"),
+}
+
+#: A yes / no value (a flag such as ``in_gmv`` or ``balanced``) → words.
+YES_NO = {"True": ("是", "yes"), "False": ("否", "no")}

@@ -10,7 +10,7 @@ import pytest
 from digiops.errors import ArchiveError
 from digiops.summary import collect, headline_numbers, section_html, summary_html
 from digiops.summary.collect import FIGURES
-from tests.summary.summary_fixtures import CLIENT_NAME, finish, make_run, tags_frame
+from tests.summary.summary_fixtures import CLIENT_NAME, finish, make_run
 
 
 def test_collect_reads_headline_figures_from_the_outputs(tmp_path):

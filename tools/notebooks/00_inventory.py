@@ -2,18 +2,16 @@
 
 STAGE = "inventory"
 CELLS = [
- ("code", 'client = ctx.md_text(ctx.client_name)\n'
-          'ctx.md(f"# 数据盘点 · {client}", f"# Data inventory · {client}")\n'
-          'ctx.md("客户系统导出文件的数据地图：每个来源的编码、行数、字段映射与日期范围。",\n'
+ ("code", 'ctx.md("客户系统导出文件的数据地图：每个来源的编码、行数、字段映射与日期范围。",\n'
           '       "The data map of the client\'s exports: encoding, rows, column mapping and date range of every source.")'),
  ("code", 'from digiops import inventory\n'
           'sources, columns = inventory.run(ctx)'),
  ("code", 'ctx.md("## 来源一览", "## Sources")\n'
-          'sources.drop(columns=["sha256"]).style.hide(axis="index").format(precision=0, na_rep="–", escape="html")'),
+          'inventory.sources_view(sources, ctx.language)'),
  ("code", 'broken = sources[sources["error"].notna()]\n'
           'if len(broken):\n'
           '    ctx.md("## 无法读取的来源", "## Sources that cannot be read")\n'
-          '    display(broken[["source", "path", "error"]].style.hide(axis="index"))\n'
+          '    display(inventory.sources_view(broken[["source", "path", "error"]], ctx.language))\n'
           'else:\n'
           '    ctx.md("所有来源均可读取。", "Every source can be read.")'),
  ("code", 'import seaborn as sns, matplotlib.pyplot as plt\n'
@@ -24,5 +22,5 @@ CELLS = [
           'ax.set_xlabel(ctx.t("填充率", "share filled")); ax.set_ylabel("")\n'
           'plt.show()'),
  ("code", 'ctx.md("## 未映射的字段", "## Unmapped columns")\n'
-          'columns[columns["canonical"].isna()][["source", "column", "filled_share", "distinct"]].style.hide(axis="index").format(precision=2, escape="html")'),
+          'inventory.unmapped_view(columns, ctx.language)'),
 ]

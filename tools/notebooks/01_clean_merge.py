@@ -3,32 +3,31 @@
 STAGE = "merge"
 
 CELLS = [
-    ("code", 'client = ctx.md_text(ctx.client_name)\n'
-             'ctx.md(f"# 数据清洗与客户合并 · {client}", f"# Data cleaning and customer merge · {client}")\n'
-             'ctx.md("同一位客户在不同部门的系统里有不同的信息和标签（种子 000）；本阶段清洗每个来源，用 Splink 把分散的记录识别为同一客户，"\n'
-             '       "并打通渠道 → 订单 → 物流的全链路（种子 002）。",\n'
-             '       "The same customer holds different information in different departments\' systems (seed 000). This stage "\n'
+    ("code", 'ctx.md("同一位客户在不同部门的系统里有不同的信息和标签；本阶段清洗每个来源，用 Splink 把分散的记录识别为同一客户，"\n'
+             '       "并打通渠道 → 订单 → 物流的全链路。",\n'
+             '       "The same customer holds different information in different departments\' systems. This stage "\n'
              '       "cleans every source, resolves scattered records to one customer with Splink, and closes the link from "\n'
-             '       "channel to order to delivery (seed 002).")'),
+             '       "channel to order to delivery.")'),
     ("code", "from digiops import merge\n"
              "from digiops.merge import report\n"
              "result = merge.run(ctx)\n"
              "counts = result.counts()\n"
-             "{k: f'{v:,}' for k, v in counts.items()}"),
+             "report.headline_view(counts, ctx.language).style.hide(axis='index')"),
     ("code", 'ctx.md("## 每一行原始数据的去向", "## Where every raw row went")\n'
-             "result.accounting.style.hide(axis='index')"),
+             "report.styled(result.accounting, ctx.language)"),
     ("code", 'ctx.md("## 清洗前后的数据质量", "## Data quality before and after cleaning")\n'
              "ctx.md(*report.MEASURE_DEFINITIONS)\n"
-             "report.quality_summary(result.data_quality).style.hide(axis='index').format(precision=1, na_rep='–', escape='html')"),
+             "ctx.md('清洗前后都没有任何度量的字段（来源中没有该字段）不列出。', 'Fields a source does not carry (no measure before or after) are not listed.')\n"
+             "report.styled(report.quality_summary(result.data_quality), ctx.language)"),
     ("code", "import matplotlib.pyplot as plt\n"
              "person = result.data_quality[result.data_quality['field'].isin(['full_name', 'phone', 'email', 'birth_date', 'address', 'order_time', 'amount'])]\n"
              "report.quality_chart(person, 'conformity', ctx.t('标准格式：清洗前 vs 清洗后',\n"
-             "                                                 'Standard format: before vs after cleaning'))\n"
+             "                                                 'Standard format: before vs after cleaning'), ctx.language)\n"
              "plt.show()"),
     ("code", 'ctx.md("## 多少记录背后是多少真实客户", "## How many real customers hide behind how many records")\n'
              "ctx.md(f\"{counts['records']:,} 条客户相关记录合并为 {counts['customers']:,} 位客户。\",\n"
              "       f\"{counts['records']:,} customer-bearing records resolve to {counts['customers']:,} customers.\")\n"
-             "report.source_overlap(result.customers).head(15).style.hide(axis='index')"),
+             "report.styled(report.source_overlap(result.customers), ctx.language)"),
     ("code", 'ctx.md("### 客户编号的延续", "### Customer ids carried from the previous run")\n'
              "if counts['records_seen_before'] == 0:\n"
              "    ctx.md('本客户没有上一次运行的合并结果：客户编号从 C0000001 起新编。',\n"
@@ -42,7 +41,9 @@ CELLS = [
              "           f\"customer id; {counts['ids_kept']:,} ids carried, {counts['ids_new']:,} new, \"\n"
              "           f\"{counts['ids_retired']:,} retired (in a merge the id with the most prior records survives, in a \"\n"
              "           f\"split the part with most of them keeps it; every change is in id_changes.parquet).\")\n"
-             "    display(result.id_changes['reason'].value_counts().rename_axis('reason').reset_index())"),
+             "    changes = result.id_changes['reason'].value_counts().rename_axis('reason').reset_index()\n"
+             "    if len(changes):\n"
+             "        display(report.styled(changes, ctx.language))"),
     ("code", 'ctx.md("### 哪些系统共享客户", "### Which systems share customers")\n'
              "import seaborn as sns\n"
              "shared = report.source_pairs(result.customers)\n"
@@ -68,10 +69,10 @@ CELLS = [
              '           "Fellegi–Sunter: u from random sampling, m by EM; weight = log2(m/u). Hanzi names are compared exactly; "\n'
              '           "fuzzy comparisons run on ASCII (pinyin) only.")\n'
              "weights = report.level_weights(result.model.linker) if result.model is not None and result.model.linker is not None else None\n"
-             "weights.style.hide(axis='index').format(precision=3, escape='html') if weights is not None else None"),
+             "report.styled(weights, ctx.language, precision=3) if weights is not None else None"),
     ("code", 'ctx.md("### 几对示例记录（已脱敏）", "### A few example pairs (masked)")\n'
              "if weights is not None:\n"
-             "    display(report.example_pairs(result.model.pairs, result.profiles, weights, ctx.settings.match_threshold).style.hide(axis='index'))"),
+             "    display(report.styled(report.example_pairs(result.model.pairs, result.profiles, weights, ctx.settings.match_threshold), ctx.language, precision=2))"),
     ("code", 'ctx.md("## 真实导出中的脏数据", "## The dirt the exports carry")\n'
              'ctx.md("每个来源中脱敏手机号、隐私号（分机 / 虚拟号段）、以数字导出的手机号、脱敏或仅有姓氏的姓名、昵称、"\n'
              '       "占位名、代收人以及脱敏或占位地址所占的比例（%）。脱敏值作为部分证据参与匹配，昵称、占位名和代收人不作为姓名。",\n'
@@ -80,35 +81,39 @@ CELLS = [
              '       "or placeholder addresses. Masked values count as partial evidence; nicknames, placeholders and proxy "\n'
              '       "receivers are no name.")\n'
              "dirt = report.dirt_table(result.prepared).rename(columns={k: ctx.t(*v) for k, v in report.DIRT_NAMES.items()})\n"
-             "dirt.style.hide(axis='index').format(precision=1, escape='html') if len(dirt) else None"),
+             "report.styled(dirt, ctx.language) if len(dirt) else None"),
     ("code", 'ctx.md("### 订单与订单行", "### Orders and order lines")\n'
              "grains = report.order_grain(result.prepared)\n"
              "ctx.md(*report.order_grain_note(grains))\n"
-             "grains.style.hide(axis='index').format(escape='html') if len(grains) else None"),
+             "report.styled(grains, ctx.language) if len(grains) else None"),
     ("code", 'ctx.md("## 键关联：确定同一客户的编号", "## Key links: numbers that name the same customer")\n'
              'ctx.md("运单上的订单号、小票上的会员卡号、平台买家 ID / openid / unionid 以及合作文件 merge.key_links "\n'
              '       "声明的关联，在概率模型之前确定地把记录归到同一客户；找不到对应记录的编号只计数，不报错。",\n'
              '       "A waybill\'s order number, a receipt\'s member card, a platform buyer id / openid / unionid and the "\n'
              '       "links declared in merge.key_links join their records with certainty, before the probabilistic "\n'
              '       "model; a key that finds no partner is counted, not an error.")\n'
-             "result.key_links.style.hide(axis='index').format(escape='html') if len(result.key_links) else None"),
+             "report.styled(result.key_links, ctx.language) if len(result.key_links) else None"),
     ("code", 'ctx.md("## 订单状态：哪些订单计入 GMV", "## Order states: which orders count toward GMV")\n'
              'ctx.md("订单状态按合作文件的 merge.order_states 归类。已付款订单与退款单（负金额冲减）计入 GMV；"\n'
              '       "只以状态标记的退款（如“已退款”：金额为正，没有退款单）、已取消 / 交易关闭的订单和测试单不计入。",\n'
              '       "Statuses map to states through merge.order_states. Paid orders and refund rows (negative amounts "\n'
              '       "that net out) count toward GMV; refunds marked only by their status (e.g. 已退款: a positive amount "\n'
              '       "and no refund row), cancelled / closed orders and test orders do not.")\n'
-             "report.order_states(result.file('orders')).style.hide(axis='index').format(precision=2, escape='html')"),
+             "report.styled(report.order_states(result.file('orders')), ctx.language, precision=2)"),
     ("code", 'ctx.md("### 未识别的订单状态", "### Order statuses no state knows")\n'
              "ctx.md(*report.unknown_status_note(result.unknown_statuses))\n"
-             "result.unknown_statuses.style.hide(axis='index').format(precision=2, escape='html') if len(result.unknown_statuses) else None"),
+             "report.styled(result.unknown_statuses, ctx.language, precision=2) if len(result.unknown_statuses) else None"),
     ("code", 'ctx.md("## 一笔订单的全链路：渠道 → 订单 → 物流（已脱敏）", "## One order from channel to delivery (masked)")\n'
              "journey = result.journey()\n"
-             "report.masked_journey(journey).style.hide(axis='index') if len(journey) else None"),
+             "report.styled(report.masked_journey(journey, ctx.language), ctx.language, precision=2) if len(journey) else None"),
     ("code", 'ctx.md("## 隔离的数据及原因", "## What was quarantined and why")\n'
-             "report.quarantine_reasons(result.quarantine).head(20).style.hide(axis='index')"),
-    ("code", 'ctx.md("### 隔离明细示例", "### Quarantined rows (first 10)")\n'
-             "result.quarantine.head(10).style.hide(axis='index')"),
+             "report.styled(report.quarantine_reasons(result.quarantine), ctx.language)"),
+    ("code", 'ctx.md("### 隔离明细示例", "### Quarantined rows, an example")\n'
+             "shown = report.quarantine_detail(result.quarantine.head(10), ctx.language)\n"
+             "note = report.shown_note(len(shown), len(result.quarantine), 'outputs/merge/quarantine.parquet')\n"
+             "if note:\n"
+             "    ctx.md(*note)\n"
+             "report.styled(shown, ctx.language) if len(shown) else None"),
     ("code", 'ctx.md("## 待人工复核的边界样本对", "## Borderline pairs for clerical review")\n'
              "ctx.md(f\"{len(result.review_pairs):,} 对尚未判定的记录写入 review_pairs.xlsx 的“待复核”表：在“判定”列选择 是 / 否 / 不确定，\"\n"
              "       \"把文件放进客户文件夹并在合作文件的 merge.review_file 中指定，下次运行即采纳。“否”让两条记录分属不同客户，\"\n"
@@ -118,13 +123,16 @@ CELLS = [
              "       \"merge.review_file: the next run honours it. A not-match keeps the two records in different customers even \"\n"
              "       \"when other records connect them; pairs already decided are not listed again and are carried in the new \"\n"
              "       \"file's sheet 'decided'.\")\n"
-             "report.review_table(result.review_pairs.head(5), ctx.language).style.hide(axis='index').format(precision=4, escape='html')"),
+             "note = report.shown_note(min(5, len(result.review_pairs)), len(result.review_pairs), 'review_pairs.xlsx')\n"
+             "if note:\n"
+             "    ctx.md(*note)\n"
+             "report.review_table(result.review_pairs.head(5), ctx.language).style.hide(axis='index').format(precision=4, na_rep=report.MISSING, escape='html')"),
     ("code", 'ctx.md("### 复核判定的采纳情况", "### How the review decisions were applied")\n'
              "decisions = result.model.decisions if result.model is not None else None\n"
              "if decisions is None or decisions.empty:\n"
              "    ctx.md('本次运行没有复核判定（合作文件的 merge.review_file 未指定文件，或文件中没有判定）。',\n"
              "           'This run had no review decisions (merge.review_file names no file, or the file has none).')\n"
              "else:\n"
-             "    display(report.applied_summary(decisions, ctx.language).style.hide(axis='index').format(escape='html'))\n"
-             "    display(report.decided_table(decisions, ctx.language).style.hide(axis='index').format(escape='html'))"),
+             "    display(report.applied_summary(decisions, ctx.language).style.hide(axis='index').format(na_rep=report.MISSING, escape='html'))\n"
+             "    display(report.decided_table(decisions, ctx.language).style.hide(axis='index').format(na_rep=report.MISSING, escape='html'))"),
 ]

@@ -3,35 +3,36 @@
 STAGE = "labels"
 
 CELLS = [
-    ("code", '''client = ctx.md_text(ctx.client_name)
-ctx.md(f"# 标签体系 · {client}", f"# Tag system · {client}")
-ctx.md("客户标签把各系统的数据变成业务看得懂的画像（种子文章 001）：每个标签先有业务口径和负责人，再有数据规则。",
-       "Customer tags turn the systems' data into profiles the business reads (seed 001): every tag has a business "
+    ("code", '''ctx.md("客户标签把各系统的数据变成业务看得懂的画像：每个标签先有业务口径和负责人，再有数据规则。",
+       "Customer tags turn the systems' data into profiles the business reads: every tag has a business "
        "definition and an owner first, then a data rule.")'''),
     ("code", '''from digiops import labels
 from digiops.labels import charts, report
 stage = labels.run(ctx)
 tags = stage.tags
-ctx.md(f"统计日（as_of）：**{stage.run.as_of}**，客户 {len(tags):,} 人，标签 {len(stage.catalog.tags)} 个。",
-       f"Reference date (as_of): **{stage.run.as_of}**, {len(tags):,} customers, {len(stage.catalog.tags)} tags.")'''),
+ctx.md(f"统计日：**{stage.run.as_of}**，客户 {len(tags):,} 人，标签 {len(stage.catalog.tags)} 个。",
+       f"Reference date: **{stage.run.as_of}**, {len(tags):,} customers, {len(stage.catalog.tags)} tags.")'''),
     ("code", '''ctx.md("## 标签目录", "## Tag catalog")
 ctx.md("业务口径在前：每个标签的定义、取值规则、负责人和使用场景。完整目录另存为 catalog.xlsx 和 catalog.html。",
        "Definitions first: each tag's definition, value rules, owner and scenario. The full catalog is also saved as "
        "catalog.xlsx and catalog.html.")
-report.catalog_table(stage.catalog, ctx.language).drop(columns=["id"]).style.hide(axis="index")'''),
+report.catalog_style(report.catalog_table(stage.catalog, ctx.language).drop(columns=["id"]))'''),
     ("code", '''import matplotlib.pyplot as plt
 ctx.md("## 覆盖率", "## Coverage")
 cover = report.coverage_view(stage.coverage, stage.catalog, language=ctx.language)
 charts.coverage_chart(cover, stage.settings.min_coverage, ctx.t("持有标签的客户占比", "Share of customers holding the tag"))
 plt.show()'''),
     ("code", '''ctx.md("### 各取值的分布", "### Distribution of values")
-cover[cover["value"] != "*"][["tag", "value_name", "customers", "share"]].style.hide(axis="index").format({"share": "{:.1%}"}, escape="html")'''),
+report.coverage_table(cover[cover["value"] != "*"], language=ctx.language).style.hide(axis="index").format(
+    {ctx.t("占比", "Share"): "{:.1%}", ctx.t("客户数", "Customers"): "{:,}"}, escape="html")'''),
     ("code", '''ctx.md("### 覆盖率过低的标签与取值", "### Tags and values with too little coverage")
-low = report.coverage_view(stage.low_coverage, stage.catalog, language=ctx.language)[["tag", "value_name", "customers", "share"]]
-low.style.hide(axis="index").format({"share": "{:.2%}"}, escape="html") if len(low) else ctx.md("没有。", "None.")'''),
+low = report.coverage_table(report.coverage_view(stage.low_coverage, stage.catalog, language=ctx.language),
+                            language=ctx.language)
+low.style.hide(axis="index").format({ctx.t("占比", "Share"): "{:.2%}", ctx.t("客户数", "Customers"): "{:,}"},
+                                    escape="html") if len(low) else ctx.md("没有。", "None.")'''),
     ("code", '''ctx.md("### 冲突：同一客户命中一个标签的两个取值", "### Conflicts: one customer meeting two values of a tag")
-conflicts = stage.run.conflicts
-conflicts.style.hide(axis="index") if len(conflicts) else ctx.md(
+conflicts = report.conflicts_table(stage.run.conflicts, stage.catalog, language=ctx.language)
+conflicts.style.hide(axis="index").format(escape="html") if len(conflicts) else ctx.md(
     "没有冲突：每个客户每个标签最多一个取值。", "No conflicts: every customer holds at most one value of each tag.")'''),
     ("code", '''ctx.md("### 标签共现", "### Co-occurrence")
 ctx.md("每格 = 持有行标签的客户中也持有列标签的比例。", "Each cell = share of the customers holding the row tag who also hold the column tag.")
@@ -45,8 +46,11 @@ ctx.md("R、F、M 各按客户等分五档（并列按客户 ID），分群按 R
 segments = report.segment_view(stage.segment_summary, stage.segments, language=ctx.language)
 charts.segment_chart(segments, ctx.t("客户占比", "Share of customers"), ctx.t("消费金额占比", "Share of monetary"))
 plt.show()'''),
-    ("code", '''segments.style.hide(axis="index").format({"share": "{:.1%}", "monetary": "{:,.2f}", "monetary_share": "{:.1%}",
-    "avg_monetary": "{:,.2f}", "avg_recency_days": "{:.1f}", "avg_frequency": "{:.2f}"}, na_rep="–", escape="html")'''),
+    ("code", '''report.segment_table(segments, language=ctx.language).style.hide(axis="index").format(
+    {ctx.t("客户数", "Customers"): "{:,}", ctx.t("客户占比", "Share of customers"): "{:.1%}",
+     ctx.t("消费金额", "Monetary"): "{:,.2f}", ctx.t("金额占比", "Share of monetary"): "{:.1%}",
+     ctx.t("人均金额", "Mean monetary"): "{:,.2f}", ctx.t("平均最近购买天数", "Mean recency (days)"): "{:.1f}",
+     ctx.t("平均购买次数", "Mean frequency"): "{:.2f}"}, na_rep="–", escape="html")'''),
     ("code", '''ctx.md("## 分群迁移", "## Segment migration")
 if stage.migration is None:
     ctx.md("本客户没有上一次运行的结果，无法比较迁移。", "This client has no previous run to compare with.")
@@ -54,13 +58,19 @@ else:
     charts.migration_heatmap(stage.migration, ctx.t("上次（行）→ 本次（列）客户数", "Previous (rows) → current (columns), customers"))
     plt.show()'''),
     ("code", '''ctx.md("## 客户画像示例（已脱敏）", "## Example profiles (masked)")
-report.example_profiles(ctx, tags, stage.catalog, stage.settings.example_profiles)'''),
+profiles = report.example_profiles(ctx, tags, stage.catalog, stage.settings.example_profiles, stage.segments)
+profiles.style.hide(axis="index").format(escape="html").set_properties(
+    subset=[ctx.t("标签", "Tags")], **report.WIDE) if len(profiles) else None'''),
     ("code", '''ctx.md("## 标签设计辅助：从数据出发的候选标签", "## Design aid: candidate tags from the data")
-ctx.md("按分位数、头部取值和最近购买窗口给出的候选取值及覆盖率；`yaml` 列可直接复制到标签目录的 values 中。",
-       "Quantile bands, top values and recency windows with their coverage; the `yaml` column can be pasted into a "
-       "catalog's values.")
-stage.candidates.drop(columns=["yaml"]).head(60).style.hide(axis="index").format({"coverage": "{:.1%}"}, escape="html")'''),
+ctx.md(f"按分位数、头部取值和最近购买窗口给出的全部 {len(stage.candidates)} 个候选取值及覆盖率；`yaml` 列可直接复制到"
+       "标签目录的 values 中（补上中英文名称）。",
+       f"All {len(stage.candidates)} candidate values from quantile bands, top values and recency windows, with "
+       "their coverage; the `yaml` column can be pasted into a catalog's values (add the zh / en names).")
+report.candidate_table(stage.candidates, language=ctx.language).style.hide(axis="index").format(
+    {ctx.t("覆盖率", "Coverage"): "{:.1%}", ctx.t("客户数", "Customers"): "{:,}"}, escape="html").set_properties(
+    subset=[ctx.t("类型", "Kind"), ctx.t("字段", "Field"), ctx.t("取值代码", "Value code")], **report.NOWRAP).set_properties(
+    subset=[ctx.t("含义", "Meaning"), ctx.t("规则", "Rule"), "yaml"], **report.WIDE)'''),
     ("code", '''ctx.md("## 输出文件", "## Output files")
-import pandas as pd
-pd.DataFrame({"file": [p.name for p in stage.written.values()]}).style.hide(axis="index")'''),
+report.files_table([p.name for p in stage.written.values()], language=ctx.language).style.hide(axis="index").format(
+    escape="html")'''),
 ]

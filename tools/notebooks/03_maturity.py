@@ -3,9 +3,7 @@
 STAGE = "maturity"
 
 CELLS = [
-    ("code", '''client = ctx.md_text(ctx.client_name)
-ctx.md(f"# 数字化成熟度诊断 · {client}", f"# Digital maturity · {client}")
-ctx.md("按“流程数字化、数据资产化、业务在线化、决策智能化”四个维度评估现状（1 级手工化 — 5 级智能化），"
+    ("code", '''ctx.md("按“流程数字化、数据资产化、业务在线化、决策智能化”四个维度评估现状（1 级手工化 — 5 级智能化），"
        "与目标和行业对标，找出价值流中的瓶颈及其根因，并给出分三阶段的实施路线图与预算分配。",
        "Current state on four dimensions (process digitalization, data assetization, business online-ization, "
        "decision intelligence; 1 manual – 5 intelligent), against target and industry peers; bottlenecks of the "
@@ -35,7 +33,7 @@ ctx.md("差距 = 目标等级 − 现状等级；≥ 1.5 级为严重，≥ 0.75
 fig = charts.gap_bars(result.scores, lang); plt.show()'''),
     ("code", '''ctx.md("## 行业对标", "## Industry benchmark")
 if result.benchmark_illustrative:
-    source = ctx.md_text(result.benchmark_source)
+    source = report.benchmark_note(result.benchmark_source, bool(ctx.settings.benchmark), lang)
     ctx.md(f"**以下行业数据为示意值（{source}），仅供讨论，不是调研结果。**",
            f"**The industry figures below are illustrative ({source}), for discussion only; "
            "they are not survey results.**")
@@ -48,11 +46,13 @@ ctx.md(f"各部门按同一方法计分。⚠ 标记的维度上，受访者之�
 fig = charts.department_heatmap(result.departments, result.scores, lang); plt.show()'''),
     ("code", '''ctx.md("## 量化指标", "## Quantitative indicators")
 if len(result.indicators):
-    display(report.indicators_view(result.indicators, lang).style.hide(axis="index").format(precision=2, escape="html"))
+    display(report.indicators_view(result.indicators, lang).style.hide(axis="index").format(
+        precision=2, na_rep="–", escape="html"))
 else:
     ctx.md("本项目未提供量化指标，维度得分仅来自问卷。", "No indicators were given; scores come from the questionnaire only.")'''),
     ("code", '''ctx.md("### 得分最低的题目", "### Lowest-scoring questions")
-report.weakest_questions(result.questions, lang).style.hide(axis="index").format(precision=2, escape="html")'''),
+report.weakest_questions(result.questions, lang).style.hide(axis="index").format(
+    {ctx.t("1–2 分占比", "Share 1–2"): "{:.0%}"}, precision=2, na_rep="–", escape="html")'''),
     ("code", '''ctx.md("## 价值流诊断", "## Value-stream diagnosis")
 if len(result.nodes):
     ctx.md(f"标记规则：人工处理且涉及两个及以上系统（或与上一节点系统不同）为人工跨系统交接；"
@@ -65,7 +65,7 @@ else:
     ctx.md("本项目未提供价值流数据。", "No value-stream data was given.")'''),
     ("code", '''if len(result.bottlenecks):
     display(report.bottlenecks_view(result.bottlenecks, lang).style.hide(axis="index").format(
-        {ctx.t("差错率", "Error rate"): "{:.0%}", ctx.t("耗时（小时）", "Hours"): "{:.1f}"}, escape="html"))'''),
+        {ctx.t("差错率", "Error rate"): "{:.0%}", ctx.t("耗时（小时）", "Hours"): "{:.1f}"}, na_rep="–", escape="html"))'''),
     ("code", '''if len(result.chains):
     ctx.md("### 人工交接链", "### Manual hand-off chains")
     for chain in result.chains.itertuples(index=False):
@@ -76,9 +76,9 @@ else:
                f"{chain.duration_hours:.1f} hours in all, compound error rate {chain.error_rate:.0%}")
 if len(result.root_causes):
     ctx.md("### 按根因类别", "### By root-cause category")
-    display(result.root_causes.assign(name=result.root_causes[ctx.t("name_zh", "name_en")])[
-        ["name", "bottlenecks", "handoffs", "hours", "mean_error_rate", "nodes"]].style.hide(axis="index").format(
-        {"hours": "{:.1f}", "mean_error_rate": "{:.0%}"}, na_rep="–", escape="html"))'''),
+    display(report.root_causes_view(result.root_causes, lang).style.hide(axis="index").format(
+        {ctx.t("耗时（小时）", "Hours"): "{:.1f}", ctx.t("平均差错率", "Mean error rate"): "{:.0%}"}, na_rep="–",
+        escape="html"))'''),
     ("code", '''ctx.md("## 实施路线图", "## Roadmap")
 ctx.md("举措按差距从大到小选自举措库：试点期（1–6 个月）验证 1–2 个高价值、易落地的场景；推广期（7–18 个月）复制并打通核心系统；"
        "深化期（19–36 个月）实现“数据—决策—执行”闭环。",
@@ -94,13 +94,14 @@ else:
     ctx.md("所有维度均已达到目标，无需新增举措。", "Every dimension meets its target; no initiative is needed.")'''),
     ("code", '''ctx.md("### 预算分配（技术 / 人才 / 运营）", "### Budget split (technology / people / operations)")
 budget = report.budget_view(result.budget, lang)
-budget.style.format("{:,.0f}" if ctx.settings.total_budget is not None else "{:.1%}", escape="html")'''),
+budget.style.format("{:,.0f}" if ctx.settings.total_budget is not None else "{:.1%}", na_rep="–", escape="html")'''),
     ("code", '''ctx.md("## 敏感性分析", "## Sensitivity")
 ctx.md(f"每个维度的权重分别变动 ±{ctx.settings.sensitivity_change:.0%}（其余不变、重新归一）时总体等级的变化。",
        f"How the overall level moves when each dimension's weight changes by ±{ctx.settings.sensitivity_change:.0%} "
        "(the others unchanged, re-normalized).")
 fig = charts.sensitivity_chart(result.sensitivity, lang); plt.show()
-result.sensitivity.style.hide(axis="index").format(
-    {"change": "{:+.0%}", "weight_before": "{:.3f}", "weight_after": "{:.3f}", "overall_score": "{:.2f}",
-     "overall_level": "{:.1f}", "level_change": "{:+.3f}"}, escape="html")'''),
+report.sensitivity_view(result.sensitivity, lang).style.hide(axis="index").format(
+    {ctx.t("权重变动", "Weight change"): "{:+.0%}", ctx.t("总体得分", "Overall score"): "{:.2f}",
+     ctx.t("总体等级", "Overall level"): "{:.1f}", ctx.t("等级变化", "Level change"): "{:+.3f}"}, na_rep="–",
+    escape="html")'''),
 ]

@@ -3,9 +3,7 @@
 STAGE = "kpi"
 
 CELLS: list[tuple[str, str]] = [
-    ("code", '''client = ctx.md_text(ctx.client_name)
-ctx.md(f"# KPI 复盘 · {client}", f"# KPI review · {client}")
-ctx.md("可量化、可拆解的经营目标：拆到每个作战单元（大区、门店），对照实际复盘，给出整体作战态势、漏斗监控与行动闭环。",
+    ("code", '''ctx.md("可量化、可拆解的经营目标：拆到每个作战单元（大区、门店），对照实际复盘，给出整体作战态势、漏斗监控与行动闭环。",
        "Quantifiable, decomposable business goals: broken down to every combat unit (region, store), reviewed "
        "against actuals, with the overall battle situation, the funnel and the closed loop of actions.")'''),
     ("code", '''from digiops import kpi
@@ -16,23 +14,23 @@ ctx.md(f"复盘月份 **{p.review}**（对比 {p.comparison}），跑动率月�
        f"Review month **{p.review}** (compared with {p.comparison}); run-rate month **{p.runrate}**; data up to "
        f"{p.as_of} (exclusive).")'''),
     ("code", '''ctx.md(*report.headline_markdown(review))'''),
-    ("markdown", "## 作战态势 · Battle situation"),
-    ("code", '''import matplotlib.pyplot as plt
+    ("code", '''ctx.md("## 作战态势", "## Battle situation")
+import matplotlib.pyplot as plt
 regions = review.units.query("level == 'region'")["unit"].tolist()
 charts.draw_tree(review.tree, review.attainment, p.review, language=ctx.language, expand={"gmv": regions})
 plt.show()
 ctx.md("节点颜色 = 复盘月份的达成状态（绿 ≥ 100 %，黄 ≥ 90 %，红低于 90 %，灰 = 无目标）。",
        "Node colour = status in the review month (green ≥ 100 %, amber ≥ 90 %, red below, grey = no target).")'''),
-    ("markdown", "## 各大区与门店达成 · Attainment by region and store"),
-    ("code", '''for level in ("region", "store"):
+    ("code", '''ctx.md("## 各大区与门店达成", "## Attainment by region and store")
+for level in ("region", "store"):
     table = report.unit_attainment(review, "gmv", level)
     if table["attainment"].notna().any():
         charts.attainment_bars(table, title=ctx.t(f"GMV 达成率 · {'大区' if level == 'region' else '门店'} · {p.review}",
                                            f"GMV attainment by {level} · {p.review}"), language=ctx.language)
         plt.show()'''),
-    ("code", '''report.kpi_matrix(review, ctx.language).style.hide(axis="index")'''),
-    ("markdown", "## GMV 为什么变化 · Why GMV moved"),
-    ("code", '''start, steps, end = report.factor_steps(review, "gmv", "factor", ctx.language)
+    ("code", '''report.kpi_matrix(review, ctx.language).style.hide(axis="index").format(escape="html")'''),
+    ("code", '''ctx.md("## GMV 为什么变化", "## Why GMV moved")
+start, steps, end = report.factor_steps(review, "gmv", "factor", ctx.language)
 charts.waterfall(start, steps, end, labels=(p.comparison, p.review),
           title=ctx.t("GMV 变动 = 客流 × 转化率 × 客单价（LMDI 分解）", "GMV change = traffic × conversion × AOV (LMDI)"))
 plt.show()
@@ -41,11 +39,12 @@ for text in report.variance_notes(review, ctx.language):
     ("code", '''start, steps, end = report.factor_steps(review, "gmv", "region", ctx.language)
 charts.waterfall(start, steps, end, labels=(p.comparison, p.review), title=ctx.t("GMV 变动 · 按大区", "GMV change by region"))
 plt.show()'''),
-    ("code", '''ctx.md("转化率与客单价的变化拆为各大区自身变化（inner）与结构变化（mix）：",
-       "Conversion and AOV changes split into each region's own change (inner) and the change of mix (mix):")
-report.mix_table(review, ctx.language).style.hide(axis="index").format(precision=4, escape="html")'''),
-    ("markdown", "## 漏斗 · Funnel"),
-    ("code", '''if len(review.funnel):
+    ("code", '''ctx.md("转化率与客单价的变化拆为各大区自身变化与结构变化（转化率以百分点计，客单价以元计）：",
+       "Conversion and AOV changes split into each region's own change (inner) and the change of mix (conversion "
+       "in percentage points, AOV in yuan):")
+report.mix_table(review, ctx.language).style.hide(axis="index").format(escape="html")'''),
+    ("code", '''ctx.md("## 漏斗", "## Funnel")
+if len(review.funnel):
     table = report.funnel_for(review, p.review)
     charts.funnel_chart(table, language=ctx.language,
                  title=ctx.t(f"转化漏斗 · {table['period'].iloc[0]} 进入的访客（{ctx.settings.conversion_window_days} 天窗口）",
@@ -56,33 +55,43 @@ report.mix_table(review, ctx.language).style.hide(axis="index").format(precision
 else:
     ctx.md("没有漏斗事件数据。", "No funnel events.")'''),
     ("code", '''if len(review.funnel):
-    display(review.funnel.query("period == @table.period.iloc[0]").style.hide(axis="index").format(precision=3, escape="html"))'''),
-    ("markdown", "## 跑动率 · Run-rate"),
-    ("code", '''row = report.runrate_row(review, "gmv")
+    cohort = review.funnel.query("period == @table.period.iloc[0]")
+    percent = {ctx.t(zh, en): "{:.1%}" for zh, en in (("步骤转化率", "Step conversion"), ("整体转化率", "Overall conversion"),
+                                                      ("流失率", "Drop-off rate"))}
+    display(report.funnel_table(cohort, ctx.language).style.hide(axis="index").format(
+        {**percent, ctx.t("访客数", "Visitors"): "{:,}", ctx.t("流失人数", "Drop-off"): "{:,}"}, na_rep="–", escape="html"))'''),
+    ("code", '''ctx.md("## 跑动率", "## Run-rate")
+row = report.runrate_row(review, "gmv")
 if row is not None:
     charts.runrate_chart(review.daily, row, days_in_period=int(row["days_elapsed"] + row["days_left"]), language=ctx.language,
                   title=ctx.t(f"GMV 跑动率 · {p.runrate}", f"GMV run-rate · {p.runrate}"))
     plt.show()
     ctx.md(report.runrate_markdown(row, ctx.language))'''),
-    ("code", '''review.runrate.query("level != 'store'").style.hide(axis="index").format(precision=2, na_rep="–", escape="html")'''),
-    ("markdown", "## SMART 检查 · SMART findings"),
-    ("code", '''report.smart_matrix(review, ctx.language).style.hide(axis="index")'''),
+    ("code", '''stores = int((review.runrate["level"] == "store").sum())
+if stores:
+    ctx.md(f"下表为全部与各大区；{stores} 行门店级跑动率见 outputs/kpi/runrate.parquet。",
+           f"The table shows the whole business and the regions; the {stores} store rows are in "
+           "outputs/kpi/runrate.parquet.")
+report.runrate_table(review, ctx.language).style.hide(axis="index").format(
+    {ctx.t("推算达成率", "Projected attainment"): "{:.1%}"}, precision=2, thousands=",", na_rep="–", escape="html")'''),
+    ("code", '''ctx.md("## SMART 检查", "## SMART findings")
+report.smart_matrix(review, ctx.language).style.hide(axis="index").format(na_rep="–", escape="html")'''),
     ("code", '''failed = report.smart_failures(review, ctx.language)
 ctx.md(ctx.t("**未通过的检查：**", "**Checks that fail:**") if len(failed) else ctx.t("所有 SMART 检查均通过。", "Every SMART check passes."))
-failed.style.hide(axis="index") if len(failed) else None'''),
-    ("markdown", "## 行动闭环 · Action log"),
-    ("code", '''if len(review.actions):
+failed.style.hide(axis="index").format(escape="html") if len(failed) else None'''),
+    ("code", '''ctx.md("## 行动闭环", "## Action log")
+if len(review.actions):
     ctx.md("上次复盘的行动项：负责人、状态，以及其 KPI 从行动确定时到本次复盘的变化。",
            "The previous review's actions: owner, status, and what each action's KPI did since it was agreed.")
-    display(report.action_table(review, ctx.language).style.hide(axis="index"))
+    display(report.action_table(review, ctx.language).style.hide(axis="index").format(escape="html"))
 else:
     ctx.md("没有行动记录。", "No action log.")'''),
-    ("markdown", "## 与上次复盘相比 · Since the previous review"),
-    ("code", '''changes = report.changes_table(review, ctx.language)
+    ("code", '''ctx.md("## 与上次复盘相比", "## Since the previous review")
+changes = report.changes_table(review, ctx.language)
 if changes is None:
     ctx.md("本客户没有更早的运行记录，下次复盘将在此对比。", "No earlier run of this client; the next review will compare here.")
 else:
-    display(changes.style.hide(axis="index"))'''),
+    display(changes.style.hide(axis="index").format(escape="html"))'''),
     ("code", '''for zh, en in review.notes:
     ctx.md(f"> {ctx.md_text(zh)}", f"> {ctx.md_text(en)}")'''),
 ]

@@ -5,8 +5,6 @@ STAGE = "summary"
 CELLS: list[tuple[str, str]] = [
     ("code", '''from IPython.display import HTML, display
 from digiops import summary as stage
-from digiops.text import escape_html
-display(HTML(f"<h1>{escape_html(ctx.t('管理层摘要', 'Executive summary'))} · {escape_html(ctx.client_name)}</h1>"))
 ctx.md("本页汇总本次运行各阶段的核心结论；每个数字都来自对应阶段的输出，详情见各阶段报告。",
        "The headline findings of every stage of this run; each figure comes from that stage's outputs, and each "
        "section links to the stage's full report.")'''),

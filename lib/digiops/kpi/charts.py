@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -11,15 +14,69 @@ from digiops.kpi.tree import KpiTree
 from digiops.text import FUNNEL_STAGES, KPI_STATUS, STATUS_COLOURS, in_language, term
 
 
-def format_value(value: float, measure: str) -> str:
-    """A KPI value as a reader expects it: percentages for rates, thousands separators for amounts."""
-    if value is None or not np.isfinite(value):
+def format_value(value: float, measure: str, *, language: str) -> str:
+    """A KPI value as a reader expects it: percentages for rates; large amounts in 万 (zh) or k / M (en).
+
+    >>> format_value(309_672, "CNY", language="zh"), format_value(309_672, "CNY", language="en")
+    ('31.0万', '309.7k')
+    >>> format_value(0.0497, "%", language="en"), format_value(float("nan"), "CNY", language="zh")
+    ('5.0%', '–')
+    """
+    if value is None or pd.isna(value) or not np.isfinite(value):
         return "–"
     if measure == "%":
         return f"{value:.1%}"
-    if abs(value) >= 10_000:
+    if language == "zh" and abs(value) >= 10_000:
         return f"{value / 10_000:,.1f}万"
+    if language != "zh" and abs(value) >= 1_000_000:
+        return f"{value / 1_000_000:,.2f}M"
+    if language != "zh" and abs(value) >= 10_000:
+        return f"{value / 1_000:,.1f}k"
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+
+
+def _text_width(text: str) -> int:
+    """Width of ``text`` in half-width units: a CJK (full-width) character counts two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def wrap_label(text: str, units: int) -> str:
+    r"""``text`` broken into lines of at most ``units`` half-width units (:func:`_text_width`): at spaces where
+    there are any, anywhere between Chinese characters, inside a word only when the word alone is too long.
+
+    >>> wrap_label("Omni-channel sales growth", 14)
+    'Omni-channel\nsales growth'
+    >>> wrap_label("全渠道销售增长与会员经营", 10)
+    '全渠道销售\n增长与会员\n经营'
+    """
+    lines: list[str] = []
+    line = ""
+    for token in re.findall(r"\s+|[\u2E80-\uFFEF]|[^\s\u2E80-\uFFEF]+", text):
+        if token.isspace():
+            line += " " if line else ""
+            continue
+        while _text_width(token) > units:  # a word longer than a line: cut it
+            head = ""
+            for char in token:
+                if _text_width(head + char) > units:
+                    break
+                head += char
+            if line.strip():
+                lines.append(line.rstrip())
+            lines.append(head)
+            line, token = "", token[len(head):]
+        if _text_width(line + token) > units and line.strip():
+            lines.append(line.rstrip())
+            line = ""
+        line += token
+    if line.strip():
+        lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+#: Text size of the KPI tree's boxes (points): the figure is shown at about its own size, so this is what a
+#: reader sees.
+TREE_FONT_SIZE = 11
 
 
 def tree_layout(tree: KpiTree, expand: dict[str, list[str]] | None = None) -> dict[str, tuple[float, int]]:
@@ -59,6 +116,10 @@ def draw_tree(tree: KpiTree, attainment: pd.DataFrame, period: str, *, language:
     depth = max(layer for _, layer in positions.values()) + 1
     width = max(sum(1 for _, layer in positions.values() if layer == k) for k in range(depth))
     fig, ax = plt.subplots(figsize=(max(10, 1.9 * width), 1.6 * depth + 0.6))
+    fig.subplots_adjust(left=0.02, right=0.98, top=0.9, bottom=0.02)
+    box_w, box_h = 0.86 / max(width, 1), 0.62
+    # characters per line: the box's width in inches over a half-width character (0.6 em) at TREE_FONT_SIZE
+    units = max(6, int(box_w * 0.96 * fig.get_figwidth() / (0.6 * TREE_FONT_SIZE / 72)) - 1)
     edges = [(g, n.id) for n in tree.nodes.values() if n.goal for g in [n.goal]]
     edges += [(n.id, c) for n in tree.nodes.values() for c in n.children]
     edges += [(k, f"{k}@{u}") for k, units in (expand or {}).items() for u in units]
@@ -68,7 +129,7 @@ def draw_tree(tree: KpiTree, attainment: pd.DataFrame, period: str, *, language:
     for name, (x, layer) in positions.items():
         if name in tree.goals:
             goal = tree.goals[name]
-            label, colour = in_language(language, goal.name_zh, goal.name_en), "#37474f"
+            label, colour = wrap_label(in_language(language, goal.name_zh, goal.name_en), units), "#37474f"
         else:
             kpi, _, unit = name.partition("@")
             node = tree.nodes[kpi]
@@ -78,21 +139,22 @@ def draw_tree(tree: KpiTree, attainment: pd.DataFrame, period: str, *, language:
             actual = rows["actual"].get(key, np.nan) if key in rows.index else np.nan
             attained = rows["attainment"].get(key, np.nan) if key in rows.index else np.nan
             title = f"{node.name(language)} · {unit}" if "@" in name else node.name(language)
-            label = f"{title}\n{format_value(actual, node.measure)}"
+            label = f"{wrap_label(title, units)}\n{format_value(actual, node.measure, language=language)}"
             if np.isfinite(attained):
                 label += f" · {attained:.0%}"
             colour = STATUS_COLOURS.get(status, STATUS_COLOURS["none"])
-        box_w, box_h = 0.8 / max(width, 1), 0.55
         ax.add_patch(FancyBboxPatch((x - box_w / 2, -layer - box_h / 2), box_w, box_h,
                                     boxstyle="round,pad=0.01,rounding_size=0.05", fc=colour, ec="white", zorder=2))
-        ax.text(x, -layer, label, ha="center", va="center", color="white", fontsize=8.5, zorder=3)
+        ax.text(x, -layer, label, ha="center", va="center", color="white", fontsize=TREE_FONT_SIZE, zorder=3,
+                linespacing=1.15)
     ax.set_xlim(0, 1)
     ax.set_ylim(-depth + 0.3, 0.6)
     ax.axis("off")
     handles = [plt.Rectangle((0, 0), 1, 1, color=STATUS_COLOURS[s]) for s in KPI_STATUS]
-    ax.legend(handles, [term(language, KPI_STATUS, s) for s in KPI_STATUS], loc="upper right", fontsize=8, ncol=4,
-              frameon=False)
-    ax.set_title(in_language(language, f"KPI 树 · {period}", f"KPI tree · {period}"))
+    ax.legend(handles, [term(language, KPI_STATUS, s) for s in KPI_STATUS], loc="lower right", fontsize=TREE_FONT_SIZE,
+              ncol=4, frameon=False, bbox_to_anchor=(1, 1))
+    ax.set_title(in_language(language, f"KPI 树 · {period}", f"KPI tree · {period}"), loc="left",
+                 fontsize=TREE_FONT_SIZE + 2)
     return fig
 
 

@@ -16,8 +16,11 @@ from digiops.kpi.funnel import worst_drop_off
 from digiops.kpi.review import KpiReview
 from digiops.kpi.tree import KpiTree
 from digiops.masking import mask_owner
-from digiops.text import (FUNNEL_STAGES, KPI_STATUS, SMART_CRITERIA, SMART_FINDINGS, STATUS_MARKS, VARIANCE_METHODS,
-                          in_language, term)
+from digiops.text import (FUNNEL_STAGES, KPI_LEVELS, KPI_STATUS, SMART_CRITERIA, SMART_FINDINGS, STATUS_MARKS,
+                          VARIANCE_METHODS, in_language, term)
+
+#: What a table cell shows for a missing value.
+MISSING = "–"
 
 
 def status_name(status: str, language: str) -> str:
@@ -27,6 +30,20 @@ def status_name(status: str, language: str) -> str:
     ('🟡 预警', '– no target')
     """
     return f"{STATUS_MARKS.get(status, '–')} {term(language, KPI_STATUS, status)}"
+
+
+def unit_name(unit: str, language: str) -> str:
+    """A unit as a reader sees it: the whole business (``all``) in words, a region or store by its own name.
+
+    >>> unit_name("all", "zh"), unit_name("华东", "en")
+    ('全部', '华东')
+    """
+    return term(language, KPI_LEVELS, unit) if unit == "all" else unit
+
+
+def money(value: float) -> str:
+    """A signed amount in yuan with the sign before the currency: ``-¥42,577.00``, ``+¥1,200.00``."""
+    return f"{'-' if value < 0 else '+'}¥{abs(value):,.2f}"
 
 
 def _name(review: KpiReview, kpi: str, language: str) -> str:
@@ -55,10 +72,10 @@ def headline_markdown(review: KpiReview) -> tuple[str, str]:
             en.append(f"- **GMV {h['review_period']}**: actual ¥{actual:,.2f} (no target)")
     if "main_driver" in h:
         region = md_text(h.get("main_region", ""))  # names from the client's tree and data: Markdown-escaped
-        zh.append(f"- 较 {h['comparison_period']} 变动 ¥{h['gmv_change']:+,.2f}，主要驱动因素："
+        zh.append(f"- 较 {h['comparison_period']} 变动 {money(h['gmv_change'])}，主要驱动因素："
                   f"**{md_text(_name(review, h['main_driver'], 'zh'))}**（{h['main_driver_contribution']:+,.0f}）"
                   + (f"，变动最大的大区：**{region}**" if "main_region" in h else ""))
-        en.append(f"- Change since {h['comparison_period']}: ¥{h['gmv_change']:+,.2f}; main driver "
+        en.append(f"- Change since {h['comparison_period']}: {money(h['gmv_change'])}; main driver "
                   f"**{md_text(_name(review, h['main_driver'], 'en'))}** ({h['main_driver_contribution']:+,.0f})"
                   + (f"; region that moved most: **{region}**" if "main_region" in h else ""))
     if h.get("runrate_projection") is not None:
@@ -86,10 +103,10 @@ def kpi_matrix(review: KpiReview, language: str) -> pd.DataFrame:
         node = review.tree.nodes[kpi]
         row = {in_language(language, "指标", "KPI"): node.name(language)}
         for item in group.itertuples(index=False):
-            cell = format_value(item.actual, node.measure)
+            cell = format_value(item.actual, node.measure, language=language)
             if np.isfinite(item.attainment):
-                cell += f" / {format_value(item.target, node.measure)} {STATUS_MARKS[item.status]}"
-            row[in_language(language, "全部", "all") if item.unit == "all" else item.unit] = cell
+                cell += f" / {format_value(item.target, node.measure, language=language)} {STATUS_MARKS[item.status]}"
+            row[unit_name(item.unit, language)] = cell
         rows.append(row)
     order = [n for n in review.tree.nodes]
     frame = pd.DataFrame(rows, columns=[in_language(language, "指标", "KPI")] if not rows else None)
@@ -130,16 +147,29 @@ def variance_notes(review: KpiReview, language: str) -> list[str]:
 
 
 def mix_table(review: KpiReview, language: str) -> pd.DataFrame:
-    """Inner and mix effects per region for the ratio KPIs."""
+    """Inner and mix effects per region for the ratio KPIs, each in its KPI's measure (a rate's change in
+    percentage points, an amount in yuan)."""
     v = review.variance[review.variance["breakdown"] == "region_mix"]
     if v.empty:
         return pd.DataFrame()
     table = v.pivot_table(index=["kpi", "item"], columns="effect", values="contribution", aggfunc="sum").reset_index()
+    for effect in ("inner", "mix"):
+        if effect not in table.columns:
+            table[effect] = np.nan
+    table["total"] = table["inner"].fillna(0) + table["mix"].fillna(0)
+    measure = {k: n.measure for k, n in review.tree.nodes.items()}
+
+    def shown(kpi: str, value: float) -> str:
+        if pd.isna(value):
+            return MISSING
+        return f"{value:+.2%}" if measure.get(kpi) == "%" else f"{value:+,.2f}"
+
+    for effect in ("inner", "mix", "total"):
+        table[effect] = [shown(k, x) for k, x in zip(table["kpi"], table[effect], strict=True)]
     table["kpi"] = [_name(review, k, language) for k in table["kpi"]]
-    table["total"] = table.get("inner", 0) + table.get("mix", 0)
-    names = {"kpi": ("指标", "KPI"), "item": ("大区", "region"), "inner": ("自身变化 inner", "inner"),
-             "mix": ("结构变化 mix", "mix"), "total": ("合计", "total")}
-    return table.rename(columns={column: in_language(language, *name) for column, name in names.items()})
+    names = {"kpi": ("指标", "KPI"), "item": ("大区", "Region"), "inner": ("自身变化", "Own change (inner)"),
+             "mix": ("结构变化", "Mix effect"), "total": ("合计", "Total")}
+    return table[list(names)].rename(columns={column: in_language(language, *name) for column, name in names.items()})
 
 
 def funnel_for(review: KpiReview, period: str) -> pd.DataFrame:
@@ -148,6 +178,18 @@ def funnel_for(review: KpiReview, period: str) -> pd.DataFrame:
     periods = sorted(f["period"].unique())
     chosen = period if period in periods else max([q for q in periods if q <= period] or periods)
     return f[f["period"] == chosen]
+
+
+def funnel_table(table: pd.DataFrame, language: str) -> pd.DataFrame:
+    """Funnel rows (``review.funnel``, one cohort) as the report shows them: channel and stage in words (a client's
+    own stage or channel name as it is), visitors, conversions and drop-off."""
+    names = {"channel": ("渠道", "Channel"), "step": ("步骤", "Step"), "stage": ("阶段", "Stage"),
+             "visitors": ("访客数", "Visitors"), "step_conversion": ("步骤转化率", "Step conversion"),
+             "overall_conversion": ("整体转化率", "Overall conversion"), "drop_off": ("流失人数", "Drop-off"),
+             "drop_off_rate": ("流失率", "Drop-off rate")}
+    view = table.assign(channel=table["channel"].map(lambda c: unit_name(c, language)),
+                        stage=table["stage"].map(lambda s: term(language, FUNNEL_STAGES, s)))
+    return view[list(names)].rename(columns={column: in_language(language, *name) for column, name in names.items()})
 
 
 def funnel_markdown(review: KpiReview, table: pd.DataFrame, language: str) -> str:
@@ -171,6 +213,22 @@ def funnel_markdown(review: KpiReview, table: pd.DataFrame, language: str) -> st
 def runrate_row(review: KpiReview, kpi: str) -> pd.Series | None:
     rows = review.runrate[(review.runrate["kpi"] == kpi) & (review.runrate["unit"] == "all")]
     return None if rows.empty else rows.iloc[0]
+
+
+def runrate_table(review: KpiReview, language: str, levels: tuple[str, ...] = ("all", "region")) -> pd.DataFrame:
+    """The run-rate of every KPI at the given unit levels, KPI and unit named, money and counts as they are,
+    missing targets as ``–`` (the notebook formats the numbers)."""
+    r = review.runrate[review.runrate["level"].isin(levels)]
+    names = {"kpi": ("指标", "KPI"), "level": ("层级", "Level"), "unit": ("单元", "Unit"),
+             "days_elapsed": ("已过天数", "Days elapsed"), "days_left": ("剩余天数", "Days left"),
+             "actual_to_date": ("累计实际", "Actual to date"), "average_daily": ("日均", "Daily average"),
+             "projection": ("推算月末", "Projection"), "target": ("目标", "Target"), "gap": ("尚差", "Gap"),
+             "required_daily": ("需日均", "Required daily"),
+             "projected_attainment": ("推算达成率", "Projected attainment")}
+    view = r.assign(kpi=[_name(review, k, language) for k in r["kpi"]],
+                    level=r["level"].map(lambda level: term(language, KPI_LEVELS, level)),
+                    unit=r["unit"].map(lambda u: unit_name(u, language)))
+    return view[list(names)].rename(columns={column: in_language(language, *name) for column, name in names.items()})
 
 
 def runrate_markdown(row: pd.Series, language: str) -> str:
@@ -231,17 +289,18 @@ def action_table(review: KpiReview, language: str) -> pd.DataFrame:
     a = review.actions.copy()
     measure = {k: n.measure for k, n in review.tree.nodes.items()}
     a["owner"] = a["owner"].map(mask_owner)
-    a["kpi"] = [_name(review, k, language) + f" ({k})" for k in a["kpi"]]
-    a["effect"] = [f"{format_value(v0, measure.get(k, ''))} → {format_value(v1, measure.get(k, ''))}"
+    a["kpi"] = [_name(review, k, language) for k in a["kpi"]]
+    a["effect"] = [f"{format_value(v0, measure.get(k, ''), language=language)} → "
+                   f"{format_value(v1, measure.get(k, ''), language=language)}"
                    + ("" if i is None else (" ✓" if i else " ✗"))
                    for k, v0, v1, i in zip(review.actions["kpi"], a["value_from"], a["value_to"], a["improved"],
                                            strict=True)]
     a["overdue"] = a["overdue"].map({True: in_language(language, "逾期", "overdue"), False: ""})
     names = {"action_id": ("ID", "ID"), "action": ("行动", "action"), "owner": ("负责人", "owner"), "kpi": ("KPI", "KPI"),
-             "due": ("截止", "due"), "status": ("状态", "status"), "overdue": ("", ""), "period_from": ("起", "from"),
+             "due": ("截止", "due"), "status": ("状态", "status"), "overdue": ("逾期", "overdue"), "period_from": ("起", "from"),
              "period_to": ("至", "to"), "effect": ("KPI 变化", "KPI move")}
     columns = {column: in_language(language, *name) for column, name in names.items()}
-    return a[list(columns)].rename(columns=columns)
+    return a[list(columns)].fillna(MISSING).rename(columns=columns)
 
 
 def changes_table(review: KpiReview, language: str) -> pd.DataFrame | None:
@@ -256,11 +315,16 @@ def changes_table(review: KpiReview, language: str) -> pd.DataFrame | None:
     change_names = {"better": in_language(language, "↑ 好转", "↑ better"),
                     "worse": in_language(language, "↓ 变差", "↓ worse"), "same": in_language(language, "持平", "same"),
                     "n/a": "–"}
-    c["status_change"] = c["status_change"].map(change_names)
+    c["status_change"] = c["status_change"].map(change_names).fillna(MISSING)
+    measure = {k: n.measure for k, n in review.tree.nodes.items()}
+    for column in ("actual_previous", "actual", "actual_change"):
+        c[column] = [format_value(v, measure.get(k, ""), language=language) if pd.notna(v) else MISSING
+                     for k, v in zip(review.changes.loc[c.index, "kpi"], c[column], strict=True)]
+    c["unit"] = c["unit"].map(lambda u: unit_name(u, language))
     names = {"kpi": ("指标", "KPI"), "unit": ("单元", "unit"), "period_previous": ("上次复盘月", "previous month"),
              "status_previous": ("上次状态", "previous status"), "period": ("本次复盘月", "month"),
              "status": ("本次状态", "status"), "status_change": ("变化", "change"),
              "actual_previous": ("上次实际", "previous actual"), "actual": ("本次实际", "actual"),
              "actual_change": ("实际变化", "actual change")}
     columns = {column: in_language(language, *name) for column, name in names.items()}
-    return c[list(columns)].rename(columns=columns)
+    return c[list(columns)].fillna(MISSING).rename(columns=columns)

@@ -5,20 +5,32 @@ from __future__ import annotations
 
 import pandas as pd
 
+from pandas.io.formats.style import Styler
+
 from digiops.context import CONTENT_SECURITY_POLICY
 from digiops.labels.catalog import CATEGORIES, CATEGORY_NAMES, Catalog
+from digiops.labels.features import FEATURE_VIEW_FIELDS
 from digiops.masking import mask_frame
-from digiops.text import escape_html, in_language
+from digiops.text import CANDIDATE_KINDS, TAG_REFRESH, escape_html, in_language, term
+
+#: What a table cell shows for a missing value.
+MISSING = "–"
+#: Cell CSS of a column of short words (never broken inside a word or a Chinese phrase).
+NOWRAP = {"white-space": "nowrap", "text-align": "left"}
+#: Cell CSS of a column of running text (wide enough that Chinese does not wrap one character per line).
+WIDE = {"min-width": "12em", "white-space": "normal", "text-align": "left"}
 
 
-def example_profiles(ctx, tags: pd.DataFrame, catalog: Catalog, count: int = 5) -> pd.DataFrame:
-    """One row per example customer (one per RFM segment first): masked name and phone, then tag names."""
+def example_profiles(ctx, tags: pd.DataFrame, catalog: Catalog, count: int = 5, segments: list = ()) -> pd.DataFrame:
+    """One row per example customer (one per RFM segment first): masked name and phone, then tag names (an RFM
+    segment by its name in ``segments``), the columns named in the report language."""
     if count <= 0 or tags.empty:
         return pd.DataFrame()
     language = ctx.language
     picks = tags.dropna(subset=["rfm_segment"]).groupby("rfm_segment", sort=True).head(1)["customer_id"].tolist()
     picks = (picks + [c for c in tags["customer_id"] if c not in picks])[:count]
     customers = ctx.read_table("merge", "customers").set_index("customer_id")
+    segment_names = {s.id: in_language(language, s.name_zh, s.name_en) for s in segments}
     rows = []
     for customer_id in picks:
         tag_row = tags.set_index("customer_id").loc[customer_id]
@@ -35,10 +47,13 @@ def example_profiles(ctx, tags: pd.DataFrame, catalog: Catalog, count: int = 5) 
             elif tag.output == "flag":
                 held.append(name)
             else:
-                held.append(f"{name}: {value}")
+                held.append(f"{name}: {segment_names.get(value, value) if tag.id == 'rfm_segment' else value}")
         rows.append({"customer_id": customer_id, "full_name": person.get("full_name"), "phone": person.get("phone"),
-                     in_language(language, "标签", "tags"): " · ".join(held)})
-    return mask_frame(pd.DataFrame(rows))
+                     "tags": " · ".join(held)})
+    names = {"customer_id": ("客户编号", "Customer id"), "full_name": ("姓名", "Name"), "phone": ("手机", "Phone"),
+             "tags": ("标签", "Tags")}
+    return mask_frame(pd.DataFrame(rows)).fillna(MISSING).rename(
+        columns={column: in_language(language, *name) for column, name in names.items()})
 
 
 def catalog_table(catalog: Catalog, language: str) -> pd.DataFrame:
@@ -47,8 +62,9 @@ def catalog_table(catalog: Catalog, language: str) -> pd.DataFrame:
     order = {c: i for i, c in enumerate(CATEGORIES)}
     for tag in sorted(catalog.tags, key=lambda t: order[t.category]):
         if tag.values:
-            values = "；".join(f"{in_language(language, v.name.zh, v.name.en)}（{v.value}）: {v.rule}"
-                              for v in tag.values)
+            values = in_language(language, "；", "; ").join(
+                in_language(language, f"{v.name.zh}（{v.value}）：{v.rule}", f"{v.name.en} ({v.value}): {v.rule}")
+                for v in tag.values)
         else:
             values = in_language(language, "标记: ", "flag: ") + tag.rule if tag.output == "flag" else \
                 in_language(language, "取值: ", "value of: ") + tag.rule
@@ -56,10 +72,23 @@ def catalog_table(catalog: Catalog, language: str) -> pd.DataFrame:
                  ("标签", "tag"): in_language(language, tag.name.zh, tag.name.en),
                  ("业务口径", "business definition"): tag.definition, ("取值与规则", "values and rules"): values,
                  ("负责人", "owner"): tag.owner, ("业务场景", "scenario"): tag.scenario,
-                 ("来源字段", "source fields"): ", ".join(tag.source_fields), ("更新频率", "refresh"): tag.refresh,
+                 ("来源字段", "source fields"): ", ".join(tag.source_fields),
+                 ("更新频率", "refresh"): term(language, TAG_REFRESH, tag.refresh),
                  ("版本", "version"): tag.version, ("id", "id"): tag.id}
         rows.append({in_language(language, *column): value for column, value in cells.items()})
     return pd.DataFrame(rows)
+
+
+def catalog_style(table: pd.DataFrame) -> Styler:
+    """:func:`catalog_table` as the report shows it: every cell escaped, headers and short columns (category, tag,
+    owner, refresh, version) on one line, running text (definition, values and rules, scenario, source fields)
+    wide enough to read — never one Chinese character per line."""
+    short = [c for c in table.columns if c in {"类别", "category", "标签", "tag", "负责人", "owner", "更新频率", "refresh",
+                                               "版本", "version", "id"}]
+    wide = [c for c in table.columns if c not in short]
+    return (table.style.hide(axis="index").format(escape="html", na_rep=MISSING)
+            .set_table_styles([{"selector": "th", "props": "white-space: nowrap; text-align: left"}], overwrite=False)
+            .set_properties(subset=short, **NOWRAP).set_properties(subset=wide, **WIDE))
 
 
 def catalog_html(table: pd.DataFrame, title: str) -> str:
@@ -115,3 +144,68 @@ def indicator_names(catalog: Catalog, *, language: str) -> dict[str, str]:
         for value in tag.values or []:
             names[f"{tag.id}={value.value}"] = f"{name}={in_language(language, value.name.zh, value.name.en)}"
     return names
+
+
+def coverage_table(view: pd.DataFrame, *, language: str) -> pd.DataFrame:
+    """A :func:`coverage_view` as the report shows it: tag, value (``(whole tag)`` for the tag itself), customers,
+    share, with the columns named in ``language``."""
+    whole = in_language(language, "（整个标签）", "(whole tag)")
+    return pd.DataFrame({
+        in_language(language, "标签", "Tag"): view["tag"].to_numpy(),
+        in_language(language, "取值", "Value"): [whole if v == "*" else n
+                                                 for v, n in zip(view["value"], view["value_name"], strict=True)],
+        in_language(language, "客户数", "Customers"): view["customers"].to_numpy(),
+        in_language(language, "占比", "Share"): view["share"].to_numpy()})
+
+
+def conflicts_table(conflicts: pd.DataFrame, catalog: Catalog, *, language: str) -> pd.DataFrame:
+    """Value conflicts (:func:`digiops.labels.evaluate.value_conflicts`) with the tag and both values named."""
+    tags = {tag.id: tag for tag in catalog.tags}
+
+    def named(tag_id: str, value: str) -> str:
+        declared = {v.value: v.name for v in (tags[tag_id].values or [])} if tag_id in tags else {}
+        return in_language(language, declared[value].zh, declared[value].en) if value in declared else value
+
+    return pd.DataFrame({
+        in_language(language, "标签", "Tag"): [in_language(language, tags[t].name.zh, tags[t].name.en) if t in tags
+                                               else t for t in conflicts["tag_id"]],
+        in_language(language, "取值一", "Value A"): [named(t, v) for t, v in zip(conflicts["tag_id"],
+                                                                               conflicts["value_a"], strict=True)],
+        in_language(language, "取值二", "Value B"): [named(t, v) for t, v in zip(conflicts["tag_id"],
+                                                                               conflicts["value_b"], strict=True)],
+        in_language(language, "客户数", "Customers"): conflicts["customers"].to_numpy()})
+
+
+def segment_table(view: pd.DataFrame, *, language: str) -> pd.DataFrame:
+    """A :func:`segment_view` as the report shows it: the segment's name (not its code) and figures, the columns
+    named in ``language``."""
+    names = {"name": ("分群", "Segment"), "cells": ("R × F 格", "R × F cells"), "customers": ("客户数", "Customers"),
+             "share": ("客户占比", "Share of customers"), "monetary": ("消费金额", "Monetary"),
+             "monetary_share": ("金额占比", "Share of monetary"), "avg_monetary": ("人均金额", "Mean monetary"),
+             "avg_recency_days": ("平均最近购买天数", "Mean recency (days)"),
+             "avg_frequency": ("平均购买次数", "Mean frequency")}
+    return view[list(names)].rename(columns={column: in_language(language, *name) for column, name in names.items()})
+
+
+def candidate_table(candidates: pd.DataFrame, *, language: str) -> pd.DataFrame:
+    """Every candidate tag value (:func:`digiops.labels.design.candidate_tags`), with the field's meaning, the
+    kind in words and the ``yaml`` line to paste into a catalog; the columns named in ``language``."""
+    def meaning(field: str) -> str:
+        text = FEATURE_VIEW_FIELDS.get(field, ("", ""))[1]
+        zh, _, en = text.partition(" / ")
+        return in_language(language, zh, en or zh) or MISSING
+
+    return pd.DataFrame({
+        in_language(language, "字段", "Field"): candidates["field"].to_numpy(),
+        in_language(language, "含义", "Meaning"): [meaning(f) for f in candidates["field"]],
+        in_language(language, "类型", "Kind"): [term(language, CANDIDATE_KINDS, k) for k in candidates["kind"]],
+        in_language(language, "取值代码", "Value code"): candidates["value"].to_numpy(),
+        in_language(language, "规则", "Rule"): candidates["rule"].to_numpy(),
+        in_language(language, "客户数", "Customers"): candidates["customers"].to_numpy(),
+        in_language(language, "覆盖率", "Coverage"): candidates["coverage"].to_numpy(),
+        "yaml": candidates["yaml"].to_numpy()})
+
+
+def files_table(names: list[str], *, language: str) -> pd.DataFrame:
+    """The stage's output files, one per row."""
+    return pd.DataFrame({in_language(language, "文件", "File"): names})

@@ -15,7 +15,7 @@ from matplotlib.patches import Rectangle
 
 from digiops.maturity.dimensions import dimension_name
 from digiops.settings.maturity import DIMENSION_KEYS, PHASES, ROOT_CAUSES
-from digiops.text import in_language
+from digiops.text import SEVERITY, in_language, term
 
 SEVERITY_COLOURS = {"critical": "#c62828", "moderate": "#f9a825", "minor": "#7cb342", "none": "#2e7d32",
                     "no data": "#9e9e9e"}
@@ -91,7 +91,7 @@ def gap_bars(scores: pd.DataFrame, language: str) -> Figure:
     ax.barh(labels, rows["gap"], color=[SEVERITY_COLOURS.get(s, "#9e9e9e") for s in rows["severity"]])
     for y, (g, s) in enumerate(zip(rows["gap"], rows["severity"])):
         if not math.isnan(g):
-            ax.text(g, y, f" {g:+.1f} · {s}", va="center")
+            ax.text(g, y, f" {g:+.1f} · {term(language, SEVERITY, s)}", va="center")
     for edge in (0.75, 1.5):
         ax.axvline(edge, color="#757575", linestyle=":", linewidth=1)
     ax.axvline(0, color="black", linewidth=0.8)

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import pandas as pd
 
+from digiops.context import md_text
 from digiops.maturity.dimensions import dimension_name
 from digiops.maturity.stage import MaturityResult
 from digiops.settings.maturity import DIMENSION_KEYS, ROOT_CAUSES
 from digiops.text import SEVERITY, in_language, term
+
+#: What a table cell shows for a missing value.
+MISSING = "–"
 
 #: benchmark position (``benchmark.position``) → words.
 POSITIONS = {"below p25": ("低于 P25", "below P25"), "p25–p50": ("P25–P50", "P25–P50"),
@@ -20,6 +24,15 @@ BUDGET_CATEGORIES = {"technology": ("技术", "Technology"), "people": ("人才"
                      "operations": ("运营", "Operations")}
 #: value-stream flag (``bottlenecks.reasons``, ``; ``-separated) → the Chinese words (English reads the codes).
 FLAGS = {"manual cross-system hand-off": "人工跨系统交接", "slow": "耗时长", "error-prone": "差错率高"}
+
+
+def weight_text(weight: float) -> str:
+    """A weight at its real precision (``0.25``, ``0.125``, ``1``), never rounded to one decimal; ``–`` if missing.
+
+    >>> weight_text(0.25), weight_text(1.0), weight_text(1 / 3), weight_text(float("nan"))
+    ('0.25', '1', '0.3333', '–')
+    """
+    return MISSING if weight is None or weight != weight else f"{weight:.4g}"
 
 
 def _frame(language: str, columns: list[tuple[tuple[str, str], object]]) -> pd.DataFrame:
@@ -35,7 +48,7 @@ def scores_view(scores: pd.DataFrame, language: str) -> pd.DataFrame:
     """Dimension, score, level, band, target, gap, severity, respondent spread, disagreement."""
     return _frame(language, [
         (("维度", "Dimension"), scores[in_language(language, "name_zh", "name_en")]),
-        (("权重", "Weight"), scores["weight"]),
+        (("权重", "Weight"), scores["weight"].map(weight_text)),
         (("问卷得分", "Questionnaire"), scores["questionnaire_score"]),
         (("指标得分", "Indicators"), scores["indicator_score"]),
         (("得分 (0–100)", "Score (0–100)"), scores["score"]),
@@ -85,7 +98,7 @@ def weakest_questions(questions: pd.DataFrame, language: str, n: int = 8) -> pd.
         (("平均分（1–5）", "Mean (1–5)"), rows["mean_answer"]),
         (("作答", "Answered"), rows["answered"]),
         (("不适用", "N/A"), rows["not_applicable"]),
-        (("1–2 分占比", "Share 1–2"), rows["low_share"]),
+        (("1–2 分占比", "Share 1–2"), rows["low_share"]),  # a share: the notebook formats it as a percentage
     ])
 
 
@@ -103,7 +116,9 @@ def bottlenecks_view(bottlenecks: pd.DataFrame, language: str) -> pd.DataFrame:
         (("问题", "Flags"), bottlenecks["reasons"].map(flags)),
         (("根因类别", "Root cause"), bottlenecks["root_cause_category"].map(
             lambda c: in_language(language, *ROOT_CAUSES[c]))),
-        (("根因描述", "Root cause (as given)"), bottlenecks["root_cause"]),
+        (("根因描述", "Root cause (as given)"), [
+            MISSING if not isinstance(text, str) or not text.strip() or text.strip() == code else text
+            for text, code in zip(bottlenecks["root_cause"], bottlenecks["root_cause_category"], strict=True)]),
     ])
 
 
@@ -160,3 +175,37 @@ def headline(result: MaturityResult, language: str) -> str:
     en += (f"The value stream has {len(result.bottlenecks)} bottleneck nodes, "
            f"{handoffs} of them manual cross-system hand-offs.")
     return in_language(language, zh, en)
+
+
+def root_causes_view(root_causes: pd.DataFrame, language: str) -> pd.DataFrame:
+    """Bottlenecks per root-cause category (:func:`digiops.maturity.value_stream.root_cause_summary`), named."""
+    return _frame(language, [
+        (("根因类别", "Root cause"), root_causes[in_language(language, "name_zh", "name_en")]),
+        (("瓶颈节点", "Bottlenecks"), root_causes["bottlenecks"]),
+        (("人工交接", "Manual hand-offs"), root_causes["handoffs"]),
+        (("耗时（小时）", "Hours"), root_causes["hours"]),
+        (("平均差错率", "Mean error rate"), root_causes["mean_error_rate"]),
+        (("节点", "Nodes"), root_causes["nodes"].map(
+            lambda n: n.replace("、", ", ") if language != "zh" and isinstance(n, str) else n)),
+    ])
+
+
+def sensitivity_view(sensitivity: pd.DataFrame, language: str) -> pd.DataFrame:
+    """The weight sensitivity (:func:`digiops.maturity.scoring.sensitivity`) with dimensions named."""
+    return _frame(language, [
+        (("维度", "Dimension"), _dimensions(sensitivity["dimension"], language)),
+        (("权重变动", "Weight change"), sensitivity["change"]),
+        (("原权重", "Weight before"), sensitivity["weight_before"].map(weight_text)),
+        (("新权重", "Weight after"), sensitivity["weight_after"].map(weight_text)),
+        (("总体得分", "Overall score"), sensitivity["overall_score"]),
+        (("总体等级", "Overall level"), sensitivity["overall_level"]),
+        (("等级变化", "Level change"), sensitivity["level_change"]),
+    ])
+
+
+def benchmark_note(source: str, own_table: bool, language: str) -> str:
+    """Where the illustrative benchmark figures come from: digiops' built-in table, or the engagement's own table
+    (its ``source`` text as given, Markdown-escaped)."""
+    if not own_table:
+        return in_language(language, "digiops 内置的示意校准表", "digiops' built-in illustrative calibration")
+    return md_text(source) if source else in_language(language, "本项目提供的对标表", "the engagement's own table")

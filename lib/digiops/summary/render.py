@@ -14,7 +14,8 @@ from typing import Any
 from digiops.merge.quality import MEASURE_DEFINITIONS, MEASURE_NAMES
 from digiops.settings.maturity import DIMENSIONS
 from digiops.summary.collect import Summary, stage_title
-from digiops.text import SEVERITY, STATUS_COLOURS, escape_html, in_language, term
+from digiops.text import (FIELD_NAMES, QUARANTINE_REASONS, SEVERITY, STATUS_COLOURS, escape_html, in_language,
+                          term)
 
 SECTION_ORDER = ("maturity", "merge", "labels", "kpi")
 STATUS_WORDS = {"succeeded": ("已完成", "succeeded"), "failed": ("失败", "failed"), "skipped": ("已跳过", "skipped"),
@@ -148,7 +149,7 @@ def maturity_html(summary: Summary, language: str) -> str:
     if facts is None:
         return _note(summary.note("maturity", language) or "")
     overall = escape_html(in_language(language, "数字化成熟度总体等级", "Overall digital maturity level"))
-    parts = [f"<p>{overall}: <b>{escape_html(fmt_number(facts.overall_level, 1))}</b> / 5</p>"]
+    parts = [f"<p>{overall}{in_language(language, '：', ': ')}<b>{escape_html(fmt_number(facts.overall_level, 1))}</b> / 5</p>"]
     if facts.gaps:
         rows = "".join(f"<tr><td>{escape_html(in_language(language, g.name_zh, g.name_en))}</td>"
                        f"<td>{escape_html(fmt_number(g.level, 1))}</td><td>{escape_html(fmt_number(g.target, 1))}</td>"
@@ -175,14 +176,16 @@ def data_html(summary: Summary, language: str) -> str:
         parts.append(_paragraph(language, f"{facts.quarantined:,} 行因无法修复而被隔离。",
                                 f"{facts.quarantined:,} rows were quarantined as unrepairable."))
     if facts.worst:
-        items = "".join(f"<li>{escape_html(f.source)} · {escape_html(f.field)}: "
+        items = "".join(f"<li>{escape_html(f.source)} · {escape_html(term(language, FIELD_NAMES, f.field))}"
+                        f"{in_language(language, '：', ': ')}"
                         f"{escape_html(term(language, MEASURE_NAMES, f.measure))} "
                         f"<b>{escape_html(fmt_percent(f.value))}</b></li>" for f in facts.worst)
         parts.append(_paragraph(language, "清洗后最薄弱的数据质量项：", "Weakest data quality after cleaning:")
                      + f"<ul>{items}</ul>")
         parts.append(_definition(language, *MEASURE_DEFINITIONS))
     if facts.quarantine_reasons:
-        items = "".join(f"<li>{escape_html(reason)}: {count:,}</li>" for reason, count in facts.quarantine_reasons)
+        items = "".join(f"<li>{escape_html(term(language, QUARANTINE_REASONS, reason))}"
+                        f"{in_language(language, '：', ': ')}{count:,}</li>" for reason, count in facts.quarantine_reasons)
         parts.append(_paragraph(language, "主要隔离原因：", "Main quarantine reasons:") + f"<ul>{items}</ul>")
     return "\n".join(parts)
 
@@ -219,8 +222,8 @@ def kpi_html(summary: Summary, language: str) -> str:
         return _note(summary.note("kpi", language) or "")
     parts = []
     if facts.review_period:
-        month = escape_html(in_language(language, "复盘月份", "Review month"))
-        parts.append(f"<p>{month}: <b>{escape_html(facts.review_period)}</b></p>")
+        month = escape_html(in_language(language, "复盘月份：", "Review month: "))
+        parts.append(f"<p>{month}<b>{escape_html(facts.review_period)}</b></p>")
     rows = "".join(f"<tr><td>{_status_dot(l.status)} {escape_html(in_language(language, l.name_zh, l.name_en))}</td>"
                    f"<td>{escape_html(fmt_measured(l.actual, l.measure))}</td>"
                    f"<td>{escape_html(fmt_measured(l.target, l.measure))}</td>"
@@ -237,9 +240,9 @@ def kpi_html(summary: Summary, language: str) -> str:
                              f"amber ≥ 90 %, red below. {defined}"))
     if facts.driver:
         d = facts.driver
-        name = names.get(d.kpi, d.kpi)
-        parts.append(_paragraph(language, f"{name} 环比变化的主要驱动因素：{d.item}（贡献 {fmt_number(d.contribution)}）。",
-                                f"Main driver of the change in {name}: {d.item} "
+        name, item = names.get(d.kpi, d.kpi), names.get(d.item, d.item)  # a factor is a KPI of the tree
+        parts.append(_paragraph(language, f"{name} 环比变化的主要驱动因素：{item}（贡献 {fmt_number(d.contribution)}）。",
+                                f"Main driver of the change in {name}: {item} "
                                 f"(contribution {fmt_number(d.contribution)})."))
     if facts.runrate:
         r = facts.runrate
@@ -253,6 +256,11 @@ def kpi_html(summary: Summary, language: str) -> str:
     return "\n".join(parts)
 
 
+def _months(months: str, language: str) -> str:
+    """A roadmap phase's months (``1–6``) as a reader says them."""
+    return in_language(language, f"第 {months} 月", f"months {months}")
+
+
 def roadmap_html(summary: Summary, language: str) -> str:
     if summary.pilots is None:
         return _note(summary.note("maturity", language)
@@ -261,7 +269,7 @@ def roadmap_html(summary: Summary, language: str) -> str:
         return _note(in_language(language, "试点期没有计划举措。", "No initiative is planned for the pilot phase."))
     budget = escape_html(in_language(language, "预算 ", "budget "))
     items = "".join(f"<li><b>{escape_html(in_language(language, i.name_zh, i.name_en))}</b>"
-                    f"{(' · ' + escape_html(i.months)) if i.months else ''}"
+                    f"{(' · ' + escape_html(_months(i.months, language))) if i.months else ''}"
                     f"{(' · ' + budget + escape_html(fmt_number(i.budget))) if i.budget is not None else ''}</li>"
                     for i in summary.pilots)
     return f"<ul>{items}</ul>"
@@ -303,15 +311,17 @@ def changes_html(summary: Summary, language: str) -> str:
                                  "This is the client's first successful run: there is no previous run to compare "
                                  "with."))
     if not summary.changes:
-        return _note(in_language(language, f"与上一次运行（{summary.previous_run}）相比，核心数字没有变化。",
-                                 f"No headline figure changed since the previous run ({summary.previous_run})."))
+        previous = _run_label(summary.previous_run)
+        return _note(in_language(language, f"与上一次运行（{previous}）相比，核心数字没有变化。",
+                                 f"No headline figure changed since the previous run ({previous})."))
     rows = "".join(f"<tr><td>{escape_html(figure_label(c.figure, language, summary))}</td>"
                    f"<td>{escape_html(_fmt_figure(c.figure, c.before))}</td>"
                    f"<td>{escape_html(_fmt_figure(c.figure, c.after))}</td></tr>" for c in summary.changes)
     head = in_language(language, "<tr><th>指标</th><th>上次</th><th>本次</th></tr>",
                        "<tr><th>Figure</th><th>Previous</th><th>This run</th></tr>")
     compared = escape_html(in_language(language, "对比上一次运行", "Compared with the previous run"))
-    return f"<p>{compared} {escape_html(summary.previous_run)}:</p><table>{head}{rows}</table>"
+    return (f"<p>{compared} {escape_html(_run_label(summary.previous_run))}{in_language(language, '：', ':')}</p>"
+            f"<table>{head}{rows}</table>")
 
 
 def links_html(summary: Summary, language: str) -> str:
