@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from digiops import paths
-from digiops.dashboard import Dashboard, load_run, views
+from digiops.dashboard import Dashboard, kpi_views, load_run
 
 pytestmark = pytest.mark.slow
 
@@ -111,6 +111,6 @@ def test_dashboard_shows_the_recorded_figures(run):
 
     assert f"{gmv['actual'].iloc[0]:,.0f}" in board.kpi_out.value
     assert "nan" not in board.quality_out.value.lower()
-    board.unit.value = next(unit for unit, level in views.units(attainment) if level == "store")
+    board.unit.value = next(unit for unit, level in kpi_views.units(attainment) if level == "store")
     counts = re.findall(r"data-kpi='orders'.*?class='dg-actual'>([^<]*)<", board.kpi_out.value)
     assert counts and all(re.fullmatch(r"[\d,]+", c) for c in counts), counts  # a store's orders: "66", not "66.00"
