@@ -305,7 +305,7 @@ class Forward(_Handler):
             raise web.HTTPError(404)
         tenant, _generation = session
         ticket = None
-        if self.request.path == "/":
+        if self.request.path == "/" and self.request.method == "GET":  # a page a viewer will look at
             ticket = tenant.viewers.admit()
             if ticket is None:
                 self.set_header("Retry-After", str(BUSY_RETRY_S))
