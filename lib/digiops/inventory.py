@@ -14,7 +14,7 @@ from digiops.dates import parse_dates
 from digiops.engagement import Engagement
 from digiops.errors import SourceError
 from digiops.sources import read_source
-from digiops.text import FIELD_NAMES, SOURCE_KINDS, term
+from digiops.text import FIELD_NAMES, MISSING, SOURCE_KINDS, term
 
 #: Dates whose span says what period a source covers (not birth dates: their extremes are one person's birthday).
 DATE_FIELDS = ("order_time", "paid_at", "registered_at", "shipped_at", "signed_at", "captured_at", "event_time",
@@ -80,8 +80,6 @@ def inventory(engagement: Engagement) -> tuple[pd.DataFrame, pd.DataFrame]:
     return sources, columns
 
 
-#: What a reader sees where a table has no value.
-MISSING = "–"
 #: Column → header (zh, en) of the inventory's tables.
 HEADERS = {"source": ("来源", "source"), "kind": ("类型", "kind"), "path": ("文件", "file"), "format": ("格式", "format"),
            "bytes": ("字节数", "bytes"), "encoding": ("编码", "encoding"), "delimiter": ("分隔符", "delimiter"),

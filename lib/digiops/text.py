@@ -52,6 +52,9 @@ def escape_html(value: object, *, quote: bool = True) -> str:
     return html.escape(str(value), quote=quote)
 
 
+#: What a table cell shows for a missing value, on every page.
+MISSING = "–"
+
 #: KPI status (``attainment.status``) → colour, in charts, the summary and the dashboard.
 STATUS_COLOURS = {"green": "#2e7d32", "amber": "#f9a825", "red": "#c62828", "none": "#9e9e9e"}
 

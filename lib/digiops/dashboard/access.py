@@ -108,22 +108,20 @@ def issue(client_reports: Path, valid_for: dt.timedelta = DEFAULT_VALID_FOR, now
     return code
 
 
+def _grant(record: dict, now: dt.datetime | None) -> Grant | None:
+    expires = dt.datetime.fromisoformat(record["expires_at"])
+    return Grant(int(record["generation"]), expires) if (now or _now()) < expires else None
+
+
 def current(client_reports: Path, now: dt.datetime | None = None) -> Grant | None:
     """The grant of the client's current code while it has not expired."""
     record = read_record(client_reports)
-    if record is None:
-        return None
-    expires = dt.datetime.fromisoformat(record["expires_at"])
-    if (now or _now()) >= expires:
-        return None
-    return Grant(int(record["generation"]), expires)
+    return None if record is None else _grant(record, now)
 
 
 def check(client_reports: Path, code: str, now: dt.datetime | None = None) -> Grant | None:
     """The grant a typed code opens, or ``None`` (wrong, rotated away or expired)."""
     record = read_record(client_reports)
-    if record is None or not normalize(code):
+    if record is None or not normalize(code) or not hmac.compare_digest(record["sha256"], _digest(code)):
         return None
-    if not hmac.compare_digest(record["sha256"], _digest(code)):
-        return None
-    return current(client_reports, now)
+    return _grant(record, now)

@@ -23,7 +23,6 @@ import re
 import time
 import urllib.parse
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,12 +125,10 @@ class Tenant:
 class Gateway:
     """The routing table and the viewer book-keeping behind the handlers."""
 
-    def __init__(self, tenants: list[Tenant], *, local: bool, cookie_secret: str,
-                 log: Callable[[str], None] = lambda _line: None):
+    def __init__(self, tenants: list[Tenant], *, local: bool, cookie_secret: str):
         self.tenants = {tenant.client_id: tenant for tenant in tenants}
         self.local = local
         self.cookie_secret = cookie_secret
-        self.log = log
         self.sockets: set[SocketProxy] = set()
         self.http = httpclient.AsyncHTTPClient(force_instance=True, max_clients=200)
 
@@ -209,7 +206,6 @@ class _Handler(web.RequestHandler):
                                                            "generation": grant.generation}),
                                expires_days=None, httponly=True, samesite="Strict",
                                secure=self.request.protocol == "https")
-        self.gateway.log(f"signed in: {tenant.client_id} from {self.request.remote_ip}")
 
     async def refuse_code(self) -> None:
         """A wrong, rotated or expired code: the sign-in page again, after a pause that makes guessing slow."""

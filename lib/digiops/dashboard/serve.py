@@ -239,10 +239,6 @@ class DashboardService:
     thread: threading.Thread
     stopped: bool = field(default=False)
 
-    @property
-    def base_url(self) -> str:
-        return self.url
-
     def sign_in_url(self, client_id: str) -> str:
         return f"{self.url}?code={self.codes[client_id]}"
 
@@ -259,12 +255,6 @@ class DashboardService:
             self.thread.join(timeout=15)
         for voila in self.voilas.values():
             voila.stop()
-
-    def __enter__(self) -> "DashboardService":
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
 
 
 def _gateway_thread(gateway: Gateway, host: str, port: int, ready: threading.Event, loop: asyncio.AbstractEventLoop,

@@ -16,11 +16,8 @@ from digiops.kpi.funnel import worst_drop_off
 from digiops.kpi.review import KpiReview
 from digiops.kpi.tree import KpiTree
 from digiops.masking import mask_owner
-from digiops.text import (FUNNEL_STAGES, KPI_LEVELS, KPI_STATUS, SMART_CRITERIA, SMART_FINDINGS, STATUS_MARKS,
-                          VARIANCE_METHODS, in_language, term)
-
-#: What a table cell shows for a missing value.
-MISSING = "–"
+from digiops.text import (FUNNEL_STAGES, KPI_LEVELS, KPI_STATUS, MISSING, SMART_CRITERIA, SMART_FINDINGS,
+                          STATUS_MARKS, VARIANCE_METHODS, in_language, term)
 
 
 def status_name(status: str, language: str) -> str:

@@ -11,10 +11,8 @@ from digiops.context import CONTENT_SECURITY_POLICY
 from digiops.labels.catalog import CATEGORIES, CATEGORY_NAMES, Catalog
 from digiops.labels.features import FEATURE_VIEW_FIELDS
 from digiops.masking import mask_frame
-from digiops.text import CANDIDATE_KINDS, TAG_REFRESH, escape_html, in_language, term
+from digiops.text import CANDIDATE_KINDS, MISSING, TAG_REFRESH, escape_html, in_language, term
 
-#: What a table cell shows for a missing value.
-MISSING = "–"
 #: Cell CSS of a column of short words (never broken inside a word or a Chinese phrase).
 NOWRAP = {"white-space": "nowrap", "text-align": "left"}
 #: Cell CSS of a column of running text (wide enough that Chinese does not wrap one character per line).

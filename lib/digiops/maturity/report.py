@@ -11,10 +11,7 @@ from digiops.context import md_text
 from digiops.maturity.dimensions import dimension_name
 from digiops.maturity.stage import MaturityResult
 from digiops.settings.maturity import DIMENSION_KEYS, ROOT_CAUSES
-from digiops.text import SEVERITY, in_language, term
-
-#: What a table cell shows for a missing value.
-MISSING = "–"
+from digiops.text import MISSING, SEVERITY, in_language, term
 
 #: benchmark position (``benchmark.position``) → words.
 POSITIONS = {"below p25": ("低于 P25", "below P25"), "p25–p50": ("P25–P50", "P25–P50"),

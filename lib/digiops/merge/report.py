@@ -13,16 +13,13 @@ import numpy as np
 import pandas as pd
 
 from digiops.masking import mask_frame, mask_name, mask_phone
-from digiops.text import FIELD_NAMES, QUARANTINE_REASONS, SOURCE_KINDS, YES_NO, in_language, term
+from digiops.text import FIELD_NAMES, MISSING, QUARANTINE_REASONS, SOURCE_KINDS, YES_NO, in_language, term
 from digiops.merge.clerical import applied_summary, decided_table, review_table  # noqa: F401 - shown by the notebook
 from digiops.merge.quality import (DIRT, DIRT_COLUMNS, DIRT_NAMES, KIND_COLUMNS, KIND_COUNT_COLUMNS,
                                    MEASURE_DEFINITIONS, MEASURE_NAMES, QUALITY_MEASURES, dirt_rows, kind_counts)
 
 # DIRT_NAMES and MEASURE_DEFINITIONS are imported for the notebook too: the words for the codes it shows; and the
 # clerical review's tables, which the report shows beside the workbook.
-
-#: What a reader sees where a table has no value.
-MISSING = "–"
 
 PHASES = {"before": ("清洗前", "before"), "after": ("清洗后", "after")}
 ORDER_STATES = {"paid": ("已付款", "paid"), "refund": ("退款单", "refund"), "refunded": ("已退款（仅状态）", "refunded"),
