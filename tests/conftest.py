@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -96,6 +97,27 @@ def demo_run(tmp_path_factory) -> Path:
     ensure_demo_data()
     out = tmp_path_factory.mktemp("demo-reports")
     result = run_engagement("demo", out=out, log=lambda _: None)
+    failed = {s["name"]: s.get("error") or s.get("reason") for s in result.stages if s["status"] != "succeeded"}
+    assert result.status == "succeeded", failed
+    return result.run_dir
+
+
+@pytest.fixture(scope="session")
+def demo_run_en(tmp_path_factory) -> Path:
+    """The demo engagement in English (issue 21: every page is checked in both languages), run once per session:
+    the demo client's engagement with ``language: en`` on a smaller generated demo client (3 000 people: every page
+    and section, at a third of the time of the full one)."""
+    from digiops import demo, paths
+    from digiops.runner import run_engagement
+
+    client = tmp_path_factory.mktemp("demo-en") / "demo"
+    shutil.copytree(paths.demo_client_dir(), client, ignore=shutil.ignore_patterns("raw", "truth"))
+    demo.generate(client, people=3_000)
+    engagement = client / "engagement.yaml"
+    text = engagement.read_text(encoding="utf-8")
+    assert "\nlanguage: zh\n" in text
+    engagement.write_text(text.replace("\nlanguage: zh\n", "\nlanguage: en\n"), encoding="utf-8")
+    result = run_engagement(engagement, out=tmp_path_factory.mktemp("demo-en-reports"), log=lambda _: None)
     failed = {s["name"]: s.get("error") or s.get("reason") for s in result.stages if s["status"] != "succeeded"}
     assert result.status == "succeeded", failed
     return result.run_dir

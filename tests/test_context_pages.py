@@ -56,8 +56,10 @@ def test_a_rendered_report_carries_the_policy_before_anything_else(tmp_path):
 
     soup = BeautifulSoup(page, "html.parser")
     assert soup.head.find("meta", attrs={"http-equiv": True}) is soup.head.find("meta")  # first in <head>
-    assert policy(page) == CONTENT_SECURITY_POLICY
-    assert soup.find_all(["img", "script"]) == [] and soup.find(class_="planted") is None
+    assert policy(page) == archive.report_policy(archive.table_script())
+    assert policy(page).startswith(CONTENT_SECURITY_POLICY + "; script-src 'sha256-")  # that one script, no other
+    assert [s.string for s in soup.find_all("script")] == [archive.table_script()]
+    assert soup.find_all("img") == [] and soup.find(class_="planted") is None
     assert f"客户 x {IMAGE}" in soup.get_text()  # a remote image shows its alt text; raw HTML shows as text
 
 

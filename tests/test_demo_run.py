@@ -15,7 +15,6 @@ import ahocorasick
 import pandas as pd
 import pytest
 
-from digiops import paths
 from digiops.canonical import PERSON_BEARING_KINDS
 from digiops.engagement import load_engagement
 from digiops.merge.clerical import header
@@ -23,7 +22,7 @@ from digiops.sources import canonical_frame
 from tests.test_runner import external_references
 
 pytestmark = pytest.mark.slow
-STAGES = ["inventory", "merge", "labels", "maturity", "kpi", "summary"]
+STAGES = ["inventory", "merge", "labels", "maturity", "kpi", "summary", "deliver"]
 PERSONAL = ("phone", "email", "full_name", "national_id", "address")
 
 

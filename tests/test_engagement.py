@@ -74,7 +74,7 @@ def test_stage_listed_twice():
 def test_unknown_stage_lists_known_ones():
     message = error_of(VALID.replace("[inventory]", "[inventory, mrege]"))
 
-    assert "unknown stage 'mrege' (known: inventory, kpi, labels, maturity, merge, summary)" in message
+    assert "unknown stage 'mrege' (known: deliver, inventory, kpi, labels, maturity, merge, summary)" in message
 
 
 def test_column_mapped_to_unknown_canonical_field():
@@ -251,7 +251,7 @@ def test_a_misspelt_canonical_field_and_stage_get_the_one_meant():
 
     message = error_of(text)
 
-    assert "stages: unknown stage 'mrege' (known: inventory, kpi, labels, maturity, merge, summary) (line 4) (fix: " \
+    assert "stages: unknown stage 'mrege' (known: deliver, inventory, kpi, labels, maturity, merge, summary) (line 4) (fix: " \
            "did you mean `merge`?)" in message
     assert "column '手机' maps to unknown field 'phnoe' for kind 'customers' (allowed: full_name" in message
     assert message.endswith("unionid) (line 6) (fix: did you mean `phone`?)")

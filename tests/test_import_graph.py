@@ -16,7 +16,7 @@ from pathlib import Path
 
 import digiops
 
-STAGES = frozenset({"merge", "labels", "maturity", "kpi", "summary", "dashboard", "demo"})
+STAGES = frozenset({"merge", "labels", "maturity", "kpi", "summary", "deliver", "dashboard", "demo"})
 COMMAND_LINE = frozenset({"cli", "__main__"})
 
 

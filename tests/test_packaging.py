@@ -61,7 +61,7 @@ def test_notebooks_are_what_their_generators_write():
 #: package's presentation modules, and the text module. A stage's internals (quality, pipeline, stage…) stay
 #: behind its package's public names, so they can move without touching a notebook.
 NOTEBOOK_MODULES = {"digiops", "digiops.charts", "digiops.text", "digiops.dashboard",
-                    *(f"digiops.{stage}" for stage in ("merge", "labels", "maturity", "kpi", "summary"))}
+                    *(f"digiops.{stage}" for stage in ("merge", "labels", "maturity", "kpi", "summary", "deliver"))}
 PRESENTATION = {"report", "charts"}
 
 
@@ -98,6 +98,6 @@ def test_every_stage_package_has_one_entry_point_run_ctx():
     import importlib
     import inspect
 
-    for stage in ("inventory", "merge", "labels", "maturity", "kpi", "summary"):
+    for stage in ("inventory", "merge", "labels", "maturity", "kpi", "summary", "deliver"):
         run = importlib.import_module(f"digiops.{stage}").run
         assert list(inspect.signature(run).parameters) == ["ctx"], stage

@@ -115,8 +115,9 @@ def test_every_builtin_stage_declares_exactly_what_it_writes_on_the_demo(demo_ru
         written = {p.name for p in run.stage_files(entry.name)}
         declared = set(BUILTIN[entry.name].outputs)
         assert declared <= written, entry.name  # the runner fails the stage otherwise
-        # migration.parquet (labels) is written only with a previous run, and the demo run has none
-        assert written == declared, entry.name
+        # migration.parquet (labels) is written only with a previous run, and the demo run has none; what the
+        # deliver stage writes besides its metrics follows the engagement's deliver settings (docs/deliverables.md)
+        assert written == declared or entry.name == "deliver", entry.name
 
 
 def test_every_builtin_stage_declares_its_metrics_and_only_file_names():

@@ -42,6 +42,14 @@ def test_the_status_colours_cover_every_kpi_status_once():
     assert set(STATUS_COLOURS) == set(KPI_STATUS) == set(text.STATUS_MARKS)
 
 
+def test_the_status_marks_are_distinct_shapes_every_chinese_font_has():
+    marks = [text.STATUS_MARKS[status] for status in ("green", "amber", "red")]
+
+    assert len(set(marks)) == 3  # told apart without colour, on black-and-white paper
+    for mark in marks:
+        mark.encode("gb2312")  # in every Chinese font: no emoji font needed, no empty box
+
+
 def test_the_escaper_escapes_markup_and_quotes():
     assert escape_html('<script>alert("x")</script> & \'co\'') == (
         "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#x27;co&#x27;")

@@ -3,7 +3,9 @@
     .venv/bin/python tools/nbgen.py          # rewrite every notebook (committed without outputs)
 
 Each ``tools/notebooks/<name>.py`` defines ``STAGE`` (``None`` for the dashboard, which takes no parameters) and
-``CELLS``, a list of ``("code" | "markdown", source)``. A stage notebook starts with the one cell tagged
+``CELLS``, a list of ``("code" | "markdown", source[, section])``: a cell naming a section (declared in
+:mod:`digiops.sections`) opens it, and it and every cell after it up to the next one opening a section are tagged
+``section-<stage>.<section>``. A stage notebook starts with the one cell tagged
 ``parameters`` and the cell opening its :class:`digiops.StageContext`; ``tests/test_packaging.py`` checks the
 committed notebooks are exactly what this tool writes.
 """
@@ -15,6 +17,9 @@ import sys
 from pathlib import Path
 
 import nbformat
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+from digiops import sections  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = ROOT / "tools" / "notebooks"
@@ -39,9 +44,17 @@ def notebook_text(stage: str | None, cells: list[tuple[str, str]], name: str) ->
             "                        previous_run_dir=previous_run_dir)\n"
             "setup_charts();")
         nb.cells = [params, opener]
-    for kind, source in cells:
-        nb.cells.append(nbformat.v4.new_markdown_cell(source) if kind == "markdown"
-                        else nbformat.v4.new_code_cell(source))
+    keys = {s.id for s in sections.of_stage(stage)} if stage else set()
+    current = None
+    for kind, source, *opens in cells:
+        cell = nbformat.v4.new_markdown_cell(source) if kind == "markdown" else nbformat.v4.new_code_cell(source)
+        if opens:
+            if opens[0] not in keys:
+                raise SystemExit(f"{name}: section {opens[0]!r} is not declared in digiops.sections for {stage}")
+            current = opens[0]
+        if current:
+            cell.metadata["tags"] = [f"{sections.TAG_PREFIX}{stage}.{current}"]
+        nb.cells.append(cell)
     for number, cell in enumerate(nb.cells):
         cell["id"] = f"{stage or name}-{number:02d}"  # stable ids keep diffs of regenerated notebooks small
     return nbformat.writes(nb, version=4) + "\n"

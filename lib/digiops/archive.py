@@ -13,6 +13,8 @@ Content-Security-Policy that lets it fetch nothing and run no script.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,7 @@ from nbconvert import HTMLExporter
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from traitlets.config import Config
 
-from digiops import io, paths
+from digiops import io, paths, printing, sections
 from digiops.context import CONTENT_SECURITY_POLICY
 from digiops.text import escape_html
 from digiops.errors import ArchiveError
@@ -40,7 +42,24 @@ def _template_dir() -> Path:
 
 
 def chrome_css() -> str:
-    return (_template_dir() / "chrome.css").read_text(encoding="utf-8")
+    """The pages' stylesheet: the chrome, then the print rules (``print.css``)."""
+    return "\n".join((_template_dir() / name).read_text(encoding="utf-8") for name in ("chrome.css", "print.css"))
+
+
+def table_script() -> str:
+    """The one script a report runs (``tables.js``: sorting, searching and downloading its tables)."""
+    return (_template_dir() / "tables.js").read_text(encoding="utf-8")
+
+
+def report_policy(script: str) -> str:
+    """The reports' Content-Security-Policy: :data:`~digiops.context.CONTENT_SECURITY_POLICY` and the one inline
+    script whose SHA-256 it names, so no other script (a client's value that became markup) can run.
+
+    >>> "script-src 'sha256-" in report_policy("x")
+    True
+    """
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+    return f"{CONTENT_SECURITY_POLICY}; script-src 'sha256-{digest}'"
 
 
 def inside_archive(url: str) -> bool:
@@ -95,14 +114,14 @@ class ReportExporter(HTMLExporter):
         return MarkdownWithMath(renderer=renderer).render(source)
 
 
-def _exporter() -> HTMLExporter:
+def _exporter(removed_tags: set[str] = frozenset()) -> HTMLExporter:
     config = Config()
     config.HTMLExporter.exclude_input = True
     config.HTMLExporter.exclude_input_prompt = True
     config.HTMLExporter.exclude_output_prompt = True
     config.HTMLExporter.embed_images = True
     config.TagRemovePreprocessor.enabled = True
-    config.TagRemovePreprocessor.remove_cell_tags = set(REMOVED_TAGS)
+    config.TagRemovePreprocessor.remove_cell_tags = set(REMOVED_TAGS) | set(removed_tags)
     return ReportExporter(config=config, template_name=TEMPLATE, extra_template_basedirs=[str(paths.templates_dir())])
 
 
@@ -139,13 +158,56 @@ def add_table_of_contents(page: str) -> str:
     return str(soup)
 
 
-def render_notebook(notebook_path: Path, html_path: Path, meta: dict[str, Any]) -> Path:
-    """Render an executed notebook into a self-contained HTML report with the run's chrome."""
+COMMENTARY_LABEL = {"zh": "顾问点评", "en": "Consultant's note"}
+
+
+def markdown_html(text: str) -> str:
+    """Markdown a person wrote (the consultant's commentary) as inert HTML (:class:`InertMarkdown`)."""
+    return MarkdownWithMath(renderer=InertMarkdown(escape=False)).render(text)
+
+
+def add_commentary(page: str, comments: dict[str, str], language: str) -> str:
+    """Put each comment after the heading of its section (the first cell tagged with it): a box marked as the
+    consultant's note. Sections the page does not show (the client version leaves technical ones out) get none."""
+    if not comments:
+        return page
+    soup = BeautifulSoup(page, "html.parser")
+    for key, text in comments.items():
+        cell = soup.find(class_=sections.CELL_CLASS_PREFIX + key)
+        if cell is None:
+            continue
+        box = BeautifulSoup(f'<aside class="dg-commentary" data-section="{escape_html(key)}">'
+                            f"<b>{escape_html(COMMENTARY_LABEL.get(language, COMMENTARY_LABEL['en']))}</b>"
+                            f"{markdown_html(text)}</aside>", "html.parser")
+        heading = cell.find(["h2", "h3"])
+        if heading is not None:
+            heading.insert_after(box)
+        else:
+            cell.insert(0, box)
+    return str(soup)
+
+
+def render_notebook(notebook_path: Path, html_path: Path, meta: dict[str, Any], *, client_version: bool = False,
+                    comments: dict[str, str] | None = None) -> Path:
+    """Render an executed notebook into a self-contained HTML report with the run's chrome.
+
+    The internal version shows every section; the client version (``client_version``) leaves out the stage's
+    technical sections (:func:`digiops.sections.technical_tags`) and the footer's input files. ``comments`` (section
+    key → Markdown, :mod:`digiops.commentary`) are shown at their sections.
+    """
     notebook = nbformat.read(notebook_path, as_version=4)
+    if meta:  # a page without metadata has no chrome at all
+        meta = {**meta, "version": "client" if client_version else "internal"}
     notebook.metadata["digiops"] = meta
     notebook.metadata["title"] = meta.get("title") or notebook.metadata.get("title", "")  # the tab, not "Notebook"
-    body, _ = _exporter().from_notebook_node(notebook, resources={"digiops_css": chrome_css(),
-                                                                  "digiops_csp": CONTENT_SECURITY_POLICY})
+    removed = sections.technical_tags(meta.get("stage", "")) if client_version else set()
+    script = table_script()
+    exporter = _exporter(removed)
+    exporter.language_code = meta.get("language", "en")  # <html lang>: CJK glyph choice, screen readers
+    css = chrome_css() + "\n" + printing.print_header_css(meta.get("client", ""), meta.get("run_id", ""))
+    body, _ = exporter.from_notebook_node(notebook, resources={"digiops_css": css, "digiops_js": script,
+                                                               "digiops_csp": report_policy(script)})
+    body = add_commentary(body, comments or {}, meta.get("language", "zh"))
     return io.write_text(html_path, add_table_of_contents(body))
 
 

@@ -151,7 +151,7 @@ def validate_all(engagement_spec: str) -> list[DigiopsError]:
 
 
 def _checked(engagement_spec: str) -> tuple[Engagement | None, list[DigiopsError]]:
-    from digiops import kpi, labels, maturity, merge
+    from digiops import deliver, kpi, labels, maturity, merge
     from digiops.engagement import check_engagement
     from digiops.sources import source_problems
 
@@ -163,6 +163,8 @@ def _checked(engagement_spec: str) -> tuple[Engagement | None, list[DigiopsError
         return None, problems
     problems += source_problems(engagement, skip={name.removeprefix("sources.") for name in checked.unchecked
                                                   if name.startswith("sources.")})
+    if "deliver" not in checked.unchecked:  # every page shows the commentary and branding, whatever the stages
+        problems += deliver.check(engagement)
     if "stages" not in checked.unchecked:
         for stage in engagement.stages:
             if stage in stage_checks and stage not in checked.unchecked:

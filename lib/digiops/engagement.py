@@ -49,6 +49,7 @@ from digiops import paths
 from digiops.canonical import CANONICAL_FIELDS
 from digiops.engines import EngineSettings
 from digiops.errors import EngagementError
+from digiops.settings.deliver import DeliverSettings
 from digiops.settings.kpi import KpiSettings
 from digiops.settings.labels import LabelSettings
 from digiops.settings.maturity import MaturitySettings
@@ -61,7 +62,7 @@ DELIMITERS = ("auto", "comma", "semicolon", "tab", "pipe", "whitespace", "fixed"
 DELIMITER_ALIASES = {",": "comma", ";": "semicolon", "\t": "tab", "\\t": "tab", "|": "pipe"}
 #: File suffixes read as delimited text besides ``.csv``.
 TEXT_SUFFIXES = {"tsv": "csv", "txt": "csv"}
-BUILTIN_STAGES = ("inventory", "merge", "labels", "maturity", "kpi", "summary")
+BUILTIN_STAGES = ("inventory", "merge", "labels", "maturity", "kpi", "summary", "deliver")
 #: A custom stage's name becomes ``<name>.html``, ``<name>.ipynb`` and ``outputs/<name>/`` in the run folder.
 STAGE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
 #: Names the run folder uses for itself (``index.html``, ``run.html``, ``manifest.json``, ``notebooks/``,
@@ -71,7 +72,8 @@ RESERVED_STAGE_NAMES = frozenset({"index", "run", "manifest", "notebooks", "outp
 #: Settings naming a configuration file of the engagement (relative to the engagement file). Unlike a raw export,
 #: such a file is part of the engagement: it must stay inside the client folder.
 CONFIG_PATHS = (("labels", "catalog"), ("labels", "segment_map"), ("kpi", "tree"), ("maturity", "question_bank"),
-                ("maturity", "benchmark"), ("maturity", "initiatives"), ("merge", "review_file"))
+                ("maturity", "benchmark"), ("maturity", "initiatives"), ("merge", "review_file"),
+                ("deliver", "commentary"))
 #: How many characters YAML aliases (``*name``) may repeat in all: far above any real use (a shared source default
 #: repeated for twenty sources is about a thousand), far below a "billion laughs" file.
 MAX_ALIAS_EXPANSION = 1_000_000
@@ -276,6 +278,9 @@ class Engagement(StrictModel):
     labels: LabelSettings = Field(default_factory=LabelSettings, description="The tag catalog and its evaluation")
     maturity: MaturitySettings = Field(default_factory=MaturitySettings, description="Digital maturity scoring")
     kpi: KpiSettings = Field(default_factory=KpiSettings, description="The KPI tree and its review")
+    deliver: DeliverSettings = Field(default_factory=DeliverSettings,
+                                     description="What is handed over (PDF, deck, workbook), the consultant's "
+                                                 "commentary and the branding")
     engine: EngineSettings = Field(default_factory=EngineSettings,
                                    description="Where merge and labels run: embedded DuckDB (default) or Apache "
                                                "Spark (docs/scale-out.md)")
@@ -361,6 +366,15 @@ class Engagement(StrictModel):
                                line=self.line_of(section, key),
                                fix="copy the file into the client folder: a configuration file is part of the "
                                    "engagement and may not live outside it")
+
+    def logo_path(self) -> Path | None:
+        """Absolute path of the client's logo (``deliver.branding.logo``), always inside the client folder."""
+        logo = self.deliver.branding.logo
+        if not logo:
+            return None
+        return _resolve_inside(self.folder, logo, self.file.name, "deliver.branding.logo", False,
+                               line=self.line_of("deliver", "branding", "logo"),
+                               fix="copy the logo into the client folder")
 
     def client_name(self, language: str | None = None) -> str:
         return in_language(language or self.language, self.client.name_zh, self.client.name_en)

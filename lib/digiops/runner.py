@@ -36,13 +36,13 @@ from typing import Any
 import papermill as pm
 from papermill.exceptions import PapermillExecutionError
 
-from digiops import archive, manifest, paths, reuse
+from digiops import archive, branding, commentary, manifest, paths, reuse
 from digiops.engagement import Engagement, load_engagement
 from digiops.errors import STOP_SIGNALS, ArchiveError, DigiopsError, RunInterrupted, StageError
 from digiops.manifest import Manifest, StageEntry, StageFailure
 from digiops.runfolder import METRICS, RunFolder, output_name, report_name
 from digiops.sources import check_sources
-from digiops.stages import Stage, plan
+from digiops.stages import DELIVER, Stage, plan
 
 Log = Callable[[str], None]
 KERNEL = "python3"
@@ -306,6 +306,11 @@ class Run:
         inputs = [manifest.file_entry(p, engagement.folder) for p in input_files(engagement)]
         parameters = manifest.strip_secrets(engagement.model_dump(mode="json"))
         versions, commit = manifest.versions(), manifest.git_commit()
+        # A commentary file or logo that is wrong refuses the run here, before its folder exists.
+        self.comments = commentary.in_language(commentary.load(engagement), engagement.language)
+        self.branding = branding.page_branding(engagement)
+        #: The client version of every report goes to the deliver stage's folder when the run delivers.
+        self.delivering = any(s.name == DELIVER for s in stages)
         self.run_id, self.run_dir = create_run_dir(self.client_dir)
         self.folder = RunFolder(self.run_dir)
         self.previous: Path | None = None
@@ -327,19 +332,23 @@ class Run:
             raise
 
     # --- pages ------------------------------------------------------------------------------------------------
-    def _meta(self, stage: Stage | None) -> dict[str, Any]:
+    def _meta(self, stage: Stage | None, client_version: bool = False) -> dict[str, Any]:
+        """The chrome of a page; the client version's navigation links the other client pages only."""
         language = self.engagement.language
         title = self.engagement.client_name()
         if stage is not None:
             title += " · " + stage.title(language)
-        nav = [{"name": "run", "title": "≡", "href": self.folder.run_page.name, "status": self.manifest.status}]
+        nav = [] if client_version else [{"name": "run", "title": "≡", "href": self.folder.run_page.name,
+                                          "status": self.manifest.status}]
         for entry, s in zip(self.manifest.stages, self.stages):
+            if client_version and s.name == DELIVER:
+                continue
             nav.append({"name": s.name, "title": s.title(language), "href": report_name(s.name),
                         "status": entry.status})
         return {"language": language, "title": title, "client": self.engagement.client_name(),
                 "engagement": self.engagement.engagement, "period": _period(self.engagement),
                 "run_id": self.run_id, "generated": manifest.now(), "stage": stage.name if stage else "run",
-                "nav": nav, "client_index": "../index.html",
+                "nav": nav, "client_index": None if client_version else "../index.html", "branding": self.branding,
                 "footer": {"git_commit": self.manifest.git_commit, "versions": self.manifest.versions,
                            "parameter_hash": self.manifest.parameter_hash,
                            "inputs": [i.to_json() for i in self.manifest.inputs]}}
@@ -388,7 +397,7 @@ class Run:
         entry.ended_at = manifest.now()
         if notebook_out.exists():
             try:
-                archive.render_notebook(notebook_out, self.folder.report(stage.name), self._meta(stage))
+                self._render(stage, notebook_out)
                 entry.report = report_name(stage.name)
             except Exception as exc:  # noqa: BLE001
                 entry.status = "failed"
@@ -399,14 +408,28 @@ class Run:
                 entry.metrics = self.folder.metrics(stage.name)
         message = f"{self.engagement.client.id} {self.run_id}: stage {stage.name} {entry.status} " \
                   f"in {entry.duration_s:.1f} s"
+        if entry.metrics and entry.metrics.get("skipped"):  # e.g. the deliver stage's PDFs without Chromium
+            message += f" (not written: {', '.join(map(str, entry.metrics['skipped']))}; see {entry.report})"
         if entry.error:
             cell = f"cell {entry.error.cell}: " if entry.error.cell is not None else ""
             message += f" — {cell}{entry.error.ename}: {entry.error.evalue}"
         self.log(message)
 
+    def _render(self, stage: Stage, notebook: Path) -> None:
+        """The stage's report, and its client version when the run delivers (the deliver stage's own page has
+        none: it is the consultant's checklist of what was handed over)."""
+        archive.render_notebook(notebook, self.folder.report(stage.name), self._meta(stage), comments=self.comments)
+        if self.delivering and stage.name != DELIVER:
+            archive.render_notebook(notebook, self.folder.output(DELIVER, report_name(stage.name)),
+                                    self._meta(stage, client_version=True), client_version=True,
+                                    comments=self.comments)
+
     def _reuse(self, stage: Stage, entry: StageEntry) -> None:
         earlier = self.reuse[stage.name]
         before = reuse.bring(earlier, self.folder, stage)
+        notebook = self.folder.notebook(stage.notebook)
+        if self.delivering and notebook.exists():  # this run's commentary and branding, on the earlier results
+            self._render(stage, notebook)
         entry.status, entry.reused_from, entry.duration_s = "succeeded", earlier.path.name, 0.0
         entry.started_at = entry.ended_at = manifest.now()
         entry.report = before.get("report")

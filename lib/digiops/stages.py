@@ -22,6 +22,9 @@ from digiops.text import in_language
 from digiops.runfolder import METRICS
 
 
+DELIVER = "deliver"
+
+
 @dataclass(frozen=True)
 class Stage:
     name: str
@@ -72,6 +75,11 @@ BUILTIN: dict[str, Stage] = {s.name: s for s in (
     Stage("summary", "05_summary.ipynb", optional=("inventory", "merge", "labels", "maturity", "kpi"), reads=(),
           outputs=("summary.json", "figures.json", METRICS),
           title_zh="管理层摘要", title_en="Executive summary"),
+    # Writes outputs/deliver/: the client version of every report (rendered by the runner), their PDFs (when
+    # Chromium is there and deliver.pdf is on), deck.pptx and workbook.xlsx (when their settings are on).
+    Stage(DELIVER, "06_deliver.ipynb", depends_on=("summary",),
+          optional=("inventory", "merge", "labels", "maturity", "kpi"), reads=(), outputs=(METRICS,),
+          title_zh="交付文件", title_en="Deliverables"),
 )}
 
 

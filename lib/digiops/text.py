@@ -58,8 +58,10 @@ MISSING = "–"
 #: KPI status (``attainment.status``) → colour, in charts, the summary and the dashboard.
 STATUS_COLOURS = {"green": "#2e7d32", "amber": "#f9a825", "red": "#c62828", "none": "#9e9e9e"}
 
-#: KPI status → mark beside its word in a report table.
-STATUS_MARKS = {"green": "🟢", "amber": "🟡", "red": "🔴", "none": "–"}
+#: KPI status → mark beside its word in a report table. Geometric shapes, not emoji: every Chinese font has them
+#: (GB2312) and so does every Latin one (WGL4), so a machine without an emoji font shows no empty box; the shape
+#: alone tells the status apart in black-and-white print, and :func:`digiops.kpi.report.status_style` adds colour.
+STATUS_MARKS = {"green": "●", "amber": "▲", "red": "■", "none": "–"}
 
 #: KPI status (``attainment.status``) → words.
 KPI_STATUS = {"green": ("达成", "met"), "amber": ("预警", "close"), "red": ("未达成", "missed"),

@@ -113,7 +113,7 @@ CASES: list[tuple[str, Callable[[Path], None], str]] = [
     ("stage named twice", lambda f: edit(f, "stages: [inventory]", "stages: [inventory, inventory]"),
      "engagement.yaml: stages: stage 'inventory' is listed twice in stages; list it once"),
     ("unknown stage", lambda f: edit(f, "stages: [inventory]", "stages: [inventory, mrege]"),
-     "engagement.yaml: stages: unknown stage 'mrege' (known: inventory, kpi, labels, maturity, merge, summary)"),
+     "engagement.yaml: stages: unknown stage 'mrege' (known: deliver, inventory, kpi, labels, maturity, merge, summary)"),
     ("custom stage notebook missing",
      lambda f: (edit(f, "stages: [inventory]", "stages: [inventory, extra]"),
                 append(f, "custom_stages: [{name: extra, notebook: extra.ipynb}]\n")),

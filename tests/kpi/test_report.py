@@ -15,7 +15,10 @@ import pytest  # noqa: E402
 
 from digiops.charts import setup_charts  # noqa: E402
 from digiops.kpi.charts import draw_tree, format_value, wrap_label  # noqa: E402
-from digiops.kpi.report import action_table, changes_table, funnel_table, mix_table, runrate_table  # noqa: E402
+from digiops.context import escaped_styler  # noqa: E402
+from digiops.kpi.report import (action_table, changes_table, funnel_table, mix_table, runrate_table,  # noqa: E402
+                                status_name, status_style)
+from digiops.text import STATUS_COLOURS  # noqa: E402
 from digiops.kpi.tree import parse_tree  # noqa: E402
 
 TREE = parse_tree({"strategic_goals": [{"id": "growth", "name_zh": "全渠道销售增长与会员经营", "name_en":
@@ -25,6 +28,20 @@ TREE = parse_tree({"strategic_goals": [{"id": "growth", "name_zh": "全渠道销
                             {"id": "traffic", "name_zh": "客流（访客数）", "name_en": "Traffic (visitors)"},
                             {"id": "conversion_rate", "name_zh": "转化率", "name_en": "Conversion rate",
                              "measure": "%"}]}, "t.yaml")
+
+
+def test_a_status_cell_is_coloured_by_its_status_and_nothing_else_is():
+    frame = pd.DataFrame({"指标": ["成交总额", "转化率"], "全部": ["31.0万 / 36.0万 ■", "5.0% / 5.1% ▲"],
+                          "状态": [status_name("green", "zh"), status_name("none", "zh")]})
+
+    html = escaped_styler(frame.style.map(status_style)).to_html()
+
+    styles = [status_style(cell) for cell in frame.to_numpy().ravel()]  # row by row
+    assert styles[0] == styles[3] == styles[5] == ""  # names and "– 无目标"
+    red, green, amber = styles[1], styles[2], styles[4]
+    assert len({red, green, amber}) == 3 and all(s.startswith("background-color: #") for s in (red, green, amber))
+    assert red != f"background-color: {STATUS_COLOURS['red']}"  # a tint: black text stays readable
+    assert red in html and "■" in html  # the mark stays text, the colour is CSS
 
 
 def test_values_read_in_the_page_language():

@@ -43,6 +43,13 @@ def test_severity_is_worded_in_the_table_and_the_gap_chart(language, severities)
     assert [label.split(" · ")[1] for label in labels] == severities
 
 
+@pytest.mark.parametrize("language, word", [("zh", "分歧"), ("en", "differ")])
+def test_disagreement_is_a_word_not_a_symbol_a_font_may_lack(language, word):
+    view = scores_view(SCORES, language)
+
+    assert view.iloc[:, 11].tolist() == ["", word, "", word]
+
+
 def test_sensitivity_names_dimensions_and_keeps_weights_precise():
     sensitivity = pd.DataFrame({"dimension": ["process_digitalization"] * 2, "change": [-0.2, 0.2],
                                 "weight_before": [0.25, 0.25], "weight_after": [0.2105263, 0.2857143],

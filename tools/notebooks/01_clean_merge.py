@@ -7,18 +7,18 @@ CELLS = [
              '       "并打通渠道 → 订单 → 物流的全链路。",\n'
              '       "The same customer holds different information in different departments\' systems. This stage "\n'
              '       "cleans every source, resolves scattered records to one customer with Splink, and closes the link from "\n'
-             '       "channel to order to delivery.")'),
+             '       "channel to order to delivery.")', "intro"),
     ("code", "from digiops import merge\n"
              "from digiops.merge import report\n"
              "result = merge.run(ctx)\n"
              "counts = result.counts()\n"
              "report.headline_view(counts, ctx.language).style.hide(axis='index')"),
     ("code", 'ctx.md("## 每一行原始数据的去向", "## Where every raw row went")\n'
-             "report.styled(result.accounting, ctx.language)"),
+             "report.styled(result.accounting, ctx.language)", "accounting"),
     ("code", 'ctx.md("## 清洗前后的数据质量", "## Data quality before and after cleaning")\n'
              "ctx.md(*report.MEASURE_DEFINITIONS)\n"
              "ctx.md('清洗前后都没有任何度量的字段（来源中没有该字段）不列出。', 'Fields a source does not carry (no measure before or after) are not listed.')\n"
-             "report.styled(report.quality_summary(result.data_quality), ctx.language)"),
+             "report.styled(report.quality_summary(result.data_quality), ctx.language)", "quality"),
     ("code", "import matplotlib.pyplot as plt\n"
              "person = result.data_quality[result.data_quality['field'].isin(['full_name', 'phone', 'email', 'birth_date', 'address', 'order_time', 'amount'])]\n"
              "report.quality_chart(person, 'conformity', ctx.t('标准格式：清洗前 vs 清洗后',\n"
@@ -27,7 +27,7 @@ CELLS = [
     ("code", 'ctx.md("## 多少记录背后是多少真实客户", "## How many real customers hide behind how many records")\n'
              "ctx.md(f\"{counts['records']:,} 条客户相关记录合并为 {counts['customers']:,} 位客户。\",\n"
              "       f\"{counts['records']:,} customer-bearing records resolve to {counts['customers']:,} customers.\")\n"
-             "report.styled(report.source_overlap(result.customers), ctx.language)"),
+             "report.styled(report.source_overlap(result.customers), ctx.language)", "customers"),
     ("code", 'ctx.md("### 客户编号的延续", "### Customer ids carried from the previous run")\n'
              "if counts['records_seen_before'] == 0:\n"
              "    ctx.md('本客户没有上一次运行的合并结果：客户编号从 C0000001 起新编。',\n"
@@ -56,7 +56,7 @@ CELLS = [
              "fig, ax = plt.subplots(figsize=(8, 3.5))\n"
              "sns.barplot(data=sizes, x='records', y='customers', color='#4c72b0', ax=ax)\n"
              "ax.set_xlabel(ctx.t('每位客户的记录数', 'records per customer')); ax.set_ylabel(ctx.t('客户数', 'customers'))\n"
-             "plt.show()"),
+             "plt.show()", "clusters"),
     ("code", 'ctx.md("## 匹配模型：比较层级的权重", "## The match model: weights of the comparison levels")\n'
              "if result.model is not None and result.model.method == 'deterministic':\n"
              "    ctx.md(f'客户档案仅 {result.model.n_profiles} 份，少于训练模型所需的 {result.model.min_profiles} 份：未训练模型，'\n"
@@ -69,7 +69,7 @@ CELLS = [
              '           "Fellegi–Sunter: u from random sampling, m by EM; weight = log2(m/u). Hanzi names are compared exactly; "\n'
              '           "fuzzy comparisons run on ASCII (pinyin) only.")\n'
              "weights = report.level_weights(result.model.linker) if result.model is not None and result.model.linker is not None else None\n"
-             "report.styled(weights, ctx.language, precision=3) if weights is not None else None"),
+             "report.styled(weights, ctx.language, precision=3) if weights is not None else None", "model"),
     ("code", 'ctx.md("### 几对示例记录（已脱敏）", "### A few example pairs (masked)")\n'
              "if weights is not None:\n"
              "    display(report.styled(report.example_pairs(result.model.pairs, result.profiles, weights, ctx.settings.match_threshold), ctx.language, precision=2))"),
@@ -81,7 +81,7 @@ CELLS = [
              '       "or placeholder addresses. Masked values count as partial evidence; nicknames, placeholders and proxy "\n'
              '       "receivers are no name.")\n'
              "dirt = report.dirt_table(result.prepared).rename(columns={k: ctx.t(*v) for k, v in report.DIRT_NAMES.items()})\n"
-             "report.styled(dirt, ctx.language) if len(dirt) else None"),
+             "report.styled(dirt, ctx.language) if len(dirt) else None", "dirt"),
     ("code", 'ctx.md("### 订单与订单行", "### Orders and order lines")\n'
              "grains = report.order_grain(result.prepared)\n"
              "ctx.md(*report.order_grain_note(grains))\n"
@@ -92,28 +92,28 @@ CELLS = [
              '       "A waybill\'s order number, a receipt\'s member card, a platform buyer id / openid / unionid and the "\n'
              '       "links declared in merge.key_links join their records with certainty, before the probabilistic "\n'
              '       "model; a key that finds no partner is counted, not an error.")\n'
-             "report.styled(result.key_links, ctx.language) if len(result.key_links) else None"),
+             "report.styled(result.key_links, ctx.language) if len(result.key_links) else None", "keys"),
     ("code", 'ctx.md("## 订单状态：哪些订单计入 GMV", "## Order states: which orders count toward GMV")\n'
              'ctx.md("订单状态按合作文件的 merge.order_states 归类。已付款订单与退款单（负金额冲减）计入 GMV；"\n'
              '       "只以状态标记的退款（如“已退款”：金额为正，没有退款单）、已取消 / 交易关闭的订单和测试单不计入。",\n'
              '       "Statuses map to states through merge.order_states. Paid orders and refund rows (negative amounts "\n'
              '       "that net out) count toward GMV; refunds marked only by their status (e.g. 已退款: a positive amount "\n'
              '       "and no refund row), cancelled / closed orders and test orders do not.")\n'
-             "report.styled(report.order_states(result.file('orders')), ctx.language, precision=2)"),
+             "report.styled(report.order_states(result.file('orders')), ctx.language, precision=2)", "states"),
     ("code", 'ctx.md("### 未识别的订单状态", "### Order statuses no state knows")\n'
              "ctx.md(*report.unknown_status_note(result.unknown_statuses))\n"
              "report.styled(result.unknown_statuses, ctx.language, precision=2) if len(result.unknown_statuses) else None"),
     ("code", 'ctx.md("## 一笔订单的全链路：渠道 → 订单 → 物流（已脱敏）", "## One order from channel to delivery (masked)")\n'
              "journey = result.journey()\n"
-             "report.styled(report.masked_journey(journey, ctx.language), ctx.language, precision=2) if len(journey) else None"),
+             "report.styled(report.masked_journey(journey, ctx.language), ctx.language, precision=2) if len(journey) else None", "journey"),
     ("code", 'ctx.md("## 隔离的数据及原因", "## What was quarantined and why")\n'
-             "report.styled(report.quarantine_reasons(result.quarantine), ctx.language)"),
+             "report.styled(report.quarantine_reasons(result.quarantine), ctx.language)", "quarantine"),
     ("code", 'ctx.md("### 隔离明细示例", "### Quarantined rows, an example")\n'
              "shown = report.quarantine_detail(result.quarantine.head(10), ctx.language)\n"
              "note = report.shown_note(len(shown), len(result.quarantine), 'outputs/merge/quarantine.parquet')\n"
              "if note:\n"
              "    ctx.md(*note)\n"
-             "report.styled(shown, ctx.language) if len(shown) else None"),
+             "report.styled(shown, ctx.language) if len(shown) else None", "quarantine_detail"),
     ("code", 'ctx.md("## 待人工复核的边界样本对", "## Borderline pairs for clerical review")\n'
              "ctx.md(f\"{len(result.review_pairs):,} 对尚未判定的记录写入 review_pairs.xlsx 的“待复核”表：在“判定”列选择 是 / 否 / 不确定，\"\n"
              "       \"把文件放进客户文件夹并在合作文件的 merge.review_file 中指定，下次运行即采纳。“否”让两条记录分属不同客户，\"\n"
@@ -126,7 +126,7 @@ CELLS = [
              "note = report.shown_note(min(5, len(result.review_pairs)), len(result.review_pairs), 'review_pairs.xlsx')\n"
              "if note:\n"
              "    ctx.md(*note)\n"
-             "report.review_table(result.review_pairs.head(5), ctx.language).style.hide(axis='index').format(precision=4, na_rep=report.MISSING, escape='html')"),
+             "report.review_table(result.review_pairs.head(5), ctx.language).style.hide(axis='index').format(precision=4, na_rep=report.MISSING, escape='html')", "review"),
     ("code", 'ctx.md("### 复核判定的采纳情况", "### How the review decisions were applied")\n'
              "decisions = result.model.decisions if result.model is not None else None\n"
              "if decisions is None or decisions.empty:\n"

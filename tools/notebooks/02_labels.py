@@ -5,7 +5,7 @@ STAGE = "labels"
 CELLS = [
     ("code", '''ctx.md("客户标签把各系统的数据变成业务看得懂的画像：每个标签先有业务口径和负责人，再有数据规则。",
        "Customer tags turn the systems' data into profiles the business reads: every tag has a business "
-       "definition and an owner first, then a data rule.")'''),
+       "definition and an owner first, then a data rule.")''', "intro"),
     ("code", '''from digiops import labels
 from digiops.labels import charts, report
 stage = labels.run(ctx)
@@ -16,12 +16,12 @@ ctx.md(f"统计日：**{stage.run.as_of}**，客户 {len(tags):,} 人，标签 {
 ctx.md("业务口径在前：每个标签的定义、取值规则、负责人和使用场景。完整目录另存为 catalog.xlsx 和 catalog.html。",
        "Definitions first: each tag's definition, value rules, owner and scenario. The full catalog is also saved as "
        "catalog.xlsx and catalog.html.")
-report.catalog_style(report.catalog_table(stage.catalog, ctx.language).drop(columns=["id"]))'''),
+report.catalog_style(report.catalog_table(stage.catalog, ctx.language).drop(columns=["id"]))''', "catalog"),
     ("code", '''import matplotlib.pyplot as plt
 ctx.md("## 覆盖率", "## Coverage")
 cover = report.coverage_view(stage.coverage, stage.catalog, language=ctx.language)
 charts.coverage_chart(cover, stage.settings.min_coverage, ctx.t("持有标签的客户占比", "Share of customers holding the tag"))
-plt.show()'''),
+plt.show()''', "coverage"),
     ("code", '''ctx.md("### 各取值的分布", "### Distribution of values")
 report.coverage_table(cover[cover["value"] != "*"], language=ctx.language).style.hide(axis="index").format(
     {ctx.t("占比", "Share"): "{:.1%}", ctx.t("客户数", "Customers"): "{:,}"}, escape="html")'''),
@@ -45,7 +45,7 @@ ctx.md("R、F、M 各按客户等分五档（并列按客户 ID），分群按 R
        "(each of the 25 cells in exactly one segment).")
 segments = report.segment_view(stage.segment_summary, stage.segments, language=ctx.language)
 charts.segment_chart(segments, ctx.t("客户占比", "Share of customers"), ctx.t("消费金额占比", "Share of monetary"))
-plt.show()'''),
+plt.show()''', "rfm"),
     ("code", '''report.segment_table(segments, language=ctx.language).style.hide(axis="index").format(
     {ctx.t("客户数", "Customers"): "{:,}", ctx.t("客户占比", "Share of customers"): "{:.1%}",
      ctx.t("消费金额", "Monetary"): "{:,.2f}", ctx.t("金额占比", "Share of monetary"): "{:.1%}",
@@ -56,11 +56,11 @@ if stage.migration is None:
     ctx.md("本客户没有上一次运行的结果，无法比较迁移。", "This client has no previous run to compare with.")
 else:
     charts.migration_heatmap(stage.migration, ctx.t("上次（行）→ 本次（列）客户数", "Previous (rows) → current (columns), customers"))
-    plt.show()'''),
+    plt.show()''', "migration"),
     ("code", '''ctx.md("## 客户画像示例（已脱敏）", "## Example profiles (masked)")
 profiles = report.example_profiles(ctx, tags, stage.catalog, stage.settings.example_profiles, stage.segments)
 profiles.style.hide(axis="index").format(escape="html").set_properties(
-    subset=[ctx.t("标签", "Tags")], **report.WIDE) if len(profiles) else None'''),
+    subset=[ctx.t("标签", "Tags")], **report.WIDE) if len(profiles) else None''', "profiles"),
     ("code", '''ctx.md("## 标签设计辅助：从数据出发的候选标签", "## Design aid: candidate tags from the data")
 ctx.md(f"按分位数、头部取值和最近购买窗口给出的全部 {len(stage.candidates)} 个候选取值及覆盖率；`yaml` 列可直接复制到"
        "标签目录的 values 中（补上中英文名称）。",
@@ -69,8 +69,8 @@ ctx.md(f"按分位数、头部取值和最近购买窗口给出的全部 {len(st
 report.candidate_table(stage.candidates, language=ctx.language).style.hide(axis="index").format(
     {ctx.t("覆盖率", "Coverage"): "{:.1%}", ctx.t("客户数", "Customers"): "{:,}"}, escape="html").set_properties(
     subset=[ctx.t("类型", "Kind"), ctx.t("字段", "Field"), ctx.t("取值代码", "Value code")], **report.NOWRAP).set_properties(
-    subset=[ctx.t("含义", "Meaning"), ctx.t("规则", "Rule"), "yaml"], **report.WIDE)'''),
+    subset=[ctx.t("含义", "Meaning"), ctx.t("规则", "Rule"), "yaml"], **report.WIDE)''', "candidates"),
     ("code", '''ctx.md("## 输出文件", "## Output files")
 report.files_table([p.name for p in stage.written.values()], language=ctx.language).style.hide(axis="index").format(
-    escape="html")'''),
+    escape="html")''', "files"),
 ]

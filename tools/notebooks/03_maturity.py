@@ -7,7 +7,7 @@ CELLS = [
        "与目标和行业对标，找出价值流中的瓶颈及其根因，并给出分三阶段的实施路线图与预算分配。",
        "Current state on four dimensions (process digitalization, data assetization, business online-ization, "
        "decision intelligence; 1 manual – 5 intelligent), against target and industry peers; bottlenecks of the "
-       "value stream and their root causes; a three-phase roadmap with its budget split.")'''),
+       "value stream and their root causes; a three-phase roadmap with its budget split.")''', "intro"),
     ("code", '''from digiops import maturity
 from digiops.maturity import charts, report
 import matplotlib.pyplot as plt
@@ -24,32 +24,32 @@ ctx.md("每题答案 a（1–5）换算为 (a−1)/4×100；维度得分为各�
        "questions they answered (N/A dropped, weights re-normalized), averaged over respondents; indicators, "
        f"levelled by their threshold tables, blend in with weight {ctx.settings.indicator_weight:.0%}. "
        "Level L = 1 + 4 × score / 100 (one decimal); band = floor(L).")
-fig = charts.radar(result.scores, result.benchmark, lang, result.benchmark_illustrative); plt.show()'''),
+fig = charts.radar(result.scores, result.benchmark, lang, result.benchmark_illustrative); plt.show()''', "scores"),
     ("code", '''report.scores_view(result.scores, lang).style.hide(axis="index").format(precision=1, na_rep="–", escape="html")'''),
     ("code", '''ctx.md("## 差距分析", "## Gaps to target")
 ctx.md("差距 = 目标等级 − 现状等级；≥ 1.5 级为严重，≥ 0.75 级为中等，其余正差距为轻微。",
        "Gap = target level − current level; critical at 1.5 levels or more, moderate at 0.75 or more, "
        "minor above 0.")
-fig = charts.gap_bars(result.scores, lang); plt.show()'''),
+fig = charts.gap_bars(result.scores, lang); plt.show()''', "gaps"),
     ("code", '''ctx.md("## 行业对标", "## Industry benchmark")
 if result.benchmark_illustrative:
     source = report.benchmark_note(result.benchmark_source, bool(ctx.settings.benchmark), lang)
     ctx.md(f"**以下行业数据为示意值（{source}），仅供讨论，不是调研结果。**",
            f"**The industry figures below are illustrative ({source}), for discussion only; "
            "they are not survey results.**")
-report.benchmark_view(result.benchmark, lang).style.hide(axis="index").format(precision=1, na_rep="–", escape="html")'''),
+report.benchmark_view(result.benchmark, lang).style.hide(axis="index").format(precision=1, na_rep="–", escape="html")''', "benchmark"),
     ("code", '''ctx.md("## 评估一致性", "## Consistency of the assessment")
 ctx.md(f"各部门按同一方法计分。⚠ 标记的维度上，受访者之间的评分相差超过 {ctx.settings.disagreement_levels:g} 个等级；"
        "加框的格子与全公司水平相差超过该阈值。",
        f"Each department is scored by the same method. On dimensions marked ⚠, respondents differ by more than "
        f"{ctx.settings.disagreement_levels:g} level; boxed cells differ from the company level by more than that.")
-fig = charts.department_heatmap(result.departments, result.scores, lang); plt.show()'''),
+fig = charts.department_heatmap(result.departments, result.scores, lang); plt.show()''', "consistency"),
     ("code", '''ctx.md("## 量化指标", "## Quantitative indicators")
 if len(result.indicators):
     display(report.indicators_view(result.indicators, lang).style.hide(axis="index").format(
         precision=2, na_rep="–", escape="html"))
 else:
-    ctx.md("本项目未提供量化指标，维度得分仅来自问卷。", "No indicators were given; scores come from the questionnaire only.")'''),
+    ctx.md("本项目未提供量化指标，维度得分仅来自问卷。", "No indicators were given; scores come from the questionnaire only.")''', "indicators"),
     ("code", '''ctx.md("### 得分最低的题目", "### Lowest-scoring questions")
 report.weakest_questions(result.questions, lang).style.hide(axis="index").format(
     {ctx.t("1–2 分占比", "Share 1–2"): "{:.0%}"}, precision=2, na_rep="–", escape="html")'''),
@@ -62,7 +62,7 @@ if len(result.nodes):
            f"{ctx.settings.error_rate_threshold:.0%} or more is error-prone.")
     fig = charts.value_stream_chart(result.nodes, lang); plt.show()
 else:
-    ctx.md("本项目未提供价值流数据。", "No value-stream data was given.")'''),
+    ctx.md("本项目未提供价值流数据。", "No value-stream data was given.")''', "value_stream"),
     ("code", '''if len(result.bottlenecks):
     display(report.bottlenecks_view(result.bottlenecks, lang).style.hide(axis="index").format(
         {ctx.t("差错率", "Error rate"): "{:.0%}", ctx.t("耗时（小时）", "Hours"): "{:.1f}"}, na_rep="–", escape="html"))'''),
@@ -91,7 +91,7 @@ if len(result.roadmap):
         {ctx.t("预算占比", "Budget share"): "{:.1%}", ctx.t("预算（元）", "Budget (CNY)"): "{:,.0f}",
          ctx.t("差距", "Gap"): "{:.1f}"}, na_rep="–", escape="html"))
 else:
-    ctx.md("所有维度均已达到目标，无需新增举措。", "Every dimension meets its target; no initiative is needed.")'''),
+    ctx.md("所有维度均已达到目标，无需新增举措。", "Every dimension meets its target; no initiative is needed.")''', "roadmap"),
     ("code", '''ctx.md("### 预算分配（技术 / 人才 / 运营）", "### Budget split (technology / people / operations)")
 budget = report.budget_view(result.budget, lang)
 budget.style.format("{:,.0f}" if ctx.settings.total_budget is not None else "{:.1%}", na_rep="–", escape="html")'''),
@@ -103,5 +103,5 @@ fig = charts.sensitivity_chart(result.sensitivity, lang); plt.show()
 report.sensitivity_view(result.sensitivity, lang).style.hide(axis="index").format(
     {ctx.t("权重变动", "Weight change"): "{:+.0%}", ctx.t("总体得分", "Overall score"): "{:.2f}",
      ctx.t("总体等级", "Overall level"): "{:.1f}", ctx.t("等级变化", "Level change"): "{:+.3f}"}, na_rep="–",
-    escape="html")'''),
+    escape="html")''', "sensitivity"),
 ]

@@ -5,7 +5,7 @@ STAGE = "kpi"
 CELLS: list[tuple[str, str]] = [
     ("code", '''ctx.md("可量化、可拆解的经营目标：拆到每个作战单元（大区、门店），对照实际复盘，给出整体作战态势、漏斗监控与行动闭环。",
        "Quantifiable, decomposable business goals: broken down to every combat unit (region, store), reviewed "
-       "against actuals, with the overall battle situation, the funnel and the closed loop of actions.")'''),
+       "against actuals, with the overall battle situation, the funnel and the closed loop of actions.")''', "intro"),
     ("code", '''from digiops import kpi
 from digiops.kpi import charts, report
 review = kpi.run(ctx)
@@ -20,22 +20,22 @@ regions = review.units.query("level == 'region'")["unit"].tolist()
 charts.draw_tree(review.tree, review.attainment, p.review, language=ctx.language, expand={"gmv": regions})
 plt.show()
 ctx.md("节点颜色 = 复盘月份的达成状态（绿 ≥ 100 %，黄 ≥ 90 %，红低于 90 %，灰 = 无目标）。",
-       "Node colour = status in the review month (green ≥ 100 %, amber ≥ 90 %, red below, grey = no target).")'''),
+       "Node colour = status in the review month (green ≥ 100 %, amber ≥ 90 %, red below, grey = no target).")''', "situation"),
     ("code", '''ctx.md("## 各大区与门店达成", "## Attainment by region and store")
 for level in ("region", "store"):
     table = report.unit_attainment(review, "gmv", level)
     if table["attainment"].notna().any():
         charts.attainment_bars(table, title=ctx.t(f"GMV 达成率 · {'大区' if level == 'region' else '门店'} · {p.review}",
                                            f"GMV attainment by {level} · {p.review}"), language=ctx.language)
-        plt.show()'''),
-    ("code", '''report.kpi_matrix(review, ctx.language).style.hide(axis="index").format(escape="html")'''),
+        plt.show()''', "units"),
+    ("code", '''report.kpi_matrix(review, ctx.language).style.hide(axis="index").format(escape="html").map(report.status_style)'''),
     ("code", '''ctx.md("## GMV 为什么变化", "## Why GMV moved")
 start, steps, end = report.factor_steps(review, "gmv", "factor", ctx.language)
 charts.waterfall(start, steps, end, labels=(p.comparison, p.review),
           title=ctx.t("GMV 变动 = 客流 × 转化率 × 客单价（LMDI 分解）", "GMV change = traffic × conversion × AOV (LMDI)"))
 plt.show()
 for text in report.variance_notes(review, ctx.language):
-    ctx.md(text)'''),
+    ctx.md(text)''', "variance"),
     ("code", '''start, steps, end = report.factor_steps(review, "gmv", "region", ctx.language)
 charts.waterfall(start, steps, end, labels=(p.comparison, p.review), title=ctx.t("GMV 变动 · 按大区", "GMV change by region"))
 plt.show()'''),
@@ -53,7 +53,7 @@ if len(review.funnel):
     plt.show()
     ctx.md(report.funnel_markdown(review, table, ctx.language))
 else:
-    ctx.md("没有漏斗事件数据。", "No funnel events.")'''),
+    ctx.md("没有漏斗事件数据。", "No funnel events.")''', "funnel"),
     ("code", '''if len(review.funnel):
     cohort = review.funnel.query("period == @table.period.iloc[0]")
     percent = {ctx.t(zh, en): "{:.1%}" for zh, en in (("步骤转化率", "Step conversion"), ("整体转化率", "Overall conversion"),
@@ -66,7 +66,7 @@ if row is not None:
     charts.runrate_chart(review.daily, row, days_in_period=int(row["days_elapsed"] + row["days_left"]), language=ctx.language,
                   title=ctx.t(f"GMV 跑动率 · {p.runrate}", f"GMV run-rate · {p.runrate}"))
     plt.show()
-    ctx.md(report.runrate_markdown(row, ctx.language))'''),
+    ctx.md(report.runrate_markdown(row, ctx.language))''', "runrate"),
     ("code", '''stores = int((review.runrate["level"] == "store").sum())
 if stores:
     ctx.md(f"下表为全部与各大区；{stores} 行门店级跑动率见 outputs/kpi/runrate.parquet。",
@@ -75,7 +75,7 @@ if stores:
 report.runrate_table(review, ctx.language).style.hide(axis="index").format(
     {ctx.t("推算达成率", "Projected attainment"): "{:.1%}"}, precision=2, thousands=",", na_rep="–", escape="html")'''),
     ("code", '''ctx.md("## SMART 检查", "## SMART findings")
-report.smart_matrix(review, ctx.language).style.hide(axis="index").format(na_rep="–", escape="html")'''),
+report.smart_matrix(review, ctx.language).style.hide(axis="index").format(na_rep="–", escape="html")''', "smart"),
     ("code", '''failed = report.smart_failures(review, ctx.language)
 ctx.md(ctx.t("**未通过的检查：**", "**Checks that fail:**") if len(failed) else ctx.t("所有 SMART 检查均通过。", "Every SMART check passes."))
 failed.style.hide(axis="index").format(escape="html") if len(failed) else None'''),
@@ -85,13 +85,13 @@ if len(review.actions):
            "The previous review's actions: owner, status, and what each action's KPI did since it was agreed.")
     display(report.action_table(review, ctx.language).style.hide(axis="index").format(escape="html"))
 else:
-    ctx.md("没有行动记录。", "No action log.")'''),
+    ctx.md("没有行动记录。", "No action log.")''', "actions"),
     ("code", '''ctx.md("## 与上次复盘相比", "## Since the previous review")
 changes = report.changes_table(review, ctx.language)
 if changes is None:
     ctx.md("本客户没有更早的运行记录，下次复盘将在此对比。", "No earlier run of this client; the next review will compare here.")
 else:
-    display(changes.style.hide(axis="index").format(escape="html"))'''),
+    display(changes.style.hide(axis="index").format(escape="html").map(report.status_style))''', "previous"),
     ("code", '''for zh, en in review.notes:
     ctx.md(f"> {ctx.md_text(zh)}", f"> {ctx.md_text(en)}")'''),
 ]

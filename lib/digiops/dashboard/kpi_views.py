@@ -576,7 +576,7 @@ def funnel_html(view: pd.DataFrame, language: str) -> str:
 # --- the action log -------------------------------------------------------------------------------------------
 def actions_html(actions: pd.DataFrame, names: dict[str, dict[str, str]], language: str) -> str:
     """The action log: owner (masked), due date (overdue flagged), status, and what the action's KPI did from the
-    month it was agreed to the review month (✓ the right way, ✗ not)."""
+    month it was agreed to the review month (✓ the right way, × not)."""
     if actions.empty:
         return note(in_language(language, "本次复盘没有行动记录。", "No actions were logged for this review."))
     overdue = actions["overdue"].fillna(False).astype(bool)
@@ -585,7 +585,7 @@ def actions_html(actions: pd.DataFrame, names: dict[str, dict[str, str]], langua
     rows, classes = [], []
     for r, late in zip(actions.itertuples(index=False), overdue, strict=True):
         measure = _measure(names, r.kpi)
-        improved = "" if r.improved is None or pd.isna(r.improved) else (" ✓" if r.improved else " ✗")
+        improved = "" if r.improved is None or pd.isna(r.improved) else (" ✓" if r.improved else " ×")
         moved = (f"{cell_text(r.period_from)} → {cell_text(r.period_to)}: {_value(r.value_from, measure)} → "
                  f"{_value(r.value_to, measure)}")
         flag = f" <span class='dg-overdue'>{escape_html(in_language(language, '逾期', 'overdue'))}</span>" if late else ""

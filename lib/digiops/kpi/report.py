@@ -17,16 +17,41 @@ from digiops.kpi.review import KpiReview
 from digiops.kpi.tree import KpiTree
 from digiops.masking import mask_owner
 from digiops.text import (FUNNEL_STAGES, KPI_LEVELS, KPI_STATUS, MISSING, SMART_CRITERIA, SMART_FINDINGS,
-                          STATUS_MARKS, VARIANCE_METHODS, in_language, term)
+                          STATUS_COLOURS, STATUS_MARKS, VARIANCE_METHODS, in_language, term)
 
 
 def status_name(status: str, language: str) -> str:
     """A KPI status with its mark, as the report's tables show it.
 
     >>> status_name("amber", "zh"), status_name("none", "en")
-    ('🟡 预警', '– no target')
+    ('▲ 预警', '– no target')
     """
     return f"{STATUS_MARKS.get(status, '–')} {term(language, KPI_STATUS, status)}"
+
+
+def _tint(colour: str, share: float = 0.15) -> str:
+    """``colour`` (``#rrggbb``) mixed with white: a background light enough for black text."""
+    channels = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return "#" + "".join(f"{round(share * c + (1 - share) * 255):02x}" for c in channels)
+
+
+_MARKED = {mark: status for status, mark in STATUS_MARKS.items() if status != "none"}
+
+
+def status_style(cell: object) -> str:
+    """The CSS of a table cell that shows a KPI status mark (:func:`status_name`, :func:`kpi_matrix`): a light
+    background in the status colour (:data:`~digiops.text.STATUS_COLOURS`); nothing for any other cell.
+
+    The cell's text stays plain (tables are escaped, so a badge cannot be markup); this is for ``Styler.map``:
+    ``report.kpi_matrix(review, language).style.map(report.status_style)``.
+
+    >>> status_style("■ 未达成"), status_style("31.0万 / 36.0万 ▲"), status_style("– no target"), status_style(3)
+    ('background-color: #f6dfdf', 'background-color: #fef2de', '', '')
+    """
+    text = str(cell).strip()
+    marks = (text[:1] if text[1:2] == " " else "", text[-1:] if text[-2:-1] == " " else "")  # "● met", "… / … ●"
+    status = next((_MARKED[mark] for mark in marks if mark in _MARKED), None)
+    return f"background-color: {_tint(STATUS_COLOURS[status])}" if status else ""
 
 
 def unit_name(unit: str, language: str) -> str:
@@ -250,8 +275,8 @@ def runrate_markdown(row: pd.Series, language: str) -> str:
 
 
 def smart_matrix(review: KpiReview, language: str) -> pd.DataFrame:
-    """One row per KPI, one ✓ / ✗ column per SMART criterion."""
-    s = review.smart.assign(mark=review.smart["passed"].map({True: "✓", False: "✗"}))
+    """One row per KPI, one ✓ / × column per SMART criterion."""
+    s = review.smart.assign(mark=review.smart["passed"].map({True: "✓", False: "×"}))
     table = s.pivot_table(index="kpi", columns="criterion", values="mark", aggfunc="first").reset_index()
     table = table.set_index("kpi").loc[[k for k in review.tree.nodes if k in set(table["kpi"])]].reset_index()
     table["name"] = [_name(review, k, language) for k in table["kpi"]]
@@ -289,7 +314,7 @@ def action_table(review: KpiReview, language: str) -> pd.DataFrame:
     a["kpi"] = [_name(review, k, language) for k in a["kpi"]]
     a["effect"] = [f"{format_value(v0, measure.get(k, ''), language=language)} → "
                    f"{format_value(v1, measure.get(k, ''), language=language)}"
-                   + ("" if i is None else (" ✓" if i else " ✗"))
+                   + ("" if i is None else (" ✓" if i else " ×"))
                    for k, v0, v1, i in zip(review.actions["kpi"], a["value_from"], a["value_to"], a["improved"],
                                            strict=True)]
     a["overdue"] = a["overdue"].map({True: in_language(language, "逾期", "overdue"), False: ""})

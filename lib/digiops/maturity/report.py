@@ -55,7 +55,8 @@ def scores_view(scores: pd.DataFrame, language: str) -> pd.DataFrame:
         (("差距", "Gap"), scores["gap"]),
         (("严重度", "Severity"), scores["severity"].map(lambda s: term(language, SEVERITY, s))),
         (("受访者极差（级）", "Respondent spread (levels)"), scores["respondent_spread"]),
-        (("意见分歧", "Disagreement"), scores["disagreement"].map(lambda f: "⚠" if f else "")),
+        (("意见分歧", "Disagreement"),
+         scores["disagreement"].map(lambda f: in_language(language, "分歧", "differ") if f else "")),
     ])
 
 

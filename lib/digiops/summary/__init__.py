@@ -7,8 +7,8 @@ did not run or failed.
 """
 
 from digiops.summary.collect import Summary, collect, compare, headline_numbers, segment_table, stage_sentence
-from digiops.summary.render import fmt_number, fmt_percent, section_html, summary_html
+from digiops.summary.render import fmt_number, fmt_percent, section, section_html, summary_html
 from digiops.summary.stage import run
 
-__all__ = ["Summary", "collect", "compare", "fmt_number", "fmt_percent", "headline_numbers", "run", "section_html",
+__all__ = ["Summary", "collect", "compare", "fmt_number", "fmt_percent", "headline_numbers", "run", "section", "section_html",
            "segment_table", "stage_sentence", "summary_html"]

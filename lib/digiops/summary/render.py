@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from digiops import sections
 from digiops.merge.quality import MEASURE_DEFINITIONS, MEASURE_NAMES
 from digiops.settings.maturity import DIMENSIONS
 from digiops.summary.collect import Summary, stage_title
@@ -336,27 +337,33 @@ def links_html(summary: Summary, language: str) -> str:
     return f"<ul>{''.join(items)}</ul>"
 
 
-SECTIONS: tuple[tuple[str, tuple[str, str], Any], ...] = (
-    ("maturity", ("数字化成熟度与最大差距", "Digital maturity and the largest gaps"), maturity_html),
-    ("merge", ("数据告诉我们什么", "What the data showed"), data_html),
-    ("labels", ("标签体系与客户分群", "Tag system and customer segments"), labels_html),
-    ("kpi", ("KPI 达成与展望", "KPI attainment and outlook"), kpi_html),
-    ("maturity", ("路线图：试点举措", "Roadmap: pilot initiatives"), roadmap_html),
-)
+#: section id (digiops.sections: the titles) → the stage whose report it links to (None: no link) and its body.
+SECTIONS: dict[str, tuple[str | None, Any]] = {
+    "maturity": ("maturity", maturity_html),
+    "data": ("merge", data_html),
+    "labels": ("labels", labels_html),
+    "kpi": ("kpi", kpi_html),
+    "roadmap": ("maturity", roadmap_html),
+    "changes": (None, changes_html),
+    "trends": (None, trends_html),
+    "links": (None, links_html),
+}
+
+
+def section(summary: Summary, section_id: str, language: str | None = None) -> str:
+    """One section of the page (heading and body) as HTML; in the run's language unless one is given."""
+    language = language or summary.language
+    stage, build = SECTIONS[section_id]
+    heading = sections.BY_KEY[f"summary.{section_id}"].title(language)
+    if stage is None:
+        return f"<h2>{escape_html(heading)}</h2>" + build(summary, language)
+    return _section(heading, build(summary, language), stage, summary, language)
 
 
 def section_html(summary: Summary, language: str | None = None) -> list[tuple[str, str]]:
     """(heading, HTML body) of every section, in reading order; in the run's language unless one is given."""
     language = language or summary.language
-    out = [(in_language(language, *title),
-            _section(in_language(language, *title), build(summary, language), stage, summary, language))
-           for stage, title, build in SECTIONS]
-    for (zh, en), body in ((("自上次运行以来的变化", "What changed since the previous run"), changes_html),
-                           (("历次复盘的趋势", "Across reviews"), trends_html),
-                           (("各阶段报告", "Stage reports"), links_html)):
-        heading = in_language(language, zh, en)
-        out.append((heading, f"<h2>{escape_html(heading)}</h2>" + body(summary, language)))
-    return out
+    return [(sections.BY_KEY[f"summary.{key}"].title(language), section(summary, key, language)) for key in SECTIONS]
 
 
 def summary_html(summary: Summary, language: str | None = None) -> str:
