@@ -121,3 +121,17 @@ def demo_run_en(tmp_path_factory) -> Path:
     failed = {s["name"]: s.get("error") or s.get("reason") for s in result.stages if s["status"] != "succeeded"}
     assert result.status == "succeeded", failed
     return result.run_dir
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium for a module's tests (skipped with a how-to outside CI when it is missing)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import launch, need_chromium
+
+    need_chromium()
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()

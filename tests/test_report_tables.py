@@ -23,7 +23,6 @@ from digiops import archive
 from digiops.context import escaped_styler
 from digiops.deliver.pdftext import searchable
 from digiops.printing import print_header_css
-from tests.browser import launch, need_chromium
 
 CLIENT = "示例零售"
 RUN_ID = "20261202T173149-418106-f7975e"
@@ -138,17 +137,6 @@ def test_the_rendered_page_carries_its_print_header(report):
 
 
 # --- in the browser -------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser():
-    need_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
 
 
 WATCH_POLICY = """window.__violations = [];

@@ -19,7 +19,6 @@ from pypdf import PdfReader
 
 from digiops.deliver.pdftext import ideographs, rewrite_cmap, searchable, table_from_fonts
 from digiops.errors import StageError
-from tests.browser import launch, need_chromium
 
 NOTO_SANS_CJK = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 WORDS = ["门店", "示例", "客户", "目录", "个人信息", "生成时间", "漏斗", "预警", "长期", "风险"]
@@ -193,17 +192,6 @@ def test_the_committed_table_is_what_the_installed_noto_fonts_share():
 
 
 # --- printed by Chromium --------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser():
-    need_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
 
 
 def print_pdf(browser, html: str | Path) -> bytes:
