@@ -22,7 +22,7 @@ from digiops.sources import canonical_frame
 from tests.test_runner import external_references
 
 pytestmark = pytest.mark.slow
-STAGES = ["inventory", "merge", "labels", "maturity", "kpi", "summary", "deliver"]
+STAGES = ["inventory", "merge", "labels", "kpi", "maturity", "summary", "deliver"]  # maturity reads the others as evidence
 PERSONAL = ("phone", "email", "full_name", "national_id", "address")
 
 

@@ -50,7 +50,7 @@ def cut_client(folder: Path, sources: list[str], stages: list[str]) -> Path:
     spec["merge"]["key_links"] = [link for link in spec["merge"].get("key_links", [])
                                   if all(link[end].split(".")[0] in sources for end in ("from", "to"))]
     (folder / "raw").mkdir(parents=True)
-    for name in ("kpi_tree.yaml", "tag_catalog.yaml"):
+    for name in ("kpi_tree.yaml", "tag_catalog.yaml", "commentary.md", "logo.png"):
         shutil.copy(demo / name, folder / name)
     for name, source in spec["sources"].items():
         raw = demo / source["path"]

@@ -142,7 +142,8 @@ def test_a_targets_source_must_map_what_the_review_reads_and_name_known_kpis(tmp
         "funnel on that source, or name a source of kind funnel)",
         "raw/targets.csv: kpi_id: row 3: target for unknown KPI 'nps' (fix: use a KPI id of the tree (gmv))",
         "raw/targets.csv: kpi_id: row 4: target for unknown KPI 'gvm' (fix: use a KPI id of the tree (gmv))",
-        "raw/targets.csv: period: row 5: period '2026-13' of KPI 'gmv' is not a month (fix: write it as YYYY-MM)",
+        "raw/targets.csv: period: row 5: period '2026-13' of KPI 'gmv' is not a month (fix: write it as YYYY-MM "
+        "(or YYYY for a year's target, which is split to months))",
     ]
 
 

@@ -192,4 +192,7 @@ QUARANTINE_REASONS = {
 }
 
 #: A yes / no value (a flag such as ``in_gmv`` or ``balanced``) → words.
+#: the segment plays (labels stage, seed 002: segment → strategy)
+PLAY_NAMES = {"win_back": ("唤回", "Win back"), "upgrade": ("升级", "Upgrade"), "nurture": ("培育", "Nurture"),
+              "retain": ("维系", "Retain")}
 YES_NO = {"True": ("是", "yes"), "False": ("否", "no")}

@@ -59,9 +59,12 @@ def edit_yaml(path: Path, change) -> None:
 
 def plant(client: Path) -> None:
     """The demo engagement on a small generated client, with hostile text in every place a client controls."""
-    for name in ("engagement.yaml", "tag_catalog.yaml", "kpi_tree.yaml"):
+    for name in ("engagement.yaml", "tag_catalog.yaml", "kpi_tree.yaml", "logo.png"):
         shutil.copy(paths.demo_client_dir() / name, client / name)
     raw = client / "raw"
+    # the consultant's commentary, and the consultancy's name, shown in every page, the PDFs and the deck
+    (client / "commentary.md").write_text(f"## summary.kpi\n{SCRIPT} {IMAGE} {MARKUP} {REMOTE}\n\n"
+                                          f"## kpi.variance\n### zh\n{BARE} {REMOTE}\n", encoding="utf-8")
 
     def engagement(data: dict) -> None:
         data["client"].update(name_zh=f"示例茶饮{SCRIPT}{REMOTE}", name_en=f"Demo {IMAGE}")
@@ -73,6 +76,7 @@ def plant(client: Path) -> None:
         stores = sources["stores"]["columns"]
         stores[f"门店名称{IMAGE}"] = stores.pop("门店名称")
         data["maturity"].update(question_bank="question_bank.yaml", question_bank_mode="replace")
+        data["deliver"]["branding"]["consultancy"] = f"咨询{SCRIPT}{IMAGE}"
     edit_yaml(client / "engagement.yaml", engagement)
     (raw / "products.csv").rename(client / PRODUCTS_FILE)
 

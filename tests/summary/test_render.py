@@ -38,3 +38,31 @@ def test_the_page_prints_no_heading_of_its_own_above_the_report_title(tmp_path):
     summary = collect(make_run(tmp_path))
 
     assert "<h1" not in cells and all("<h1" not in body for _, body in section_html(summary, "zh"))
+
+
+def test_evidence_plays_and_the_cascade_reach_the_summary_with_their_figures(tmp_path):
+    """Issue 23: the maturity stage's evidence beside opinion, the labels stage's largest play and the kpi stage's
+    target cascade each read as one sentence, from the stages' own tables."""
+    import pandas as pd
+
+    run = make_run(tmp_path)
+    pd.DataFrame({"dimension": ["data_assetization", "business_online"], "name_zh": ["数据资产化", "业务在线化"],
+                  "name_en": ["Data assetization", "Business online"], "questionnaire_level": [2.6, 3.2],
+                  "evidence_level": [3.8, 3.0], "disagreement": [True, False]}).to_parquet(
+        run / "outputs" / "maturity" / "evidence.parquet")
+    pd.DataFrame({"segment": ["at_risk", "champions"], "play": ["win_back", "retain"], "customers": [181, 900],
+                  "expected_value": [411.1, 16431.0], "channel_zh": ["短信", "企业微信"],
+                  "channel_en": ["SMS", "WeCom"]}).to_parquet(run / "outputs" / "labels" / "plays.parquet")
+    pd.DataFrame({"source": ["given", "derived", "derived", "derived"], "rule": [None, "history", "history", "equal"],
+                  "coherent": pd.array([True, pd.NA, False, pd.NA], dtype="boolean")}).to_parquet(
+        run / "outputs" / "kpi" / "cascade.parquet")
+
+    summary = collect(run)
+    zh = "".join(body for _, body in section_html(summary, "zh"))
+    en = "".join(body for _, body in section_html(summary, "en"))
+
+    assert [d.dimension for d in summary.maturity.disagreements] == ["data_assetization"]
+    assert "“数据资产化”为 3.8 级，问卷评分为 2.6 级" in zh and "Data assetization at level 3.8" in en
+    assert summary.labels.plays[0].segment == "champions"
+    assert "WeCom" in en and "16,431" in en and "16,842" in en  # the largest play, then all plays together
+    assert "目标拆解：3 个目标" in zh and "1 of 2 coherence checks between levels fail" in en

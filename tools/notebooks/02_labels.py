@@ -57,6 +57,34 @@ if stage.migration is None:
 else:
     charts.migration_heatmap(stage.migration, ctx.t("上次（行）→ 本次（列）客户数", "Previous (rows) → current (columns), customers"))
     plt.show()''', "migration"),
+    ("code", '''ctx.md("## 分群策略与机会", "## Segment plays and their opportunity")
+ctx.md("每个 RFM 分群可在分群表中设定一个策略（唤回、升级、培育或维系）及其触达渠道和权益。机会测算：预期响应人数 = 客户数 × "
+       "预期响应率；预期金额 = 预期响应人数 × 该分群的单均金额（每位响应者按一次购买计）。历史消费金额与 RFM 相同，为统计日"
+       "之前全部计入 GMV 的订单（含退款冲减）。",
+       "Each RFM segment may name a play in the segment map (win back, upgrade, nurture or retain) with the channel it "
+       "runs through and the offer it makes. Sizing: expected responders = customers × expected response rate; "
+       "expected value = expected responders × the segment's mean order value (one purchase per responder). "
+       "Historical value is, as for RFM, every order counted in GMV before the reference date (refunds netted).")
+if stage.plays.empty:
+    ctx.md("分群表中没有分群设定策略。", "No segment of the segment map names a play.")
+else:
+    ctx.md(report.largest_opportunity_text(stage.plays, stage.segments, language=ctx.language))
+    for play in report.plays_in_order(stage.plays):
+        ctx.md(f"### {report.play_name(play, 'zh')}", f"### {report.play_name(play, 'en')}")
+        ctx.md(*report.PLAY_AIMS[play])
+        display(report.play_style(report.play_table(stage.plays, stage.segments, play, language=ctx.language),
+                                  language=ctx.language))
+    ctx.md("预期响应率是委托配置中按策略给出的假设，请用客户以往活动的实际响应率替换。由以往行动的实际效果测算响应率目前还做不到："
+           "KPI 复盘的行动记录把行动关联到指标，而不是某个分群的受众，无法得知哪些客户响应了哪个策略。",
+           "The expected response rates are the engagement settings' assumptions per play; replace them with the "
+           "client's measured campaign response. Measuring them from past actions is not possible yet: the KPI "
+           "review's action log ties actions to KPIs, not to a segment's audience, so it cannot tell which customers "
+           "responded to which play.")
+    ctx.md(f"受众名单 audiences.csv / audiences.xlsx 共 {stage.plays['customers'].sum():,} 人，每位客户一行：统一客户编号、分群、"
+           "策略、渠道和权益，不含姓名、手机、邮箱或地址，可导入客户的 CRM / CDP。",
+           f"The audience list audiences.csv / audiences.xlsx holds {stage.plays['customers'].sum():,} customers, one "
+           "row each: unified customer id, segment, play, channel and offer — no name, phone, e-mail or address — for "
+           "the client's CRM / CDP.")''', "plays"),
     ("code", '''ctx.md("## 客户画像示例（已脱敏）", "## Example profiles (masked)")
 profiles = report.example_profiles(ctx, tags, stage.catalog, stage.settings.example_profiles, stage.segments)
 profiles.style.hide(axis="index").format(escape="html").set_properties(

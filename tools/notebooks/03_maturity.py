@@ -79,6 +79,39 @@ if len(result.root_causes):
     display(report.root_causes_view(result.root_causes, lang).style.hide(axis="index").format(
         {ctx.t("耗时（小时）", "Hours"): "{:.1f}", ctx.t("平均差错率", "Mean error rate"): "{:.0%}"}, na_rep="–",
         escape="html"))'''),
+    ("code", '''ctx.md("## 证据与问卷", "## Evidence beside opinion")
+evidence, margin = result.evidence, ctx.settings.evidence_margin
+if len(evidence.indicators):
+    ctx.md("问卷反映的是受访者的看法；本节把同一次运行中其他环节的输出（客户合并、数据质量、订单、标签、复盘行动）换算成证据指标，"
+           "按阈值表定为 1–5 级（达到阈值即进入该级），各维度证据指标等级的加权平均即证据等级，与仅由问卷得出的等级并列比较"
+           f"（未并入本项目提供的量化指标）；两者相差超过 {margin:g} 个等级时标为分歧。",
+           "The questionnaire gives the respondents' opinion; this section turns the outputs of other stages of the "
+           "same run (the customer merge, data quality, orders, tags, review actions) into evidence indicators, "
+           "levelled 1–5 by threshold tables (a value at a threshold reaches that level). A dimension's evidence "
+           "level is the weighted mean of its indicators' levels, set beside its level from the answers alone "
+           "(without the engagement's own indicators); a gap of more than "
+           f"{margin:g} level is flagged.")
+    fig = charts.evidence_chart(evidence.dimensions, lang); plt.show()
+    display(report.evidence_styled(evidence, lang))
+ctx.md(report.evidence_summary(evidence, margin, lang))''', "evidence"),
+    ("code", '''if len(evidence.indicators):
+    ctx.md("### 证据指标与阈值", "### Evidence indicators and their thresholds")
+    ctx.md("系统数：客户记录分布在多少个系统中（越少越好）；跨系统客户占比：合并后在两个及以上系统中都有记录的客户；"
+           "清洗后完整率：清洗后仍有可用值的比例（各来源 × 字段平均）；原始标准格式占比：原始数据已按标准格式书写的比例"
+           "（清洗后按定义为 100%，故取清洗前）；线上订单占比：已支付订单中来自小程序商城与电商平台的比例；"
+           "标签平均覆盖率：标签目录中每个标签覆盖客户比例的平均值（每位客户都有生命周期标签，“至少一个标签”恒为 100%）；"
+           "复盘行动按期关闭率：已到期的行动（已完成或已逾期）中已完成的比例（行动记录没有完成日期，已完成视为按期）。"
+           "阈值与维度归属可在项目配置中调整。",
+           "Systems: how many systems hold customer records (fewer is better); customers in two or more systems: "
+           "merged customers with records in at least two; completeness after cleaning: the share of values still "
+           "usable after cleaning (mean over sources × fields); raw values in standard format: the share already "
+           "written in the standard form (100 % after cleaning by construction, so measured before); orders online: "
+           "the share of paid orders from the mini-program mall and the platforms; mean tag coverage: the mean over "
+           "the catalog's tags of the share of customers holding one (every customer holds a lifecycle tag, so "
+           "“at least one tag” is always 100 %); actions closed on time: of the actions due (closed or "
+           "overdue), the share closed (the log has no closing date, so a closed action counts as on time). "
+           "Thresholds and dimensions can be changed in the engagement file.")
+    display(report.evidence_indicators_styled(evidence.indicators, lang))'''),
     ("code", '''ctx.md("## 实施路线图", "## Roadmap")
 ctx.md("举措按差距从大到小选自举措库：试点期（1–6 个月）验证 1–2 个高价值、易落地的场景；推广期（7–18 个月）复制并打通核心系统；"
        "深化期（19–36 个月）实现“数据—决策—执行”闭环。",

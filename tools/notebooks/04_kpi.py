@@ -29,6 +29,29 @@ for level in ("region", "store"):
                                            f"GMV attainment by {level} · {p.review}"), language=ctx.language)
         plt.show()''', "units"),
     ("code", '''report.kpi_matrix(review, ctx.language).style.hide(axis="index").format(escape="html").map(report.status_style)'''),
+    ("code", '''ctx.md("## 目标拆解与一致性", "## Target cascade and coherence")
+ctx.md(report.cascade_rule_markdown(ctx.settings.cascade, ctx.language))
+ctx.md(report.cascade_summary(review, ctx.language))
+derived, count = report.cascade_table(review, p.review, ctx.language)
+if count:
+    total = int((review.cascade["source"] == "derived").sum())
+    ctx.md(f"{p.review} 推导的目标（显示 {len(derived)} / {count} 个；全部月份共 {total:,} 个，见 outputs/kpi/cascade.parquet）：",
+           f"Targets derived for {p.review} (showing {len(derived)} of {count}; all {total:,} months' derived targets "
+           "are in outputs/kpi/cascade.parquet):")
+    display(derived.style.hide(axis="index").format(escape="html"))
+findings, failed, checked = report.cascade_findings(review, ctx.language)
+tolerance = f"{ctx.settings.cascade.tolerance:.1%}"
+if not checked:
+    ctx.md("没有两级都给出目标的地方，无需检查一致性。", "No targets are given at two related levels, so there is no coherence to check.")
+elif not failed:
+    ctx.md(f"一致性：{checked:,} 项检查（{report.cascade_checks_named(review, 'zh')}）全部在 {tolerance} 容差内，各级目标一致。",
+           f"Coherence: all {checked:,} checks ({report.cascade_checks_named(review, 'en')}) hold within {tolerance}; "
+           "the levels agree.")
+else:
+    ctx.md(f"**一致性：{checked:,} 项检查中 {failed:,} 项超出 {tolerance} 容差**（差额 = 下级或因子得出 − 目标，按差额占比排序，显示 {len(findings)} 项）：",
+           f"**Coherence: {failed:,} of {checked:,} checks exceed the {tolerance} tolerance** (gap = what the units or "
+           f"factors give − the target, largest share first, showing {len(findings)}):")
+    display(findings.style.hide(axis="index").format(escape="html"))''', "cascade"),
     ("code", '''ctx.md("## GMV 为什么变化", "## Why GMV moved")
 start, steps, end = report.factor_steps(review, "gmv", "factor", ctx.language)
 charts.waterfall(start, steps, end, labels=(p.comparison, p.review),

@@ -26,6 +26,7 @@ from digiops.settings.kpi import StatusBands
 STATUSES = ("green", "amber", "red", "none")
 ATTAINMENT_COLUMNS = ["kpi", "level", "unit", "period", "actual", "actual_exact", "target", "attainment", "status"]
 _PERIOD = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?\s*$")
+_YEAR = re.compile(r"^\s*(\d{4})\s*年?\s*$")
 
 
 def parse_period(text: object) -> str | None:
@@ -38,6 +39,19 @@ def parse_period(text: object) -> str | None:
     if not match or not 1 <= int(match.group(2)) <= 12:
         return None
     return f"{int(match.group(1)):04d}-{int(match.group(2)):02d}"
+
+
+def parse_year(text: object) -> str | None:
+    """A year's target period (``2026``, ``2026年``) → ``2026``; anything else → ``None`` (the cascade splits a
+    year's target to its months: :mod:`digiops.kpi.cascade`).
+
+    >>> parse_year("2026年"), parse_year(2026.0), parse_year("2026-03")
+    ('2026', '2026', None)
+    """
+    if isinstance(text, float) and text.is_integer():
+        text = int(text)
+    match = _YEAR.match(str(text))
+    return match.group(1) if match else None
 
 
 def parse_number(text: object) -> float | None:
@@ -56,7 +70,8 @@ def parse_number(text: object) -> float | None:
 
 
 def read_targets(frame: pd.DataFrame, tree: KpiTree, known_units: set[str], label: str) -> pd.DataFrame:
-    """Validate the canonical targets frame: ``kpi, unit, period, target``.
+    """Validate the canonical targets frame: ``kpi, unit, period, target`` (``period`` a month ``YYYY-MM``, or a
+    year ``YYYY`` whose target the cascade splits to months).
 
     A row naming an unknown KPI or unit, a period that is not a month, or a target that is not a number is a
     :class:`KpiTreeError` naming the file, the row and the value.
@@ -72,10 +87,11 @@ def read_targets(frame: pd.DataFrame, tree: KpiTree, known_units: set[str], labe
         if unit not in known_units:
             raise KpiTreeError(label, f"target of KPI '{kpi}' for unknown unit '{unit}'", field="unit", row=row,
                                fix="use `all`, a region or a store id of the stores source")
-        period = parse_period(record.get("period"))
+        period = parse_period(record.get("period")) or parse_year(record.get("period"))
         if period is None:
             raise KpiTreeError(label, f"period '{record.get('period')}' of KPI '{kpi}' is not a month",
-                               field="period", row=row, fix="write it as YYYY-MM")
+                               field="period", row=row, fix="write it as YYYY-MM (or YYYY for a year's target, "
+                               "which is split to months)")
         target = parse_number(record.get("target"))
         if target is None:
             raise KpiTreeError(label, f"target '{record.get('target')}' of KPI '{kpi}' is not a number",

@@ -11,6 +11,7 @@ from digiops.engagement import Engagement, closest, did_you_mean
 from digiops.errors import DigiopsError, EngagementError, KpiTreeError
 from digiops.kpi.actuals import METRICS, store_regions
 from digiops.kpi.attainment import read_targets
+from digiops.kpi.cascade import check_weights
 from digiops.kpi.review import TIME_COLUMNS
 from digiops.kpi.tree import KpiTree, tree_file_problems
 
@@ -47,7 +48,7 @@ def check(engagement: Engagement) -> list[DigiopsError]:
     regions = store_regions(stores) if stores is not None else {}
     known = {"all", settings.online_unit, *regions.keys(), *regions.values()}
     tree, found = tree_file_problems(path, known, settings.tree)
-    problems += found
+    problems += found + check_weights(settings.cascade, known, engagement.file.name)
     if tree is None:
         return problems
     problems += _node_problems(engagement, tree)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from digiops.context import md_text
+from digiops.kpi.cascade import incoherences
 from digiops.kpi.charts import format_value
 from digiops.kpi.funnel import worst_drop_off
 from digiops.kpi.review import KpiReview
@@ -350,3 +351,151 @@ def changes_table(review: KpiReview, language: str) -> pd.DataFrame | None:
              "actual_change": ("实际变化", "actual change")}
     columns = {column: in_language(language, *name) for column, name in names.items()}
     return c[list(columns)].fillna(MISSING).rename(columns=columns)
+
+
+#: how a derived target was found (``cascade.rule``) → words
+CASCADE_RULES = {"history": ("历史占比", "history share"),
+                 "seasonality": ("去年同月占比", "last year's same-month share"),
+                 "weights": ("指定权重", "explicit weights"),
+                 "equal": ("平均分配（无历史数据）", "equal split (no history)"),
+                 "last_year": ("按去年各月占比拆到月", "split to months by last year's month shares"),
+                 "each_month": ("年度目标沿用到每月", "the year's target in each month")}
+#: a coherence check (``coherence.check``) → words
+CASCADE_CHECKS = {"sum": ("下级单元之和 ≠ 上级", "Σ units ≠ parent"),
+                  "months": ("各月之和 ≠ 年度目标", "Σ months ≠ the year"),
+                  "product": ("因子目标之积 ≠ 目标", "factors' targets multiplied ≠ target"),
+                  "ratio": ("分子目标 ÷ 分母目标 ≠ 目标", "numerator ÷ denominator targets ≠ target")}
+
+
+#: a coherence check (``coherence.check``) as what it checks
+CASCADE_CHECKS_HOLD = {"sum": ("下级之和 = 上级", "Σ units = parent"), "months": ("各月之和 = 年度", "Σ months = year"),
+                       "product": ("因子目标之积 = 目标", "factors' targets multiplied = target"),
+                       "ratio": ("分子 ÷ 分母目标 = 目标", "numerator ÷ denominator targets = target")}
+
+
+def cascade_checks_named(review: KpiReview, language: str) -> str:
+    """The kinds of coherence check made in this review, in words (``下级之和 = 上级、因子目标之积 = 目标``)."""
+    made = [c for c in CASCADE_CHECKS_HOLD if c in set(review.cascade_checks["check"])]
+    return in_language(language, "、", ", ").join(term(language, CASCADE_CHECKS_HOLD, c) for c in made)
+
+
+def cascade_rule_markdown(settings, language: str) -> str:
+    """The configured cascade rule in one sentence (``settings``: :class:`~digiops.settings.kpi.CascadeSettings`).
+
+    >>> from digiops.settings.kpi import CascadeSettings
+    >>> cascade_rule_markdown(CascadeSettings(rule="seasonality"), "en")[:74]
+    "Rule: a parent's target is split to its units by each unit's share in the "
+    """
+    tolerance = f"{settings.tolerance:.1%}"
+    rule = {"history": (f"各单元在目标月份之前最近 {settings.history_months} 个有实际值的月份中所占的比重",
+                        f"each unit's share of the KPI's actuals over the last {settings.history_months} months "
+                        "with actuals before the target's month"),
+            "seasonality": ("各单元在去年同月所占的比重（去年同月无数据时改用历史占比）",
+                            "each unit's share in the same month last year (the history share where last year has "
+                            "no data)"),
+            "weights": ("引擎设置 kpi.cascade.weights 中各单元的权重（同级归一）",
+                        "each unit's weight in kpi.cascade.weights, normalised among siblings")}[settings.rule]
+    return in_language(
+        language,
+        f"拆解规则：上级目标按{rule[0]}分给下级单元；只给了部分下级目标时，其余单元分摊剩余部分；年度目标按去年各月占比拆到月。"
+        f"按最大余数法取整（金额到分），各部分之和恰好等于上级目标。已给出的各级目标在 {tolerance} 的容差内检查一致性。",
+        f"Rule: a parent's target is split to its units by {rule[1]}; where only some units have a target, the "
+        "others share the remainder; a year's target is split to months by last year's month shares. Parts are "
+        "rounded by largest remainders (money to the cent) so they sum exactly to the parent. Targets given at "
+        f"several levels are checked for coherence within {tolerance}.")
+
+
+def _target_text(value: float, measure: str) -> str:
+    """A target shown exactly: money to the cent, a rate in percent, a count as a whole number where it is one."""
+    if value is None or pd.isna(value):
+        return MISSING
+    if measure == "%":
+        return f"{value:.2%}"
+    if "元" in measure:
+        return f"¥{value:,.2f}"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+def _gap_text(value: float, measure: str, language: str) -> str:
+    """A signed gap: money with the sign before ¥, a rate in percentage points, a count as a number.
+
+    >>> _gap_text(-5.0, "元", "en"), _gap_text(0.0012, "%", "en"), _gap_text(300.0, "人次", "zh")
+    ('-¥5.00', '+0.12 pp', '+300')
+    """
+    if "元" in measure:
+        return money(value)
+    if measure == "%":
+        return f"{value * 100:+.2f} " + in_language(language, "个百分点", "pp")
+    return f"{value:+,.0f}" if float(value).is_integer() else f"{value:+,.2f}"
+
+
+def cascade_summary(review: KpiReview, language: str) -> str:
+    """Which KPIs got derived targets at which levels (and how many by each rule), or that none did."""
+    c = review.cascade
+    derived = c[c["source"] == "derived"]
+    if derived.empty:
+        return in_language(language, "各级目标均已给出，本次未推导目标，只检查一致性。",
+                           "Every level's targets are given; nothing was derived, only coherence is checked.")
+    parts_zh, parts_en = [], []
+    for kpi, rows in derived.groupby("kpi", sort=False):
+        levels = [lvl for lvl in ("all", "region", "store") if lvl in set(rows["level"])]
+        rules = rows["rule"].value_counts()
+        name = md_text(_name(review, kpi, language))
+        by_rule = [(in_language("zh", *CASCADE_RULES.get(r, (r, r))), in_language("en", *CASCADE_RULES.get(r, (r, r))),
+                    n) for r, n in rules.items()]
+        parts_zh.append(f"**{name}** → {'、'.join(term('zh', KPI_LEVELS, lvl) for lvl in levels)}：{len(rows):,} 个目标（"
+                        + "，".join(f"{zh} {n:,}" for zh, _, n in by_rule) + "）")
+        parts_en.append(f"**{name}** → {', '.join(term('en', KPI_LEVELS, lvl) for lvl in levels)}: {len(rows):,} "
+                        "targets (" + ", ".join(f"{en} {n:,}" for _, en, n in by_rule) + ")")
+    return in_language(language, "本次推导的目标：" + "；".join(parts_zh) + "。",
+                       "Targets derived in this run: " + "; ".join(parts_en) + ".")
+
+
+def cascade_table(review: KpiReview, period: str, language: str, limit: int = 12) -> tuple[pd.DataFrame, int]:
+    """The derived targets of ``period`` (regions before stores), at most ``limit`` rows, and how many there are:
+    KPI, level, unit, parent unit and its target, the unit's target and share of it, and the rule."""
+    c = review.cascade
+    rows = c[(c["source"] == "derived") & (c["month"] == period)]
+    total = len(rows)
+    rows = rows.head(limit)
+    target = c.set_index(["kpi", "unit", "month"])["target"]
+    target = target[~target.index.duplicated()]
+    parent_target = [target.get((k, p, m), np.nan) if isinstance(p, str) else np.nan
+                     for k, p, m in zip(rows["kpi"], rows["parent"], rows["month"], strict=True)]
+    measure = {k: n.measure for k, n in review.tree.nodes.items()}
+    share = [t / pt if pt and np.isfinite(pt) else np.nan for t, pt in zip(rows["target"], parent_target, strict=True)]
+    table = pd.DataFrame({
+        in_language(language, "指标", "KPI"): [_name(review, k, language) for k in rows["kpi"]],
+        in_language(language, "层级", "Level"): [term(language, KPI_LEVELS, lvl) for lvl in rows["level"]],
+        in_language(language, "单元", "Unit"): [unit_name(u, language) for u in rows["unit"]],
+        in_language(language, "上级", "Parent"): [unit_name(p, language) if isinstance(p, str) else MISSING
+                                                 for p in rows["parent"]],
+        in_language(language, "上级目标", "Parent's target"): [_target_text(v, measure.get(k, "")) for k, v in
+                                                          zip(rows["kpi"], parent_target, strict=True)],
+        in_language(language, "目标", "Target"): [_target_text(v, measure.get(k, "")) for k, v in
+                                                zip(rows["kpi"], rows["target"], strict=True)],
+        in_language(language, "占上级", "Share of parent"): [MISSING if pd.isna(s) else f"{s:.1%}" for s in share],
+        in_language(language, "规则", "Rule"): [term(language, CASCADE_RULES, r) for r in rows["rule"]],
+    })
+    return table, total
+
+
+def cascade_findings(review: KpiReview, language: str, limit: int = 20) -> tuple[pd.DataFrame, int, int]:
+    """The coherence checks that fail (largest relative gap first, at most ``limit`` rows), how many fail and how
+    many were made: KPI, unit, month, the check, the target, what the units or factors give, and the gap."""
+    checks = review.cascade_checks
+    failed = incoherences(checks).head(limit)
+    measure = {k: n.measure for k, n in review.tree.nodes.items()}
+    m = [measure.get(k, "") for k in failed["kpi"]]
+    table = pd.DataFrame({
+        in_language(language, "指标", "KPI"): [_name(review, k, language) for k in failed["kpi"]],
+        in_language(language, "单元", "Unit"): [unit_name(u, language) for u in failed["unit"]],
+        in_language(language, "月份", "Month"): failed["month"].tolist(),
+        in_language(language, "检查", "Check"): [term(language, CASCADE_CHECKS, c) for c in failed["check"]],
+        in_language(language, "目标", "Target"): [_target_text(v, x) for v, x in zip(failed["target"], m, strict=True)],
+        in_language(language, "下级/因子得出", "Units / factors give"): [
+            _target_text(v, x) for v, x in zip(failed["expected"], m, strict=True)],
+        in_language(language, "差额", "Gap"): [_gap_text(v, x, language) for v, x in zip(failed["gap"], m, strict=True)],
+        in_language(language, "差额占比", "Gap share"): [f"{v:+.2%}" if np.isfinite(v) else MISSING
+                                                       for v in failed["gap_share"]]})
+    return table, int((~checks["coherent"].astype(bool)).sum()), len(checks)

@@ -16,6 +16,7 @@ import pandas as pd
 from digiops.dates import parse_dates
 from digiops.kpi.actuals import ADDITIVE, base_metrics, to_cents, file_metric, node_actuals, store_regions, unit_table
 from digiops.kpi.attainment import attainment_table, read_targets
+from digiops.kpi.cascade import CASCADE_COLUMNS, CHECK_COLUMNS, coherence, derive_targets, monthly_targets, with_checks
 from digiops.kpi.funnel import funnel
 from digiops.kpi.loop import ACTION_COLUMNS, action_effects, compare_runs, previous_month, restatements
 from digiops.kpi.runrate import runrate_table
@@ -52,6 +53,8 @@ class KpiReview:
     daily: pd.DataFrame | None = None
     changes: pd.DataFrame | None = None
     restated: pd.DataFrame | None = None
+    cascade: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CASCADE_COLUMNS))
+    cascade_checks: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CHECK_COLUMNS))
     notes: list[tuple[str, str]] = field(default_factory=list)  # (zh, en)
 
     @property
@@ -68,7 +71,7 @@ class KpiReview:
         """The stage's Parquet outputs by file name (the dashboard reads them instead of recomputing)."""
         return {"attainment": self.attainment, "variance": self.variance, "funnel": self.funnel,
                 "smart_checks": self.smart, "runrate": self.runrate, "actions": self.actions,
-                "tree": tree_table(self.tree)}
+                "tree": tree_table(self.tree), "cascade": self.cascade}
 
     def headline(self, kpi: str = "gmv") -> dict[str, object]:
         """Figures for the manifest: the KPI's actual vs target, the main variance driver and the run-rate."""
@@ -186,8 +189,15 @@ def build_review(tree: KpiTree, orders: pd.DataFrame, *, settings: KpiSettings |
                 label=labels.get(node.source.file, node.source.file))
     actuals = node_actuals(tree, metrics, units, file_values)
     known_units = set(units["unit"])
+    cascade_table, checks = pd.DataFrame(columns=CASCADE_COLUMNS), pd.DataFrame(columns=CHECK_COLUMNS)
     if targets is not None:
-        target_table = read_targets(targets, tree, known_units, labels.get("targets", settings.targets_source))
+        given = read_targets(targets, tree, known_units, labels.get("targets", settings.targets_source))
+        # targets given at the top reach every unit and month (seed 000: "disassembled to each combat unit")
+        filled = derive_targets(tree, given, actuals, units, settings.cascade,
+                                label=labels.get("engagement", "engagement file"))
+        checks = coherence(filled, tree, units, settings.cascade.tolerance)
+        cascade_table = with_checks(filled, checks)
+        target_table = monthly_targets(cascade_table, derived=settings.cascade.apply)
     else:
         target_table = pd.DataFrame(columns=["kpi", "unit", "period", "target"])
         notes.append(("没有目标数据源：达成率与跑动率没有目标。",
@@ -214,7 +224,7 @@ def build_review(tree: KpiTree, orders: pd.DataFrame, *, settings: KpiSettings |
                      smart=smart, runrate=runrate, actions=action_table,
                      changes=compare_runs(attainment, previous_attainment),
                      restated=restatements(attainment, previous_attainment) if previous_attainment is not None
-                     else None, notes=list(dict.fromkeys(notes)))
+                     else None, cascade=cascade_table, cascade_checks=checks, notes=list(dict.fromkeys(notes)))
 
 
 #: The time column of each kind of dated KPI source, first found wins.
@@ -269,7 +279,8 @@ def review_from_context(ctx) -> KpiReview:
                 for name in ("shipments", "customers")}
     file_sources = {n.source.file: _source(ctx, n.source.file) for n in tree.nodes.values()
                     if n.source and n.source.file}
-    labels = {"targets": _label(ctx, settings.targets_source), "actions": _label(ctx, settings.actions_source)}
+    labels = {"targets": _label(ctx, settings.targets_source), "actions": _label(ctx, settings.actions_source),
+              "engagement": engagement.file.name}
     labels.update({name: _label(ctx, name) for name in file_sources})
     orders = ctx.read_table("merge", "orders")
     # the engagement period bounds the review: orders outside it are not the client's review scope

@@ -47,6 +47,7 @@ import yaml
 
 from digiops import paths
 from digiops.errors import CatalogError
+from digiops.labels.plays import Play, parse_play
 from digiops.settings.labels import RfmThresholds
 from digiops.sql import literal, scan
 
@@ -110,13 +111,17 @@ class Segment:
     name_en: str
     r: tuple[int, ...]
     f: tuple[int, ...]
+    play: Play | None = None  # what to do with the segment (digiops.labels.plays)
 
 
 def load_segment_map(path: str | Path | None = None) -> list[Segment]:
-    """The R × F segment map; raises CatalogError unless it covers each of the 25 cells exactly once."""
+    """The R × F segment map, each segment with its play (:func:`digiops.labels.plays.parse_play`); raises
+    CatalogError unless it covers each of the 25 cells exactly once and every play is a known play with its channel
+    and offer."""
     path = Path(path) if path else paths.resource("rfm_segments.yaml")
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    segments = [Segment(s["id"], s["name"]["zh"], s["name"]["en"], tuple(s["r"]), tuple(s["f"]))
+    segments = [Segment(s["id"], s["name"]["zh"], s["name"]["en"], tuple(s["r"]), tuple(s["f"]),
+                        parse_play(s, path.name))
                 for s in data["segments"]]
     owners: dict[tuple[int, int], list[str]] = {(r, f): [] for r in range(1, 6) for f in range(1, 6)}
     for segment in segments:

@@ -1,5 +1,6 @@
-"""The labels stage shown to readers: the catalog as business readers see it (table, standalone page) and example
-customer profiles (a few customers' tags in words, personal data masked)."""
+"""The labels stage shown to readers: the catalog as business readers see it (table, standalone page), example
+customer profiles (a few customers' tags in words, personal data masked) and the segment plays with their
+opportunity (:mod:`digiops.labels.plays`)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import pandas as pd
 
 from pandas.io.formats.style import Styler
 
-from digiops.context import CONTENT_SECURITY_POLICY
+from digiops.context import CONTENT_SECURITY_POLICY, escaped_styler, md_text
 from digiops.labels.catalog import CATEGORIES, CATEGORY_NAMES, Catalog
 from digiops.labels.features import FEATURE_VIEW_FIELDS
 from digiops.masking import mask_frame
-from digiops.text import CANDIDATE_KINDS, MISSING, TAG_REFRESH, escape_html, in_language, term
+from digiops.labels.plays import PLAYS, largest_opportunity
+from digiops.text import CANDIDATE_KINDS, MISSING, PLAY_NAMES, TAG_REFRESH, escape_html, in_language, term
 
 #: Cell CSS of a column of short words (never broken inside a word or a Chinese phrase).
 NOWRAP = {"white-space": "nowrap", "text-align": "left"}
@@ -207,3 +209,78 @@ def candidate_table(candidates: pd.DataFrame, *, language: str) -> pd.DataFrame:
 def files_table(names: list[str], *, language: str) -> pd.DataFrame:
     """The stage's output files, one per row."""
     return pd.DataFrame({in_language(language, "文件", "File"): names})
+
+
+#: each play in words, and what it aims at (the report's heading and its first line).
+PLAY_AIMS = {"win_back": ("让已流失或将要流失的客户回来再买。", "Bring lapsed or lapsing customers back to buy."),
+             "upgrade": ("让活跃客户买得更多、更常来。", "Move active customers to buy more and more often."),
+             "nurture": ("让新客户完成下一次购买，养成习惯。", "Bring new customers to their next purchase, "
+                         "and into a habit."),
+             "retain": ("留住最有价值的客户。", "Keep the most valuable customers.")}
+PLAY_TABLE_COLUMNS = {"segment": ("分群", "Segment"), "customers": ("客户数", "Customers"),
+                      "value": ("历史消费金额", "Historical value"), "mean_value": ("人均消费金额", "Mean value"),
+                      "mean_order_value": ("单均金额", "Mean order value"),
+                      "response_rate": ("预期响应率", "Expected response rate"),
+                      "expected_responders": ("预期响应人数", "Expected responders"),
+                      "expected_value": ("预期金额", "Expected value"), "channel": ("渠道", "Channel"),
+                      "offer": ("权益", "Offer")}
+_PLAY_FORMATS = {"customers": "{:,}", "value": "{:,.0f}", "mean_value": "{:,.2f}", "mean_order_value": "{:,.2f}",
+                 "response_rate": "{:.1%}", "expected_responders": "{:,.0f}", "expected_value": "{:,.0f}"}
+
+
+def play_name(play: str, language: str) -> str:
+    """A play in words (its code when it is not a known play)."""
+    return term(language, PLAY_NAMES, play)
+
+
+def play_table(plays: pd.DataFrame, segments: list, play: str, *, language: str) -> pd.DataFrame:
+    """The segments of one play (rows of :func:`digiops.labels.plays.size_plays`) as the report shows them: the
+    segment's name, customers, historical value, expected responders and value, channel and offer, the columns
+    named in ``language`` (:data:`PLAY_TABLE_COLUMNS`)."""
+    names = {s.id: in_language(language, s.name_zh, s.name_en) for s in segments}
+    rows = plays[plays["play"] == play]
+    table = pd.DataFrame({
+        "segment": [names.get(s, s) for s in rows["segment"]],
+        **{column: rows[column].to_numpy() for column in ("customers", "value", "mean_value", "mean_order_value",
+                                                           "response_rate", "expected_responders",
+                                                           "expected_value")},
+        "channel": rows[in_language(language, "channel_zh", "channel_en")].to_numpy(),
+        "offer": rows[in_language(language, "offer_zh", "offer_en")].to_numpy()})
+    return table.rename(columns={c: in_language(language, *n) for c, n in PLAY_TABLE_COLUMNS.items()})
+
+
+def play_style(table: pd.DataFrame, *, language: str) -> Styler:
+    """:func:`play_table` as the report shows it: numbers formatted, a missing mean as ``–``, every cell escaped,
+    the segment's name on one line, channel and offer wide enough to read."""
+    formats = {in_language(language, *PLAY_TABLE_COLUMNS[c]): f for c, f in _PLAY_FORMATS.items()}
+    text = [in_language(language, *PLAY_TABLE_COLUMNS[c]) for c in ("channel", "offer")]
+    segment = [in_language(language, *PLAY_TABLE_COLUMNS["segment"])]
+    styler = (table.style.hide(axis="index").format(formats, na_rep=MISSING)
+              .set_properties(subset=segment, **NOWRAP).set_properties(subset=text, **WIDE))
+    return escaped_styler(styler)
+
+
+def plays_in_order(plays: pd.DataFrame) -> list[str]:
+    """The plays that have a segment, in the order of :data:`digiops.labels.plays.PLAYS`."""
+    return [play for play in PLAYS if (plays["play"] == play).any()]
+
+
+def largest_opportunity_text(plays: pd.DataFrame, segments: list, *, language: str) -> str:
+    """One sentence (Markdown for ``ctx.md``, the segment's name as text) on the play with the largest expected
+    value, or on why there is none."""
+    row = largest_opportunity(plays)
+    if row is None:
+        return in_language(language, "没有可测算的机会：有策略的分群中没有有购买的客户。",
+                           "No opportunity to size: the segments with a play hold no customer with a purchase.")
+    names = {s.id: (s.name_zh, s.name_en) for s in segments}
+    segment = md_text(in_language(language, *names.get(row["segment"], (row["segment"], row["segment"]))))
+    play = play_name(row["play"], language)
+    share = row["expected_value"] / plays["expected_value"].sum()
+    return in_language(
+        language,
+        f"最大的机会是对**{segment}**（{row['customers']:,} 人）做**{play}**：按 {row['response_rate']:.1%} 的响应率，"
+        f"预计 {row['expected_responders']:,.0f} 人响应，带来约 {row['expected_value']:,.0f} 元，"
+        f"占全部策略预期金额的 {share:.0%}。",
+        f"The largest opportunity is to **{play.lower()}** the **{segment}** ({row['customers']:,} customers): at a "
+        f"{row['response_rate']:.1%} response rate, {row['expected_responders']:,.0f} are expected to respond, "
+        f"bringing about {row['expected_value']:,.0f} yuan, {share:.0%} of the expected value of all plays.")

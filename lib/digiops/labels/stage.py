@@ -4,7 +4,9 @@ Outputs (``outputs/labels/``): ``tags.parquet`` (one row per customer, one colum
 ``tag_matrix.csv`` / ``tag_matrix.parquet`` (the CDP import: customer id and tag values, no personal field),
 ``catalog.xlsx`` and ``catalog.html`` (the catalog as business readers see it), ``coverage.parquet``,
 ``conflicts.parquet``, ``low_coverage.parquet``, ``segments.parquet``, ``migration.parquet`` (when a previous run
-exists) and ``candidates.parquet`` (the design aid).
+exists), ``candidates.parquet`` (the design aid), ``plays.parquet`` (each segment's play sized,
+:mod:`digiops.labels.plays`) and ``audiences.csv`` / ``audiences.xlsx`` (the plays' audience list for the client's
+CRM / CDP: customer id, segment, play, channel, offer — no personal field).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from digiops.labels.evaluate import TagRun, evaluate, features_frame
 from digiops.labels.features import FEATURE_VIEW_FIELDS, RFM_COLUMNS, Segment, load_segment_map
 from digiops.labels.measures import (cooccurrence, coverage, indicators, low_coverage, migration, segment_summary,
                                      tagged)
+from digiops.labels.plays import audience, largest_opportunity, size_plays
 from digiops.labels.report import catalog_html, catalog_table, coverage_view
 from digiops.masking import PERSONAL_FIELDS
 from digiops.settings.labels import LabelSettings
@@ -40,6 +43,7 @@ class LabelStage:
     migration: pd.DataFrame | None
     candidates: pd.DataFrame
     cooccurrence: pd.DataFrame  # share of holders of the row tag who hold the column tag (the most held 24)
+    plays: pd.DataFrame  # one row per segment with a play, sized (digiops.labels.plays.size_plays)
     settings: LabelSettings
     written: dict[str, Path] = field(default_factory=dict)
 
@@ -55,14 +59,20 @@ class LabelStage:
         """The figures the summary and the dashboard show, recorded once here (they recompute none of them).
 
         ``tags`` counts the catalog's tags (RFM is one more, its own columns); ``tagged_customers`` holds at least
-        one catalog tag; ``scored_customers`` has an RFM segment (customers with a purchase).
+        one catalog tag; ``scored_customers`` has an RFM segment (customers with a purchase); ``play_customers``
+        are in a segment with a play, ``play_expected_value`` the plays' expected value in yuan and
+        ``largest_play_segment`` the segment whose play has the largest (``None`` when none has any).
         """
         tags = self.tags
+        largest = largest_opportunity(self.plays)
         return {"customers": len(tags), "tags": len(self.catalog.tags),
                 "tagged_customers": int(tagged(tags, self.catalog).sum()),
                 "scored_customers": int(tags["rfm_segment"].notna().sum()), "as_of": self.run.as_of.isoformat(),
                 "conflicts": int(self.run.conflicts["customers"].sum()),
-                "low_coverage_tags": int((self.low_coverage["value"] == "*").sum())}
+                "low_coverage_tags": int((self.low_coverage["value"] == "*").sum()),
+                "play_customers": int(self.plays["customers"].sum()),
+                "play_expected_value": round(float(self.plays["expected_value"].sum()), 2),
+                "largest_play_segment": None if largest is None else str(largest["segment"])}
 
 
 def catalog_path(ctx) -> Path:
@@ -95,7 +105,8 @@ def run_stage(ctx, *, tables: dict[str, object] | None = None) -> LabelStage:
         segment_summary=segment_summary(run.tags, segments),
         migration=migration(ctx.previous_table("labels", "tags"), run.tags),
         candidates=candidate_tags(features, settings.candidate_quantiles, settings.candidate_top),
-        cooccurrence=cooccurrence(indicators(run.tags, catalog, COOCCURRENCE_TAGS)), settings=settings)
+        cooccurrence=cooccurrence(indicators(run.tags, catalog, COOCCURRENCE_TAGS)),
+        plays=size_plays(run.tags, segments, settings.plays.response_rates), settings=settings)
 
 
 def write_outputs(ctx, stage: LabelStage) -> dict[str, Path]:
@@ -113,6 +124,10 @@ def write_outputs(ctx, stage: LabelStage) -> dict[str, Path]:
     for name in ("coverage", "low_coverage", "segment_summary", "candidates"):
         written[name] = ctx.write_table(name, getattr(stage, name))
     written["conflicts"] = ctx.write_table("conflicts", stage.run.conflicts)
+    written["plays"] = ctx.write_table("plays", stage.plays)
+    audiences = audience(stage.tags, stage.segments, ctx.language)
+    written["audiences.csv"] = ctx.write_csv("audiences.csv", audiences)
+    written["audiences.xlsx"] = ctx.write_xlsx("audiences.xlsx", {"audiences": audiences})
     if stage.migration is not None:
         written["migration"] = ctx.write_table("migration", stage.migration.reset_index())
     return written

@@ -168,3 +168,42 @@ def sensitivity_chart(sensitivity: pd.DataFrame, language: str) -> Figure:
     ax.set_xlabel(in_language(language, f"总体等级变化（蓝：权重 +{change:.0%}，橙：−{change:.0%}）",
                               f"change of the overall level (blue: weight +{change:.0%}, orange: −{change:.0%})"))
     return fig
+
+
+def evidence_chart(dimensions: pd.DataFrame, language: str) -> Figure:
+    """Per dimension, the questionnaire's level and the evidence level on one 1–5 line each; a flagged dimension
+    (they differ by more than the margin) is drawn red and marked ⚠."""
+    fig, ax = plt.subplots(figsize=(7.5, 3.2))
+    rows = dimensions.set_index("dimension").reindex(list(DIMENSION_KEYS))
+    labels = [dimension_name(d, language) + (" ⚠" if bool(rows.loc[d, "disagreement"]) else "")
+              for d in DIMENSION_KEYS]
+    opinion_name = in_language(language, "问卷", "questionnaire")
+    evidence_name = in_language(language, "运行数据证据", "evidence from the run")
+    for y, dimension in enumerate(DIMENSION_KEYS):
+        opinion, evidence = rows.loc[dimension, "questionnaire_level"], rows.loc[dimension, "evidence_level"]
+        flagged = bool(rows.loc[dimension, "disagreement"])
+        if not (math.isnan(opinion) or math.isnan(evidence)):
+            ax.plot([opinion, evidence], [y, y], color="#c62828" if flagged else "#9e9e9e", linewidth=2.5, zorder=1)
+        if not math.isnan(opinion):
+            ax.scatter(opinion, y, s=70, color="#1565c0", zorder=2)
+            ax.annotate(f"{opinion:.1f}", (opinion, y), textcoords="offset points", xytext=(0, 8), ha="center",
+                        color="#0d47a1", fontsize=8)
+        if not math.isnan(evidence):
+            ax.scatter(evidence, y, s=70, marker="D", color="#ef6c00", zorder=2)
+            ax.annotate(f"{evidence:.1f}", (evidence, y), textcoords="offset points", xytext=(0, -14), ha="center",
+                        color="#e65100", fontsize=8)
+        else:
+            ax.text(5.05, y, in_language(language, "无证据", "no evidence"), va="center", fontsize=8,
+                    color="#757575")
+    ax.scatter([], [], s=70, color="#1565c0", label=opinion_name)
+    ax.scatter([], [], s=70, marker="D", color="#ef6c00", label=evidence_name)
+    ax.set_yticks(range(len(labels)))
+    ax.set_yticklabels(labels)
+    ax.set_ylim(len(labels) - 0.5, -0.7)
+    ax.set_xlim(0.8, 5.6)
+    ax.set_xticks([1, 2, 3, 4, 5])
+    ax.set_xlabel(in_language(language, "等级（1 手工化 — 5 智能化）", "level (1 manual – 5 intelligent)"))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False, fontsize=8)
+    ax.set_title(in_language(language, "问卷与运行数据证据（⚠：相差超过阈值）",
+                             "Questionnaire and evidence (⚠: they differ by more than the margin)"))
+    return fig

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from digiops.context import md_text
+from digiops.context import escaped_styler, md_text
 from digiops.maturity.dimensions import dimension_name
+from digiops.maturity.evidence import Evidence
 from digiops.maturity.stage import MaturityResult
 from digiops.settings.maturity import DIMENSION_KEYS, ROOT_CAUSES
 from digiops.text import MISSING, SEVERITY, in_language, term
@@ -207,3 +208,140 @@ def benchmark_note(source: str, own_table: bool, language: str) -> str:
     if not own_table:
         return in_language(language, "digiops 内置的示意校准表", "digiops' built-in illustrative calibration")
     return md_text(source) if source else in_language(language, "本项目提供的对标表", "the engagement's own table")
+
+
+# --- evidence beside opinion ------------------------------------------------------------------------------------------
+#: evidence verdict (``evidence.verdict``) → words.
+VERDICTS = {"agree": ("一致", "agree"), "evidence_higher": ("证据高于问卷", "evidence higher than the answers"),
+            "evidence_lower": ("证据低于问卷", "evidence lower than the answers"),
+            "no_evidence": ("本次运行无此维度的证据", "no evidence for it in this run"), "no_answers": ("问卷无作答", "no answers")}
+#: the stages evidence comes from → words (their report titles).
+EVIDENCE_STAGES = {"merge": ("数据清洗与客户合并", "Data cleaning and customer merge"),
+                   "labels": ("标签体系", "Tag system"), "kpi": ("KPI 复盘", "KPI review")}
+
+
+def evidence_value_text(value: float, unit: str) -> str:
+    """An evidence value as a reader reads it: a share as a percentage, a count whole; ``–`` if missing.
+
+    >>> evidence_value_text(0.9244, "share"), evidence_value_text(8.0, "count"), evidence_value_text(float("nan"), "share")
+    ('92.4%', '8', '–')
+    """
+    if value is None or value != value:
+        return MISSING
+    if unit == "share":
+        return f"{value:.1%}"
+    return f"{value:,.0f}" if unit == "count" else f"{value:,.4g}"
+
+
+def evidence_threshold_text(thresholds: str, unit: str, direction: str, language: str) -> str:
+    """The four boundaries of levels 2–5 in the indicator's unit, with the comparison that reaches each level.
+
+    >>> evidence_threshold_text("0.2, 0.4, 0.6, 0.8", "share", "higher", "en")
+    '≥ 20% / 40% / 60% / 80%'
+    >>> evidence_threshold_text("8, 5, 3, 1", "count", "lower", "zh")
+    '≤ 8 / 5 / 3 / 1'
+    """
+    values = [float(t) for t in thresholds.split(",")]
+    shown = [f"{v:.0%}" if unit == "share" else f"{v:g}" for v in values]
+    return ("≥ " if direction == "higher" else "≤ ") + " / ".join(shown)
+
+
+def _indicators_behind(indicators: pd.DataFrame, dimension: str, language: str) -> str:
+    own = indicators[indicators["dimension"] == dimension]
+    if own.empty:
+        return MISSING
+    name = in_language(language, "name_zh", "name_en")
+    return in_language(language, "；", "; ").join(
+        f"{r[name]} {evidence_value_text(r['value'], r['unit'])}（L{int(r['level'])}）" if language == "zh" else
+        f"{r[name]} {evidence_value_text(r['value'], r['unit'])} (L{int(r['level'])})"
+        for r in own.to_dict("records"))
+
+
+def evidence_view(evidence: Evidence, language: str) -> pd.DataFrame:
+    """Per dimension: questionnaire level, evidence level, gap, the indicators behind the evidence with their values
+    and levels, and the verdict in words."""
+    dims = evidence.dimensions
+    return _frame(language, [
+        (("维度", "Dimension"), dims[in_language(language, "name_zh", "name_en")]),
+        (("问卷等级", "Questionnaire level"), dims["questionnaire_level"]),
+        (("证据等级", "Evidence level"), dims["evidence_level"]),
+        (("差（证据 − 问卷）", "Gap (evidence − questionnaire)"), dims["gap"]),
+        (("证据指标（数值与等级）", "Evidence (value and level)"),
+         [_indicators_behind(evidence.indicators, d, language) for d in dims["dimension"]]),
+        (("判断", "Verdict"), dims["verdict"].map(lambda v: term(language, VERDICTS, v))),
+    ])
+
+
+def evidence_indicators_view(indicators: pd.DataFrame, language: str) -> pd.DataFrame:
+    """Each evidence indicator: where it was measured, its value, the thresholds of levels 2–5, its level."""
+    return _frame(language, [
+        (("证据指标", "Evidence indicator"), indicators[in_language(language, "name_zh", "name_en")]),
+        (("维度", "Dimension"), _dimensions(indicators["dimension"], language)),
+        (("来源", "From"), indicators["stage"].map(lambda s: term(language, EVIDENCE_STAGES, s))),
+        (("数值", "Value"), [evidence_value_text(v, u) for v, u in zip(indicators["value"], indicators["unit"],
+                                                                      strict=True)]),
+        (("2–5 级阈值", "Levels 2–5 from"), [
+            evidence_threshold_text(t, u, d, language) for t, u, d in
+            zip(indicators["thresholds"], indicators["unit"], indicators["direction"], strict=True)]),
+        (("等级", "Level"), indicators["level"].astype(int) if len(indicators) else indicators["level"]),
+        (("权重", "Weight"), indicators["weight"].map(weight_text)),
+    ])
+
+
+def evidence_styled(evidence: Evidence, language: str):
+    """:func:`evidence_view` as the report shows it: levels at one decimal, the gap signed, ``–`` where missing."""
+    levels = {in_language(language, "问卷等级", "Questionnaire level"): "{:.1f}",
+              in_language(language, "证据等级", "Evidence level"): "{:.1f}",
+              in_language(language, "差（证据 − 问卷）", "Gap (evidence − questionnaire)"): "{:+.1f}"}
+    return escaped_styler(evidence_view(evidence, language).style.hide(axis="index").format(levels, na_rep=MISSING))
+
+
+def evidence_indicators_styled(indicators: pd.DataFrame, language: str):
+    """:func:`evidence_indicators_view` as the report shows it."""
+    return escaped_styler(evidence_indicators_view(indicators, language).style.hide(axis="index").format(
+        na_rep=MISSING))
+
+
+def _names(keys: list[str], language: str) -> str:
+    return in_language(language, "、", ", ").join(dimension_name(k, language) for k in keys)
+
+
+def evidence_summary(evidence: Evidence, margin: float, language: str) -> str:
+    """One or two sentences: the dimensions where opinion and evidence differ by more than ``margin`` levels (and
+    which way), or that they agree; the stages whose outputs were missing."""
+    dims = evidence.dimensions
+    if evidence.indicators.empty and len(evidence.missing_stages) < len(EVIDENCE_STAGES):
+        return in_language(language, "本次运行的输出不足以计算任何证据指标，因此只有问卷的评估。",
+                           "No evidence indicator could be measured on this run's outputs, so only the "
+                           "questionnaire's assessment is shown.")
+    if evidence.indicators.empty:
+        return in_language(language, "证据指标取自同一次运行中数据清洗与客户合并、标签体系和 KPI 复盘三个环节的输出；"
+                           "本次运行没有这些环节，因此只有问卷的评估。",
+                           "The evidence is measured on the outputs of the data cleaning and customer merge, the "
+                           "tag system and the KPI review in the same run; this run has none of them, so only the "
+                           "questionnaire's assessment is shown.")
+    higher = dims.loc[dims["verdict"] == "evidence_higher", "dimension"].tolist()
+    lower = dims.loc[dims["verdict"] == "evidence_lower", "dimension"].tolist()
+    compared = dims.loc[dims["verdict"].isin(["agree", "evidence_higher", "evidence_lower"]), "dimension"].tolist()
+    zh, en = "", ""
+    if lower:
+        zh += (f"在{_names(lower, 'zh')}上，数据显示的水平比问卷低 {margin:g} 个等级以上：受访者的自评偏乐观，"
+               "请在访谈中核实。")
+        en += (f"On {_names(lower, 'en')} the data shows a level more than {margin:g} below the answers: the "
+               "self-assessment looks optimistic; check it in the interviews. ")
+    if higher:
+        zh += (f"在{_names(higher, 'zh')}上，数据显示的水平比问卷高 {margin:g} 个等级以上：受访者可能低估了已有的基础，"
+               "或证据只覆盖了该维度的一部分，请在访谈中核实。")
+        en += (f"On {_names(higher, 'en')} the data shows a level more than {margin:g} above the answers: "
+               "respondents may underrate what exists, or the evidence covers only part of the dimension; check it "
+               "in the interviews. ")
+    if compared and not (lower or higher):
+        zh += f"在有证据的维度（{_names(compared, 'zh')}）上，证据与问卷的差距都在 {margin:g} 个等级以内。"
+        en += (f"On the dimensions with evidence ({_names(compared, 'en')}), evidence and answers are within "
+               f"{margin:g} level of each other. ")
+    missing = [s for s in evidence.missing_stages if s in EVIDENCE_STAGES]
+    if missing:
+        zh += f"本次运行没有“{'”“'.join(EVIDENCE_STAGES[s][0] for s in missing)}”环节，其证据指标未计算。"
+        en += (f"This run did not include {' or '.join(EVIDENCE_STAGES[s][1] for s in missing)}, so their "
+               "indicators are left out.")
+    return in_language(language, zh, en.strip())

@@ -16,10 +16,13 @@ from digiops.engagement import Engagement
 from digiops.errors import QuestionBankError
 from digiops.maturity import answers as answers_mod
 from digiops.maturity import benchmark as benchmark_mod
+from digiops.maturity import evidence as evidence_mod
 from digiops.maturity import roadmap as roadmap_mod
 from digiops.maturity import scoring
 from digiops.maturity import value_stream as vs
 from digiops.maturity.bank import QuestionBank, bank_for, indicators_for
+from digiops.maturity.evidence import Evidence, RunTables
+from digiops.runfolder import RunFolder
 from digiops.settings.maturity import DIMENSION_KEYS
 
 
@@ -47,6 +50,8 @@ class MaturityResult:
     budget: pd.DataFrame
     sensitivity: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    #: the run's own outputs beside the questionnaire (:mod:`digiops.maturity.evidence`)
+    evidence: Evidence | None = None
 
     @property
     def overall(self) -> pd.Series:
@@ -102,8 +107,25 @@ def _optional_source(engagement: Engagement, name: str | None, what: str, notes:
     return sources.canonical_frame(engagement, name)
 
 
-def run_maturity(engagement: Engagement) -> MaturityResult:
-    """Score the engagement's questionnaire and indicators, benchmark, diagnose the value stream, plan."""
+def run_tables(folder: RunFolder) -> RunTables:
+    """The tables of this run the evidence is measured on (:data:`digiops.maturity.evidence.TABLE_COLUMNS`), read
+    with the columns it uses; a table the run has not written, or one without those columns, is ``None``."""
+    import pyarrow.parquet as pq
+
+    found: dict[str, pd.DataFrame] = {}
+    for (stage, name), columns in evidence_mod.TABLE_COLUMNS.items():
+        file = f"{name}.parquet"
+        if not folder.has_output(stage, file):
+            continue
+        path = folder.output(stage, file)
+        if set(columns) <= set(pq.read_schema(path).names):
+            found[name] = pd.read_parquet(path, columns=columns)
+    return RunTables(**found)
+
+
+def run_maturity(engagement: Engagement, run_outputs: RunTables | None = None) -> MaturityResult:
+    """Score the engagement's questionnaire and indicators, benchmark, diagnose the value stream, plan; set the
+    evidence of ``run_outputs`` (the same run's outputs; none given: no evidence) beside the questionnaire."""
     settings = engagement.maturity
     notes: list[str] = []
     bank = bank_for(settings, engagement.folder)
@@ -136,13 +158,14 @@ def run_maturity(engagement: Engagement) -> MaturityResult:
     roadmap, budget = roadmap_mod.build_roadmap(scores, roadmap_mod.initiatives_for(settings, engagement.folder),
                                                 settings)
     sensitivity = scoring.sensitivity(scores, settings.dimension_weights, settings.sensitivity_change)
+    evidence = evidence_mod.assess(run_outputs or RunTables(), scores, settings.evidence, settings.evidence_margin)
     return MaturityResult(
         bank=bank, answers=answers, scores=scores, respondents=respondents, departments=departments,
         questions=questions, indicators=indicators, benchmark=comparison, benchmark_illustrative=bench.illustrative,
         benchmark_source=bench.source, industry=industry, nodes=diagnosed, bottlenecks=vs.bottlenecks(diagnosed),
         chains=vs.handoff_chains(diagnosed), root_causes=vs.root_cause_summary(diagnosed),
         processes=vs.process_summary(diagnosed), roadmap=roadmap, budget=budget, sensitivity=sensitivity,
-        notes=notes)
+        notes=notes, evidence=evidence)
 
 
 SCORES_CSV_COLUMNS = ["dimension", "name_zh", "name_en", "score", "level", "band", "target", "gap", "severity",
@@ -151,8 +174,9 @@ SCORES_CSV_COLUMNS = ["dimension", "name_zh", "name_en", "score", "level", "band
 
 
 def run(ctx) -> MaturityResult:
-    """The stage: score the engagement's questionnaire and indicators, write every output, record the headline."""
-    result = run_maturity(ctx.engagement)
+    """The stage: score the engagement's questionnaire and indicators, set the evidence of the run's merge, labels
+    and kpi outputs (those that ran before it) beside them, write every output, record the headline."""
+    result = run_maturity(ctx.engagement, run_tables(ctx.folder))
     write_outputs(ctx, result)
     return result
 
@@ -173,6 +197,8 @@ def write_outputs(ctx, result: MaturityResult) -> dict[str, object]:
     ctx.write_csv("roadmap.csv", result.roadmap)
     ctx.write_table("budget", result.budget)
     ctx.write_table("sensitivity", result.sensitivity)
+    ctx.write_table("evidence", result.evidence.dimensions)
+    ctx.write_table("evidence_indicators", result.evidence.indicators)
     overall = result.overall
     largest = result.largest_gap
     metrics = {
@@ -185,6 +211,8 @@ def write_outputs(ctx, result: MaturityResult) -> dict[str, object]:
         "disagreements": int(result.scores["disagreement"].sum()),
         "bottlenecks": int(len(result.bottlenecks)), "handoffs": int(result.nodes["handoff"].sum()),
         "initiatives": int(len(result.roadmap)), "benchmark_illustrative": result.benchmark_illustrative,
+        "evidence_indicators": int(len(result.evidence.indicators)),
+        "evidence_disagreements": int(result.evidence.dimensions["disagreement"].sum()),
     }
     for record in result.scores.itertuples(index=False):
         if record.dimension in DIMENSION_KEYS and not math.isnan(record.level):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -22,6 +23,27 @@ class StatusBands(BaseModel):
         if self.amber > self.green:
             raise ValueError(f"amber ({self.amber}) must not exceed green ({self.green})")
         return self
+
+
+class CascadeSettings(BaseModel):
+    """How a target given at the top is split to regions, stores and months, and how closely targets given at
+    every level must agree (DOMAIN.md §4, target cascade). Unknown units and negative weights are checked against
+    the stores source when the review runs (and by ``digiops validate``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rule: Literal["history", "seasonality", "weights"] = Field(
+        "history", description="How a unit's share of its parent's target is found: `history` (its share of the "
+        "KPI's actuals over the last `history_months` months with actuals before the month), `seasonality` (its "
+        "share in the same month last year) or `weights` (the explicit `weights`, normalised among siblings)")
+    weights: dict[str, float] = Field(default_factory=dict, description="Rule `weights`: a weight per region, store "
+                                      "and online unit (unit → number ≥ 0); siblings' weights are normalised")
+    history_months: int = Field(3, ge=1, description="Rule `history`: how many months of actuals before the "
+                                "target's month make a unit's share")
+    tolerance: float = Field(0.005, ge=0, description="Targets agree when |Σ children − parent| (or |product of "
+                             "the factors' targets − parent|) is at most this share of the parent (0.005 = 0.5 %)")
+    apply: bool = Field(True, description="Derived targets count as targets in attainment, run-rate and SMART "
+                        "checks (false: they are only reported in outputs/kpi/cascade.parquet)")
 
 
 class KpiSettings(BaseModel):
@@ -54,6 +76,8 @@ class KpiSettings(BaseModel):
                                         "before the Achievable check uses the KPI's own spread instead of the bound")
     online_unit: str = Field("online", description="Unit name of orders and traffic without a store (online "
                              "channels); it counts as a region and as a store so that Σ regions = Σ stores = all")
+    cascade: CascadeSettings = Field(default_factory=CascadeSettings, description="Target cascade: how a top "
+                                     "target is split to regions, stores and months, and the coherence tolerance")
 
     @field_validator("funnel_stages")
     @classmethod

@@ -34,6 +34,31 @@ class RfmThresholds(BaseModel):
         return value
 
 
+class PlayResponseRates(BaseModel):
+    """Expected response rate of each segment play: the share of a play's audience expected to buy again after it
+    (the consultant's assumption, e.g. from the client's past campaigns; digiops cannot measure it yet)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    win_back: float = Field(0.05, ge=0, le=1, description="Share of lapsed customers a win-back campaign brings "
+                            "back to buy")
+    upgrade: float = Field(0.10, ge=0, le=1, description="Share of active customers an upgrade offer moves to buy "
+                           "more")
+    nurture: float = Field(0.08, ge=0, le=1, description="Share of new customers a nurture journey brings to their "
+                           "next purchase")
+    retain: float = Field(0.15, ge=0, le=1, description="Share of the best customers a retention benefit brings to "
+                          "buy again")
+
+
+class PlaySettings(BaseModel):
+    """Segment plays (the play, channel and offer of each segment are in the segment map); the opportunity sizing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    response_rates: PlayResponseRates = Field(default_factory=PlayResponseRates, description="Expected response "
+                                              "rate per play (0–1): expected responders = customers × rate")
+
+
 class LabelSettings(BaseModel):
     """Settings of the labels stage (unknown keys are errors)."""
 
@@ -54,3 +79,5 @@ class LabelSettings(BaseModel):
                                              "to propose bands of numeric fields")
     candidate_top: int = Field(5, ge=1, le=50, description="How many top values of a categorical field the design "
                                "aid proposes as tag values")
+    plays: PlaySettings = Field(default_factory=PlaySettings, description="Segment plays: expected response rate "
+                                "per play (win_back, upgrade, nurture, retain) for the opportunity sizing")

@@ -92,6 +92,39 @@ class IndicatorSpec(BaseModel):
         return self
 
 
+#: Evidence indicators (issue 23, "evidence beside opinion"): what the run's own outputs say about each dimension,
+#: measured by :mod:`digiops.maturity.evidence` and levelled by these threshold tables like the client's indicators
+#: (boundaries of levels 2–5; a boundary belongs to the higher level). The dimension follows the question the
+#: indicator answers in the default bank: DA1 one customer id (silos, overlap), DA3 and DA4 standards and quality,
+#: DA5 the tag system, BO the share of business done online, DI6 reviews that close the loop.
+DEFAULT_EVIDENCE: dict[str, IndicatorSpec] = {
+    "data_silos": IndicatorSpec(
+        dimension="data_assetization", name_zh="客户数据分散的系统数（数据孤岛）",
+        name_en="Systems holding customer records (data silos)", unit="count", direction="lower",
+        thresholds=[8, 5, 3, 1]),
+    "cross_source_overlap": IndicatorSpec(
+        dimension="data_assetization", name_zh="在两个及以上系统中出现的客户占比",
+        name_en="Customers found in two or more systems", unit="share", thresholds=[0.2, 0.4, 0.6, 0.8]),
+    "completeness_after_cleaning": IndicatorSpec(
+        dimension="data_assetization", name_zh="清洗后字段完整率（可用值占比）",
+        name_en="Completeness after cleaning (usable values)", unit="share", thresholds=[0.6, 0.75, 0.85, 0.95]),
+    "conformity_before_cleaning": IndicatorSpec(
+        dimension="data_assetization", name_zh="原始数据符合标准格式的占比",
+        name_en="Raw values already in standard format", unit="share", thresholds=[0.5, 0.7, 0.85, 0.95]),
+    "tag_coverage": IndicatorSpec(
+        dimension="data_assetization", name_zh="标签平均覆盖率", name_en="Mean tag coverage", unit="share",
+        thresholds=[0.3, 0.5, 0.7, 0.85]),
+    "online_order_share": IndicatorSpec(
+        dimension="business_online", name_zh="线上订单占比", name_en="Share of orders placed online", unit="share",
+        thresholds=[0.2, 0.4, 0.6, 0.8]),
+    "actions_on_time": IndicatorSpec(
+        dimension="decision_intelligence", name_zh="复盘行动按期关闭率", name_en="Review actions closed on time",
+        unit="share", thresholds=[0.5, 0.7, 0.85, 0.95]),
+}
+EVIDENCE_IDS = tuple(DEFAULT_EVIDENCE)
+EvidenceId = Literal[EVIDENCE_IDS]  # type: ignore[valid-type]
+
+
 class MaturitySettings(BaseModel):
     """Settings of the maturity stage (unknown keys are errors)."""
 
@@ -131,6 +164,17 @@ class MaturitySettings(BaseModel):
         1.0, gt=0, description="Flag a dimension when respondents' levels differ by more than this many levels")
     sensitivity_change: float = Field(
         0.2, gt=0, lt=1, description="Relative change of each dimension weight in the sensitivity table (0.2 = ±20 %)")
+
+    # --- evidence beside opinion ------------------------------------------------------------------------------
+    evidence: dict[EvidenceId, IndicatorSpec] = Field(
+        default_factory=lambda: dict(DEFAULT_EVIDENCE),
+        description="Threshold tables of the evidence indicators measured on the run's own outputs (data_silos, "
+        "cross_source_overlap, completeness_after_cleaning, conformity_before_cleaning, tag_coverage, "
+        "online_order_share, actions_on_time): an entry replaces that indicator's default table (its dimension, "
+        "direction, thresholds, weight)")
+    evidence_margin: float = Field(
+        1.0, gt=0, description="Flag a dimension when its evidence level and its questionnaire level differ by more "
+        "than this many levels")
 
     # --- benchmark ----------------------------------------------------------------------------------------------
     industry: str | None = Field(None, description="Benchmark industry key; default the client's industry")
@@ -178,6 +222,11 @@ class MaturitySettings(BaseModel):
         if any(w < 0 for w in merged.values()) or sum(merged.values()) <= 0:
             raise ValueError("dimension weights must be >= 0 with a positive sum")
         return merged
+
+    @field_validator("evidence")
+    @classmethod
+    def _evidence(cls, value: dict[str, IndicatorSpec]) -> dict[str, IndicatorSpec]:
+        return dict(DEFAULT_EVIDENCE) | value
 
     @field_validator("phase_budget_share")
     @classmethod

@@ -67,11 +67,23 @@ class Gap:
 
 
 @dataclass
+class Disagreement:
+    """A dimension where the run's own evidence and the questionnaire differ by more than the margin."""
+
+    dimension: str
+    name_zh: str
+    name_en: str
+    questionnaire: float | None
+    evidence: float | None
+
+
+@dataclass
 class MaturityFacts:
     overall_level: float | None
     overall_band: int | None
     gaps: list[Gap]  # largest first
     levels: dict[str, float] = field(default_factory=dict)  # dimension → level, as the maturity stage recorded
+    disagreements: list[Disagreement] = field(default_factory=list)  # evidence beside opinion (evidence.parquet)
 
 
 @dataclass
@@ -111,12 +123,27 @@ class SegmentFacts:
 
 
 @dataclass
+class PlayFacts:
+    """A segment's play sized by the labels stage (plays.parquet): who, how many, what it may bring."""
+
+    segment: str
+    name_zh: str
+    name_en: str
+    play: str
+    customers: int
+    expected_value: float
+    channel_zh: str
+    channel_en: str
+
+
+@dataclass
 class LabelFacts:
     customers: int
     tags: int  # tags in the catalog (RFM besides)
     coverage: float  # share of customers holding at least one catalog tag
     scored: int  # customers with an RFM segment (those who bought)
     segments: list[SegmentFacts]  # largest value first
+    plays: list[PlayFacts] = field(default_factory=list)  # largest expected value first
 
 
 @dataclass
@@ -151,11 +178,22 @@ class RunRate:
 
 
 @dataclass
+class CascadeFacts:
+    """The target cascade (cascade.parquet): targets derived from the top, and coherence checks failed."""
+
+    derived: int
+    rules: list[str]
+    checks: int
+    failed: int
+
+
+@dataclass
 class KpiFacts:
     review_period: str | None
     lines: list[KpiLine]
     driver: Driver | None
     runrate: RunRate | None
+    cascade: CascadeFacts | None = None
 
 
 @dataclass
@@ -330,6 +368,29 @@ def label_facts(tags: pd.DataFrame, recorded: dict[str, Any]) -> LabelFacts:
                       scored=int(recorded["scored_customers"]), segments=segments)
 
 
+def disagreements(evidence: pd.DataFrame) -> list[Disagreement]:
+    """The dimensions evidence.parquet flags (opinion and evidence further apart than the margin)."""
+    flagged = evidence[evidence["disagreement"].fillna(False).astype(bool)]
+    return [Disagreement(str(r.dimension), str(r.name_zh), str(r.name_en), _num(r.questionnaire_level),
+                         _num(r.evidence_level)) for r in flagged.itertuples()]
+
+
+def play_facts(plays: pd.DataFrame, names: dict[str, tuple[str, str]] | None = None) -> list[PlayFacts]:
+    """Every sized play, largest expected value first."""
+    names = names if names is not None else segment_names()
+    ordered = plays.sort_values("expected_value", ascending=False, kind="stable")
+    return [PlayFacts(str(r.segment), *names.get(str(r.segment), (str(r.segment), str(r.segment))), str(r.play),
+                      int(r.customers), float(r.expected_value), str(r.channel_zh), str(r.channel_en))
+            for r in ordered.itertuples()]
+
+
+def cascade_facts(cascade: pd.DataFrame) -> CascadeFacts:
+    derived = cascade[cascade["source"] == "derived"]
+    checked = cascade["coherent"].dropna()
+    return CascadeFacts(derived=len(derived), rules=sorted(derived["rule"].dropna().astype(str).unique()),
+                        checks=len(checked), failed=int((~checked.astype(bool)).sum()))
+
+
 def review_rows(attainment: pd.DataFrame) -> pd.DataFrame:
     """The company-level rows (unit ``all``) of the reviewed month."""
     rows = attainment[attainment["unit"].astype(str) == "all"]
@@ -414,6 +475,8 @@ def collect(run_dir: str | Path, previous_run_dir: str | Path | None = None,
         if summary.maturity is not None:
             summary.maturity.levels = {key.removeprefix("level_"): value for key, value in
                                        run.metrics("maturity").items() if key.startswith("level_")}
+            summary.maturity.disagreements = attempt("maturity", lambda: _maybe(
+                run.table("maturity", "evidence.parquet"), disagreements)) or []
         summary.pilots = attempt("maturity", lambda: _maybe(
             run.first_table("maturity", "roadmap.parquet", "roadmap.csv"), pilot_initiatives))
     if ran("merge"):
@@ -427,10 +490,15 @@ def collect(run_dir: str | Path, previous_run_dir: str | Path | None = None,
     if ran("labels"):
         summary.labels = attempt("labels", lambda: _maybe(run.table("labels", "tags.parquet"),
                                                           lambda t: label_facts(t, run.metrics("labels"))))
+        if summary.labels is not None:
+            summary.labels.plays = attempt("labels", lambda: _maybe(run.table("labels", "plays.parquet"),
+                                                                    play_facts)) or []
     if ran("kpi"):
         summary.kpi = attempt("kpi", lambda: _maybe(
             run.table("kpi", "attainment.parquet"),
             lambda a: kpi_facts(a, run.table("kpi", "runrate.parquet"), run.metrics("kpi"), names)))
+        if summary.kpi is not None:
+            summary.kpi.cascade = attempt("kpi", lambda: _maybe(run.table("kpi", "cascade.parquet"), cascade_facts))
     if previous_run_dir:
         previous_dir = Path(previous_run_dir)
         if RunFolder(previous_dir).is_run:

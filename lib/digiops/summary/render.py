@@ -15,8 +15,8 @@ from digiops import sections
 from digiops.merge.quality import MEASURE_DEFINITIONS, MEASURE_NAMES
 from digiops.settings.maturity import DIMENSIONS
 from digiops.summary.collect import Summary, stage_title
-from digiops.text import (FIELD_NAMES, QUARANTINE_REASONS, SEVERITY, STATUS_COLOURS, escape_html, in_language,
-                          term)
+from digiops.text import (FIELD_NAMES, PLAY_NAMES, QUARANTINE_REASONS, SEVERITY, STATUS_COLOURS, escape_html,
+                          in_language, term)
 
 SECTION_ORDER = ("maturity", "merge", "labels", "kpi")
 STATUS_WORDS = {"succeeded": ("已完成", "succeeded"), "failed": ("失败", "failed"), "skipped": ("已跳过", "skipped"),
@@ -162,6 +162,13 @@ def maturity_html(summary: Summary, language: str) -> str:
         parts.append(_paragraph(language, "差距最大的维度：", "Largest gaps:") + f"<table>{head}{rows}</table>")
     else:
         parts.append(_note(in_language(language, "各维度均已达到目标等级。", "Every dimension meets its target level.")))
+    for d in facts.disagreements:
+        name = in_language(language, d.name_zh, d.name_en)
+        parts.append(_paragraph(language,
+                                f"证据与问卷不一致：本次运行的数据显示“{name}”为 {fmt_number(d.evidence, 1)} 级，"
+                                f"问卷评分为 {fmt_number(d.questionnaire, 1)} 级。",
+                                f"Evidence and opinion differ: this run's data puts {name} at level "
+                                f"{fmt_number(d.evidence, 1)}, the questionnaire at {fmt_number(d.questionnaire, 1)}."))
     return "\n".join(parts)
 
 
@@ -214,6 +221,16 @@ def labels_html(summary: Summary, language: str) -> str:
                        "<tr><th>RFM 分群</th><th>人数</th><th>占比</th><th>消费金额</th><th>金额占比</th></tr>",
                        "<tr><th>RFM segment</th><th>Customers</th><th>Share</th><th>Value</th><th>Value share</th></tr>")
     parts.append(f"<table>{head}{rows}</table>")
+    if facts.plays:
+        top, total = facts.plays[0], sum(p.expected_value for p in facts.plays)
+        segment, play = in_language(language, top.name_zh, top.name_en), term(language, PLAY_NAMES, top.play)
+        channel = in_language(language, top.channel_zh, top.channel_en)
+        parts.append(_paragraph(language,
+                                f"最大的机会：对“{segment}”（{top.customers:,} 人）做“{play}”，经{channel}触达，预期带来 "
+                                f"{fmt_number(top.expected_value)}；全部分群策略合计预期 {fmt_number(total)}。",
+                                f"The largest opportunity: {play.lower()} {segment} ({top.customers:,} customers) "
+                                f"through {channel}, expected to bring {fmt_number(top.expected_value)}; all segment "
+                                f"plays together {fmt_number(total)}."))
     return "\n".join(parts)
 
 
@@ -254,6 +271,16 @@ def kpi_html(summary: Summary, language: str) -> str:
                                 f"At the current run-rate, {name} for {r.period} is projected at "
                                 f"{fmt_number(r.projection)} ({fmt_percent(r.projected_attainment)} of target); "
                                 f"meeting the target needs {fmt_number(r.required_daily)} a day."))
+    if facts.cascade and (facts.cascade.derived or facts.cascade.checks):
+        c = facts.cascade
+        coherent = (in_language(language, f"各层级目标 {c.checks:,} 项一致性检查全部通过。",
+                                f"all {c.checks:,} coherence checks between levels hold.") if not c.failed else
+                    in_language(language, f"各层级目标 {c.checks:,} 项一致性检查中 {c.failed:,} 项不一致（见 KPI 报告）。",
+                                f"{c.failed:,} of {c.checks:,} coherence checks between levels fail (see the KPI "
+                                "report)."))
+        parts.append(_paragraph(language, f"目标拆解：{c.derived:,} 个目标由上级拆解到大区、门店与月份；{coherent}",
+                                f"Target cascade: {c.derived:,} targets split down to regions, stores and months; "
+                                f"{coherent}"))
     return "\n".join(parts)
 
 
