@@ -35,7 +35,9 @@ REGION = f"华东{BARE}"  # a region: unit of KPI targets, column label of the K
 
 # Every element a planted string could become, and every way a page could reach outside the archive: a link
 # counts when it leads anywhere but another file of the archive (javascript:, http:, mailto:, …).
-PLANTED = ".planted, script, iframe, object, embed, link, base, form, [onerror], [onload], img:not([src^='data:'])"
+# (the one script of a report, tables.js, is the archive's own: the CSP names its hash)
+PLANTED = (".planted, script:not([data-digiops=tables]), iframe, object, embed, link, base, form, [onerror], [onload], "
+           "img:not([src^='data:'])")
 PROBE = f"""() => [window.__pwned || 0,
     [...document.querySelectorAll("{PLANTED}"), ...[...document.links].filter(a => a.protocol !== 'file:')]
         .map(e => e.outerHTML.slice(0, 120)),

@@ -653,6 +653,15 @@ def _decision_slide(prs, items: list[str], style: _Style, language: str):
     return slide
 
 
+def _clipped(text: str, limit: int = 255) -> str:
+    """``text`` cut to ``limit`` characters, with "…" when cut.
+
+    >>> _clipped("x" * 300)[-2:], len(_clipped("x" * 300))
+    ('x…', 255)
+    """
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def build_deck(summary: Summary, charts: dict[str, list[bytes]], *, language: str, branding: Branding,
                commentary: dict[str, str], engagement: str, period: str) -> bytes:
     """The deck as PPTX bytes.
@@ -684,9 +693,10 @@ def build_deck(summary: Summary, charts: dict[str, list[bytes]], *, language: st
     if asked:
         _footer(_decision_slide(prs, asked, style, language), footer, total, total, style)
     properties = prs.core_properties
-    properties.title = f"{client} · {engagement}" if engagement else client
+    # The file's properties hold at most 255 characters each (python-pptx refuses more); the slides show it all.
+    properties.title = _clipped(f"{client} · {engagement}" if engagement else client)
     properties.subject = in_language(language, *WORDS["subtitle"])
-    properties.author = properties.last_modified_by = branding.consultancy or client
+    properties.author = properties.last_modified_by = _clipped(branding.consultancy or client)
     properties.language = in_language(language, "zh-CN", "en-US")
     out = io.BytesIO()
     prs.save(out)
