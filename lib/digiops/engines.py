@@ -22,7 +22,9 @@ Example:
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 import threading
 from pathlib import Path
@@ -118,7 +120,11 @@ def spark_session(engine: EngineSettings):
             builder = builder.config(name, value)
         spark = builder.getOrCreate()
         spark.sparkContext.setLogLevel("ERROR")
-        checkpoint = engine.checkpoint_dir or tempfile.mkdtemp(prefix="digiops-spark-checkpoints-")
+        checkpoint = engine.checkpoint_dir
+        if not checkpoint:  # ours: removed with the session, or when the process ends
+            checkpoint = tempfile.mkdtemp(prefix="digiops-spark-checkpoints-")
+            _SESSION["own_checkpoint"] = checkpoint
+            atexit.register(shutil.rmtree, checkpoint, True)
         spark.sparkContext.setCheckpointDir(checkpoint)
         _SESSION.update(key=key, spark=spark)
         return spark
@@ -131,6 +137,9 @@ def stop_spark() -> None:
         _SESSION.pop("key", None)
         if spark is not None:
             spark.stop()
+        checkpoint = _SESSION.pop("own_checkpoint", None)
+        if checkpoint:
+            shutil.rmtree(checkpoint, ignore_errors=True)
 
 
 # --- Splink -----------------------------------------------------------------------------------------------------

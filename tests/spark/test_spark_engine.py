@@ -71,8 +71,12 @@ def runs(small_client, tmp_path_factory):
             labels.run(StageContext(client, "labels", run_dir))
             out[kind] = (run_dir, result, {"merge": merged, "labels": time.perf_counter() - clock - merged})
     finally:
+        from digiops import engines
+
+        checkpoints = engines._SESSION.get("own_checkpoint")
         stop_spark()
-    print({k: {s: round(t, 1) for s, t in v[2].items()} for k, v in out.items()})
+    out["checkpoints"] = checkpoints
+    print({k: {s: round(t, 1) for s, t in v[2].items()} for k, v in out.items() if k != "checkpoints"})
     return out
 
 
@@ -98,9 +102,15 @@ def test_spark_crosswalk_has_the_duckdb_partitions(runs):
     assert type(runs["spark"][1].model.linker._db_api).__name__ == "SparkAPI"
 
 
+def test_the_spark_checkpoints_folder_leaves_with_the_session(runs):
+    assert runs["checkpoints"] and "digiops-spark-checkpoints-" in runs["checkpoints"]
+    assert not Path(runs["checkpoints"]).exists()
+
+
 def test_spark_tag_matrix_is_the_duckdb_one(runs):
     frames = {}
-    for kind, (run_dir, result, _) in runs.items():
+    for kind in ("duckdb", "spark"):
+        run_dir, result, _ = runs[kind]
         matrix = pd.read_parquet(run_dir / "outputs" / "labels" / "tag_matrix.parquet")
         frames[kind] = _named_by_records(matrix, result.crosswalk)
     duck, spark = frames["duckdb"], frames["spark"]
