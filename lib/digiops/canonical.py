@@ -30,14 +30,16 @@ CANONICAL_FIELDS: dict[str, tuple[str, ...]] = {
     "products": PRODUCT_FIELDS,
     "leads": LEAD_FIELDS + PERSON_FIELDS,
     "stores": ("store_id", "store_name", "region", "province", "city", "opened_at"),
-    "questionnaire": ("respondent_id", "department", "question_id", "answer"),
+    "questionnaire": ("respondent_id", "department", "question_id", "answer", "wave", "answered_at"),
     "indicators": ("indicator_id", "value", "note"),
+    "initiatives": ("initiative_id", "owner", "milestone", "due", "status", "budget", "spent", "kpi_id", "decision"),
     "value_stream": ("process", "node", "owner", "duration_hours", "error_rate", "systems", "mode",
                      "root_cause", "sequence"),
     "targets": ("kpi_id", "unit", "period", "target"),
     "funnel": ("event_id", "visitor_id", "stage", "event_time", "channel", "customer_key"),
     "actions": ("action_id", "action", "owner", "kpi_id", "due", "status", "created_at", "note"),
     "traffic": ("date", "unit", "visitors", "channel"),
+    "spend": ("channel", "campaign", "unit", "month", "date", "amount"),
     "other": (),
 }
 

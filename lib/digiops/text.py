@@ -142,7 +142,8 @@ SOURCE_KINDS = {"customers": ("客户", "customers"), "orders": ("订单", "orde
                 "questionnaire": ("问卷", "questionnaire"), "indicators": ("运营指标", "indicators"),
                 "value_stream": ("价值流", "value stream"), "targets": ("目标", "targets"),
                 "funnel": ("漏斗事件", "funnel events"), "actions": ("行动记录", "actions"),
-                "traffic": ("客流", "traffic"), "other": ("其他", "other")}
+                "traffic": ("客流", "traffic"), "spend": ("营销投放", "marketing spend"),
+                "initiatives": ("举措台账", "initiative register"), "other": ("其他", "other")}
 
 #: A canonical field (``digiops.canonical.CANONICAL_FIELDS``, ``record_id``) → words; an unknown field shows as it is.
 FIELD_NAMES = {
@@ -175,7 +176,10 @@ FIELD_NAMES = {
     "department": ("部门", "department"), "indicator_id": ("指标编号", "indicator id"), "process": ("流程", "process"),
     "node": ("节点", "node"), "sequence": ("顺序", "sequence"), "duration_hours": ("耗时（小时）", "duration (hours)"),
     "error_rate": ("差错率", "error rate"), "mode": ("方式", "mode"), "systems": ("系统", "systems"),
-    "root_cause": ("根因", "root cause"), "*": ("整行", "whole row"),
+    "root_cause": ("根因", "root cause"), "wave": ("评估轮次", "assessment wave"),
+    "answered_at": ("填写时间", "answered at"), "initiative_id": ("举措编号", "initiative id"),
+    "milestone": ("里程碑", "milestone"), "budget": ("批准预算", "approved budget"), "spent": ("已花费", "spent"),
+    "decision": ("待决事项", "decision needed"), "month": ("月份", "month"), "*": ("整行", "whole row"),
 }
 
 #: The kind of a quarantine reason (``quarantine.reason`` before any ``:`` or ``(``) → words.
@@ -196,3 +200,12 @@ QUARANTINE_REASONS = {
 PLAY_NAMES = {"win_back": ("唤回", "Win back"), "upgrade": ("升级", "Upgrade"), "nurture": ("培育", "Nurture"),
               "retain": ("维系", "Retain")}
 YES_NO = {"True": ("是", "yes"), "False": ("否", "no")}
+#: Why the KPI review proposes an action for the next cycle (``actions_next.trigger``) → words.
+TRIGGER_NAMES = {"red_kpi": ("红灯指标", "red KPI"), "variance_factor": ("拖累因素", "variance driver (factor)"),
+                 "variance_region": ("拖累大区", "variance driver (region)"),
+                 "funnel_step": ("漏斗薄弱环节", "worst funnel step"), "overdue": ("逾期行动延续", "overdue, carried over")}
+#: What the steering committee must decide about an initiative (``decisions.kind``) → words.
+DECISION_KINDS = {"decision": ("待决事项", "decision requested"), "overdue": ("里程碑逾期", "milestone overdue"),
+                  "over_budget": ("超出批准预算", "over the approved budget"),
+                  "kpi_red_on_track": ("指标为红但举措报“按计划”", "KPI red while the initiative says on track"),
+                  "no_owner": ("没有负责人", "no owner")}

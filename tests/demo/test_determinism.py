@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from digiops.demo import generate
+from digiops.demo import SOURCES, generate
+
+#: What the tests (never the stages) compare against: who is who, what each order is, the planted effects.
+TRUTH = {"identity", "people", "orders", "order_lines", "events", "spend", "maturity_waves"}
 
 
 def fingerprints(folder: Path) -> dict[str, str]:
@@ -17,7 +20,8 @@ def test_same_seed_gives_byte_identical_files(tmp_path):
     generate(tmp_path / "a", people=600, seed=11)
     generate(tmp_path / "b", people=600, seed=11)
     a, b = fingerprints(tmp_path / "a"), fingerprints(tmp_path / "b")
-    assert len(a) == 21 and a == b
+    assert a == b
+    assert set(a) == {spec.path for spec in SOURCES} | {f"truth/{name}.csv" for name in TRUTH}
 
 
 def test_another_seed_gives_other_data(tmp_path):

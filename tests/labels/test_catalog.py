@@ -47,7 +47,7 @@ def test_rule_naming_a_missing_field():
     assert str(err.value) == ("cat.yaml: tag 't1': rule `recency_dayz <= 30` names field 'recency_dayz', which "
                               "does not exist (fix: did you mean `recency_days`?)")
     assert str(far.value).startswith("cat.yaml: tag 't1': rule `loyalty_points > 3` names field 'loyalty_points', "
-                                     "which does not exist (fix: use one of the feature fields: age, avg_interval_days")
+                                     "which does not exist (fix: use one of the feature fields: abandoned_carts, age, avg_interval_days")
 
 
 def test_two_tags_with_one_id():

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from digiops.labels.behaviour import behaviour_columns
 from digiops.labels.evaluate import catalog_sql, evaluate
 from digiops.labels.features import (Domains, _segment_sql, build_features, connect, default_as_of, feature_sql,
                                      load_segment_map, value_domains)
@@ -64,7 +65,9 @@ def _edge_tables() -> dict[str, pa.Table]:
 
 
 def _reference(con, as_of, segments) -> None:
-    body = f"SELECT *, {_segment_sql(segments)} AS rfm_segment FROM ({reference_feature_sql(as_of, segments)})"
+    # the frozen SQL predates the event features: without event data they are empty columns (behaviour_columns)
+    body = (f"SELECT *, {behaviour_columns(as_of, None, '0')}, {_segment_sql(segments)} AS rfm_segment "
+            f"FROM ({reference_feature_sql(as_of, segments)})")
     types = con.execute(f"DESCRIBE {body}").fetchall()
     columns = ", ".join(f"CAST({name} AS BIGINT) AS {name}" if kind == "HUGEINT" else name
                         for name, kind, *_ in types)

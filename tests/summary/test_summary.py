@@ -80,7 +80,7 @@ def test_client_text_is_escaped_and_the_page_is_bilingual(tmp_path):
 
     assert "<script>" not in zh and "<img src=x" not in zh
     assert "数字化成熟度与最大差距" in zh and "Digital maturity and the largest gaps" in en
-    assert 'href="kpi.html"' in en and len(section_html(summary)) == 8
+    assert 'href="kpi.html"' in en and len(section_html(summary)) == 9
 
 
 def test_a_folder_without_manifest_is_refused_with_a_fix(tmp_path):

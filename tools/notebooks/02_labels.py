@@ -85,6 +85,42 @@ else:
            f"The audience list audiences.csv / audiences.xlsx holds {stage.plays['customers'].sum():,} customers, one "
            "row each: unified customer id, segment, play, channel and offer — no name, phone, e-mail or address — for "
            "the client's CRM / CDP.")''', "plays"),
+    ("code", '''ctx.md("## 行为标签：浏览、加购与未购", "## Behaviour tags: visits, carts and browsing without buying")
+if stage.event_links is None:
+    ctx.md("本委托没有关联行为数据（labels.events 未设置），行为标签为空。",
+           "This engagement links no event data (labels.events is not set); the behaviour tags are empty.")
+else:
+    events_settings = stage.settings.events
+    ctx.md(f"行为数据来自 {events_settings.source}：已登录访客的事件带有会员号（customer_key），按与合并键相同的规则规范化后，"
+           f"经客户合并的对照表找到统一客户（{events_settings.customer_key.source}.{events_settings.customer_key.field}）。"
+           f"弃购 = 加购后 {events_settings.conversion_window_days} 天内没有下单（行为数据中的下单或订单表中的购买）；"
+           "只逛不买 = 有访问，行为数据和订单表中都从未下单。只统计统计日之前的事件。",
+           f"The events come from {events_settings.source}: a logged-in visitor's events carry a key (customer_key), "
+           "normalized as the merge normalizes key links and looked up through the merge crosswalk "
+           f"({events_settings.customer_key.source}.{events_settings.customer_key.field}). An abandoned cart is an "
+           f"add-to-cart with no order within {events_settings.conversion_window_days} days (an order event or a "
+           "purchase in the orders table); browse without buying = visited, never ordered in the events nor in the "
+           "orders table. Only events before the reference date count.")
+    ctx.md(report.event_link_text(stage.event_links, language=ctx.language))
+    display(report.event_links_style(report.event_links_table(stage.event_links, language=ctx.language),
+                                     language=ctx.language))
+    ctx.md("每位客户的行为标签只来自关联到他的事件。" + ("委托声明行为数据覆盖全部客户：没有事件的客户按“从未访问”计。"
+           if events_settings.complete else "没有关联事件的客户不打行为标签（空），而不是“从未访问”：他们可能以匿名身份访问过。"),
+           "A customer's behaviour tags come only from the events linked to them. " + (
+           "The engagement says the events cover every customer: a customer without events counts as never visited."
+           if events_settings.complete else "Customers without linked events get no behaviour tag (empty), not "
+           "“never visited”: they may well have visited anonymously."))
+    behaviour = report.behaviour_view(stage.behaviour, stage.catalog, language=ctx.language)
+    if behaviour.empty:
+        ctx.md("标签目录中没有读取行为特征的标签。", "No tag of the catalog reads an event feature.")
+    else:
+        charts.behaviour_chart(behaviour, ctx.t("行为标签分布", "Behaviour tags"),
+                               share_label=ctx.t("占全部客户", "Share of all customers") if events_settings.complete
+                               else ctx.t("占有行为数据的客户", "Share of the customers with events"))
+        plt.show()
+        display(report.behaviour_style(report.behaviour_table(behaviour, language=ctx.language),
+                                       language=ctx.language))
+    ctx.md(report.behaviour_plays_text(stage.behaviour_figures, language=ctx.language))''', "behaviour"),
     ("code", '''ctx.md("## 客户画像示例（已脱敏）", "## Example profiles (masked)")
 profiles = report.example_profiles(ctx, tags, stage.catalog, stage.settings.example_profiles, stage.segments)
 profiles.style.hide(axis="index").format(escape="html").set_properties(

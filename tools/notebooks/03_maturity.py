@@ -31,6 +31,17 @@ ctx.md("差距 = 目标等级 − 现状等级；≥ 1.5 级为严重，≥ 0.75
        "Gap = target level − current level; critical at 1.5 levels or more, moderate at 0.75 or more, "
        "minor above 0.")
 fig = charts.gap_bars(result.scores, lang); plt.show()''', "gaps"),
+    ("code", '''ctx.md("## 两次评估之间的进步", "## Progress since the previous assessment")
+progress = result.progress
+ctx.md(report.progress_summary(progress, lang))
+if progress.compared:
+    fig = charts.progress_chart(progress.company, lang); plt.show()
+    display(report.progress_styled(progress, lang))''', "progress"),
+    ("code", '''if progress.compared:
+    ctx.md("### 各部门 × 维度的等级变化", "### Change of level by department and dimension")
+    ctx.md("同一方法分别计分两次评估中各部门的作答；正数为提升。",
+           "Each department's answers in both waves, scored by the same method; positive is a rise.")
+    display(report.progress_department_styled(progress, lang))'''),
     ("code", '''ctx.md("## 行业对标", "## Industry benchmark")
 if result.benchmark_illustrative:
     source = report.benchmark_note(result.benchmark_source, bool(ctx.settings.benchmark), lang)
@@ -128,6 +139,21 @@ else:
     ("code", '''ctx.md("### 预算分配（技术 / 人才 / 运营）", "### Budget split (technology / people / operations)")
 budget = report.budget_view(result.budget, lang)
 budget.style.format("{:,.0f}" if ctx.settings.total_budget is not None else "{:.1%}", na_rep="–", escape="html")'''),
+    ("code", '''ctx.md("## 举措进展与待决事项", "## Initiative progress and decisions needed")
+ctx.md(report.initiatives_summary(result, lang))
+if result.has_register:
+    ctx.md("每项举措的负责人、里程碑、批准预算与已花费取自举措台账；逾期指截止日期早于"
+           f" {result.as_of} 且未完成；关联指标为 KPI 复盘中该指标在复盘月的整体达成。⚠ 表示超出批准预算。",
+           "Owner, milestones, approved budget and spent come from the initiative register; overdue means due "
+           f"before {result.as_of} and not done; the KPI is that KPI's whole-business attainment in the KPI "
+           "review's month. ⚠ marks spending above the approved budget.")
+    display(report.initiatives_styled(result.initiatives, lang, result.kpi_names))''', "initiatives"),
+    ("code", '''if result.has_register:
+    ctx.md("### 需要委员会决策的事项", "### Decisions needed from the committee")
+    if len(result.decisions):
+        display(report.decisions_styled(result.decisions, lang, result.kpi_names))
+    else:
+        ctx.md("目前没有需要委员会决策的事项。", "No decision is needed from the committee now.")'''),
     ("code", '''ctx.md("## 敏感性分析", "## Sensitivity")
 ctx.md(f"每个维度的权重分别变动 ±{ctx.settings.sensitivity_change:.0%}（其余不变、重新归一）时总体等级的变化。",
        f"How the overall level moves when each dimension's weight changes by ±{ctx.settings.sensitivity_change:.0%} "

@@ -66,6 +66,32 @@ plt.show()'''),
        "Conversion and AOV changes split into each region's own change (inner) and the change of mix (conversion "
        "in percentage points, AOV in yuan):")
 report.mix_table(review, ctx.language).style.hide(axis="index").format(escape="html")'''),
+    ("code", '''ctx.md("## 投入与回报", "## Spend and return")
+if review.spend is None or review.spend.table.empty:
+    ctx.md("本项目没有投放数据（kpi.spend_source），未分析投入产出。",
+           "This engagement has no spend data (kpi.spend_source): spend and return are not analysed.")
+else:
+    ctx.md(report.spend_method_markdown(review, ctx.language))
+    charts.spend_return_chart(review.spend.summary, language=ctx.language,
+                              title=ctx.t("各渠道投放与归因成交额（全期，首触归因）",
+                                          "Spend and attributed revenue by channel (whole period, first touch)"))
+    plt.show()
+    ctx.md(f"**全期**（各渠道，首触归因）：", "**Whole period** (by channel, first touch):")
+    display(report.spend_channel_table(review, "engagement", ctx.language).style.hide(axis="index").format(escape="html"))
+    ctx.md(f"**复盘月份 {p.review}**（边际回报 = 与 {p.comparison} 相比的归因成交额变化 ÷ 投放变化）：",
+           f"**Review month {p.review}** (marginal return = change of attributed revenue ÷ change of spend against "
+           f"{p.comparison}):")
+    display(report.spend_channel_table(review, "review", ctx.language).style.hide(axis="index").format(escape="html"))''', "spend"),
+    ("code", '''if review.spend is not None and not review.spend.table.empty:
+    no_effect = report.spend_no_effect_table(review, ctx.language)
+    if len(no_effect):
+        ctx.md("**没有可测量效果的活动**（全期归因成交额为 0 或 ROAS < 1）：",
+               "**Campaigns with no measurable effect** (no attributed revenue over the period, or ROAS below 1):")
+        display(no_effect.style.hide(axis="index").format(escape="html"))
+    ctx.md(report.spend_markdown(review, ctx.language))
+    ctx.md("逐月、逐活动的明细见 outputs/kpi/spend.parquet，各渠道与活动的汇总见 outputs/kpi/spend_summary.parquet。",
+           "Month-by-campaign detail is in outputs/kpi/spend.parquet; the channel and campaign summaries in "
+           "outputs/kpi/spend_summary.parquet.")'''),
     ("code", '''ctx.md("## 漏斗", "## Funnel")
 if len(review.funnel):
     table = report.funnel_for(review, p.review)
@@ -109,6 +135,11 @@ if len(review.actions):
     display(report.action_table(review, ctx.language).style.hide(axis="index").format(escape="html"))
 else:
     ctx.md("没有行动记录。", "No action log.")''', "actions"),
+    ("code", '''ctx.md("## 下一周期的行动", "## Actions for the next cycle")
+ctx.md(report.next_actions_markdown(review, ctx.settings.next_actions, ctx.language))
+if len(review.actions_next):
+    display(report.next_actions_table(review, ctx.language).style.hide(axis="index").format(escape="html"))
+    display(report.next_actions_counts(review, ctx.language).style.hide(axis="index").format(escape="html"))''', "next_actions"),
     ("code", '''ctx.md("## 与上次复盘相比", "## Since the previous review")
 changes = report.changes_table(review, ctx.language)
 if changes is None:

@@ -358,7 +358,9 @@ def _finding_title(summary: Summary, key: str, language: str) -> str:
 
 
 def decisions(summary: Summary, language: str) -> list[str]:
-    """What the committee is asked to decide (each pilot initiative) and the next step on every KPI missed."""
+    """What the committee is asked to decide: each pilot initiative, the register's decisions and overruns, the
+    overdue milestones and initiatives without an owner, and the actions proposed for the next cycle (else the next
+    step on every KPI missed)."""
     items = []
     for pilot in summary.pilots or []:
         details = [d for d in (_months(pilot.months, language), None if pilot.budget is None else
@@ -367,8 +369,36 @@ def decisions(summary: Summary, language: str) -> list[str]:
         name = _named(language, pilot.name_zh, pilot.name_en)
         items.append(in_language(language, f"批准试点「{name}」" + (f"：{'，'.join(details)}" if details else ""),
                                  f"Approve the pilot '{name}'" + (f": {', '.join(details)}" if details else "")))
+    register = summary.initiatives
+    for asked in (register.decisions if register else []):
+        name = _named(language, asked.name_zh, asked.name_en)
+        if asked.kind == "decision" and asked.text:
+            items.append(in_language(language, f"就「{name}」作出决定：{asked.text}",
+                                     f"Decide on '{name}': {asked.text}"))
+        elif asked.kind == "over_budget":
+            items.append(in_language(language, f"「{name}」超出批准预算 {fmt_number(asked.amount)}：追加预算或压缩范围",
+                                     f"'{name}' is {fmt_number(asked.amount)} over its approved budget: add budget "
+                                     "or cut scope"))
+    overdue = sum(d.kind == "overdue" for d in register.decisions) if register else 0
+    unowned = sum(d.kind == "no_owner" for d in register.decisions) if register else 0
+    if overdue or unowned:
+        parts = [p for p in (in_language(language, f"确认 {overdue} 个逾期里程碑的新日期",
+                                         f"agree new dates for {overdue} overdue milestone{'s' * (overdue != 1)}")
+                             if overdue else None,
+                             in_language(language, f"为 {unowned} 项举措指定负责人",
+                                         f"name an owner for {unowned} initiative{'s' * (unowned != 1)}")
+                             if unowned else None) if p]
+        joined = in_language(language, "；", "; ").join(parts)
+        items.append(joined[0].upper() + joined[1:])
+    proposed = summary.kpi.next_actions if summary.kpi else None
     missed = [line for line in (summary.kpi.lines if summary.kpi else []) if line.status == "red"]
-    if missed:
+    if proposed:
+        items.append(in_language(language, f"批准下一周期的 {len(proposed)} 项行动（负责人、截止日期与要推动的指标见 "
+                                           "KPI 复盘报告及其行动清单），在下次复盘衡量其效果",
+                                 f"Approve the {len(proposed)} actions proposed for the next cycle (owners, due dates "
+                                 "and the KPI each should move are in the KPI review and its action list) and "
+                                 "measure their effect at the next review"))
+    elif missed:
         names = _listed(language, [_named(language, line.name_zh, line.name_en) for line in missed])
         items.append(in_language(language, f"为未达成的 KPI（{names}）确定行动与负责人，在下次复盘跟进",
                                  f"Agree actions and owners for the KPIs missed ({names}) and follow them up at the "

@@ -182,6 +182,7 @@ def generate(out_dir: str | Path | None = None, people: int = DEFAULT_PEOPLE, se
     writers = _writers(out / "raw")
     truth = _truth_writers(out / "truth")
     totals = Accumulators()
+    members = []  # the mini-program's member ids and their people, for the logged-in funnel events
     counters = {name: 1 for name in ("crm", "miniprogram", "pos_members", "social_leads", "mall_orders",
                                      "online_orders", "pos_receipts", "shipments")}
     try:
@@ -204,6 +205,7 @@ def generate(out_dir: str | Path | None = None, people: int = DEFAULT_PEOPLE, se
             emit("crm", frame, identity)
             frame, identity = miniprogram_records(chunk, rng, config, counters["miniprogram"])
             emit("miniprogram", frame, identity)
+            members.append(identity[["record_id", "person_id"]])
             frame, identity, card = pos_member_records(chunk, rng, config, counters["pos_members"])
             emit("pos_members", frame, identity)
             frame, identity = social_lead_records(chunk, rng, config, counters["social_leads"], first_order)
@@ -244,5 +246,6 @@ def generate(out_dir: str | Path | None = None, people: int = DEFAULT_PEOPLE, se
     counts = {name: w.rows for name, w in writers.items()}
     counts.update({f"truth/{name}": w.rows for name, w in truth.items()})
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 1_000_000])))
-    counts.update(business.write_business_inputs(out / "raw", rng, products, totals, people))
+    counts.update(business.write_business_inputs(out / "raw", rng, products, totals, people,
+                                                 members=pd.concat(members, ignore_index=True)))
     return counts

@@ -14,22 +14,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from digiops.demo import marketing
+from digiops.demo import assessment
 from digiops.demo.config import N_DAYS, PERIOD_START
-from digiops.demo.dirt import text, zpad
+from digiops.demo.events import funnel_events
 from digiops.demo.reference import CITIES, REGIONS, STORES_PER_CITY, price_band
 from digiops.demo.systems import N_STORES, day_weights, store_ids
 from digiops.demo.xlsx import Sheet, write_xlsx
 
 _DAY = np.timedelta64(1, "D")
-DEPARTMENTS = ("信息技术部", "市场部", "运营部", "门店管理部", "财务部")
-#: mean answer (1–5) per dimension prefix and department; DA (data assetization) is the one departments
-#: disagree on: IT sees a data platform, stores see spreadsheets
-MATURITY_MEANS = {
-    "PD": (3.4, 3.0, 3.1, 2.7, 3.0),
-    "DA": (4.4, 2.4, 2.8, 1.3, 2.0),
-    "BO": (3.6, 3.5, 3.3, 2.9, 3.1),
-    "DI": (2.3, 1.9, 1.8, 1.4, 1.7),
-}
 
 
 def _csv(path: Path, frame: pd.DataFrame) -> int:
@@ -57,24 +50,6 @@ def products_frame(products: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"商品编码": products["sku"], "商品名称": products["product_name"],
                          "品类": products["category"], "单价": price.map(lambda p: f"{p:.2f}"),
                          "价格带": price.map(price_band)})
-
-
-def maturity_answers(rng: np.random.Generator) -> pd.DataFrame:
-    """25 respondents (5 per department) × 24 questions, long form; 1–5 with some N/A and 不适用."""
-    rows = []
-    respondent = 0
-    for d, department in enumerate(DEPARTMENTS):
-        for _ in range(5):
-            respondent += 1
-            day = dt.date(2026, 9, 1) + dt.timedelta(days=int(rng.integers(0, 10)))
-            for prefix, means in MATURITY_MEANS.items():
-                for q in range(1, 7):
-                    value = int(np.clip(np.rint(means[d] + rng.normal(0, 0.55)), 1, 5))
-                    u = rng.random()
-                    answer = "N/A" if u < 0.04 else "不适用" if u < 0.06 else str(value)
-                    rows.append({"答卷编号": f"R{respondent:02d}", "部门": department, "题号": f"{prefix}{q}",
-                                 "答案": answer, "填写日期": day.isoformat()})
-    return pd.DataFrame(rows)
 
 
 def maturity_indicators() -> pd.DataFrame:
@@ -204,46 +179,24 @@ def kpi_targets(rng: np.random.Generator, gmv_cents: np.ndarray, orders: np.ndar
     return frame
 
 
-def funnel_events(rng: np.random.Generator, people: int, weights: np.ndarray) -> pd.DataFrame:
-    """Online funnel: visit → add_to_cart (≈ 30 %) → order (≈ 40 % of carts) → repurchase (≈ 25 % of buyers,
-    some beyond a 30-day window)."""
-    n = int(min(max(people, 100), 200_000))
-    start = np.datetime64(PERIOD_START, "s")
-    day = rng.choice(len(weights), n, p=weights)
-    visit = start + (day * 86400 + rng.integers(8 * 3600, 23 * 3600, n)) * np.timedelta64(1, "s")
-    cart = rng.random(n) < 0.30
-    ordered = cart & (rng.random(n) < 0.40)
-    repurchase = ordered & (rng.random(n) < 0.25)
-    t_cart = visit + rng.integers(30, 1800, n) * np.timedelta64(1, "s")
-    t_order = t_cart + rng.integers(60, 86400, n) * np.timedelta64(1, "s")
-    t_repurchase = t_order + rng.integers(3 * 86400, 50 * 86400, n) * np.timedelta64(1, "s")
-    channel = np.where(rng.random(n) < 0.55, "mall", "online")
-    visitor = ("V" + zpad(np.arange(1, n + 1), 8)).to_numpy()
-    parts = [(np.ones(n, bool), "visit", visit), (cart, "add_to_cart", t_cart), (ordered, "order", t_order),
-             (repurchase, "repurchase", t_repurchase)]
-    frame = pd.concat([pd.DataFrame({"访客ID": visitor[m], "环节": stage, "time": t[m], "渠道": channel[m]})
-                       for m, stage, t in parts], ignore_index=True)
-    frame = frame.sort_values(["time", "访客ID"], kind="stable").reset_index(drop=True)
-    frame.insert(0, "事件ID", ("E" + zpad(np.arange(1, len(frame) + 1), 9)).to_numpy())
-    frame["发生时间"] = text(np.datetime_as_string(frame["time"].to_numpy().astype("datetime64[s]"))).str.replace(
-        "T", " ", regex=False).to_numpy()
-    return frame[["事件ID", "访客ID", "环节", "发生时间", "渠道"]]
-
-
 def write_business_inputs(raw: Path, rng: np.random.Generator, products: pd.DataFrame, totals,
-                          people: int) -> dict[str, int]:
+                          people: int, members: pd.DataFrame | None = None) -> dict[str, int]:
     counts = {"products": _csv(raw / "products.csv", products_frame(products)),
               "stores": _csv(raw / "stores.csv", stores_frame())}
-    answers = maturity_answers(rng)
+    answers = assessment.maturity_answers(rng)
+    _csv(raw.parent / "truth" / "maturity_waves.csv", assessment.maturity_waves_truth())
     write_xlsx(raw / "maturity_answers.xlsx", [Sheet("答卷", answers)])
     counts["maturity_answers"] = len(answers)
+    counts["initiatives"] = _csv(raw / "initiatives.csv", assessment.initiatives_frame())
     counts["maturity_indicators"] = _csv(raw / "maturity_indicators.csv", maturity_indicators())
     counts["value_stream"] = _csv(raw / "value_stream.csv", value_stream())
     traffic, visitors = traffic_frame(rng, totals.orders)
     counts["traffic"] = _csv(raw / "traffic.csv", traffic)
     counts["kpi_targets"] = _csv(raw / "kpi_targets.csv", kpi_targets(rng, totals.gmv_cents, totals.orders,
                                                                        visitors))
-    counts["funnel_events"] = _csv(raw / "funnel_events.csv", funnel_events(rng, people,
-                                                                            day_weights(len(totals.orders))))
+    events, logged_in = funnel_events(rng, people, day_weights(len(totals.orders)), members)  # members: 会员ID ↔ person
+    counts["funnel_events"], counts["truth/events"] = (_csv(raw / "funnel_events.csv", events),
+                                                      _csv(raw.parent / "truth" / "events.csv", logged_in))
     counts["action_log"] = _csv(raw / "action_log.csv", action_log())
+    counts.update(marketing.write_marketing(raw, rng))  # after the leads and targets it reads and extends
     return counts

@@ -94,8 +94,14 @@ SOURCES: tuple[SourceSpec, ...] = (
         id_column="门店编号", encoding="utf-8", description="30 stores in 3 regions"),
     SourceSpec("maturity_answers", "questionnaire", "raw/maturity_answers.xlsx", {
         "答卷编号": "respondent_id", "部门": "department", "题号": "question_id", "答案": "answer",
-        "填写日期": None},
-        sheet="答卷", header_row=1, description="Maturity questionnaire, long form (1–5, N/A, 不适用)"),
+        "填写日期": "answered_at"},
+        sheet="答卷", header_row=1, description="Maturity questionnaire, long form (1–5, N/A, 不适用), two waves "
+        "(2025-09 and 2026-09) told apart by the answer date"),
+    SourceSpec("initiatives", "initiatives", "raw/initiatives.csv", {
+        "举措编号": "initiative_id", "负责人": "owner", "里程碑": "milestone", "截止日期": "due", "状态": "status",
+        "批准预算": "budget", "已花费": "spent", "关联指标": "kpi_id", "待决事项": "decision"},
+        encoding="utf-8", description="Initiative register of the roadmap: one row per milestone with owner, due "
+        "date, status, approved budget and spent (CNY), the KPI it should move and decisions for the committee"),
     SourceSpec("maturity_indicators", "indicators", "raw/maturity_indicators.csv", {
         "指标编号": "indicator_id", "数值": "value", "说明": "note"},
         encoding="utf-8", description="Quantitative maturity indicators"),
@@ -110,9 +116,13 @@ SOURCES: tuple[SourceSpec, ...] = (
         "日期": "date", "单元": "unit", "访客数": "visitors"},
         encoding="utf-8", description="Daily visitors per store and online"),
     SourceSpec("funnel_events", "funnel", "raw/funnel_events.csv", {
-        "事件ID": "event_id", "访客ID": "visitor_id", "环节": "stage", "发生时间": "event_time", "渠道": "channel"},
+        "事件ID": "event_id", "访客ID": "visitor_id", "会员ID": "customer_key", "环节": "stage",
+        "发生时间": "event_time", "渠道": "channel"},
         id_column="事件ID", encoding="utf-8", description="Online funnel events: visit → add_to_cart → order → "
-        "repurchase"),
+        "repurchase; 会员ID (customer_key) is the mini-program member id of a logged-in visitor, empty otherwise"),
+    SourceSpec("marketing_spend", "spend", "raw/marketing_spend.csv", {
+        "月份": "month", "渠道": "channel", "活动名称": "campaign", "门店/单元": "unit", "投放金额": "amount"},
+        encoding="utf-8", description="Marketing spend per channel, campaign, unit and month (yuan)"),
     SourceSpec("action_log", "actions", "raw/action_log.csv", {
         "行动编号": "action_id", "行动项": "action", "负责人": "owner", "关联指标": "kpi_id", "截止日期": "due",
         "状态": "status", "创建日期": "created_at", "备注": "note"},

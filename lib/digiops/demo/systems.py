@@ -308,7 +308,11 @@ def social_lead_records(people: dict, rng: np.random.Generator, config: DemoConf
     extra = stream(config.seed, first_id, 0xC4)
     first = first_order[rows]
     start = np.datetime64(PERIOD_START, "s")
-    latest = np.where(np.isnat(first), np.datetime64(PERIOD_END, "s"), first)
+    # a lead that never buys was captured any time in the period (not all at its end: marketing spend follows the
+    # leads, and the months' CAC would not compare)
+    end = np.datetime64(PERIOD_END, "s")
+    anytime = start + (extra.random(n) * (end - start).astype(np.int64)).astype(np.int64) * _SEC
+    latest = np.where(np.isnat(first), anytime, first)
     captured = np.maximum(latest - rng.integers(1, 45 * 86400, n) * _SEC, start - 60 * 86400 * _SEC)
     phone, broken = dirt.format_phone(phone_at(people, rows, captured), rng, rates)
     full = render_name(people, rows, rng, rates, broken)

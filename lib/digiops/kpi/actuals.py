@@ -19,6 +19,8 @@ Named metrics (DOMAIN.md §4):
   does: over 18 months of a tea chain that share is 96 % and says nothing about the month.
 * ``returning_rate`` (老客占比) — share of the month's buying customers who had bought in an earlier month.
 * ``member_share`` — share of GMV from customers with a member level in the merged customer table.
+* ``marketing_spend``, ``new_customers``, ``cac``, ``roas`` — from the spend source (``kpi.spend_source``), at
+  unit ``all`` only: :func:`digiops.kpi.spend.spend_metrics`.
 * ``on_time_rate`` — share of the month's finished shipments (signed or failed) signed on time (not late, not failed),
   over the shipments of every non-test order.
 """
@@ -36,7 +38,7 @@ from digiops.kpi.tree import KpiTree
 
 METRICS = ("gmv", "orders", "customers", "traffic", "conversion", "aov", "repurchase_rate", "returning_rate",
            "member_share",
-           "on_time_rate")
+           "on_time_rate", "marketing_spend", "new_customers", "cac", "roas")
 #: metrics whose monthly value is a sum over days and units (a run-rate applies to them)
 ADDITIVE = ("gmv", "orders", "traffic")
 MONEY = ("gmv",)

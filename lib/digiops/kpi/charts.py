@@ -234,3 +234,34 @@ def runrate_chart(daily: pd.DataFrame, row: pd.Series, *, days_in_period: int, l
     ax.legend(fontsize=8)
     ax.set_title(title)
     return fig
+
+
+def spend_return_chart(summary: pd.DataFrame, *, language: str, title: str) -> plt.Figure:
+    """Per channel (engagement period, largest spend first): spend beside attributed revenue, ROAS written at the
+    end of each pair; and CAC per channel in a second panel. ``summary``: ``spend_summary.parquet``."""
+    data = summary[(summary["scope"] == "engagement") & (summary["level"] == "channel")]
+    data = data.sort_values("spend", ascending=True, ignore_index=True)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, max(3, 0.55 * len(data) + 1.5)),
+                                      gridspec_kw={"width_ratios": [2, 1]})
+    y = np.arange(len(data))
+    left.barh(y + 0.2, data["spend"], height=0.38, color="#90a4ae", label=in_language(language, "投放", "spend"))
+    left.barh(y - 0.2, data["revenue"], height=0.38, color="#1565c0",
+              label=in_language(language, "归因成交额", "attributed revenue"))
+    for i, row in data.iterrows():
+        roas = "ROAS –" if pd.isna(row["roas"]) else f"ROAS {row['roas']:.2f}"
+        colour = "#c62828" if pd.isna(row["roas"]) or row["roas"] < 1 else "#2e7d32"
+        left.text(max(row["spend"], row["revenue"]), i, f"  {roas}", va="center", fontsize=8, color=colour)
+    left.set_yticks(y, data["channel"])
+    left.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: format_value(v, "元", language=language)))
+    left.set_xlim(0, max(data["spend"].max(), data["revenue"].max(), 1) * 1.3)
+    left.legend(fontsize=8, loc="lower right")
+    left.set_title(title, fontsize=10)
+    right.barh(y, data["cac"].fillna(0), color="#ef6c00")
+    for i, value in enumerate(data["cac"]):
+        right.text(0 if pd.isna(value) else value, i, in_language(language, " 无新客", " no new customer")
+                   if pd.isna(value) else f" ¥{value:,.0f}", va="center", fontsize=8)
+    right.set_yticks(y, [""] * len(data))
+    right.set_xlim(0, max(data["cac"].max() if data["cac"].notna().any() else 1, 1) * 1.35)
+    right.set_title(in_language(language, "获客成本 CAC（元/人）", "CAC (yuan per new customer)"), fontsize=10)
+    fig.tight_layout()
+    return fig

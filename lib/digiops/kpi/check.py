@@ -23,6 +23,7 @@ KPI_SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
     "funnel_source": ("funnel", ("visitor_id", "stage", "event_time")),
     "actions_source": ("actions", ("kpi_id",)),
     "stores_source": ("stores", ("store_id", "region")),
+    "spend_source": ("spend", ("channel", "amount")),
 }
 #: metrics counted from the traffic source
 TRAFFIC_METRICS = ("traffic", "conversion")

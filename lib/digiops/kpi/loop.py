@@ -16,7 +16,8 @@ from digiops.masking import mask_text
 
 DONE_STATUSES = {"done", "completed", "closed", "finished", "已完成", "完成", "关闭", "已关闭"}
 ACTION_COLUMNS = ["action_id", "action", "owner", "kpi", "due", "status", "created_at", "overdue", "period_from",
-                  "period_to", "value_from", "value_to", "change", "change_pct", "improved", "note"]
+                  "period_to", "value_from", "value_to", "change", "change_pct", "improved", "note", "unit", "origin",
+                  "action_en"]
 STATUS_RANK = {"red": 0, "amber": 1, "green": 2}
 
 
@@ -35,12 +36,17 @@ def action_effects(actions: pd.DataFrame, tree: KpiTree, actuals: pd.DataFrame, 
     """One row per action: its KPI (at the KPI's own unit) in the month the action was agreed on (the month before
     ``created_at``, the one the previous review looked at) and in the review period, the change, whether it moved
     the right way, and whether the action is overdue (due before ``as_of`` and not done).
+
+    An action proposed by the previous review's register (:func:`digiops.kpi.register.action_log`) carries its own
+    ``unit``, ``period_from`` and ``baseline``: its KPI is read at that unit and its change measured from the stored
+    baseline. ``origin`` says where the action came from (the client's action source by default).
     """
     value = actuals.set_index(["kpi", "unit", "period"])["actual"]
     value = value[~value.index.duplicated()]
     rows = []
     for record in actions.to_dict("records"):
-        row = int(record.get("_row", 0)) or None
+        number = pd.to_numeric(record.get("_row"), errors="coerce")  # none for an action read back from a register
+        row = int(number) if pd.notna(number) and number else None
         kpi = str(record.get("kpi_id", "")).strip()
         if kpi not in tree.nodes:
             raise KpiTreeError(label, f"action '{record.get('action_id')}' refers to unknown KPI '{kpi}'",
@@ -49,9 +55,13 @@ def action_effects(actions: pd.DataFrame, tree: KpiTree, actuals: pd.DataFrame, 
         created = pd.to_datetime(record.get("created_at"), errors="coerce", format="mixed")
         due = pd.to_datetime(record.get("due"), errors="coerce", format="mixed")
         status = str(record.get("status") or "").strip()
-        start = previous_month(created.strftime("%Y-%m")) if pd.notna(created) else None
-        v0 = float(value.get((kpi, node.unit, start), np.nan)) if start else np.nan
-        v1 = float(value.get((kpi, node.unit, review_period), np.nan))
+        unit = _given(record.get("unit")) or node.unit
+        start = _given(record.get("period_from")) or (previous_month(created.strftime("%Y-%m")) if pd.notna(created)
+                                                      else None)
+        baseline = pd.to_numeric(pd.Series([record.get("baseline")]), errors="coerce").iloc[0]
+        v0 = float(baseline) if pd.notna(baseline) else (float(value.get((kpi, unit, start), np.nan)) if start
+                                                         else np.nan)
+        v1 = float(value.get((kpi, unit, review_period), np.nan))
         change = v1 - v0
         rows.append({
             # free text a client wrote may name a customer's phone or e-mail: masked for every reader
@@ -64,9 +74,18 @@ def action_effects(actions: pd.DataFrame, tree: KpiTree, actuals: pd.DataFrame, 
             "change_pct": change / abs(v0) if np.isfinite(v0) and v0 != 0 else np.nan,
             "improved": (bool(change > 0) if node.direction == "higher" else bool(change < 0))
             if np.isfinite(change) else None,
-            "note": mask_text(record.get("note")),
+            "note": mask_text(record.get("note")), "unit": unit, "origin": _given(record.get("origin")) or "action_log",
+            "action_en": mask_text(_given(record.get("action_en"))),  # a proposal's English text (client rows: none)
         })
     return pd.DataFrame(rows, columns=ACTION_COLUMNS)
+
+
+def _given(value: object) -> str | None:
+    """A text cell as given, or ``None`` when it is empty (missing, NaN, blank)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    text = str(value).strip()
+    return text if text and text.lower() not in ("nan", "none") else None
 
 
 def compare_runs(current: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame | None:

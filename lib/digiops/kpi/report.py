@@ -14,11 +14,12 @@ from digiops.context import md_text
 from digiops.kpi.cascade import incoherences
 from digiops.kpi.charts import format_value
 from digiops.kpi.funnel import worst_drop_off
+from digiops.kpi.register import ORIGIN_NAMES, STATUS_NAMES, trigger_counts
 from digiops.kpi.review import KpiReview
 from digiops.kpi.tree import KpiTree
-from digiops.masking import mask_owner
+from digiops.masking import mask_owner, mask_text
 from digiops.text import (FUNNEL_STAGES, KPI_LEVELS, KPI_STATUS, MISSING, SMART_CRITERIA, SMART_FINDINGS,
-                          STATUS_COLOURS, STATUS_MARKS, VARIANCE_METHODS, in_language, term)
+                          STATUS_COLOURS, STATUS_MARKS, TRIGGER_NAMES, VARIANCE_METHODS, in_language, term)
 
 
 def status_name(status: str, language: str) -> str:
@@ -319,11 +320,105 @@ def action_table(review: KpiReview, language: str) -> pd.DataFrame:
                    for k, v0, v1, i in zip(review.actions["kpi"], a["value_from"], a["value_to"], a["improved"],
                                            strict=True)]
     a["overdue"] = a["overdue"].map({True: in_language(language, "逾期", "overdue"), False: ""})
+    if language != "zh" and "action_en" in a:  # a proposal read back from the register has its English text
+        a["action"] = a["action_en"].where(a["action_en"].notna(), a["action"])
+    # where each action came from: the client's action file, or the previous review's proposals (read back)
+
+    origin = a["origin"] if "origin" in a else pd.Series("action_log", index=a.index)
+    a["origin"] = origin.fillna("action_log").map(lambda o: term(language, ORIGIN_NAMES, o))
+    a["status"] = a["status"].map(lambda s: term(language, STATUS_NAMES, s) if s in STATUS_NAMES else s)
+    if "unit" in review.actions:  # an action on a region or store names it beside its KPI
+        a["kpi"] = [k if not isinstance(u, str) or u == review.tree.nodes[c].unit else f"{k} · {unit_name(u, language)}"
+                    for k, u, c in zip(a["kpi"], review.actions["unit"], review.actions["kpi"], strict=True)]
     names = {"action_id": ("ID", "ID"), "action": ("行动", "action"), "owner": ("负责人", "owner"), "kpi": ("KPI", "KPI"),
              "due": ("截止", "due"), "status": ("状态", "status"), "overdue": ("逾期", "overdue"), "period_from": ("起", "from"),
-             "period_to": ("至", "to"), "effect": ("KPI 变化", "KPI move")}
+             "period_to": ("至", "to"), "effect": ("KPI 变化", "KPI move"), "origin": ("来源", "source")}
     columns = {column: in_language(language, *name) for column, name in names.items()}
     return a[list(columns)].fillna(MISSING).rename(columns=columns)
+
+
+def next_owner(owner: object, source: str) -> str | None:
+    """A proposed action's owner as a report shows it: a person's name masked as the action log masks it
+    (:func:`~digiops.masking.mask_owner`); a role from the KPI tree (``销售副总裁``) shown as it is, a person after a
+    role masked (as the workbook shows the tree's owners).
+
+    >>> next_owner("销售副总裁", "kpi_tree"), next_owner("华南大区经理 梁晓东", "unit_owners"), next_owner("李明", "action_log")
+    ('销售副总裁', '华南大区经理 梁**', '李**')
+    """
+
+    if not isinstance(owner, str) or not owner.strip():
+        return None
+    if source in ("kpi_tree", "goal") and " " not in owner.strip():
+        return mask_text(owner)
+    return mask_owner(owner)
+
+
+def next_actions_table(review: KpiReview, language: str) -> pd.DataFrame:
+    """The register of actions proposed for the next cycle (``review.actions_next``), most important first:
+    priority, id, action, owner (masked), KPI and unit, baseline → target, due date and what triggered it."""
+
+    r = review.actions_next
+    measure = {k: n.measure for k, n in review.tree.nodes.items()}
+    sep = in_language(language, "、", ", ")
+    table = pd.DataFrame({
+        in_language(language, "优先级", "Priority"): r["priority"].astype(int).tolist(),
+        "ID": r["action_id"].tolist(),
+        in_language(language, "行动", "Action"): r[in_language(language, "action_zh", "action_en")].map(mask_text).tolist(),
+        in_language(language, "负责人", "Owner"): [next_owner(o, s) or MISSING
+                                                for o, s in zip(r["owner"], r["owner_source"], strict=True)],
+        in_language(language, "指标 · 单元", "KPI · unit"): [f"{_name(review, k, language)} · {unit_name(u, language)}"
+                                                         for k, u in zip(r["kpi"], r["unit"], strict=True)],
+        in_language(language, "基线 → 目标", "Baseline → target"): [
+            f"{_target_text(b, measure.get(k, ''))} → {_target_text(t, measure.get(k, ''))}"
+            for k, b, t in zip(r["kpi"], r["baseline"], r["target"], strict=True)],
+        in_language(language, "截止", "Due"): r["due"].tolist(),
+        in_language(language, "触发", "Trigger"): [sep.join(term(language, TRIGGER_NAMES, t) for t in str(ts).split(","))
+                                                 for ts in r["triggers"]]})
+    return table
+
+
+def next_actions_counts(review: KpiReview, language: str) -> pd.DataFrame:
+    """How many proposed actions each trigger found (an action two triggers found counts for both)."""
+
+    counts = trigger_counts(review.actions_next)
+    return pd.DataFrame({in_language(language, "触发", "Trigger"): [term(language, TRIGGER_NAMES, t) for t in counts],
+                         in_language(language, "行动数", "Actions"): list(counts.values())})
+
+
+def next_actions_markdown(review: KpiReview, settings, language: str) -> str:
+    """What the register holds and how it was made, in sentences (``settings``:
+    :class:`~digiops.settings.kpi.NextActionsSettings`)."""
+
+    r = review.actions_next
+    rule = in_language(
+        language,
+        "提议规则：复盘月份状态为红灯的指标（全公司先于大区、大区先于门店，核心指标优先，其次达成率低者优先）、拉低"
+        f"{md_text(_name(review, review.headline_kpi, 'zh'))}的因素与大区（金额大者优先，至少占对比月的 "
+        f"{settings.min_driver_share:.0%}）、较上月或基准下降最多的漏斗环节、逾期的行动（沿用原编号，逾期久者优先）；"
+        "同一指标与单元的发现合并为一项。各触发原因轮流取其最重要的一项，"
+        f"最多 {settings.max_actions} 项。负责人取引擎设置中的单元负责人，否则为指标树中该指标的负责人；"
+        "基线为复盘月份的实际值，目标为下月目标。",
+        "Rule: KPIs red in the review month (the whole business before a region before a store, the headline KPI "
+        f"first, then the lowest attainment), the factors and regions that pulled {md_text(_name(review, review.headline_kpi, 'en'))} down (largest "
+        f"first, at least {settings.min_driver_share:.0%} of the comparison month), the funnel step that fell most "
+        "against the previous month or its benchmark, and overdue actions (under their own ids, longest overdue first); "
+        "findings on the same KPI and unit make one action. The triggers take turns, each giving its most important "
+        f"next, up to {settings.max_actions} actions. The owner is the unit's owner from the engagement settings, "
+        "else the KPI's owner in the tree; the baseline is the review month's actual, the target next month's.")
+    if r.empty:
+        return rule + in_language(language, "\n\n本次复盘没有触发任何行动。",
+                                  "\n\nNothing in this review proposes an action.")
+    counts = trigger_counts(r)
+    parts = in_language(language, "、", ", ").join(f"{term(language, TRIGGER_NAMES, t)} {n}" for t, n in counts.items())
+    due = sorted(set(r["due"]))
+    return rule + "\n\n" + in_language(
+        language,
+        f"本次提出 **{len(r)}** 项下一周期行动（{parts}），截止 {'、'.join(due)}。"
+        "完整清单（含负责人全名）见 outputs/kpi/actions_next.xlsx，可直接作为下一次复盘的行动记录；"
+        "下一次复盘会读回这些行动，并从这里的基线衡量其效果。",
+        f"This review proposes **{len(r)}** actions for the next cycle ({parts}), due {', '.join(due)}. The full "
+        "list (with owners' full names) is in outputs/kpi/actions_next.xlsx, ready to serve as the next review's "
+        "action log; the next review reads these actions back and measures their effect from the baselines here.")
 
 
 def changes_table(review: KpiReview, language: str) -> pd.DataFrame | None:
@@ -499,3 +594,124 @@ def cascade_findings(review: KpiReview, language: str, limit: int = 20) -> tuple
         in_language(language, "差额占比", "Gap share"): [f"{v:+.2%}" if np.isfinite(v) else MISSING
                                                        for v in failed["gap_share"]]})
     return table, int((~checks["coherent"].astype(bool)).sum()), len(checks)
+
+
+#: a campaign's effect (``spend_summary.effect``) → words
+SPEND_EFFECTS = {"effective": ("有效（ROAS ≥ 1）", "effective (ROAS ≥ 1)"),
+                 "below_break_even": ("低于盈亏平衡（ROAS < 1）", "below break-even (ROAS < 1)"),
+                 "no_return": ("无回报（归因成交额为 0）", "no return (no attributed revenue)"),
+                 "no_spend": ("无投放（自然首触）", "no spend (organic first touch)")}
+
+
+def _yuan(value: float) -> str:
+    return MISSING if value is None or pd.isna(value) else f"¥{value:,.0f}"
+
+
+def _times(value: float) -> str:
+    return MISSING if value is None or pd.isna(value) or not np.isfinite(value) else f"{value + 0.0:,.2f}"  # no -0.00
+
+
+def _campaign_name(campaign: object, language: str) -> str:
+    return campaign if isinstance(campaign, str) and campaign else in_language(language, "（渠道整体）",
+                                                                                  "(whole channel)")
+
+
+def spend_method_markdown(review: KpiReview, language: str) -> str:
+    """How the spend figures are defined: first-touch attribution, the revenue window, the margin of ROI, and what
+    counts as spend with no measurable effect."""
+    s = review.spend
+    margin = f"{s.gross_margin:.0%}"
+    return in_language(
+        language,
+        f"口径（首触归因）：新客 = 当月首次下单的客户，按其首次接触渠道与活动归因；归因成交额 = 新客首单起 {s.window_days} 天内的成交额；"
+        f"CAC = 投放 ÷ 新客数；ROAS = 归因成交额 ÷ 投放；ROI = (归因成交额 × 毛利率 {margin} − 投放) ÷ 投放"
+        f"{'（毛利率 100 % 即按收入计的 ROI）' if s.gross_margin == 1 else ''}；边际回报 = 相邻两月归因成交额之差 ÷ 投放之差。"
+        "**无可测量效果的投放** = 全期归因成交额为 0 或 ROAS < 1 的活动的投放。",
+        f"Definitions (first-touch attribution): a new customer is one whose first order falls in the month, credited "
+        f"to the channel and campaign of their first touch; attributed revenue = their GMV within {s.window_days} "
+        "days of the first order; CAC = spend ÷ new customers; ROAS = attributed revenue ÷ spend; ROI = (attributed "
+        f"revenue × gross margin {margin} − spend) ÷ spend{' (a 100 % margin is revenue ROI)' if s.gross_margin == 1 else ''}"
+        "; marginal return = change of attributed revenue ÷ change of spend between consecutive months. **Spend with "
+        "no measurable effect** = the spend of campaigns whose attributed revenue over the period is 0 or whose "
+        "ROAS is below 1.")
+
+
+def spend_channel_table(review: KpiReview, scope: str, language: str) -> pd.DataFrame:
+    """Spend and return per channel over ``scope`` (``review``: the review month; ``engagement``: every month),
+    with a total row: spend and its share, new customers, CAC, attributed revenue, ROAS, ROI (and, for the review
+    month, the marginal return against the comparison month)."""
+    s = review.spend.summary
+    rows = s[(s["scope"] == scope) & s["level"].isin(("channel", "total"))]
+    rows = pd.concat([rows[rows["level"] == "channel"].sort_values("spend", ascending=False),
+                      rows[rows["level"] == "total"]])
+    table = pd.DataFrame({
+        in_language(language, "渠道", "Channel"): [in_language(language, "合计", "Total") if lvl == "total" else c
+                                                 for lvl, c in zip(rows["level"], rows["channel"], strict=True)],
+        in_language(language, "投放金额", "Spend"): [_yuan(v) for v in rows["spend"]],
+        in_language(language, "投放占比", "Share"): [MISSING if pd.isna(v) else f"{v:.1%}" for v in rows["spend_share"]],
+        in_language(language, "新客数", "New customers"): [f"{int(v):,}" for v in rows["new_customers"]],
+        "CAC": [_yuan(v) for v in rows["cac"]],
+        in_language(language, "归因成交额", "Attributed revenue"): [_yuan(v) for v in rows["revenue"]],
+        "ROAS": [_times(v) for v in rows["roas"]],
+        "ROI": [MISSING if pd.isna(v) else f"{v:+.0%}" for v in rows["roi"]],
+    })
+    if scope == "review":
+        table[in_language(language, "边际回报", "Marginal return")] = [_times(v) for v in rows["marginal_return"]]
+    return table
+
+
+def spend_no_effect_table(review: KpiReview, language: str) -> pd.DataFrame:
+    """The campaigns with no measurable effect over the engagement period, largest spend first."""
+    rows = review.spend.no_effect_campaigns()
+    return pd.DataFrame({
+        in_language(language, "渠道", "Channel"): rows["channel"].tolist(),
+        in_language(language, "活动", "Campaign"): [_campaign_name(c, language) for c in rows["campaign"]],
+        in_language(language, "投放金额", "Spend"): [_yuan(v) for v in rows["spend"]],
+        in_language(language, "新客数", "New customers"): [f"{int(v):,}" for v in rows["new_customers"]],
+        in_language(language, "归因成交额", "Attributed revenue"): [_yuan(v) for v in rows["revenue"]],
+        "ROAS": [_times(v) for v in rows["roas"]],
+        in_language(language, "判定", "Finding"): [term(language, SPEND_EFFECTS, e) for e in rows["effect"]]})
+
+
+def spend_markdown(review: KpiReview, language: str) -> str:
+    """What the spend figures mean, in two sentences: the period's spend and return, the share without effect
+    and where it went, and that every yuan of the source is accounted for."""
+    s = review.spend
+    f = s.figures()
+    shown = s.table["spend"].sum()
+    reconciled = abs(shown - float(s.total_spend)) < 0.005
+    share, none_share = f.get("spend_no_effect_share"), f.get("spend_no_return_share")
+    campaigns = s.no_effect_campaigns()
+    named = "、".join(f"{c}·{_campaign_name(k, 'zh')}" for c, k in zip(campaigns["channel"].head(3),
+                                                                       campaigns["campaign"].head(3), strict=True))
+    named_en = ", ".join(f"{c} · {_campaign_name(k, 'en')}" for c, k in zip(campaigns["channel"].head(3),
+                                                                            campaigns["campaign"].head(3), strict=True))
+    best = f.get("spend_best_channel")
+    zh = (f"全期投放 **¥{float(s.total_spend):,.0f}**，首触归因新客 {int(f.get('spend_engagement_new_customers') or 0):,} 人，"
+          f"CAC {_yuan(f.get('spend_engagement_cac'))}，ROAS {_times(f.get('spend_engagement_roas'))}，"
+          f"ROI {MISSING if f.get('spend_engagement_roi') is None else format(f['spend_engagement_roi'], '+.0%')}。")
+    en = (f"Over the period **¥{float(s.total_spend):,.0f}** was spent; {int(f.get('spend_engagement_new_customers') or 0):,} "
+          f"new customers came by first touch; CAC {_yuan(f.get('spend_engagement_cac'))}, ROAS "
+          f"{_times(f.get('spend_engagement_roas'))}, ROI "
+          f"{MISSING if f.get('spend_engagement_roi') is None else format(f['spend_engagement_roi'], '+.0%')}.")
+    if best:
+        zh += f"回报最高的渠道是 {best}（ROAS {_times(f.get('spend_best_channel_roas'))}）。"
+        en += f" The best-returning channel is {best} (ROAS {_times(f.get('spend_best_channel_roas'))})."
+    if share:
+        zh += (f"**{share:.1%} 的投放没有可测量的效果**（其中 {none_share:.1%} 完全没有带来成交），主要是 {named}："
+               "建议暂停或改版这些活动，把预算转向 ROAS 高的渠道，并在下次复盘看效果。")
+        en += (f" **{share:.1%} of the spend had no measurable effect** ({none_share:.1%} brought no sale at all), "
+               f"mainly {named_en}: pause or rework these campaigns, move the budget to the channels with the "
+               "highest ROAS, and check the effect at the next review.")
+    elif share is not None:
+        zh += "每个活动的 ROAS 都不低于 1。"
+        en += " Every campaign returned at least its spend (ROAS ≥ 1)."
+    zh += (f"投放数据源合计 ¥{float(s.total_spend):,.2f}，表中合计 ¥{shown:,.2f}"
+           f"{'，一分不差' if reconciled else '，不一致'}。")
+    en += (f" The spend source totals ¥{float(s.total_spend):,.2f}; the tables show ¥{shown:,.2f}"
+           f"{', to the cent' if reconciled else ' — they differ'}.")
+    if s.summary.loc[s.summary["scope"] == "review", "window_open"].any():
+        zh += f"复盘月份 {s.review} 的新客尚未满 {s.window_days} 天，其归因成交额还会增长。"
+        en += (f" New customers of the review month {s.review} have not all had {s.window_days} days yet: their "
+               "attributed revenue will still grow.")
+    return in_language(language, zh, en)

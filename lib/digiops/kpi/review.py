@@ -13,14 +13,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from digiops import io
 from digiops.dates import parse_dates
 from digiops.kpi.actuals import ADDITIVE, base_metrics, to_cents, file_metric, node_actuals, store_regions, unit_table
 from digiops.kpi.attainment import attainment_table, read_targets
 from digiops.kpi.cascade import CASCADE_COLUMNS, CHECK_COLUMNS, coherence, derive_targets, monthly_targets, with_checks
 from digiops.kpi.funnel import funnel
 from digiops.kpi.loop import ACTION_COLUMNS, action_effects, compare_runs, previous_month, restatements
+from digiops.kpi.register import NEXT_COLUMNS, action_log, propose, register_workbook, trigger_counts
 from digiops.kpi.runrate import runrate_table
 from digiops.kpi.smart import smart_checks
+from digiops.kpi.spend import (SPEND_COLUMNS, SUMMARY_COLUMNS, SpendAnalysis, acquisitions, read_spend,
+                               spend_analysis, spend_metrics)
 from digiops.kpi.tree import KpiTree, load_tree
 from digiops.kpi.variance import attribute
 from digiops.settings.kpi import KpiSettings
@@ -55,6 +59,8 @@ class KpiReview:
     restated: pd.DataFrame | None = None
     cascade: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CASCADE_COLUMNS))
     cascade_checks: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CHECK_COLUMNS))
+    actions_next: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=NEXT_COLUMNS))  # the register
+    spend: SpendAnalysis | None = None  # spend and return (kpi.spend_source); None without a spend source
     notes: list[tuple[str, str]] = field(default_factory=list)  # (zh, en)
 
     @property
@@ -155,9 +161,14 @@ def build_review(tree: KpiTree, orders: pd.DataFrame, *, settings: KpiSettings |
                  shipments: pd.DataFrame | None = None, customers: pd.DataFrame | None = None,
                  targets: pd.DataFrame | None = None, funnel_events: pd.DataFrame | None = None,
                  actions: pd.DataFrame | None = None, file_sources: dict[str, pd.DataFrame] | None = None,
-                 previous_attainment: pd.DataFrame | None = None,
-                 labels: dict[str, str] | None = None) -> KpiReview:
-    """Compute the review from frames (canonical source frames, merge-stage tables)."""
+                 previous_attainment: pd.DataFrame | None = None, previous_actions: pd.DataFrame | None = None,
+                 labels: dict[str, str] | None = None, spend: pd.DataFrame | None = None) -> KpiReview:
+    """Compute the review from frames (canonical source frames, merge-stage tables).
+
+    ``previous_actions`` is the previous run's register (``actions_next.parquet``): its proposals join the action
+    log (:func:`digiops.kpi.register.action_log`, their text in both languages); the review proposes the next cycle's
+    actions into ``actions_next``.
+    """
     settings = settings or KpiSettings()
     labels = labels or {}
     notes: list[tuple[str, str]] = []
@@ -175,6 +186,14 @@ def build_review(tree: KpiTree, orders: pd.DataFrame, *, settings: KpiSettings |
     units = unit_table(regions, settings.online_unit)
     metrics = base_metrics(orders, regions=regions, traffic=traffic, shipments=shipments, customers=customers,
                            online_unit=settings.online_unit)
+    spend_result = None
+    if spend is not None:  # every row counts, whatever its month: total spent in = total shown
+        acquired = acquisitions(orders, customers, window_days=settings.attribution_window_days, cut=cut)
+        spend_result = spend_analysis(read_spend(spend, labels.get("spend", settings.spend_source or "spend"),
+                                                 online_unit=settings.online_unit), acquired,
+                                      review=periods.review, comparison=periods.comparison,
+                                      gross_margin=settings.gross_margin, window_days=settings.attribution_window_days)
+        metrics = pd.concat([metrics, spend_metrics(spend_result, acquired)], ignore_index=True)
     file_values = {}
     for node in tree.nodes.values():
         if node.source and node.source.file:
@@ -215,16 +234,21 @@ def build_review(tree: KpiTree, orders: pd.DataFrame, *, settings: KpiSettings |
     runrate = runrate_table(actuals, target_table, additive, periods.runrate, periods.as_of)
     smart = smart_checks(tree, actuals, target_table, periods.review, bound=settings.achievable_bound,
                          min_history=settings.achievable_min_history)
+    actions = action_log(actions, previous_actions if settings.next_actions.carry else None, tree, notes=notes)
     action_table = (action_effects(actions, tree, actuals, periods.review, periods.as_of,
                                    labels.get("actions", settings.actions_source))
                     if actions is not None else pd.DataFrame(columns=ACTION_COLUMNS))
     daily = daily_gmv(orders, periods.runrate)
-    return KpiReview(tree=tree, periods=periods, units=units, metrics=metrics, actuals=actuals, daily=daily,
+    review = KpiReview(tree=tree, periods=periods, units=units, metrics=metrics, actuals=actuals, daily=daily,
                      targets=target_table, attainment=attainment, variance=variance, funnel=funnel_table,
                      smart=smart, runrate=runrate, actions=action_table,
                      changes=compare_runs(attainment, previous_attainment),
                      restated=restatements(attainment, previous_attainment) if previous_attainment is not None
-                     else None, cascade=cascade_table, cascade_checks=checks, notes=list(dict.fromkeys(notes)))
+                     else None, cascade=cascade_table, cascade_checks=checks, notes=list(dict.fromkeys(notes)),
+                     spend=spend_result)
+    # the register reads the finished review (red KPIs, the bridge, the funnel, overdue actions)
+    review.actions_next = propose(review, settings.next_actions, online_unit=settings.online_unit)
+    return review
 
 
 #: The time column of each kind of dated KPI source, first found wins.
@@ -282,6 +306,8 @@ def review_from_context(ctx) -> KpiReview:
     labels = {"targets": _label(ctx, settings.targets_source), "actions": _label(ctx, settings.actions_source),
               "engagement": engagement.file.name}
     labels.update({name: _label(ctx, name) for name in file_sources})
+    if settings.spend_source:
+        labels["spend"] = _label(ctx, settings.spend_source)
     orders = ctx.read_table("merge", "orders")
     # the engagement period bounds the review: orders outside it are not the client's review scope
     time = pd.to_datetime(orders["order_time"])
@@ -293,7 +319,9 @@ def review_from_context(ctx) -> KpiReview:
         customers=optional["customers"], targets=_source(ctx, settings.targets_source),
         funnel_events=_source(ctx, settings.funnel_source), actions=_source(ctx, settings.actions_source),
         file_sources={k: v for k, v in file_sources.items() if v is not None},
-        previous_attainment=ctx.previous_table("kpi", "attainment"), labels=labels)
+        previous_attainment=ctx.previous_table("kpi", "attainment"), labels=labels,
+        previous_actions=ctx.previous_table("kpi", "actions_next") if settings.next_actions.carry else None,
+        spend=_source(ctx, settings.spend_source) if settings.spend_source else None)
 
 
 def run(ctx) -> KpiReview:
@@ -303,7 +331,16 @@ def run(ctx) -> KpiReview:
     for name, table in review.tables().items():
         ctx.write_table(name, table)
     ctx.write_json("kpi_names.json", review.kpi_names())
+    ctx.write_table("actions_next", review.actions_next)
+    io.write_bytes(ctx.output("actions_next.xlsx"), register_workbook(review.actions_next, review.tree,
+                                                                      language=ctx.language))
+    ctx.record(next_actions=len(review.actions_next), next_actions_by_trigger=trigger_counts(review.actions_next))
     ctx.record(headline_kpi=review.headline_kpi, **review.headline(review.headline_kpi))
+    # written without a spend source too (empty), so the stage's outputs are the same for every client
+    ctx.write_table("spend", review.spend.table if review.spend else pd.DataFrame(columns=SPEND_COLUMNS))
+    ctx.write_table("spend_summary", review.spend.summary if review.spend else pd.DataFrame(columns=SUMMARY_COLUMNS))
+    if review.spend is not None:
+        ctx.record(**review.spend.figures())
     return review
 
 

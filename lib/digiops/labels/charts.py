@@ -51,3 +51,25 @@ def migration_heatmap(matrix: pd.DataFrame, title: str):
     sns.heatmap(matrix, annot=True, fmt="d", cmap="Oranges", ax=ax, cbar=False)
     ax.set_title(title)
     return fig
+
+
+def behaviour_chart(view: pd.DataFrame, title: str, *, share_label: str):
+    """One panel per behaviour tag: the share of the customers with events holding each value
+    (``view``: :func:`digiops.labels.report.behaviour_view`)."""
+    tags = list(dict.fromkeys(view["tag"]))
+    heights = [max(1, (view["tag"] == t).sum()) for t in tags]
+    fig, axes = plt.subplots(len(tags), 1, figsize=(9, 0.45 * sum(heights) + 1.2 * len(tags)),
+                             gridspec_kw={"height_ratios": heights}, squeeze=False)
+    for ax, tag in zip(axes[:, 0], tags):
+        rows = view[view["tag"] == tag]
+        ax.barh(rows["value_name"], rows["share"], color="#4c72b0")
+        for y, (share, customers) in enumerate(zip(rows["share"], rows["customers"])):
+            ax.text(share + 0.01, y, f"{customers:,}  ({share:.0%})", va="center", fontsize=8)
+        ax.set_xlim(0, 1.15)
+        ax.invert_yaxis()
+        ax.set_title(tag, fontsize=10, loc="left")
+        ax.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    axes[-1, 0].set_xlabel(share_label)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from digiops.errors import CatalogError
+from digiops.labels.behaviour import EventFeatures
 from digiops.labels.catalog import Catalog, Tag, tag_rules, validate_catalog
 from digiops.labels.features import (FEATURE_VIEW_FIELDS, RFM_COLUMNS, build_features, build_features_spark, connect,
                                      default_as_of, empty_tables, load_segment_map, session_default_as_of)
@@ -109,17 +110,20 @@ def reference_date(found, fallback: dt.date | None) -> dt.date:
 
 def evaluate(tables: dict[str, object], catalog: Catalog, *, as_of: dt.date | None = None,
              thresholds: RfmThresholds | None = None, segment_map: str | Path | None = None,
-             threads: int | None = None, engine=None, fallback_as_of: dt.date | None = None) -> TagRun:
+             threads: int | None = None, engine=None, fallback_as_of: dt.date | None = None,
+             events: EventFeatures | None = None) -> TagRun:
     """Evaluate a (validated) catalog over the merge stage's four tables.
 
     Args:
-        tables: ``customers``, ``orders``, ``shipments``, ``products`` as DataFrames, Arrow tables or Parquet paths.
+        tables: ``customers``, ``orders``, ``shipments``, ``products`` as DataFrames, Arrow tables or Parquet paths;
+            ``events`` (:func:`digiops.labels.behaviour.events_view`) when ``events`` is given.
         catalog: the tag catalog; it is validated first (raises CatalogError).
         as_of: reference date; default the day after the latest purchase, else ``fallback_as_of``.
         thresholds: fixed RFM cut points replacing the fifths.
         segment_map: R × F segment map file; default the shipped map.
         engine: :class:`digiops.engines.EngineSettings`; on Spark the feature view, the tags and the conflicts are
             Spark SQL over the same tables (Parquet paths are read by Spark).
+        events: how the behaviour features read ``tables["events"]``; ``None`` = no event data (empty features).
     """
     import time
 
@@ -127,12 +131,12 @@ def evaluate(tables: dict[str, object], catalog: Catalog, *, as_of: dt.date | No
     segments = load_segment_map(segment_map)
     if engine is not None and engine.is_spark:
         return _evaluate_spark(tables, catalog, as_of=as_of, thresholds=thresholds, segments=segments,
-                               engine=engine, fallback_as_of=fallback_as_of)
+                               engine=engine, fallback_as_of=fallback_as_of, events=events)
     con = connect(tables, threads=threads)
     seconds = {}
     start = time.perf_counter()
     as_of = as_of or reference_date(lambda: default_as_of(con), fallback_as_of)
-    build_features(con, as_of, segments, thresholds)
+    build_features(con, as_of, segments, thresholds, events=events)
     seconds["features"] = time.perf_counter() - start
     start = time.perf_counter()
     tags = _to_pandas(con.sql(catalog_sql(catalog)).to_arrow_table())
@@ -148,14 +152,15 @@ def _spark_session(tables: dict[str, object], engine):
     from digiops.engines import sql_session
 
     session = sql_session(engine)
-    for name in ("customers", "orders", "shipments", "products"):
-        session.register(name, tables[name])
+    for name in ("customers", "orders", "shipments", "products", "events"):
+        if tables.get(name) is not None:
+            session.register(name, tables[name])
     return session
 
 
 def _evaluate_spark(tables: dict[str, object], catalog: Catalog, *, as_of: dt.date | None,
                     thresholds: RfmThresholds | None, segments, engine,
-                    fallback_as_of: dt.date | None = None) -> TagRun:
+                    fallback_as_of: dt.date | None = None, events: EventFeatures | None = None) -> TagRun:
     """:func:`evaluate` on Spark SQL (rules in their Spark dialect, features transpiled)."""
     import time
 
@@ -163,7 +168,7 @@ def _evaluate_spark(tables: dict[str, object], catalog: Catalog, *, as_of: dt.da
     seconds = {}
     start = time.perf_counter()
     as_of = as_of or reference_date(lambda: session_default_as_of(session), fallback_as_of)
-    build_features_spark(session, as_of, segments, thresholds)
+    build_features_spark(session, as_of, segments, thresholds, events=events)
     seconds["features"] = time.perf_counter() - start
     start = time.perf_counter()
     tags = _to_pandas(session.arrow(catalog_sql(catalog, dialect="spark")))
@@ -178,18 +183,18 @@ def _evaluate_spark(tables: dict[str, object], catalog: Catalog, *, as_of: dt.da
 
 def features_frame(tables: dict[str, object], *, as_of: dt.date | None = None,
                    thresholds: RfmThresholds | None = None, segment_map: str | Path | None = None,
-                   engine=None) -> pd.DataFrame:
+                   engine=None, events: EventFeatures | None = None) -> pd.DataFrame:
     """The feature view itself as a DataFrame (for the design aid and for checking a rule by hand)."""
     if engine is not None and engine.is_spark:
         session = _spark_session(tables, engine)
         build_features_spark(session, as_of or session_default_as_of(session), load_segment_map(segment_map),
-                             thresholds)
+                             thresholds, events=events)
         frame = _to_pandas(session.arrow("SELECT * FROM customer_features ORDER BY customer_id"))
         session.execute("UNCACHE TABLE IF EXISTS customer_features")
         session.close()
         return frame
     con = connect(tables)
-    build_features(con, as_of or default_as_of(con), load_segment_map(segment_map), thresholds)
+    build_features(con, as_of or default_as_of(con), load_segment_map(segment_map), thresholds, events=events)
     frame = _to_pandas(con.sql("SELECT * FROM customer_features ORDER BY customer_id").to_arrow_table())
     con.close()
     return frame

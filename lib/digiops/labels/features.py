@@ -24,6 +24,9 @@ views of those names). Definitions (DOMAIN.md §2, docs/architecture.md):
   (5 = the most recent fifth). Fixed thresholds (:class:`~digiops.settings.labels.RfmThresholds`) replace the
   fifths per measure.
 * ``rfm_segment`` from the R × F segment map (``resources/rfm_segments.yaml``).
+* Behaviour features from event data (:data:`digiops.labels.behaviour.BEHAVIOUR_FIELDS`: recency of visit,
+  visits, cart abandonment, browse-but-never-buy) when an ``events`` view of linked events is given
+  (:func:`connect`); empty otherwise (:mod:`digiops.labels.behaviour`).
 
 The SQL is plain (CASE, window functions, GROUP BY, greatest); only :func:`_days` is dialect-specific. On Spark
 (:func:`build_features_spark`) the same SQL runs transpiled by :func:`digiops.engines.to_spark_sql`.
@@ -47,6 +50,8 @@ import yaml
 
 from digiops import paths
 from digiops.errors import CatalogError
+from digiops.labels.behaviour import (BEHAVIOUR_FIELDS, BEHAVIOUR_JOINS, EventFeatures, behaviour_columns,
+                                      behaviour_ctes)
 from digiops.labels.plays import Play, parse_play
 from digiops.settings.labels import RfmThresholds
 from digiops.sql import literal, scan
@@ -98,6 +103,7 @@ FEATURE_VIEW_FIELDS: dict[str, tuple[str, str]] = {
     "rfm_f": ("number", "F 分 1–5 / frequency score"),
     "rfm_m": ("number", "M 分 1–5 / monetary score"),
     "rfm_segment": ("text", "RFM 分群 / RFM segment (R × F map)"),
+    **BEHAVIOUR_FIELDS,
 }
 #: columns every tags.parquet carries, whatever the catalog says.
 RFM_COLUMNS = ("recency_days", "frequency", "monetary", "rfm_r", "rfm_f", "rfm_m", "rfm_segment")
@@ -140,14 +146,15 @@ def load_segment_map(path: str | Path | None = None) -> list[Segment]:
 
 
 def connect(tables: dict[str, object], threads: int | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with ``customers``, ``orders``, ``shipments``, ``products`` as views.
+    """An in-memory DuckDB with ``customers``, ``orders``, ``shipments``, ``products`` as views, and ``events``
+    (:func:`digiops.labels.behaviour.events_view`) when ``tables`` has it.
 
     Values are DataFrames / Arrow tables (registered) or Parquet paths (read in place).
     """
     con = duckdb.connect()
     if threads:
         con.execute(f"SET threads = {int(threads)}")
-    for name in TABLES:
+    for name in TABLES + (("events",) if tables.get("events") is not None else ()):
         source = tables[name]
         if isinstance(source, (str, Path)):
             relation = scan(source)
@@ -302,7 +309,7 @@ band_rank AS (
 
 
 def feature_sql(as_of: dt.date, segments: list[Segment], thresholds: RfmThresholds | None = None,
-                domains: Domains | None = None, lines: bool = False) -> str:
+                domains: Domains | None = None, lines: bool = False, events: EventFeatures | None = None) -> str:
     """The SELECT that builds the feature view (one row per customer of ``customers``).
 
     With ``domains`` (:func:`value_domains`) small enough, orders are aggregated in one GROUP BY per customer
@@ -312,6 +319,9 @@ def feature_sql(as_of: dt.date, segments: list[Segment], thresholds: RfmThreshol
     ``lines``: some orders have several rows (:func:`has_order_lines`). Then a window marks one row of each order
     (per customer, purchase or refund) as ``first_line`` and gives each row its order's total (``order_amount``),
     so orders are counted once; without lines the SQL is exactly the one-row-per-order SQL.
+
+    ``events``: the behaviour features read the ``events`` view (:mod:`digiops.labels.behaviour`); without, they
+    are empty columns.
     """
     day = f"DATE '{as_of.isoformat()}'"
     t = thresholds or RfmThresholds()
@@ -368,7 +378,7 @@ delivery AS (
         order_amount = "order_amount"
     return f"""
 WITH counted AS ({counted}
-),
+),{behaviour_ctes(as_of, events)}
 aggregates AS (
     SELECT customer_id,
            sum(CASE WHEN is_refund{later} THEN 0 ELSE 1 END) AS frequency,
@@ -448,23 +458,26 @@ SELECT cu.customer_id, cu.gender,
        CASE WHEN pc.items > 0 THEN CAST(pc.purchase_amount / pc.items AS DECIMAL(18, 2)) END AS avg_unit_price,
        coalesce(pc.shipments, 0) AS shipments, coalesce(pc.late_deliveries, 0) AS late_deliveries,
        coalesce(pc.failed_deliveries, 0) AS failed_deliveries,
-       sc.rfm_r, sc.rfm_f, sc.rfm_m
+       sc.rfm_r, sc.rfm_f, sc.rfm_m,
+       {behaviour_columns(as_of, events, 'coalesce(pc.frequency, 0)')}
 FROM customers cu
 LEFT JOIN per_customer pc ON pc.customer_id = cu.customer_id
-LEFT JOIN scored sc ON sc.customer_id = cu.customer_id
+LEFT JOIN scored sc ON sc.customer_id = cu.customer_id{BEHAVIOUR_JOINS if events is not None else ""}
 """
 
 
 def build_features(con: duckdb.DuckDBPyConnection, as_of: dt.date, segments: list[Segment],
-                   thresholds: RfmThresholds | None = None, *, one_pass: bool = True) -> None:
+                   thresholds: RfmThresholds | None = None, *, one_pass: bool = True,
+                   events: EventFeatures | None = None) -> None:
     """Materialize the feature view as the temp table ``customer_features`` (with ``rfm_segment``).
 
     ``one_pass`` (default) reads the value domains first so the orders are aggregated in one GROUP BY
-    (:func:`feature_sql`); ``False`` forces the GROUP BY + window form (same result, slower).
+    (:func:`feature_sql`); ``False`` forces the GROUP BY + window form (same result, slower). ``events``: the
+    behaviour features from the ``events`` view (registered by :func:`connect`).
     """
     domains = value_domains(con) if one_pass else None
     body = (f"SELECT *, {_segment_sql(segments)} AS rfm_segment "
-            f"FROM ({feature_sql(as_of, segments, thresholds, domains, lines=_order_lines(con))})")
+            f"FROM ({feature_sql(as_of, segments, thresholds, domains, lines=_order_lines(con), events=events)})")
     types = con.execute(f"DESCRIBE {body}").fetchall()
     # SUM of integers is HUGEINT in DuckDB; plain BIGINT keeps Parquet, pandas and Spark simple
     columns = ", ".join(f"CAST({name} AS BIGINT) AS {name}" if kind == "HUGEINT" else name
@@ -485,7 +498,7 @@ def session_default_as_of(session) -> dt.date:
 
 
 def build_features_spark(session, as_of: dt.date, segments: list[Segment],
-                         thresholds: RfmThresholds | None = None) -> None:
+                         thresholds: RfmThresholds | None = None, events: EventFeatures | None = None) -> None:
     """:func:`build_features` on Spark: the same SQL transpiled to Spark SQL, cached as the temp view
     ``customer_features`` (Spark's sums are already BIGINT)."""
     from digiops.engines import to_spark_sql
@@ -494,7 +507,7 @@ def build_features_spark(session, as_of: dt.date, segments: list[Segment],
     lines = has_order_lines(columns, session.arrow("SELECT max(line) AS m FROM orders").column(0)[0].as_py()
                             if "line" in columns else None)
     body = (f"SELECT *, {_segment_sql(segments)} AS rfm_segment "
-            f"FROM ({feature_sql(as_of, segments, thresholds, lines=lines)}) AS features")
+            f"FROM ({feature_sql(as_of, segments, thresholds, lines=lines, events=events)}) AS features")
     session.execute(f"CREATE OR REPLACE TEMP VIEW customer_features AS {to_spark_sql(body)}")
     session.execute("CACHE TABLE customer_features")
 

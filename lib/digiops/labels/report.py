@@ -284,3 +284,110 @@ def largest_opportunity_text(plays: pd.DataFrame, segments: list, *, language: s
         f"The largest opportunity is to **{play.lower()}** the **{segment}** ({row['customers']:,} customers): at a "
         f"{row['response_rate']:.1%} response rate, {row['expected_responders']:,.0f} are expected to respond, "
         f"bringing about {row['expected_value']:,.0f} yuan, {share:.0%} of the expected value of all plays.")
+
+
+#: where an event ends (:data:`digiops.labels.behaviour.LINK_STATUSES`), in words
+LINK_STATUS_NAMES = {"linked": ("已关联到客户", "Linked to a customer"),
+                     "unknown_key": ("会员号未找到对应客户", "Key names no known record"),
+                     "ambiguous": ("会员号对应多个客户（未关联）", "Key names several customers (not linked)"),
+                     "anonymous": ("匿名访客（无会员号）", "Anonymous visitor (no key)")}
+EVENT_LINK_COLUMNS = {"status": ("去向", "Outcome"), "events": ("事件数", "Events"), "visitors": ("访客数", "Visitors"),
+                      "customers": ("客户数", "Customers"), "share": ("事件占比", "Share of events")}
+BEHAVIOUR_COLUMNS = {"tag": ("标签", "Tag"), "value": ("取值", "Value"), "customers": ("客户数", "Customers"),
+                     "share": ("占有行为数据客户", "Share of customers with events"),
+                     "share_all": ("占全部客户", "Share of all customers")}
+
+
+def event_links_table(links: pd.DataFrame, *, language: str) -> pd.DataFrame:
+    """Every event of the events source by where it ended (:func:`digiops.labels.behaviour.link_summary`): the
+    outcome in words, events, visitors, customers and share, the columns named in ``language``; a last row adds
+    them up."""
+    table = links.assign(status=[in_language(language, *LINK_STATUS_NAMES.get(s, (s, s))) for s in links["status"]])
+    total = pd.DataFrame([{"status": in_language(language, "合计", "Total"), "events": int(links["events"].sum()),
+                           "visitors": MISSING, "customers": MISSING, "share": float(links["share"].sum())}])
+    table = pd.concat([table[list(EVENT_LINK_COLUMNS)].astype(object), total.astype(object)], ignore_index=True)
+    return table.rename(columns={c: in_language(language, *n) for c, n in EVENT_LINK_COLUMNS.items()})
+
+
+def event_links_style(table: pd.DataFrame, *, language: str) -> Styler:
+    """:func:`event_links_table` as the report shows it (counts with separators, shares in %)."""
+    def number(value) -> str:
+        return value if isinstance(value, str) else f"{int(value):,}"
+
+    counts = {in_language(language, *EVENT_LINK_COLUMNS[c]): number for c in ("events", "visitors", "customers")}
+    styler = table.style.hide(axis="index").format(
+        {**counts, in_language(language, *EVENT_LINK_COLUMNS["share"]): "{:.1%}"}, na_rep=MISSING)
+    return escaped_styler(styler.set_properties(subset=[in_language(language, *EVENT_LINK_COLUMNS["status"])],
+                                                **NOWRAP))
+
+
+def behaviour_view(distribution: pd.DataFrame, catalog: Catalog, *, language: str) -> pd.DataFrame:
+    """:func:`digiops.labels.behaviour.tag_distribution` with each tag and value named (``tag``, ``value_name``;
+    a flag's value is the tag's own name)."""
+    tags = {tag.id: tag for tag in catalog.tags}
+
+    def value_name(tag_id: str, value: str) -> str:
+        tag = tags.get(tag_id)
+        if tag is None:
+            return value
+        declared = {v.value: v.name for v in (tag.values or [])}
+        if value in declared:
+            return in_language(language, declared[value].zh, declared[value].en)
+        return in_language(language, "是", "yes") if value == "true" and tag.output == "flag" else value
+
+    return distribution.assign(
+        tag=[in_language(language, tags[t].name.zh, tags[t].name.en) if t in tags else t
+             for t in distribution["tag_id"]],
+        value_name=[value_name(t, v) for t, v in zip(distribution["tag_id"], distribution["value"], strict=True)])
+
+
+def behaviour_table(view: pd.DataFrame, *, language: str) -> pd.DataFrame:
+    """A :func:`behaviour_view` as the report shows it: tag, value, customers, share of the customers with events
+    and of all customers, the columns named in ``language``."""
+    table = pd.DataFrame({"tag": view["tag"].to_numpy(), "value": view["value_name"].to_numpy(),
+                          "customers": view["customers"].to_numpy(), "share": view["share"].to_numpy(),
+                          "share_all": view["share_all"].to_numpy()})
+    return table.rename(columns={c: in_language(language, *n) for c, n in BEHAVIOUR_COLUMNS.items()})
+
+
+def behaviour_style(table: pd.DataFrame, *, language: str) -> Styler:
+    """:func:`behaviour_table` as the report shows it."""
+    name = {c: in_language(language, *BEHAVIOUR_COLUMNS[c]) for c in BEHAVIOUR_COLUMNS}
+    styler = table.style.hide(axis="index").format({name["customers"]: "{:,}", name["share"]: "{:.1%}",
+                                                    name["share_all"]: "{:.1%}"}, na_rep=MISSING)
+    return escaped_styler(styler.set_properties(subset=[name["tag"], name["value"]], **NOWRAP))
+
+
+def event_link_text(links: pd.DataFrame, *, language: str) -> str:
+    """One sentence on how many events were linked, and what happened to the rest (Markdown for ``ctx.md``)."""
+    counts = dict(zip(links["status"], links["events"], strict=True))
+    total = int(links["events"].sum())
+    if total == 0:
+        return in_language(language, "行为数据源中没有事件。", "The events source holds no event.")
+    linked = counts.get("linked", 0)
+    customers = int(links.loc[links["status"] == "linked", "customers"].sum())
+    unknown, ambiguous, anonymous = (counts.get(k, 0) for k in ("unknown_key", "ambiguous", "anonymous"))
+    return in_language(
+        language,
+        f"共 {total:,} 个事件：{linked:,} 个（{linked / total:.0%}）由已登录访客的会员号关联到 {customers:,} 位客户；"
+        f"{anonymous:,} 个来自匿名访客；{unknown:,} 个的会员号在会员表中找不到对应客户"
+        + (f"，{ambiguous:,} 个的会员号对应多个客户，未关联" if ambiguous else "") + "。每个事件都计入其中一类，没有被丢弃。",
+        f"{total:,} events: {linked:,} ({linked / total:.0%}) linked through the logged-in visitors' keys to "
+        f"{customers:,} customers; {anonymous:,} from anonymous visitors; {unknown:,} with a key no member record has"
+        + (f"; {ambiguous:,} with a key naming several customers, not linked" if ambiguous else "")
+        + ". Every event is counted in one of these; none is dropped.")
+
+
+def behaviour_plays_text(figures: dict, *, language: str) -> str:
+    """What the behaviour tags mean for the plays: cart abandoners as a win-back audience, browsers as a first-order
+    audience (Markdown for ``ctx.md``)."""
+    abandoners, browsers = figures.get("cart_abandoners", 0), figures.get("browse_never_buy", 0)
+    return in_language(
+        language,
+        f"对策略而言：{abandoners:,} 位加购后未下单的客户是现成的挽回受众——他们已经选好了商品，购物车提醒或限时券的转化成本"
+        f"低于唤回整个沉睡分群；{browsers:,} 位只逛不买的客户尚无 RFM 分群，应走新客首单培育（新人券、爆品推荐），"
+        "而不是计入唤回名单。",
+        f"For the plays: the {abandoners:,} customers who abandoned a cart are a ready win-back audience — they have "
+        "already chosen their products, so a cart reminder or a time-limited coupon costs less per conversion than "
+        f"winning back a whole lapsed segment; the {browsers:,} customers who browse but never buy have no RFM segment "
+        "and belong in a first-order nurture journey (a welcome coupon, best sellers), not in a win-back list.")

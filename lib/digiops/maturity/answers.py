@@ -33,6 +33,10 @@ NOT_APPLICABLE = {"", "N/A", "NA", "N.A.", "不适用", "不適用", "-", "—",
 YES = {"YES", "Y", "是", "有", "TRUE"}
 NO = {"NO", "N", "否", "无", "沒有", "没有", "FALSE"}
 ID_COLUMNS = ("respondent_id", "department")
+#: the assessment wave (set by :func:`digiops.maturity.progress.assign_waves`) and the answer date it may come from:
+#: not questions, and a wave's answers are checked apart from the other waves'
+WAVE = "wave"
+WAVE_COLUMNS = (WAVE, "answered_at")
 UNSPECIFIED_DEPARTMENT = "(unspecified)"
 ANSWER_COLUMNS = ["respondent_id", "department", "question_id", "dimension", "weight", "answer", "score", ROW]
 FIX_ANSWER = "answer 1–5 (whole numbers), or N/A / 不适用 when the question does not apply"
@@ -98,7 +102,8 @@ def wide_to_long(frame: pd.DataFrame, bank: QuestionBank, *, label: str = "answe
     question header would otherwise silently drop a question.
     """
     ignored = {normalize_id(c) for c in ignore_columns}
-    question_columns = [c for c in frame.columns if c not in (*ID_COLUMNS, ROW) and normalize_id(c) not in ignored]
+    question_columns = [c for c in frame.columns
+                        if c not in (*ID_COLUMNS, *WAVE_COLUMNS, ROW) and normalize_id(c) not in ignored]
     for column in question_columns:
         if normalize_id(column) not in bank:
             filled = frame[frame[column].map(_text).ne("")]
@@ -110,7 +115,7 @@ def wide_to_long(frame: pd.DataFrame, bank: QuestionBank, *, label: str = "answe
                                     row=int(first[ROW]) if first is not None and ROW in frame else None,
                                     fix="rename the column to a question id (e.g. PD1), add the question to the "
                                     "bank (maturity.question_bank), or list it in maturity.wide_ignore_columns")
-    keep = [c for c in ID_COLUMNS if c in frame.columns] + ([ROW] if ROW in frame.columns else [])
+    keep = [c for c in (*ID_COLUMNS, WAVE) if c in frame.columns] + ([ROW] if ROW in frame.columns else [])
     long = frame.melt(id_vars=keep, value_vars=question_columns, var_name="question_id", value_name="answer")
     return long
 
@@ -120,7 +125,8 @@ def answers_from_frame(frame: pd.DataFrame, bank: QuestionBank, *, form: str = "
     """Validate answers (long or wide) against the bank; one row per respondent × question.
 
     Columns: ``respondent_id, department, question_id, dimension, weight, answer`` (1–5, ``nan`` for N/A),
-    ``score`` (``(a − 1) / 4 × 100``, ``nan`` for N/A) and ``_row`` (the row in the client's file).
+    ``score`` (``(a − 1) / 4 × 100``, ``nan`` for N/A) and ``_row`` (the row in the client's file); with a
+    ``wave`` column (several assessments in one file) also ``wave``, and a respondent id may recur across waves.
 
     Raises:
         QuestionBankError: an answer outside 1–5, an unknown question id, a missing respondent id, the same
@@ -178,15 +184,20 @@ def answers_from_frame(frame: pd.DataFrame, bank: QuestionBank, *, form: str = "
         "answer": parsed.astype("float64"), ROW: rows,
     })
     tidy["score"] = (tidy["answer"] - 1) / 4 * 100
-    twice = tidy.duplicated(["respondent_id", "question_id"], keep="first").to_numpy()
+    columns = ANSWER_COLUMNS
+    who = ["respondent_id"]
+    if WAVE in frame.columns:
+        tidy[WAVE] = frame[WAVE].astype("str").to_numpy()
+        columns, who = [*ANSWER_COLUMNS, WAVE], [WAVE, "respondent_id"]
+    twice = tidy.duplicated([*who, "question_id"], keep="first").to_numpy()
     fail(twice, lambda i: f"respondent {tidy['respondent_id'].iloc[i]}, question {tidy['question_id'].iloc[i]}: "
                           "answered twice", "question_id", "keep one answer per respondent and question")
-    departments = tidy.groupby("respondent_id", sort=False)["department"].transform("first")
+    departments = tidy.groupby(who, sort=False)["department"].transform("first")
     fail(tidy["department"].ne(departments).to_numpy(),
          lambda i: f"respondent {tidy['respondent_id'].iloc[i]}, question {tidy['question_id'].iloc[i]}: department "
                    f"'{tidy['department'].iloc[i]}' differs from the respondent's earlier rows "
                    f"('{departments.iloc[i]}')", "department", "give each respondent one department")
-    return tidy[ANSWER_COLUMNS].reset_index(drop=True)
+    return tidy[columns].reset_index(drop=True)
 
 
 # --- indicators ---------------------------------------------------------------------------------------------------

@@ -207,3 +207,29 @@ def evidence_chart(dimensions: pd.DataFrame, language: str) -> Figure:
     ax.set_title(in_language(language, "问卷与运行数据证据（⚠：相差超过阈值）",
                              "Questionnaire and evidence (⚠: they differ by more than the margin)"))
     return fig
+
+
+def progress_chart(company: pd.DataFrame, language: str) -> Figure:
+    """Per dimension and overall, the level in the previous and the latest wave side by side, the target marked,
+    each latest bar annotated with its change."""
+    rows = company.set_index("dimension").reindex([*DIMENSION_KEYS, "overall"]).dropna(how="all")
+    labels = [in_language(language, "总体", "Overall") if d == "overall" else dimension_name(d, language)
+              for d in rows.index]
+    y = np.arange(len(rows))
+    previous, latest = rows["wave_previous"].iloc[0], rows["wave_latest"].iloc[0]
+    fig, ax = plt.subplots(figsize=(8, 0.8 * len(rows) + 1.4))
+    ax.barh(y - 0.2, rows["level_previous"].fillna(0), height=0.38, color="#b0bec5", label=str(previous))
+    ax.barh(y + 0.2, rows["level_latest"].fillna(0), height=0.38, color="#1565c0", label=str(latest))
+    for i, (lvl, change, target) in enumerate(zip(rows["level_latest"], rows["change"], rows["target"])):
+        if not math.isnan(lvl):
+            colour = "#2e7d32" if change > 0 else "#c62828" if change < 0 else "#424242"
+            ax.text(lvl, i + 0.2, f" {lvl:.1f} ({change:+.1f})", va="center", color=colour)
+        ax.plot([target, target], [i - 0.42, i + 0.42], color="#c62828", linestyle="--", linewidth=1.2,
+                label=in_language(language, "目标", "Target") if i == 0 else None)
+    ax.set_yticks(y)
+    ax.set_yticklabels(labels)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 5.6)
+    ax.set_xlabel(in_language(language, "等级（1–5，仅问卷）", "level (1–5, answers only)"))
+    ax.legend(loc="lower right", frameon=False)
+    return fig

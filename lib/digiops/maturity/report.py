@@ -8,11 +8,12 @@ from __future__ import annotations
 import pandas as pd
 
 from digiops.context import escaped_styler, md_text
+from digiops.masking import mask_owner
 from digiops.maturity.dimensions import dimension_name
 from digiops.maturity.evidence import Evidence
 from digiops.maturity.stage import MaturityResult
 from digiops.settings.maturity import DIMENSION_KEYS, ROOT_CAUSES
-from digiops.text import MISSING, SEVERITY, in_language, term
+from digiops.text import DECISION_KINDS, KPI_STATUS, MISSING, SEVERITY, in_language, term
 
 #: benchmark position (``benchmark.position``) → words.
 POSITIONS = {"below p25": ("低于 P25", "below P25"), "p25–p50": ("P25–P50", "P25–P50"),
@@ -345,3 +346,244 @@ def evidence_summary(evidence: Evidence, margin: float, language: str) -> str:
         en += (f"This run did not include {' or '.join(EVIDENCE_STAGES[s][1] for s in missing)}, so their "
                "indicators are left out.")
     return in_language(language, zh, en.strip())
+
+
+# --- progress between assessments -------------------------------------------------------------------------------------
+#: progress trend code → words.
+TRENDS = {"up": ("提升", "up"), "down": ("下降", "down"), "flat": ("持平", "unchanged"),
+          "no_data": ("无可比数据", "not comparable")}
+
+
+def _yes_no(value, language: str) -> str:
+    if value is None or value != value:
+        return MISSING
+    return in_language(language, "是", "yes") if bool(value) else in_language(language, "否", "no")
+
+
+def _dimension_or_overall(keys: pd.Series, language: str) -> list[str]:
+    return [in_language(language, "总体", "Overall") if k == "overall" else dimension_name(k, language) for k in keys]
+
+
+def progress_view(progress, language: str) -> pd.DataFrame:
+    """Per dimension and overall (the company): level in each wave, the change, the gap to target in each wave and
+    whether it narrowed."""
+    rows = progress.company
+    previous, latest = (rows["wave_previous"].iloc[0], rows["wave_latest"].iloc[0]) if len(rows) else ("", "")
+    return _frame(language, [
+        (("维度", "Dimension"), _dimension_or_overall(rows["dimension"], language)),
+        ((f"{previous} 等级", f"Level {previous}"), rows["level_previous"].to_numpy()),
+        ((f"{latest} 等级", f"Level {latest}"), rows["level_latest"].to_numpy()),
+        (("变化", "Change"), rows["change"].to_numpy()),
+        (("目标", "Target"), rows["target"].to_numpy()),
+        ((f"{previous} 差距", f"Gap {previous}"), rows["gap_previous"].to_numpy()),
+        ((f"{latest} 差距", f"Gap {latest}"), rows["gap_latest"].to_numpy()),
+        (("差距缩小", "Gap narrowed"), [_yes_no(v, language) for v in rows["gap_narrowed"]]),
+        (("受访人数（前 / 后）", "Respondents (before / after)"),
+         [f"{a} / {b}" for a, b in zip(rows["respondents_previous"], rows["respondents_latest"], strict=True)]),
+    ])
+
+
+def progress_styled(progress, language: str):
+    """:func:`progress_view` with levels at one decimal and the change signed."""
+    view = progress_view(progress, language)
+    # the numeric columns by position (levels, change, target, gaps): their names carry the waves
+    formats = {c: "{:.1f}" for c in view.columns[1:7]}
+    formats[view.columns[3]] = "{:+.1f}"
+    return escaped_styler(view.style.hide(axis="index").format(formats, na_rep=MISSING))
+
+
+def progress_department_view(progress, language: str) -> pd.DataFrame:
+    """Department × dimension (and overall): the change of level since the previous wave."""
+    rows = progress.departments
+    matrix = rows.pivot(index="department", columns="dimension", values="change")
+    matrix = matrix.reindex(columns=[d for d in (*DIMENSION_KEYS, "overall") if d in matrix.columns])
+    matrix.columns = _dimension_or_overall(pd.Series(matrix.columns), language)
+    matrix.index.name = in_language(language, "部门", "Department")
+    matrix.columns.name = None
+    return matrix
+
+
+def progress_department_styled(progress, language: str):
+    """:func:`progress_department_view` signed at one decimal, rises green and falls red."""
+    def colour(value):
+        if value != value:
+            return ""
+        return "color: #2e7d32" if value > 0 else "color: #c62828" if value < 0 else ""
+    return escaped_styler(progress_department_view(progress, language).style.format("{:+.1f}", na_rep=MISSING)
+                          .map(colour))
+
+
+def progress_summary(progress, language: str) -> str:
+    """One paragraph: the overall level before and now, which dimensions rose or fell and which gaps narrowed, the
+    departments that moved most; or that there is no earlier assessment."""
+    if not progress.compared:
+        wave = progress.waves["wave"].iloc[-1] if len(progress.waves) else None
+        when = f"（{wave}）" if wave else ""
+        return in_language(language, f"问卷只有一次评估{when}，没有更早的评估可供比较；下一次评估后本节将显示各维度与各部门的进步。",
+                           f"The questionnaire holds one assessment{f' ({wave})' if wave else ''}; there is no "
+                           "earlier assessment to compare with. After the next one this section shows the progress "
+                           "per dimension and per department.")
+    overall = progress.overall
+    dims = progress.company[progress.company["dimension"] != "overall"]
+    up = dims.loc[dims["trend"] == "up", "dimension"].tolist()
+    down = dims.loc[dims["trend"] == "down", "dimension"].tolist()
+    narrowed = dims.loc[dims["gap_narrowed"].fillna(False).astype(bool), "dimension"].tolist()
+    p, q = overall["wave_previous"], overall["wave_latest"]
+    zh = (f"与 {p} 的评估相比，{q} 总体成熟度从 {overall['level_previous']:.1f} 变为 {overall['level_latest']:.1f}"
+          f"（{overall['change']:+.1f} 级）。")
+    en = (f"Against the {p} assessment, overall maturity in {q} moved from {overall['level_previous']:.1f} to "
+          f"{overall['level_latest']:.1f} ({overall['change']:+.1f} levels). ")
+    if up:
+        zh += f"提升的维度：{_names(up, 'zh')}"
+        en += f"Up: {_names(up, 'en')}"
+        zh += f"（其中 {_names(narrowed, 'zh')} 与目标的差距缩小）。" if narrowed else "。"
+        en += f" (gap to target narrowed on {_names(narrowed, 'en')}). " if narrowed else ". "
+    if down:
+        zh += f"下降的维度：{_names(down, 'zh')}，需在访谈中了解原因。"
+        en += f"Down: {_names(down, 'en')}; find out why in the interviews. "
+    depts = progress.departments[progress.departments["dimension"] == "overall"].dropna(subset=["change"])
+    if len(depts) >= 2:
+        best = depts.sort_values("change", ascending=False, kind="stable").iloc[0]
+        worst = depts.sort_values("change", kind="stable").iloc[0]
+        zh += (f"部门中进步最大的是{md_text(best['department'])}（{best['change']:+.1f} 级），"
+               f"最小的是{md_text(worst['department'])}（{worst['change']:+.1f} 级）。")
+        en += (f"Among departments, {md_text(best['department'])} moved most ({best['change']:+.1f}) and "
+               f"{md_text(worst['department'])} least ({worst['change']:+.1f}).")
+    zh += "两次评估均只用问卷计分（量化指标只测了本次），受访者不必是同一批人。"
+    en += " Both waves are scored from the answers alone (the indicators were measured only now); respondents " \
+          "need not be the same people."
+    return in_language(language, zh, en.strip())
+
+
+# --- initiatives and decisions ----------------------------------------------------------------------------------------
+#: initiative progress status → words.
+INITIATIVE_STATUS = {"not_started": ("未开始", "not started"), "on_track": ("按计划", "on track"),
+                     "at_risk": ("有风险", "at risk"), "late": ("延期", "late"), "done": ("已完成", "done"),
+                     "no_register": ("台账中无记录", "not in the register")}
+KPI_STATUS_WORDS = KPI_STATUS
+
+
+def _money(value) -> str:
+    return MISSING if value is None or value != value else f"{value:,.0f}"
+
+
+def _initiative_name(table: pd.DataFrame, language: str) -> list[str]:
+    names = table[in_language(language, "name_zh", "name_en")]
+    return [f"{i} {n}" if isinstance(n, str) else str(i) for i, n in zip(table["initiative_id"], names, strict=True)]
+
+
+def _owner_text(value, language: str) -> str:
+    return mask_owner(value) if isinstance(value, str) and value.strip() else in_language(language, "（待指定）",
+                                                                                          "(to be named)")
+
+
+def _kpi_text(kpi, attainment, status, kpi_names: dict | None, language: str) -> str:
+    if not isinstance(kpi, str):
+        return MISSING
+    name = (kpi_names or {}).get(kpi, {}).get(language, kpi)
+    if not isinstance(status, str):
+        return f"{name}"
+    att = f"{attainment:.0%}" if attainment == attainment else MISSING
+    return f"{name}：{att}（{term(language, KPI_STATUS_WORDS, status)}）" if language == "zh" else \
+        f"{name}: {att} ({term(language, KPI_STATUS_WORDS, status)})"
+
+
+def initiatives_view(initiatives: pd.DataFrame, language: str, kpi_names: dict | None = None) -> pd.DataFrame:
+    """Per initiative: phase, owner (masked), milestones done / total, next milestone and due date, overdue ones,
+    budget planned / approved / spent, the KPI it should move with its attainment and status, progress."""
+    t = initiatives
+    phase = [p if isinstance(p, str) else in_language(language, "路线图外", "outside the roadmap")
+             for p in t[in_language(language, "phase_zh", "phase_en")]]
+    return _frame(language, [
+        (("举措", "Initiative"), _initiative_name(t, language)),
+        (("阶段", "Phase"), phase),
+        (("负责人", "Owner"), [_owner_text(o, language) for o in t["owner"]]),
+        (("里程碑（完成 / 总数）", "Milestones (done / all)"),
+         [f"{d} / {n}" if n else MISSING for d, n in zip(t["milestones_done"], t["milestones"], strict=True)]),
+        (("下一里程碑", "Next milestone"),
+         [f"{m}（{d}）" if isinstance(m, str) and language == "zh" else f"{m} ({d})" if isinstance(m, str) else MISSING
+          for m, d in zip(t["next_milestone"], t["next_due"], strict=True)]),
+        (("逾期里程碑", "Overdue"), [o if isinstance(o, str) else MISSING for o in t["overdue_milestones"]]),
+        (("路线图预算（元）", "Planned (CNY)"), [_money(v) for v in t["budget_planned"]]),
+        (("批准预算（元）", "Approved (CNY)"), [_money(v) for v in t["budget_approved"]]),
+        (("已花费（元）", "Spent (CNY)"), [_money(v) + (" ⚠" if o else "") for v, o in
+                                         zip(t["spent"], t["over_budget"], strict=True)]),
+        (("关联指标（复盘月达成）", "KPI (review month)"),
+         [_kpi_text(k, a, s, kpi_names, language) for k, a, s in
+          zip(t["kpi_id"], t["kpi_attainment"], t["kpi_status"], strict=True)]),
+        (("进展", "Progress"), t["status"].map(lambda s: term(language, INITIATIVE_STATUS, s))),
+    ])
+
+
+def initiatives_styled(initiatives: pd.DataFrame, language: str, kpi_names: dict | None = None):
+    return escaped_styler(initiatives_view(initiatives, language, kpi_names).style.hide(axis="index"))
+
+
+def decision_text(record: dict, language: str, kpi_names: dict | None = None) -> str:
+    """What the committee is asked, in words: the register's own text, or the derived question."""
+    kind = record["kind"]
+    milestone = record["milestone"] if isinstance(record["milestone"], str) else MISSING
+    if kind == "decision":
+        return str(record["text"])
+    if kind == "overdue":
+        return in_language(language, f"里程碑“{milestone}”已逾期：确认新的完成日期或调整范围",
+                           f"Milestone “{milestone}” is overdue: agree a new date or a smaller scope")
+    if kind == "over_budget":
+        return in_language(language, f"已超出批准预算 {_money(record['amount'])} 元：追加预算或压缩范围",
+                           f"Over the approved budget by CNY {_money(record['amount'])}: add budget or cut scope")
+    if kind == "kpi_red_on_track":
+        kpi = (kpi_names or {}).get(record["kpi_id"], {}).get(language, record["kpi_id"])
+        return in_language(language, f"关联指标“{kpi}”为红，而举措报“按计划”：确认举措是否足以拉动指标",
+                           f"KPI “{kpi}” is red while the initiative reports on track: is the initiative "
+                           "enough to move it?")
+    return in_language(language, "指定负责人", "Name an owner")
+
+
+def decisions_view(decisions: pd.DataFrame, language: str, kpi_names: dict | None = None) -> pd.DataFrame:
+    """The decisions needed: initiative, kind, the question, owner (masked), due date."""
+    records = decisions.to_dict("records")
+    return _frame(language, [
+        (("举措", "Initiative"), _initiative_name(decisions, language)),
+        (("类别", "Kind"), [term(language, DECISION_KINDS, r["kind"]) for r in records]),
+        (("需决策事项", "Decision needed"), [decision_text(r, language, kpi_names) for r in records]),
+        (("负责人", "Owner"), [_owner_text(r["owner"], language) for r in records]),
+        (("截止日期", "Due"), [r["due"].isoformat() if hasattr(r["due"], "isoformat") else MISSING for r in records]),
+    ])
+
+
+def decisions_styled(decisions: pd.DataFrame, language: str, kpi_names: dict | None = None):
+    return escaped_styler(decisions_view(decisions, language, kpi_names).style.hide(axis="index"))
+
+
+def initiatives_summary(result: MaturityResult, language: str) -> str:
+    """One paragraph on the register: how many initiatives late, at risk, on track; overdue milestones; budget
+    spent against approved; initiatives missing on either side; the count of decisions needed."""
+    if not result.has_register:
+        return in_language(language, "本项目未提供举措台账（maturity.initiatives_source），无法跟踪负责人、里程碑与预算执行。",
+                           "No initiative register was given (maturity.initiatives_source), so owners, milestones "
+                           "and budget use cannot be tracked.")
+    t = result.initiatives
+    count = t["status"].value_counts()
+    approved, spent = t["budget_approved"].sum(min_count=1), t["spent"].sum(min_count=1)
+    zh = (f"截至 {result.as_of}，{len(t)} 项举措中 {count.get('late', 0)} 项延期、{count.get('at_risk', 0)} 项有风险、"
+          f"{count.get('on_track', 0) + count.get('done', 0)} 项按计划或已完成；逾期里程碑 {int(t['overdue'].sum())} 个；"
+          f"已花费 {_money(spent)} 元，批准预算 {_money(approved)} 元")
+    en = (f"As of {result.as_of}, of {len(t)} initiatives {count.get('late', 0)} are late, "
+          f"{count.get('at_risk', 0)} at risk and {count.get('on_track', 0) + count.get('done', 0)} on track or done; "
+          f"{int(t['overdue'].sum())} milestones are overdue; CNY {_money(spent)} spent of {_money(approved)} approved")
+    if approved and approved == approved and spent == spent:
+        zh += f"（{spent / approved:.0%}）"
+        en += f" ({spent / approved:.0%})"
+    zh += "。"
+    en += ". "
+    missing = t.loc[~t["in_register"], "initiative_id"].tolist()
+    outside = t.loc[~t["in_roadmap"], "initiative_id"].tolist()
+    if missing:
+        zh += f"路线图中的 {'、'.join(missing)} 在台账中没有记录。"
+        en += f"Roadmap initiative(s) {', '.join(missing)} have no register rows. "
+    if outside:
+        zh += f"台账中的 {'、'.join(outside)} 不在本次路线图中。"
+        en += f"Register initiative(s) {', '.join(outside)} are not on this roadmap. "
+    zh += f"需要委员会决策的事项 {len(result.decisions)} 项，见下表。"
+    en += f"{len(result.decisions)} decisions are needed from the committee (below)."
+    return in_language(language, zh, en)

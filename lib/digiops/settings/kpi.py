@@ -46,6 +46,44 @@ class CascadeSettings(BaseModel):
                         "checks (false: they are only reported in outputs/kpi/cascade.parquet)")
 
 
+#: What can propose an action for the next cycle (:mod:`digiops.kpi.register`), in the order the register takes
+#: them in turn.
+NEXT_ACTION_TRIGGERS = ("red_kpi", "variance", "funnel_step", "overdue")
+
+
+class NextActionsSettings(BaseModel):
+    """The register of actions proposed for the next cycle (``outputs/kpi/actions_next.parquet`` / ``.xlsx``) and
+    its read-back by the next review (:mod:`digiops.kpi.register`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_actions: int = Field(10, ge=0, description="At most this many proposed actions, most important first "
+                             "(each trigger's worst in turn); 0 writes an empty register")
+    triggers: list[Literal["red_kpi", "variance", "funnel_step", "overdue"]] = Field(
+        list(NEXT_ACTION_TRIGGERS), description="What proposes an action: `red_kpi` (status red in the review "
+        "month), `variance` (a factor or region that pulled the headline KPI down), `funnel_step` (the funnel step "
+        "that fell most against the previous month or its benchmark), `overdue` (overdue actions carried over)")
+    red_levels: list[Literal["all", "region", "store"]] = Field(
+        ["all", "region"], description="Levels whose red KPIs propose an action (add `store` for store-level "
+        "actions)")
+    min_driver_share: float = Field(0.01, ge=0, description="A variance driver proposes an action only when it "
+                                    "took at least this share of the KPI's comparison-month value (0.01 = 1 %)")
+    funnel_benchmarks: dict[str, float] = Field(default_factory=dict, description="Funnel stage → benchmark step "
+                                                "conversion (0–1) it is judged against instead of the previous month")
+    funnel_kpis: dict[str, str] = Field(default_factory=dict, description="Funnel stage → the KPI id an action on "
+                                        "that step should move (default: conversion_rate for add_to_cart and "
+                                        "order, repurchase_rate for repurchase, traffic for visit, where the tree "
+                                        "has them; else the headline KPI)")
+    unit_owners: dict[str, str] = Field(default_factory=dict, description="Region or store → who answers for an "
+                                        "action on that unit (e.g. the regional manager); default the KPI's owner "
+                                        "in the tree")
+    due_days: int | None = Field(None, ge=1, description="A proposed action is due this many days after `as_of`; "
+                                 "empty = the last day of the month after the review month")
+    carry: bool = Field(True, description="The next review reads this register back: the previous run's proposals "
+                        "join its action log (status `proposed` unless the action source updates them) and their "
+                        "effect is measured from the baseline stored here")
+
+
 class KpiSettings(BaseModel):
     """Settings of the kpi stage (unknown keys are errors)."""
 
@@ -78,6 +116,15 @@ class KpiSettings(BaseModel):
                              "channels); it counts as a region and as a store so that Σ regions = Σ stores = all")
     cascade: CascadeSettings = Field(default_factory=CascadeSettings, description="Target cascade: how a top "
                                      "target is split to regions, stores and months, and the coherence tolerance")
+    next_actions: NextActionsSettings = Field(default_factory=NextActionsSettings, description="The register of "
+                                              "actions proposed for the next cycle and its read-back")
+    spend_source: str | None = Field(None, description="Source name (kind `spend`) of the marketing spend per "
+                                     "channel, campaign, unit and month; empty = no spend and return analysis")
+    gross_margin: float = Field(1.0, gt=0, le=1, description="Gross margin of attributed revenue in ROI = (revenue × "
+                                "margin − spend) ÷ spend; 1 = revenue ROI (the default), e.g. 0.6 for a 60 % margin")
+    attribution_window_days: int = Field(30, ge=1, description="A new customer's revenue counts for the channel and "
+                                         "campaign of their first touch from their first order to this many days "
+                                         "after it (first-touch attribution)")
 
     @field_validator("funnel_stages")
     @classmethod

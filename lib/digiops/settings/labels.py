@@ -59,6 +59,45 @@ class PlaySettings(BaseModel):
                                               "rate per play (0–1): expected responders = customers × rate")
 
 
+class EventCustomerKey(BaseModel):
+    """Which person source's field the events' logged-in key (canonical ``customer_key``) equals."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str = Field(description="Person source whose records the key names (e.g. `miniprogram`); its records "
+                        "reach the unified customer through the merge stage's crosswalk")
+    field: str = Field("member_id", description="Canonical field of that source the key equals (`member_id`, "
+                       "`openid`, `buyer_id` …, or `record_id` for its id column)")
+
+
+class EventStages(BaseModel):
+    """The funnel stage names the behaviour features read (as the events source writes them)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    visit: str = Field("visit", description="Stage of a visit (a session entering the shop)")
+    cart: str = Field("add_to_cart", description="Stage of an add-to-cart")
+    order: list[str] = Field(["order", "repurchase"], min_length=1, description="Stages that are an order")
+
+
+class EventSettings(BaseModel):
+    """Behaviour features from event data (the funnel events): visits, carts and browsing without buying."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str = Field("funnel_events", description="Source (kind `funnel`) of the events; its `customer_key` "
+                        "column carries the logged-in key (empty for anonymous visitors)")
+    customer_key: EventCustomerKey = Field(description="What the events' customer_key names: a person source and "
+                                           "its field, e.g. {source: miniprogram, field: member_id}")
+    conversion_window_days: int = Field(30, ge=1, le=365, description="Days after an add-to-cart in which an order "
+                                        "(an order event or a purchase in the orders table) keeps it from counting "
+                                        "as abandoned")
+    complete: bool = Field(False, description="true = the events cover every customer (a customer without events "
+                           "never visited: zero visits); false (default) = customers without linked events have "
+                           "no behaviour features and no behaviour tag")
+    stages: EventStages = Field(default_factory=EventStages, description="Funnel stage names: visit, cart, order")
+
+
 class LabelSettings(BaseModel):
     """Settings of the labels stage (unknown keys are errors)."""
 
@@ -81,3 +120,6 @@ class LabelSettings(BaseModel):
                                "aid proposes as tag values")
     plays: PlaySettings = Field(default_factory=PlaySettings, description="Segment plays: expected response rate "
                                 "per play (win_back, upgrade, nurture, retain) for the opportunity sizing")
+    events: EventSettings | None = Field(None, description="Event data linked to customers for the behaviour "
+                                         "features (recency of visit, cart abandonment, browse without buying); "
+                                         "empty = no event data is linked and the behaviour features stay empty")

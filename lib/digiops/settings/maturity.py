@@ -15,6 +15,7 @@ seed 004) is defined here, where the section's keys are checked against it; the 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -150,6 +151,18 @@ class MaturitySettings(BaseModel):
     indicators: dict[str, IndicatorSpec] = Field(
         default_factory=dict, description="Indicator threshold tables added to (or replacing, by id) the defaults")
 
+    # --- assessment waves (progress between assessments) ---------------------------------------------------------
+    waves: Literal["auto", "field", "answer_date", "none"] = Field(
+        "auto", description="How the answers split into assessment waves: `field`: the mapped `wave` column (labels "
+        "sort in time order, e.g. 2025-09, 2026-09, unless answer dates are mapped too); `answer_date`: from the "
+        "mapped `answered_at` dates, a new wave starting where consecutive answer dates are more than "
+        "wave_gap_days apart, named by the month of its first answer; `none`: one assessment; `auto`: `field` "
+        "when `wave` is mapped, else `answer_date` when `answered_at` is, else `none`. The headline scores are "
+        "the latest wave's")
+    wave_gap_days: int = Field(
+        45, ge=1, description="With waves from answer dates: a gap of more than this many days between two "
+        "consecutive answer dates starts a new wave")
+
     # --- scoring ------------------------------------------------------------------------------------------------
     dimension_weights: dict[Dimension, float] = Field(
         default_factory=lambda: {d: 0.25 for d in DIMENSION_KEYS},
@@ -206,6 +219,14 @@ class MaturitySettings(BaseModel):
         default_factory=lambda: {p: dict(s) for p, s in DEFAULT_BUDGET_SPLIT.items()},
         description="Per phase, the share of technology / people / operations (each phase sums to 1); a phase left "
         "out keeps the seed's default")
+
+    # --- initiative register -------------------------------------------------------------------------------------
+    initiatives_source: str | None = Field(
+        None, description="Source name (kind initiatives) of the initiative register: one row per milestone with "
+        "initiative_id, owner, milestone, due, status, budget (approved), spent, kpi_id, decision; null = none")
+    initiatives_as_of: dt.date | None = Field(
+        None, description="The date milestones are overdue against (a milestone due before it and not done); "
+        "default kpi.as_of, else the end of the engagement period")
 
     @field_validator("targets")
     @classmethod

@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 from digiops import archive
 from digiops.manifest import Manifest
+from digiops.masking import mask_owner
 from digiops.merge.quality import QUALITY_MEASURES
 from digiops.text import in_language
 from digiops.runfolder import RunFolder
@@ -29,7 +30,8 @@ FIGURES = "figures.json"
 STAGE_TITLES = {"inventory": ("数据盘点", "Data inventory"),
                 "merge": ("数据清洗与客户合并", "Data cleaning and customer merge"),
                 "labels": ("标签体系", "Tag system"), "maturity": ("数字化成熟度诊断", "Digital maturity"),
-                "kpi": ("KPI 复盘", "KPI review"), "summary": ("管理层摘要", "Executive summary")}
+                "kpi": ("KPI 复盘", "KPI review"), "summary": ("管理层摘要", "Executive summary"),
+                "deliver": ("交付文件", "Deliverables")}
 
 
 
@@ -78,12 +80,39 @@ class Disagreement:
 
 
 @dataclass
+class LevelChange:
+    """A dimension's (or a department's) questionnaire level at the previous and the latest assessment."""
+
+    key: str  # dimension key, or the department as the client names it
+    name_zh: str
+    name_en: str
+    before: float | None
+    after: float | None
+
+    @property
+    def change(self) -> float | None:
+        return None if self.before is None or self.after is None else round(self.after - self.before, 1)
+
+
+@dataclass
+class ProgressFacts:
+    """Progress between the questionnaire's two latest waves (progress.parquet)."""
+
+    previous_wave: str
+    latest_wave: str
+    overall: LevelChange
+    dimensions: list[LevelChange]  # model order
+    departments: list[LevelChange]  # overall level per department, largest change first
+
+
+@dataclass
 class MaturityFacts:
     overall_level: float | None
     overall_band: int | None
     gaps: list[Gap]  # largest first
     levels: dict[str, float] = field(default_factory=dict)  # dimension → level, as the maturity stage recorded
     disagreements: list[Disagreement] = field(default_factory=list)  # evidence beside opinion (evidence.parquet)
+    progress: ProgressFacts | None = None
 
 
 @dataclass
@@ -137,6 +166,25 @@ class PlayFacts:
 
 
 @dataclass
+class BehaviourFacts:
+    """Event data linked to customers and the behaviour it shows, as the labels stage recorded it."""
+
+    events: int
+    linked: int
+    customers: int
+    cart_abandoners: int
+    browse_never_buy: int
+
+
+def behaviour_facts(recorded: dict[str, Any]) -> BehaviourFacts | None:
+    if not recorded.get("events_linked"):
+        return None
+    count = lambda key: int(recorded.get(key) or 0)  # noqa: E731
+    return BehaviourFacts(count("events"), count("events_linked"), count("event_customers"),
+                          count("cart_abandoners"), count("browse_never_buy"))
+
+
+@dataclass
 class LabelFacts:
     customers: int
     tags: int  # tags in the catalog (RFM besides)
@@ -144,6 +192,7 @@ class LabelFacts:
     scored: int  # customers with an RFM segment (those who bought)
     segments: list[SegmentFacts]  # largest value first
     plays: list[PlayFacts] = field(default_factory=list)  # largest expected value first
+    behaviour: BehaviourFacts | None = None
 
 
 @dataclass
@@ -188,12 +237,56 @@ class CascadeFacts:
 
 
 @dataclass
+class NextAction:
+    """One action the review proposes for the next cycle (actions_next.parquet); the owner masked."""
+
+    action_id: str
+    trigger: str  # the first of ``triggers``, the one that ranked it
+    kpi: str
+    text_zh: str
+    text_en: str
+    owner: str | None
+    due: str | None
+    triggers: list[str] = field(default_factory=list)  # every finding merged into the action
+
+
+@dataclass
+class SpendFacts:
+    """Marketing spend and its return over the engagement period, as the kpi stage recorded them (first-touch
+    attribution; see kpi/spend.py)."""
+
+    total: float
+    new_customers: int | None
+    cac: float | None
+    roas: float | None
+    roi: float | None
+    no_effect_share: float | None
+    no_effect_campaigns: list[str]
+    best_channel: str | None
+    best_roas: float | None
+
+
+def spend_facts(recorded: dict[str, Any]) -> SpendFacts | None:
+    total = _num(recorded.get("spend_total"))
+    if not total:
+        return None
+    new = _num(recorded.get("spend_engagement_new_customers"))
+    return SpendFacts(total, None if new is None else int(new), _num(recorded.get("spend_engagement_cac")),
+                      _num(recorded.get("spend_engagement_roas")), _num(recorded.get("spend_engagement_roi")),
+                      _num(recorded.get("spend_no_effect_share")),
+                      [str(c) for c in recorded.get("spend_no_effect_campaigns") or []],
+                      recorded.get("spend_best_channel"), _num(recorded.get("spend_best_channel_roas")))
+
+
+@dataclass
 class KpiFacts:
     review_period: str | None
     lines: list[KpiLine]
     driver: Driver | None
     runrate: RunRate | None
     cascade: CascadeFacts | None = None
+    next_actions: list[NextAction] | None = None  # priority order
+    spend: SpendFacts | None = None
 
 
 @dataclass
@@ -204,6 +297,34 @@ class Initiative:
     dimension: str
     months: str | None
     budget: float | None
+
+
+@dataclass
+class Decision:
+    """A decision the steering committee must take about a roadmap initiative (decisions.parquet); owner masked."""
+
+    initiative_id: str
+    name_zh: str
+    name_en: str
+    kind: str  # decision (the register's own words), overdue, over_budget, no_owner, kpi_red_on_track, …
+    owner: str | None
+    due: str | None
+    text: str | None  # the register's words for a decision; a milestone for an overdue one
+    amount: float | None  # the overspend of an over-budget initiative
+
+
+@dataclass
+class InitiativeFacts:
+    """The initiative register against the roadmap (initiatives.parquet and the maturity stage's figures)."""
+
+    late: int
+    at_risk: int
+    on_track: int
+    over_budget: int
+    milestones_overdue: int
+    approved: float | None
+    spent: float | None
+    decisions: list[Decision]
 
 
 @dataclass
@@ -229,6 +350,7 @@ class Summary:
     labels: LabelFacts | None = None
     kpi: KpiFacts | None = None
     pilots: list[Initiative] | None = None
+    initiatives: InitiativeFacts | None = None  # None: no initiative register
     previous_run: str | None = None
     changes: list[Change] | None = None
     trends: list[Trend] | None = None  # every headline figure across the client's successful runs, this one last
@@ -384,6 +506,64 @@ def play_facts(plays: pd.DataFrame, names: dict[str, tuple[str, str]] | None = N
             for r in ordered.itertuples()]
 
 
+def progress_facts(progress: pd.DataFrame) -> ProgressFacts | None:
+    """The company's and each department's level change between the two latest waves; ``None`` with one wave."""
+    if not len(progress):
+        return None
+
+    def change(row, key: str, zh: str, en: str) -> LevelChange:
+        return LevelChange(key, zh, en, _num(row.level_previous), _num(row.level_latest))
+
+    company = progress[progress["scope"] == "company"]
+    overall = company[company["dimension"] == "overall"]
+    if not len(overall):
+        return None
+    first = overall.iloc[0]
+    dimensions = [change(r, str(r.dimension), str(r.name_zh), str(r.name_en))
+                  for r in company[company["dimension"] != "overall"].itertuples()]
+    rows = progress[(progress["scope"] == "department") & (progress["dimension"] == "overall")]
+    departments = sorted((change(r, str(r.department), str(r.department), str(r.department))
+                          for r in rows.itertuples()), key=lambda c: -(c.change if c.change is not None else -99))
+    return ProgressFacts(str(first["wave_previous"]), str(first["wave_latest"]),
+                         change(first, "overall", "总体", "Overall"), dimensions, departments)
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value) \
+        else str(value)
+
+
+def initiative_facts(recorded: dict[str, Any], decisions: pd.DataFrame | None) -> InitiativeFacts | None:
+    """The register's counts the maturity stage recorded, and every decision the committee must take (owners
+    masked: the summary is client-facing)."""
+    if not recorded.get("initiative_register"):
+        return None
+    listed = []
+    for r in (decisions.itertuples() if decisions is not None else ()):
+        text = _text_or_none(r.text) if r.kind == "decision" else _text_or_none(getattr(r, "milestone", None))
+        listed.append(Decision(str(r.initiative_id), str(r.name_zh), str(r.name_en), str(r.kind),
+                               mask_owner(_text_or_none(r.owner)), _text_or_none(r.due), text,
+                               _num(getattr(r, "amount", None))))
+    count = lambda key: int(recorded.get(key) or 0)  # noqa: E731
+    return InitiativeFacts(late=count("initiatives_late"), at_risk=count("initiatives_at_risk"),
+                           on_track=count("initiatives_on_track"), over_budget=count("initiatives_over_budget"),
+                           milestones_overdue=count("milestones_overdue"),
+                           approved=_num(recorded.get("initiative_budget_approved")),
+                           spent=_num(recorded.get("initiative_spent")), decisions=listed)
+
+
+def next_actions(actions: pd.DataFrame) -> list[NextAction]:
+    """The proposed actions in priority order, owners masked."""
+    ordered = actions.sort_values("priority", kind="stable") if "priority" in actions.columns else actions
+    def owner(r) -> str | None:  # a role the KPI tree names is no person's name
+        text = _text_or_none(r.owner)
+        return text if getattr(r, "owner_source", None) == "kpi_tree" else mask_owner(text)
+
+    return [NextAction(str(r.action_id), str(r.trigger), str(r.kpi), str(r.action_zh), str(r.action_en),
+                       owner(r), _text_or_none(r.due),
+                       str(getattr(r, "triggers", None) or r.trigger).split(",")) for r in ordered.itertuples()]
+
+
 def cascade_facts(cascade: pd.DataFrame) -> CascadeFacts:
     derived = cascade[cascade["source"] == "derived"]
     checked = cascade["coherent"].dropna()
@@ -477,6 +657,10 @@ def collect(run_dir: str | Path, previous_run_dir: str | Path | None = None,
                                        run.metrics("maturity").items() if key.startswith("level_")}
             summary.maturity.disagreements = attempt("maturity", lambda: _maybe(
                 run.table("maturity", "evidence.parquet"), disagreements)) or []
+            summary.maturity.progress = attempt("maturity", lambda: _maybe(
+                run.table("maturity", "progress.parquet"), progress_facts))
+        summary.initiatives = attempt("maturity", lambda: initiative_facts(
+            run.metrics("maturity"), run.table("maturity", "decisions.parquet")))
         summary.pilots = attempt("maturity", lambda: _maybe(
             run.first_table("maturity", "roadmap.parquet", "roadmap.csv"), pilot_initiatives))
     if ran("merge"):
@@ -493,12 +677,16 @@ def collect(run_dir: str | Path, previous_run_dir: str | Path | None = None,
         if summary.labels is not None:
             summary.labels.plays = attempt("labels", lambda: _maybe(run.table("labels", "plays.parquet"),
                                                                     play_facts)) or []
+            summary.labels.behaviour = attempt("labels", lambda: behaviour_facts(run.metrics("labels")))
     if ran("kpi"):
         summary.kpi = attempt("kpi", lambda: _maybe(
             run.table("kpi", "attainment.parquet"),
             lambda a: kpi_facts(a, run.table("kpi", "runrate.parquet"), run.metrics("kpi"), names)))
         if summary.kpi is not None:
             summary.kpi.cascade = attempt("kpi", lambda: _maybe(run.table("kpi", "cascade.parquet"), cascade_facts))
+            summary.kpi.spend = attempt("kpi", lambda: spend_facts(run.metrics("kpi")))
+            summary.kpi.next_actions = attempt("kpi", lambda: _maybe(run.table("kpi", "actions_next.parquet"),
+                                                                     next_actions))
     if previous_run_dir:
         previous_dir = Path(previous_run_dir)
         if RunFolder(previous_dir).is_run:

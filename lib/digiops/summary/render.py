@@ -15,12 +15,12 @@ from digiops import sections
 from digiops.merge.quality import MEASURE_DEFINITIONS, MEASURE_NAMES
 from digiops.settings.maturity import DIMENSIONS
 from digiops.summary.collect import Summary, stage_title
-from digiops.text import (FIELD_NAMES, PLAY_NAMES, QUARANTINE_REASONS, SEVERITY, STATUS_COLOURS, escape_html,
-                          in_language, term)
+from digiops.text import (DECISION_KINDS, FIELD_NAMES, MISSING, PLAY_NAMES, QUARANTINE_REASONS, SEVERITY,
+                          STATUS_COLOURS, TRIGGER_NAMES, escape_html, in_language, term)
 
 SECTION_ORDER = ("maturity", "merge", "labels", "kpi")
 STATUS_WORDS = {"succeeded": ("已完成", "succeeded"), "failed": ("失败", "failed"), "skipped": ("已跳过", "skipped"),
-                "running": ("运行中", "running"), "pending": ("未开始", "pending")}
+                "running": ("运行中", "running"), "pending": ("在本摘要之后运行", "runs after this summary")}
 
 
 def _missing(value: float | None) -> bool:
@@ -55,15 +55,18 @@ def fmt_severity(severity: str | None, language: str) -> str:
 
 #: What a measure names when it is money: a value per unit of it (元/单) keeps its decimals.
 CURRENCIES = ("元", "¥", "￥", "RMB", "CNY", "yuan", "$", "€")
+#: Measures of a ratio that is not a percentage (ROAS 1.07 倍): shown with decimals.
+RATIOS = ("倍", "x", "×", "times", "ratio")
 
 
 def is_count(measure: str) -> bool:
     """Whether a KPI's measure counts things (单, 人次, orders): shown without decimals, even a split target.
 
-    >>> is_count("单"), is_count("人次"), is_count("元"), is_count("元/单"), is_count("%"), is_count("")
+    >>> is_count("单"), is_count("人次"), is_count("元"), is_count("元/单"), is_count("%"), is_count("倍")
     (True, True, False, False, False, False)
     """
-    return bool(measure) and measure != "%" and "/" not in measure and not any(c in measure for c in CURRENCIES)
+    return (bool(measure) and measure != "%" and "/" not in measure and measure not in RATIOS
+            and not any(c in measure for c in CURRENCIES))
 
 
 def fmt_measured(value: float | None, measure: str) -> str:
@@ -162,6 +165,8 @@ def maturity_html(summary: Summary, language: str) -> str:
         parts.append(_paragraph(language, "差距最大的维度：", "Largest gaps:") + f"<table>{head}{rows}</table>")
     else:
         parts.append(_note(in_language(language, "各维度均已达到目标等级。", "Every dimension meets its target level.")))
+    if facts.progress is not None:
+        parts.append(progress_html(facts.progress, language))
     for d in facts.disagreements:
         name = in_language(language, d.name_zh, d.name_en)
         parts.append(_paragraph(language,
@@ -170,6 +175,35 @@ def maturity_html(summary: Summary, language: str) -> str:
                                 f"Evidence and opinion differ: this run's data puts {name} at level "
                                 f"{fmt_number(d.evidence, 1)}, the questionnaire at {fmt_number(d.questionnaire, 1)}."))
     return "\n".join(parts)
+
+
+def _signed(value: float | None) -> str:
+    return MISSING if value is None else f"{value:+.1f}"
+
+
+def progress_html(progress, language: str) -> str:
+    """Since the previous assessment: the questionnaire's overall level, the dimensions that moved, and the
+    departments that moved most and least."""
+    o = progress.overall
+    up = [d for d in progress.dimensions if (d.change or 0) > 0]
+    down = [d for d in progress.dimensions if (d.change or 0) < 0]
+    listed = lambda items: in_language(language, "、", ", ").join(  # noqa: E731
+        f"{in_language(language, d.name_zh, d.name_en)} {_signed(d.change)}" for d in items)
+    zh = [f"与 {progress.previous_wave} 的评估相比，问卷总体等级从 {fmt_number(o.before, 1)} 变为 "
+          f"{fmt_number(o.after, 1)}（{_signed(o.change)}）"]
+    en = [f"Since the {progress.previous_wave} assessment the questionnaire's overall level moved from "
+          f"{fmt_number(o.before, 1)} to {fmt_number(o.after, 1)} ({_signed(o.change)})"]
+    if up:
+        zh.append(f"提升：{listed(up)}")
+        en.append(f"up: {listed(up)}")
+    if down:
+        zh.append(f"下降：{listed(down)}")
+        en.append(f"down: {listed(down)}")
+    if len(progress.departments) >= 2:
+        best, worst = progress.departments[0], progress.departments[-1]
+        zh.append(f"进步最大的部门是{best.key}（{_signed(best.change)}），最小的是{worst.key}（{_signed(worst.change)}）")
+        en.append(f"{best.key} moved most ({_signed(best.change)}), {worst.key} least ({_signed(worst.change)})")
+    return _paragraph(language, "；".join(zh) + "。", "; ".join(en) + ".")
 
 
 def data_html(summary: Summary, language: str) -> str:
@@ -231,6 +265,17 @@ def labels_html(summary: Summary, language: str) -> str:
                                 f"The largest opportunity: {play.lower()} {segment} ({top.customers:,} customers) "
                                 f"through {channel}, expected to bring {fmt_number(top.expected_value)}; all segment "
                                 f"plays together {fmt_number(total)}."))
+    if facts.behaviour is not None:
+        b = facts.behaviour
+        share = fmt_percent(b.linked / b.events if b.events else None)
+        parts.append(_paragraph(language,
+                                f"行为数据：{share} 的浏览、加购事件已关联到 {b.customers:,} 位客户；其中 "
+                                f"{b.cart_abandoners:,} 位加购后未下单，是成本最低的挽回对象，{b.browse_never_buy:,} 位只逛不买，"
+                                "适合首单培育。",
+                                f"Behaviour: {share} of the visit and cart events are linked to {b.customers:,} "
+                                f"customers; {b.cart_abandoners:,} of them left a cart without ordering, the cheapest "
+                                f"audience to win back, and {b.browse_never_buy:,} browse but never buy, an audience "
+                                "for a first-order nurture."))
     return "\n".join(parts)
 
 
@@ -281,7 +326,46 @@ def kpi_html(summary: Summary, language: str) -> str:
         parts.append(_paragraph(language, f"目标拆解：{c.derived:,} 个目标由上级拆解到大区、门店与月份；{coherent}",
                                 f"Target cascade: {c.derived:,} targets split down to regions, stores and months; "
                                 f"{coherent}"))
+    if facts.spend is not None:
+        parts.append(spend_html(facts.spend, language))
+    if facts.next_actions:
+        counts = {t: 0 for t in TRIGGER_NAMES}  # an action merging two findings counts under both, as in the report
+        for action in facts.next_actions:
+            for trigger in action.triggers or [action.trigger]:
+                counts[trigger] = counts.get(trigger, 0) + 1
+        counts = {t: n for t, n in counts.items() if n}
+        why = in_language(language, "、", ", ").join(f"{term(language, TRIGGER_NAMES, t)} {n}"
+                                                    for t, n in counts.items())
+        parts.append(_paragraph(language,
+                                f"本次复盘为下一周期提出 {len(facts.next_actions)} 项行动（{why}），每项都有负责人、截止日期"
+                                "和要推动的指标，下次复盘衡量其效果。最优先的三项：",
+                                f"The review proposes {len(facts.next_actions)} actions for the next cycle ({why}), "
+                                "each with an owner, a due date and the KPI it should move; the next review measures "
+                                "their effect. The first three:"))
+        items = "".join(f"<li>{escape_html(in_language(language, a.text_zh, a.text_en))}"
+                        f"{escape_html(' — ' + a.owner) if a.owner else ''}"
+                        f"{escape_html(in_language(language, '，截止 ', ', due ') + a.due) if a.due else ''}</li>"
+                        for a in facts.next_actions[:3])
+        parts.append(f"<ol>{items}</ol>")
     return "\n".join(parts)
+
+
+def spend_html(spend, language: str) -> str:
+    """Marketing spend over the period: what it cost per customer, what it returned, what brought nothing."""
+    cac = f"¥{fmt_number(spend.cac)}" if spend.cac is not None else MISSING
+    roas = fmt_number(spend.roas, 2)
+    zh = (f"全期营销投放 ¥{fmt_number(spend.total)}，按首触渠道归因新客 {fmt_number(spend.new_customers)} 人，"
+          f"获客成本 {cac}，投放回报（ROAS）{roas}")
+    en = (f"Marketing spent ¥{fmt_number(spend.total)} over the period; by first touch it brought "
+          f"{fmt_number(spend.new_customers)} new customers at a CAC of {cac} and a ROAS of {roas}")
+    if spend.no_effect_share:
+        campaigns = in_language(language, "、", ", ").join(spend.no_effect_campaigns[:3])
+        zh += f"。其中 {fmt_percent(spend.no_effect_share)} 的投放没有可测量的效果（{campaigns}）"
+        en += f". {fmt_percent(spend.no_effect_share)} of it had no measurable effect ({campaigns})"
+    if spend.best_channel:
+        zh += f"；回报最高的渠道是{spend.best_channel}（ROAS {fmt_number(spend.best_roas, 2)}）"
+        en += f"; the best channel is {spend.best_channel} (ROAS {fmt_number(spend.best_roas, 2)})"
+    return _paragraph(language, zh + "。", en + ".")
 
 
 def _months(months: str, language: str) -> str:
@@ -301,6 +385,43 @@ def roadmap_html(summary: Summary, language: str) -> str:
                     f"{(' · ' + budget + escape_html(fmt_number(i.budget))) if i.budget is not None else ''}</li>"
                     for i in summary.pilots)
     return f"<ul>{items}</ul>"
+
+
+def decisions_html(summary: Summary, language: str) -> str:
+    """The committee view: how the initiatives stand against the register, and every decision it must take."""
+    facts = summary.initiatives
+    if facts is None:
+        if summary.pilots is None:
+            return _note(summary.note("maturity", language) or "")
+        return _note(in_language(language, "没有举措台账：登记每项举措的负责人、里程碑与预算后，这里列出委员会需要决定的事项。",
+                                 "No initiative register: once each initiative's owner, milestones and budget are "
+                                 "recorded, the decisions the committee must take are listed here."))
+    spent = (in_language(language, f"，已花费 {fmt_number(facts.spent)} / 批准预算 {fmt_number(facts.approved)}",
+                         f"; {fmt_number(facts.spent)} spent of {fmt_number(facts.approved)} approved")
+             if facts.approved else "")
+    parts = [_paragraph(language,
+                        f"举措进展：{facts.on_track} 项正常，{facts.at_risk} 项有风险，{facts.late} 项延期，"
+                        f"{facts.over_budget} 项超预算，{facts.milestones_overdue} 个里程碑逾期{spent}。",
+                        f"Initiatives: {facts.on_track} on track, {facts.at_risk} at risk, {facts.late} late, "
+                        f"{facts.over_budget} over budget, {facts.milestones_overdue} milestones overdue{spent}.")]
+    if not facts.decisions:
+        parts.append(_note(in_language(language, "没有需要委员会决定的事项。", "No decision is waiting for the committee.")))
+        return "\n".join(parts)
+    rows = []
+    for d in facts.decisions:
+        what = d.text or ""
+        if d.kind == "over_budget" and d.amount is not None:
+            what = in_language(language, f"超出 {fmt_number(d.amount)}", f"{fmt_number(d.amount)} over")
+        rows.append(f"<tr><td>{escape_html(in_language(language, d.name_zh, d.name_en))}</td>"
+                    f"<td>{escape_html(term(language, DECISION_KINDS, d.kind))}</td><td>{escape_html(what or MISSING)}</td>"
+                    f"<td>{escape_html(d.owner or in_language(language, '（待指定）', '(to be named)'))}</td>"
+                    f"<td>{escape_html(d.due or MISSING)}</td></tr>")
+    head = in_language(language, "<tr><th>举措</th><th>事项</th><th>内容</th><th>负责人</th><th>日期</th></tr>",
+                       "<tr><th>Initiative</th><th>Matter</th><th>Detail</th><th>Owner</th><th>Date</th></tr>")
+    parts.append(_paragraph(language, f"需要委员会决定的 {len(facts.decisions)} 个事项：",
+                            f"The {len(facts.decisions)} matters the committee must decide:")
+                 + f"<table>{head}{''.join(rows)}</table>")
+    return "\n".join(parts)
 
 
 #: The figures a trend table shows, in this order: KPI attainment, maturity levels, segment sizes, then the rest.
@@ -371,6 +492,7 @@ SECTIONS: dict[str, tuple[str | None, Any]] = {
     "labels": ("labels", labels_html),
     "kpi": ("kpi", kpi_html),
     "roadmap": ("maturity", roadmap_html),
+    "decisions": ("maturity", decisions_html),
     "changes": (None, changes_html),
     "trends": (None, trends_html),
     "links": (None, links_html),
