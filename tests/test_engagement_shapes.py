@@ -42,9 +42,11 @@ def cut_client(folder: Path, sources: list[str], stages: list[str]) -> Path:
     spec["sources"] = {name: spec["sources"][name] for name in sources}
     kpi = spec["kpi"]
     kpi.pop("as_of")  # the review date follows the data cut (the day after its latest order)
-    for key in ("traffic_source", "funnel_source", "actions_source"):
+    for key in ("traffic_source", "funnel_source", "actions_source", "spend_source"):
         if kpi.get(key) not in spec["sources"]:
             kpi.pop(key, None)
+    if (spec["labels"].get("events") or {}).get("source") not in spec["sources"]:
+        spec["labels"].pop("events", None)  # a source named explicitly must exist, as in the kpi section
     spec["merge"]["customer_keys"] = {k: v for k, v in spec["merge"]["customer_keys"].items()
                                       if k in sources and v["source"] in sources}
     spec["merge"]["key_links"] = [link for link in spec["merge"].get("key_links", [])

@@ -105,6 +105,7 @@ SECTIONS: tuple[Section, ...] = (
                ("smart", "SMART 检查", "SMART findings"),
                ("actions", "行动闭环", "Action log"),
                ("next_actions", "下一周期的行动", "Actions for the next cycle"),
+               ("initiatives", "举措进展", "Initiative progress"),
                ("previous", "与上次复盘相比", "Since the previous review")),
     *_sections("summary",
                ("intro", "概览", "Overview"),

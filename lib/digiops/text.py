@@ -204,6 +204,10 @@ YES_NO = {"True": ("是", "yes"), "False": ("否", "no")}
 TRIGGER_NAMES = {"red_kpi": ("红灯指标", "red KPI"), "variance_factor": ("拖累因素", "variance driver (factor)"),
                  "variance_region": ("拖累大区", "variance driver (region)"),
                  "funnel_step": ("漏斗薄弱环节", "worst funnel step"), "overdue": ("逾期行动延续", "overdue, carried over")}
+#: An initiative's progress (``initiatives.status``) → words.
+INITIATIVE_STATUS = {"not_started": ("未开始", "not started"), "on_track": ("按计划", "on track"),
+                     "at_risk": ("有风险", "at risk"), "late": ("延期", "late"), "done": ("已完成", "done"),
+                     "no_register": ("台账中无记录", "not in the register")}
 #: What the steering committee must decide about an initiative (``decisions.kind``) → words.
 DECISION_KINDS = {"decision": ("待决事项", "decision requested"), "overdue": ("里程碑逾期", "milestone overdue"),
                   "over_budget": ("超出批准预算", "over the approved budget"),

@@ -240,3 +240,33 @@ def test_two_consecutive_runs_the_second_measures_the_first_runs_proposals(tmp_p
                                   settings=settings.model_copy(update={"next_actions": NextActionsSettings(carry=False)}),
                                   previous_actions=written)
     assert set(off.actions["action_id"]) == {"A1", "A2"} and set(off.actions["origin"]) == {"action_log"}
+
+
+def test_the_review_shows_the_register_initiatives_beside_the_kpis_they_should_move():
+    """Issue 23: the KPI review reports initiative progress (the register is the maturity stage's source)."""
+    from digiops.kpi import report
+    from digiops.maturity import initiatives
+
+    register = initiatives.register_from_frame(pd.DataFrame({
+        "initiative_id": ["DI-01", "DI-01", "BO-01", "XX-09"],
+        "owner": ["经营分析经理 陈静", None, "电商产品经理 陈思远", "数据负责人 李明"],
+        "milestone": ["看板上线", "大区下钻", "门店自提试点", "无关举措"],
+        "due": ["2026-08-31", "2026-11-30", "2026-09-15", "2026-12-31"],
+        "status": ["已完成", "进行中", "进行中", "未开始"], "budget": ["100000", "50000", "80000", "1"],
+        "spent": ["90000", "10000", "20000", "0"], "kpi_id": ["gmv", "gmv", "conversion_rate", "not_in_tree"],
+        "decision": [None, None, None, None]}), "initiatives.csv")
+    review = _review()
+    attainment = review.attainment.assign(reviewed=review.attainment["period"].eq("2026-09"))
+    review.initiatives = initiatives.join(pd.DataFrame(columns=["initiative_id"]), register, dt.date(2026, 10, 16),
+                                          {"DI-01": {"name_zh": "经营实时看板", "name_en": "Live dashboard"}},
+                                          attainment)
+
+    zh, en = report.initiative_progress_table(review, "zh"), report.initiative_progress_table(review, "en")
+
+    assert zh["举措"].tolist() == ["DI-01 经营实时看板", "BO-01"]  # tree order; the KPI outside the tree left out
+    assert zh["指标 · 复盘月达成"].tolist()[0] == "成交总额 · 80.0% ■ 未达成"
+    assert en["Milestones (done / all)"].tolist() == ["1 / 2", "0 / 1"]
+    assert en["Overdue"].tolist() == ["–", "门店自提试点 (2026-09-15)"]  # due before as_of and not done
+    assert en["Progress"].tolist() == ["on track", "late"]
+    assert en["Owner"].tolist() == ["经营分析经理 陈**", "电商产品经理 陈**"]
+    assert report.initiative_progress_table(_review(), "en").empty  # no register: nothing to show

@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 
 from digiops.labels.behaviour import (EventFeatures, events_view, key_lookup, link_events, link_summary,
-                                      normalize_keys, tag_distribution)
+                                      normalize_keys)
 from digiops.labels.catalog import parse_catalog
 from digiops.labels.evaluate import evaluate, features_frame
+from digiops.labels.measures import tag_distribution
 
 from tests.labels import fixtures as fx
 
@@ -316,7 +317,7 @@ def test_spark_gives_the_duckdb_behaviour_features(tmp_path):
         if os.environ.get("CI"):
             pytest.fail("pyspark or Java missing")
         pytest.skip("pyspark or Java missing")
-    from digiops.engines import EngineSettings, stop_spark
+    from digiops.engines import EngineSettings
 
     rng = np.random.default_rng(4)
     customers = [f"C{i:02d}" for i in range(25)]
@@ -329,10 +330,8 @@ def test_spark_gives_the_duckdb_behaviour_features(tmp_path):
     duck, linked = features_of(customers, orders, event_rows(rows), window=7)
     tables = fx.tables([fx.customer(c) for c in customers], orders, order_schema=fx.STATE_ORDER_SCHEMA)
     tables["events"] = events_view(linked)
-    try:
-        spark = features_frame({k: v.to_pandas() if hasattr(v, "to_pandas") else v for k, v in tables.items()},
-                               as_of=AS_OF, events=EventFeatures(window_days=7),
-                               engine=EngineSettings(kind="spark", master="local[1]"))
-    finally:
-        stop_spark()
+    # the Spark engine tests' settings: the session (a JVM start) is shared with them, and they stop it
+    spark = features_frame({k: v.to_pandas() if hasattr(v, "to_pandas") else v for k, v in tables.items()},
+                           as_of=AS_OF, events=EventFeatures(window_days=7),
+                           engine=EngineSettings(kind="spark", master="local[2]"))
     compare(spark, duck)

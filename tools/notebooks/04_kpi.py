@@ -140,6 +140,21 @@ ctx.md(report.next_actions_markdown(review, ctx.settings.next_actions, ctx.langu
 if len(review.actions_next):
     display(report.next_actions_table(review, ctx.language).style.hide(axis="index").format(escape="html"))
     display(report.next_actions_counts(review, ctx.language).style.hide(axis="index").format(escape="html"))''', "next_actions"),
+    ("code", '''ctx.md("## 举措进展", "## Initiative progress")
+progress = report.initiative_progress_table(review, ctx.language)
+if review.initiatives is None:
+    ctx.md("没有举措台账（maturity.initiatives_source）：登记每项举措的负责人、里程碑及其要推动的指标后，这里按指标显示进展。",
+           "No initiative register (maturity.initiatives_source): once each initiative's owner, milestones and the KPI "
+           "it should move are recorded, their progress is shown here by KPI.")
+elif not len(progress):
+    ctx.md("举措台账中没有举措指向本指标树的指标。", "No initiative of the register names a KPI of this tree.")
+else:
+    ctx.md("举措台账中要推动本树指标的举措：指标的复盘月达成与举措进展并列，进展落后而指标也未达成的，需要在下个周期重点跟进；"
+           "路线图与预算见数字化成熟度报告。",
+           "The register's initiatives that should move a KPI of this tree: the KPI's attainment in the review month "
+           "beside the initiative's progress; where both lag, follow up first in the next cycle. The roadmap and "
+           "budget are in the digital maturity report.")
+    display(progress.style.hide(axis="index").format(escape="html"))''', "initiatives"),
     ("code", '''ctx.md("## 与上次复盘相比", "## Since the previous review")
 changes = report.changes_table(review, ctx.language)
 if changes is None:

@@ -192,11 +192,16 @@ def write_business_inputs(raw: Path, rng: np.random.Generator, products: pd.Data
     counts["value_stream"] = _csv(raw / "value_stream.csv", value_stream())
     traffic, visitors = traffic_frame(rng, totals.orders)
     counts["traffic"] = _csv(raw / "traffic.csv", traffic)
-    counts["kpi_targets"] = _csv(raw / "kpi_targets.csv", kpi_targets(rng, totals.gmv_cents, totals.orders,
-                                                                       visitors))
+    targets = kpi_targets(rng, totals.gmv_cents, totals.orders, visitors)
     events, logged_in = funnel_events(rng, people, day_weights(len(totals.orders)), members)  # members: 会员ID ↔ person
     counts["funnel_events"], counts["truth/events"] = (_csv(raw / "funnel_events.csv", events),
                                                       _csv(raw.parent / "truth" / "events.csv", logged_in))
     counts["action_log"] = _csv(raw / "action_log.csv", action_log())
-    counts.update(marketing.write_marketing(raw, rng))  # after the leads and targets it reads and extends
+    # spend follows the leads the people sources wrote before; its KPIs' targets join the others
+    leads = pd.read_csv(raw / "social_leads.csv", dtype="str", keep_default_na=False, encoding="utf-8")
+    spend, spend_truth = marketing.spend_frames(rng, leads)
+    counts["marketing_spend"] = _csv(raw / "marketing_spend.csv", spend)
+    counts["truth/spend"] = _csv(raw.parent / "truth" / "spend.csv", spend_truth)
+    counts["kpi_targets"] = _csv(raw / "kpi_targets.csv",
+                                 pd.concat([targets, marketing.spend_targets(spend_truth)], ignore_index=True))
     return counts

@@ -5,15 +5,13 @@ per lead it brought, month by month, at a cost per lead of its own (:data:`CAMPA
 of yuan for the campaigns that work and above a hundred for the one that does not pay (``明星同款``). Two lines of
 spend bring nobody: a Weibo brand-exposure campaign (no lead names it) and elevator-screen ads (a channel no
 customer comes from) — the report must find both. Targets for the spend KPIs (``marketing_spend`` = the plan,
-``cac``, ``roas``) are appended to ``raw/kpi_targets.csv``.
+``cac``, ``roas``) join the other targets in ``raw/kpi_targets.csv`` (``demo.business`` writes the files).
 
 Truth: one row per raw row (channel, campaign, unit, month, the amount in yuan) with the cost per lead and the
 intended effect (``effective``, ``below_break_even`` or ``no_return``).
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -100,25 +98,3 @@ def spend_targets(truth: pd.DataFrame) -> pd.DataFrame:
         pd.DataFrame({"指标": "cac", "单元": "all", "月份": months, "目标值": f"{CAC_TARGET:.2f}"}),
         pd.DataFrame({"指标": "roas", "单元": "all", "月份": months, "目标值": f"{ROAS_TARGET:.2f}"}),
     ], ignore_index=True)
-
-
-def _csv(path: Path, frame: pd.DataFrame) -> int:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    frame.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
-    tmp.replace(path)
-    return len(frame)
-
-
-def write_marketing(raw: Path, rng: np.random.Generator) -> dict[str, int]:
-    """Write ``raw/marketing_spend.csv`` and ``truth/spend.csv`` from ``raw/social_leads.csv`` (written before),
-    and append the spend KPIs' targets to ``raw/kpi_targets.csv``; rows written per file."""
-    leads = pd.read_csv(raw / "social_leads.csv", dtype="str", keep_default_na=False, encoding="utf-8")
-    spend, truth = spend_frames(rng, leads)
-    counts = {"marketing_spend": _csv(raw / "marketing_spend.csv", spend),
-              "truth/spend": _csv(raw.parent / "truth" / "spend.csv", truth)}
-    targets_path = raw / "kpi_targets.csv"
-    if targets_path.exists():
-        targets = pd.read_csv(targets_path, dtype="str", keep_default_na=False, encoding="utf-8")
-        counts["kpi_targets"] = _csv(targets_path, pd.concat([targets, spend_targets(truth)], ignore_index=True))
-    return counts

@@ -18,8 +18,9 @@ from digiops.kpi.register import ORIGIN_NAMES, STATUS_NAMES, trigger_counts
 from digiops.kpi.review import KpiReview
 from digiops.kpi.tree import KpiTree
 from digiops.masking import mask_owner, mask_text
-from digiops.text import (FUNNEL_STAGES, KPI_LEVELS, KPI_STATUS, MISSING, SMART_CRITERIA, SMART_FINDINGS,
-                          STATUS_COLOURS, STATUS_MARKS, TRIGGER_NAMES, VARIANCE_METHODS, in_language, term)
+from digiops.text import (FUNNEL_STAGES, INITIATIVE_STATUS, KPI_LEVELS, KPI_STATUS, MISSING, SMART_CRITERIA,
+                          SMART_FINDINGS, STATUS_COLOURS, STATUS_MARKS, TRIGGER_NAMES, VARIANCE_METHODS, in_language,
+                          term)
 
 
 def status_name(status: str, language: str) -> str:
@@ -377,6 +378,36 @@ def next_actions_table(review: KpiReview, language: str) -> pd.DataFrame:
     return table
 
 
+def initiative_progress_table(review: KpiReview, language: str) -> pd.DataFrame:
+    """The register's initiatives that name a KPI of this tree, by KPI: the KPI's status in the review month,
+    the initiative, its owner (masked), milestones done / total, the overdue ones and its progress."""
+    t = review.initiatives
+    if t is None:
+        return pd.DataFrame()
+    t = t[t["kpi_id"].isin(list(review.tree.nodes))]
+    order = {kpi: i for i, kpi in enumerate(review.tree.nodes)}
+    t = t.assign(_order=t["kpi_id"].map(order)).sort_values(["_order", "initiative_id"], kind="stable")
+
+    def kpi_text(kpi, attainment, status) -> str:
+        shown = f"{attainment:.1%}" if attainment == attainment else MISSING
+        return f"{_name(review, kpi, language)} · {shown}" + (f" {status_name(status, language)}"
+                                                              if isinstance(status, str) else "")
+
+    return pd.DataFrame({
+        in_language(language, "指标 · 复盘月达成", "KPI · review month"): [
+            kpi_text(k, a, s) for k, a, s in zip(t["kpi_id"], t["kpi_attainment"], t["kpi_status"], strict=True)],
+        in_language(language, "举措", "Initiative"): [
+            f"{i} {n}" if isinstance(n, str) else str(i)
+            for i, n in zip(t["initiative_id"], t[in_language(language, "name_zh", "name_en")], strict=True)],
+        in_language(language, "负责人", "Owner"): [mask_owner(o) if isinstance(o, str) else MISSING for o in t["owner"]],
+        in_language(language, "里程碑（完成 / 全部）", "Milestones (done / all)"): [
+            f"{d} / {n}" for d, n in zip(t["milestones_done"], t["milestones"], strict=True)],
+        in_language(language, "逾期", "Overdue"): [m if isinstance(m, str) else MISSING
+                                                 for m in t["overdue_milestones"]],
+        in_language(language, "进展", "Progress"): [term(language, INITIATIVE_STATUS, s) for s in t["status"]],
+    })
+
+
 def next_actions_counts(review: KpiReview, language: str) -> pd.DataFrame:
     """How many proposed actions each trigger found (an action two triggers found counts for both)."""
 
@@ -396,7 +427,7 @@ def next_actions_markdown(review: KpiReview, settings, language: str) -> str:
         f"{md_text(_name(review, review.headline_kpi, 'zh'))}的因素与大区（金额大者优先，至少占对比月的 "
         f"{settings.min_driver_share:.0%}）、较上月或基准下降最多的漏斗环节、逾期的行动（沿用原编号，逾期久者优先）；"
         "同一指标与单元的发现合并为一项。各触发原因轮流取其最重要的一项，"
-        f"最多 {settings.max_actions} 项。负责人取引擎设置中的单元负责人，否则为指标树中该指标的负责人；"
+        f"最多 {settings.max_actions} 项。负责人取项目配置（kpi.next_actions.unit_owners）中的单元负责人，否则为指标树中该指标的负责人；"
         "基线为复盘月份的实际值，目标为下月目标。",
         "Rule: KPIs red in the review month (the whole business before a region before a store, the headline KPI "
         f"first, then the lowest attainment), the factors and regions that pulled {md_text(_name(review, review.headline_kpi, 'en'))} down (largest "

@@ -61,6 +61,9 @@ class KpiReview:
     cascade_checks: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CHECK_COLUMNS))
     actions_next: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=NEXT_COLUMNS))  # the register
     spend: SpendAnalysis | None = None  # spend and return (kpi.spend_source); None without a spend source
+    #: the initiative register's progress per initiative, with the KPI each should move and that KPI's status
+    #: (digiops.maturity.initiatives.join); None without a register (maturity.initiatives_source)
+    initiatives: pd.DataFrame | None = None
     notes: list[tuple[str, str]] = field(default_factory=list)  # (zh, en)
 
     @property
@@ -324,10 +327,30 @@ def review_from_context(ctx) -> KpiReview:
         spend=_source(ctx, settings.spend_source) if settings.spend_source else None)
 
 
+def initiative_progress(engagement, attainment: pd.DataFrame, notes: list[tuple[str, str]]) -> pd.DataFrame | None:
+    """The initiatives of the engagement's register (``maturity.initiatives_source``) with their progress, each
+    beside the KPI it should move and that KPI's status in this review; ``None`` without a register."""
+    # the register is the maturity stage's source; imported here because maturity reads this stage's outputs
+    # (its evidence), so neither package imports the other when it loads
+    from digiops.maturity import initiatives, roadmap
+    from digiops.maturity.stage import read_register
+
+    said: list[str] = []
+    register = read_register(engagement, said) if engagement.maturity.initiatives_source else None
+    notes.extend((text, text) for text in said)
+    if register is None:
+        return None
+    library = {i.id: {"name_zh": i.name_zh, "name_en": i.name_en, "dimension": i.dimension}
+               for i in roadmap.initiatives_for(engagement.maturity, engagement.folder)}
+    return initiatives.join(pd.DataFrame(columns=["initiative_id"]), register,
+                            initiatives.as_of_date(engagement.maturity, engagement), library, attainment)
+
+
 def run(ctx) -> KpiReview:
     """The stage: build the review, write its tables and the KPI names, record the headline figures of the
     headline KPI (which the summary and the dashboard read instead of recomputing them)."""
     review = review_from_context(ctx)
+    review.initiatives = initiative_progress(ctx.engagement, review.attainment, review.notes)
     for name, table in review.tables().items():
         ctx.write_table(name, table)
     ctx.write_json("kpi_names.json", review.kpi_names())

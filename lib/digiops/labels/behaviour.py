@@ -247,36 +247,3 @@ def behaviour_columns(as_of: dt.date, events: EventFeatures | None, frequency: s
 
 BEHAVIOUR_JOINS = ("\nLEFT JOIN behaviour bh ON bh.customer_id = cu.customer_id"
                    "\nLEFT JOIN abandoned ab ON ab.customer_id = cu.customer_id")
-
-
-def tag_distribution(tags: pd.DataFrame, catalog, *, with_events: pd.Series | None = None) -> pd.DataFrame:
-    """Per behaviour tag of the catalog (a tag whose rules read a :data:`BEHAVIOUR_FIELDS` field) and value:
-    ``tag_id``, ``value`` (``true`` for a flag), ``customers`` holding it, ``share`` of the customers with linked
-    events (``with_events``: a boolean per row of ``tags``; all customers when ``None``), ``share_all`` of all
-    customers. Values held by nobody are listed with 0."""
-    from digiops.labels.catalog import tag_rules
-
-    base = int(with_events.sum()) if with_events is not None else len(tags)
-    rows = []
-    for tag in behaviour_tags(catalog):
-        column = tags[tag.id] if tag.id in tags else pd.Series(dtype=object)
-        if tag.values:
-            codes = [code for code, _ in tag_rules(tag)]
-        elif tag.output == "flag":
-            codes = [True]
-        else:
-            codes = sorted(column.dropna().astype(str).unique())
-        for code in codes:
-            held = int((column == code).fillna(False).sum()) if code is True else int(
-                (column.astype("object") == code).sum())
-            rows.append({"tag_id": tag.id, "value": "true" if code is True else str(code), "customers": held,
-                         "share": held / base if base else 0.0, "share_all": held / len(tags) if len(tags) else 0.0})
-    return pd.DataFrame(rows, columns=["tag_id", "value", "customers", "share", "share_all"])
-
-
-def behaviour_tags(catalog) -> list:
-    """The catalog's tags whose rules read an event feature."""
-    from digiops.labels.catalog import tag_rules
-
-    return [tag for tag in catalog.tags
-            if any(rule.fields & set(BEHAVIOUR_FIELDS) for _, rule in tag_rules(tag))]

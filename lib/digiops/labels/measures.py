@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from digiops.labels.catalog import Catalog
+from digiops.labels.behaviour import BEHAVIOUR_FIELDS
+from digiops.labels.catalog import Catalog, tag_rules
 
 
 def _held(series: pd.Series) -> pd.Series:
@@ -111,3 +112,32 @@ def segment_summary(tags: pd.DataFrame, segments: list) -> pd.DataFrame:
                      "avg_recency_days": float(stats["avg_recency_days"]) if stats is not None else None,
                      "avg_frequency": float(stats["avg_frequency"]) if stats is not None else None})
     return pd.DataFrame(rows)
+
+
+def tag_distribution(tags: pd.DataFrame, catalog, *, with_events: pd.Series | None = None) -> pd.DataFrame:
+    """Per behaviour tag of the catalog (a tag whose rules read a :data:`BEHAVIOUR_FIELDS` field) and value:
+    ``tag_id``, ``value`` (``true`` for a flag), ``customers`` holding it, ``share`` of the customers with linked
+    events (``with_events``: a boolean per row of ``tags``; all customers when ``None``), ``share_all`` of all
+    customers. Values held by nobody are listed with 0."""
+    base = int(with_events.sum()) if with_events is not None else len(tags)
+    rows = []
+    for tag in behaviour_tags(catalog):
+        column = tags[tag.id] if tag.id in tags else pd.Series(dtype=object)
+        if tag.values:
+            codes = [code for code, _ in tag_rules(tag)]
+        elif tag.output == "flag":
+            codes = [True]
+        else:
+            codes = sorted(column.dropna().astype(str).unique())
+        for code in codes:
+            held = int((column == code).fillna(False).sum()) if code is True else int(
+                (column.astype("object") == code).sum())
+            rows.append({"tag_id": tag.id, "value": "true" if code is True else str(code), "customers": held,
+                         "share": held / base if base else 0.0, "share_all": held / len(tags) if len(tags) else 0.0})
+    return pd.DataFrame(rows, columns=["tag_id", "value", "customers", "share", "share_all"])
+
+
+def behaviour_tags(catalog) -> list:
+    """The catalog's tags whose rules read an event feature."""
+    return [tag for tag in catalog.tags
+            if any(rule.fields & set(BEHAVIOUR_FIELDS) for _, rule in tag_rules(tag))]

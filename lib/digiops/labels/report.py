@@ -322,7 +322,7 @@ def event_links_style(table: pd.DataFrame, *, language: str) -> Styler:
 
 
 def behaviour_view(distribution: pd.DataFrame, catalog: Catalog, *, language: str) -> pd.DataFrame:
-    """:func:`digiops.labels.behaviour.tag_distribution` with each tag and value named (``tag``, ``value_name``;
+    """:func:`digiops.labels.measures.tag_distribution` with each tag and value named (``tag``, ``value_name``;
     a flag's value is the tag's own name)."""
     tags = {tag.id: tag for tag in catalog.tags}
 

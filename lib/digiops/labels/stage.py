@@ -22,14 +22,13 @@ import pandas as pd
 
 from digiops import io
 from digiops.errors import EngagementError
-from digiops.labels.behaviour import (EventFeatures, events_view, key_lookup, link_events, link_summary,
-                                      tag_distribution)
+from digiops.labels.behaviour import EventFeatures, events_view, key_lookup, link_events, link_summary
 from digiops.labels.catalog import Catalog, load_catalog
 from digiops.labels.design import candidate_tags
 from digiops.labels.evaluate import TagRun, evaluate, features_frame
 from digiops.labels.features import FEATURE_VIEW_FIELDS, RFM_COLUMNS, Segment, load_segment_map
 from digiops.labels.measures import (cooccurrence, coverage, indicators, low_coverage, migration, segment_summary,
-                                     tagged)
+                                     tag_distribution, tagged)
 from digiops.labels.plays import audience, largest_opportunity, size_plays
 from digiops.labels.report import catalog_html, catalog_table, coverage_view
 from digiops.masking import PERSONAL_FIELDS
@@ -53,7 +52,7 @@ class LabelStage:
     settings: LabelSettings
     #: events per link status (digiops.labels.behaviour.link_summary); None without labels.events
     event_links: pd.DataFrame | None = None
-    #: behaviour tags' values and holders (digiops.labels.behaviour.tag_distribution); None without labels.events
+    #: behaviour tags' values and holders (digiops.labels.measures.tag_distribution); None without labels.events
     behaviour: pd.DataFrame | None = None
     #: customers with linked events, with an abandoned cart, browsing without buying (from the feature view)
     behaviour_figures: dict[str, int] = field(default_factory=dict)

@@ -13,7 +13,7 @@ from digiops.maturity.dimensions import dimension_name
 from digiops.maturity.evidence import Evidence
 from digiops.maturity.stage import MaturityResult
 from digiops.settings.maturity import DIMENSION_KEYS, ROOT_CAUSES
-from digiops.text import DECISION_KINDS, KPI_STATUS, MISSING, SEVERITY, in_language, term
+from digiops.text import DECISION_KINDS, INITIATIVE_STATUS, KPI_STATUS, MISSING, SEVERITY, in_language, term
 
 #: benchmark position (``benchmark.position``) → words.
 POSITIONS = {"below p25": ("低于 P25", "below P25"), "p25–p50": ("P25–P50", "P25–P50"),
@@ -457,9 +457,6 @@ def progress_summary(progress, language: str) -> str:
 
 # --- initiatives and decisions ----------------------------------------------------------------------------------------
 #: initiative progress status → words.
-INITIATIVE_STATUS = {"not_started": ("未开始", "not started"), "on_track": ("按计划", "on track"),
-                     "at_risk": ("有风险", "at risk"), "late": ("延期", "late"), "done": ("已完成", "done"),
-                     "no_register": ("台账中无记录", "not in the register")}
 KPI_STATUS_WORDS = KPI_STATUS
 
 
