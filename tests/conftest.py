@@ -105,14 +105,14 @@ def demo_run(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def demo_run_en(tmp_path_factory) -> Path:
     """The demo engagement in English (issue 21: every page is checked in both languages), run once per session:
-    the demo client's engagement with ``language: en`` on a smaller generated demo client (3 000 people: every page
+    the demo client's engagement with ``language: en`` on a smaller generated demo client (2 000 people: every page
     and section, at a third of the time of the full one)."""
     from digiops import demo, paths
     from digiops.runner import run_engagement
 
     client = tmp_path_factory.mktemp("demo-en") / "demo"
     shutil.copytree(paths.demo_client_dir(), client, ignore=shutil.ignore_patterns("raw", "truth"))
-    demo.generate(client, people=3_000)
+    demo.generate(client, people=2_000)
     engagement = client / "engagement.yaml"
     text = engagement.read_text(encoding="utf-8")
     assert "\nlanguage: zh\n" in text
