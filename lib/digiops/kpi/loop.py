@@ -41,8 +41,7 @@ def action_effects(actions: pd.DataFrame, tree: KpiTree, actuals: pd.DataFrame, 
     ``unit``, ``period_from`` and ``baseline``: its KPI is read at that unit and its change measured from the stored
     baseline. ``origin`` says where the action came from (the client's action source by default).
     """
-    value = actuals.set_index(["kpi", "unit", "period"])["actual"]
-    value = value[~value.index.duplicated()]
+    value = actual_by_key(actuals)
     rows = []
     for record in actions.to_dict("records"):
         number = pd.to_numeric(record.get("_row"), errors="coerce")  # none for an action read back from a register
@@ -55,8 +54,8 @@ def action_effects(actions: pd.DataFrame, tree: KpiTree, actuals: pd.DataFrame, 
         created = pd.to_datetime(record.get("created_at"), errors="coerce", format="mixed")
         due = pd.to_datetime(record.get("due"), errors="coerce", format="mixed")
         status = str(record.get("status") or "").strip()
-        unit = _given(record.get("unit")) or node.unit
-        start = _given(record.get("period_from")) or (previous_month(created.strftime("%Y-%m")) if pd.notna(created)
+        unit = given(record.get("unit")) or node.unit
+        start = given(record.get("period_from")) or (previous_month(created.strftime("%Y-%m")) if pd.notna(created)
                                                       else None)
         baseline = pd.to_numeric(pd.Series([record.get("baseline")]), errors="coerce").iloc[0]
         v0 = float(baseline) if pd.notna(baseline) else (float(value.get((kpi, unit, start), np.nan)) if start
@@ -74,18 +73,34 @@ def action_effects(actions: pd.DataFrame, tree: KpiTree, actuals: pd.DataFrame, 
             "change_pct": change / abs(v0) if np.isfinite(v0) and v0 != 0 else np.nan,
             "improved": (bool(change > 0) if node.direction == "higher" else bool(change < 0))
             if np.isfinite(change) else None,
-            "note": mask_text(record.get("note")), "unit": unit, "origin": _given(record.get("origin")) or "action_log",
-            "action_en": mask_text(_given(record.get("action_en"))),  # a proposal's English text (client rows: none)
+            "note": mask_text(record.get("note")), "unit": unit, "origin": given(record.get("origin")) or "action_log",
+            "action_en": mask_text(given(record.get("action_en"))),  # a proposal's English text (client rows: none)
         })
     return pd.DataFrame(rows, columns=ACTION_COLUMNS)
 
 
-def _given(value: object) -> str | None:
+def actual_by_key(actuals: pd.DataFrame) -> pd.Series:
+    """The actuals by (KPI, unit, month), one value per key (the first), for lookups with ``.get``."""
+    value = actuals.set_index(["kpi", "unit", "period"])["actual"]
+    return value[~value.index.duplicated()]
+
+
+def given(value: object) -> str | None:
     """A text cell as given, or ``None`` when it is empty (missing, NaN, blank)."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
     text = str(value).strip()
     return text if text and text.lower() not in ("nan", "none") else None
+
+
+def next_month(period: str) -> str:
+    """The month after a ``YYYY-MM`` month.
+
+    >>> next_month("2026-12")
+    '2027-01'
+    """
+    year, month = map(int, period.split("-"))
+    return f"{year + 1}-01" if month == 12 else f"{year:04d}-{month + 1:02d}"
 
 
 def compare_runs(current: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame | None:

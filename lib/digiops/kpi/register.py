@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from digiops import io
+from digiops.kpi.loop import actual_by_key, given, next_month
 from digiops.kpi.tree import KpiTree
 from digiops.settings.kpi import NEXT_ACTION_TRIGGERS, NextActionsSettings
 from digiops.text import FUNNEL_STAGES, MISSING, TRIGGER_NAMES, in_language, term
@@ -68,12 +69,6 @@ ORIGINS = ("action_log", "register", "register_updated")
 FUNNEL_KPIS = {"visit": ("traffic",), "add_to_cart": ("conversion_rate", "conversion"),
                "order": ("conversion_rate", "conversion"), "repurchase": ("repurchase_rate",)}
 _LEVEL_RANK = {"all": 0, "region": 1, "store": 2}
-
-
-def next_month(period: str) -> str:
-    """The month after a ``YYYY-MM`` month."""
-    year, month = map(int, period.split("-"))
-    return f"{year + 1}-01" if month == 12 else f"{year:04d}-{month + 1:02d}"
 
 
 def month_end(period: str) -> dt.date:
@@ -184,8 +179,7 @@ def variance_drivers(review: KpiReview, kpi: str, min_share: float, online_unit:
     v = review.variance
     steps = v[(v["kpi"] == kpi) & (v["unit"] == node.unit) & v["breakdown"].isin(["factor", "region"])]
     steps = steps.dropna(subset=["contribution"])
-    value = review.actuals.set_index(["kpi", "unit", "period"])["actual"]
-    value = value[~value.index.duplicated()]
+    value = actual_by_key(review.actuals)
     start = float(value.get((kpi, node.unit, review.periods.comparison), np.nan))
     floor = min_share * abs(start) if np.isfinite(start) else 0.0
     # a lower-is-better KPI is pulled the wrong way by a rise
@@ -352,8 +346,7 @@ def propose(review: KpiReview, settings: NextActionsSettings | None = None, *, o
     periods = review.periods
     target_period = next_month(periods.review)
     due = due_date(periods.review, periods.as_of, settings.due_days).isoformat()
-    value = review.actuals.set_index(["kpi", "unit", "period"])["actual"]
-    value = value[~value.index.duplicated()]
+    value = actual_by_key(review.actuals)
     rows = []
     for key, found_here in merged.items():
         found_here.sort(key=lambda c: (c.rank, order[c.family]))
@@ -432,7 +425,7 @@ def action_log(actions: pd.DataFrame | None, proposals: pd.DataFrame | None, tre
             continue
         proposal = by_id.loc[action_id]
         for column in ("action", "owner", "due", "status", "created_at"):
-            if _blank(record.get(column)):
+            if given(record.get(column)) is None:
                 client.at[index, column] = proposal[column]
                 if column == "action":  # the proposal's own text: the report can show it in English too
                     client.at[index, "action_en"] = proposal["action_en"]
@@ -444,11 +437,6 @@ def action_log(actions: pd.DataFrame | None, proposals: pd.DataFrame | None, tre
         updated.append(action_id)
     rest = carried[~carried["action_id"].isin(updated)]
     return pd.concat([client, rest], ignore_index=True)
-
-
-def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() in ("", "nan",
-                                                                                                      "None")
 
 
 #: The register's XLSX columns: field → (zh header, en header, kind). The headers of the action source's fields are
@@ -546,4 +534,4 @@ def trigger_counts(register: pd.DataFrame) -> dict[str, int]:
 
 
 __all__ = ["NEXT_COLUMNS", "ORIGINS", "ORIGIN_NAMES", "PROPOSED", "STATUS_NAMES", "TRIGGER_NAMES", "WORKBOOK_COLUMNS", "action_log",
-           "due_date", "month_end", "next_month", "owner_of", "propose", "register_workbook", "trigger_counts"]
+           "due_date", "month_end", "owner_of", "propose", "register_workbook", "trigger_counts"]

@@ -25,7 +25,7 @@ source is in the tables: Σ ``spend`` of ``spend.parquet`` = the source total, t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,8 @@ import pandas as pd
 from digiops.dates import parse_dates
 from digiops.errors import SourceError
 from digiops.kpi.attainment import parse_period
+from digiops.kpi.loop import next_month
+from digiops.merge.normalize import normalize_amount
 
 #: the grain of ``spend.parquet``
 SPEND_COLUMNS = ["channel", "campaign", "month", "spend", "new_customers", "revenue", "cac", "roas", "roi",
@@ -100,22 +102,6 @@ def _num(value: object) -> float | None:
     return None if value is None or pd.isna(value) else round(float(value), 6)
 
 
-def _amount(value: object) -> Decimal | None:
-    """An amount as a client writes it (``12,345.60``, ``¥8000``, ``８０００``) → Decimal; else ``None``."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    import unicodedata
-
-    text = unicodedata.normalize("NFKC", str(value)).strip()
-    for mark in (",", "¥", "￥", "元", " ", "\u3000", "RMB", "CNY"):
-        text = text.replace(mark, "")
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        return None
-    return amount if amount.is_finite() else None
-
-
 def read_spend(frame: pd.DataFrame, label: str = "spend source", *, online_unit: str = "online") -> pd.DataFrame:
     """Validate the canonical spend frame: ``channel, campaign, unit, month, cents`` (integer cents), one row per
     source row.
@@ -151,7 +137,7 @@ def read_spend(frame: pd.DataFrame, label: str = "spend source", *, online_unit:
             shown = record.get("month", record.get("date"))
             raise SourceError(label, f"'{shown}' is not a month", field="month" if "month" in record else "date",
                               row=row, fix="write the month as YYYY-MM (or a date YYYY-MM-DD)")
-        amount = _amount(record.get("amount"))
+        amount = normalize_amount(record.get("amount"))  # exact, as the merge reads order amounts
         if amount is None or amount < 0:
             raise SourceError(label, f"amount '{record.get('amount')}' is not a spend in yuan", field="amount",
                               row=row, fix="write a number of yuan ≥ 0 (e.g. 12000 or 12,000.50); a credit note "
@@ -217,7 +203,7 @@ def _marginal(frame: pd.DataFrame, keys: list[str]) -> pd.Series:
     """Δ revenue ÷ Δ spend against the previous calendar month of the same ``keys`` (a month without a row counts
     as zero spend and revenue); undefined when the spend did not change."""
     ordered = frame.sort_values(keys + ["month"])
-    previous = ordered.assign(month=[_next_month(m) for m in ordered["month"]])
+    previous = ordered.assign(month=[next_month(m) for m in ordered["month"]])
     merged = ordered[keys + ["month"]].merge(previous[keys + ["month", "spend", "revenue"]], on=keys + ["month"],
                                              how="left", suffixes=("", "_prev"))
     merged.index = ordered.index
@@ -225,11 +211,6 @@ def _marginal(frame: pd.DataFrame, keys: list[str]) -> pd.Series:
     d_spend = ordered["spend"] - merged["spend"]
     d_revenue = ordered["revenue"] - merged["revenue"]
     return (d_revenue / d_spend.where(d_spend.abs() > 0.005)).reindex(frame.index)
-
-
-def _next_month(month: str) -> str:
-    year, mon = int(month[:4]), int(month[5:7])
-    return f"{year + mon // 12:04d}-{mon % 12 + 1:02d}"
 
 
 def _campaign_keys(spend: pd.DataFrame, acquired: pd.DataFrame) -> pd.DataFrame:

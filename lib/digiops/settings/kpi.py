@@ -59,7 +59,7 @@ class NextActionsSettings(BaseModel):
 
     max_actions: int = Field(10, ge=0, description="At most this many proposed actions, most important first "
                              "(each trigger's worst in turn); 0 writes an empty register")
-    triggers: list[Literal["red_kpi", "variance", "funnel_step", "overdue"]] = Field(
+    triggers: list[Literal[NEXT_ACTION_TRIGGERS]] = Field(  # type: ignore[valid-type]
         list(NEXT_ACTION_TRIGGERS), description="What proposes an action: `red_kpi` (status red in the review "
         "month), `variance` (a factor or region that pulled the headline KPI down), `funnel_step` (the funnel step "
         "that fell most against the previous month or its benchmark), `overdue` (overdue actions carried over)")
