@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -632,6 +633,7 @@ def collect(run_dir: str | Path, previous_run_dir: str | Path | None = None,
     """Read a run folder's manifest and outputs into a :class:`Summary` (and compare with the previous run)."""
     run_dir = Path(run_dir)
     run = RunFolder(run_dir)
+    metrics = functools.cache(run.metrics)  # each stage's metrics.json is read once, whatever reads it
     manifest = run.read_manifest()
     summary = Summary(client=manifest.client, client_name=dict(manifest.client_name), run_id=manifest.run_id,
                       language=str(manifest.parameters.get("language", "zh")),
@@ -654,13 +656,13 @@ def collect(run_dir: str | Path, previous_run_dir: str | Path | None = None,
             run.first_table("maturity", "scores.parquet", "scores.csv"), maturity_facts))
         if summary.maturity is not None:
             summary.maturity.levels = {key.removeprefix("level_"): value for key, value in
-                                       run.metrics("maturity").items() if key.startswith("level_")}
+                                       metrics("maturity").items() if key.startswith("level_")}
             summary.maturity.disagreements = attempt("maturity", lambda: _maybe(
                 run.table("maturity", "evidence.parquet"), disagreements)) or []
             summary.maturity.progress = attempt("maturity", lambda: _maybe(
                 run.table("maturity", "progress.parquet"), progress_facts))
         summary.initiatives = attempt("maturity", lambda: initiative_facts(
-            run.metrics("maturity"), run.table("maturity", "decisions.parquet")))
+            metrics("maturity"), run.table("maturity", "decisions.parquet")))
         summary.pilots = attempt("maturity", lambda: _maybe(
             run.first_table("maturity", "roadmap.parquet", "roadmap.csv"), pilot_initiatives))
     if ran("merge"):
@@ -673,18 +675,18 @@ def collect(run_dir: str | Path, previous_run_dir: str | Path | None = None,
         summary.data = attempt("merge", merge_facts)
     if ran("labels"):
         summary.labels = attempt("labels", lambda: _maybe(run.table("labels", "tags.parquet"),
-                                                          lambda t: label_facts(t, run.metrics("labels"))))
+                                                          lambda t: label_facts(t, metrics("labels"))))
         if summary.labels is not None:
             summary.labels.plays = attempt("labels", lambda: _maybe(run.table("labels", "plays.parquet"),
                                                                     play_facts)) or []
-            summary.labels.behaviour = attempt("labels", lambda: behaviour_facts(run.metrics("labels")))
+            summary.labels.behaviour = attempt("labels", lambda: behaviour_facts(metrics("labels")))
     if ran("kpi"):
         summary.kpi = attempt("kpi", lambda: _maybe(
             run.table("kpi", "attainment.parquet"),
-            lambda a: kpi_facts(a, run.table("kpi", "runrate.parquet"), run.metrics("kpi"), names)))
+            lambda a: kpi_facts(a, run.table("kpi", "runrate.parquet"), metrics("kpi"), names)))
         if summary.kpi is not None:
             summary.kpi.cascade = attempt("kpi", lambda: _maybe(run.table("kpi", "cascade.parquet"), cascade_facts))
-            summary.kpi.spend = attempt("kpi", lambda: spend_facts(run.metrics("kpi")))
+            summary.kpi.spend = attempt("kpi", lambda: spend_facts(metrics("kpi")))
             summary.kpi.next_actions = attempt("kpi", lambda: _maybe(run.table("kpi", "actions_next.parquet"),
                                                                      next_actions))
     if previous_run_dir:
