@@ -58,3 +58,21 @@ def test_demo_gmv_equals_the_valid_raw_lines_to_the_cent(demo_run):
     assert set(counted.index) == set(expected.index)
     for source, cents in expected.items():
         assert counted[source] == Decimal(int(cents)) / 100, source
+
+
+def test_scoring_every_key_linked_pair_and_copy_changes_no_customer(demo_run, monkeypatch):
+    """The merge scores no pair inside a key component and no key-linked copy of a profile
+    (``identity._cross_component_scorer``): scoring them all must give the very same customers."""
+    from digiops.engagement import load_engagement
+    from digiops.merge import identity
+    from digiops.merge.pipeline import run_merge
+
+    monkeypatch.setattr(identity, "_cross_component_scorer", lambda con, db_api, linker, *args: linker)
+    every_pair = run_merge(load_engagement(paths.demo_client_dir() / "engagement.yaml"))
+    scored = merge_output(demo_run, "crosswalk")
+
+    both = scored.merge(every_pair.crosswalk, on=["source", "record_id"], suffixes=("", "_all"), validate="1:1")
+    assert len(both) == len(scored) == len(every_pair.crosswalk)
+    # one customer on one side is one customer on the other
+    assert (both.groupby("customer_id")["customer_id_all"].nunique() == 1).all()
+    assert (both.groupby("customer_id_all")["customer_id"].nunique() == 1).all()

@@ -111,54 +111,59 @@ def key_spaces(settings: MergeSettings, kinds: dict[str, str], columns: dict[str
 
 def key_edges_sql(con, spaces: list[KeySpace], scans: dict[str, str], columns: dict[str, list[str]],
                   record_key) -> pd.DataFrame:
-    """Create tables ``key_records`` (``unique_id``, ``space``, ``side``, ``source``, ``field``, ``k``,
-    ``record_id``, ``_row``: every record of every end with a key, test records left out) and ``key_edges`` (``unique_id_l`` → ``unique_id_r``: each record to the first record of
-    its key group, in spaces where the key found a partner). Returns the counts per space, source and field
-    (:data:`COUNT_COLUMNS`).
+    """Create tables ``key_records`` (``unique_id``, ``part``, ``space``, ``side``, ``k``: every record of every end
+    with a key, test records left out; ``side`` 0 for a 'from' end, 1 for a 'to' end, 2 for both) and ``key_edges``
+    (``unique_id_l`` → ``unique_id_r``: each record to the first record of its key group, in spaces where the key
+    found a partner). Returns the counts per space, source and field (:data:`COUNT_COLUMNS`).
 
     ``record_key(row_sql)`` gives a record's integer id from its ``_row`` for a source (a callable per source).
+    At a million people there are 27 M keys: the table holds only integers and the key (which end a row came from
+    is its ``part``, looked up here), and a group's partners are told by its smallest and largest id, not by a
+    distinct count.
     """
-    parts = []
+    parts, selects = [], []
     for index, space in enumerate(spaces):
         # an identity key's ends are both sides: each is read once, as 'both'
-        sides = ((("both", space.from_ends),) if space.from_ends == space.to_ends
-                 else (("from", space.from_ends), ("to", space.to_ends)))
+        sides = (((2, space.from_ends),) if space.from_ends == space.to_ends
+                 else ((0, space.from_ends), (1, space.to_ends)))
         for side, ends in sides:
-            for source, field in ends:
+            for source, field in dict.fromkeys(ends):
                 column = resolve_field(columns.get(source, []), field)
                 if column is None:
                     continue
                 key = key_sql(f'"{column}"', strip_leading_zeros=space.strip_leading_zeros,
                               ignore_case=space.ignore_case)
                 test = "coalesce(_test, false)" if "_test" in columns[source] else "false"
-                parts.append(f"SELECT {record_key[source]('_row')} AS unique_id, {index} AS space, "
-                             f"{literal(side)} AS side, {literal(source)} AS source, {literal(field)} AS field, "
-                             f"{key} AS k, record_id, _row FROM {scans[source]} WHERE NOT {test}")
-    if not parts:
-        con.execute("CREATE OR REPLACE TABLE key_records (unique_id BIGINT, space INTEGER, side VARCHAR, "
-                    "source VARCHAR, field VARCHAR, k VARCHAR, record_id VARCHAR, _row BIGINT)")
+                selects.append(f"SELECT {record_key[source]('_row')} AS unique_id, {len(parts)} AS part, "
+                               f"{index} AS space, {side}::UTINYINT AS side, {key} AS k "
+                               f"FROM {scans[source]} WHERE NOT {test}")
+                parts.append((index, side, source, field))
+    if not selects:
+        con.execute("CREATE OR REPLACE TABLE key_records (unique_id BIGINT, part INTEGER, space INTEGER, "
+                    "side UTINYINT, k VARCHAR)")
     else:
         # Materialized first, then the keyless rows deleted: a filter on k would evaluate the normalization again
         # (six times slower at 6.7 M keys).
-        con.execute(f"CREATE OR REPLACE TABLE key_records AS {' UNION ALL '.join(parts)}")
+        con.execute(f"CREATE OR REPLACE TABLE key_records AS {' UNION ALL '.join(selects)}")
         con.execute("DELETE FROM key_records WHERE k IS NULL")
     # A key group is the records of one space sharing a key, provided a 'to' end has it (a 'from' key alone is a
     # key without partner, however many 'from' rows share it).
     con.execute("""
         CREATE OR REPLACE TEMP TABLE key_groups AS
-        SELECT space, k, min(unique_id) AS anchor, count(DISTINCT unique_id) > 1 AND bool_or(side <> 'from') AS linked
+        SELECT space, k, min(unique_id) AS anchor, min(unique_id) <> max(unique_id) AND bool_or(side <> 0) AS linked
         FROM key_records GROUP BY space, k""")
     con.execute("""
         CREATE OR REPLACE TABLE key_edges AS
         SELECT DISTINCT g.anchor AS unique_id_l, r.unique_id AS unique_id_r
         FROM key_records r JOIN key_groups g USING (space, k) WHERE g.linked AND r.unique_id <> g.anchor""")
+    # one row per source row and part: a count of rows is a count of records
     counted = con.execute("""
-        SELECT r.space, r.source, r.field, count(DISTINCT r.unique_id) AS rows_with_key,
-               count(DISTINCT r.unique_id) FILTER (WHERE g.linked) AS linked
-        FROM key_records r JOIN key_groups g USING (space, k)
-        WHERE r.side <> 'to' GROUP BY ALL ORDER BY 1, 2, 3""").fetchall()
+        SELECT r.part, count(*) AS rows_with_key, count(*) FILTER (WHERE g.linked) AS linked
+        FROM key_records r JOIN key_groups g USING (space, k) WHERE r.side <> 1 GROUP BY ALL""").fetchall()
     con.execute("DROP TABLE key_groups")
-    rows = [{"link": spaces[space].label, "source": source, "field": field, "rows_with_key": int(with_key),
-             "linked": int(linked), "no_partner": int(with_key - linked)}
-            for space, source, field, with_key, linked in counted]
-    return pd.DataFrame(rows, columns=COUNT_COLUMNS)
+    rows = [{"link": spaces[parts[part][0]].label, "source": parts[part][2], "field": parts[part][3],
+             "rows_with_key": int(with_key), "linked": int(linked), "no_partner": int(with_key - linked)}
+            for part, with_key, linked in counted]
+    out = pd.DataFrame(rows, columns=COUNT_COLUMNS)
+    return out.assign(_space=[parts[part][0] for part, *_ in counted]).sort_values(
+        ["_space", "source", "field"]).drop(columns="_space").reset_index(drop=True)

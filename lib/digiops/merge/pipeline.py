@@ -48,8 +48,10 @@ PERSON_COLUMNS = {**{c: "VARCHAR" for c in MATCH_INPUT_FIELDS}, "birth_date": "D
                   "registered_at": "TIMESTAMP"}
 CUSTOMER_COLUMNS = tables.columns("customers")
 CROSSWALK_COLUMNS = tables.columns("crosswalk")
-#: DuckDB's share of the memory goal (8 GB for a million people): the rest is Python's and Splink's.
-DUCKDB_MEMORY = os.environ.get("DIGIOPS_DUCKDB_MEMORY", "4GB")
+#: DuckDB's share of the memory goal (8 GB for a million people; the rest is Python's and Splink's), and never more
+#: than two fifths of the machine's memory.
+DUCKDB_MEMORY = os.environ.get("DIGIOPS_DUCKDB_MEMORY") or \
+    f"{min(6.0, 0.4 * os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 1e9):.1f}GB"
 
 #: Work folders of runs without a folder of their own: ``digiops-merge-<pid>-<random>`` in the temporary directory.
 WORKSPACE_PREFIX = "digiops-merge-"
@@ -237,7 +239,7 @@ def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
 
         clock = time.perf_counter()
         customers = _customers(con, engagement, settings, prepared, people, kind)
-        con.execute("DROP TABLE IF EXISTS person")
+        con.execute("DROP VIEW IF EXISTS person")
         timings["survivorship"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
@@ -326,18 +328,26 @@ def _key_links(con, settings: MergeSettings, prepared: dict[str, PreparedSource]
     counts = key_edges_sql(con, spaces, {n: s.scan for n, s in linkable.items()}, columns,
                            {n: (lambda row, p=position[n]: record_key(str(p), row)) for n in linkable})
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE key_nodes AS
-        SELECT DISTINCT r.{UID}, r.source, r.record_id, ({UID} >> 40)::INTEGER AS _position, r._row
-        FROM key_records r SEMI JOIN (SELECT {UID}_l AS {UID} FROM key_edges UNION SELECT {UID}_r FROM key_edges) e
-             USING ({UID})
-        ANTI JOIN profile_of o USING ({UID})""")
+        CREATE OR REPLACE TEMP TABLE key_node_ids AS
+        SELECT {UID} FROM (SELECT {UID}_l AS {UID} FROM key_edges UNION SELECT {UID}_r FROM key_edges)
+        ANTI JOIN profile_of USING ({UID})""")
+    # their source and record id, from the sources they are in (the key tables carry integers and keys only)
+    found = [n for n in linkable if position[n] in
+             {p for p, in con.execute(f"SELECT DISTINCT ({UID} >> 40)::INTEGER FROM key_node_ids").fetchall()}]
+    records = " UNION ALL ".join(
+        f"SELECT {record_key(str(position[n]), '_row')} AS {UID}, {literal(n)} AS source, record_id, "
+        f"{position[n]} AS _position, _row FROM {linkable[n].scan}" for n in found)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE key_nodes AS SELECT r.* FROM ({records}) r "
+                f"SEMI JOIN key_node_ids USING ({UID})" if found else
+                f"CREATE OR REPLACE TEMP TABLE key_nodes ({UID} BIGINT, source VARCHAR, record_id VARCHAR, "
+                "_position INTEGER, _row BIGINT)")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE profile_key_edges AS
         SELECT DISTINCT coalesce(a.profile, e.{UID}_l) AS {UID}_l, coalesce(b.profile, e.{UID}_r) AS {UID}_r
         FROM key_edges e LEFT JOIN profile_of a ON a.{UID} = e.{UID}_l LEFT JOIN profile_of b ON b.{UID} = e.{UID}_r
         WHERE coalesce(a.profile, e.{UID}_l) <> coalesce(b.profile, e.{UID}_r)""")
-    con.execute("DROP TABLE key_edges")
-    con.execute("DROP TABLE key_records")
+    for table in ("key_edges", "key_records", "key_node_ids"):
+        con.execute(f"DROP TABLE {table}")
     return counts
 
 
@@ -353,7 +363,8 @@ def _resolve(con, engagement: Engagement, settings: MergeSettings, prepared: dic
                     "match_probability DOUBLE, _position INTEGER, _row BIGINT)")
         timings["identity"] = time.perf_counter() - clock
         return None, None, pd.DataFrame(), pd.DataFrame(columns=KEY_COUNT_COLUMNS)
-    con.execute(f"CREATE TABLE person AS {_person_query(prepared, list(people), position)}")
+    # a view over the prepared files: a copy of 12 M records would only push the steps after it to spill
+    con.execute(f"CREATE VIEW person AS {_person_query(prepared, list(people), position)}")
     features_sql(con, "person")
     profiles_sql(con)
     key_counts = _key_links(con, settings, prepared, people, linkable, kind, position)
