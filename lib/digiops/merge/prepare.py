@@ -208,8 +208,10 @@ def prepare_source(engagement: Engagement, name: str, folder: Path, *, as_of: dt
                 after[field].append(values)
             if clean_writer is None:
                 columns = table.column_names
-                clean_writer = pq.ParquetWriter(clean_file, table.schema)
-                consistency_writer = pq.ParquetWriter(consistency_file, measured.consistency.schema)
+                # without dictionaries: a third faster to write, a quarter larger, read as fast (work files)
+                clean_writer = pq.ParquetWriter(clean_file, table.schema, use_dictionary=False)
+                consistency_writer = pq.ParquetWriter(consistency_file, measured.consistency.schema,
+                                                      use_dictionary=False)
             clean_writer.write_table(table)
             consistency_writer.write_table(measured.consistency)
             rows_clean += table.num_rows
