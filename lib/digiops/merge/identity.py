@@ -469,9 +469,9 @@ def _components(con, nodes: str, edges: str, out: str, engine: engines.EngineSet
     offsets = np.concatenate([[0], np.cumsum(sizes)])
 
     def slots(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        position, row = ids >> 40, ids & ROW_MASK
-        inside = (position < len(sizes)) & (row < sizes[np.minimum(position, len(sizes) - 1)])
-        return np.where(inside, offsets[np.minimum(position, len(sizes) - 1)] + row, 0), inside
+        position, row = np.minimum(ids >> 40, len(sizes) - 1), ids & ROW_MASK
+        inside = (ids >> 40 < len(sizes)) & (row < sizes[position])
+        return np.where(inside, offsets[position] + row, 0), inside
 
     is_node = np.zeros(int(offsets[-1]), dtype=bool)
     is_node[slots(node_ids)[0]] = True
@@ -483,15 +483,13 @@ def _components(con, nodes: str, edges: str, out: str, engine: engines.EngineSet
                       shape=(len(is_node), len(is_node)))
     label = connected_components(graph, directed=False)[1]
     node_slots = np.flatnonzero(is_node)
-    node_label = label[node_slots]
-    smallest = np.zeros(int(label.max()) + 1 if len(label) else 0, dtype="int64")
-    _, first = np.unique(node_label, return_index=True)  # slots ascend: a component's first slot is its smallest id
-    smallest[node_label[first]] = node_slots[first]
     position = np.searchsorted(offsets, node_slots, side="right") - 1
     ids = (position << 40) + node_slots - offsets[position]
-    cluster_slots = smallest[node_label]
-    cluster_position = np.searchsorted(offsets, cluster_slots, side="right") - 1
-    clusters = (cluster_position << 40) + cluster_slots - offsets[cluster_position]
+    node_label = label[node_slots]
+    _, first = np.unique(node_label, return_index=True)  # slots ascend: a component's first node is its smallest id
+    smallest = np.zeros(int(label.max()) + 1 if len(label) else 0, dtype="int64")
+    smallest[node_label[first]] = ids[first]
+    clusters = smallest[node_label]
     con.register("_found", pa.table({"profile": ids, "cluster": clusters}))
     con.execute(f"CREATE OR REPLACE TABLE {out} AS SELECT * FROM _found")
     con.unregister("_found")

@@ -161,9 +161,8 @@ def key_edges_sql(con, spaces: list[KeySpace], scans: dict[str, str], columns: d
         SELECT r.part, count(*) AS rows_with_key, count(*) FILTER (WHERE g.linked) AS linked
         FROM key_records r JOIN key_groups g USING (space, k) WHERE r.side <> 1 GROUP BY ALL""").fetchall()
     con.execute("DROP TABLE key_groups")
+    counted.sort(key=lambda row: (parts[row[0]][0], parts[row[0]][2], parts[row[0]][3]))  # space, source, field
     rows = [{"link": spaces[parts[part][0]].label, "source": parts[part][2], "field": parts[part][3],
              "rows_with_key": int(with_key), "linked": int(linked), "no_partner": int(with_key - linked)}
             for part, with_key, linked in counted]
-    out = pd.DataFrame(rows, columns=COUNT_COLUMNS)
-    return out.assign(_space=[parts[part][0] for part, *_ in counted]).sort_values(
-        ["_space", "source", "field"]).drop(columns="_space").reset_index(drop=True)
+    return pd.DataFrame(rows, columns=COUNT_COLUMNS)

@@ -332,8 +332,8 @@ def _key_links(con, settings: MergeSettings, prepared: dict[str, PreparedSource]
         SELECT {UID} FROM (SELECT {UID}_l AS {UID} FROM key_edges UNION SELECT {UID}_r FROM key_edges)
         ANTI JOIN profile_of USING ({UID})""")
     # their source and record id, from the sources they are in (the key tables carry integers and keys only)
-    found = [n for n in linkable if position[n] in
-             {p for p, in con.execute(f"SELECT DISTINCT ({UID} >> 40)::INTEGER FROM key_node_ids").fetchall()}]
+    positions = {p for p, in con.execute(f"SELECT DISTINCT ({UID} >> 40)::INTEGER FROM key_node_ids").fetchall()}
+    found = [n for n in linkable if position[n] in positions]
     records = " UNION ALL ".join(
         f"SELECT {record_key(str(position[n]), '_row')} AS {UID}, {literal(n)} AS source, record_id, "
         f"{position[n]} AS _position, _row FROM {linkable[n].scan}" for n in found)
