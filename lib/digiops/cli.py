@@ -127,9 +127,10 @@ def run(engagements: Annotated[list[str], typer.Argument(help="Client names or e
 def validate(engagement: Annotated[str, typer.Argument(help="Client name or engagement file")]) -> None:
     """Check everything a run will need, without running anything: the engagement file, every source and mapped
     column, and what each stage it runs reads (the tag catalog, the KPI tree and the sources it names, the review
-    file, the question bank). Every problem is printed, each with its file, field or row and fix; exit status 1
-    when there is any. Also prints what reading the sources warns about (formula cells without a stored value,
-    cells right of the header)."""
+    file, the question bank); with engine: spark, that Spark can run (pyspark and SPARK_HOME of one version, the
+    master reachable, the reports folder on storage the cluster reaches). Every problem is printed, each with its
+    file, field or row and fix; exit status 1 when there is any. Also prints what reading the sources warns about
+    (formula cells without a stored value, cells right of the header)."""
     from digiops.io import recorded_warnings
 
     with recorded_warnings() as warnings:
@@ -153,7 +154,9 @@ def validate_all(engagement_spec: str) -> list[DigiopsError]:
 def _checked(engagement_spec: str) -> tuple[Engagement | None, list[DigiopsError]]:
     from digiops import deliver, kpi, labels, maturity, merge
     from digiops.engagement import check_engagement
+    from digiops.engines import spark_problems
     from digiops.sources import source_problems
+    from digiops.stages import ENGINE_STAGES
 
     stage_checks = {"merge": merge.check, "labels": labels.check, "maturity": maturity.check, "kpi": kpi.check}
     checked = check_engagement(engagement_spec)
@@ -169,6 +172,9 @@ def _checked(engagement_spec: str) -> tuple[Engagement | None, list[DigiopsError
         for stage in engagement.stages:
             if stage in stage_checks and stage not in checked.unchecked:
                 problems += stage_checks[stage](engagement)
+        if any(stage in ENGINE_STAGES for stage in engagement.stages):  # on Spark: what a run would refuse
+            problems += spark_problems(engagement.engine, paths.reports_dir() / engagement.client.id,
+                                       location=engagement.file.name)
     return engagement, list({str(problem): problem for problem in problems}.values())
 
 

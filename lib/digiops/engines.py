@@ -8,7 +8,9 @@ how to get, for either engine,
   checkpoint directory;
 * a SQL session (:func:`sql_session`) that registers tables (DataFrames, Arrow tables or Parquet paths) as views,
   runs statements and returns results as Arrow tables;
-* DuckDB SQL rewritten for Spark SQL (:func:`to_spark_sql`, sqlglot plus the few functions sqlglot does not map).
+* DuckDB SQL rewritten for Spark SQL (:func:`to_spark_sql`, sqlglot plus the few functions sqlglot does not map);
+* the checks a Spark stage makes before it reads any source (:func:`check_spark`, issue 25): pyspark installed,
+  SPARK_HOME's Spark of pyspark's version, the master reachable, the run folder on storage the executors reach.
 
 The Spark session is created once per process (one stage notebook's kernel = one stage) with the configured master
 and options; ``pyspark`` is imported only when the engine is ``spark``, so DuckDB users never need it.
@@ -24,14 +26,19 @@ from __future__ import annotations
 
 import atexit
 import os
+import re
 import shutil
+import socket
 import tempfile
 import threading
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from digiops.errors import EngagementError
 from digiops.sql import scan
 
 SPARK_EXTRA = "pip install -e '.[spark]'"
@@ -69,15 +76,15 @@ _SESSION: dict[str, Any] = {}
 _LOCK = threading.Lock()
 
 
-def _require_pyspark():
+def _require_pyspark(location: str = "engagement.yaml"):
+    """The pyspark module; an engagement error naming the fix when it is not installed."""
     try:
-        import pyspark  # noqa: F401
+        import pyspark
     except ImportError:
-        from digiops.errors import EngagementError
-
-        raise EngagementError("engagement.yaml", "engine.kind is `spark` but pyspark is not installed",
+        raise EngagementError(location, "engine.kind is `spark` but pyspark is not installed",
                               field="engine.kind", fix=f"install the Spark extra ({SPARK_EXTRA}) and Java 17, "
                                                        "or set engine.kind: duckdb") from None
+    return pyspark
 
 
 def _local_cores(master: str) -> int:
@@ -94,9 +101,10 @@ def spark_session(engine: EngineSettings):
 
     Splink's similarity UDF jar (shipped inside the splink wheel) is added to ``spark.jars``, the session time zone
     is UTC (Parquet timestamps of the archive are naive), and the checkpoint directory is set. On a ``local[N]``
-    master, shuffles use 2·N partitions unless ``spark.sql.shuffle.partitions`` is given.
+    master, shuffles use 2·N partitions unless ``spark.sql.shuffle.partitions`` is given. A session whose JVM runs
+    another Spark major.minor than pyspark is stopped and refused (:func:`version_problem`).
     """
-    _require_pyspark()
+    pyspark = _require_pyspark()
     key = engine.model_dump_json()
     with _LOCK:
         if _SESSION.get("key") == key and _SESSION.get("spark") is not None:
@@ -119,6 +127,12 @@ def spark_session(engine: EngineSettings):
         for name, value in options.items():
             builder = builder.config(name, value)
         spark = builder.getOrCreate()
+        # pyspark talks to its own Spark version only: another one (SPARK_HOME's) fails later, and obscurely
+        mismatch = version_problem(pyspark.__version__, spark.version, "the Spark session's JVM")
+        if mismatch is not None:
+            spark.stop()
+            _SESSION.pop("spark", None), _SESSION.pop("key", None)
+            raise mismatch
         spark.sparkContext.setLogLevel("ERROR")
         checkpoint = engine.checkpoint_dir
         if not checkpoint:  # ours: removed with the session, or when the process ends
@@ -142,14 +156,320 @@ def stop_spark() -> None:
             shutil.rmtree(checkpoint, ignore_errors=True)
 
 
+# --- checks before a Spark run (issue 25) ------------------------------------------------------------------------
+#: Seconds to wait for a Spark master (or the Kubernetes API server) to accept a TCP connection.
+MASTER_TIMEOUT_S = 3.0
+#: File system types (``/proc/mounts``) of storage other machines reach: network file systems (NFS, SMB / CIFS),
+#: cluster file systems (CephFS, GlusterFS, Lustre, GPFS / Spectrum Scale, BeeGFS, OCFS2, GFS2, AFS, …), 9p and FUSE
+#: mounts (``fuse`` or ``fuse.<kind>``: sshfs, s3fs, gcsfuse, JuiceFS, …; a local FUSE file system passes too, the
+#: check gives it the benefit of the doubt). A run folder on any other type (ext4, xfs, btrfs, overlay, tmpfs, …) is
+#: on this machine only.
+SHARED_FILE_SYSTEMS = frozenset({
+    "nfs", "nfs4", "cifs", "smb3", "smbfs", "ncpfs", "ceph", "glusterfs", "lustre", "gpfs", "beegfs", "ocfs2",
+    "gfs2", "afs", "orangefs", "pvfs2", "wekafs", "panfs", "9p", "fuse", "fuseblk"})
+#: Run folder addresses of shared storage Spark reads by itself (HDFS, S3, Azure, Google Cloud Storage, Databricks).
+SHARED_URI_PREFIXES = ("hdfs://", "s3a://", "s3n://", "s3://", "abfs://", "abfss://", "wasb://", "wasbs://",
+                       "gs://", "dbfs:/")
+#: Where Linux lists every mounted file system with its type.
+MOUNTS_FILE = Path("/proc/mounts")
+SPARK_STANDALONE_PORT = 7077
+_VERSION = re.compile(r"(\d+)\.(\d+)(?:\.\d+)?")
+
+
+def _safe(master: str) -> str:
+    """The master URL as a message may show it (a password in it masked)."""
+    from digiops.manifest import redact
+
+    return redact(master)
+
+
+def _is_local(master: str) -> bool:
+    return master.startswith("local")
+
+
+def master_addresses(master: str) -> list[tuple[str, int]]:
+    """The (host, port) pairs to reach for a master URL: each master of ``spark://h1:p1,h2:p2`` (port 7077 when not
+    given), the API server of ``k8s://https://host:port`` (443 for https, 80 for http); none for any other master.
+
+    >>> master_addresses("spark://m1:7077,m2")
+    [('m1', 7077), ('m2', 7077)]
+    >>> master_addresses("k8s://https://10.0.0.1:6443"), master_addresses("k8s://api.example.com")
+    ([('10.0.0.1', 6443)], [('api.example.com', 443)])
+    >>> master_addresses("local[4]"), master_addresses("yarn")
+    ([], [])
+    """
+    try:  # a malformed port (``host:abc``) is Spark's to refuse
+        if master.startswith("spark://"):
+            urls = [urlsplit(f"spark://{part.strip()}") for part in master.removeprefix("spark://").split(",")]
+            return [(url.hostname, url.port or SPARK_STANDALONE_PORT) for url in urls if url.hostname]
+        if master.startswith("k8s://"):
+            server = master.removeprefix("k8s://")
+            url = urlsplit(server if "://" in server else f"https://{server}")
+            return [(url.hostname, url.port or (80 if url.scheme == "http" else 443))] if url.hostname else []
+    except ValueError:
+        return []
+    return []
+
+
+def _tcp_connect(address: tuple[str, int], timeout: float) -> None:
+    socket.create_connection(address, timeout=timeout).close()
+
+
+def _reason(error: OSError) -> str:
+    """Why a connection failed, in the words a consultant searches for."""
+    if isinstance(error, socket.gaierror):
+        return "name not resolved"
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(error, (TimeoutError, socket.timeout)):
+        return "timed out"
+    return (error.strerror or str(error) or type(error).__name__).lower()
+
+
+def master_problem(master: str, *, environ: Mapping[str, str] | None = None,
+                   connect: Callable[[tuple[str, int], float], object] = _tcp_connect,
+                   timeout: float = MASTER_TIMEOUT_S, location: str = "engagement.yaml") -> EngagementError | None:
+    """Why the Spark master cannot be used from this machine, or ``None``.
+
+    ``spark://`` (every master of a standalone cluster) and ``k8s://`` (the API server): one of the addresses must
+    accept a TCP connection within ``timeout`` seconds (``connect(address, timeout)`` raises ``OSError`` when it
+    does not). ``yarn``: ``HADOOP_CONF_DIR`` or ``YARN_CONF_DIR`` in ``environ`` must name a folder (Spark finds the
+    ResourceManager there). ``local…`` and any other master: no problem here (Spark decides).
+
+    >>> master_problem("local[*]") is None
+    True
+    >>> print(master_problem("yarn", environ={}))
+    engagement.yaml: engine.master: master is `yarn` but neither HADOOP_CONF_DIR nor YARN_CONF_DIR is set \
+(fix: set HADOOP_CONF_DIR to the folder with the cluster's core-site.xml and yarn-site.xml, e.g. export \
+HADOOP_CONF_DIR=/etc/hadoop/conf, before digiops runs; or run on this machine with master: local[N])
+    """
+    environ = os.environ if environ is None else environ
+    local_fix = "or run on this machine with master: local[N]"
+    if master == "yarn":
+        named = {name: environ[name] for name in ("HADOOP_CONF_DIR", "YARN_CONF_DIR") if environ.get(name)}
+        if not named:
+            return EngagementError(location, "master is `yarn` but neither HADOOP_CONF_DIR nor YARN_CONF_DIR is set",
+                                   field="engine.master",
+                                   fix="set HADOOP_CONF_DIR to the folder with the cluster's core-site.xml and "
+                                       "yarn-site.xml, e.g. export HADOOP_CONF_DIR=/etc/hadoop/conf, before digiops "
+                                       f"runs; {local_fix}")
+        if not any(Path(folder).is_dir() for folder in named.values()):
+            given = ", ".join(f"{name}={folder}" for name, folder in named.items())
+            verb = "are not folders" if len(named) > 1 else "is not a folder"
+            return EngagementError(location, f"master is `yarn` but {given} {verb}", field="engine.master",
+                                   fix=f"point it at the folder with the cluster's yarn-site.xml; {local_fix}")
+        return None
+    addresses = master_addresses(master)
+    if not addresses:
+        return None
+    failures = []
+    for host, port in addresses:
+        try:
+            connect((host, port), timeout)
+            return None
+        except OSError as error:
+            failures.append(f"{host}:{port}: {_reason(error)}")
+    what = "Kubernetes API server" if master.startswith("k8s://") else "Spark master"
+    return EngagementError(location, f"cannot reach the {what} of {_safe(master)} ({'; '.join(failures)})",
+                           field="engine.master",
+                           fix=f"start the {what}, check host and port in engine.master and that this machine may "
+                               f"connect to it (firewall, VPN); {local_fix}")
+
+
+def spark_home_version(spark_home: str | Path) -> str | None:
+    """The version of the Spark installation in ``spark_home``: from the first line of its ``RELEASE`` file
+    (``Spark 3.5.1 built for Hadoop 3.3.4``), else from its ``jars/spark-core_<scala>-<version>.jar``; ``None``
+    when neither tells."""
+    home = Path(spark_home)
+    try:
+        lines = (home / "RELEASE").read_text(encoding="utf-8", errors="replace").splitlines()
+        found = re.match(r"\s*Spark\s+(\d+\.\d+\S*)", lines[0]) if lines else None
+        if found:
+            return found[1]
+    except OSError:
+        pass
+    try:
+        for jar in sorted((home / "jars").glob("spark-core_*-*.jar")):
+            found = re.fullmatch(r"spark-core_[\d.]+-(\d+\.\d+\S*)\.jar", jar.name)
+            if found:
+                return found[1]
+    except OSError:
+        pass
+    return None
+
+
+def _major_minor(version: str) -> str | None:
+    found = _VERSION.match(version.strip())
+    return f"{found[1]}.{found[2]}" if found else None
+
+
+def version_problem(pyspark_version: str, spark_version: str, where: str, *,
+                    location: str = "engagement.yaml") -> EngagementError | None:
+    """The error when ``spark_version`` (the Spark that ``where`` names) and ``pyspark_version`` differ in
+    major.minor (pyspark talks to its own Spark version only), else ``None``.
+
+    >>> version_problem("4.0.1", "4.0.0", "SPARK_HOME") is None
+    True
+    >>> print(version_problem("4.0.1", "3.5.1", "SPARK_HOME /opt/spark"))
+    engagement.yaml: engine.kind: SPARK_HOME /opt/spark is Spark 3.5.1 but the installed pyspark is 4.0.1 (their \
+major.minor versions must match) (fix: install the matching pyspark (pip install 'pyspark==3.5.*'), or unset \
+SPARK_HOME to use the Spark inside pyspark)
+    """
+    spark, python = _major_minor(spark_version), _major_minor(pyspark_version)
+    if spark is None or python is None or spark == python:
+        return None
+    return EngagementError(location, f"{where} is Spark {spark_version} but the installed pyspark is "
+                                     f"{pyspark_version} (their major.minor versions must match)",
+                           field="engine.kind", fix=f"install the matching pyspark (pip install 'pyspark=={spark}.*'),"
+                                                    " or unset SPARK_HOME to use the Spark inside pyspark")
+
+
+def spark_home_problem(pyspark_version: str, *, environ: Mapping[str, str] | None = None,
+                       location: str = "engagement.yaml") -> EngagementError | None:
+    """:func:`version_problem` for the Spark installation ``SPARK_HOME`` names (pyspark starts that one's JVM), or
+    ``None`` when SPARK_HOME is not set or its version cannot be read."""
+    environ = os.environ if environ is None else environ
+    home = environ.get("SPARK_HOME")
+    version = spark_home_version(home) if home else None
+    if version is None:
+        return None
+    return version_problem(pyspark_version, version, f"SPARK_HOME {home}", location=location)
+
+
+def _unescape_mount(field: str) -> str:
+    """A /proc/mounts field with its octal escapes (``\\040`` for a space) decoded."""
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m[1], 8)), field)
+
+
+def file_system_type(path: str | Path, mounts: str) -> str | None:
+    """The file system type of ``path`` by the ``/proc/mounts`` text ``mounts``: the type of the longest mount point
+    that contains the path (the last one mounted there when several are); ``None`` when none does.
+
+    >>> file_system_type("/srv/reports/acme", "/dev/sda1 / ext4 rw 0 0\\nnas:/reports /srv/reports nfs4 rw 0 0\\n")
+    'nfs4'
+    >>> file_system_type("/srv/reports2", "/dev/sda1 / ext4 rw 0 0\\nnas:/reports /srv/reports nfs4 rw 0 0\\n")
+    'ext4'
+    """
+    target = os.path.normpath(str(path))
+    best, kind = -1, None
+    for line in mounts.splitlines():
+        fields = line.split()
+        if len(fields) < 3:
+            continue
+        point = os.path.normpath(_unescape_mount(fields[1]))
+        inside = target == point or target.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= best:
+            best, kind = len(point), fields[2]
+    return kind
+
+
+def is_shared_file_system(kind: str) -> bool:
+    """True for a type of :data:`SHARED_FILE_SYSTEMS` or a FUSE mount (``fuse.<kind>``)."""
+    return kind in SHARED_FILE_SYSTEMS or kind.startswith("fuse.")
+
+
+def run_folder_problem(run_folder: str | Path, master: str, *, mounts: str | None = None,
+                       mounts_file: str | Path = MOUNTS_FILE, location: str = "engagement.yaml",
+                       what: str = "the run folder", field: str = "engine.master",
+                       fix: str = "put the reports folder on a mount every executor reaches, e.g. NFS (set "
+                                  "DIGIOPS_REPORTS or --out to it)") -> EngagementError | None:
+    """Why the executors of ``master`` cannot reach ``run_folder``, or ``None``.
+
+    Spark reads the run folder's Parquet files where they lie, so on a cluster (any master but ``local…``) the run
+    folder must be on shared storage: a URI of :data:`SHARED_URI_PREFIXES`, or a path on a mount of a type in
+    :data:`SHARED_FILE_SYSTEMS`. ``mounts`` is the ``/proc/mounts`` text (read from ``mounts_file`` when not given;
+    not Linux, or not readable: no problem found).
+
+    >>> mounts = "/dev/vda / ext4 rw 0 0\\nnas:/exports /mnt/nas nfs4 rw 0 0\\n"
+    >>> run_folder_problem("/mnt/nas/reports/acme", "spark://m:7077", mounts=mounts) is None
+    True
+    >>> print(run_folder_problem("/home/ana/reports/acme", "spark://m:7077", mounts=mounts))
+    engagement.yaml: engine.master: the run folder /home/ana/reports/acme is on this machine only (file system \
+ext4), where the executors of spark://m:7077 cannot read it (fix: put the reports folder on a mount every executor \
+reaches, e.g. NFS (set DIGIOPS_REPORTS or --out to it), or run on this machine with master: local[N])
+    """
+    text = str(run_folder)
+    if _is_local(master) or text.startswith(SHARED_URI_PREFIXES):
+        return None
+    if mounts is None:
+        try:
+            mounts = Path(mounts_file).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+    folder = Path(text.removeprefix("file://")).expanduser().resolve()
+    kind = file_system_type(folder, mounts)
+    if kind is None or is_shared_file_system(kind):
+        return None
+    return EngagementError(location, f"{what} {folder} is on this machine only (file system {kind}), where "
+                                     f"the executors of {_safe(master)} cannot read it", field=field,
+                           fix=f"{fix}, or run on this machine with master: local[N]")
+
+
+def checkpoint_problem(engine: EngineSettings, *, mounts: str | None = None, mounts_file: str | Path = MOUNTS_FILE,
+                       location: str = "engagement.yaml") -> EngagementError | None:
+    """Why Splink's checkpoints (``engine.checkpoint_dir``) would not reach the executors of a cluster, or ``None``:
+    empty (a temporary folder of this machine), or a path on this machine only (:func:`run_folder_problem`).
+
+    >>> print(checkpoint_problem(EngineSettings(kind="spark", master="yarn")))
+    engagement.yaml: engine.checkpoint_dir: engine.checkpoint_dir is empty: Splink's checkpoints would go to a \
+temporary folder of this machine, which the executors of yarn cannot reach (fix: set engine.checkpoint_dir to a \
+path every node reaches (hdfs://…, s3a://…, a shared mount), or run on this machine with master: local[N])
+    """
+    fix = "set engine.checkpoint_dir to a path every node reaches (hdfs://…, s3a://…, a shared mount)"
+    if _is_local(engine.master):
+        return None
+    if not engine.checkpoint_dir:
+        return EngagementError(location, "engine.checkpoint_dir is empty: Splink's checkpoints would go to a "
+                                         "temporary folder of this machine, which the executors of "
+                                         f"{_safe(engine.master)} cannot reach", field="engine.checkpoint_dir",
+                               fix=f"{fix}, or run on this machine with master: local[N]")
+    return run_folder_problem(engine.checkpoint_dir, engine.master, mounts=mounts, mounts_file=mounts_file,
+                              location=location, what="the checkpoint folder", field="engine.checkpoint_dir",
+                              fix=fix)
+
+
+def spark_problems(engine: EngineSettings, run_folder: str | Path, *, location: str = "engagement.yaml",
+                   environ: Mapping[str, str] | None = None, mounts: str | None = None,
+                   connect: Callable[[tuple[str, int], float], object] = _tcp_connect,
+                   pyspark_version: str | None = None) -> list[EngagementError]:
+    """Every reason a Spark stage could not run with ``engine`` into ``run_folder``, found without starting Spark:
+    pyspark missing, SPARK_HOME's Spark of another version than pyspark (:func:`spark_home_problem`), the master
+    unreachable (:func:`master_problem`), the run folder or Splink's checkpoints out of the executors' reach
+    (:func:`run_folder_problem`, :func:`checkpoint_problem`).
+    Empty for DuckDB. ``pyspark_version`` defaults to the installed pyspark's."""
+    if not engine.is_spark:
+        return []
+    problems: list[EngagementError] = []
+    if pyspark_version is None:
+        try:
+            pyspark_version = _require_pyspark(location).__version__
+        except EngagementError as missing:
+            problems.append(missing)
+    if pyspark_version is not None:
+        problems.append(spark_home_problem(pyspark_version, environ=environ, location=location))
+    problems.append(master_problem(engine.master, environ=environ, connect=connect, location=location))
+    problems.append(run_folder_problem(run_folder, engine.master, mounts=mounts, location=location))
+    problems.append(checkpoint_problem(engine, mounts=mounts, location=location))
+    return [p for p in problems if p is not None]
+
+
+def check_spark(engine: EngineSettings, run_folder: str | Path, **given: Any) -> None:
+    """Raise the first of :func:`spark_problems` (same arguments): what a Spark stage calls before it reads any
+    source, so that a cluster it cannot use is one clear error instead of a JVM stack trace minutes later. Does
+    nothing for DuckDB."""
+    problems = spark_problems(engine, run_folder, **given)
+    if problems:
+        raise problems[0]
+
+
 # --- Splink -----------------------------------------------------------------------------------------------------
 def splink_db_api(engine: EngineSettings | None = None, *, duckdb_settings: dict[str, str] | None = None,
                   connection=None):
     """A Splink database API for the engine.
 
     DuckDB: ``DuckDBAPI`` on ``connection`` when given (a stage's own, with its settings), else on a new in-memory
-    connection, after ``SET name = value`` for each of ``duckdb_settings``. Spark: ``SparkAPI`` on the stage's session, lineage broken by Parquet files in the
-    checkpoint directory (Splink's default outside Databricks).
+    connection, after ``SET name = value`` for each of ``duckdb_settings``. Spark: ``SparkAPI`` on the stage's
+    session, lineage broken by Parquet files in the checkpoint directory (Splink's default outside Databricks).
     """
     engine = _settings(engine)
     if engine.is_spark:
@@ -321,5 +641,5 @@ def sql_session(engine: EngineSettings | None = None, *, threads: int | None = N
     return SparkSqlSession(engine) if engine.is_spark else DuckDBSession(threads)
 
 
-__all__ = ["EngineSettings", "SqlSession", "close_db_api", "spark_session", "splink_db_api", "sql_session",
-           "stop_spark", "to_spark_sql"]
+__all__ = ["EngineSettings", "SqlSession", "check_spark", "close_db_api", "spark_problems", "spark_session",
+           "splink_db_api", "sql_session", "stop_spark", "to_spark_sql"]

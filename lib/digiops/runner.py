@@ -36,13 +36,13 @@ from typing import Any
 import papermill as pm
 from papermill.exceptions import PapermillExecutionError
 
-from digiops import archive, branding, commentary, manifest, paths, reuse
+from digiops import archive, branding, commentary, engines, manifest, paths, reuse
 from digiops.engagement import Engagement, load_engagement
 from digiops.errors import STOP_SIGNALS, ArchiveError, DigiopsError, RunInterrupted, StageError
 from digiops.manifest import Manifest, StageEntry, StageFailure
 from digiops.runfolder import METRICS, RunFolder, output_name, report_name
 from digiops.sources import check_sources
-from digiops.stages import DELIVER, Stage, plan
+from digiops.stages import DELIVER, ENGINE_STAGES, Stage, plan
 
 Log = Callable[[str], None]
 KERNEL = "python3"
@@ -530,8 +530,12 @@ def run_engagement(spec: str | Path, *, stages: list[str] | None = None, out: Pa
     """
     with _SignalGuard():
         engagement = load_engagement(spec)
-        check_sources(engagement)
         planned = plan(engagement, stages)
+        if engagement.engine.is_spark and any(s.name in ENGINE_STAGES for s in planned):
+            # before the inventory stage reads every source: a cluster the run cannot use refuses it at once
+            engines.check_spark(engagement.engine, Path(out or paths.reports_dir()) / engagement.client.id,
+                                location=engagement.file.name)
+        check_sources(engagement)
         missing = [s.name for s in planned if not s.path().is_file()]
         if missing:
             raise ArchiveError(engagement.file.name, f"notebook missing for stage(s) {', '.join(missing)}",

@@ -23,6 +23,8 @@ from digiops.runfolder import METRICS
 
 
 DELIVER = "deliver"
+#: The stages that run on the engagement's engine (``engine:``, :mod:`digiops.engines`): DuckDB or Spark.
+ENGINE_STAGES = ("merge", "labels")
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from digiops import io
+from digiops.engines import check_spark
 from digiops.errors import EngagementError
 from digiops.labels.behaviour import EventFeatures, events_view, key_lookup, link_events, link_summary
 from digiops.labels.catalog import Catalog, load_catalog
@@ -141,7 +142,10 @@ def linked_events(ctx, settings) -> pd.DataFrame:
 
 
 def run_stage(ctx, *, tables: dict[str, object] | None = None) -> LabelStage:
-    """Evaluate the engagement's catalog on this run's merge outputs and compute the quality tables."""
+    """Evaluate the engagement's catalog on this run's merge outputs and compute the quality tables (on Spark,
+    after :func:`digiops.engines.check_spark`: a cluster it cannot use fails before any table is read)."""
+    if ctx.engagement.engine.is_spark:
+        check_spark(ctx.engagement.engine, ctx.run_dir, location=ctx.engagement.file.name)
     settings: LabelSettings = ctx.settings
     catalog = load_catalog(catalog_path(ctx))
     segment_map = (ctx.engagement.folder / settings.segment_map).resolve() if settings.segment_map else None

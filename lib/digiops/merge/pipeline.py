@@ -561,6 +561,10 @@ def previous_ids(previous_run_dir: Path | None) -> PreviousIds | None:
 def run(ctx) -> MergeResult:
     """The stage: merge the engagement's sources, write the outputs, record the counts. Every raw row is used or
     quarantined; a run where they do not add up fails instead of writing a report on lost rows."""
+    if ctx.engagement.engine.is_spark:  # a cluster it cannot use fails here, before any source is read
+        from digiops.engines import check_spark
+
+        check_spark(ctx.engagement.engine, ctx.run_dir, location=ctx.engagement.file.name)
     result = run_merge(ctx.engagement, previous=previous_ids(ctx.previous_run_dir))
     accounting = result.accounting
     lost = accounting[~accounting["balanced"]]
