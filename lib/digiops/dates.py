@@ -32,6 +32,10 @@ _ZONE_SUFFIX = r"[0-9]:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:Z|[+-][0-9]{2}(?::?
 #: A placeholder that keeps the decimal point of fractional seconds (``:04.123``) and of an Excel serial with a
 #: time (``45778.5``) from becoming a date separator: NFKC makes this character a full stop, so no text has it.
 _POINT = "\u2024"
+#: The single characters of Chinese and slashed spellings, and what :func:`_date_texts` makes of them (in this
+#: order: the point placeholder last, once the other points are dashes).
+_DATE_CHARACTERS = (("年", "-"), ("月", "-"), ("/", "-"), (".", "-"), ("日", " "), ("号", " "), ("时", ":"),
+                    ("点", ":"), ("分", ":"), ("秒", ""), (_POINT, "."))
 #: Day 0 of the serial day numbers Excel writes for dates (``45778`` is 2025-05-01).
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 
@@ -109,18 +113,33 @@ def parse_dates(values: pd.Series, timezone: str = DEFAULT_TIMEZONE) -> pd.Serie
 def _date_texts(values: pd.Series) -> pd.Series:
     """Date spellings made ISO-like for parsing: normalized text, ``年月/.`` → ``-`` (not the point of
     fractional seconds), ``日号`` → space, ``时点分`` → ``:``, ``秒`` dropped, whitespace collapsed, `` :-T``
-    trimmed, no space before a UTC offset (Arrow kernels, no Python call per value)."""
+    trimmed, no space before a UTC offset (Arrow kernels, no Python call per value; single characters are literal
+    replacements, three times faster than a regular expression, and the rarer patterns only see the values that
+    hold their mark)."""
     import pyarrow.compute as pc
 
     array = normalized_text(values)
-    array = pc.replace_substring_regex(array, r"(:[0-9]{2})\.([0-9])", rf"\1{_POINT}\2")
-    array = pc.replace_substring_regex(array, r"^([0-9]{5})\.([0-9]+)$", rf"\1{_POINT}\2")
-    for pattern, repl in (("[年月/.]", "-"), ("[日号]", " "), ("[时点]", ":"), ("分", ":"), ("秒", ""),
-                          (_POINT, ".")):
-        array = pc.replace_substring_regex(array, pattern, repl)
+    array = _on_match(array, ".", lambda part: pc.replace_substring_regex(
+        pc.replace_substring_regex(part, r"(:[0-9]{2})\.([0-9])", rf"\1{_POINT}\2"),
+        r"^([0-9]{5})\.([0-9]+)$", rf"\1{_POINT}\2"))
+    for character, replacement in _DATE_CHARACTERS:
+        array = pc.replace_substring(array, character, replacement)
     array = pc.utf8_trim(pc.replace_substring_regex(array, SPACES_RE2, " "), " :-T")
-    array = pc.replace_substring_regex(array, r"([0-9]) ([+-][0-9]{2}(:?[0-9]{2})?|Z)$", r"\1\2")
+    offset = r"([0-9]) ([+-][0-9]{2}(:?[0-9]{2})?|Z)$"
+    array = _on_match(array, offset, lambda part: pc.replace_substring_regex(part, offset, r"\1\2"), regex=True)
     return text_column(blank_to_null(array), values.index)
+
+
+def _on_match(array, pattern: str, change, *, regex: bool = False):
+    """``change`` applied to the values of an Arrow string array that contain ``pattern`` (a literal, or a regular
+    expression with ``regex``), the others as they are."""
+    import pyarrow.compute as pc
+
+    find = pc.match_substring_regex if regex else pc.match_substring
+    hit = pc.fill_null(find(array, pattern), False)
+    if not pc.any(hit).as_py():
+        return array
+    return pc.replace_with_mask(array, hit, change(array.filter(hit)))
 
 
 def _iso_texts(texts: pd.Series, timezone: str) -> pd.Series:

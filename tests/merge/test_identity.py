@@ -1,5 +1,6 @@
 """Pieces of identity resolution checked against independent computations: connected components (against a
-union-find written here) and the key-linked copies that are scored once."""
+union-find written here), the key-linked copies that are scored once, and the one-edit test (against the edit
+distance alone)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from digiops.merge.identity import MATCH_FEATURES, UID, _components, key_copies_sql
+from digiops.merge.identity import MATCH_FEATURES, UID, _components, key_copies_sql, one_edit_sql
 
 
 def _key(position: int, row: int) -> int:
@@ -81,3 +82,39 @@ def test_key_linked_profiles_with_the_same_features_are_scored_once():
     copies = {row[0] for row in con.execute(key_copies_sql("profiles", "components")).fetchall()}
 
     assert copies == {2, 3}
+
+
+def _edits(text: str, rng: random.Random, alphabet: str) -> str:
+    """``text`` after one random edit: a character changed, inserted or removed, or two neighbours swapped."""
+    at = rng.randrange(len(text) + 1)
+    kind = rng.choice(["change", "insert", "remove", "swap"])
+    if kind == "insert" or not text:
+        return text[:at] + rng.choice(alphabet) + text[at:]
+    at = min(at, len(text) - 1)
+    if kind == "change":
+        return text[:at] + rng.choice(alphabet) + text[at + 1:]
+    if kind == "swap" and at + 1 < len(text):
+        return text[:at] + text[at + 1] + text[at] + text[at + 2:]
+    return text[:at] + text[at + 1:]
+
+
+def test_the_one_edit_test_answers_as_the_edit_distance_does():
+    # its cheap tests in front must never turn away a pair the distance accepts: near pairs (one and two edits
+    # apart), unrelated pairs, short and empty texts, Hanzi and nulls
+    rng = random.Random(7)
+    alphabet = "abcdez0123张王伟芳"
+    rows = []
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 14)))
+        near = _edits(text, rng, alphabet)
+        other = rng.choice([near, _edits(near, rng, alphabet), "".join(rng.sample(alphabet, rng.randrange(0, 8))),
+                            None])
+        rows.append((text, other))
+    con = duckdb.connect()
+    con.register("pairs", pd.DataFrame(rows, columns=["a", "b"]))
+    found = con.execute(f"""
+        SELECT count(*) FILTER (WHERE {one_edit_sql('a', 'b')} IS DISTINCT FROM (damerau_levenshtein(a, b) <= 1)),
+               count(*) FILTER (WHERE damerau_levenshtein(a, b) <= 1)
+        FROM pairs""").fetchall()[0]
+    assert found[0] == 0
+    assert found[1] > 5_000  # the near pairs were near

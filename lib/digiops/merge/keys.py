@@ -121,31 +121,38 @@ def key_edges_sql(con, spaces: list[KeySpace], scans: dict[str, str], columns: d
     is its ``part``, looked up here), and a group's partners are told by its smallest and largest id, not by a
     distinct count.
     """
-    parts, selects = [], []
+    parts, ends, selects = [], {}, []  # parts: (space, side, source, field, end); an end is normalized once
     for index, space in enumerate(spaces):
         # an identity key's ends are both sides: each is read once, as 'both'
         sides = (((2, space.from_ends),) if space.from_ends == space.to_ends
                  else ((0, space.from_ends), (1, space.to_ends)))
-        for side, ends in sides:
-            for source, field in dict.fromkeys(ends):
+        for side, side_ends in sides:
+            for source, field in dict.fromkeys(side_ends):
                 column = resolve_field(columns.get(source, []), field)
                 if column is None:
                     continue
-                key = key_sql(f'"{column}"', strip_leading_zeros=space.strip_leading_zeros,
-                              ignore_case=space.ignore_case)
-                test = "coalesce(_test, false)" if "_test" in columns[source] else "false"
-                selects.append(f"SELECT {record_key[source]('_row')} AS unique_id, {len(parts)} AS part, "
-                               f"{index} AS space, {side}::UTINYINT AS side, {key} AS k "
-                               f"FROM {scans[source]} WHERE NOT {test}")
-                parts.append((index, side, source, field))
+                # an order number that two spaces name (a waybill's and a refund's) is normalized once
+                end = (source, column, space.strip_leading_zeros, space.ignore_case)
+                if end not in ends:
+                    ends[end] = len(ends)
+                    key = key_sql(f'"{column}"', strip_leading_zeros=space.strip_leading_zeros,
+                                  ignore_case=space.ignore_case)
+                    test = "coalesce(_test, false)" if "_test" in columns[source] else "false"
+                    selects.append(f"SELECT {record_key[source]('_row')} AS unique_id, {ends[end]} AS e, {key} AS k "
+                                   f"FROM {scans[source]} WHERE NOT {test}")
+                parts.append((index, side, source, field, ends[end]))
     if not selects:
         con.execute("CREATE OR REPLACE TABLE key_records (unique_id BIGINT, part INTEGER, space INTEGER, "
                     "side UTINYINT, k VARCHAR)")
     else:
-        # Materialized first, then the keyless rows deleted: a filter on k would evaluate the normalization again
+        # Materialized first, then the keyless rows left out: a filter on k would evaluate the normalization again
         # (six times slower at 6.7 M keys).
-        con.execute(f"CREATE OR REPLACE TABLE key_records AS {' UNION ALL '.join(selects)}")
-        con.execute("DELETE FROM key_records WHERE k IS NULL")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE key_values AS {' UNION ALL '.join(selects)}")
+        mapping = " UNION ALL ".join(f"SELECT {e} AS e, {part} AS part, {space} AS space, {side}::UTINYINT AS side"
+                                     for part, (space, side, _, _, e) in enumerate(parts))
+        con.execute(f"CREATE OR REPLACE TABLE key_records AS SELECT v.unique_id, m.part, m.space, m.side, v.k "
+                    f"FROM key_values v JOIN ({mapping}) m USING (e) WHERE v.k IS NOT NULL")
+        con.execute("DROP TABLE key_values")
     # A key group is the records of one space sharing a key, provided a 'to' end has it (a 'from' key alone is a
     # key without partner, however many 'from' rows share it).
     con.execute("""

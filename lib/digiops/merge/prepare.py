@@ -38,6 +38,9 @@ from digiops.merge.wholelink import MONEY, status_state, test_records
 WHEN_FIELDS = ("registered_at", "order_time", "captured_at", "shipped_at")
 #: Sources larger than this in total go to worker processes.
 PARALLEL_BYTES = 64 << 20
+#: How much more a byte of a workbook costs to prepare than a byte of CSV (its cells are compressed XML): at
+#: 1 000 000 people a 65 MB mini-program workbook takes 18 s, a 108 MB CSV 10 s.
+WORKBOOK_COST = 4
 #: Rows cleaned at a time.
 CHUNK_ROWS = 500_000
 
@@ -246,10 +249,12 @@ def prepare_all(engagement: Engagement, names: list[str], folder: Path, *, as_of
                 test_markers: list[str], jobs: int = 2, timezone: str | None = None) -> dict[str, PreparedSource]:
     """:func:`prepare_source` for every named source, in the engagement's order.
 
-    Two worker processes take the sources largest first when they add up to more than :data:`PARALLEL_BYTES`.
+    Two worker processes take the sources costliest first (their size, a workbook's times :data:`WORKBOOK_COST`)
+    when they add up to more than :data:`PARALLEL_BYTES`, so that the last sources to finish are small ones.
     The first source that fails raises its :class:`SourceError` (the other workers are cancelled).
     """
-    sizes = {n: engagement.source_path(n).stat().st_size for n in names}
+    sizes = {n: engagement.source_path(n).stat().st_size
+                * (WORKBOOK_COST if engagement.sources[n].file_format == "xlsx" else 1) for n in names}
     if jobs < 2 or len(names) < 2 or sum(sizes.values()) < PARALLEL_BYTES:
         return {n: prepare_source(engagement, n, folder, as_of=as_of, earliest=earliest, test_markers=test_markers,
                                   timezone=timezone) for n in names}
