@@ -131,7 +131,8 @@ def spark_session(engine: EngineSettings):
         mismatch = version_problem(pyspark.__version__, spark.version, "the Spark session's JVM")
         if mismatch is not None:
             spark.stop()
-            _SESSION.pop("spark", None), _SESSION.pop("key", None)
+            _SESSION.pop("spark", None)
+            _SESSION.pop("key", None)
             raise mismatch
         spark.sparkContext.setLogLevel("ERROR")
         checkpoint = engine.checkpoint_dir

@@ -111,10 +111,11 @@ def key_spaces(settings: MergeSettings, kinds: dict[str, str], columns: dict[str
 
 def key_edges_sql(con, spaces: list[KeySpace], scans: dict[str, str], columns: dict[str, list[str]],
                   record_key) -> pd.DataFrame:
-    """Create tables ``key_records`` (``unique_id``, ``part``, ``space``, ``side``, ``k``: every record of every end
-    with a key, test records left out; ``side`` 0 for a 'from' end, 1 for a 'to' end, 2 for both) and ``key_edges``
-    (``unique_id_l`` → ``unique_id_r``: each record to the first record of its key group, in spaces where the key
-    found a partner). Returns the counts per space, source and field (:data:`COUNT_COLUMNS`).
+    """Create table ``key_edges`` (``unique_id_l`` → ``unique_id_r``: each record to the first record of its key
+    group, in spaces where the key found a partner), from a work table ``key_records`` (``unique_id``, ``part``,
+    ``space``, ``side``, ``k``: every record of every end with a key, test records left out; ``side`` 0 for a
+    'from' end, 1 for a 'to' end, 2 for both) dropped again. Returns the counts per space, source and field
+    (:data:`COUNT_COLUMNS`).
 
     ``record_key(row_sql)`` gives a record's integer id from its ``_row`` for a source (a callable per source).
     At a million people there are 27 M keys: the table holds only integers and the key (which end a row came from
@@ -167,7 +168,8 @@ def key_edges_sql(con, spaces: list[KeySpace], scans: dict[str, str], columns: d
     counted = con.execute("""
         SELECT r.part, count(*) AS rows_with_key, count(*) FILTER (WHERE g.linked) AS linked
         FROM key_records r JOIN key_groups g USING (space, k) WHERE r.side <> 1 GROUP BY ALL""").fetchall()
-    con.execute("DROP TABLE key_groups")
+    for table in ("key_groups", "key_records"):
+        con.execute(f"DROP TABLE {table}")
     counted.sort(key=lambda row: (parts[row[0]][0], parts[row[0]][2], parts[row[0]][3]))  # space, source, field
     rows = [{"link": spaces[parts[part][0]].label, "source": parts[part][2], "field": parts[part][3],
              "rows_with_key": int(with_key), "linked": int(linked), "no_partner": int(with_key - linked)}

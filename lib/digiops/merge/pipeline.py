@@ -325,10 +325,8 @@ def _key_links(con, settings: MergeSettings, people: dict[str, PreparedSource],
                 targets[name] = target
     channels = {n: channel_of(n, settings.order_channels.get(n)) for n in linkable if kind[n] == "orders"}
     spaces = key_spaces(settings, {n: kind[n] for n in linkable}, columns, channels, targets)
-    counts = key_edges_sql(con, spaces, {n: s.scan for n, s in linkable.items()}, columns,
-                           {n: (lambda row, p=position[n]: record_key(str(p), row)) for n in linkable})
-    con.execute("DROP TABLE key_records")
-    return counts
+    return key_edges_sql(con, spaces, {n: s.scan for n, s in linkable.items()}, columns,
+                         {n: (lambda row, p=position[n]: record_key(str(p), row)) for n in linkable})
 
 
 def _profile_key_links(con, linkable: dict[str, PreparedSource], position: dict[str, int]) -> None:
