@@ -62,7 +62,7 @@ EM_RULES = (["phone"], ["phone", "name_key"], ["name_key", "street_key"], ["nati
             ["name_key", "birth_date"], ["email", "birth_date"], ["name_key", "postcode"], ["phone"])
 EM_SESSIONS = 3
 #: EM learns from the blocks of about this many profiles (a hash sample of the blocks above it).
-EM_PROFILES = 1_000_000
+EM_PROFILES = 500_000
 #: Bounds of the m probability of "the names disagree in every reading and spelling": EM learns it from pairs
 #: that share a phone (or whatever the first EM rule blocks on); where phones are compared it is kept within these
 #: (−13.3 to −9 bits when u is near 1) so that a household (same phone and address, another name: 27.6 bits of
@@ -758,11 +758,14 @@ def _cross_component_scorer(con, db_api, linker, table: str, key_edges: str, com
     one key component (the key links join them with certainty), none of a key-linked copy (:func:`key_copies_sql`)
     — unless a review decision names it. At a million people that is a third of the candidate pairs.
 
+    Each blocking rule gets ``l._component <> r._component`` (a profile's key component, or the profile itself
+    when no key links it), so the pairs inside a component are never built: the join still meets them, but they
+    are neither written nor joined to the components afterwards (37 M such pairs at a million people).
+
     The model was trained on every profile (the mix of duplicates is part of its calibration); the scoring uses
     the term frequencies of every profile. Leaves table ``key_components`` (``profile`` → ``cluster``) and
     ``copies`` in ``con``."""
     from splink import Linker
-    from splink.internals.pipeline import CTEPipeline
 
     _components(con, f"SELECT {UID}_l AS {UID} FROM {key_edges} UNION ALL SELECT {UID}_r FROM {key_edges}",
                 f"SELECT {UID}_l, {UID}_r FROM {key_edges}", "key_components")
@@ -772,27 +775,22 @@ def _cross_component_scorer(con, db_api, linker, table: str, key_edges: str, com
         con.register("_named", pd.DataFrame({UID: named.unique()}))
         con.execute(f"DELETE FROM copies WHERE {UID} IN (SELECT {UID} FROM _named)")
         con.unregister("_named")
-    scored = f"SELECT * FROM {table} ANTI JOIN copies USING ({UID})"
+    scored = (f"SELECT p.*, coalesce(k.cluster, p.{UID}) AS _component FROM {table} p "
+              f"LEFT JOIN key_components k ON k.profile = p.{UID} ANTI JOIN copies c ON c.{UID} = p.{UID}")
     if on_spark:
         scored_sdf = db_api.register(con.sql(scored).to_arrow_table(), table_name="person_scored")
-        components = db_api.register(con.sql("SELECT * FROM key_components").to_arrow_table(),
-                                     table_name="key_components").physical_name
     else:
         con.execute(f"CREATE OR REPLACE TEMP VIEW scored_profiles AS {scored}")
-        scored_sdf, components = db_api.register("scored_profiles"), "key_components"
-    scorer = Linker(scored_sdf, linker.misc.save_model_to_json(), log_level=logging.ERROR)
+        scored_sdf = db_api.register("scored_profiles")
+    model = linker.misc.save_model_to_json()
+    model["blocking_rules_to_generate_predictions"] = [
+        {**rule, "blocking_rule": f"({rule['blocking_rule']}) AND l._component <> r._component"}
+        for rule in model["blocking_rules_to_generate_predictions"]]
+    scorer = Linker(scored_sdf, model, log_level=logging.ERROR)
     for column in sorted({level["tf_adjustment_column"] for c in comparisons for level in c["comparison_levels"]
                           if level.get("tf_adjustment_column")}):
         scorer.table_management.register_term_frequency_lookup(linker.table_management.compute_tf_table(column),
                                                                column)
-    blocked = scorer.inference.compute_blocked_pairs_for_predict()
-    pipeline = CTEPipeline()
-    pipeline.enqueue_sql(f"""
-        SELECT b.* FROM {blocked.physical_name} b
-        LEFT JOIN {components} a ON a.profile = b.join_key_l LEFT JOIN {components} c ON c.profile = b.join_key_r
-        WHERE a.cluster IS NULL OR c.cluster IS NULL OR a.cluster <> c.cluster""", "__splink__cross_component_pairs")
-    scorer.table_management.register_blocked_pairs_for_predict(db_api.sql_pipeline_to_splink_dataframe(pipeline))
-    blocked.drop_table_from_database_and_remove_from_cache()
     return scorer
 
 
@@ -883,8 +881,9 @@ def link_profiles(con, table: str, *, link_fields: list[str] | None = None,
         linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
         trained = 0
         # Above EM_PROFILES profiles EM learns from a share of the blocks (a hash of the rule's first column): the
-        # m probabilities are proportions among matching pairs, as well estimated from a seventh of a million
-        # people's pairs (6.9 M profiles) as from all of them, and EM on every pair took 30 s there.
+        # m probabilities are proportions among matching pairs, as well estimated from a fourteenth of a million
+        # people's pairs (6.9 M profiles: the same customers as from a seventh) as from all of them, and EM on every
+        # pair took 30 s there.
         share = -(-n_profiles // EM_PROFILES)
         for rule in EM_RULES:
             sample = f' AND hash(l."{rule[0]}") % {share} = 0' if share > 1 else ""

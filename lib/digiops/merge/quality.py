@@ -317,12 +317,14 @@ def _arrow(values: pd.Series) -> pa.Array:
     return array.cast(pa.string()) if pa.types.is_large_string(array.type) else array
 
 
-def _every_row(raw: pd.DataFrame, kept: np.ndarray, kept_values: dict[str, pa.Array], *, as_of: dt.date,
+def _every_row(raw: pd.DataFrame, kept: np.ndarray, kept_values: dict[str, pa.Array],
+               kept_standard: dict[str, pa.Array], *, as_of: dt.date,
                earliest: dt.date) -> tuple[dict[str, pa.Array], dict[str, pa.Array]]:
     """Field → the standard text and whether the value is usable, on every row of ``raw``: the rows kept as
-    cleaning kept them; the quarantined rows cleaned again on their own, without the row checks that quarantined
-    them, but with the value checks (a birth date or an event in the future is no valid date)."""
-    standard = {f: standard_text(v) for f, v in kept_values.items()}
+    cleaning kept them (``kept_standard``: the standard text of ``kept_values``); the quarantined rows cleaned
+    again on their own, without the row checks that quarantined them, but with the value checks (a birth date or an
+    event in the future is no valid date)."""
+    standard = dict(kept_standard)
     usable = {f: pc.is_valid(v) for f, v in kept_values.items()}
     if kept.all():
         return standard, usable
@@ -358,9 +360,9 @@ def measure(raw: pd.DataFrame, clean: pa.Table, *, kind: str, as_of: dt.date, ea
     kept_values = {f: (clean.column(f).combine_chunks() if f in clean.column_names
                        else pa.nulls(clean.num_rows, pa.string())) for f in fields}
     kinds = [c for c in KIND_COLUMNS if c in clean.column_names]
-    standard_all, usable_all = _every_row(raw, kept_rows, {**kept_values, **{c: clean.column(c).combine_chunks()
-                                                                            for c in kinds}},
-                                          as_of=as_of, earliest=earliest)
+    every = {**kept_values, **{c: clean.column(c).combine_chunks() for c in kinds}}
+    kept_standard = {f: standard_text(v) for f, v in every.items()}
+    standard_all, usable_all = _every_row(raw, kept_rows, every, kept_standard, as_of=as_of, earliest=earliest)
     facts = RowFacts(len(raw), standard_all.get("status"), standard_all.get("amount"),
                      order_states or DEFAULT_ORDER_STATES)
     applicable = applicable_rows(kind, fields, facts)
@@ -374,7 +376,7 @@ def measure(raw: pd.DataFrame, clean: pa.Table, *, kind: str, as_of: dt.date, ea
         in_standard = pc.and_(valid, pc.fill_null(pc.equal(text, standard_all[field]), False))
         rule, applies = applicable[field]
         filled = given.to_numpy(zero_copy_only=False) & applies
-        standard = standard_text(kept_values[field])
+        standard = kept_standard[field]
         present = pc.is_valid(kept_values[field]).to_numpy(zero_copy_only=False)
         rows.append([field, rule, int(applies.sum()), int(filled.sum()), _count(given), _count(valid),
                      _count(in_standard), _has_standard_form(kept_values[field]), int(applies[kept_rows].sum()),
