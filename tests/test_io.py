@@ -298,9 +298,11 @@ def test_file_of_one_column_stays_one_column(tmp_path):
 
 
 @pytest.mark.parametrize("char", ["\t", ";", "|"])
-@pytest.mark.parametrize("name", ["ordinary", "blank lines", "quoted line break", "short rows"])
+@pytest.mark.parametrize("name", ["ordinary", "empty cells", "blank lines", "quoted line break", "short rows"])
 def test_columnar_and_row_readers_agree_on_other_delimiters(tmp_path, char, name):
     text = {"ordinary": "title\n\n客户,手机,金额\nA1,138 0013 8000,1299\nA2,,5\n",
+            # a row of empty cells is no record; one whose first cell alone is empty is
+            "empty cells": "id,name,note\n1,a,x\n , ,\n,b,\n,,y\n2,c,z\n",
             "blank lines": "id,name\n1,a\n\n2,b\n,\n3,c\n",
             "quoted line break": 'id,note\n1,"two\nlines"\n2,x\n',
             "short rows": "id,a,b\n1,x\n2,y,z\n"}[name]
@@ -313,8 +315,10 @@ def test_columnar_and_row_readers_agree_on_other_delimiters(tmp_path, char, name
 
     pd.testing.assert_frame_equal(fast, rows)
     assert len(fast.columns) > 2  # the header was split: at least two columns besides _row
-    if name == "ordinary":
+    if name in ("ordinary", "empty cells"):
         assert io._read_csv_columnar(path.read_bytes(), "gb18030", header_row, char) is not None
+    if name == "empty cells":
+        assert fast["_row"].tolist() == [2, 4, 5, 6]
 
 
 def test_whitespace_row_with_a_missing_cell_names_row_and_fix(tmp_path):

@@ -466,6 +466,7 @@ def _read_csv(path: Path, encoding: str, header_row: int, label: str, nrows: int
 
 def _read_csv_columnar(data: bytes, encoding: str, header_row: int, delimiter: str = ",") -> pd.DataFrame | None:
     """The columnar path of :func:`_read_csv`; ``None`` when the file is not ordinary (the caller falls back)."""
+    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.csv as pacsv
@@ -503,12 +504,14 @@ def _read_csv_columnar(data: bytes, encoding: str, header_row: int, delimiter: s
     for column in table.columns:
         if table.num_rows and pc.max(pc.utf8_length(column)).as_py() > MAX_FIELD_BYTES:
             return None
-    rows = pa.array(range(header_row + 1, header_row + 1 + table.num_rows), type=pa.int64())
+    rows = pa.array(np.arange(header_row + 1, header_row + 1 + table.num_rows, dtype=np.int64))
     if table.num_rows and table.num_columns:
         blank = None
-        for column in table.columns:
+        for column in table.columns:  # most exports have no blank row: the first column (an id) tells
             empty = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(column)), 0)
             blank = empty if blank is None else pc.and_(blank, empty)
+            if not pc.any(blank).as_py():
+                break
         if pc.any(blank).as_py():  # a row of empty cells (",,,"): nothing to account for, as in the row reader
             keep = pc.invert(blank)
             table, rows = table.filter(keep), rows.filter(keep)
