@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.digiops-installed
 PYTEST_ARGS ?=
+# one pytest-xdist worker per core, longest test files first (tests/conftest.py); `make test PYTEST_XDIST=` is serial
+PYTEST_XDIST ?= -n auto --dist loadfile --no-loadscope-reorder
 
 .PHONY: help setup demo test lab bench dashboard clean
 
@@ -29,7 +31,7 @@ demo: setup
 
 ## test: set up, then run the whole test suite (slow and browser tests included)
 test: setup
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 ## lab: JupyterLab on the stage notebooks, with the project's environment as kernel
 # Jupyter refuses to start as root (a container's usual user) unless told --allow-root; only then is it told.

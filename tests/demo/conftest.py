@@ -1,4 +1,5 @@
-"""A small demo client generated once per test session (5 000 people: enough for every dirt rate to show)."""
+"""A small demo client generated once per test session (5 000 people: enough for every dirt rate to show), shared
+by the pytest-xdist workers."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from digiops.demo import generate, sources_yaml
 from digiops.demo.sources import SOURCE_BY_NAME
 from digiops.io import read_table
+from tests.conftest import shared_by_workers
 
 PEOPLE = 5_000
 SEED = 7
@@ -17,13 +19,15 @@ SEED = 7
 
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("demo_client")
-    generate(out, people=PEOPLE, seed=SEED)
-    # only the sources block is the generator's; the rest of the demo engagement belongs to the stages
-    (out / "engagement.yaml").write_text(
-        "client: {id: demo, name_zh: 示例茶饮, name_en: Demo Tea Co.}\nengagement: test\n"
-        "period: {start: 2025-05-01, end: 2026-10-31}\nstages: [inventory]\n" + sources_yaml(), encoding="utf-8")
-    return out
+    def make(out: Path) -> Path:
+        generate(out, people=PEOPLE, seed=SEED)
+        # only the sources block is the generator's; the rest of the demo engagement belongs to the stages
+        (out / "engagement.yaml").write_text(
+            "client: {id: demo, name_zh: 示例茶饮, name_en: Demo Tea Co.}\nengagement: test\n"
+            "period: {start: 2025-05-01, end: 2026-10-31}\nstages: [inventory]\n" + sources_yaml(), encoding="utf-8")
+        return out
+
+    return shared_by_workers(tmp_path_factory, "demo_client", make)
 
 
 @pytest.fixture(scope="session")
