@@ -7,7 +7,6 @@ Run alone with ``pytest -m hardening``; figures in docs/RELIABILITY.md.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Callable
