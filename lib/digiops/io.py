@@ -144,13 +144,8 @@ garbled)
         raise SourceError(label, "the file is full of NUL bytes: it is UTF-16 text without a byte-order mark, or not "
                                  "text at all", field="encoding", row=data.count(b"\n", 0, nul) + 1,
                           fix="export it again as UTF-8 CSV, or as Excel's \"Unicode text\" (which carries the mark)")
-    if _valid_utf8(data):  # the UTF-8 mark is itself UTF-8: offsets count from the file's first byte
-        return "utf-8-sig"
-    try:  # where it is not, Python's decoder says where and why
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        first = exc
-    else:
+    first = _utf8_error(data)  # the UTF-8 mark is itself UTF-8: offsets count from the file's first byte
+    if first is None:
         return "utf-8-sig"
     if first.end == len(data) and first.reason == "unexpected end of data":
         line = data.count(b"\n", 0, first.start) + 1
@@ -235,22 +230,33 @@ def _utf8_in_legacy(data: bytes, lines: _Utf8Lines, encoding: str, label: str, w
                            "UTF-8 lines would be garbled")
 
 
-def _valid_utf8(data: bytes) -> bool:
-    """Whether ``data`` is UTF-8 throughout, told by Arrow's validator on the bytes in place: decoding a 1 GB export
-    into a Python string took three times as long and up to four times its size in memory."""
+def _is_utf8(encoding: str) -> bool:
+    """Whether an encoding's name is UTF-8, with or without the mark (``utf-8``, ``UTF_8``, ``utf8``, ``utf-8-sig``)."""
+    return encoding.replace("_", "-").lower().removesuffix("-sig") in ("utf-8", "utf8")
+
+
+def _utf8_error(data: bytes) -> UnicodeDecodeError | None:
+    """``None`` when ``data`` is UTF-8 throughout, else the decoder's error (where and why). Arrow's validator tells
+    on the bytes in place: decoding a 1 GB export into a Python string took three times as long and up to four
+    times its size in memory; only a file that is not UTF-8 is decoded, for the error."""
     import numpy as np
     import pyarrow as pa
 
     offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
     try:
         pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(data)]).validate(full=True)
+        return None
     except pa.ArrowInvalid:
-        return False
-    return True
+        pass
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc
+    return None
 
 
 def _decode_every_line(data: bytes, encoding: str, label: str, where: dict) -> None:
-    if encoding.replace("_", "-").lower() in ("utf-8", "utf8", "utf-8-sig") and _valid_utf8(data):
+    if _is_utf8(encoding) and _utf8_error(data) is None:
         return
     try:
         data.decode(encoding)
@@ -472,7 +478,7 @@ def _read_csv_columnar(data: bytes, encoding: str, header_row: int, delimiter: s
     import pyarrow.csv as pacsv
 
     # Offsets into one buffer rather than slices of it: a slice of a 1 GB export is another 1 GB.
-    if encoding.replace("-sig", "").replace("_", "-").lower() in ("utf-8", "utf8"):
+    if _is_utf8(encoding):
         start = 3 if data[:3] == b"\xef\xbb\xbf" else 0
     else:
         data, start = data.decode(encoding).encode("utf-8"), 0
@@ -1088,7 +1094,7 @@ def read_table(path: Path, *, fmt: str, encoding: str = "auto", sheet: str | int
     if fmt == "csv":
         data = path.read_bytes()
         chosen = detect_encoding(data, encoding, label, header_row=header_row, delimiter=delimiter)
-        if encoding != "auto" and encoding.replace("-sig", "") == "utf-8" and data[:3] == b"\xef\xbb\xbf":
+        if _is_utf8(encoding) and data[:3] == b"\xef\xbb\xbf":
             chosen = "utf-8-sig"
         data, reading = _as_utf8(data, chosen)
         used = detect_delimiter(data, reading, header_row) if delimiter == "auto" else _spelling(delimiter)
