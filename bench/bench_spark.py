@@ -1,13 +1,24 @@
-"""Benchmark of the Spark engine against DuckDB on the same client: merge + labels, wall time and peak memory.
+"""Benchmark of the Spark engine against DuckDB on the same clients: merge + labels, per step, the driver's memory.
 
 Usage::
 
-    .venv/bin/python bench/bench_spark.py --people 5000 [--master 'local[2]'] [--workdir /tmp/digiops-bench]
+    .venv/bin/python bench/bench_spark.py [--people 5000 ...] [--master 'local[2]'] [--workdir /tmp/digiops-bench]
+        [--engines duckdb spark]
 
-Generates a demo client (``python -m digiops.demo --people N --out DIR``, the demo engagement and tag catalog copied
-beside it), then for each engine runs, in a fresh process, :func:`digiops.merge.pipeline.run_merge` and the labels
-evaluation on the merge outputs written as Parquet. Peak memory is the peak of the process tree's summed resident
-memory (Python plus, on Spark, the JVM it starts), sampled every 0.2 s.
+For each size, generates a demo client (``python -m digiops.demo --people N``, the demo engagement and tag catalog
+copied beside it), then for each engine runs, in a fresh process, :func:`digiops.merge.pipeline.run_merge` (its work
+folder under the output folder, as a Spark stage's is under its run folder) and the labels evaluation on the merge
+outputs written as Parquet. Reported per run:
+
+* seconds per merge step (``MergeResult.timings``) and for labels, and the records (raw rows) per core-minute of
+  each step: what the sizing table of ``docs/scale-out.md`` extrapolates from;
+* the peak resident memory of the Python driver process alone (its ``ru_maxrss``: what issue 25 bounds — on Spark
+  the JVM and the executors' Python workers are other processes) and of the whole process tree (Python, JVM and
+  workers, sampled every 0.2 s);
+* when both engines ran: how far Spark's customers are from DuckDB's (B³ F1 of the two crosswalks as partitions of
+  the records), whether the golden records, GMV and the tag matrix are the same.
+
+The last lines give the driver's peak at the largest size over its peak at the smallest, per engine.
 """
 
 from __future__ import annotations
@@ -20,36 +31,41 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = r"""
-import json, sys, time
+import json, resource, sys, time
 from pathlib import Path
 from digiops.engagement import load_engagement
 from digiops.engines import EngineSettings, stop_spark
 from digiops.labels.catalog import load_catalog
 from digiops.labels.evaluate import evaluate
 from digiops.merge.pipeline import run_merge
+from digiops import tables as contract
 folder, kind, master, out = sys.argv[1], sys.argv[2], sys.argv[3], Path(sys.argv[4])
 engagement = load_engagement(folder + "/engagement.yaml")
 engagement = engagement.model_copy(update={"engine": EngineSettings(kind=kind, master=master)})
-start = time.perf_counter()
-result = run_merge(engagement)
-merge_s = time.perf_counter() - start
 out.mkdir(parents=True, exist_ok=True)
-tables = {}
-for name in ("customers", "orders", "shipments", "products"):
-    getattr(result, name).to_parquet(out / f"{name}.parquet", index=False)
-    tables[name] = str(out / f"{name}.parquet")
+start = time.perf_counter()
+result = run_merge(engagement, work_root=out / "work")
+merge_s = time.perf_counter() - start
+files = {}
+for name in ("customers", "orders", "shipments", "products", "crosswalk"):
+    contract.conform(getattr(result, name), name).to_pandas().to_parquet(out / f"{name}.parquet", index=False)
+    files[name] = str(out / f"{name}.parquet")
 clock = time.perf_counter()
-run = evaluate(tables, load_catalog(engagement.folder / engagement.labels.catalog), engine=engagement.engine)
+run = evaluate({k: v for k, v in files.items() if k != "crosswalk"},
+               load_catalog(engagement.folder / engagement.labels.catalog), engine=engagement.engine)
 labels_s = time.perf_counter() - clock
+run.tags.to_parquet(out / "tags.parquet", index=False)
 stop_spark()
-print(json.dumps({"engine": kind, "merge_s": round(merge_s, 1), "identity_s": round(result.timings["identity"], 1),
-                  "labels_s": round(labels_s, 1), "records": len(result.crosswalk),
-                  "customers": int(result.crosswalk["customer_id"].nunique()), "tagged": len(run.tags)}))
+print(json.dumps({"merge_s": merge_s, "steps": result.timings, "labels_s": labels_s,
+                  "records": int(result.accounting["rows_in"].sum()),
+                  "customers": int(result.crosswalk["customer_id"].nunique()),
+                  "driver_peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6}))
 """
 
 
@@ -66,7 +82,7 @@ def generate(people: int, folder: Path) -> None:
 def run_measured(command: list[str]) -> tuple[dict, float, float]:
     """(the child's JSON line, wall seconds, peak summed RSS of its process tree in GB)."""
     start = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     parent, peak = psutil.Process(child.pid), 0
     while child.poll() is None:
         try:
@@ -75,29 +91,78 @@ def run_measured(command: list[str]) -> tuple[dict, float, float]:
         except psutil.Error:
             pass
         time.sleep(0.2)
-    out = child.stdout.read()
+    out, err = child.communicate()
     if child.returncode:
-        raise SystemExit(f"{command} failed ({child.returncode})")
+        raise SystemExit(f"{command} failed ({child.returncode}):\n{err[-3000:]}")
     return json.loads(out.strip().splitlines()[-1]), time.perf_counter() - start, peak / 1e9
+
+
+def b_cubed_f1(left: pd.DataFrame, right: pd.DataFrame) -> float:
+    """B³ F1 of two crosswalks as partitions of the same records (1.0: the same customers)."""
+    joined = left.merge(right, on=["source", "record_id"], suffixes=("_l", "_r"), validate="one_to_one")
+    both = joined.groupby(["customer_id_l", "customer_id_r"]).size()
+    size_l = joined.groupby("customer_id_l").size()
+    size_r = joined.groupby("customer_id_r").size()
+    # each record's precision: the share of its right-hand customer that its left-hand customer also holds
+    shared = both.reset_index(name="n")
+    precision = (shared["n"] ** 2 / shared["customer_id_r"].map(size_r)).sum() / len(joined)
+    recall = (shared["n"] ** 2 / shared["customer_id_l"].map(size_l)).sum() / len(joined)
+    return 2 * precision * recall / (precision + recall)
+
+
+def named_by_records(table: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataFrame:
+    key = (crosswalk["source"] + ":" + crosswalk["record_id"]).groupby(crosswalk["customer_id"]).min()
+    return table.assign(customer_id=table["customer_id"].map(key)).sort_values("customer_id").reset_index(drop=True)
+
+
+def compare(duck: Path, spark: Path) -> dict:
+    """How Spark's outputs differ from DuckDB's (see the module docstring)."""
+    crosswalks = {k: pd.read_parquet(f / "crosswalk.parquet") for k, f in (("duckdb", duck), ("spark", spark))}
+    same = {}
+    for name in ("customers", "tags"):
+        frames = [named_by_records(pd.read_parquet(f / f"{name}.parquet"), crosswalks[k])
+                  for k, f in (("duckdb", duck), ("spark", spark))]
+        same[name] = frames[0].equals(frames[1])
+    gmv = [pd.read_parquet(f / "orders.parquet").query("state == 'paid'")["amount"].sum() for f in (duck, spark)]
+    return {"b3_f1": b_cubed_f1(crosswalks["duckdb"], crosswalks["spark"]), "same_golden_records": same["customers"],
+            "same_tags": same["tags"], "gmv_duckdb": str(gmv[0]), "gmv_spark": str(gmv[1])}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--people", type=int, default=5000)
+    parser.add_argument("--people", type=int, nargs="+", default=[5000])
     parser.add_argument("--master", default="local[2]")
+    parser.add_argument("--engines", nargs="+", default=["duckdb", "spark"], choices=["duckdb", "spark"])
     parser.add_argument("--workdir", default="/tmp/digiops-bench")
     args = parser.parse_args()
-    folder = Path(args.workdir) / f"people-{args.people}"
-    generate(args.people, folder)
-    print("| engine | records | customers | merge (s) | of which identity (s) | labels (s) | process wall (s) | "
-          "peak RSS (GB) |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for kind in ("duckdb", "spark"):
-        out = folder / f"outputs-{kind}"
-        line, wall, peak = run_measured([sys.executable, "-c", CHILD, str(folder), kind, args.master, str(out)])
-        print(f"| {kind}{' ' + args.master if kind == 'spark' else ''} | {line['records']} | {line['customers']} | "
-              f"{line['merge_s']} | {line['identity_s']} | {line['labels_s']} | {wall:.1f} | {peak:.2f} |",
-              flush=True)
+    cores = int(args.master[args.master.find("[") + 1:-1]) if args.master.startswith("local[") else 2
+    steps = ("prepare", "features", "identity", "stable_ids", "survivorship", "whole_link", "quality")
+    print(f"| people | engine | records | customers | {' | '.join(steps)} | labels | merge (s) | process wall (s) | "
+          "driver peak (GB) | tree peak (GB) |")
+    print("|" + " --- |" * (len(steps) + 9))
+    peaks: dict[str, dict[int, float]] = {}
+    for people in args.people:
+        folder = Path(args.workdir) / f"people-{people}"
+        generate(people, folder)
+        for kind in args.engines:
+            out = folder / f"outputs-{kind}"
+            shutil.rmtree(out, ignore_errors=True)
+            line, wall, tree = run_measured([sys.executable, "-c", CHILD, str(folder), kind, args.master, str(out)])
+            peaks.setdefault(kind, {})[people] = line["driver_peak_gb"]
+            timings = line["steps"]
+            rate = lambda s: line["records"] / (cores * s / 60) if s else float("nan")  # noqa: E731
+            cells = [f"{timings.get(s, 0):.1f} ({rate(timings.get(s, 0)) / 1e3:,.0f}k)" for s in steps]
+            print(f"| {people} | {kind}{' ' + args.master if kind == 'spark' else ''} | {line['records']} | "
+                  f"{line['customers']} | {' | '.join(cells)} | {line['labels_s']:.1f} | {line['merge_s']:.1f} | "
+                  f"{wall:.1f} | {line['driver_peak_gb']:.2f} | {tree:.2f} |", flush=True)
+        if {"duckdb", "spark"} <= set(args.engines):
+            print(f"  {people} people, Spark against DuckDB: "
+                  f"{json.dumps(compare(folder / 'outputs-duckdb', folder / 'outputs-spark'))}", flush=True)
+    print("\nstep cells: seconds (thousand records per core-minute, cores of the master; DuckDB: the same count)")
+    for kind, by_size in peaks.items():
+        if len(by_size) > 1:
+            low, high = min(by_size), max(by_size)
+            print(f"{kind}: driver peak at {high} people / at {low} people = {by_size[high] / by_size[low]:.2f}")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ import os
 import re
 import shutil
 import socket
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Mapping
@@ -39,7 +40,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field
 
 from digiops.errors import EngagementError
-from digiops.sql import scan
+from digiops.sql import literal, scan
 
 SPARK_EXTRA = "pip install -e '.[spark]'"
 
@@ -96,6 +97,13 @@ def _local_cores(master: str) -> int:
     return max(1, int(inside)) if inside.isdigit() else 1
 
 
+def local_driver_memory() -> str:
+    """The JVM heap of a ``local[N]`` session when ``spark.driver.memory`` is not given: three tenths of the
+    machine's memory, between 1 and 8 GB (the stage's DuckDB takes up to four tenths beside it)."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{max(1, min(8, int(0.3 * total)))}g"
+
+
 def spark_session(engine: EngineSettings):
     """The process's Spark session for these settings (created on first use, then reused).
 
@@ -119,9 +127,17 @@ def spark_session(engine: EngineSettings):
                    "spark.sql.warehouse.dir": os.path.join(tempfile.gettempdir(), "digiops-spark-warehouse"),
                    "spark.sql.execution.arrow.pyspark.enabled": "true",
                    **{k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in engine.options.items()}}
-        if engine.master.startswith("local") and "spark.sql.shuffle.partitions" not in options:
+        if engine.master.startswith("local"):
             # Spark's default of 200 shuffle partitions is for clusters; on one machine it is mostly overhead
-            options["spark.sql.shuffle.partitions"] = str(2 * _local_cores(engine.master))
+            options.setdefault("spark.sql.shuffle.partitions", str(2 * _local_cores(engine.master)))
+            # the local executor lives in the driver's JVM, whose default heap of 1 GB fails Splink's blocking
+            # at the demo's 20 000 people ("Java heap space")
+            options.setdefault("spark.driver.memory", local_driver_memory())
+            # the executors' Python workers run digiops' own code (preparing the sources): this environment's
+            options.setdefault("spark.pyspark.python", sys.executable)
+        if "spark.pyspark.python" in options:
+            # pyspark names the workers' Python from the environment only (a session started from a kernel)
+            os.environ["PYSPARK_PYTHON"] = options["spark.pyspark.python"]
         jars = [similarity_jar_location(), *[j for j in str(options.pop("spark.jars", "")).split(",") if j]]
         builder = SparkSession.builder.master(engine.master).appName("digiops").config("spark.jars", ",".join(jars))
         for name, value in options.items():
@@ -530,6 +546,99 @@ def to_spark_sql(sql: str) -> str:
     return tree.transform(rewrite).sql(dialect="spark")
 
 
+# --- tables between the stage's DuckDB and Spark (issue 25) -----------------------------------------------------
+def _exchange_path(con) -> Path:
+    """A new path in ``con``'s temporary directory (the merge stage's work folder: on Spark one the executors
+    reach), or in the system's temporary directory when the connection has none of its own."""
+    folder = con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0]
+    root = Path(folder) if folder and folder != ".tmp" else Path(tempfile.gettempdir())
+    root.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix="spark-exchange-", dir=root)) / "part"
+
+
+def duckdb_to_spark(con, sql: str, spark):
+    """The rows of the DuckDB query ``sql`` as a Spark DataFrame, handed over as a Parquet file (see
+    :func:`_exchange_path`) that the executors read: the driver's Python never holds them."""
+    path = _exchange_path(con)
+    con.execute(f"COPY ({sql}) TO {literal(str(path))} (FORMAT parquet)")
+    return spark.read.parquet(str(path))
+
+
+def spark_to_duckdb(con, frame, table: str) -> None:
+    """Table ``table`` in ``con`` with the rows of the Spark DataFrame ``frame``, written by the executors as
+    Parquet (see :func:`_exchange_path`) and read by DuckDB: nothing is collected into the driver's Python."""
+    path = _exchange_path(con)
+    frame.write.parquet(str(path))
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {scan(str(path / '*.parquet'))}")
+
+
+# --- the executors' Python (issue 25) --------------------------------------------------------------------------
+#: What an executor's Python must share with the driver's to run digiops' own code there (preparing the sources).
+EXECUTOR_PACKAGES = ("digiops", "pandas", "pyarrow")
+EXECUTOR_FIX = ("install this environment on every executor (pip install digiops with its dependencies, or ship a "
+                "packed virtualenv with spark.archives) and point engine.options spark.pyspark.python at its python")
+
+
+def python_environment() -> dict[str, str]:
+    """This Python's version and the versions of :data:`EXECUTOR_PACKAGES` (``missing`` when not importable)."""
+    import importlib
+
+    found = {"python": ".".join(map(str, sys.version_info[:2]))}
+    for name in EXECUTOR_PACKAGES:
+        try:
+            found[name] = str(importlib.import_module(name).__version__)
+        except ImportError:
+            found[name] = "missing"
+    return found
+
+
+def environment_problem(driver: Mapping[str, str], executor: Mapping[str, str], *,
+                        location: str = "engagement.yaml") -> EngagementError | None:
+    """An error naming every difference between the driver's and an executor's :func:`python_environment`.
+
+    >>> print(environment_problem({"python": "3.11", "digiops": "0.1.0"}, {"python": "3.9", "digiops": "missing"}))
+    engagement.yaml: engine.options: the Spark executors' Python differs from this one: python 3.9 (here 3.11), \
+digiops missing (here 0.1.0) (fix: install this environment on every executor (pip install digiops with its \
+dependencies, or ship a packed virtualenv with spark.archives) and point engine.options spark.pyspark.python at its \
+python)
+    """
+    differences = [f"{name} {executor.get(name, 'missing')} (here {version})" for name, version in driver.items()
+                   if executor.get(name) != version]
+    if not differences:
+        return None
+    return EngagementError(location, "the Spark executors' Python differs from this one: " + ", ".join(differences),
+                           field="engine.options", fix=EXECUTOR_FIX)
+
+
+def _task_failure(error: Exception) -> str:
+    """The line of a failed Spark job's error that says why its Python worker failed."""
+    lines = [line.strip() for line in str(error).splitlines()]
+    for marker in ("Cannot run program", "ModuleNotFoundError", "ImportError", "Error:"):
+        found = next((line for line in lines if marker in line and not line.startswith("at ")), None)
+        if found:
+            return found[found.find(marker):] if marker == "Cannot run program" else found
+    return lines[0] if lines else type(error).__name__
+
+
+def check_executors(spark, *, location: str = "engagement.yaml") -> None:
+    """Run one small task and raise an :class:`EngagementError` when the executors' Python cannot run digiops' code
+    as the driver does (a Python that does not start, digiops not installed, another Python, pandas or pyarrow:
+    :func:`environment_problem`), before any data is read. Checked once per session."""
+    if _SESSION.get("executors_checked") is spark:
+        return
+    try:
+        found = spark.sparkContext.parallelize([0], 1).map(lambda _: python_environment()).collect()[0]
+    except Exception as error:  # noqa: BLE001 — the worker did not start, or could not import what it runs
+        python = os.environ.get("PYSPARK_PYTHON", "python3")
+        raise EngagementError(location, f"the Spark executors cannot run digiops' code with the Python '{python}': "
+                                        f"{_task_failure(error)}", field="engine.options",
+                              fix=EXECUTOR_FIX) from None
+    problem = environment_problem(python_environment(), found, location=location)
+    if problem is not None:
+        raise problem
+    _SESSION["executors_checked"] = spark
+
+
 # --- SQL sessions (the labels stage) ------------------------------------------------------------------------------
 class SqlSession:
     """Tables as views, statements, results as Arrow: the same calls on DuckDB and on Spark."""
@@ -642,5 +751,5 @@ def sql_session(engine: EngineSettings | None = None, *, threads: int | None = N
     return SparkSqlSession(engine) if engine.is_spark else DuckDBSession(threads)
 
 
-__all__ = ["EngineSettings", "SqlSession", "check_spark", "close_db_api", "spark_problems", "spark_session",
+__all__ = ["EngineSettings", "SqlSession", "check_executors", "check_spark", "close_db_api", "spark_problems", "spark_session",
            "splink_db_api", "sql_session", "stop_spark", "to_spark_sql"]

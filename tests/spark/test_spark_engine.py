@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import sys
 import time
 from pathlib import Path
 
@@ -102,6 +104,36 @@ def test_spark_crosswalk_has_the_duckdb_partitions(runs):
     assert type(runs["spark"][1].model.linker._db_api).__name__ == "SparkAPI"
 
 
+def test_spark_executors_prepare_the_sources_into_the_run_folder(runs):
+    """Reading, cleaning and measuring ran in the executors' Python, not the driver's, and wrote the files into
+    the run folder (which a cluster's executors reach); the results are the DuckDB engine's."""
+    run_dir, result, _ = runs["spark"]
+    duck = runs["duckdb"][1]
+    here = f"{socket.gethostname()}:{os.getpid()}"
+    assert result.prepared and all(s.worker and s.worker != here for s in result.prepared.values())
+    assert all(s.worker == here for s in duck.prepared.values())  # small: prepared in-process
+    assert all(s.clean_file.is_relative_to(run_dir / "work") for s in result.prepared.values())
+    for name, source in result.prepared.items():
+        other = duck.prepared[name]
+        assert (source.rows_in, source.rows_clean, source.columns) == (other.rows_in, other.rows_clean, other.columns)
+        pd.testing.assert_frame_equal(pd.read_parquet(source.clean_file), pd.read_parquet(other.clean_file))
+    pd.testing.assert_frame_equal(result.quarantine, duck.quarantine)
+    pd.testing.assert_frame_equal(result.data_quality, duck.data_quality)
+    pd.testing.assert_frame_equal(result.accounting, duck.accounting)
+
+
+def test_spark_golden_records_and_gmv_are_the_duckdb_ones(runs):
+    named = {}
+    for kind in ("duckdb", "spark"):
+        run_dir, result, _ = runs[kind]
+        customers = pd.read_parquet(run_dir / "outputs" / "merge" / "customers.parquet")
+        named[kind] = _named_by_records(customers, result.crosswalk)
+    pd.testing.assert_frame_equal(named["spark"], named["duckdb"])
+    gmv = {kind: pd.read_parquet(runs[kind][0] / "outputs" / "merge" / "orders.parquet")
+           .query("state == 'paid'")["amount"].sum() for kind in ("duckdb", "spark")}
+    assert gmv["spark"] == gmv["duckdb"] > 0
+
+
 def test_the_spark_checkpoints_folder_leaves_with_the_session(runs):
     assert runs["checkpoints"] and "digiops-spark-checkpoints-" in runs["checkpoints"]
     assert not Path(runs["checkpoints"]).exists()
@@ -117,3 +149,26 @@ def test_spark_tag_matrix_is_the_duckdb_one(runs):
     assert list(spark.columns) == list(duck.columns) and len(duck) == runs["duckdb"][1].crosswalk["customer_id"].nunique()
     pd.testing.assert_frame_equal(spark, duck)
     assert duck["rfm_segment"].notna().any() and duck["lifecycle_stage"].notna().any()
+
+
+def test_executors_without_digiops_python_are_one_clear_error_before_any_source_is_read(small_client, tmp_path,
+                                                                                       monkeypatch):
+    """An executor Python that cannot run digiops (here: one that does not exist) stops the merge at its first
+    Spark job, naming engine.options and the fix; no source is prepared."""
+    _need_spark()
+    from digiops import merge
+    from digiops.errors import EngagementError
+
+    monkeypatch.setenv("PYSPARK_PYTHON", sys.executable)  # restored afterwards: the session sets it
+    engine = EngineSettings(kind="spark", master="local[1]", options={"spark.pyspark.python": "/nowhere/python3"})
+    client = load_engagement(small_client).model_copy(update={"engine": engine})
+    try:
+        with pytest.raises(EngagementError) as raised:
+            merge.run(StageContext(client, "merge", tmp_path / "run"))
+    finally:
+        stop_spark()
+    message = str(raised.value)
+    assert "engine.options" in message and "Spark executors cannot run" in message and "/nowhere/python3" in message
+    assert "Cannot run program" in message
+    assert "spark.pyspark.python" in message
+    assert not list((tmp_path / "run").rglob("*.clean.parquet"))

@@ -468,11 +468,11 @@ def _components(con, nodes: str, edges: str, out: str, engine: engines.EngineSet
         from splink.clustering import cluster_pairwise_predictions_at_threshold
 
         db_api = engines.splink_db_api(engine)
-        found = cluster_pairwise_predictions_at_threshold(con.sql(nodes).df(), con.sql(edges).df(), db_api=db_api,
-                                                          node_id_column_name=UID).as_pandas_dataframe()
-        con.register("_found", found)
-        con.execute(f"CREATE OR REPLACE TABLE {out} AS SELECT {UID} AS profile, cluster_id AS cluster FROM _found")
-        con.unregister("_found")
+        spark = engines.spark_session(engine)
+        found = cluster_pairwise_predictions_at_threshold(
+            engines.duckdb_to_spark(con, nodes, spark), engines.duckdb_to_spark(con, edges, spark), db_api=db_api,
+            node_id_column_name=UID).as_spark_dataframe()
+        engines.spark_to_duckdb(con, found.selectExpr(f"{UID} AS profile", "cluster_id AS cluster"), out)
         return
     from scipy.sparse import coo_array
     from scipy.sparse.csgraph import connected_components
@@ -778,7 +778,7 @@ def _cross_component_scorer(con, db_api, linker, table: str, key_edges: str, com
     scored = (f"SELECT p.*, coalesce(k.cluster, p.{UID}) AS _component FROM {table} p "
               f"LEFT JOIN key_components k ON k.profile = p.{UID} ANTI JOIN copies c ON c.{UID} = p.{UID}")
     if on_spark:
-        scored_sdf = db_api.register(con.sql(scored).to_arrow_table(), table_name="person_scored")
+        scored_sdf = db_api.register(engines.duckdb_to_spark(con, scored, db_api.spark), table_name="person_scored")
     else:
         con.execute(f"CREATE OR REPLACE TEMP VIEW scored_profiles AS {scored}")
         scored_sdf = db_api.register("scored_profiles")
@@ -851,7 +851,8 @@ def link_profiles(con, table: str, *, link_fields: list[str] | None = None,
         logging.getLogger("splink").setLevel(logging.ERROR)
         if on_spark:
             db_api = engines.splink_db_api(engine)
-            sdf = db_api.register(con.sql(f"SELECT * FROM {table}").to_arrow_table(), table_name="person_profiles")
+            sdf = db_api.register(engines.duckdb_to_spark(con, f"SELECT * FROM {table}", db_api.spark),
+                                  table_name="person_profiles")
         else:
             db_api = engines.splink_db_api(connection=con)
             sdf = db_api.register(table)
@@ -909,10 +910,7 @@ def link_profiles(con, table: str, *, link_fields: list[str] | None = None,
         # features are in the profile table already.
         if on_spark:
             scored = predicted.as_spark_dataframe()
-            frame = scored.select(*_pair_columns(scored.columns)).toPandas()
-            con.register("_pairs", frame)
-            con.execute("CREATE OR REPLACE TABLE pairs AS SELECT * FROM _pairs")
-            con.unregister("_pairs")
+            engines.spark_to_duckdb(con, scored.select(*_pair_columns(scored.columns)), "pairs")
         else:
             columns = _pair_columns(predicted.as_duckdbpyrelation().columns)
             con.execute(f"CREATE OR REPLACE TABLE pairs AS SELECT {', '.join(columns)} FROM {predicted.physical_name}")

@@ -53,8 +53,10 @@ CROSSWALK_COLUMNS = tables.columns("crosswalk")
 DUCKDB_MEMORY = os.environ.get("DIGIOPS_DUCKDB_MEMORY") or \
     f"{min(6.0, 0.4 * os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 1e9):.1f}GB"
 
-#: Work folders of runs without a folder of their own: ``digiops-merge-<pid>-<random>`` in the temporary directory.
+#: Work folders of runs without a folder of their own: ``digiops-merge-<pid>-<random>`` in the temporary directory
+#: (on Spark in the run folder's :data:`WORK`).
 WORKSPACE_PREFIX = "digiops-merge-"
+WORK = "work"
 #: A record's label in review files and the report: ``source:record_id`` (``o`` is table ``profile_of``).
 _LABEL = "o.source || ':' || o.record_id"
 
@@ -194,11 +196,14 @@ def remove_orphaned_workspaces(root: Path | None = None) -> list[Path]:
 
 
 def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
-              folder: Path | None = None, previous: PreviousIds | None = None) -> MergeResult:
+              folder: Path | None = None, previous: PreviousIds | None = None,
+              work_root: Path | None = None) -> MergeResult:
     """Run the whole merge stage on an engagement (never reads truth).
 
     Args:
         folder: where the work files go (a temporary folder, removed with the result, by default).
+        work_root: where that temporary folder is made (the system's temporary directory by default; on Spark the
+            run folder, which the executors reach).
         previous: the client's previous run, whose customer ids this run carries forward
             (:mod:`digiops.merge.stable_ids`); ``None`` numbers the customers afresh.
     """
@@ -207,8 +212,10 @@ def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
     timings: dict[str, float] = {}
     workspace = None
     if folder is None:
-        remove_orphaned_workspaces()
-        workspace = tempfile.TemporaryDirectory(prefix=f"{WORKSPACE_PREFIX}{os.getpid()}-")
+        remove_orphaned_workspaces(work_root)
+        if work_root is not None:
+            work_root.mkdir(parents=True, exist_ok=True)
+        workspace = tempfile.TemporaryDirectory(prefix=f"{WORKSPACE_PREFIX}{os.getpid()}-", dir=work_root)
         folder = Path(workspace.name)
     folder.mkdir(parents=True, exist_ok=True)
 
@@ -572,7 +579,9 @@ def run(ctx) -> MergeResult:
         from digiops.engines import check_spark
 
         check_spark(ctx.engagement.engine, ctx.run_dir, location=ctx.engagement.file.name)
-    result = run_merge(ctx.engagement, previous=previous_ids(ctx.previous_run_dir))
+    # On Spark the executors write the prepared sources: into the run folder, which they reach (check_spark)
+    result = run_merge(ctx.engagement, previous=previous_ids(ctx.previous_run_dir),
+                       work_root=ctx.run_dir / WORK if ctx.engagement.engine.is_spark else None)
     accounting = result.accounting
     lost = accounting[~accounting["balanced"]]
     if len(lost):

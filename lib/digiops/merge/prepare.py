@@ -15,6 +15,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import multiprocessing
+import os
+import socket
 import time
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
@@ -28,7 +30,7 @@ import pyarrow.parquet as pq
 
 from digiops import sources
 from digiops.engagement import Engagement, load_engagement
-from digiops.errors import SourceError
+from digiops.errors import DigiopsError, SourceError
 from digiops.io import ROW
 from digiops.merge.clean import TIME_FIELDS, clean_source, duplicate_rows
 from digiops.merge.quality import distinct_count, measure, quality_rows
@@ -67,6 +69,7 @@ class PreparedSource:
     exact_duplicates: int = 0  # rows quarantined as exact duplicates of an earlier row
     zero_amounts: int = 0  # an orders source without an id column: rows kept with amount 0 and no refund marker
     dirt: pd.DataFrame | None = None  # the dirt met in every row read (digiops.merge.quality.dirt_rows)
+    worker: str = ""  # ``host:pid`` of the process that prepared it (a worker process, or a Spark executor's)
 
     @property
     def scan(self) -> str:
@@ -235,7 +238,8 @@ def prepare_source(engagement: Engagement, name: str, folder: Path, *, as_of: dt
                           grain=duplicates.grain, grain_setting=source.grain, orders=orders,
                           repeated_orders=duplicates.repeated, exact_duplicates=len(duplicates.exact),
                           zero_amounts=zero_amounts,
-                          dirt=pd.concat(dirt, ignore_index=True) if dirt else None)
+                          dirt=pd.concat(dirt, ignore_index=True) if dirt else None,
+                          worker=f"{socket.gethostname()}:{os.getpid()}")
 
 
 def _prepare_in_worker(engagement_file: Path, name: str, folder: Path, as_of: dt.date, earliest: dt.date,
@@ -252,9 +256,13 @@ def prepare_all(engagement: Engagement, names: list[str], folder: Path, *, as_of
     Two worker processes take the sources costliest first (their size, a workbook's times :data:`WORKBOOK_COST`)
     when they add up to more than :data:`PARALLEL_BYTES`, so that the last sources to finish are small ones.
     The first source that fails raises its :class:`SourceError` (the other workers are cancelled).
+    With ``engine: spark`` every source is a Spark task instead (:func:`_prepare_on_spark`).
     """
     sizes = {n: engagement.source_path(n).stat().st_size
                 * (WORKBOOK_COST if engagement.sources[n].file_format == "xlsx" else 1) for n in names}
+    if engagement.engine.is_spark and names:
+        return _prepare_on_spark(engagement, names, folder, sorted(names, key=sizes.get, reverse=True), as_of=as_of,
+                                 earliest=earliest, test_markers=test_markers, timezone=timezone)
     if jobs < 2 or len(names) < 2 or sum(sizes.values()) < PARALLEL_BYTES:
         return {n: prepare_source(engagement, n, folder, as_of=as_of, earliest=earliest, test_markers=test_markers,
                                   timezone=timezone) for n in names}
@@ -271,3 +279,29 @@ def prepare_all(engagement: Engagement, names: list[str], folder: Path, *, as_of
     return done
 
 
+
+
+def _prepare_on_spark(engagement: Engagement, names: list[str], folder: Path, order: list[str],
+                      **settings) -> dict[str, PreparedSource]:
+    """:func:`prepare_source` of every source as one task of a Spark job, costliest first: the executors read the
+    exports, clean and measure them and write the files to ``folder`` (a path they reach: the run folder's), and
+    the driver gets back only the small :class:`PreparedSource` of each. A source that fails raises its
+    :class:`SourceError` here, the first in the engagement's order; the executors' Python is checked first
+    (:func:`digiops.engines.check_executors`)."""
+    from digiops import engines
+
+    spark = engines.spark_session(engagement.engine)
+    engines.check_executors(spark, location=engagement.file.name)
+
+    def task(name: str) -> tuple[str, PreparedSource | DigiopsError]:
+        try:
+            return name, prepare_source(engagement, name, folder, **settings)
+        except DigiopsError as error:  # raised on the driver, where it names file, row and field as usual
+            return name, error
+
+    spark.sparkContext.setJobDescription("digiops merge: prepare the sources")
+    done = dict(spark.sparkContext.parallelize(order, len(order)).map(task).collect())
+    for name in names:
+        if isinstance(done[name], DigiopsError):
+            raise done[name]
+    return {n: done[n] for n in names}
