@@ -289,6 +289,21 @@ def test_the_checks_pass_for_a_reachable_cluster_and_do_nothing_for_duckdb(tmp_p
     assert engines.spark_problems(EngineSettings(), tmp_path, mounts="/dev/vda / ext4 rw 0 0\n") == []
 
 
+def test_the_client_folder_on_a_cluster_must_be_where_the_executors_read_the_exports(tmp_path, listening_port):
+    engine = EngineSettings(kind="spark", master=f"spark://127.0.0.1:{listening_port}",
+                            checkpoint_dir="hdfs://nn/checkpoints")
+    mounts = "/dev/vda / ext4 rw 0 0\nnas:/r /mnt/nas nfs rw 0 0\n"
+    given = dict(environ={}, mounts=mounts, pyspark_version="4.0.1")
+
+    problems = engines.spark_problems(engine, "/mnt/nas/reports/acme", client_folder="/home/ana/acme", **given)
+
+    assert [p.field for p in problems] == ["engine.master"]
+    assert "the client folder (its exports are read by the executors) /home/ana/acme" in problems[0].problem
+    assert "put the client folder on a mount every executor reaches" in problems[0].fix
+    assert engines.spark_problems(engine, "/mnt/nas/reports/acme", client_folder="/mnt/nas/clients/acme",
+                                  **given) == []
+
+
 def test_splink_checkpoints_on_a_cluster_need_a_folder_every_node_reaches():
     mounts = "/dev/vda / ext4 rw 0 0\nnas:/r /mnt/nas nfs rw 0 0\n"
     cluster = dict(kind="spark", master="spark://m:7077")

@@ -174,7 +174,7 @@ def _checked(engagement_spec: str) -> tuple[Engagement | None, list[DigiopsError
                 problems += stage_checks[stage](engagement)
         if any(stage in ENGINE_STAGES for stage in engagement.stages):  # on Spark: what a run would refuse
             problems += spark_problems(engagement.engine, paths.reports_dir() / engagement.client.id,
-                                       location=engagement.file.name)
+                                       location=engagement.file.name, client_folder=engagement.folder)
     return engagement, list({str(problem): problem for problem in problems}.values())
 
 

@@ -448,11 +448,13 @@ path every node reaches (hdfs://…, s3a://…, a shared mount), or run on this 
 def spark_problems(engine: EngineSettings, run_folder: str | Path, *, location: str = "engagement.yaml",
                    environ: Mapping[str, str] | None = None, mounts: str | None = None,
                    connect: Callable[[tuple[str, int], float], object] = _tcp_connect,
-                   pyspark_version: str | None = None) -> list[EngagementError]:
+                   pyspark_version: str | None = None,
+                   client_folder: str | Path | None = None) -> list[EngagementError]:
     """Every reason a Spark stage could not run with ``engine`` into ``run_folder``, found without starting Spark:
     pyspark missing, SPARK_HOME's Spark of another version than pyspark (:func:`spark_home_problem`), the master
-    unreachable (:func:`master_problem`), the run folder or Splink's checkpoints out of the executors' reach
-    (:func:`run_folder_problem`, :func:`checkpoint_problem`).
+    unreachable (:func:`master_problem`), the run folder, the client folder (whose exports the executors read: give
+    it for the merge stage) or Splink's checkpoints out of the executors' reach (:func:`run_folder_problem`,
+    :func:`checkpoint_problem`).
     Empty for DuckDB. ``pyspark_version`` defaults to the installed pyspark's."""
     if not engine.is_spark:
         return []
@@ -466,6 +468,11 @@ def spark_problems(engine: EngineSettings, run_folder: str | Path, *, location: 
         problems.append(spark_home_problem(pyspark_version, environ=environ, location=location))
     problems.append(master_problem(engine.master, environ=environ, connect=connect, location=location))
     problems.append(run_folder_problem(run_folder, engine.master, mounts=mounts, location=location))
+    if client_folder is not None:
+        problems.append(run_folder_problem(client_folder, engine.master, mounts=mounts, location=location,
+                                           what="the client folder (its exports are read by the executors)",
+                                           fix="put the client folder on a mount every executor reaches, e.g. "
+                                               "NFS, at the same path"))
     problems.append(checkpoint_problem(engine, mounts=mounts, location=location))
     return [p for p in problems if p is not None]
 

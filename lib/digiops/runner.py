@@ -534,7 +534,7 @@ def run_engagement(spec: str | Path, *, stages: list[str] | None = None, out: Pa
         if engagement.engine.is_spark and any(s.name in ENGINE_STAGES for s in planned):
             # before the inventory stage reads every source: a cluster the run cannot use refuses it at once
             engines.check_spark(engagement.engine, Path(out or paths.reports_dir()) / engagement.client.id,
-                                location=engagement.file.name)
+                                location=engagement.file.name, client_folder=engagement.folder)
         check_sources(engagement)
         missing = [s.name for s in planned if not s.path().is_file()]
         if missing:

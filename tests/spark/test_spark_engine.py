@@ -172,3 +172,27 @@ def test_executors_without_digiops_python_are_one_clear_error_before_any_source_
     assert "Cannot run program" in message
     assert "spark.pyspark.python" in message
     assert not list((tmp_path / "run").rglob("*.clean.parquet"))
+
+
+def test_a_bad_export_prepared_by_an_executor_is_the_usual_located_error(small_client, tmp_path):
+    """A source that fails on an executor is raised on the driver as its SourceError (file, field, fix), and the
+    client's raw file is left as it was."""
+    _need_spark()
+    from digiops import merge
+    from digiops.errors import SourceError
+
+    client_dir = tmp_path / "client"
+    shutil.copytree(small_client, client_dir)
+    raw = client_dir / "raw" / "crm_customers.csv"
+    raw.write_bytes(b"".join(raw.read_bytes().splitlines(keepends=True)[:3]))  # title rows and header only
+    before = raw.read_bytes()
+    client = load_engagement(client_dir).model_copy(update={"engine": EngineSettings(kind="spark",
+                                                                                     master="local[2]")})
+    try:
+        with pytest.raises(SourceError) as raised:
+            merge.run(StageContext(client, "merge", tmp_path / "run"))
+    finally:
+        stop_spark()
+    assert raised.value.location == "raw/crm_customers.csv" and raised.value.field == "sources.crm"
+    assert "no data rows below the header (row 3)" in raised.value.problem
+    assert raw.read_bytes() == before

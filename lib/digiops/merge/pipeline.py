@@ -578,7 +578,8 @@ def run(ctx) -> MergeResult:
     if ctx.engagement.engine.is_spark:  # a cluster it cannot use fails here, before any source is read
         from digiops.engines import check_spark
 
-        check_spark(ctx.engagement.engine, ctx.run_dir, location=ctx.engagement.file.name)
+        check_spark(ctx.engagement.engine, ctx.run_dir, location=ctx.engagement.file.name,
+                    client_folder=ctx.engagement.folder)
     # On Spark the executors write the prepared sources: into the run folder, which they reach (check_spark)
     result = run_merge(ctx.engagement, previous=previous_ids(ctx.previous_run_dir),
                        work_root=ctx.run_dir / WORK if ctx.engagement.engine.is_spark else None)
