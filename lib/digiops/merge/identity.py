@@ -163,21 +163,44 @@ def record_key(position: str, row: str) -> str:
     return f"(({position})::BIGINT << 40) + ({row})"
 
 
-def features_sql(con, person: str) -> None:
+def _name_batches(batches):
+    """:func:`name_table` of each Arrow batch of distinct names (a Spark task's ``mapInArrow``)."""
+    for batch in batches:
+        yield from name_table(*(batch.column(c).to_pylist() for c in NAME_INPUT)).to_batches()
+
+
+def _names_on_spark(con, distinct: str, engine: engines.EngineSettings) -> None:
+    """Table ``names`` from the distinct names of the DuckDB query ``distinct``, their features computed by the
+    executors (:func:`name_table` over Arrow batches): the driver's Python holds none of them."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    spark = engines.spark_session(engine)
+    schema = from_arrow_schema(name_table([]).schema)
+    frame = engines.duckdb_to_spark(con, distinct, spark)
+    tasks = max(2, spark.sparkContext.defaultParallelism)
+    spark.sparkContext.setJobDescription("digiops merge: name features")
+    engines.spark_to_duckdb(con, frame.repartition(tasks).mapInArrow(_name_batches, schema), "names")
+
+
+def features_sql(con, person: str, engine: engines.EngineSettings | None = None) -> None:
     """Create table ``features`` in DuckDB: one row per record of the ``person`` table (``source``,
     ``record_id``, ``kind``, ``_test``, ``_position`` and ``_row`` (the record's source and row as integers) and
     :data:`MATCH_INPUT_FIELDS`) with ``unique_id`` (:func:`record_key` of the record's position and row), the matching
     features and ``keep`` (the record takes part in matching).
 
-    Every name feature is computed once per distinct name (:func:`name_table`), in table ``names``. A six-digit
-    adcode names a district unambiguously and replaces the district text; a city-level code (…00) does not.
+    Every name feature is computed once per distinct name (:func:`name_table`), in table ``names``: in this process,
+    or on Spark by the executors. A six-digit adcode names a district unambiguously and replaces the district text; a
+    city-level code (…00) does not.
     """
-    distinct = con.sql(f"SELECT DISTINCT full_name, given_name, family_name FROM {person} "
-                       "WHERE coalesce(full_name, given_name, family_name) IS NOT NULL ORDER BY ALL").to_arrow_table()
-    names = name_table(*(distinct.column(c).to_pylist() for c in NAME_INPUT))
-    con.register("_names", names)
-    con.execute("CREATE OR REPLACE TABLE names AS SELECT * FROM _names")
-    con.unregister("_names")
+    distinct = (f"SELECT DISTINCT full_name, given_name, family_name FROM {person} "
+                "WHERE coalesce(full_name, given_name, family_name) IS NOT NULL ORDER BY ALL")
+    if engine is not None and engine.is_spark:
+        _names_on_spark(con, distinct, engine)
+    else:
+        found = con.sql(distinct).to_arrow_table()
+        con.register("_names", name_table(*(found.column(c).to_pylist() for c in NAME_INPUT)))
+        con.execute("CREATE OR REPLACE TABLE names AS SELECT * FROM _names")
+        con.unregister("_names")
     con.execute(f"""
         CREATE OR REPLACE TABLE features AS
         SELECT {record_key('p._position', 'p._row')} AS {UID}, p.source, p.record_id, p._position, p._row, p._test,

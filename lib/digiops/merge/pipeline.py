@@ -379,7 +379,7 @@ def _resolve(con, engagement: Engagement, settings: MergeSettings, prepared: dic
     key_counts = _key_links(con, settings, people, linkable, kind, position)
     # a view over the prepared files: a copy of 12 M records would only push the steps after it to spill
     con.execute(f"CREATE VIEW person AS {_person_query(prepared, list(people), position)}")
-    features_sql(con, "person")
+    features_sql(con, "person", engagement.engine)
     profiles_sql(con)
     _profile_key_links(con, linkable, position)
     timings["features"] = time.perf_counter() - clock
