@@ -57,7 +57,9 @@ class EngineSettings(BaseModel):
                                                 "`spark://host:7077` (a standalone cluster), `yarn`, `k8s://…`")
     options: dict[str, str | int | float | bool] = Field(
         default_factory=dict, description="Spark configuration passed to the session builder, e.g. "
-                                          "`spark.driver.memory: 8g`, `spark.sql.shuffle.partitions: 64` (keys "
+                                          "`spark.driver.memory: 8g`, `spark.sql.shuffle.partitions: 64`, "
+                                          "`spark.pyspark.python: /opt/digiops/bin/python` (the executors' Python, "
+                                          "which must run digiops; on `local[N]` this one's by default) (keys "
                                           "that look like secrets are left out of the run manifest)")
     checkpoint_dir: str | None = Field(
         None, description="Where Splink writes its intermediate tables on Spark; on a cluster a path every node "
@@ -526,7 +528,11 @@ def to_spark_sql(sql: str) -> str:
     ``DATEDIFF(DAY, a, b)``), ``a / b`` divides in DOUBLE as DuckDB does (Spark would keep decimals exact and
     give other digits); the list functions and string similarities that sqlglot leaves alone are renamed to
     their Spark (or Splink-UDF) names: ``list_has_any`` → ``arrays_overlap``, ``len(list_intersect(…))`` →
-    ``size(array_intersect(…))``, ``jaro_winkler_similarity`` → ``jaro_winkler`` (Splink's Scala UDF).
+    ``size(array_intersect(…))``, ``jaro_winkler_similarity`` → ``jaro_winkler`` (Splink's Scala UDF);
+    ``regexp_full_match(x, 'p')`` → ``x RLIKE '^(?:p)$'``, ``hash(…)`` (64 bits) → ``xxhash64(…)``.
+
+    >>> to_spark_sql("SELECT regexp_full_match(phone, '[0-9]{11}') AS ok, hash(a, b) AS h FROM t")
+    "SELECT phone RLIKE '^(?:[0-9]{11})$' AS ok, XXHASH64(a, b) AS h FROM t"
     """
     import sqlglot
     from sqlglot import exp
@@ -537,6 +543,12 @@ def to_spark_sql(sql: str) -> str:
             numerator = exp.Cast(this=node.this, to=exp.DataType.build("double"))
             numerator._digiops_double = True  # type: ignore[attr-defined]
             return exp.Div(this=numerator, expression=node.expression)
+        if isinstance(node, exp.RegexpFullMatch) and isinstance(node.expression, exp.Literal):
+            # Spark has no full match: anchor the pattern
+            return exp.RegexpLike(this=node.this, expression=exp.Literal.string(f"^(?:{node.expression.this})$"))
+        if isinstance(node, exp.Anonymous) and str(node.this).lower() == "hash":
+            # DuckDB's hash is 64 bits, Spark's 32: xxhash64 keeps collisions as rare as on DuckDB
+            return exp.Anonymous(this="xxhash64", expressions=list(node.expressions))
         if isinstance(node, exp.ArrayOverlaps):
             return exp.Anonymous(this="arrays_overlap", expressions=[node.this, node.expression])
         if isinstance(node, exp.JarowinklerSimilarity):
@@ -577,6 +589,25 @@ def spark_to_duckdb(con, frame, table: str) -> None:
     path = _exchange_path(con)
     frame.write.parquet(str(path))
     con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {scan(str(path / '*.parquet'))}")
+
+
+def spark_table(con, spark, name: str, sql: str) -> None:
+    """Table ``name`` made by Spark from the DuckDB query ``sql`` (:func:`to_spark_sql`; the tables it reads are
+    Spark views of the same names): the executors write it as Parquet (see :func:`_exchange_path`), and it becomes a
+    Spark view and a DuckDB view of the same name over those files. The driver holds none of its rows; DuckDB reads
+    them from the files when a later step asks."""
+    path = _exchange_path(con)
+    spark.sparkContext.setJobDescription(f"digiops merge: {name}")
+    spark.sql(to_spark_sql(sql)).write.parquet(str(path))
+    spark.read.parquet(str(path)).createOrReplaceTempView(name)
+    con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {scan(str(path / '*.parquet'))}")
+
+
+def drop_table(con, name: str) -> None:
+    """Drop ``name`` from ``con``, a table or a view (:func:`spark_table`), if it is there."""
+    found = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()
+    if found:
+        con.execute(f"DROP {'VIEW' if found[0][0] == 'VIEW' else 'TABLE'} {name}")
 
 
 # --- the executors' Python (issue 25) --------------------------------------------------------------------------

@@ -169,17 +169,28 @@ def _name_batches(batches):
         yield from name_table(*(batch.column(c).to_pylist() for c in NAME_INPUT)).to_batches()
 
 
-def _names_on_spark(con, distinct: str, engine: engines.EngineSettings) -> None:
-    """Table ``names`` from the distinct names of the DuckDB query ``distinct``, their features computed by the
-    executors (:func:`name_table` over Arrow batches): the driver's Python holds none of them."""
+def _names_on_spark(con, spark, distinct: str) -> None:
+    """Table ``names`` (a Spark view and a DuckDB view, :func:`digiops.engines.spark_table`) from the distinct names
+    of the Spark query ``distinct``, their features computed by the executors (:func:`name_table` over Arrow
+    batches): the driver's Python holds none of them."""
     from pyspark.sql.pandas.types import from_arrow_schema
 
-    spark = engines.spark_session(engine)
     schema = from_arrow_schema(name_table([]).schema)
-    frame = engines.duckdb_to_spark(con, distinct, spark)
     tasks = max(2, spark.sparkContext.defaultParallelism)
     spark.sparkContext.setJobDescription("digiops merge: name features")
-    engines.spark_to_duckdb(con, frame.repartition(tasks).mapInArrow(_name_batches, schema), "names")
+    named = spark.sql(distinct).repartition(tasks).mapInArrow(_name_batches, schema)
+    named.createOrReplaceTempView("_names")
+    engines.spark_table(con, spark, "names", "SELECT * FROM _names")
+    spark.catalog.dropTempView("_names")
+
+
+def _make_table(con, name: str, sql: str, spark=None) -> None:
+    """Table ``name`` from the DuckDB query ``sql``: made by DuckDB, or on Spark by the executors
+    (:func:`digiops.engines.spark_table`)."""
+    if spark is None:
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
+    else:
+        engines.spark_table(con, spark, name, sql)
 
 
 def features_sql(con, person: str, engine: engines.EngineSettings | None = None) -> None:
@@ -188,21 +199,23 @@ def features_sql(con, person: str, engine: engines.EngineSettings | None = None)
     :data:`MATCH_INPUT_FIELDS`) with ``unique_id`` (:func:`record_key` of the record's position and row), the matching
     features and ``keep`` (the record takes part in matching).
 
-    Every name feature is computed once per distinct name (:func:`name_table`), in table ``names``: in this process,
-    or on Spark by the executors. A six-digit adcode names a district unambiguously and replaces the district text; a
-    city-level code (…00) does not.
+    Every name feature is computed once per distinct name (:func:`name_table`), in table ``names``. A six-digit
+    adcode names a district unambiguously and replaces the district text; a city-level code (…00) does not.
+
+    On Spark (``engine``; ``person`` must then be a Spark view too) the executors compute the names, the features
+    and the tables of :func:`profiles_sql`, and ``con`` gets views over the files they write.
     """
     distinct = (f"SELECT DISTINCT full_name, given_name, family_name FROM {person} "
-                "WHERE coalesce(full_name, given_name, family_name) IS NOT NULL ORDER BY ALL")
-    if engine is not None and engine.is_spark:
-        _names_on_spark(con, distinct, engine)
+                "WHERE coalesce(full_name, given_name, family_name) IS NOT NULL")
+    spark = engines.spark_session(engine) if engine is not None and engine.is_spark else None
+    if spark is not None:
+        _names_on_spark(con, spark, engines.to_spark_sql(distinct))
     else:
-        found = con.sql(distinct).to_arrow_table()
+        found = con.sql(distinct + " ORDER BY ALL").to_arrow_table()
         con.register("_names", name_table(*(found.column(c).to_pylist() for c in NAME_INPUT)))
         con.execute("CREATE OR REPLACE TABLE names AS SELECT * FROM _names")
         con.unregister("_names")
-    con.execute(f"""
-        CREATE OR REPLACE TABLE features AS
+    _make_table(con, "features", f"""
         SELECT {record_key('p._position', 'p._row')} AS {UID}, p.source, p.record_id, p._position, p._row, p._test,
                n.name_zh, n.name_py, n.name_keys, n.name_key, n.surnames, n.surname, n.given_py, n.name_partial,
                p.phone, {PHONE_MASK} AS phone_mask, p.phone_virtual, p.email,
@@ -214,36 +227,37 @@ def features_sql(con, person: str, engine: engines.EngineSettings | None = None)
                                 OR p.national_id IS NOT NULL OR p.phone_masked IS NOT NULL
                                 OR p.kind IN ('customers', 'leads')) AS keep
         FROM {person} p LEFT JOIN names n ON n.full_name IS NOT DISTINCT FROM p.full_name
-             AND n.given_name IS NOT DISTINCT FROM p.given_name AND n.family_name IS NOT DISTINCT FROM p.family_name""")
+             AND n.given_name IS NOT DISTINCT FROM p.given_name AND n.family_name IS NOT DISTINCT FROM p.family_name""",
+                spark)
 
 
-def profiles_sql(con) -> None:
+def profiles_sql(con, engine: engines.EngineSettings | None = None) -> None:
     """Collapse the kept records with identical features (and a strong identifier) into one profile.
 
     Creates table ``profile_of`` (``unique_id`` → ``profile``, the smallest ``unique_id`` of its group, and
     ``shared``, the records in that group; records without a strong identifier stay single: identical name + city
     is not enough to merge blindly; with each record's ``source``, ``record_id``, ``_position`` and ``_row``) and
-    table ``profiles`` (one row per profile, its features those of the record it is named after).
+    table ``profiles`` (one row per profile, its features those of the record it is named after). On Spark the
+    executors make them (:func:`digiops.engines.spark_table`).
     """
+    spark = engines.spark_session(engine) if engine is not None and engine.is_spark else None
     signature = ", ".join(c for c in MATCH_FEATURES if c not in LIST_FEATURES)
     # Not a masked phone, even with a street: a household's members share the phone and the address, and two of
     # them masked to 王** are indistinguishable (collapsing them cost 0.3 points of B³ precision on the demo).
     strong = " OR ".join(f"{c} IS NOT NULL" for c in STRONG)
     # Grouped by a 64-bit hash of the signature beside the phone and name key: equal signatures always share a
     # group; unequal ones would need a hash collision *and* the same phone and name.
-    con.execute(f"""
-        CREATE OR REPLACE TABLE profile_of AS
+    _make_table(con, "profile_of", f"""
         SELECT {UID}, source, record_id, _position, _row,
                CASE WHEN {strong} THEN min({UID}) OVER same ELSE {UID} END AS profile,
                CASE WHEN {strong} THEN count(*) OVER same ELSE 1 END AS shared
         FROM features WHERE keep
-        WINDOW same AS (PARTITION BY hash({signature}), phone, name_key)""")
+        WINDOW same AS (PARTITION BY hash({signature}), phone, name_key)""", spark)
     # Stored in id order whatever the threads did: Splink's seeded samples then draw the same rows every run.
     con.execute("SET preserve_insertion_order = true")
-    con.execute(f"""
-        CREATE OR REPLACE TABLE profiles AS
+    _make_table(con, "profiles", f"""
         SELECT {", ".join([UID, "source", *MATCH_FEATURES])} FROM features
-        WHERE keep AND {UID} IN (SELECT profile FROM profile_of) ORDER BY {UID}""")
+        WHERE keep AND {UID} IN (SELECT profile FROM profile_of) ORDER BY {UID}""", spark)
     con.execute("SET preserve_insertion_order = false")
 
 
@@ -874,7 +888,9 @@ def link_profiles(con, table: str, *, link_fields: list[str] | None = None,
         logging.getLogger("splink").setLevel(logging.ERROR)
         if on_spark:
             db_api = engines.splink_db_api(engine)
-            sdf = db_api.register(engines.duckdb_to_spark(con, f"SELECT * FROM {table}", db_api.spark),
+            made = db_api.spark.catalog.tableExists(table)  # by the executors (profiles_sql), else handed over
+            sdf = db_api.register(db_api.spark.table(table) if made else
+                                  engines.duckdb_to_spark(con, f"SELECT * FROM {table}", db_api.spark),
                                   table_name="person_profiles")
         else:
             db_api = engines.splink_db_api(connection=con)

@@ -23,6 +23,7 @@ import pandas as pd
 from digiops import io, tables
 from digiops.canonical import PERSON_BEARING_KINDS
 from digiops.engagement import Engagement
+from digiops.engines import drop_table
 from digiops.errors import SourceError, StageError
 from digiops.merge import normalize as nz
 from digiops.merge.clean import QUARANTINE_COLUMNS
@@ -378,9 +379,14 @@ def _resolve(con, engagement: Engagement, settings: MergeSettings, prepared: dic
         return None, None, pd.DataFrame(), pd.DataFrame(columns=KEY_COUNT_COLUMNS)
     key_counts = _key_links(con, settings, people, linkable, kind, position)
     # a view over the prepared files: a copy of 12 M records would only push the steps after it to spill
-    con.execute(f"CREATE VIEW person AS {_person_query(prepared, list(people), position)}")
+    person = _person_query(prepared, list(people), position)
+    con.execute(f"CREATE VIEW person AS {person}")
+    if engagement.engine.is_spark:  # the executors read the prepared files and make the features and profiles
+        from digiops import engines
+
+        engines.spark_session(engagement.engine).sql(engines.to_spark_sql(person)).createOrReplaceTempView("person")
     features_sql(con, "person", engagement.engine)
-    profiles_sql(con)
+    profiles_sql(con, engagement.engine)
     _profile_key_links(con, linkable, position)
     timings["features"] = time.perf_counter() - clock
     decisions = profiled = None  # the reviewer's decisions by record label, and by profile id
@@ -468,7 +474,7 @@ def _resolve(con, engagement: Engagement, settings: MergeSettings, prepared: dic
     # Done with: what is left is crosswalk_all, person and names (the later steps' memory, without spilling).
     for table in ("features", "profile_of", "profiles", "pairs", "edges", "clusters", "key_nodes",
                   "profile_key_edges"):
-        con.execute(f"DROP TABLE IF EXISTS {table}")
+        drop_table(con, table)
     timings["identity"] = time.perf_counter() - clock
     return model, profiles, review, key_counts
 
