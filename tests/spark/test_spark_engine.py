@@ -122,12 +122,14 @@ def test_spark_executors_prepare_the_sources_into_the_run_folder(runs):
     pd.testing.assert_frame_equal(result.accounting, duck.accounting)
 
 
+def _both_named_by_records(runs, output: str) -> dict[str, pd.DataFrame]:
+    """engine → its output ``stage/file.parquet`` with each customer named by its smallest record."""
+    return {kind: _named_by_records(pd.read_parquet(runs[kind][0] / "outputs" / output), runs[kind][1].crosswalk)
+            for kind in ("duckdb", "spark")}
+
+
 def test_spark_golden_records_and_gmv_are_the_duckdb_ones(runs):
-    named = {}
-    for kind in ("duckdb", "spark"):
-        run_dir, result, _ = runs[kind]
-        customers = pd.read_parquet(run_dir / "outputs" / "merge" / "customers.parquet")
-        named[kind] = _named_by_records(customers, result.crosswalk)
+    named = _both_named_by_records(runs, "merge/customers.parquet")
     pd.testing.assert_frame_equal(named["spark"], named["duckdb"])
     gmv = {kind: pd.read_parquet(runs[kind][0] / "outputs" / "merge" / "orders.parquet")
            .query("state == 'paid'")["amount"].sum() for kind in ("duckdb", "spark")}
@@ -140,11 +142,7 @@ def test_the_spark_checkpoints_folder_leaves_with_the_session(runs):
 
 
 def test_spark_tag_matrix_is_the_duckdb_one(runs):
-    frames = {}
-    for kind in ("duckdb", "spark"):
-        run_dir, result, _ = runs[kind]
-        matrix = pd.read_parquet(run_dir / "outputs" / "labels" / "tag_matrix.parquet")
-        frames[kind] = _named_by_records(matrix, result.crosswalk)
+    frames = _both_named_by_records(runs, "labels/tag_matrix.parquet")
     duck, spark = frames["duckdb"], frames["spark"]
     assert list(spark.columns) == list(duck.columns) and len(duck) == runs["duckdb"][1].crosswalk["customer_id"].nunique()
     pd.testing.assert_frame_equal(spark, duck)
