@@ -31,6 +31,7 @@ def handover(run_dir: Path) -> Path:
 
 
 def test_the_handover_is_written_and_listed_in_the_manifest(run):
+    need_chromium()  # Chromium prints the PDFs: without it the stage skips them, and says so
     language, run_dir = run
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     entry = next(s for s in manifest["stages"] if s["name"] == "deliver")
@@ -47,6 +48,7 @@ def test_the_handover_is_written_and_listed_in_the_manifest(run):
 def test_every_pdf_has_its_pages_images_header_and_language(run):
     from pypdf import PdfReader
 
+    need_chromium()
     language, run_dir = run
     client = "示例茶饮" if language == "zh" else "Demo Tea Co."
     for stage in REPORTS:

@@ -20,10 +20,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from digiops import io, tables
+from digiops import engines, io, tables
 from digiops.canonical import PERSON_BEARING_KINDS
 from digiops.engagement import Engagement
-from digiops.engines import drop_table
 from digiops.errors import SourceError, StageError
 from digiops.merge import normalize as nz
 from digiops.merge.clean import QUARANTINE_COLUMNS
@@ -382,8 +381,6 @@ def _resolve(con, engagement: Engagement, settings: MergeSettings, prepared: dic
     person = _person_query(prepared, list(people), position)
     con.execute(f"CREATE VIEW person AS {person}")
     if engagement.engine.is_spark:  # the executors read the prepared files and make the features and profiles
-        from digiops import engines
-
         engines.spark_session(engagement.engine).sql(engines.to_spark_sql(person)).createOrReplaceTempView("person")
     features_sql(con, "person", engagement.engine)
     profiles_sql(con, engagement.engine)
@@ -474,7 +471,7 @@ def _resolve(con, engagement: Engagement, settings: MergeSettings, prepared: dic
     # Done with: what is left is crosswalk_all, person and names (the later steps' memory, without spilling).
     for table in ("features", "profile_of", "profiles", "pairs", "edges", "clusters", "key_nodes",
                   "profile_key_edges"):
-        drop_table(con, table)
+        engines.drop_table(con, table)
     timings["identity"] = time.perf_counter() - clock
     return model, profiles, review, key_counts
 
@@ -582,10 +579,8 @@ def run(ctx) -> MergeResult:
     """The stage: merge the engagement's sources, write the outputs, record the counts. Every raw row is used or
     quarantined; a run where they do not add up fails instead of writing a report on lost rows."""
     if ctx.engagement.engine.is_spark:  # a cluster it cannot use fails here, before any source is read
-        from digiops.engines import check_spark
-
-        check_spark(ctx.engagement.engine, ctx.run_dir, location=ctx.engagement.file.name,
-                    client_folder=ctx.engagement.folder)
+        engines.check_spark(ctx.engagement.engine, ctx.run_dir, location=ctx.engagement.file.name,
+                            client_folder=ctx.engagement.folder)
     # On Spark the executors write the prepared sources: into the run folder, which they reach (check_spark)
     result = run_merge(ctx.engagement, previous=previous_ids(ctx.previous_run_dir),
                        work_root=ctx.run_dir / WORK if ctx.engagement.engine.is_spark else None)

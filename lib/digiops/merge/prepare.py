@@ -7,7 +7,8 @@ Only a small :class:`PreparedSource` comes back. The steps after this one are Du
 client with a million people never has all its sources in memory at once.
 
 Large engagements prepare two sources at a time in worker processes (largest first); small ones run in-process,
-where a worker's start-up would cost more than it saves.
+where a worker's start-up would cost more than it saves. With ``engine: spark`` each source is a task on the
+executors, which write the files where the driver reads them.
 """
 
 from __future__ import annotations
