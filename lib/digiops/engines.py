@@ -583,28 +583,21 @@ def duckdb_to_spark(con, sql: str, spark):
     return spark.read.parquet(str(path))
 
 
-def spark_to_duckdb(con, frame, table: str) -> None:
-    """Table ``table`` in ``con`` with the rows of the Spark DataFrame ``frame``, written by the executors as
-    Parquet (see :func:`_exchange_path`) and read by DuckDB: nothing is collected into the driver's Python."""
+def spark_to_duckdb(con, frame, name: str, *, as_view: bool = False) -> None:
+    """The rows of the Spark DataFrame ``frame`` as ``name`` in ``con``, written by the executors as Parquet (see
+    :func:`_exchange_path`): nothing is collected into the driver's Python. A DuckDB table read from those files,
+    or with ``as_view`` a DuckDB view and a Spark view of that name over them (the driver holds none of its rows;
+    DuckDB reads them when a later step asks)."""
     path = _exchange_path(con)
     frame.write.parquet(str(path))
-    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {scan(str(path / '*.parquet'))}")
-
-
-def spark_table(con, spark, name: str, sql: str) -> None:
-    """Table ``name`` made by Spark from the DuckDB query ``sql`` (:func:`to_spark_sql`; the tables it reads are
-    Spark views of the same names): the executors write it as Parquet (see :func:`_exchange_path`), and it becomes a
-    Spark view and a DuckDB view of the same name over those files. The driver holds none of its rows; DuckDB reads
-    them from the files when a later step asks."""
-    path = _exchange_path(con)
-    spark.sparkContext.setJobDescription(f"digiops merge: {name}")
-    spark.sql(to_spark_sql(sql)).write.parquet(str(path))
-    spark.read.parquet(str(path)).createOrReplaceTempView(name)
-    con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {scan(str(path / '*.parquet'))}")
+    if as_view:
+        frame.sparkSession.read.parquet(str(path)).createOrReplaceTempView(name)
+    con.execute(f"CREATE OR REPLACE {'VIEW' if as_view else 'TABLE'} {name} AS "
+                f"SELECT * FROM {scan(str(path / '*.parquet'))}")
 
 
 def drop_table(con, name: str) -> None:
-    """Drop ``name`` from ``con``, a table or a view (:func:`spark_table`), if it is there."""
+    """Drop ``name`` from ``con``, a table or a view (:func:`spark_to_duckdb`), if it is there."""
     found = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()
     if found:
         con.execute(f"DROP {'VIEW' if found[0][0] == 'VIEW' else 'TABLE'} {name}")
@@ -789,5 +782,5 @@ def sql_session(engine: EngineSettings | None = None, *, threads: int | None = N
     return SparkSqlSession(engine) if engine.is_spark else DuckDBSession(threads)
 
 
-__all__ = ["EngineSettings", "SqlSession", "check_executors", "check_spark", "close_db_api", "spark_problems", "spark_session",
-           "splink_db_api", "sql_session", "stop_spark", "to_spark_sql"]
+__all__ = ["EngineSettings", "SqlSession", "check_executors", "check_spark", "close_db_api", "spark_problems",
+           "spark_session", "splink_db_api", "sql_session", "stop_spark", "to_spark_sql"]

@@ -170,8 +170,8 @@ def _name_batches(batches):
 
 
 def _names_on_spark(con, spark, distinct: str) -> None:
-    """Table ``names`` (a Spark view and a DuckDB view, :func:`digiops.engines.spark_table`) from the distinct names
-    of the Spark query ``distinct``, their features computed by the executors (:func:`name_table` over Arrow
+    """Table ``names`` (a DuckDB view and a Spark view, :func:`digiops.engines.spark_to_duckdb`) from the distinct
+    names of the Spark query ``distinct``, their features computed by the executors (:func:`name_table` over Arrow
     batches): the driver's Python holds none of them."""
     from pyspark.sql.pandas.types import from_arrow_schema
 
@@ -179,18 +179,19 @@ def _names_on_spark(con, spark, distinct: str) -> None:
     tasks = max(2, spark.sparkContext.defaultParallelism)
     spark.sparkContext.setJobDescription("digiops merge: name features")
     named = spark.sql(distinct).repartition(tasks).mapInArrow(_name_batches, schema)
-    named.createOrReplaceTempView("_names")
-    engines.spark_table(con, spark, "names", "SELECT * FROM _names")
-    spark.catalog.dropTempView("_names")
+    engines.spark_to_duckdb(con, named, "names", as_view=True)
 
 
-def _make_table(con, name: str, sql: str, spark=None) -> None:
-    """Table ``name`` from the DuckDB query ``sql``: made by DuckDB, or on Spark by the executors
-    (:func:`digiops.engines.spark_table`)."""
-    if spark is None:
+def _make_table(con, name: str, sql: str, engine: engines.EngineSettings | None = None) -> None:
+    """Table ``name`` from the DuckDB query ``sql``: made by DuckDB, or on Spark by the executors (``sql``
+    translated by :func:`digiops.engines.to_spark_sql`, the tables it reads Spark views of the same names; a view
+    over their files in ``con``)."""
+    if engine is None or not engine.is_spark:
         con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
-    else:
-        engines.spark_table(con, spark, name, sql)
+        return
+    spark = engines.spark_session(engine)
+    spark.sparkContext.setJobDescription(f"digiops merge: {name}")
+    engines.spark_to_duckdb(con, spark.sql(engines.to_spark_sql(sql)), name, as_view=True)
 
 
 def features_sql(con, person: str, engine: engines.EngineSettings | None = None) -> None:
@@ -207,9 +208,8 @@ def features_sql(con, person: str, engine: engines.EngineSettings | None = None)
     """
     distinct = (f"SELECT DISTINCT full_name, given_name, family_name FROM {person} "
                 "WHERE coalesce(full_name, given_name, family_name) IS NOT NULL")
-    spark = engines.spark_session(engine) if engine is not None and engine.is_spark else None
-    if spark is not None:
-        _names_on_spark(con, spark, engines.to_spark_sql(distinct))
+    if engine is not None and engine.is_spark:
+        _names_on_spark(con, engines.spark_session(engine), engines.to_spark_sql(distinct))
     else:
         found = con.sql(distinct + " ORDER BY ALL").to_arrow_table()
         con.register("_names", name_table(*(found.column(c).to_pylist() for c in NAME_INPUT)))
@@ -228,7 +228,7 @@ def features_sql(con, person: str, engine: engines.EngineSettings | None = None)
                                 OR p.kind IN ('customers', 'leads')) AS keep
         FROM {person} p LEFT JOIN names n ON n.full_name IS NOT DISTINCT FROM p.full_name
              AND n.given_name IS NOT DISTINCT FROM p.given_name AND n.family_name IS NOT DISTINCT FROM p.family_name""",
-                spark)
+                engine)
 
 
 def profiles_sql(con, engine: engines.EngineSettings | None = None) -> None:
@@ -238,9 +238,8 @@ def profiles_sql(con, engine: engines.EngineSettings | None = None) -> None:
     ``shared``, the records in that group; records without a strong identifier stay single: identical name + city
     is not enough to merge blindly; with each record's ``source``, ``record_id``, ``_position`` and ``_row``) and
     table ``profiles`` (one row per profile, its features those of the record it is named after). On Spark the
-    executors make them (:func:`digiops.engines.spark_table`).
+    executors make them (:func:`_make_table`).
     """
-    spark = engines.spark_session(engine) if engine is not None and engine.is_spark else None
     signature = ", ".join(c for c in MATCH_FEATURES if c not in LIST_FEATURES)
     # Not a masked phone, even with a street: a household's members share the phone and the address, and two of
     # them masked to 王** are indistinguishable (collapsing them cost 0.3 points of B³ precision on the demo).
@@ -252,12 +251,12 @@ def profiles_sql(con, engine: engines.EngineSettings | None = None) -> None:
                CASE WHEN {strong} THEN min({UID}) OVER same ELSE {UID} END AS profile,
                CASE WHEN {strong} THEN count(*) OVER same ELSE 1 END AS shared
         FROM features WHERE keep
-        WINDOW same AS (PARTITION BY hash({signature}), phone, name_key)""", spark)
+        WINDOW same AS (PARTITION BY hash({signature}), phone, name_key)""", engine)
     # Stored in id order whatever the threads did: Splink's seeded samples then draw the same rows every run.
     con.execute("SET preserve_insertion_order = true")
     _make_table(con, "profiles", f"""
         SELECT {", ".join([UID, "source", *MATCH_FEATURES])} FROM features
-        WHERE keep AND {UID} IN (SELECT profile FROM profile_of) ORDER BY {UID}""", spark)
+        WHERE keep AND {UID} IN (SELECT profile FROM profile_of) ORDER BY {UID}""", engine)
     con.execute("SET preserve_insertion_order = false")
 
 

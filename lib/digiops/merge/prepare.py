@@ -29,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from digiops import sources
+from digiops import engines, sources
 from digiops.engagement import Engagement, load_engagement
 from digiops.errors import DigiopsError, SourceError
 from digiops.io import ROW
@@ -280,8 +280,6 @@ def prepare_all(engagement: Engagement, names: list[str], folder: Path, *, as_of
     return done
 
 
-
-
 def _prepare_on_spark(engagement: Engagement, names: list[str], folder: Path, order: list[str],
                       **settings) -> dict[str, PreparedSource]:
     """:func:`prepare_source` of every source as one task of a Spark job, costliest first: the executors read the
@@ -289,8 +287,6 @@ def _prepare_on_spark(engagement: Engagement, names: list[str], folder: Path, or
     the driver gets back only the small :class:`PreparedSource` of each. A source that fails raises its
     :class:`SourceError` here, the first in the engagement's order; the executors' Python is checked first
     (:func:`digiops.engines.check_executors`)."""
-    from digiops import engines
-
     spark = engines.spark_session(engagement.engine)
     engines.check_executors(spark, location=engagement.file.name)
 
