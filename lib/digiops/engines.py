@@ -128,6 +128,8 @@ def spark_session(engine: EngineSettings):
                    # no spark-warehouse/ folder in whatever directory the kernel started in
                    "spark.sql.warehouse.dir": os.path.join(tempfile.gettempdir(), "digiops-spark-warehouse"),
                    "spark.sql.execution.arrow.pyspark.enabled": "true",
+                   # the tables it writes have microsecond timestamps, as DuckDB's (not Spark's default INT96)
+                   "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
                    **{k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in engine.options.items()}}
         if engine.master.startswith("local"):
             # Spark's default of 200 shuffle partitions is for clusters; on one machine it is mostly overhead
@@ -529,10 +531,14 @@ def to_spark_sql(sql: str) -> str:
     give other digits); the list functions and string similarities that sqlglot leaves alone are renamed to
     their Spark (or Splink-UDF) names: ``list_has_any`` → ``arrays_overlap``, ``len(list_intersect(…))`` →
     ``size(array_intersect(…))``, ``jaro_winkler_similarity`` → ``jaro_winkler`` (Splink's Scala UDF);
-    ``regexp_full_match(x, 'p')`` → ``x RLIKE '^(?:p)$'``, ``hash(…)`` (64 bits) → ``xxhash64(…)``.
+    ``regexp_full_match(x, 'p')`` → ``x RLIKE '^(?:p)$'``, ``hash(…)`` (64 bits) → ``xxhash64(…)``; a
+    ``regexp_replace`` replacement's group references ``\\1`` → ``$1`` (Java's syntax; a literal ``$`` escaped).
+    Spark replaces every match: a DuckDB ``regexp_replace`` without ``'g'`` must match once at most (anchored).
 
     >>> to_spark_sql("SELECT regexp_full_match(phone, '[0-9]{11}') AS ok, hash(a, b) AS h FROM t")
     "SELECT phone RLIKE '^(?:[0-9]{11})$' AS ok, XXHASH64(a, b) AS h FROM t"
+    >>> to_spark_sql("SELECT regexp_replace(x, '^0+([0-9])', '\\\\1')")
+    "SELECT REGEXP_REPLACE(x, '^0+([0-9])', '$1')"
     """
     import sqlglot
     from sqlglot import exp
@@ -546,6 +552,10 @@ def to_spark_sql(sql: str) -> str:
         if isinstance(node, exp.RegexpFullMatch) and isinstance(node.expression, exp.Literal):
             # Spark has no full match: anchor the pattern
             return exp.RegexpLike(this=node.this, expression=exp.Literal.string(f"^(?:{node.expression.this})$"))
+        if isinstance(node, exp.RegexpReplace) and isinstance(node.args.get("replacement"), exp.Literal):
+            text = re.sub(r"\\([0-9])", r"$\1", node.args["replacement"].this.replace("$", "\\$"))
+            return exp.RegexpReplace(this=node.this, expression=node.expression,
+                                     replacement=exp.Literal.string(text))
         if isinstance(node, exp.Anonymous) and str(node.this).lower() == "hash":
             # DuckDB's hash is 64 bits, Spark's 32: xxhash64 keeps collisions as rare as on DuckDB
             return exp.Anonymous(this="xxhash64", expressions=list(node.expressions))
@@ -592,8 +602,62 @@ def spark_to_duckdb(con, frame, name: str, *, as_view: bool = False) -> None:
     frame.write.parquet(str(path))
     if as_view:
         frame.sparkSession.read.parquet(str(path)).createOrReplaceTempView(name)
-    con.execute(f"CREATE OR REPLACE {'VIEW' if as_view else 'TABLE'} {name} AS "
-                f"SELECT * FROM {scan(str(path / '*.parquet'))}")
+    drop_table(con, name)
+    con.execute(f"CREATE {'VIEW' if as_view else 'TABLE'} {name} AS SELECT * FROM {scan(str(path / '*.parquet'))}")
+
+
+def make_table(con, name: str, sql: str, engine: EngineSettings | None = None) -> None:
+    """Table ``name`` from the DuckDB query ``sql``: made by DuckDB in ``con``, or on Spark by the executors
+    (``sql`` translated by :func:`to_spark_sql`; the tables it reads must be Spark views of the same names, as this
+    function leaves them), written as Parquet, with a DuckDB view and a Spark view over the files
+    (:func:`spark_to_duckdb`): the driver holds none of its rows."""
+    if engine is None or not engine.is_spark:  # (the query may read the table it replaces)
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
+        return
+    spark = spark_session(engine)
+    spark.sparkContext.setJobDescription(f"digiops: {name}")
+    spark_to_duckdb(con, spark.sql(to_spark_sql(sql)), name, as_view=True)
+
+
+def write_parquet(con, sql: str, path: str | Path, engine: EngineSettings | None = None, *,
+                  order_by: tuple[str, ...] = (), drop: tuple[str, ...] = ()) -> None:
+    """Write the rows of the DuckDB query ``sql`` to the Parquet file ``path``, sorted by ``order_by`` and without
+    the columns ``drop``: by DuckDB, or on Spark by one executor task (one file, where the stage's outputs are
+    files; the tables it reads are Spark views of :func:`make_table`)."""
+    if engine is None or not engine.is_spark:
+        order = f" ORDER BY {', '.join(order_by)}" if order_by else ""
+        kept = f" EXCLUDE ({', '.join(drop)})" if drop else ""
+        con.execute(f"COPY (SELECT *{kept} FROM ({sql}){order}) TO {literal(str(path))} (FORMAT parquet)")
+        return
+    spark = spark_session(engine)
+    spark.sparkContext.setJobDescription(f"digiops: {Path(path).name}")
+    frame = spark.sql(to_spark_sql(sql)).repartition(1)
+    if order_by:
+        frame = frame.sortWithinPartitions(*order_by)
+    folder = _exchange_path(con)
+    frame.drop(*drop).write.parquet(str(folder))
+    parts = sorted(folder.glob("part-*.parquet"))
+    if len(parts) != 1:  # one partition writes one file
+        raise RuntimeError(f"Spark wrote {len(parts)} files for {path}, not one")
+    shutil.move(str(parts[0]), str(path))
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def fetch(con, sql: str, engine: EngineSettings | None = None) -> list[tuple]:
+    """The rows of the DuckDB query ``sql``, a few (counts, the rows a report shows): computed by DuckDB, or on
+    Spark by the executors over the Spark views of :func:`make_table`; only the result reaches the driver."""
+    if engine is None or not engine.is_spark:
+        return con.execute(sql).fetchall()
+    return [tuple(row) for row in spark_session(engine).sql(to_spark_sql(sql)).collect()]
+
+
+def register(con, name: str, frame, engine: EngineSettings | None = None) -> None:
+    """A small pandas table (review decisions, the pairs a report shows) as ``name`` in ``con`` (until
+    ``con.unregister(name)``) and, on Spark, as a Spark view of that name, so that :func:`make_table` and
+    :func:`fetch` can join it on either engine."""
+    con.register(name, frame)
+    if engine is not None and engine.is_spark:
+        spark_session(engine).createDataFrame(frame).createOrReplaceTempView(name)
 
 
 def drop_table(con, name: str) -> None:

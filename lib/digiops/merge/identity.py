@@ -182,18 +182,6 @@ def _names_on_spark(con, spark, distinct: str) -> None:
     engines.spark_to_duckdb(con, named, "names", as_view=True)
 
 
-def _make_table(con, name: str, sql: str, engine: engines.EngineSettings | None = None) -> None:
-    """Table ``name`` from the DuckDB query ``sql``: made by DuckDB, or on Spark by the executors (``sql``
-    translated by :func:`digiops.engines.to_spark_sql`, the tables it reads Spark views of the same names; a view
-    over their files in ``con``)."""
-    if engine is None or not engine.is_spark:
-        con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
-        return
-    spark = engines.spark_session(engine)
-    spark.sparkContext.setJobDescription(f"digiops merge: {name}")
-    engines.spark_to_duckdb(con, spark.sql(engines.to_spark_sql(sql)), name, as_view=True)
-
-
 def features_sql(con, person: str, engine: engines.EngineSettings | None = None) -> None:
     """Create table ``features`` in DuckDB: one row per record of the ``person`` table (``source``,
     ``record_id``, ``kind``, ``_test``, ``_position`` and ``_row`` (the record's source and row as integers) and
@@ -215,7 +203,7 @@ def features_sql(con, person: str, engine: engines.EngineSettings | None = None)
         con.register("_names", name_table(*(found.column(c).to_pylist() for c in NAME_INPUT)))
         con.execute("CREATE OR REPLACE TABLE names AS SELECT * FROM _names")
         con.unregister("_names")
-    _make_table(con, "features", f"""
+    engines.make_table(con, "features", f"""
         SELECT {record_key('p._position', 'p._row')} AS {UID}, p.source, p.record_id, p._position, p._row, p._test,
                n.name_zh, n.name_py, n.name_keys, n.name_key, n.surnames, n.surname, n.given_py, n.name_partial,
                p.phone, {PHONE_MASK} AS phone_mask, p.phone_virtual, p.email,
@@ -238,7 +226,7 @@ def profiles_sql(con, engine: engines.EngineSettings | None = None) -> None:
     ``shared``, the records in that group; records without a strong identifier stay single: identical name + city
     is not enough to merge blindly; with each record's ``source``, ``record_id``, ``_position`` and ``_row``) and
     table ``profiles`` (one row per profile, its features those of the record it is named after). On Spark the
-    executors make them (:func:`_make_table`).
+    executors make them (:func:`digiops.engines.make_table`).
     """
     signature = ", ".join(c for c in MATCH_FEATURES if c not in LIST_FEATURES)
     # Not a masked phone, even with a street: a household's members share the phone and the address, and two of
@@ -246,7 +234,7 @@ def profiles_sql(con, engine: engines.EngineSettings | None = None) -> None:
     strong = " OR ".join(f"{c} IS NOT NULL" for c in STRONG)
     # Grouped by a 64-bit hash of the signature beside the phone and name key: equal signatures always share a
     # group; unequal ones would need a hash collision *and* the same phone and name.
-    _make_table(con, "profile_of", f"""
+    engines.make_table(con, "profile_of", f"""
         SELECT {UID}, source, record_id, _position, _row,
                CASE WHEN {strong} THEN min({UID}) OVER same ELSE {UID} END AS profile,
                CASE WHEN {strong} THEN count(*) OVER same ELSE 1 END AS shared
@@ -254,7 +242,7 @@ def profiles_sql(con, engine: engines.EngineSettings | None = None) -> None:
         WINDOW same AS (PARTITION BY hash({signature}), phone, name_key)""", engine)
     # Stored in id order whatever the threads did: Splink's seeded samples then draw the same rows every run.
     con.execute("SET preserve_insertion_order = true")
-    _make_table(con, "profiles", f"""
+    engines.make_table(con, "profiles", f"""
         SELECT {", ".join([UID, "source", *MATCH_FEATURES])} FROM features
         WHERE keep AND {UID} IN (SELECT profile FROM profile_of) ORDER BY {UID}""", engine)
     con.execute("SET preserve_insertion_order = false")
@@ -283,10 +271,10 @@ class LinkModel:
         columns=[f"{UID}_l", f"{UID}_r", "decision", "applied"]))
 
 
-def filled_counts(con, table: str) -> dict[str, int]:
+def filled_counts(con, table: str, engine: engines.EngineSettings | None = None) -> dict[str, int]:
     """Non-null values per column of a profile table (``unique_id`` counts the profiles)."""
     columns = [c for c in [UID, *MATCH_FEATURES]]
-    values = con.execute(f"SELECT {', '.join(f'count({c})' for c in columns)} FROM {table}").fetchall()[0]
+    values = engines.fetch(con, f"SELECT {', '.join(f'count({c})' for c in columns)} FROM {table}", engine)[0]
     return dict(zip(columns, map(int, values)))
 
 
@@ -323,7 +311,8 @@ def _null(*columns: str) -> dict:
     return _level(either, "null", is_null_level=True)
 
 
-def agreement_u(con, table: str, columns: tuple[str, ...], among: tuple[str, ...]) -> float | None:
+def agreement_u(con, table: str, columns: tuple[str, ...], among: tuple[str, ...],
+                engine: engines.EngineSettings | None = None) -> float | None:
     """The u probability of "every one of ``columns`` filled and equal", counted over all pairs of ``table``'s
     rows rather than sampled: Σ n·(n − 1) over the groups of equal values, divided by m·(m − 1) for the m rows
     with any of ``among`` filled (the rows whose comparison is not null). None when no row has ``among`` filled.
@@ -334,10 +323,10 @@ def agreement_u(con, table: str, columns: tuple[str, ...], among: tuple[str, ...
     keys = ", ".join(columns)
     any_filled = " OR ".join(f"{c} IS NOT NULL" for c in among)
     all_filled = " AND ".join(f"{c} IS NOT NULL" for c in columns)
-    rows, same = con.execute(f"""
+    rows, same = engines.fetch(con, f"""
         WITH compared AS (SELECT {keys} FROM {table} WHERE {any_filled}),
              groups AS (SELECT count(*) AS n FROM compared WHERE {all_filled} GROUP BY {keys})
-        SELECT (SELECT count(*) FROM compared), (SELECT sum(n * (n - 1)) FROM groups)""").fetchall()[0]
+        SELECT (SELECT count(*) FROM compared), (SELECT sum(n * (n - 1)) FROM groups)""", engine)[0]
     return float(same or 0) / (rows * (rows - 1)) if rows > 1 else None
 
 
@@ -496,6 +485,7 @@ def _spark_comparisons(comparisons: list[dict]) -> list[dict]:
 def _components(con, nodes: str, edges: str, out: str, engine: engines.EngineSettings | None = None) -> None:
     """Connected components: ``nodes`` is SQL giving ``unique_id``, ``edges`` SQL giving ``unique_id_l,
     unique_id_r``; creates table ``out`` (``profile`` → ``cluster``, the smallest node id of its component).
+    On Spark both queries read Spark views (:func:`digiops.engines.make_table`), and ``out`` is one.
 
     On DuckDB the graph is solved in memory by SciPy (:func:`scipy.sparse.csgraph.connected_components`: at a
     million people 7 M nodes and 16 M edges take seconds, where Splink's iterative SQL took 9 s per call); on Spark
@@ -506,9 +496,10 @@ def _components(con, nodes: str, edges: str, out: str, engine: engines.EngineSet
         db_api = engines.splink_db_api(engine)
         spark = engines.spark_session(engine)
         found = cluster_pairwise_predictions_at_threshold(
-            engines.duckdb_to_spark(con, nodes, spark), engines.duckdb_to_spark(con, edges, spark), db_api=db_api,
+            spark.sql(engines.to_spark_sql(nodes)), spark.sql(engines.to_spark_sql(edges)), db_api=db_api,
             node_id_column_name=UID).as_spark_dataframe()
-        engines.spark_to_duckdb(con, found.selectExpr(f"{UID} AS profile", "cluster_id AS cluster"), out)
+        engines.spark_to_duckdb(con, found.selectExpr(f"{UID} AS profile", "cluster_id AS cluster"), out,
+                                as_view=True)
         return
     from scipy.sparse import coo_array
     from scipy.sparse.csgraph import connected_components
@@ -589,7 +580,7 @@ def constrained_components(nodes: list, edges: pd.DataFrame, cannot_link: list[t
     return {n: min(members[root(n)]) for n in nodes}
 
 
-def split_cannot_links(con, cannot_link: pd.DataFrame) -> int:
+def split_cannot_links(con, cannot_link: pd.DataFrame, engine: engines.EngineSettings | None = None) -> int:
     """Keep apart the two profiles of every reviewed not-match (``cannot_link``: ``unique_id_l``,
     ``unique_id_r``) that table ``clusters`` puts in one cluster, whatever path of other links connects them.
 
@@ -621,9 +612,11 @@ def split_cannot_links(con, cannot_link: pd.DataFrame) -> int:
     keeps = members[members["profile"] == members["cluster"]].set_index("part")["cluster"]
     members["new"] = members["part"].map(keeps).fillna(members["part"]).astype("int64")
     changed = members[members["new"] != members["cluster"]][["profile", "new"]]
-    con.register("_split", changed)
-    con.execute("UPDATE clusters SET cluster = s.new FROM _split s WHERE clusters.profile = s.profile")
-    con.unregister("_split")
+    if len(changed):
+        engines.register(con, "_split", changed, engine)
+        engines.make_table(con, "clusters", "SELECT c.profile, coalesce(s.new, c.cluster) AS cluster "
+                                            "FROM clusters c LEFT JOIN _split s ON s.profile = c.profile", engine)
+        con.unregister("_split")
     return len(together)
 
 
@@ -702,18 +695,16 @@ def cluster_profiles(con, table: str, engine: engines.EngineSettings | None = No
        pair), never two; a nameless component that links to no named one joins the nameless components it links
        to, or through them the named component they joined.
     """
+    make = lambda name, sql: engines.make_table(con, name, sql, engine)  # noqa: E731
     nodes = f"SELECT {UID} FROM {table}" + (f" UNION ALL SELECT {UID} FROM {extra_nodes}" if extra_nodes else "")
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE named AS SELECT {UID} FROM {table}
-                    WHERE name_key IS NOT NULL AND NOT coalesce(name_partial, false)""")
+    make("named", f"SELECT {UID} FROM {table} WHERE name_key IS NOT NULL AND NOT coalesce(name_partial, false)")
     _components(con, nodes, f"""SELECT {UID}_l, {UID}_r FROM edges e WHERE certain
                                 OR ({UID}_l IN (SELECT {UID} FROM named) AND {UID}_r IN (SELECT {UID} FROM named))""",
                 "first_pass", engine)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE component_named AS
+    make("component_named", f"""
         SELECT c.cluster, bool_or(n.{UID} IS NOT NULL) AS named
         FROM first_pass c LEFT JOIN named n ON n.{UID} = c.profile GROUP BY 1""")
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE component_links AS
+    make("component_links", f"""
         WITH crossing AS (
             SELECT a.cluster AS ca, b.cluster AS cb, e.p FROM edges e
             JOIN first_pass a ON a.profile = e.{UID}_l JOIN first_pass b ON b.profile = e.{UID}_r
@@ -721,14 +712,16 @@ def cluster_profiles(con, table: str, engine: engines.EngineSettings | None = No
         SELECT d.src, d.dst, d.p, s.named AS src_named, t.named AS dst_named
         FROM (SELECT ca AS src, cb AS dst, p FROM crossing UNION ALL SELECT cb, ca, p FROM crossing) d
         JOIN component_named s ON s.cluster = d.src JOIN component_named t ON t.cluster = d.dst""")
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE attached AS
-        SELECT src, arg_max(dst, (p, -dst)) AS dst FROM component_links
-        WHERE NOT src_named AND dst_named GROUP BY src""")
-    con.execute("""
-        INSERT INTO attached
-        SELECT l.src, arg_max(a.dst, (l.p, -a.dst)) FROM component_links l JOIN attached a ON a.src = l.dst
-        WHERE NOT l.src_named AND l.src NOT IN (SELECT src FROM attached) GROUP BY l.src""")
+    # a nameless component joins its strongest named neighbour, else the one its nameless neighbour joined
+    make("attached_named", """SELECT src, arg_max(dst, (p, -dst)) AS dst FROM component_links
+                              WHERE NOT src_named AND dst_named GROUP BY src""")
+    make("attached", """
+        SELECT src, dst FROM attached_named
+        UNION ALL
+        SELECT src, arg_max(dst, (p, -dst)) FROM (
+            SELECT l.src, a.dst, l.p FROM component_links l JOIN attached_named a ON a.src = l.dst
+            WHERE NOT l.src_named AND l.src NOT IN (SELECT src FROM attached_named))
+        GROUP BY src""")
     _components(con, f"SELECT DISTINCT cluster AS {UID} FROM first_pass", f"""
         SELECT src AS {UID}_l, dst AS {UID}_r FROM attached
         UNION ALL
@@ -736,10 +729,10 @@ def cluster_profiles(con, table: str, engine: engines.EngineSettings | None = No
         WHERE NOT src_named AND NOT dst_named AND src < dst
               AND src NOT IN (SELECT src FROM attached) AND dst NOT IN (SELECT src FROM attached)""",
                 "second_pass", engine)
-    con.execute("""CREATE OR REPLACE TABLE clusters AS SELECT f.profile, s.cluster
-                   FROM first_pass f JOIN second_pass s ON s.profile = f.cluster""")
-    for name in ("named", "first_pass", "component_named", "component_links", "attached", "second_pass"):
-        con.execute(f"DROP TABLE IF EXISTS {name}")
+    make("clusters", "SELECT f.profile, s.cluster FROM first_pass f JOIN second_pass s ON s.profile = f.cluster")
+    for name in ("named", "first_pass", "component_named", "component_links", "attached_named", "attached",
+                 "second_pass"):
+        engines.drop_table(con, name)
 
 
 def deterministic_rules(features: list[str]) -> dict[str, str]:
@@ -752,18 +745,18 @@ def deterministic_rules(features: list[str]) -> dict[str, str]:
     return chosen
 
 
-def link_deterministically(con, table: str, features: list[str]) -> list[str]:
+def link_deterministically(con, table: str, features: list[str],
+                           engine: engines.EngineSettings | None = None) -> list[str]:
     """Create table ``pairs`` in ``con``: every two profiles of ``table`` one of :func:`deterministic_rules`
     links, at match probability 1 (no match weight, no comparison levels). Returns the rules' names.
 
     Every pair of profiles is compared: this runs only below ``merge.min_profiles_for_model`` profiles."""
     rules = deterministic_rules(features)
     condition = " OR ".join(f"({sql})" for sql in rules.values()) or "false"
-    con.execute(f"""
-        CREATE OR REPLACE TABLE pairs AS
+    engines.make_table(con, "pairs", f"""
         SELECT l.{UID} AS {UID}_l, r.{UID} AS {UID}_r, 1.0::DOUBLE AS match_probability,
                NULL::DOUBLE AS match_weight
-        FROM {table} l JOIN {table} r ON l.{UID} < r.{UID} AND coalesce({condition}, false)""")
+        FROM {table} l JOIN {table} r ON l.{UID} < r.{UID} AND coalesce({condition}, false)""", engine)
     return list(rules)
 
 
@@ -789,7 +782,7 @@ def key_copies_sql(table: str, components: str) -> str:
 
 
 def _cross_component_scorer(con, db_api, linker, table: str, key_edges: str, comparisons: list[dict],
-                            decisions: pd.DataFrame | None, on_spark: bool):
+                            decisions: pd.DataFrame | None, engine: engines.EngineSettings | None):
     """A linker with ``linker``'s trained model that scores only the pairs that can change a cluster: none inside
     one key component (the key links join them with certainty), none of a key-linked copy (:func:`key_copies_sql`)
     — unless a review decision names it. At a million people that is a third of the candidate pairs.
@@ -803,18 +796,21 @@ def _cross_component_scorer(con, db_api, linker, table: str, key_edges: str, com
     ``copies`` in ``con``."""
     from splink import Linker
 
+    on_spark = engine is not None and engine.is_spark
     _components(con, f"SELECT {UID}_l AS {UID} FROM {key_edges} UNION ALL SELECT {UID}_r FROM {key_edges}",
-                f"SELECT {UID}_l, {UID}_r FROM {key_edges}", "key_components")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE copies AS {key_copies_sql(table, 'key_components')}")
-    if decisions is not None and len(decisions):
+                f"SELECT {UID}_l, {UID}_r FROM {key_edges}", "key_components", engine)
+    copies = key_copies_sql(table, "key_components")
+    if decisions is not None and len(decisions):  # a profile a decision names is scored, whatever it copies
         named = pd.concat([decisions[f"{UID}_l"], decisions[f"{UID}_r"]]).dropna().astype("int64")
-        con.register("_named", pd.DataFrame({UID: named.unique()}))
-        con.execute(f"DELETE FROM copies WHERE {UID} IN (SELECT {UID} FROM _named)")
+        engines.register(con, "_named", pd.DataFrame({UID: named.unique()}), engine)
+        copies = f"SELECT {UID} FROM ({copies}) ANTI JOIN _named USING ({UID})"
+    engines.make_table(con, "copies", copies, engine)
+    if decisions is not None and len(decisions):
         con.unregister("_named")
     scored = (f"SELECT p.*, coalesce(k.cluster, p.{UID}) AS _component FROM {table} p "
               f"LEFT JOIN key_components k ON k.profile = p.{UID} ANTI JOIN copies c ON c.{UID} = p.{UID}")
     if on_spark:
-        scored_sdf = db_api.register(engines.duckdb_to_spark(con, scored, db_api.spark), table_name="person_scored")
+        scored_sdf = db_api.register(db_api.spark.sql(engines.to_spark_sql(scored)), table_name="person_scored")
     else:
         con.execute(f"CREATE OR REPLACE TEMP VIEW scored_profiles AS {scored}")
         scored_sdf = db_api.register("scored_profiles")
@@ -862,16 +858,17 @@ def link_profiles(con, table: str, *, link_fields: list[str] | None = None,
 
     on_spark = engine is not None and engine.is_spark
     dialect_sql = engines.to_spark_sql if on_spark else (lambda sql: sql)
-    filled = filled_counts(con, table)
+    make = lambda name, sql: engines.make_table(con, name, sql, engine)  # noqa: E731
+    filled = filled_counts(con, table, engine)
     features = available_features(filled, link_fields)
     rules = blocking_rules_for(filled, blocking_rules)
-    street_u = (agreement_u(con, table, ("street_key", "district"), ADDRESS_COLUMNS)
+    street_u = (agreement_u(con, table, ("street_key", "district"), ADDRESS_COLUMNS, engine)
                 if "address" in features and filled.get("street_key") else None)
     mask_u = None
     if "phone" in features and filled.get("phone_mask", 0) > 1:
         # strangers whose visible digits agree: pairs with the same mask, less those with the same whole number
-        same_mask = agreement_u(con, table, ("phone_mask",), ("phone_mask",)) or 0.0
-        same_phone = agreement_u(con, table, ("phone",), ("phone_mask",)) or 0.0
+        same_mask = agreement_u(con, table, ("phone_mask",), ("phone_mask",), engine) or 0.0
+        same_phone = agreement_u(con, table, ("phone",), ("phone_mask",), engine) or 0.0
         mask_u = (same_mask - same_phone) or None
     comparisons = comparisons_for(features, filled, street_u, mask_u)
     if on_spark:
@@ -879,10 +876,10 @@ def link_profiles(con, table: str, *, link_fields: list[str] | None = None,
     linker = None
     n_profiles = int(filled[UID])
     deterministic = n_profiles < min_profiles
-    con.execute(f"CREATE OR REPLACE TABLE pairs ({UID}_l BIGINT, {UID}_r BIGINT, match_probability DOUBLE, "
-                "match_weight DOUBLE)")
+    make("pairs", f"SELECT NULL::BIGINT AS {UID}_l, NULL::BIGINT AS {UID}_r, NULL::DOUBLE AS match_probability, "
+                  "NULL::DOUBLE AS match_weight WHERE false")
     if deterministic:
-        comparisons, rules = [], link_deterministically(con, table, features)
+        comparisons, rules = [], link_deterministically(con, table, features, engine)
     elif n_profiles >= 2 and comparisons and rules:
         logging.getLogger("splink").setLevel(logging.ERROR)
         if on_spark:
@@ -942,49 +939,52 @@ def link_profiles(con, table: str, *, link_fields: list[str] | None = None,
         bound_name_mismatch(linker, upper="phone" in features)
         scorer = linker
         if key_edges:
-            scorer = _cross_component_scorer(con, db_api, linker, table, key_edges, comparisons, decisions, on_spark)
+            scorer = _cross_component_scorer(con, db_api, linker, table, key_edges, comparisons, decisions, engine)
         predicted = scorer.inference.predict(threshold_match_probability=review_lower)
         # Only ids, scores and comparison levels are kept: a million people give millions of pairs, and their
         # features are in the profile table already.
         if on_spark:
             scored = predicted.as_spark_dataframe()
-            engines.spark_to_duckdb(con, scored.select(*_pair_columns(scored.columns)), "pairs")
+            engines.spark_to_duckdb(con, scored.select(*_pair_columns(scored.columns)), "pairs", as_view=True)
         else:
             columns = _pair_columns(predicted.as_duckdbpyrelation().columns)
             con.execute(f"CREATE OR REPLACE TABLE pairs AS SELECT {', '.join(columns)} FROM {predicted.physical_name}")
             predicted.drop_table_from_database_and_remove_from_cache()
-    con.execute("DROP VIEW IF EXISTS scored_profiles")
-    for name in ("copies", "key_components"):
-        con.execute(f"DROP TABLE IF EXISTS {name}")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE edges AS SELECT {UID}_l, {UID}_r, match_probability AS p, "
-                f"false AS certain FROM pairs WHERE match_probability >= {float(match_threshold)!r}")
+    for name in ("scored_profiles", "copies", "key_components"):
+        engines.drop_table(con, name)
+    edges = [f"SELECT {UID}_l, {UID}_r, match_probability AS p, false AS certain FROM pairs "
+             f"WHERE match_probability >= {float(match_threshold)!r}"]
     if not deterministic and "phone" in features and filled.get("phone", 0) > 1:
-        con.execute(f"INSERT INTO edges {same_mobile_sql(table, match_threshold)}")
+        edges.append(same_mobile_sql(table, match_threshold))
     if key_edges:
-        con.execute(f"INSERT INTO edges SELECT {UID}_l, {UID}_r, 1.0, true FROM {key_edges}")
+        edges.append(f"SELECT {UID}_l, {UID}_r, 1.0, true FROM {key_edges}")
+    make("edges", " UNION ALL ".join(f"SELECT * FROM ({sql})" for sql in edges))
     decided = pd.DataFrame(columns=[f"{UID}_l", f"{UID}_r", "decision"]) if decisions is None else decisions
     found = decided[[f"{UID}_l", f"{UID}_r", "decision"]].dropna().astype({f"{UID}_l": "int64", f"{UID}_r": "int64"})
     before = {}
     if len(found):
-        cluster_profiles(con, table, None if deterministic else engine, key_nodes)
+        cluster_profiles(con, table, engine, key_nodes)
         before = _clusters_of(con, found)
-        con.register("_decisions", found)
-        con.execute(f"""DELETE FROM edges e USING _decisions d WHERE d.decision = 'not-match' AND
-                        least(e.{UID}_l, e.{UID}_r) = least(d.{UID}_l, d.{UID}_r) AND
-                        greatest(e.{UID}_l, e.{UID}_r) = greatest(d.{UID}_l, d.{UID}_r)""")
+        engines.register(con, "_decisions", found, engine)
         nodes = f"SELECT {UID} FROM {table}" + (f" UNION ALL SELECT {UID} FROM {key_nodes}" if key_nodes else "")
-        con.execute(f"""INSERT INTO edges SELECT d.{UID}_l, d.{UID}_r, 1.0, true FROM _decisions d
-                        WHERE d.decision = 'match' AND d.{UID}_l IN ({nodes}) AND d.{UID}_r IN ({nodes})""")
+        # a not-match removes the pair's edge, a match adds a certain one
+        make("edges", f"""
+            SELECT e.* FROM edges e ANTI JOIN (SELECT * FROM _decisions WHERE decision = 'not-match') d
+                ON least(e.{UID}_l, e.{UID}_r) = least(d.{UID}_l, d.{UID}_r)
+                AND greatest(e.{UID}_l, e.{UID}_r) = greatest(d.{UID}_l, d.{UID}_r)
+            UNION ALL
+            SELECT d.{UID}_l, d.{UID}_r, 1.0, true FROM _decisions d
+            WHERE d.decision = 'match' AND d.{UID}_l IN ({nodes}) AND d.{UID}_r IN ({nodes})""")
         con.unregister("_decisions")
-    cluster_profiles(con, table, None if deterministic else engine, key_nodes)
+    cluster_profiles(con, table, engine, key_nodes)
     if len(found):
-        split_cannot_links(con, found[found["decision"] == "not-match"])
+        split_cannot_links(con, found[found["decision"] == "not-match"], engine)
     applied = decided.assign(applied=applied_codes(decided, before, _clusters_of(con, found) if len(found) else {}))
     if linker is not None and not on_spark:
         # Splink's own tables (training pairs, term frequencies) would stay in the stage's memory budget and push
         # the steps after this one to spill; the model itself needs none of them.
         linker.table_management.delete_tables_created_by_splink_from_db()
-    n_pairs = con.execute("SELECT count(*) FROM pairs").fetchall()[0][0]
+    n_pairs = engines.fetch(con, "SELECT count(*) FROM pairs", engine)[0][0]
     return LinkModel(pairs=pd.DataFrame(), n_pairs=int(n_pairs),
                      comparisons=[c["output_column_name"] for c in comparisons],
                      blocking_rules=[_rule_sql(r) if not isinstance(r, str) else r for r in rules], linker=linker,

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from digiops import engines
 from digiops.settings.merge import MergeSettings
 from digiops.sql import literal
 
@@ -110,7 +111,7 @@ def key_spaces(settings: MergeSettings, kinds: dict[str, str], columns: dict[str
 
 
 def key_edges_sql(con, spaces: list[KeySpace], scans: dict[str, str], columns: dict[str, list[str]],
-                  record_key) -> pd.DataFrame:
+                  record_key, engine: engines.EngineSettings | None = None) -> pd.DataFrame:
     """Create table ``key_edges`` (``unique_id_l`` → ``unique_id_r``: each record to the first record of its key
     group, in spaces where the key found a partner), from a work table ``key_records`` (``unique_id``, ``part``,
     ``space``, ``side``, ``k``: every record of every end with a key, test records left out; ``side`` 0 for a
@@ -120,7 +121,8 @@ def key_edges_sql(con, spaces: list[KeySpace], scans: dict[str, str], columns: d
     ``record_key(row_sql)`` gives a record's integer id from its ``_row`` for a source (a callable per source).
     At a million people there are 27 M keys: the table holds only integers and the key (which end a row came from
     is its ``part``, looked up here), and a group's partners are told by its smallest and largest id, not by a
-    distinct count.
+    distinct count. On Spark (``engine``) the executors make every table (:func:`digiops.engines.make_table`) and
+    only the counts reach the driver.
     """
     parts, ends, selects = [], {}, []  # parts: (space, side, source, field, end); an end is normalized once
     for index, space in enumerate(spaces):
@@ -142,34 +144,33 @@ def key_edges_sql(con, spaces: list[KeySpace], scans: dict[str, str], columns: d
                     selects.append(f"SELECT {record_key[source]('_row')} AS unique_id, {ends[end]} AS e, {key} AS k "
                                    f"FROM {scans[source]} WHERE NOT {test}")
                 parts.append((index, side, source, field, ends[end]))
+    make = lambda name, sql: engines.make_table(con, name, sql, engine)  # noqa: E731
     if not selects:
-        con.execute("CREATE OR REPLACE TABLE key_records (unique_id BIGINT, part INTEGER, space INTEGER, "
-                    "side UTINYINT, k VARCHAR)")
+        make("key_records", "SELECT NULL::BIGINT AS unique_id, NULL::INTEGER AS part, NULL::INTEGER AS space, "
+                            "NULL::UTINYINT AS side, NULL::VARCHAR AS k WHERE false")
     else:
         # Materialized first, then the keyless rows left out: a filter on k would evaluate the normalization again
         # (six times slower at 6.7 M keys).
-        con.execute(f"CREATE OR REPLACE TEMP TABLE key_values AS {' UNION ALL '.join(selects)}")
+        make("key_values", " UNION ALL ".join(selects))
         mapping = " UNION ALL ".join(f"SELECT {e} AS e, {part} AS part, {space} AS space, {side}::UTINYINT AS side"
                                      for part, (space, side, _, _, e) in enumerate(parts))
-        con.execute(f"CREATE OR REPLACE TABLE key_records AS SELECT v.unique_id, m.part, m.space, m.side, v.k "
-                    f"FROM key_values v JOIN ({mapping}) m USING (e) WHERE v.k IS NOT NULL")
-        con.execute("DROP TABLE key_values")
+        make("key_records", f"SELECT v.unique_id, m.part, m.space, m.side, v.k "
+                            f"FROM key_values v JOIN ({mapping}) m USING (e) WHERE v.k IS NOT NULL")
+        engines.drop_table(con, "key_values")
     # A key group is the records of one space sharing a key, provided a 'to' end has it (a 'from' key alone is a
     # key without partner, however many 'from' rows share it).
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE key_groups AS
+    make("key_groups", """
         SELECT space, k, min(unique_id) AS anchor, min(unique_id) <> max(unique_id) AND bool_or(side <> 0) AS linked
         FROM key_records GROUP BY space, k""")
-    con.execute("""
-        CREATE OR REPLACE TABLE key_edges AS
+    make("key_edges", """
         SELECT DISTINCT g.anchor AS unique_id_l, r.unique_id AS unique_id_r
         FROM key_records r JOIN key_groups g USING (space, k) WHERE g.linked AND r.unique_id <> g.anchor""")
     # one row per source row and part: a count of rows is a count of records
-    counted = con.execute("""
+    counted = engines.fetch(con, """
         SELECT r.part, count(*) AS rows_with_key, count(*) FILTER (WHERE g.linked) AS linked
-        FROM key_records r JOIN key_groups g USING (space, k) WHERE r.side <> 1 GROUP BY ALL""").fetchall()
+        FROM key_records r JOIN key_groups g USING (space, k) WHERE r.side <> 1 GROUP BY r.part""", engine)
     for table in ("key_groups", "key_records"):
-        con.execute(f"DROP TABLE {table}")
+        engines.drop_table(con, table)
     counted.sort(key=lambda row: (parts[row[0]][0], parts[row[0]][2], parts[row[0]][3]))  # space, source, field
     rows = [{"link": spaces[parts[part][0]].label, "source": parts[part][2], "field": parts[part][3],
              "rows_with_key": int(with_key), "linked": int(linked), "no_partner": int(with_key - linked)}

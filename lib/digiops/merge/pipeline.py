@@ -154,19 +154,19 @@ def _person_query(prepared: dict[str, PreparedSource], names: list[str], positio
 
 
 def _key_target(con, settings: MergeSettings, name: str, keyed: PreparedSource,
-                people: dict[str, PreparedSource]) -> tuple[str, str] | None:
+                people: dict[str, PreparedSource], engine: engines.EngineSettings | None = None) -> tuple[str, str] | None:
     """(source, field) a customer_key names: configured, else the customers source whose member ids it hits most."""
     if name in settings.customer_keys:
         link = settings.customer_keys[name]
         return (link.source, link.field) if link.source else None
     keys = f"SELECT DISTINCT {key_sql('customer_key')} AS k FROM {keyed.scan} WHERE customer_key IS NOT NULL"
-    total = con.execute(f"SELECT count(*) FROM ({keys})").fetchall()[0][0]
+    total = engines.fetch(con, f"SELECT count(*) FROM ({keys})", engine)[0][0]
     best, best_share = None, 0.0
     for person, source in people.items():
         for field_name in ("member_id", "record_id"):
             if field_name in source.columns and total and person != name:
-                hits = con.execute(f"SELECT count(*) FROM ({keys}) k SEMI JOIN {source.scan} p "
-                                   f"ON {key_sql(f'p.{field_name}')} = k.k").fetchall()[0][0]
+                hits = engines.fetch(con, f"SELECT count(*) FROM ({keys}) k SEMI JOIN {source.scan} p "
+                                          f"ON {key_sql(f'p.{field_name}')} = k.k", engine)[0][0]
                 if hits / total > best_share:
                     best, best_share = (person, field_name), hits / total
     return best if best_share >= 0.5 else None
@@ -234,15 +234,14 @@ def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
     try:
         model, profiles, review, key_counts = _resolve(con, engagement, settings, prepared, people, linkable, kind,
                                                        position, timings)
-        if not people:
-            _key_only(con, {n: s for n, s in linkable.items() if "customer_key" in s.columns}, position)
         # Without a person source a customer is called by its key, the same in every run: nothing to carry.
         clock = time.perf_counter()
-        ids = carry_forward(con, previous if people else None)
+        ids = carry_forward(con, previous if people else None, engine=engagement.engine)
         id_changes = con.execute("SELECT * FROM id_changes").df()
         timings["stable_ids"] = time.perf_counter() - clock
-        con.execute(f"COPY (SELECT {', '.join(CROSSWALK_COLUMNS)} FROM crosswalk_all ORDER BY _position, _row) "
-                    f"TO {literal(str(folder / 'crosswalk.parquet'))} (FORMAT parquet)")
+        engines.write_parquet(con, f"SELECT {', '.join(CROSSWALK_COLUMNS)}, _position, _row FROM crosswalk_all",
+                              folder / "crosswalk.parquet", engagement.engine, order_by=("_position", "_row"),
+                              drop=("_position", "_row"))
 
         clock = time.perf_counter()
         customers = _customers(con, engagement, settings, prepared, people, kind)
@@ -278,7 +277,8 @@ def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
         used = {"orders": f"SELECT source, count(*) FROM {scan(folder / 'orders.parquet')} GROUP BY 1",
                 "shipments": "SELECT _source, count(*) FROM shipments GROUP BY 1",
                 "people": "SELECT source, count(*) FROM crosswalk_all GROUP BY 1"}
-        used = {k: dict(con.execute(q).fetchall()) for k, q in used.items()}
+        used = {k: dict(engines.fetch(con, q, engagement.engine if k == "people" else None))
+                for k, q in used.items()}
         accounting = account(prepared, quarantine, used, kind)
 
         clock = time.perf_counter()
@@ -291,7 +291,8 @@ def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
         quality = quality.reindex(columns=QUALITY_COLUMNS)
         timings["quality"] = time.perf_counter() - clock
         headline = {"records": sum(used["people"].values()),
-                    "customers": con.execute("SELECT count(DISTINCT customer_id) FROM crosswalk_all").fetchall()[0][0],
+                    "customers": engines.fetch(con, "SELECT count(DISTINCT customer_id) FROM crosswalk_all",
+                                               engagement.engine)[0][0],
                     "quarantined": len(quarantine),
                     "orders": con.execute(f"SELECT count(DISTINCT order_id) "
                                           f"FROM {scan(folder / 'orders.parquet')}").fetchall()[0][0],
@@ -316,7 +317,8 @@ def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
 
 
 def _key_links(con, settings: MergeSettings, people: dict[str, PreparedSource],
-               linkable: dict[str, PreparedSource], kind: dict[str, str], position: dict[str, int]) -> pd.DataFrame:
+               linkable: dict[str, PreparedSource], kind: dict[str, str], position: dict[str, int],
+               engine: engines.EngineSettings | None = None) -> pd.DataFrame:
     """The certain links of :mod:`digiops.merge.keys` between records: table ``key_edges`` (``unique_id_l``,
     ``unique_id_r``: record keys). Returns the links' counts per source and field.
 
@@ -327,41 +329,40 @@ def _key_links(con, settings: MergeSettings, people: dict[str, PreparedSource],
     declared = {link.ends[0] for link in settings.key_links}
     for name, source in linkable.items():
         if "customer_key" in source.columns and (name, "customer_key") not in declared:
-            target = _key_target(con, settings, name, source, people)
+            target = _key_target(con, settings, name, source, people, engine)
             if target is not None:
                 targets[name] = target
     channels = {n: channel_of(n, settings.order_channels.get(n)) for n in linkable if kind[n] == "orders"}
     spaces = key_spaces(settings, {n: kind[n] for n in linkable}, columns, channels, targets)
     return key_edges_sql(con, spaces, {n: s.scan for n, s in linkable.items()}, columns,
-                         {n: (lambda row, p=position[n]: record_key(str(p), row)) for n in linkable})
+                         {n: (lambda row, p=position[n]: record_key(str(p), row)) for n in linkable}, engine)
 
 
-def _profile_key_links(con, linkable: dict[str, PreparedSource], position: dict[str, int]) -> None:
+def _profile_key_links(con, linkable: dict[str, PreparedSource], position: dict[str, int],
+                       engine: engines.EngineSettings | None = None) -> None:
     """The key links of :func:`_key_links` in profile space (after :func:`profiles_sql`): table
     ``profile_key_edges`` (``unique_id_l``, ``unique_id_r``: a record's profile, or the record itself when it has
     none) and table ``key_nodes`` (``unique_id``, ``source``, ``record_id``, ``_position``, ``_row``: the linked
     records without a profile, such as receipts that carry only a member card)."""
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE key_node_ids AS
+    make = lambda name, sql: engines.make_table(con, name, sql, engine)  # noqa: E731
+    make("key_node_ids", f"""
         SELECT {UID} FROM (SELECT {UID}_l AS {UID} FROM key_edges UNION SELECT {UID}_r FROM key_edges)
         ANTI JOIN profile_of USING ({UID})""")
     # their source and record id, from the sources they are in (the key tables carry integers and keys only)
-    positions = {p for p, in con.execute(f"SELECT DISTINCT ({UID} >> 40)::INTEGER FROM key_node_ids").fetchall()}
+    positions = {p for p, in engines.fetch(con, f"SELECT DISTINCT ({UID} >> 40)::INTEGER FROM key_node_ids", engine)}
     found = [n for n in linkable if position[n] in positions]
     records = " UNION ALL ".join(
         f"SELECT {record_key(str(position[n]), '_row')} AS {UID}, {literal(n)} AS source, record_id, "
         f"{position[n]} AS _position, _row FROM {linkable[n].scan}" for n in found)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE key_nodes AS SELECT r.* FROM ({records}) r "
-                f"SEMI JOIN key_node_ids USING ({UID})" if found else
-                f"CREATE OR REPLACE TEMP TABLE key_nodes ({UID} BIGINT, source VARCHAR, record_id VARCHAR, "
-                "_position INTEGER, _row BIGINT)")
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE profile_key_edges AS
+    make("key_nodes", f"SELECT r.* FROM ({records}) r SEMI JOIN key_node_ids USING ({UID})" if found else
+         f"SELECT NULL::BIGINT AS {UID}, NULL::VARCHAR AS source, NULL::VARCHAR AS record_id, "
+         "NULL::INTEGER AS _position, NULL::BIGINT AS _row WHERE false")
+    make("profile_key_edges", f"""
         SELECT DISTINCT coalesce(a.profile, e.{UID}_l) AS {UID}_l, coalesce(b.profile, e.{UID}_r) AS {UID}_r
         FROM key_edges e LEFT JOIN profile_of a ON a.{UID} = e.{UID}_l LEFT JOIN profile_of b ON b.{UID} = e.{UID}_r
         WHERE coalesce(a.profile, e.{UID}_l) <> coalesce(b.profile, e.{UID}_r)""")
     for table in ("key_edges", "key_node_ids"):
-        con.execute(f"DROP TABLE {table}")
+        engines.drop_table(con, table)
 
 
 def _resolve(con, engagement: Engagement, settings: MergeSettings, prepared: dict[str, PreparedSource],
@@ -372,11 +373,11 @@ def _resolve(con, engagement: Engagement, settings: MergeSettings, prepared: dic
     the key links' counts."""
     clock = time.perf_counter()
     if not people:
-        con.execute("CREATE TABLE crosswalk_all (source VARCHAR, record_id VARCHAR, customer_id VARCHAR, "
-                    "match_probability DOUBLE, _position INTEGER, _row BIGINT)")
+        _key_only(con, {n: s for n, s in linkable.items() if "customer_key" in s.columns}, position,
+                  engagement.engine)
         timings["identity"] = time.perf_counter() - clock
         return None, None, pd.DataFrame(), pd.DataFrame(columns=KEY_COUNT_COLUMNS)
-    key_counts = _key_links(con, settings, people, linkable, kind, position)
+    key_counts = _key_links(con, settings, people, linkable, kind, position, engagement.engine)
     # a view over the prepared files: a copy of 12 M records would only push the steps after it to spill
     person = _person_query(prepared, list(people), position)
     con.execute(f"CREATE VIEW person AS {person}")
@@ -384,7 +385,7 @@ def _resolve(con, engagement: Engagement, settings: MergeSettings, prepared: dic
         engines.spark_session(engagement.engine).sql(engines.to_spark_sql(person)).createOrReplaceTempView("person")
     features_sql(con, "person", engagement.engine)
     profiles_sql(con, engagement.engine)
-    _profile_key_links(con, linkable, position)
+    _profile_key_links(con, linkable, position, engagement.engine)
     timings["features"] = time.perf_counter() - clock
     decisions = profiled = None  # the reviewer's decisions by record label, and by profile id
     if settings.review_file:
@@ -418,8 +419,7 @@ def _resolve(con, engagement: Engagement, settings: MergeSettings, prepared: dic
     # A record's best link is its profile's strongest accepted pair; 1.0 when identical records share a profile.
     # Staff test orders are no customer: they are kept out of matching (a placeholder name and the shop's own
     # address would pull them into real customers) and all go to one test account, numbered first.
-    con.execute(f"""
-        CREATE TABLE crosswalk_all AS
+    engines.make_table(con, "crosswalk_all", f"""
         WITH best AS (
             SELECT profile, max(p) AS p FROM (
                 SELECT {UID}_l AS profile, match_probability AS p FROM pairs WHERE match_probability >= {threshold!r}
@@ -443,7 +443,7 @@ def _resolve(con, engagement: Engagement, settings: MergeSettings, prepared: dic
             SELECT cluster, printf('C%07d', row_number() OVER (ORDER BY cluster NULLS FIRST)) AS customer_id
             FROM (SELECT DISTINCT cluster FROM linked))
         SELECT l.source, l.record_id, n.customer_id, l.match_probability, l._position, l._row
-        FROM linked l JOIN numbered n ON n.cluster IS NOT DISTINCT FROM l.cluster""")
+        FROM linked l JOIN numbered n ON n.cluster IS NOT DISTINCT FROM l.cluster""", engagement.engine)
     # What the report shows: the review band (closest to the threshold first), and a sure match, the pair nearest
     # the threshold and the weakest pair as examples; with the profiles they name.
     order = f"abs(match_probability - {threshold!r}), {UID}_l, {UID}_r"
@@ -476,15 +476,18 @@ def _resolve(con, engagement: Engagement, settings: MergeSettings, prepared: dic
     return model, profiles, review, key_counts
 
 
-def _key_only(con, keyed: dict[str, PreparedSource], position: dict[str, int]) -> None:
-    """A client without any person source: each orders record with a customer key (a receipt's member card) is
-    the customer the key names, called by the key as written (the smallest spelling of keys equal once
-    normalized: ``K1``, ``k1`` and ``\tK1`` are one customer)."""
+def _key_only(con, keyed: dict[str, PreparedSource], position: dict[str, int],
+              engine: engines.EngineSettings | None = None) -> None:
+    """Table ``crosswalk_all`` of a client without any person source: each orders record with a customer key (a
+    receipt's member card) is the customer the key names, called by the key as written (the smallest spelling of
+    keys equal once normalized: ``K1``, ``k1`` and ``\tK1`` are one customer)."""
+    parts = ["SELECT NULL::VARCHAR AS source, NULL::VARCHAR AS record_id, NULL::VARCHAR AS customer_id, "
+             "NULL::DOUBLE AS match_probability, NULL::INTEGER AS _position, NULL::BIGINT AS _row WHERE false"]
     for name, source in keyed.items():
         key = key_sql("o.customer_key")
-        con.execute(f"""INSERT INTO crosswalk_all SELECT {literal(name)}, o.record_id,
-                        min(o.customer_key) OVER (PARTITION BY {key}), 1.0, {position[name]}, o._row
-                        FROM {source.scan} o WHERE {key} IS NOT NULL""")
+        parts.append(f"""SELECT {literal(name)}, o.record_id, min(o.customer_key) OVER (PARTITION BY {key}), 1.0,
+                         {position[name]}, o._row FROM {source.scan} o WHERE {key} IS NOT NULL""")
+    engines.make_table(con, "crosswalk_all", " UNION ALL ".join(parts), engine)
 
 
 def _customers(con, engagement: Engagement, settings: MergeSettings, prepared: dict[str, PreparedSource],

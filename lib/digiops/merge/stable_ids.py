@@ -39,6 +39,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from digiops import engines
 from digiops.sql import literal
 
 ID_CHANGE_COLUMNS = ("source", "record_id", "previous_customer_id", "customer_id", "reason")
@@ -53,14 +54,19 @@ class PreviousIds:
     last_number: int = 0
 
 
-def carry_forward(con, previous: PreviousIds | None, table: str = "crosswalk_all") -> dict[str, int]:
+def carry_forward(con, previous: PreviousIds | None, table: str = "crosswalk_all", *,
+                  engine: engines.EngineSettings | None = None) -> dict[str, int]:
     """Give ``table``'s clusters (``customer_id``) the previous run's ids by the module's rule, in place; create
-    table ``id_changes`` (:data:`ID_CHANGE_COLUMNS`). Returns the counts the run records."""
+    table ``id_changes`` (:data:`ID_CHANGE_COLUMNS`). Returns the counts the run records.
+
+    On Spark (``engine``; ``table`` made by :func:`digiops.engines.make_table`) the first run's counts and the new
+    ``table`` are Spark's work; the votes and the greedy rounds run in ``con`` (tables of the records seen before,
+    spilled beyond its memory limit)."""
     con.execute(f"CREATE OR REPLACE TABLE id_changes ({', '.join(c + ' VARCHAR' for c in ID_CHANGE_COLUMNS)})")
     if previous is None:  # the first run: this run's numbering stands
         number = _NUMBER.format("customer_id")
-        clusters, last = con.execute(f"SELECT count(DISTINCT customer_id), coalesce(max({number}), 0) "
-                                     f"FROM {table}").fetchall()[0]
+        clusters, last = engines.fetch(con, f"SELECT count(DISTINCT customer_id), coalesce(max({number}), 0) "
+                                            f"FROM {table}", engine)[0]
         return {"ids_kept": 0, "ids_new": int(clusters), "ids_retired": 0, "records_seen_before": 0,
                 "records_changed_id": 0, "last_customer_number": int(last)}
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _current AS
@@ -96,9 +102,14 @@ def carry_forward(con, previous: PreviousIds | None, table: str = "crosswalk_all
         SELECT c.cur, coalesce(k.prev_id, printf('C%07d', {last} + row_number() OVER (
                    PARTITION BY k.prev_id IS NULL ORDER BY c.cur))) AS customer_id, k.prev_id IS NULL AS new
         FROM clusters c LEFT JOIN _kept k USING (cur)""")
-    con.execute(f"""CREATE OR REPLACE TABLE {table} AS
-                    SELECT x.* REPLACE (coalesce(i.customer_id, x.customer_id) AS customer_id)
-                    FROM {table} x LEFT JOIN _ids i ON i.cur = x.customer_id""")
+    if engine is not None and engine.is_spark:
+        engines.duckdb_to_spark(con, "SELECT cur, customer_id FROM _ids", engines.spark_session(engine)) \
+            .createOrReplaceTempView("_ids")
+    columns = [c for c in con.sql(f"SELECT * FROM {table} LIMIT 0").columns]
+    replaced = ", ".join("coalesce(i.customer_id, x.customer_id) AS customer_id" if c == "customer_id" else f"x.{c}"
+                         for c in columns)
+    engines.make_table(con, table, f"SELECT {replaced} FROM {table} x LEFT JOIN _ids i ON i.cur = x.customer_id",
+                       engine)
     con.execute("""
         INSERT INTO id_changes
         SELECT p.source, p.record_id, p.prev_id AS previous_customer_id, i.customer_id,
