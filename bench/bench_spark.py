@@ -8,7 +8,8 @@ Usage::
 For each size, generates a demo client (``python -m digiops.demo --people N``, the demo engagement and tag catalog
 copied beside it), then for each engine runs, in a fresh process, :func:`digiops.merge.pipeline.run_merge` (its work
 folder under the output folder, as a Spark stage's is under its run folder) and the labels evaluation on the merge
-outputs written as Parquet. Reported per run:
+outputs, written as the stage writes them (the large tables as files, never read into the driver). Reported per
+run:
 
 * seconds per merge step (``MergeResult.timings``) and for labels, and the records (raw rows) per core-minute of
   each step: what the sizing table of ``docs/scale-out.md`` extrapolates from;
@@ -37,7 +38,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = r"""
-import json, resource, sys, time
+import json, resource, shutil, sys, time
 from pathlib import Path
 from digiops.engagement import load_engagement
 from digiops.engines import EngineSettings, stop_spark
@@ -53,9 +54,12 @@ start = time.perf_counter()
 result = run_merge(engagement, work_root=out / "work")
 merge_s = time.perf_counter() - start
 files = {}
-for name in ("customers", "orders", "shipments", "products", "crosswalk"):
-    contract.conform(getattr(result, name), name).to_pandas().to_parquet(out / f"{name}.parquet", index=False)
+for name in ("customers", "orders", "shipments", "crosswalk"):  # as the stage writes them (write_outputs)
+    contract.conform_file(result.file(name), name)
+    shutil.copyfile(result.file(name), out / f"{name}.parquet")
     files[name] = str(out / f"{name}.parquet")
+contract.conform(result.products, "products").to_pandas().to_parquet(out / "products.parquet", index=False)
+files["products"] = str(out / "products.parquet")
 clock = time.perf_counter()
 run = evaluate({k: v for k, v in files.items() if k != "crosswalk"},
                load_catalog(engagement.folder / engagement.labels.catalog), engine=engagement.engine)
@@ -64,7 +68,7 @@ run.tags.to_parquet(out / "tags.parquet", index=False)
 stop_spark()
 print(json.dumps({"merge_s": merge_s, "steps": result.timings, "labels_s": labels_s,
                   "records": int(result.accounting["rows_in"].sum()),
-                  "customers": int(result.crosswalk["customer_id"].nunique()),
+                  "customers": result.counts()["customers"],
                   "driver_peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6}))
 """
 

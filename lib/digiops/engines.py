@@ -631,7 +631,10 @@ def write_parquet(con, sql: str, path: str | Path, engine: EngineSettings | None
         return
     spark = spark_session(engine)
     spark.sparkContext.setJobDescription(f"digiops: {Path(path).name}")
-    frame = spark.sql(to_spark_sql(sql)).repartition(1)
+    frame = spark.sql(to_spark_sql(sql))
+    # naive timestamps, as DuckDB writes them (the session's time zone is UTC: the wall clock is kept)
+    frame = frame.select(*[frame[f.name].cast("timestamp_ntz").alias(f.name) if f.dataType.typeName() == "timestamp"
+                           else frame[f.name] for f in frame.schema.fields]).repartition(1)
     if order_by:
         frame = frame.sortWithinPartitions(*order_by)
     folder = _exchange_path(con)
@@ -651,13 +654,21 @@ def fetch(con, sql: str, engine: EngineSettings | None = None) -> list[tuple]:
     return [tuple(row) for row in spark_session(engine).sql(to_spark_sql(sql)).collect()]
 
 
+def frame(con, sql: str, engine: EngineSettings | None = None):
+    """:func:`fetch` as a pandas DataFrame (a few rows: the quarantine of a step, a report's aggregates)."""
+    if engine is None or not engine.is_spark:
+        return con.execute(sql).df()
+    return spark_session(engine).sql(to_spark_sql(sql)).toArrow().to_pandas()
+
+
 def register(con, name: str, frame, engine: EngineSettings | None = None) -> None:
     """A small pandas table (review decisions, the pairs a report shows) as ``name`` in ``con`` (until
     ``con.unregister(name)``) and, on Spark, as a Spark view of that name, so that :func:`make_table` and
     :func:`fetch` can join it on either engine."""
     con.register(name, frame)
-    if engine is not None and engine.is_spark:
-        spark_session(engine).createDataFrame(frame).createOrReplaceTempView(name)
+    if engine is not None and engine.is_spark:  # typed as DuckDB reads it (an empty column of objects included)
+        spark_session(engine).createDataFrame(con.sql(f"SELECT * FROM {name}").to_arrow_table()) \
+            .createOrReplaceTempView(name)
 
 
 def drop_table(con, name: str) -> None:

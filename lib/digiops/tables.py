@@ -81,10 +81,29 @@ def conform(data: pd.DataFrame | pa.Table, name: str) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
+#: SQL types of the Arrow types of :data:`SCHEMAS` (:func:`select_sql`).
+_SQL_TYPES = {TEXT: "VARCHAR", MONEY: "DECIMAL(18, 2)", TIME: "TIMESTAMP", pa.date32(): "DATE", pa.int64(): "BIGINT",
+              pa.float64(): "DOUBLE", pa.bool_(): "BOOLEAN"}
+
+
+def select_sql(name: str, present: list[str]) -> str:
+    """SQL select list giving table ``name``'s documented columns in order and type from a query with the columns
+    ``present`` (a missing one null): what a file written by DuckDB or Spark needs to be the documented table
+    without :func:`conform_file` reading it again.
+
+    >>> select_sql("crosswalk", ["record_id", "source", "customer_id"]).split(", ")[-2:]
+    ['CAST(customer_id AS VARCHAR) AS customer_id', 'CAST(NULL AS DOUBLE) AS match_probability']
+    """
+    return ", ".join(f"CAST({f.name if f.name in present else 'NULL'} AS {_SQL_TYPES[f.type]}) AS {f.name}"
+                     for f in SCHEMAS[name])
+
+
 def conform_file(path: Path, name: str) -> None:
-    """Rewrite a Parquet file in place when its schema differs from the documented one (else leave it alone:
-    a million people's orders are not read again for nothing)."""
-    if pq.read_schema(path).remove_metadata().equals(SCHEMAS[name]):
+    """Rewrite a Parquet file in place when its columns or types differ from the documented ones (else leave it
+    alone: a million people's orders are not read again for nothing; a column Spark marks as never null is the
+    same column)."""
+    found = pq.read_schema(path)
+    if [(f.name, f.type) for f in found] == [(f.name, f.type) for f in SCHEMAS[name]]:
         return
     table = conform(pq.read_table(path), name)
     partial = path.with_name(path.name + ".part")

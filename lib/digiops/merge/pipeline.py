@@ -46,8 +46,6 @@ PERSON_INPUT = ("full_name", "given_name", "family_name", "phone", "email", "nat
 PERSON_COLUMNS = {**{c: "VARCHAR" for c in MATCH_INPUT_FIELDS}, "birth_date": "DATE", "province": "VARCHAR",
                   "address": "VARCHAR", "member_id": "VARCHAR", "member_level": "VARCHAR",
                   "registered_at": "TIMESTAMP"}
-CUSTOMER_COLUMNS = tables.columns("customers")
-CROSSWALK_COLUMNS = tables.columns("crosswalk")
 #: DuckDB's share of the memory goal (8 GB for a million people; the rest is Python's and Splink's), and never more
 #: than two fifths of the machine's memory.
 DUCKDB_MEMORY = os.environ.get("DIGIOPS_DUCKDB_MEMORY") or \
@@ -65,13 +63,12 @@ _LABEL = "o.source || ':' || o.record_id"
 class MergeResult:
     """Everything the merge stage produced (the outputs of ``docs/architecture.md`` plus what the report shows).
 
-    The large tables (crosswalk, orders, shipments) stay in Parquet files in ``folder`` and are read on first
-    use; ``counts`` has their headline figures without reading them.
+    The large tables (crosswalk, customers, orders, shipments) stay in Parquet files in ``folder`` and are read on
+    first use; ``counts`` has their headline figures without reading them.
     """
 
     prepared: dict[str, PreparedSource]
     folder: Path
-    customers: pd.DataFrame
     products: pd.DataFrame
     quarantine: pd.DataFrame
     data_quality: pd.DataFrame
@@ -95,6 +92,11 @@ class MergeResult:
     @cached_property
     def crosswalk(self) -> pd.DataFrame:
         return pd.read_parquet(self.file("crosswalk"))
+
+    @cached_property
+    def customers(self) -> pd.DataFrame:
+        """The golden records (:data:`digiops.tables.SCHEMAS`; ``birth_date`` as dates)."""
+        return pd.read_parquet(self.file("customers"))
 
     @cached_property
     def orders(self) -> pd.DataFrame:
@@ -154,7 +156,8 @@ def _person_query(prepared: dict[str, PreparedSource], names: list[str], positio
 
 
 def _key_target(con, settings: MergeSettings, name: str, keyed: PreparedSource,
-                people: dict[str, PreparedSource], engine: engines.EngineSettings | None = None) -> tuple[str, str] | None:
+                people: dict[str, PreparedSource],
+                engine: engines.EngineSettings | None = None) -> tuple[str, str] | None:
     """(source, field) a customer_key names: configured, else the customers source whose member ids it hits most."""
     if name in settings.customer_keys:
         link = settings.customer_keys[name]
@@ -239,12 +242,11 @@ def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
         ids = carry_forward(con, previous if people else None, engine=engagement.engine)
         id_changes = con.execute("SELECT * FROM id_changes").df()
         timings["stable_ids"] = time.perf_counter() - clock
-        engines.write_parquet(con, f"SELECT {', '.join(CROSSWALK_COLUMNS)}, _position, _row FROM crosswalk_all",
-                              folder / "crosswalk.parquet", engagement.engine, order_by=("_position", "_row"),
-                              drop=("_position", "_row"))
+        _write_table(con, "SELECT * FROM crosswalk_all", folder / "crosswalk.parquet", "crosswalk", engagement.engine,
+                     order_by=("_position", "_row"))
 
         clock = time.perf_counter()
-        customers = _customers(con, engagement, settings, prepared, people, kind)
+        _customers(con, engagement, settings, prepared, people, kind, folder / "customers.parquet")
         con.execute("DROP VIEW IF EXISTS person")
         timings["survivorship"] = time.perf_counter() - clock
 
@@ -252,50 +254,48 @@ def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
         source_of = lambda k: {n: (s.scan, s.columns) for n, s in prepared.items()  # noqa: E731
                                if kind[n] == k}
         stores = [s.clean() for n, s in prepared.items() if kind[n] == "stores"]
-        con.execute(f"""COPY ({orders_sql(con, source_of("orders"), "crosswalk_all",
-                                          pd.concat(stores) if stores else None,
-                                          order_channels=settings.order_channels,
-                                          region_by_province=settings.region_by_province,
-                                          order_states=settings.order_states)})
-                        TO {literal(str(folder / "orders.parquet"))} (FORMAT parquet)""")
-        unknown = unknown_statuses(con.execute(
-            f"SELECT source, status, count(DISTINCT order_id) AS orders, CAST(sum(amount) AS DOUBLE) AS amount "
-            f"FROM {scan(folder / 'orders.parquet')} WHERE state = 'paid' AND status IS NOT NULL "
-            f"GROUP BY source, status").df(), settings.order_states)
+        engine = engagement.engine
+        orders = orders_sql(con, source_of("orders"), "crosswalk_all", pd.concat(stores) if stores else None,
+                            order_channels=settings.order_channels, region_by_province=settings.region_by_province,
+                            order_states=settings.order_states, engine=engine)
+        _write_table(con, orders, folder / "orders.parquet", "orders", engine, order_by=("_position", "_row"))
+        # the merge's own files, read where the engine runs
+        written = {name: scan(folder / f"{name}.parquet") for name in ("orders", "customers")}
+        unknown = unknown_statuses(engines.frame(
+            con, f"SELECT source, status, count(DISTINCT order_id) AS orders, CAST(sum(amount) AS DOUBLE) AS amount "
+                 f"FROM {written['orders']} WHERE state = 'paid' AND status IS NOT NULL GROUP BY source, status",
+            engine), settings.order_states)
         shipments, lost = shipments_sql(con, source_of("shipments"), source_of("orders"), as_of=as_of,
-                                        failed_markers=settings.failed_markers)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE shipments AS {shipments}")
-        con.execute(f"COPY (SELECT * EXCLUDE (_source) FROM shipments) "
-                    f"TO {literal(str(folder / 'shipments.parquet'))} (FORMAT parquet)")
-        lost = con.execute(lost).df()
+                                        failed_markers=settings.failed_markers, engine=engine)
+        engines.make_table(con, "shipments", shipments, engine)
+        _write_table(con, "SELECT * FROM shipments", folder / "shipments.parquet", "shipments", engine,
+                     order_by=("_position", "_row"))
+        lost = engines.frame(con, lost, engine)
         products = build_products([s.clean() for n, s in prepared.items() if kind[n] == "products"])
         timings["whole_link"] = time.perf_counter() - clock
 
         parts = [s.quarantine for s in prepared.values() if len(s.quarantine)] + ([lost] if len(lost) else [])
         quarantine = (pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=QUARANTINE_COLUMNS))
         quarantine = quarantine[QUARANTINE_COLUMNS].astype({"row": "int64"}).reset_index(drop=True)
-        used = {"orders": f"SELECT source, count(*) FROM {scan(folder / 'orders.parquet')} GROUP BY 1",
+        used = {"orders": f"SELECT source, count(*) FROM {written['orders']} GROUP BY 1",
                 "shipments": "SELECT _source, count(*) FROM shipments GROUP BY 1",
                 "people": "SELECT source, count(*) FROM crosswalk_all GROUP BY 1"}
-        used = {k: dict(engines.fetch(con, q, engagement.engine if k == "people" else None))
-                for k, q in used.items()}
+        used = {k: dict(engines.fetch(con, q, engine)) for k, q in used.items()}
         accounting = account(prepared, quarantine, used, kind)
 
         clock = time.perf_counter()
         quality = pd.concat([s.quality for s in prepared.values()], ignore_index=True)
-        if len(quality) and len(customers):
-            con.register("_golden", customers)
+        if len(quality):
             quality = consistency(con, quality, {n: scan(s.consistency_file) for n, s in prepared.items()},
-                                  "crosswalk_all", "_golden")
-            con.unregister("_golden")
+                                  "crosswalk_all", written["customers"], engine)
         quality = quality.reindex(columns=QUALITY_COLUMNS)
         timings["quality"] = time.perf_counter() - clock
         headline = {"records": sum(used["people"].values()),
                     "customers": engines.fetch(con, "SELECT count(DISTINCT customer_id) FROM crosswalk_all",
-                                               engagement.engine)[0][0],
+                                               engine)[0][0],
                     "quarantined": len(quarantine),
-                    "orders": con.execute(f"SELECT count(DISTINCT order_id) "
-                                          f"FROM {scan(folder / 'orders.parquet')}").fetchall()[0][0],
+                    "orders": engines.fetch(con, f"SELECT count(DISTINCT order_id) FROM {written['orders']}",
+                                            engine)[0][0],
                     "order_lines": sum(used["orders"].values()),
                     "shipments": sum(used["shipments"].values()), "rows_in": int(accounting["rows_in"].sum()),
                     "review_pairs": len(review), "unknown_statuses": len(unknown),
@@ -309,7 +309,7 @@ def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
         con.close()
     # spill files are work files; the Parquet outputs stay with the result
     shutil.rmtree(folder / "spill", ignore_errors=True)
-    return MergeResult(prepared=prepared, folder=folder, customers=customers, products=products,
+    return MergeResult(prepared=prepared, folder=folder, products=products,
                        quarantine=quarantine, data_quality=quality, review_pairs=review, accounting=accounting,
                        headline={k: int(v) for k, v in headline.items()}, unknown_statuses=unknown,
                        key_links=key_counts, id_changes=id_changes, model=model,
@@ -458,8 +458,10 @@ def _resolve(con, engagement: Engagement, settings: MergeSettings, prepared: dic
         shown["decision"] = [decided.get(tuple(sorted((int(a), int(b))))) for a, b in
                              zip(shown[f"{UID}_l"], shown[f"{UID}_r"])]
     con.register("_shown", pd.DataFrame({UID: pd.concat([shown[f"{UID}_l"], shown[f"{UID}_r"]]).unique()}))
-    profiles = con.sql(f"SELECT {_LABEL} AS label, p.* FROM profiles p JOIN profile_of o USING ({UID}) "
-                       f"SEMI JOIN _shown s ON s.{UID} = p.{UID} ORDER BY p.{UID}").df()
+    # each side cut to the shown profiles before the join: the driver's DuckDB never builds a table of every record
+    profiles = con.sql(f"SELECT o.label, p.* FROM (SELECT * FROM profiles SEMI JOIN _shown USING ({UID})) p "
+                       f"JOIN (SELECT {UID}, {_LABEL} AS label FROM profile_of o SEMI JOIN _shown USING ({UID})) o "
+                       f"USING ({UID}) ORDER BY p.{UID}").df()
     con.unregister("_shown")
     # A consultant reads (and writes review decisions against) source:record_id, not the integer key.
     label = dict(zip(profiles[UID], profiles.pop("label")))
@@ -491,19 +493,31 @@ def _key_only(con, keyed: dict[str, PreparedSource], position: dict[str, int],
 
 
 def _customers(con, engagement: Engagement, settings: MergeSettings, prepared: dict[str, PreparedSource],
-               people: dict[str, PreparedSource], kind: dict[str, str]) -> pd.DataFrame:
-    """One golden record per customer (survivorship), with the first touch of the lead sources."""
+               people: dict[str, PreparedSource], kind: dict[str, str], path: Path) -> None:
+    """Write ``path``: one golden record per customer (survivorship), with the first touch of the lead sources,
+    ordered by customer id. On Spark the executors make it (:func:`_golden_on_spark`)."""
+    engine = engagement.engine
     if not people:
-        customers = con.execute("""
-            SELECT customer_id, string_agg(DISTINCT source, ',' ORDER BY source) AS sources,
-                   count(*) AS n_records FROM crosswalk_all GROUP BY 1 ORDER BY 1""").df()
-        return customers.reindex(columns=CUSTOMER_COLUMNS)
+        _write_table(con, "SELECT customer_id, array_to_string(list_sort(list(DISTINCT source)), ',') AS sources, "
+                          "count(*) AS n_records FROM crosswalk_all GROUP BY 1", path, "customers", engine,
+                     order_by=("customer_id",))
+        return
     order_of_sources = list(dict.fromkeys([*settings.source_priority,
                                            *[n for n in engagement.sources if kind.get(n) == "customers"],
                                            *engagement.sources]))
-    con.execute("CREATE OR REPLACE VIEW golden_input AS SELECT p.* EXCLUDE (_position, _row), x.customer_id "
-                "FROM person p JOIN crosswalk_all x USING (_position, _row)")
-    con.execute(f"CREATE TABLE golden AS {golden_sql(con, 'golden_input', order_of_sources, settings.survivorship, settings.survivorship_default).sql_query()}")
+    carried = [c for c in con.sql("SELECT * FROM person LIMIT 0").columns if c not in ("_position", "_row")]
+    records = (f"SELECT {', '.join(f'p.{c}' for c in carried)}, x.customer_id "
+               "FROM person p JOIN crosswalk_all x USING (_position, _row)")
+    con.execute(f"CREATE OR REPLACE VIEW golden_input AS {records}")
+    if engine.is_spark:
+        engines.spark_session(engine).sql(engines.to_spark_sql(records)).createOrReplaceTempView("golden_input")
+    golden = golden_sql(con, "golden_input", order_of_sources, settings.survivorship,
+                        settings.survivorship_default).sql_query()
+    if engine.is_spark:
+        _golden_on_spark(con, engine, golden)
+    else:
+        con.execute(f"CREATE OR REPLACE TABLE golden AS {golden}")
+    engines.drop_table(con, "golden_input")
     leads = [n for n in people if kind[n] == "leads"]
     touch = "SELECT NULL::VARCHAR AS customer_id, NULL::VARCHAR AS channel, NULL::VARCHAR AS campaign, " \
             "NULL::TIMESTAMP AS captured_at WHERE false"
@@ -514,25 +528,60 @@ def _customers(con, engagement: Engagement, settings: MergeSettings, prepared: d
             f"{column(prepared[n].columns, 'captured_at', 'TIMESTAMP', 'l')} AS captured_at, x._position, x._row "
             f"FROM {prepared[n].scan} l "
             f"JOIN crosswalk_all x ON x.source = {literal(n)} AND x._row = l._row" for n in leads)
-        touch = f"""SELECT customer_id, arg_min(channel, (captured_at IS NULL, captured_at, _position, _row)) AS channel,
-                           arg_min(campaign, (captured_at IS NULL, captured_at, _position, _row)) AS campaign,
+        first = "(captured_at IS NULL, captured_at, _position, _row)"
+        touch = f"""SELECT customer_id, arg_min(channel, {first}) AS channel, arg_min(campaign, {first}) AS campaign,
                            min(captured_at) AS captured_at FROM ({touch}) GROUP BY 1"""
-    customers = con.sql(f"""
+    customers = f"""
         SELECT g.*, n.name_pinyin, t.channel AS first_touch_channel, t.campaign AS first_touch_campaign,
                t.captured_at AS first_touch_at
         FROM golden g
         LEFT JOIN (SELECT full_name, min(name_pinyin) AS name_pinyin FROM names GROUP BY 1) n USING (full_name)
-        LEFT JOIN ({touch}) t USING (customer_id)
-        ORDER BY customer_id""").to_arrow_table().to_pandas()
-    con.execute("DROP VIEW golden_input")
-    con.execute("DROP TABLE golden")
-    customers = customers.reindex(columns=CUSTOMER_COLUMNS)
-    customers["birth_date"] = pd.to_datetime(customers["birth_date"]).dt.date.astype(object).where(
-        customers["birth_date"].notna(), None)
-    for name in ("registered_at", "first_touch_at"):
-        customers[name] = pd.to_datetime(customers[name])
-    customers["n_records"] = customers["n_records"].astype("int64")
-    return customers.reset_index(drop=True)
+        LEFT JOIN ({touch}) t USING (customer_id)"""
+    _write_table(con, customers, path, "customers", engine, order_by=("customer_id",))
+    engines.drop_table(con, "golden")
+
+
+def _write_table(con, sql: str, path: Path, name: str, engine: engines.EngineSettings | None,
+                 order_by: tuple[str, ...] = ()) -> None:
+    """Write the rows of ``sql`` to ``path`` as the documented table ``name`` (:func:`digiops.tables.select_sql`:
+    its columns in order and type), sorted by ``order_by``, by DuckDB or by Spark
+    (:func:`digiops.engines.write_parquet`)."""
+    present = con.sql(f"SELECT * FROM ({sql}) LIMIT 0").columns
+    extra = tuple(c for c in order_by if c not in tables.columns(name))
+    engines.write_parquet(con, f"SELECT {tables.select_sql(name, present)}{''.join(', ' + c for c in extra)} "
+                               f"FROM ({sql})", path, engine, order_by=order_by, drop=extra)
+
+
+def _golden_batches(query: str):
+    """A Spark task's golden records (``mapInArrow``): the customers of one partition, all their records in it,
+    through the DuckDB survivorship query ``query`` (:func:`golden_sql` over ``golden_input``)."""
+    import duckdb
+    import pyarrow as pa
+
+    def run(batches):
+        records = pa.Table.from_batches(list(batches))
+        if not records.num_rows:
+            return
+        with duckdb.connect() as con:
+            con.register("golden_input", records)
+            yield from con.sql(query).to_arrow_table().to_batches()
+    return run
+
+
+def _golden_on_spark(con, engine: engines.EngineSettings, query: str) -> None:
+    """Table ``golden`` (a Spark view and a DuckDB view, :func:`digiops.engines.spark_to_duckdb`) from the Spark
+    view ``golden_input``: its records partitioned by customer, each partition's golden records made by an
+    executor with the DuckDB survivorship query, the same SQL as on one machine (its ordering blobs, structs
+    and lists have no Spark SQL equal)."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    spark = engines.spark_session(engine)
+    spark.sparkContext.setJobDescription("digiops merge: golden records")
+    schema = from_arrow_schema(con.sql(f"SELECT * FROM ({query}) LIMIT 0").to_arrow_table().schema)
+    records = spark.table("golden_input")
+    parts = max(spark.sparkContext.defaultParallelism, -(-records.count() // 2_000_000))
+    golden = records.repartition(parts, "customer_id").mapInArrow(_golden_batches(query), schema)
+    engines.spark_to_duckdb(con, golden, "golden", as_view=True)
 
 
 def account(prepared: dict[str, PreparedSource], quarantine: pd.DataFrame, used: dict[str, dict[str, int]],
@@ -554,10 +603,10 @@ def write_outputs(ctx, result: MergeResult) -> None:
     """Write the stage outputs of ``docs/architecture.md`` through the stage context, and the manifest counts."""
     # Every table keeps its documented columns and types whatever the inputs (an orders-only client still has a
     # dated birth_date column): digiops.tables is the contract labels, kpi and the dashboard read by.
-    for name in ("crosswalk", "orders", "shipments"):
+    for name in ("crosswalk", "customers", "orders", "shipments"):
         tables.conform_file(result.file(name), name)
         io.copy_file(ctx.output(f"{name}.parquet"), result.file(name))
-    for name in ("customers", "products", "quarantine"):
+    for name in ("products", "quarantine"):
         ctx.write_table(name, tables.conform(getattr(result, name), name).to_pandas(types_mapper=pd.ArrowDtype))
     ctx.write_table("data_quality", result.data_quality)
     ctx.write_table("id_changes", result.id_changes.reindex(columns=list(ID_CHANGE_COLUMNS)).astype("string"))

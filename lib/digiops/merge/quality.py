@@ -76,6 +76,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from digiops import engines
 from digiops.io import ROW
 from digiops.merge.clean import EVENT_FIELDS, clean_source
 from digiops.merge.wholelink import status_state
@@ -487,7 +488,8 @@ def quality_rows(source: str, counts: pd.DataFrame, distinct_before: dict[str, i
     return pd.DataFrame(rows, columns=QUALITY_COLUMNS)
 
 
-def consistency(con, quality: pd.DataFrame, inputs: dict[str, str], crosswalk: str, customers: str) -> pd.DataFrame:
+def consistency(con, quality: pd.DataFrame, inputs: dict[str, str], crosswalk: str, customers: str,
+                engine: engines.EngineSettings | None = None) -> pd.DataFrame:
     """Fill ``consistency``: the share of a source's values agreeing with the customer's golden record.
 
     Args:
@@ -496,25 +498,26 @@ def consistency(con, quality: pd.DataFrame, inputs: dict[str, str], crosswalk: s
         inputs: source name → SQL that reads the consistency inputs :func:`measure` made of it.
         crosswalk, customers: tables (or views) in ``con`` with ``source, _row, customer_id`` (``_row``: the
             record's row in its file) and the golden records.
+        engine: where the shares are counted (:func:`digiops.engines.fetch`; on Spark ``crosswalk`` must be a
+            Spark view too).
     """
-    golden_columns = {row[0] for row in con.sql(f"DESCRIBE {customers}").fetchall()}
+    golden_columns = set(con.sql(f"SELECT * FROM {customers} LIMIT 0").columns)
     found = []
     for name, scan in inputs.items():
-        columns = {row[0] for row in con.sql(f"DESCRIBE SELECT * FROM {scan}").fetchall()}
+        columns = set(con.sql(f"SELECT * FROM {scan} LIMIT 0").columns)
         fields = [f for f in CONSISTENCY_FIELDS if f"{f}_before" in columns and f in golden_columns]
         if not fields:
             continue
+        keys = [(f, phase) for f in fields for phase in ("before", "after")]
         measures = ", ".join(
             f"avg(CASE WHEN g.\"{f}\" IS NOT NULL AND c.\"{f}_{phase}\" IS NOT NULL "
-            f"THEN (CAST(g.\"{f}\" AS VARCHAR) = c.\"{f}_{phase}\")::INT END) AS \"{f}|{phase}\""
-            for f in fields for phase in ("before", "after"))
-        row = con.sql(f"""
+            f"THEN CAST(CAST(g.\"{f}\" AS VARCHAR) = c.\"{f}_{phase}\" AS INTEGER) END)" for f, phase in keys)
+        row = engines.fetch(con, f"""
             SELECT {measures} FROM {scan} c
             JOIN {crosswalk} x ON x.source = {literal(name)} AND x._row = c._row
-            JOIN {customers} g ON g.customer_id = x.customer_id""").fetchdf()
-        for key, value in row.iloc[0].items():
-            field, phase = key.split("|")
-            found.append({"source": name, "field": field, "phase": phase, "consistency": value})
+            JOIN {customers} g ON g.customer_id = x.customer_id""", engine)[0]
+        found += [{"source": name, "field": field, "phase": phase, "consistency": value}
+                  for (field, phase), value in zip(keys, row)]
     if not found:
         return quality
     agreed = pd.DataFrame(found).astype({"consistency": float})

@@ -26,7 +26,7 @@ import re
 
 import pandas as pd
 
-from digiops import tables
+from digiops import engines, tables
 from digiops.settings.merge import ORDER_STATES
 from digiops.sql import column, literal
 
@@ -126,20 +126,21 @@ def order_number(columns: list[str], alias: str = "") -> str:
     return f"coalesce({prefix}_order, {prefix}record_id)" if "_order" in columns else f"{prefix}record_id"
 
 
-def _status_states(con, sources: dict[str, tuple[str, list[str]]], states: dict[str, list[str]]) -> None:
+def _status_states(con, sources: dict[str, tuple[str, list[str]]], states: dict[str, list[str]],
+                   engine: engines.EngineSettings | None = None) -> None:
     """Table ``status_states`` (status, state): every distinct status of the orders sources and the state it names
     (null when unknown). A few dozen values at most, so Python classifies them and SQL joins the result."""
     seen: set[str] = set()
     for scan, columns in sources.values():
         if "status" in columns:
-            rows = con.execute(f"SELECT DISTINCT {column(columns, 'status', alias='o')} FROM {scan} o").fetchall()
+            rows = engines.fetch(con, f"SELECT DISTINCT {column(columns, 'status', alias='o')} FROM {scan} o", engine)
             seen.update(value for value, in rows if value is not None)
     values = sorted(seen)
-    con.register("_status_states", pd.DataFrame({"status": pd.Series(values, dtype=object),
-                                                 "state": pd.Series([status_state(v, states) for v in values],
-                                                                    dtype=object)}))
-    con.execute("CREATE OR REPLACE TEMP TABLE status_states AS SELECT CAST(status AS VARCHAR) AS status, "
-                "CAST(state AS VARCHAR) AS state FROM _status_states")
+    engines.register(con, "_status_states", pd.DataFrame({
+        "status": pd.Series(values, dtype=object),
+        "state": pd.Series([status_state(v, states) for v in values], dtype=object)}), engine)
+    engines.make_table(con, "status_states", "SELECT CAST(status AS VARCHAR) AS status, "
+                       "CAST(state AS VARCHAR) AS state FROM _status_states", engine)
     con.unregister("_status_states")
 
 
@@ -153,7 +154,7 @@ def _mentions(expression: str, markers: list[str]) -> str:
 
 def orders_sql(con, sources: dict[str, tuple[str, list[str]]], crosswalk: str, stores: pd.DataFrame | None, *,
                order_channels: dict[str, str], region_by_province: dict[str, str],
-               order_states: dict[str, list[str]]) -> str:
+               order_states: dict[str, list[str]], engine: engines.EngineSettings | None = None) -> str:
     """The query of every usable order, re-keyed to ``customer_id`` (null when anonymous), with its state and
     whether it counts toward GMV (:data:`ORDER_COLUMNS`; the states are in the module's docstring).
 
@@ -163,29 +164,31 @@ def orders_sql(con, sources: dict[str, tuple[str, list[str]]], crosswalk: str, s
     A line-grain source (``grain``: one row per order line) gives one row per line: the lines of one order share
     ``order_id`` (``source:order number``), each keeps its own amount, quantity and sku, and ``line`` numbers it
     within its order (null for an order-grain source). Whoever counts orders counts distinct ``order_id``.
+    ``_position`` and ``_row`` (the source's position and the row in its file) give the rows' order.
 
     Args:
         sources: orders source name → (SQL that reads its cleaned rows, its columns).
         crosswalk: a table in ``con`` with ``source, _row, customer_id`` (``_row``: the record's row in its file).
         stores: the cleaned store master (region and province of a store's orders), or ``None``.
         order_states: state → status markers (``merge.order_states``).
+        engine: where the query runs (its small tables are made there, :func:`digiops.engines.make_table`).
     """
     store_rows = pd.DataFrame({"store_id": pd.Series(dtype=object), "region": pd.Series(dtype=object),
                                "province": pd.Series(dtype=object)})
     if stores is not None and len(stores) and "store_id" in stores:
         store_rows = stores.dropna(subset=["store_id"]).drop_duplicates("store_id").reindex(
             columns=["store_id", "region", "province"]).astype(object)
-    con.register("_stores", store_rows)
-    con.execute("CREATE OR REPLACE TEMP TABLE store_master AS SELECT CAST(store_id AS VARCHAR) AS store_id, "
-                "CAST(region AS VARCHAR) AS region, CAST(province AS VARCHAR) AS province FROM _stores")
+    engines.register(con, "_stores", store_rows, engine)
+    engines.make_table(con, "store_master", "SELECT CAST(store_id AS VARCHAR) AS store_id, "
+                       "CAST(region AS VARCHAR) AS region, CAST(province AS VARCHAR) AS province FROM _stores", engine)
     con.unregister("_stores")
     regions = pd.DataFrame({"province": list(region_by_province), "region": list(region_by_province.values())},
                            dtype=object)
-    con.register("_regions", regions)
-    con.execute("CREATE OR REPLACE TEMP TABLE province_region AS SELECT CAST(province AS VARCHAR) AS province, "
-                "CAST(region AS VARCHAR) AS region FROM _regions")
+    engines.register(con, "_regions", regions, engine)
+    engines.make_table(con, "province_region", "SELECT CAST(province AS VARCHAR) AS province, "
+                       "CAST(region AS VARCHAR) AS region FROM _regions", engine)
     con.unregister("_regions")
-    _status_states(con, sources, order_states)
+    _status_states(con, sources, order_states, engine)
     parts = []
     for position, (name, (scan, columns)) in enumerate(sources.items()):
         has = lambda c, kind="VARCHAR": column(columns, c, kind, "o")  # noqa: E731
@@ -206,25 +209,25 @@ def orders_sql(con, sources: dict[str, tuple[str, list[str]]], crosswalk: str, s
             LEFT JOIN status_states st ON st.status = {has("status")}""")
     if not parts:
         return ("SELECT " + ", ".join(f"CAST(NULL AS {_ORDER_TYPES.get(c, 'VARCHAR')}) AS {c}" for c in ORDER_COLUMNS)
-                + " WHERE false")
+                + ", 0 AS _position, 0::BIGINT AS _row WHERE false")
     gmv_states = ", ".join(literal(s) for s in GMV_STATES)
     return f"""
         WITH o AS ({" UNION ALL ".join(parts)})
         SELECT o.order_id, o.source, o.channel, o.customer_id, o.order_time, o.amount, o.quantity, o.sku,
                o.store_id, coalesce(s.region, r_prov.region) AS region,
                coalesce(o.own_province, s.province) AS province, o.status, o.is_refund, o.is_test, o.state,
-               o.state IN ({gmv_states}) AS in_gmv, o.line
+               o.state IN ({gmv_states}) AS in_gmv, o.line, o._position, o._row
         FROM o
         LEFT JOIN store_master s ON s.store_id = o.store_id
-        LEFT JOIN province_region r_prov ON r_prov.province = coalesce(o.own_province, s.province)
-        ORDER BY o._position, o._row"""
+        LEFT JOIN province_region r_prov ON r_prov.province = coalesce(o.own_province, s.province)"""
 
 
 def shipments_sql(con, shipment_sources: dict[str, tuple[str, list[str]]],
                   order_sources: dict[str, tuple[str, list[str]]], *, as_of: dt.date,
-                  failed_markers: list[str]) -> tuple[str, str]:
+                  failed_markers: list[str], engine: engines.EngineSettings | None = None) -> tuple[str, str]:
     """Queries of the shipments joined to their order (``order_id`` as in orders, :data:`SHIPMENT_COLUMNS` plus
-    ``_source``) and of the quarantine rows of shipments whose order is in no orders source."""
+    ``_source``, ``_position`` and ``_row``, which give the rows' order) and of the quarantine rows of shipments
+    whose order is in no orders source; table ``order_lookup`` is made where they run (``engine``)."""
     lookups = [f"SELECT {order_number(columns)} AS raw_order, {literal(name + ':')} || {order_number(columns)} "
                f"AS order_id, {i} AS _position, _row FROM {scan}"
                for i, (name, (scan, columns)) in enumerate(order_sources.items())
@@ -232,8 +235,9 @@ def shipments_sql(con, shipment_sources: dict[str, tuple[str, list[str]]],
     lookup = (" UNION ALL ".join(lookups) if lookups
               else "SELECT CAST(NULL AS VARCHAR) AS raw_order, CAST(NULL AS VARCHAR) AS order_id, 0 AS _position, "
                    "0 AS _row WHERE false")
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE order_lookup AS
-        SELECT raw_order, arg_min(order_id, (_position, _row)) AS order_id FROM ({lookup}) GROUP BY raw_order""")
+    engines.make_table(con, "order_lookup", f"""
+        SELECT raw_order, arg_min(order_id, (_position, _row)) AS order_id FROM ({lookup}) GROUP BY raw_order""",
+                       engine)
     now = literal((pd.Timestamp(as_of) + pd.Timedelta(days=1)).isoformat())
     kept, lost = [], []
     for position, (name, (scan, columns)) in enumerate(shipment_sources.items()):
@@ -256,12 +260,12 @@ def shipments_sql(con, shipment_sources: dict[str, tuple[str, list[str]]],
                    'order ' || {has('order_id')} || ' is in no orders source' AS reason
             {joined} WHERE l.order_id IS NULL""")
     if not kept:
-        empty = ", ".join(f"CAST(NULL AS VARCHAR) AS {c}" for c in SHIPMENT_COLUMNS + ["_source"])
+        empty = ", ".join(f"CAST(NULL AS VARCHAR) AS {c}" for c in SHIPMENT_COLUMNS + ["_source"]) + \
+            ", 0 AS _position, 0::BIGINT AS _row"
         return f"SELECT {empty} WHERE false", ("SELECT CAST(NULL AS VARCHAR) AS source, 0 AS \"row\", "
                                               "CAST(NULL AS VARCHAR) AS record_id, '' AS field, '' AS reason "
                                               "WHERE false")
-    shipments = (f"SELECT {', '.join(SHIPMENT_COLUMNS)}, _source FROM ({' UNION ALL '.join(kept)}) "
-                 "ORDER BY _position, _row")
+    shipments = f"SELECT {', '.join(SHIPMENT_COLUMNS)}, _source, _position, _row FROM ({' UNION ALL '.join(kept)})"
     return shipments, " UNION ALL ".join(lost)
 
 
