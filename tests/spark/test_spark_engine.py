@@ -225,3 +225,49 @@ def test_a_bad_export_prepared_by_an_executor_is_the_usual_located_error(small_c
     assert raised.value.location == "raw/crm_customers.csv" and raised.value.field == "sources.crm"
     assert "no data rows below the header (row 3)" in raised.value.problem
     assert raw.read_bytes() == before
+
+
+def test_an_orders_only_client_and_a_reviewed_not_match_give_the_duckdb_results_on_spark(tmp_path):
+    """Paths the demo's client does not take, on Spark as on DuckDB: an orders-only client (each customer named by
+    its member card), and three records linked by exact rules whose reviewer's not-match splits their customer
+    (the decisions joined as a Spark table, the cluster split on Spark)."""
+    _need_spark()
+    from tests.merge.conftest import write_engagement
+
+    from digiops.merge.pipeline import run_merge
+
+    receipts = pd.DataFrame({"order_id": ["O1", "O2", "O3", "O4"], "amount": ["10", "-10", "7", "5"],
+                             "order_time": ["2026-01-02", "2026-01-03", "2026-01-04", "2026-01-05"],
+                             "member": ["K1", "k1 ", "", "K2"]})
+    orders_only = write_engagement(tmp_path / "orders_only", {"receipts": (receipts, {
+        "kind": "orders", "id_column": "order_id",
+        "columns": {"order_time": "order_time", "amount": "amount", "member": "customer_key"}})})
+    person = {"name": "full_name", "phone": "phone", "email": "email"}
+    chain = {"crm": ["A", "13800138001", ""], "shop": ["B", "13800138001", "zw@example.com"],
+             "app": ["C", "", "zw@example.com"]}  # A–B share a phone, B–C an e-mail
+    folder = tmp_path / "chain"
+    folder.mkdir()
+    pd.DataFrame({"unique_id_l": ["crm:A"], "unique_id_r": ["app:C"], "decision": ["not-match"]}).to_csv(
+        folder / "reviewed.csv", index=False)
+    reviewed = write_engagement(folder, {
+        name: (pd.DataFrame({"id": [i], "name": ["张伟"], "phone": [p], "email": [e]}),
+               {"kind": "customers", "id_column": "id", "columns": person}) for name, (i, p, e) in chain.items()},
+        merge={"review_file": "reviewed.csv"})
+    found = {}
+    try:
+        for kind in ("duckdb", "spark"):
+            engine = EngineSettings(kind=kind, master="local[2]")
+            for name, engagement in (("orders_only", orders_only), ("reviewed", reviewed)):
+                result = run_merge(engagement.model_copy(update={"engine": engine}), work_root=tmp_path / kind)
+                found[kind, name] = (result.crosswalk, result.customers, result.orders, result.model)
+    finally:
+        stop_spark()
+    for name in ("orders_only", "reviewed"):
+        duck, spark = found["duckdb", name], found["spark", name]
+        assert _partitions(spark[0]) == _partitions(duck[0]), name
+        pd.testing.assert_frame_equal(_named_by_records(spark[1], spark[0]), _named_by_records(duck[1], duck[0]))
+        pd.testing.assert_frame_equal(spark[2].drop(columns="customer_id"), duck[2].drop(columns="customer_id"))
+    assert found["spark", "orders_only"][1]["customer_id"].tolist() == ["K1", "K2"]
+    crosswalk = found["spark", "reviewed"][0].set_index("source")["customer_id"]
+    assert crosswalk["crm"] != crosswalk["app"]
+    assert found["spark", "reviewed"][3].decisions["applied"].tolist() == ["cannot_link"]

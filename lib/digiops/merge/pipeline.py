@@ -6,6 +6,11 @@ Memory stays bounded by the largest source, not the client: each source is read,
 own and written to Parquet (:mod:`digiops.merge.prepare`); every later step is DuckDB SQL over those files in an
 in-memory database with a memory limit, which spills to the work folder beyond it. Python touches only what it
 must: one call per distinct name for the name features, and the few pairs and profiles the report shows.
+
+With ``engine: spark`` the same SQL runs on Spark (:func:`digiops.engines.make_table`, :func:`~digiops.engines.fetch`,
+:func:`~digiops.engines.write_parquet`): every table is written by the executors as Parquet in the work folder, the
+stage's DuckDB holds only views over those files, and the driver receives counts, the quarantined rows and the
+pairs and profiles the report shows (``docs/scale-out.md``, *Where each step runs*).
 """
 
 from __future__ import annotations
