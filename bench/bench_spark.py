@@ -14,8 +14,8 @@ run:
 * seconds per merge step (``MergeResult.timings``) and for labels, and the records (raw rows) per core-minute of
   each step: what the sizing table of ``docs/scale-out.md`` extrapolates from;
 * the peak resident memory of the Python driver process alone (its ``ru_maxrss``: what issue 25 bounds — on Spark
-  the JVM and the executors' Python workers are other processes) and of the whole process tree (Python, JVM and
-  workers, sampled every 0.2 s);
+  the JVM and the executors' Python workers are other processes) once the merge's outputs are written and at the
+  end (labels collect the tag table), and of the whole process tree (Python, JVM and workers, sampled every 0.2 s);
 * when both engines ran: how far Spark's customers are from DuckDB's (B³ F1 of the two crosswalks as partitions of
   the records), whether the golden records, GMV and the tag matrix are the same.
 
@@ -60,6 +60,7 @@ for name in ("customers", "orders", "shipments", "crosswalk"):  # as the stage w
     files[name] = str(out / f"{name}.parquet")
 contract.conform(result.products, "products").to_pandas().to_parquet(out / "products.parquet", index=False)
 files["products"] = str(out / "products.parquet")
+merged_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6  # the merge stage, outputs written
 clock = time.perf_counter()
 run = evaluate({k: v for k, v in files.items() if k != "crosswalk"},
                load_catalog(engagement.folder / engagement.labels.catalog), engine=engagement.engine)
@@ -69,6 +70,7 @@ stop_spark()
 print(json.dumps({"merge_s": merge_s, "steps": result.timings, "labels_s": labels_s,
                   "records": int(result.accounting["rows_in"].sum()),
                   "customers": result.counts()["customers"],
+                  "driver_merge_gb": merged_peak,
                   "driver_peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6}))
 """
 
@@ -142,8 +144,8 @@ def main() -> None:
     cores = int(args.master[args.master.find("[") + 1:-1]) if args.master.startswith("local[") else 2
     steps = ("prepare", "features", "identity", "stable_ids", "survivorship", "whole_link", "quality")
     print(f"| people | engine | records | customers | {' | '.join(steps)} | labels | merge (s) | process wall (s) | "
-          "driver peak (GB) | tree peak (GB) |")
-    print("|" + " --- |" * (len(steps) + 9))
+          "driver peak after merge (GB) | driver peak (GB) | tree peak (GB) |")
+    print("|" + " --- |" * (len(steps) + 10))
     peaks: dict[str, dict[int, float]] = {}
     for people in args.people:
         folder = Path(args.workdir) / f"people-{people}"
@@ -152,13 +154,14 @@ def main() -> None:
             out = folder / f"outputs-{kind}"
             shutil.rmtree(out, ignore_errors=True)
             line, wall, tree = run_measured([sys.executable, "-c", CHILD, str(folder), kind, args.master, str(out)])
-            peaks.setdefault(kind, {})[people] = line["driver_peak_gb"]
+            peaks.setdefault(kind, {})[people] = (line["driver_merge_gb"], line["driver_peak_gb"])
             timings = line["steps"]
             rate = lambda s: line["records"] / (cores * s / 60) if s else float("nan")  # noqa: E731
             cells = [f"{timings.get(s, 0):.1f} ({rate(timings.get(s, 0)) / 1e3:,.0f}k)" for s in steps]
             print(f"| {people} | {kind}{' ' + args.master if kind == 'spark' else ''} | {line['records']} | "
                   f"{line['customers']} | {' | '.join(cells)} | {line['labels_s']:.1f} | {line['merge_s']:.1f} | "
-                  f"{wall:.1f} | {line['driver_peak_gb']:.2f} | {tree:.2f} |", flush=True)
+                  f"{wall:.1f} | {line['driver_merge_gb']:.2f} | {line['driver_peak_gb']:.2f} | {tree:.2f} |",
+                  flush=True)
         if {"duckdb", "spark"} <= set(args.engines):
             print(f"  {people} people, Spark against DuckDB: "
                   f"{json.dumps(compare(folder / 'outputs-duckdb', folder / 'outputs-spark'))}", flush=True)
@@ -166,7 +169,9 @@ def main() -> None:
     for kind, by_size in peaks.items():
         if len(by_size) > 1:
             low, high = min(by_size), max(by_size)
-            print(f"{kind}: driver peak at {high} people / at {low} people = {by_size[high] / by_size[low]:.2f}")
+            merge, labels = (by_size[high][i] / by_size[low][i] for i in (0, 1))
+            print(f"{kind}: driver peak at {high} people / at {low} people: merge {merge:.2f}, "
+                  f"merge and labels {labels:.2f}")
 
 
 if __name__ == "__main__":
