@@ -3,7 +3,7 @@
 Usage::
 
     .venv/bin/python bench/bench_spark.py [--people 5000 ...] [--master 'local[2]'] [--workdir /tmp/digiops-bench]
-        [--engines duckdb spark]
+        [--engines duckdb spark] [--repeat N]
 
 For each size, generates a demo client (``python -m digiops.demo --people N``, the demo engagement and tag catalog
 copied beside it), then for each engine runs, in a fresh process, :func:`digiops.merge.pipeline.run_merge` (its work
@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -140,21 +141,23 @@ def main() -> None:
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--engines", nargs="+", default=["duckdb", "spark"], choices=["duckdb", "spark"])
     parser.add_argument("--workdir", default="/tmp/digiops-bench")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per size and engine; the ratios use medians")
     args = parser.parse_args()
     cores = int(args.master[args.master.find("[") + 1:-1]) if args.master.startswith("local[") else 2
     steps = ("prepare", "features", "identity", "stable_ids", "survivorship", "whole_link", "quality")
     print(f"| people | engine | records | customers | {' | '.join(steps)} | labels | merge (s) | process wall (s) | "
           "driver peak after merge (GB) | driver peak (GB) | tree peak (GB) |")
     print("|" + " --- |" * (len(steps) + 10))
-    peaks: dict[str, dict[int, float]] = {}
+    peaks: dict[str, dict[int, list[tuple[float, float]]]] = {}
     for people in args.people:
         folder = Path(args.workdir) / f"people-{people}"
         generate(people, folder)
-        for kind in args.engines:
+        for kind, _ in ((k, r) for k in args.engines for r in range(args.repeat)):
             out = folder / f"outputs-{kind}"
             shutil.rmtree(out, ignore_errors=True)
             line, wall, tree = run_measured([sys.executable, "-c", CHILD, str(folder), kind, args.master, str(out)])
-            peaks.setdefault(kind, {})[people] = (line["driver_merge_gb"], line["driver_peak_gb"])
+            peaks.setdefault(kind, {}).setdefault(people, []).append(
+                (line["driver_merge_gb"], line["driver_peak_gb"]))
             timings = line["steps"]
             rate = lambda s: line["records"] / (cores * s / 60) if s else float("nan")  # noqa: E731
             cells = [f"{timings.get(s, 0):.1f} ({rate(timings.get(s, 0)) / 1e3:,.0f}k)" for s in steps]
@@ -169,9 +172,12 @@ def main() -> None:
     for kind, by_size in peaks.items():
         if len(by_size) > 1:
             low, high = min(by_size), max(by_size)
-            merge, labels = (by_size[high][i] / by_size[low][i] for i in (0, 1))
-            print(f"{kind}: driver peak at {high} people / at {low} people: merge {merge:.2f}, "
-                  f"merge and labels {labels:.2f}")
+            median = {size: [statistics.median(run[i] for run in runs) for i in (0, 1)]
+                      for size, runs in by_size.items()}
+            merge, labels = (median[high][i] / median[low][i] for i in (0, 1))
+            print(f"{kind}: median driver peak (GB) after merge {median[low][0]:.2f} at {low} people, "
+                  f"{median[high][0]:.2f} at {high}; with labels {median[low][1]:.2f}, {median[high][1]:.2f}; "
+                  f"ratio merge {merge:.2f}, merge and labels {labels:.2f} ({len(by_size[high])} runs per size)")
 
 
 if __name__ == "__main__":

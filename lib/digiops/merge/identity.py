@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Literal
 
 import numpy as np
@@ -695,7 +696,7 @@ def cluster_profiles(con, table: str, engine: engines.EngineSettings | None = No
        pair), never two; a nameless component that links to no named one joins the nameless components it links
        to, or through them the named component they joined.
     """
-    make = lambda name, sql: engines.make_table(con, name, sql, engine)  # noqa: E731
+    make = partial(engines.make_table, con, engine=engine)
     nodes = f"SELECT {UID} FROM {table}" + (f" UNION ALL SELECT {UID} FROM {extra_nodes}" if extra_nodes else "")
     make("named", f"SELECT {UID} FROM {table} WHERE name_key IS NOT NULL AND NOT coalesce(name_partial, false)")
     _components(con, nodes, f"""SELECT {UID}_l, {UID}_r FROM edges e WHERE certain
@@ -858,7 +859,7 @@ def link_profiles(con, table: str, *, link_fields: list[str] | None = None,
 
     on_spark = engine is not None and engine.is_spark
     dialect_sql = engines.to_spark_sql if on_spark else (lambda sql: sql)
-    make = lambda name, sql: engines.make_table(con, name, sql, engine)  # noqa: E731
+    make = partial(engines.make_table, con, engine=engine)
     filled = filled_counts(con, table, engine)
     features = available_features(filled, link_fields)
     rules = blocking_rules_for(filled, blocking_rules)

@@ -22,6 +22,7 @@ float's ``.0`` go; letter case and an all-digit key's leading zeros as the link 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import pandas as pd
 
@@ -144,7 +145,7 @@ def key_edges_sql(con, spaces: list[KeySpace], scans: dict[str, str], columns: d
                     selects.append(f"SELECT {record_key[source]('_row')} AS unique_id, {ends[end]} AS e, {key} AS k "
                                    f"FROM {scans[source]} WHERE NOT {test}")
                 parts.append((index, side, source, field, ends[end]))
-    make = lambda name, sql: engines.make_table(con, name, sql, engine)  # noqa: E731
+    make = partial(engines.make_table, con, engine=engine)
     if not selects:
         make("key_records", "SELECT NULL::BIGINT AS unique_id, NULL::INTEGER AS part, NULL::INTEGER AS space, "
                             "NULL::UTINYINT AS side, NULL::VARCHAR AS k WHERE false")

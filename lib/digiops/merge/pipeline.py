@@ -20,7 +20,7 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 
 import pandas as pd
@@ -349,7 +349,7 @@ def _profile_key_links(con, linkable: dict[str, PreparedSource], position: dict[
     ``profile_key_edges`` (``unique_id_l``, ``unique_id_r``: a record's profile, or the record itself when it has
     none) and table ``key_nodes`` (``unique_id``, ``source``, ``record_id``, ``_position``, ``_row``: the linked
     records without a profile, such as receipts that carry only a member card)."""
-    make = lambda name, sql: engines.make_table(con, name, sql, engine)  # noqa: E731
+    make = partial(engines.make_table, con, engine=engine)
     make("key_node_ids", f"""
         SELECT {UID} FROM (SELECT {UID}_l AS {UID} FROM key_edges UNION SELECT {UID}_r FROM key_edges)
         ANTI JOIN profile_of USING ({UID})""")
