@@ -532,7 +532,8 @@ def to_spark_sql(sql: str) -> str:
     their Spark (or Splink-UDF) names: ``list_has_any`` → ``arrays_overlap``, ``len(list_intersect(…))`` →
     ``size(array_intersect(…))``, ``jaro_winkler_similarity`` → ``jaro_winkler`` (Splink's Scala UDF);
     ``regexp_full_match(x, 'p')`` → ``x RLIKE '^(?:p)$'``, ``hash(…)`` (64 bits) → ``xxhash64(…)``; a
-    ``regexp_replace`` replacement's group references ``\\1`` → ``$1`` (Java's syntax; a literal ``$`` escaped).
+    ``regexp_replace`` replacement's group references ``\\1`` → ``$1`` (Java's syntax; a literal ``$`` escaped),
+    ``quantile_cont(x, q)`` → ``percentile(x, q)`` (both exact, interpolated linearly).
     Spark replaces every match: a DuckDB ``regexp_replace`` without ``'g'`` must match once at most (anchored).
 
     >>> to_spark_sql("SELECT regexp_full_match(phone, '[0-9]{11}') AS ok, hash(a, b) AS h FROM t")
@@ -559,6 +560,9 @@ def to_spark_sql(sql: str) -> str:
         if isinstance(node, exp.Anonymous) and str(node.this).lower() == "hash":
             # DuckDB's hash is 64 bits, Spark's 32: xxhash64 keeps collisions as rare as on DuckDB
             return exp.Anonymous(this="xxhash64", expressions=list(node.expressions))
+        if isinstance(node, exp.PercentileCont) and not isinstance(node.parent, exp.WithinGroup):
+            # quantile_cont(x, q): Spark's exact percentile, interpolated linearly as DuckDB's
+            return exp.Anonymous(this="percentile", expressions=[node.this, node.expression])
         if isinstance(node, exp.ArrayOverlaps):
             return exp.Anonymous(this="arrays_overlap", expressions=[node.this, node.expression])
         if isinstance(node, exp.JarowinklerSimilarity):
@@ -593,17 +597,31 @@ def duckdb_to_spark(con, sql: str, spark):
     return spark.read.parquet(str(path))
 
 
-def spark_to_duckdb(con, frame, name: str, *, as_view: bool = False) -> None:
-    """The rows of the Spark DataFrame ``frame`` as ``name`` in ``con``, written by the executors as Parquet (see
-    :func:`_exchange_path`): nothing is collected into the driver's Python. A DuckDB table read from those files,
-    or with ``as_view`` a DuckDB view and a Spark view of that name over them (the driver holds none of its rows;
-    DuckDB reads them when a later step asks)."""
+def spark_to_duckdb(con, frame, name: str) -> None:
+    """The rows of the Spark DataFrame ``frame`` as ``name``, written by the executors as Parquet (see
+    :func:`_exchange_path`): a DuckDB view in ``con`` and a Spark view of that name over the files. Nothing is
+    collected into the driver's Python; DuckDB reads the files when a later step asks."""
     path = _exchange_path(con)
     frame.write.parquet(str(path))
-    if as_view:
-        frame.sparkSession.read.parquet(str(path)).createOrReplaceTempView(name)
+    frame.sparkSession.read.parquet(str(path)).createOrReplaceTempView(name)
     drop_table(con, name)
-    con.execute(f"CREATE {'VIEW' if as_view else 'TABLE'} {name} AS SELECT * FROM {scan(str(path / '*.parquet'))}")
+    con.execute(f"CREATE VIEW {name} AS SELECT * FROM {scan(str(path / '*.parquet'))}")
+
+
+def make_view(con, name: str, sql: str, engine: EngineSettings | None = None) -> None:
+    """View ``name`` of the DuckDB query ``sql`` in ``con`` and, on Spark, an unmaterialised Spark view of its
+    translation (:func:`to_spark_sql`): a query read once by a later step, never written."""
+    con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
+    if engine is not None and engine.is_spark:
+        spark_session(engine).sql(to_spark_sql(sql)).createOrReplaceTempView(name)
+
+
+def read_view(con, name: str, path: str | Path, engine: EngineSettings | None = None) -> None:
+    """View ``name`` over the Parquet file ``path`` (another stage's or run's output) in ``con`` and, on Spark, a
+    Spark view reading it (the executors read it: a path every node reaches)."""
+    con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {scan(str(path))}")
+    if engine is not None and engine.is_spark:
+        spark_session(engine).read.parquet(str(path)).createOrReplaceTempView(name)
 
 
 def make_table(con, name: str, sql: str, engine: EngineSettings | None = None) -> None:
@@ -616,7 +634,7 @@ def make_table(con, name: str, sql: str, engine: EngineSettings | None = None) -
         return
     spark = spark_session(engine)
     spark.sparkContext.setJobDescription(f"digiops: {name}")
-    spark_to_duckdb(con, spark.sql(to_spark_sql(sql)), name, as_view=True)
+    spark_to_duckdb(con, spark.sql(to_spark_sql(sql)), name)
 
 
 def write_parquet(con, sql: str, path: str | Path, engine: EngineSettings | None = None, *,
@@ -654,7 +672,7 @@ def fetch(con, sql: str, engine: EngineSettings | None = None) -> list[tuple]:
     return [tuple(row) for row in spark_session(engine).sql(to_spark_sql(sql)).collect()]
 
 
-def frame(con, sql: str, engine: EngineSettings | None = None):
+def fetch_frame(con, sql: str, engine: EngineSettings | None = None):
     """:func:`fetch` as a pandas DataFrame (a few rows: the quarantine of a step, a report's aggregates)."""
     if engine is None or not engine.is_spark:
         return con.execute(sql).df()

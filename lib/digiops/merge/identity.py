@@ -180,7 +180,7 @@ def _names_on_spark(con, spark, distinct: str) -> None:
     tasks = max(2, spark.sparkContext.defaultParallelism)
     spark.sparkContext.setJobDescription("digiops merge: name features")
     named = spark.sql(distinct).repartition(tasks).mapInArrow(_name_batches, schema)
-    engines.spark_to_duckdb(con, named, "names", as_view=True)
+    engines.spark_to_duckdb(con, named, "names")
 
 
 def features_sql(con, person: str, engine: engines.EngineSettings | None = None) -> None:
@@ -499,8 +499,7 @@ def _components(con, nodes: str, edges: str, out: str, engine: engines.EngineSet
         found = cluster_pairwise_predictions_at_threshold(
             spark.sql(engines.to_spark_sql(nodes)), spark.sql(engines.to_spark_sql(edges)), db_api=db_api,
             node_id_column_name=UID).as_spark_dataframe()
-        engines.spark_to_duckdb(con, found.selectExpr(f"{UID} AS profile", "cluster_id AS cluster"), out,
-                                as_view=True)
+        engines.spark_to_duckdb(con, found.selectExpr(f"{UID} AS profile", "cluster_id AS cluster"), out)
         return
     from scipy.sparse import coo_array
     from scipy.sparse.csgraph import connected_components
@@ -839,7 +838,8 @@ def link_profiles(con, table: str, *, link_fields: list[str] | None = None,
 
     Args:
         con: the stage's DuckDB connection; on DuckDB, Splink works in it (its memory limit holds).
-        table: the profile table in ``con`` (:func:`profiles_sql`).
+        table: the profile table in ``con`` (:func:`profiles_sql`); on Spark also a Spark view of that name
+            (:func:`digiops.engines.make_table` leaves both), which Splink and every later step read.
         decisions: reviewed pairs (``unique_id_l``, ``unique_id_r`` as profile ids or ``key_nodes`` records, null
             for a record not in this run, ``decision`` ``match`` / ``not-match`` / ``unsure``) that override the model: a match is a
             certain edge, a not-match removes the pair's edge and keeps the two apart whatever else links them
@@ -885,10 +885,7 @@ def link_profiles(con, table: str, *, link_fields: list[str] | None = None,
         logging.getLogger("splink").setLevel(logging.ERROR)
         if on_spark:
             db_api = engines.splink_db_api(engine)
-            made = db_api.spark.catalog.tableExists(table)  # by the executors (profiles_sql), else handed over
-            sdf = db_api.register(db_api.spark.table(table) if made else
-                                  engines.duckdb_to_spark(con, f"SELECT * FROM {table}", db_api.spark),
-                                  table_name="person_profiles")
+            sdf = db_api.register(db_api.spark.table(table), table_name="person_profiles")
         else:
             db_api = engines.splink_db_api(connection=con)
             sdf = db_api.register(table)
@@ -946,7 +943,7 @@ def link_profiles(con, table: str, *, link_fields: list[str] | None = None,
         # features are in the profile table already.
         if on_spark:
             scored = predicted.as_spark_dataframe()
-            engines.spark_to_duckdb(con, scored.select(*_pair_columns(scored.columns)), "pairs", as_view=True)
+            engines.spark_to_duckdb(con, scored.select(*_pair_columns(scored.columns)), "pairs")
         else:
             columns = _pair_columns(predicted.as_duckdbpyrelation().columns)
             con.execute(f"CREATE OR REPLACE TABLE pairs AS SELECT {', '.join(columns)} FROM {predicted.physical_name}")

@@ -266,7 +266,7 @@ def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
         _write_table(con, orders, folder / "orders.parquet", "orders", engine, order_by=("_position", "_row"))
         # the merge's own files, read where the engine runs
         written = {name: scan(folder / f"{name}.parquet") for name in ("orders", "customers")}
-        unknown = unknown_statuses(engines.frame(
+        unknown = unknown_statuses(engines.fetch_frame(
             con, f"SELECT source, status, count(DISTINCT order_id) AS orders, CAST(sum(amount) AS DOUBLE) AS amount "
                  f"FROM {written['orders']} WHERE state = 'paid' AND status IS NOT NULL GROUP BY source, status",
             engine), settings.order_states)
@@ -275,7 +275,7 @@ def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
         engines.make_table(con, "shipments", shipments, engine)
         _write_table(con, "SELECT * FROM shipments", folder / "shipments.parquet", "shipments", engine,
                      order_by=("_position", "_row"))
-        lost = engines.frame(con, lost, engine)
+        lost = engines.fetch_frame(con, lost, engine)
         products = build_products([s.clean() for n, s in prepared.items() if kind[n] == "products"])
         timings["whole_link"] = time.perf_counter() - clock
 
@@ -385,9 +385,8 @@ def _resolve(con, engagement: Engagement, settings: MergeSettings, prepared: dic
     key_counts = _key_links(con, settings, people, linkable, kind, position, engagement.engine)
     # a view over the prepared files: a copy of 12 M records would only push the steps after it to spill
     person = _person_query(prepared, list(people), position)
-    con.execute(f"CREATE VIEW person AS {person}")
-    if engagement.engine.is_spark:  # the executors read the prepared files and make the features and profiles
-        engines.spark_session(engagement.engine).sql(engines.to_spark_sql(person)).createOrReplaceTempView("person")
+    # (on Spark the executors read the prepared files and make the features and profiles)
+    engines.make_view(con, "person", person, engagement.engine)
     features_sql(con, "person", engagement.engine)
     profiles_sql(con, engagement.engine)
     _profile_key_links(con, linkable, position, engagement.engine)
@@ -513,9 +512,7 @@ def _customers(con, engagement: Engagement, settings: MergeSettings, prepared: d
     carried = [c for c in con.sql("SELECT * FROM person LIMIT 0").columns if c not in ("_position", "_row")]
     records = (f"SELECT {', '.join(f'p.{c}' for c in carried)}, x.customer_id "
                "FROM person p JOIN crosswalk_all x USING (_position, _row)")
-    con.execute(f"CREATE OR REPLACE VIEW golden_input AS {records}")
-    if engine.is_spark:
-        engines.spark_session(engine).sql(engines.to_spark_sql(records)).createOrReplaceTempView("golden_input")
+    engines.make_view(con, "golden_input", records, engine)
     golden = golden_sql(con, "golden_input", order_of_sources, settings.survivorship,
                         settings.survivorship_default).sql_query()
     if engine.is_spark:
@@ -583,10 +580,9 @@ def _golden_on_spark(con, engine: engines.EngineSettings, query: str) -> None:
     spark = engines.spark_session(engine)
     spark.sparkContext.setJobDescription("digiops merge: golden records")
     schema = from_arrow_schema(con.sql(f"SELECT * FROM ({query}) LIMIT 0").to_arrow_table().schema)
-    records = spark.table("golden_input")
-    parts = max(spark.sparkContext.defaultParallelism, -(-records.count() // 2_000_000))
-    golden = records.repartition(parts, "customer_id").mapInArrow(_golden_batches(query), schema)
-    engines.spark_to_duckdb(con, golden, "golden", as_view=True)
+    # one customer's records in one partition (spark.sql.shuffle.partitions of them)
+    golden = spark.table("golden_input").repartition("customer_id").mapInArrow(_golden_batches(query), schema)
+    engines.spark_to_duckdb(con, golden, "golden")
 
 
 def account(prepared: dict[str, PreparedSource], quarantine: pd.DataFrame, used: dict[str, dict[str, int]],
