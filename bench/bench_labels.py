@@ -29,7 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 from tests.labels.baseline import evaluate_rows  # noqa: E402
 from digiops.labels.catalog import load_catalog  # noqa: E402
-from digiops.labels.evaluate import _to_pandas, catalog_sql, evaluate  # noqa: E402
+from digiops.io import arrow_frame  # noqa: E402
+from digiops.labels.evaluate import catalog_sql, evaluate  # noqa: E402
 from digiops.labels.features import _segment_sql, build_features, connect, load_segment_map  # noqa: E402
 from tests.labels.synthetic import contract_tables  # noqa: E402
 from digiops.paths import demo_client_dir  # noqa: E402
@@ -91,9 +92,9 @@ def main(customers: int = 1_000_000, per_customer: float = 7.5, repeat: int = 3,
 
     con = connect(data)
     build_features(con, run.as_of, segments)
-    features = _to_pandas(con.sql("SELECT * FROM customer_features ORDER BY customer_id").to_arrow_table())
+    features = arrow_frame(con.sql("SELECT * FROM customer_features ORDER BY customer_id").to_arrow_table())
     start = time.perf_counter()
-    _to_pandas(con.sql(catalog_sql(catalog)).to_arrow_table())
+    arrow_frame(con.sql(catalog_sql(catalog)).to_arrow_table())
     duck_rules = time.perf_counter() - start
     print(f"DuckDB rules only: {duck_rules:.2f} s")
     if not pandas:

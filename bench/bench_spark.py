@@ -8,14 +8,14 @@ Usage::
 For each size, generates a demo client (``python -m digiops.demo --people N``, the demo engagement and tag catalog
 copied beside it), then for each engine runs, in a fresh process, :func:`digiops.merge.pipeline.run_merge` (its work
 folder under the output folder, as a Spark stage's is under its run folder) and the labels evaluation on the merge
-outputs, written as the stage writes them (the large tables as files, never read into the driver). Reported per
-run:
+outputs, then the labels stage itself (``digiops.labels.run``: the tag table, every measure and every output, in
+the run folder's layout). Reported per run:
 
 * seconds per merge step (``MergeResult.timings``) and for labels, and the records (raw rows) per core-minute of
   each step: what the sizing table of ``docs/scale-out.md`` extrapolates from;
 * the peak resident memory of the Python driver process alone (its ``ru_maxrss``: what issue 25 bounds — on Spark
   the JVM and the executors' Python workers are other processes) once the merge's outputs are written and at the
-  end (labels collect the tag table), and of the whole process tree (Python, JVM and workers, sampled every 0.2 s);
+  end (after the labels stage), and of the whole process tree (Python, JVM and workers, sampled every 0.2 s);
 * when both engines ran: how far Spark's customers are from DuckDB's (B³ F1 of the two crosswalks as partitions of
   the records), whether the golden records, GMV and the tag matrix are the same.
 
@@ -41,34 +41,31 @@ ROOT = Path(__file__).resolve().parents[1]
 CHILD = r"""
 import json, resource, shutil, sys, time
 from pathlib import Path
+from digiops import labels
+from digiops.context import StageContext
 from digiops.engagement import load_engagement
 from digiops.engines import EngineSettings, stop_spark
-from digiops.labels.catalog import load_catalog
-from digiops.labels.evaluate import evaluate
 from digiops.merge.pipeline import run_merge
 from digiops import tables as contract
-folder, kind, master, out = sys.argv[1], sys.argv[2], sys.argv[3], Path(sys.argv[4])
+folder, kind, master, run_dir = sys.argv[1], sys.argv[2], sys.argv[3], Path(sys.argv[4])
 engagement = load_engagement(folder + "/engagement.yaml")
 engagement = engagement.model_copy(update={"engine": EngineSettings(kind=kind, master=master)})
+out = run_dir / "outputs" / "merge"
 out.mkdir(parents=True, exist_ok=True)
 start = time.perf_counter()
-result = run_merge(engagement, work_root=out / "work")
+result = run_merge(engagement, work_root=run_dir / "work")
 merge_s = time.perf_counter() - start
-files = {}
 for name in ("customers", "orders", "shipments", "crosswalk"):  # as the stage writes them (write_outputs)
     contract.conform_file(result.file(name), name)
     shutil.copyfile(result.file(name), out / f"{name}.parquet")
-    files[name] = str(out / f"{name}.parquet")
 contract.conform(result.products, "products").to_pandas().to_parquet(out / "products.parquet", index=False)
-files["products"] = str(out / "products.parquet")
 merged_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6  # the merge stage, outputs written
 clock = time.perf_counter()
-run = evaluate({k: v for k, v in files.items() if k != "crosswalk"},
-               load_catalog(engagement.folder / engagement.labels.catalog), engine=engagement.engine)
+stage = labels.run(StageContext(engagement, "labels", run_dir))  # the whole stage: measures and outputs
 labels_s = time.perf_counter() - clock
-run.tags.to_parquet(out / "tags.parquet", index=False)
 stop_spark()
 print(json.dumps({"merge_s": merge_s, "steps": result.timings, "labels_s": labels_s,
+                  "labels_steps": stage.run.seconds,
                   "records": int(result.accounting["rows_in"].sum()),
                   "customers": result.counts()["customers"],
                   "driver_merge_gb": merged_peak,
@@ -124,15 +121,16 @@ def named_by_records(table: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataFra
 
 def compare(duck: Path, spark: Path) -> dict:
     """How Spark's outputs differ from DuckDB's (see the module docstring)."""
-    crosswalks = {k: pd.read_parquet(f / "crosswalk.parquet") for k, f in (("duckdb", duck), ("spark", spark))}
+    folders = {k: f / "outputs" for k, f in (("duckdb", duck), ("spark", spark))}
+    crosswalks = {k: pd.read_parquet(f / "merge" / "crosswalk.parquet") for k, f in folders.items()}
     same = {}
-    for name in ("customers", "tags"):
-        frames = [named_by_records(pd.read_parquet(f / f"{name}.parquet"), crosswalks[k])
-                  for k, f in (("duckdb", duck), ("spark", spark))]
-        same[name] = frames[0].equals(frames[1])
-    gmv = [pd.read_parquet(f / "orders.parquet").query("state == 'paid'")["amount"].sum() for f in (duck, spark)]
+    for name in ("merge/customers", "labels/tag_matrix"):
+        frames = [named_by_records(pd.read_parquet(f / f"{name}.parquet"), crosswalks[k]) for k, f in folders.items()]
+        same[name.split("/")[1]] = frames[0].equals(frames[1])
+    gmv = [pd.read_parquet(f / "merge" / "orders.parquet").query("state == 'paid'")["amount"].sum()
+           for f in folders.values()]
     return {"b3_f1": b_cubed_f1(crosswalks["duckdb"], crosswalks["spark"]), "same_golden_records": same["customers"],
-            "same_tags": same["tags"], "gmv_duckdb": str(gmv[0]), "gmv_spark": str(gmv[1])}
+            "same_tags": same["tag_matrix"], "gmv_duckdb": str(gmv[0]), "gmv_spark": str(gmv[1])}
 
 
 def main() -> None:

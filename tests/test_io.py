@@ -174,6 +174,51 @@ def test_exports_neutralize_formula_injection(tmp_path):
         assert back["n"].tolist() == [1, 2, 3, 4, 5]
 
 
+def test_a_parquet_file_streamed_to_csv_is_the_whole_table_through_export_csv(tmp_path, monkeypatch):
+    """The labels stage streams its tag matrix and audience list batch by batch (any length, one batch in memory):
+    the file is the one the whole frame gives — header once, missing cells empty, flags and decimals as pandas
+    writes them, formulas neutralized."""
+    import decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({"customer_id": ["C1", "C2", "C3", "C4", "C5"], "flag": [True, None, False, True, None],
+                      "n": pa.array([1, None, 3, 4, 5], pa.int64()),
+                      "amount": pa.array([decimal.Decimal("1.50"), None, decimal.Decimal("-2.00"),
+                                          decimal.Decimal("0.00"), decimal.Decimal("12.34")], pa.decimal128(18, 2)),
+                      "name": ["=1+1", "张三", None, "a,b", "-2"]})
+    pq.write_table(table, tmp_path / "t.parquet")
+    io.export_csv(tmp_path / "whole.csv", io.arrow_frame(table))
+    real = io.parquet_frames
+    monkeypatch.setattr(io, "parquet_frames", lambda source: real(source, rows=2))  # three batches
+
+    io.export_csv_parquet(tmp_path / "streamed.csv", tmp_path / "t.parquet")
+
+    assert (tmp_path / "streamed.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    assert (tmp_path / "streamed.csv").read_text(encoding="utf-8-sig").splitlines()[1:4] == [
+        "C1,True,1,1.50,'=1+1", "C2,,,,张三", "C3,False,3,-2.00,"]
+    pq.write_table(table.slice(0, 0), tmp_path / "empty.parquet")
+    io.export_csv_parquet(tmp_path / "empty.csv", tmp_path / "empty.parquet")
+    assert (tmp_path / "empty.csv").read_text(encoding="utf-8-sig") == "customer_id,flag,n,amount,name\n"
+
+
+def test_a_parquet_file_streamed_to_xlsx_fills_one_sheet_after_another(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"customer_id": [f"C{i}" for i in range(5)], "offer": ["=x", "ok", None, "+1", "券"]}),
+                   tmp_path / "t.parquet")
+
+    io.export_xlsx_parquet(tmp_path / "t.xlsx", "audiences", tmp_path / "t.parquet", rows_per_sheet=2)
+
+    sheets = pd.read_excel(tmp_path / "t.xlsx", sheet_name=None, dtype=str)
+    assert list(sheets) == ["audiences", "audiences (2)", "audiences (3)"]
+    back = pd.concat(sheets.values(), ignore_index=True)
+    assert back["customer_id"].tolist() == [f"C{i}" for i in range(5)]
+    assert back["offer"].fillna("").tolist() == ["'=x", "ok", "", "'+1", "券"]
+
+
 # --- delimiters ---------------------------------------------------------------------------------------------------
 TITLE = "客户导出,第1页\n导出时间 2026-07-01 10:00\n\n"  # title rows (one with a comma) and a blank line: header on row 4
 SEPARATED = "编号{d}姓名{d}金额\n1{d}张三{d}{amount}\n2{d}曾　晓{d}5\n"

@@ -540,6 +540,8 @@ def to_spark_sql(sql: str) -> str:
     "SELECT phone RLIKE '^(?:[0-9]{11})$' AS ok, XXHASH64(a, b) AS h FROM t"
     >>> to_spark_sql("SELECT regexp_replace(x, '^0+([0-9])', '\\\\1')")
     "SELECT REGEXP_REPLACE(x, '^0+([0-9])', '$1')"
+    >>> to_spark_sql("SELECT quantile_cont(CAST(age AS DOUBLE), 0.2) FROM f")
+    'SELECT PERCENTILE(CAST(age AS DOUBLE), 0.2) FROM f'
     """
     import sqlglot
     from sqlglot import exp

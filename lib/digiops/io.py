@@ -1210,6 +1210,85 @@ def export_csv(target: Path, frame: pd.DataFrame) -> Path:
     return write_bytes(target, buffer.getvalue().encode("utf-8-sig"))
 
 
+def arrow_frame(table) -> pd.DataFrame:
+    """An Arrow table as pandas keeping decimals exact (Arrow-backed decimal columns), integers and booleans
+    nullable (``Int64``, ``boolean``)."""
+    import pyarrow as pa
+
+    def mapper(kind: pa.DataType) -> object:
+        if pa.types.is_decimal(kind):
+            return pd.ArrowDtype(kind)
+        if pa.types.is_integer(kind):
+            return pd.Int64Dtype()
+        if pa.types.is_boolean(kind):
+            return pd.BooleanDtype()
+        return None
+    return table.to_pandas(types_mapper=mapper)
+
+
+def parquet_frames(source: Path, rows: int = 65_536) -> Iterator[pd.DataFrame]:
+    """A Parquet file's rows, ``rows`` at a time (:func:`arrow_frame`): memory bounded by one batch."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with pq.ParquetFile(source) as file:
+        for batch in file.iter_batches(batch_size=rows):
+            yield arrow_frame(pa.Table.from_batches([batch]))
+
+
+def export_csv_parquet(target: Path, source: Path) -> Path:
+    """:func:`export_csv` of a Parquet file (a tag matrix, an audience list of any length), streamed batch by
+    batch: the same text as the whole table through :func:`export_csv`, in the memory of one batch."""
+    import pyarrow.parquet as pq
+
+    def write(path: Path) -> None:
+        with open(path, "w", encoding="utf-8-sig", newline="") as out:
+            header = True
+            for frame in parquet_frames(source):
+                neutralize_formulas(frame).to_csv(out, index=False, header=header)
+                header = False
+            if header:
+                pd.DataFrame(columns=pq.read_schema(source).names).to_csv(out, index=False)
+    return _atomic(target, write)
+
+
+#: data rows of one worksheet (Excel's 1 048 576 rows, less the header)
+XLSX_ROWS = 1_048_575
+
+
+def export_xlsx_parquet(target: Path, sheet: str, source: Path, *, rows_per_sheet: int = XLSX_ROWS) -> Path:
+    """An Excel workbook of a Parquet file's rows, formulas neutralized, streamed (openpyxl's write-only mode):
+    sheet ``sheet``, then ``sheet (2)``, ``sheet (3)`` … when the rows outgrow one worksheet."""
+    import pyarrow.parquet as pq
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    def write(path: Path) -> None:
+        book = Workbook(write_only=True)
+        names = pq.read_schema(source).names
+        bold = Font(bold=True)
+
+        def new_sheet():
+            number = len(book.worksheets) + 1
+            page = book.create_sheet((sheet if number == 1 else f"{sheet} ({number})")[:31])
+            header = [WriteOnlyCell(page, value=name) for name in names]
+            for cell in header:
+                cell.font = bold
+            page.append(header)
+            return page
+
+        page, filled = new_sheet(), 0
+        for frame in parquet_frames(source):
+            for row in neutralize_formulas(frame).astype(object).itertuples(index=False, name=None):
+                if filled == rows_per_sheet:
+                    page, filled = new_sheet(), 0
+                page.append([None if value is None or value is pd.NA or value != value else value for value in row])
+                filled += 1
+        book.save(path)
+    return _atomic(target, write)
+
+
 def export_xlsx(target: Path, sheets: dict[str, pd.DataFrame]) -> Path:
     """An Excel workbook of one or more sheets, formulas neutralized."""
     def write(path: Path) -> None:

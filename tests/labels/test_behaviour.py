@@ -238,8 +238,7 @@ def test_tags_over_event_features_and_their_distribution():
     assert tags.loc["C1", "visit_recency"] == "within_30d" and tags.loc["C2", "visit_recency"] == "over_30d"
     assert pd.isna(tags.loc["C3", "visit_recency"])  # no events: no tag
     assert bool(tags.loc["C1", "browser_only"]) and pd.isna(tags.loc["C2", "browser_only"])
-    with_events = run.tags["customer_id"].isin(["C1", "C2"])
-    table = tag_distribution(run.tags, catalog, with_events=with_events)
+    table = tag_distribution(run.table, catalog, with_events=2)  # C1 and C2 have events
     assert set(table["tag_id"]) == {"visit_recency", "browser_only"}  # repeat_buyer reads no event field
     row = table.set_index(["tag_id", "value"])
     assert row.loc[("visit_recency", "within_30d"), "customers"] == 1

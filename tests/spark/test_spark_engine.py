@@ -180,6 +180,37 @@ def test_spark_tag_matrix_is_the_duckdb_one(runs):
     assert duck["rfm_segment"].notna().any() and duck["lifecycle_stage"].notna().any()
 
 
+def test_spark_writes_the_labels_outputs_and_measures_them_as_the_duckdb_engine(runs):
+    """The tag table and the tag matrix of a Spark run are written by Spark (its writer's mark), the CSV and XLSX
+    exports hold the DuckDB run's rows (customers named by their smallest record), and every measure the report
+    shows — computed by the executors over the tag table, never collected — is the DuckDB engine's."""
+    import pyarrow.parquet as pq
+
+    from digiops.runfolder import RunFolder
+
+    folders = {kind: runs[kind][0] / "outputs" / "labels" for kind in ("duckdb", "spark")}
+    for name in ("tags.parquet", "tag_matrix.parquet"):
+        writers = {kind: b"org.apache.spark.version" in (pq.read_metadata(f / name).metadata or {})
+                   for kind, f in folders.items()}
+        assert writers == {"duckdb": False, "spark": True}, name
+    key = {kind: (runs[kind][1].crosswalk.assign(label=lambda x: x["source"] + ":" + x["record_id"])
+                  .groupby("customer_id")["label"].min()) for kind in ("duckdb", "spark")}
+    for name in ("tag_matrix.csv", "audiences.csv", "audiences.xlsx"):
+        frames = {kind: (pd.read_csv(f / name, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+                         if name.endswith(".csv") else pd.read_excel(f / name, dtype=str).fillna(""))
+                  for kind, f in folders.items()}
+        frames = {kind: frame.assign(customer_id=frame["customer_id"].map(key[kind]))
+                  .sort_values(list(frame.columns), ignore_index=True) for kind, frame in frames.items()}
+        assert len(frames["duckdb"]) > 0, name
+        pd.testing.assert_frame_equal(frames["spark"], frames["duckdb"], obj=name)
+    for name in ("coverage", "low_coverage", "segment_summary", "candidates", "plays", "conflicts",
+                 "behaviour_tags", "event_links"):
+        frames = {kind: pd.read_parquet(f / f"{name}.parquet") for kind, f in folders.items()}
+        pd.testing.assert_frame_equal(frames["spark"], frames["duckdb"], obj=name, check_dtype=False)
+    figures = {kind: RunFolder(runs[kind][0]).metrics("labels") for kind in ("duckdb", "spark")}
+    assert figures["spark"] == figures["duckdb"] and figures["duckdb"]["tagged_customers"] > 0
+
+
 def test_executors_without_digiops_python_are_one_clear_error_before_any_source_is_read(small_client, tmp_path,
                                                                                        monkeypatch):
     """An executor Python that cannot run digiops (here: one that does not exist) stops the merge at its first

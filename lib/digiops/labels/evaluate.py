@@ -11,28 +11,45 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
 
 from digiops.errors import CatalogError
+from digiops.io import arrow_frame
 from digiops.labels.behaviour import EventFeatures
 from digiops.labels.catalog import Catalog, Tag, tag_rules, validate_catalog
 from digiops.labels.features import (FEATURE_VIEW_FIELDS, RFM_COLUMNS, build_features, build_features_spark, connect,
                                      default_as_of, empty_tables, load_segment_map, session_default_as_of)
+from digiops.labels.tagtable import TagTable
 from digiops.settings.labels import RfmThresholds
 
 
 @dataclass
 class TagRun:
-    """The result of one evaluation."""
+    """The result of one evaluation: the tag table ``tags`` and the feature view ``customer_features`` where the
+    engine keeps them (:class:`~digiops.labels.tagtable.TagTable`; :meth:`close` when done), and the conflicts."""
 
-    tags: pd.DataFrame
+    table: TagTable
     conflicts: pd.DataFrame
     as_of: dt.date
     catalog: Catalog
     seconds: dict[str, float] = field(default_factory=dict)
+    #: the Spark session's views of the merge tables (dropped by :meth:`close`)
+    session: object | None = None
+
+    @cached_property
+    def tags(self) -> pd.DataFrame:
+        """The whole tag table as a frame, ordered by customer id: for tests and small clients (the labels stage
+        itself never collects it)."""
+        return arrow_frame(self.table.con.sql("SELECT * FROM tags ORDER BY customer_id").to_arrow_table())
+
+    def close(self) -> None:
+        if self.session is not None:
+            self.session.execute("UNCACHE TABLE IF EXISTS customer_features")
+            self.session.close()
+        self.table.close()
 
 
 def tag_sql(tag: Tag, dialect: str = "duckdb") -> str:
@@ -79,22 +96,9 @@ def value_conflicts(con, catalog: Catalog, dialect: str = "duckdb") -> pd.DataFr
     if not pairs:
         return pd.DataFrame(columns=columns)
     sql = "SELECT " + ", ".join(f"{p[3]} AS c{i}" for i, p in enumerate(pairs)) + " FROM customer_features"
-    counts = con.execute(sql).fetchone() if dialect == "duckdb" else tuple(con.arrow(sql).to_pylist()[0].values())
+    counts = con.execute(sql).fetchall()[0] if dialect == "duckdb" else tuple(con.arrow(sql).to_pylist()[0].values())
     rows = [(t, a, b, int(n or 0)) for (t, a, b, _), n in zip(pairs, counts) if n]
     return pd.DataFrame(rows, columns=columns)
-
-
-def _to_pandas(table: pa.Table) -> pd.DataFrame:
-    """Arrow → pandas keeping decimals exact (as Arrow-backed decimal columns)."""
-    def mapper(kind: pa.DataType) -> object:
-        if pa.types.is_decimal(kind):
-            return pd.ArrowDtype(kind)
-        if pa.types.is_integer(kind):
-            return pd.Int64Dtype()
-        if pa.types.is_boolean(kind):
-            return pd.BooleanDtype()
-        return None
-    return table.to_pandas(types_mapper=mapper)
 
 
 def reference_date(found, fallback: dt.date | None) -> dt.date:
@@ -111,7 +115,7 @@ def reference_date(found, fallback: dt.date | None) -> dt.date:
 def evaluate(tables: dict[str, object], catalog: Catalog, *, as_of: dt.date | None = None,
              thresholds: RfmThresholds | None = None, segment_map: str | Path | None = None,
              threads: int | None = None, engine=None, fallback_as_of: dt.date | None = None,
-             events: EventFeatures | None = None) -> TagRun:
+             events: EventFeatures | None = None, work: Path | None = None) -> TagRun:
     """Evaluate a (validated) catalog over the merge stage's four tables.
 
     Args:
@@ -122,7 +126,8 @@ def evaluate(tables: dict[str, object], catalog: Catalog, *, as_of: dt.date | No
         thresholds: fixed RFM cut points replacing the fifths.
         segment_map: R × F segment map file; default the shipped map.
         engine: :class:`digiops.engines.EngineSettings`; on Spark the feature view, the tags and the conflicts are
-            Spark SQL over the same tables (Parquet paths are read by Spark).
+            Spark SQL over the same tables (Parquet paths are read by Spark), and the executors write the tag table
+            as Parquet in ``work`` (a folder they reach; default the system's temporary folder).
         events: how the behaviour features read ``tables["events"]``; ``None`` = no event data (empty features).
     """
     import time
@@ -131,7 +136,7 @@ def evaluate(tables: dict[str, object], catalog: Catalog, *, as_of: dt.date | No
     segments = load_segment_map(segment_map)
     if engine is not None and engine.is_spark:
         return _evaluate_spark(tables, catalog, as_of=as_of, thresholds=thresholds, segments=segments,
-                               engine=engine, fallback_as_of=fallback_as_of, events=events)
+                               engine=engine, fallback_as_of=fallback_as_of, events=events, work=work)
     con = connect(tables, threads=threads)
     seconds = {}
     start = time.perf_counter()
@@ -139,13 +144,12 @@ def evaluate(tables: dict[str, object], catalog: Catalog, *, as_of: dt.date | No
     build_features(con, as_of, segments, thresholds, events=events)
     seconds["features"] = time.perf_counter() - start
     start = time.perf_counter()
-    tags = _to_pandas(con.sql(catalog_sql(catalog)).to_arrow_table())
+    con.execute(f"CREATE TEMP TABLE tags AS {catalog_sql(catalog)}")
     seconds["tags"] = time.perf_counter() - start
     start = time.perf_counter()
     conflicts = value_conflicts(con, catalog)
     seconds["conflicts"] = time.perf_counter() - start
-    con.close()
-    return TagRun(tags=tags, conflicts=conflicts, as_of=as_of, catalog=catalog, seconds=seconds)
+    return TagRun(table=TagTable(con), conflicts=conflicts, as_of=as_of, catalog=catalog, seconds=seconds)
 
 
 def _spark_session(tables: dict[str, object], engine):
@@ -160,9 +164,16 @@ def _spark_session(tables: dict[str, object], engine):
 
 def _evaluate_spark(tables: dict[str, object], catalog: Catalog, *, as_of: dt.date | None,
                     thresholds: RfmThresholds | None, segments, engine,
-                    fallback_as_of: dt.date | None = None, events: EventFeatures | None = None) -> TagRun:
-    """:func:`evaluate` on Spark SQL (rules in their Spark dialect, features transpiled)."""
+                    fallback_as_of: dt.date | None = None, events: EventFeatures | None = None,
+                    work: Path | None = None) -> TagRun:
+    """:func:`evaluate` on Spark SQL (rules in their Spark dialect, features transpiled): the executors write the
+    tag table, the driver's DuckDB gets a view over the files (:func:`digiops.engines.spark_to_duckdb`)."""
     import time
+
+    import duckdb
+
+    from digiops.engines import spark_to_duckdb
+    from digiops.sql import literal
 
     session = _spark_session(tables, engine)
     seconds = {}
@@ -171,30 +182,33 @@ def _evaluate_spark(tables: dict[str, object], catalog: Catalog, *, as_of: dt.da
     build_features_spark(session, as_of, segments, thresholds, events=events)
     seconds["features"] = time.perf_counter() - start
     start = time.perf_counter()
-    tags = _to_pandas(session.arrow(catalog_sql(catalog, dialect="spark")))
+    con = duckdb.connect()
+    if work is not None:
+        con.execute(f"SET temp_directory = {literal(str(work))}")
+    session.spark.sparkContext.setJobDescription("digiops labels: tags")
+    spark_to_duckdb(con, session.spark.sql(catalog_sql(catalog, dialect="spark")), "tags")
     seconds["tags"] = time.perf_counter() - start
     start = time.perf_counter()
     conflicts = value_conflicts(session, catalog, dialect="spark")
     seconds["conflicts"] = time.perf_counter() - start
-    session.execute("UNCACHE TABLE IF EXISTS customer_features")
-    session.close()
-    return TagRun(tags=tags, conflicts=conflicts, as_of=as_of, catalog=catalog, seconds=seconds)
+    return TagRun(table=TagTable(con, engine), conflicts=conflicts, as_of=as_of, catalog=catalog, seconds=seconds,
+                  session=session)
 
 
 def features_frame(tables: dict[str, object], *, as_of: dt.date | None = None,
                    thresholds: RfmThresholds | None = None, segment_map: str | Path | None = None,
                    engine=None, events: EventFeatures | None = None) -> pd.DataFrame:
-    """The feature view itself as a DataFrame (for the design aid and for checking a rule by hand)."""
+    """The feature view itself as a DataFrame, collected (for checking a rule by hand, and tests)."""
     if engine is not None and engine.is_spark:
         session = _spark_session(tables, engine)
         build_features_spark(session, as_of or session_default_as_of(session), load_segment_map(segment_map),
                              thresholds, events=events)
-        frame = _to_pandas(session.arrow("SELECT * FROM customer_features ORDER BY customer_id"))
+        frame = arrow_frame(session.arrow("SELECT * FROM customer_features ORDER BY customer_id"))
         session.execute("UNCACHE TABLE IF EXISTS customer_features")
         session.close()
         return frame
     con = connect(tables)
     build_features(con, as_of or default_as_of(con), load_segment_map(segment_map), thresholds, events=events)
-    frame = _to_pandas(con.sql("SELECT * FROM customer_features ORDER BY customer_id").to_arrow_table())
+    frame = arrow_frame(con.sql("SELECT * FROM customer_features ORDER BY customer_id").to_arrow_table())
     con.close()
     return frame

@@ -1,4 +1,9 @@
-"""Tag quality: coverage per tag and value, co-occurrence, rare tags, and segment migration between two runs.
+"""Tag quality: coverage per tag and value, co-occurrence, rare tags, segment figures and migration between two runs.
+
+Every measure is a query over the tag table ``tags`` (and the feature view ``customer_features``) where the engine
+keeps them (:class:`TagTable`): DuckDB computes it on one machine, the executors on Spark, and only the result — a
+few rows of counts — reaches the driver. A pandas frame (a test's, a small client's) is measured the same way
+through an in-memory DuckDB.
 
 Every table here holds codes (tag ids, value codes, segment ids) and numbers, the same in every language;
 :mod:`digiops.labels.charts` names them for the report.
@@ -6,49 +11,91 @@ Every table here holds codes (tag ids, value codes, segment ids) and numbers, th
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
+from digiops import engines
 from digiops.labels.behaviour import BEHAVIOUR_FIELDS
 from digiops.labels.catalog import Catalog, tag_rules
+from digiops.labels.tagtable import TagTable, count_of, held_sql, segment_figures
+from digiops.sql import identifier, literal, scan
 
 
-def _held(series: pd.Series) -> pd.Series:
-    return series.notna() & ~series.astype("object").isin([False])
+def _counts(table: TagTable, expressions: list[str], source: str = "tags") -> list[int]:
+    """One aggregate query: the value of every expression (counts) over ``source``."""
+    if not expressions:
+        return []
+    row = table.row("SELECT " + ", ".join(f"{e} AS c{i}" for i, e in enumerate(expressions)) + f" FROM {source}")
+    return [int(v or 0) for v in row]
 
 
-def tagged(tags: pd.DataFrame, catalog: Catalog) -> pd.Series:
-    """Whether each customer holds at least one tag of the catalog (a false flag is no tag)."""
-    held = pd.Series(False, index=tags.index)
-    for tag in catalog.tags:
-        held |= _held(tags[tag.id])
-    return held
+def tagged_count(tags: TagTable | pd.DataFrame, catalog: Catalog) -> int:
+    """Customers holding at least one tag of the catalog (a false flag is no tag)."""
+    table = TagTable.of(tags)
+    booleans = table.booleans()
+    if not catalog.tags:
+        return 0
+    return _counts(table, [count_of(" OR ".join(f"({held_sql(t.id, booleans[t.id])})" for t in catalog.tags))])[0]
 
 
 COVERAGE_COLUMNS = ["tag_id", "category", "value", "customers", "share"]
+#: a value tag with at most this many distinct values lists each of them in the coverage
+OBSERVED_VALUES = 12
 
 
-def coverage(tags: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
-    """One row per tag (value ``*``) and per declared or observed value: customers and share of all customers
+def coverage(tags: TagTable | pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
+    """One row per tag (value ``*``) and per declared value, or per observed value of a value tag with at most
+    :data:`OBSERVED_VALUES` of them (the most held first, ties by value): customers and share of all customers
     (columns :data:`COVERAGE_COLUMNS`)."""
-    total = max(len(tags), 1)
-    rows = []
+    table = TagTable.of(tags)
+    booleans = table.booleans()
+    expressions = ["count(*)"]
     for tag in catalog.tags:
-        column = tags[tag.id]
-        held = _held(column)
-        rows.append({"tag_id": tag.id, "category": tag.category, "value": "*", "customers": int(held.sum()),
-                     "share": held.sum() / total})
+        expressions.append(count_of(held_sql(tag.id, booleans[tag.id])))
         if tag.values:
-            counts = column.value_counts()
-            for value in tag.values:
-                n = int(counts.get(value.value, 0))
-                rows.append({"tag_id": tag.id, "category": tag.category, "value": value.value, "customers": n,
-                             "share": n / total})
-        elif tag.output == "value" and column.nunique() <= 12:
-            for value, n in column.value_counts().items():
-                rows.append({"tag_id": tag.id, "category": tag.category, "value": str(value), "customers": int(n),
-                             "share": n / total})
-    return pd.DataFrame(rows, columns=COVERAGE_COLUMNS)
+            expressions += [count_of(f"{identifier(tag.id)} = {literal(v.value)}") for v in tag.values]
+        elif tag.output == "value":
+            expressions.append(f"count(DISTINCT {identifier(tag.id)})")
+    counts = iter(_counts(table, expressions))
+    total = next(counts)
+    share = max(total, 1)
+    rows, observed = [], []
+    for tag in catalog.tags:
+        held = next(counts)
+        rows.append({"tag_id": tag.id, "category": tag.category, "value": "*", "customers": held,
+                     "share": held / share})
+        if tag.values:
+            rows += [{"tag_id": tag.id, "category": tag.category, "value": v.value, "customers": n, "share": n / share}
+                     for v, n in zip(tag.values, [next(counts) for _ in tag.values], strict=True)]
+        elif tag.output == "value":
+            distinct = next(counts)
+            if 0 < distinct <= OBSERVED_VALUES:
+                observed.append(tag)
+            rows.append(tag.id)  # where its observed values go
+    values = _observed_values(table, observed)
+    out = []
+    for row in rows:
+        if isinstance(row, str):
+            tag = next(t for t in catalog.tags if t.id == row)
+            out += [{"tag_id": tag.id, "category": tag.category, "value": value, "customers": n, "share": n / share}
+                    for value, n in values.get(tag.id, [])]
+        else:
+            out.append(row)
+    return pd.DataFrame(out, columns=COVERAGE_COLUMNS)
+
+
+def _observed_values(table: TagTable, tags: list) -> dict[str, list[tuple[str, int]]]:
+    """Each tag's values (as text) and holders, the most held first, ties by value."""
+    if not tags:
+        return {}
+    parts = [f"SELECT {literal(t.id)} AS tag_id, CAST({identifier(t.id)} AS VARCHAR) AS value, count(*) AS n "
+             f"FROM tags WHERE {identifier(t.id)} IS NOT NULL GROUP BY CAST({identifier(t.id)} AS VARCHAR)"
+             for t in tags]
+    found = table.frame(" UNION ALL ".join(parts)).sort_values(["tag_id", "n", "value"], ascending=[True, False, True])
+    return {tag_id: list(zip(group["value"], group["n"].astype(int), strict=True))
+            for tag_id, group in found.groupby("tag_id", sort=False)}
 
 
 def low_coverage(cover: pd.DataFrame, min_share: float) -> pd.DataFrame:
@@ -56,84 +103,109 @@ def low_coverage(cover: pd.DataFrame, min_share: float) -> pd.DataFrame:
     return cover[cover["share"] < min_share].reset_index(drop=True)
 
 
-def indicators(tags: pd.DataFrame, catalog: Catalog, limit: int = 24) -> pd.DataFrame:
-    """Boolean columns ``tag_id`` (flags) and ``tag_id=value`` (value lists), the most common first."""
-    columns = {}
+def indicators(tags: TagTable | pd.DataFrame, catalog: Catalog, limit: int = 24) -> dict[str, str]:
+    """Indicator name → SQL condition: ``tag_id`` (flags) and ``tag_id=value`` (value lists), the ``limit`` most
+    held first (ties in catalog order)."""
+    table = TagTable.of(tags)
+    booleans = table.booleans()
+    found = {}
     for tag in catalog.tags:
         if tag.values:
             for value in tag.values:
-                columns[f"{tag.id}={value.value}"] = (tags[tag.id] == value.value).fillna(False).to_numpy(bool)
+                found[f"{tag.id}={value.value}"] = f"{identifier(tag.id)} = {literal(value.value)}"
         elif tag.output == "flag":
-            columns[tag.id] = _held(tags[tag.id]).to_numpy(bool)
-    frame = pd.DataFrame(columns)
-    order = frame.sum().sort_values(ascending=False).index[:limit]
-    return frame[order]
+            found[tag.id] = held_sql(tag.id, booleans[tag.id])
+    held = dict(zip(found, _counts(table, [count_of(c) for c in found.values()]), strict=True))
+    order = sorted(found, key=lambda name: -held[name])[:limit]
+    return {name: found[name] for name in order}
 
 
-def cooccurrence(flags: pd.DataFrame) -> pd.DataFrame:
-    """Share of the customers holding the row tag who also hold the column tag (diagonal = 1)."""
-    matrix = flags.to_numpy(np.float32)
-    both = matrix.T @ matrix
+def cooccurrence(tags: TagTable | pd.DataFrame, catalog: Catalog, limit: int = 24) -> pd.DataFrame:
+    """Share of the customers holding the row tag who also hold the column tag (diagonal = 1), over the
+    :func:`indicators` (one aggregate query over every pair)."""
+    table = TagTable.of(tags)
+    conditions = indicators(table, catalog, limit)
+    names = list(conditions)
+    pairs = [(i, j) for i in range(len(names)) for j in range(i, len(names))]
+    counts = _counts(table, [count_of(f"({conditions[names[i]]}) AND ({conditions[names[j]]})") for i, j in pairs])
+    both = np.zeros((len(names), len(names)))
+    for (i, j), n in zip(pairs, counts, strict=True):
+        both[i, j] = both[j, i] = n
     held = np.diag(both).copy()
     held[held == 0] = np.nan
-    return pd.DataFrame(both / held[:, None], index=flags.columns, columns=flags.columns)
+    return pd.DataFrame(both / held[:, None], index=names, columns=names)
 
 
-def migration(previous: pd.DataFrame | None, current: pd.DataFrame, column: str = "rfm_segment") -> pd.DataFrame | None:
-    """Customers by segment in the previous run (rows) and this run (columns); ``(none)`` = not scored or absent."""
-    if previous is None or column not in previous.columns:
+def migration(previous: str | Path | pd.DataFrame | None, current: TagTable | pd.DataFrame,
+              column: str = "rfm_segment") -> pd.DataFrame | None:
+    """Customers by segment in the previous run (rows) and this run (columns); ``(none)`` = not scored or absent.
+    ``previous`` is the previous run's tag table (its Parquet file), ``None`` when there is none."""
+    if previous is None:
         return None
-    merged = current[["customer_id", column]].merge(previous[["customer_id", column]], on="customer_id",
-                                                    how="outer", suffixes=("", "_previous"))
-    before = merged[f"{column}_previous"].astype("object").where(merged[f"{column}_previous"].notna(), "(none)")
-    after = merged[column].astype("object").where(merged[column].notna(), "(none)")
-    return pd.crosstab(before.rename("previous"), after.rename("current"))
+    table = TagTable.of(current)
+    if isinstance(previous, pd.DataFrame):
+        if column not in previous.columns:
+            return None
+        engines.register(table.con, "previous_tags", previous[["customer_id", column]], table.engine)
+    else:
+        if column not in table.con.sql(f"SELECT * FROM {scan(str(previous))} LIMIT 0").columns:
+            return None
+        engines.read_view(table.con, "previous_tags", previous, table.engine)
+    c = identifier(column)
+    before, after = f"coalesce(p.{c}, '(none)')", f"coalesce(t.{c}, '(none)')"
+    counts = table.frame(f"""
+        SELECT {before} AS previous, {after} AS current, count(*) AS n
+        FROM (SELECT customer_id, {c} FROM tags) t
+        FULL OUTER JOIN (SELECT customer_id, {c} FROM previous_tags) p ON p.customer_id = t.customer_id
+        GROUP BY {before}, {after}""")
+    matrix = counts.pivot_table(index="previous", columns="current", values="n", aggfunc="sum", fill_value=0)
+    return matrix.astype("int64")
 
 
-def segment_summary(tags: pd.DataFrame, segments: list) -> pd.DataFrame:
+def segment_summary(tags: TagTable | pd.DataFrame, segments: list) -> pd.DataFrame:
     """Customers, share, monetary and mean R/F/M per RFM segment (in map order)."""
-    scored = tags[tags["rfm_segment"].notna()].copy()
-    scored["monetary_yuan"] = scored["monetary"].astype("float64")
-    grouped = scored.groupby("rfm_segment").agg(customers=("customer_id", "size"),
-                                                monetary=("monetary_yuan", "sum"),
-                                                avg_monetary=("monetary_yuan", "mean"),
-                                                avg_recency_days=("recency_days", "mean"),
-                                                avg_frequency=("frequency", "mean"))
+    grouped = segment_figures(tags)
+    scored = int(grouped["customers"].sum())
+    total_value = float(grouped["value"].sum())
     rows = []
     for segment in segments:
         stats = grouped.loc[segment.id] if segment.id in grouped.index else None
         customers = int(stats["customers"]) if stats is not None else 0
+        value = float(stats["value"]) if stats is not None else 0.0
         rows.append({"segment": segment.id, "cells": " ".join(f"R{r}F{f}" for r in segment.r for f in segment.f),
-                     "customers": customers, "share": customers / max(len(scored), 1),
-                     "monetary": float(stats["monetary"]) if stats is not None else 0.0,
-                     "monetary_share": (float(stats["monetary"]) / scored["monetary_yuan"].sum()
-                                        if stats is not None and scored["monetary_yuan"].sum() else 0.0),
-                     "avg_monetary": float(stats["avg_monetary"]) if stats is not None else None,
+                     "customers": customers, "share": customers / max(scored, 1), "monetary": value,
+                     "monetary_share": value / total_value if stats is not None and total_value else 0.0,
+                     "avg_monetary": value / customers if stats is not None else None,
                      "avg_recency_days": float(stats["avg_recency_days"]) if stats is not None else None,
                      "avg_frequency": float(stats["avg_frequency"]) if stats is not None else None})
     return pd.DataFrame(rows)
 
 
-def tag_distribution(tags: pd.DataFrame, catalog, *, with_events: pd.Series | None = None) -> pd.DataFrame:
+def tag_distribution(tags: TagTable | pd.DataFrame, catalog, *, with_events: int | None = None) -> pd.DataFrame:
     """Per behaviour tag of the catalog (a tag whose rules read a :data:`BEHAVIOUR_FIELDS` field) and value:
     ``tag_id``, ``value`` (``true`` for a flag), ``customers`` holding it, ``share`` of the customers with linked
-    events (``with_events``: a boolean per row of ``tags``; all customers when ``None``), ``share_all`` of all
-    customers. Values held by nobody are listed with 0."""
-    base = int(with_events.sum()) if with_events is not None else len(tags)
-    rows = []
-    for tag in behaviour_tags(catalog):
-        column = tags[tag.id] if tag.id in tags else pd.Series(dtype=object)
+    events (``with_events``: how many there are; all customers when ``None``), ``share_all`` of all customers.
+    Values held by nobody are listed with 0."""
+    table = TagTable.of(tags)
+    booleans = table.booleans()
+    total = table.count()
+    base = with_events if with_events is not None else total
+    wanted = [tag for tag in behaviour_tags(catalog) if tag.id in booleans]
+    observed = _observed_values(table, [t for t in wanted if not t.values and t.output != "flag"])
+    codes, expressions = [], []
+    for tag in wanted:
         if tag.values:
-            codes = [code for code, _ in tag_rules(tag)]
+            found = [(code, f"{identifier(tag.id)} = {literal(code)}") for code, _ in tag_rules(tag)]
         elif tag.output == "flag":
-            codes = [True]
+            found = [("true", held_sql(tag.id, booleans[tag.id]))]
         else:
-            codes = sorted(column.dropna().astype(str).unique())
-        for code in codes:
-            held = int((column == code).fillna(False).sum()) if code is True else int(
-                (column.astype("object") == code).sum())
-            rows.append({"tag_id": tag.id, "value": "true" if code is True else str(code), "customers": held,
-                         "share": held / base if base else 0.0, "share_all": held / len(tags) if len(tags) else 0.0})
+            found = [(value, f"CAST({identifier(tag.id)} AS VARCHAR) = {literal(value)}")
+                     for value in sorted(v for v, _ in observed.get(tag.id, []))]
+        codes += [(tag.id, code) for code, _ in found]
+        expressions += [count_of(condition) for _, condition in found]
+    rows = [{"tag_id": tag_id, "value": code, "customers": n, "share": n / base if base else 0.0,
+             "share_all": n / total if total else 0.0}
+            for (tag_id, code), n in zip(codes, _counts(table, expressions), strict=True)]
     return pd.DataFrame(rows, columns=["tag_id", "value", "customers", "share", "share_all"])
 
 

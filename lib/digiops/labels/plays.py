@@ -44,6 +44,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from digiops import engines
 from digiops.engagement import closest
 from digiops.errors import CatalogError, EngagementError
 from digiops.settings.labels import PlayResponseRates
@@ -146,19 +147,19 @@ def played_segments(segments: list) -> list:
     return sorted(played, key=lambda s: PLAYS.index(s.play.play))
 
 
-def size_plays(tags: pd.DataFrame, segments: list, rates: PlayResponseRates | Mapping[str, float]) -> pd.DataFrame:
+def size_plays(tags, segments: list, rates: PlayResponseRates | Mapping[str, float]) -> pd.DataFrame:
     """One row per segment with a play (columns :data:`PLAY_COLUMNS`; formulas in the module docstring).
 
     Args:
-        tags: the tag matrix (``customer_id``, ``rfm_segment``, ``monetary``, ``frequency``).
+        tags: the tag table (:class:`digiops.labels.tagtable.TagTable`, or a frame with ``customer_id``,
+            ``rfm_segment``, ``monetary``, ``frequency``).
         segments: the segment map (:func:`digiops.labels.features.load_segment_map`), each with its ``play``.
         rates: the response rate of each play (``labels.plays.response_rates``).
     """
+    from digiops.labels.tagtable import segment_figures  # (features imports this module)
+
     checked = response_rates(rates)
-    scored = tags.loc[tags["rfm_segment"].notna(), ["rfm_segment", "monetary", "frequency"]]
-    grouped = scored.assign(monetary=scored["monetary"].astype("float64"),
-                            frequency=scored["frequency"].astype("float64")).groupby("rfm_segment").agg(
-        customers=("monetary", "size"), value=("monetary", "sum"), purchases=("frequency", "sum"))
+    grouped = segment_figures(tags, means=False)
     rows = []
     for segment in played_segments(segments):
         play = segment.play
@@ -186,21 +187,38 @@ def largest_opportunity(plays: pd.DataFrame) -> pd.Series | None:
     return sized.loc[sized["expected_value"].idxmax()] if len(sized) else None
 
 
-def audience(tags: pd.DataFrame, segments: list, language: str) -> pd.DataFrame:
-    """The audience list for the client's CRM / CDP: one row per customer of a segment with a play — the merge's
-    stable ``customer_id`` (not personal data), segment and play codes, channel and offer in ``language`` — and
-    nothing else (columns :data:`AUDIENCE_COLUMNS`), ordered by play, segment and customer."""
+def audience_sql(table, segments: list, language: str) -> str:
+    """The query of the audience list for the client's CRM / CDP over ``table``'s ``tags``
+    (:class:`digiops.labels.tagtable.TagTable`): one row per customer of a segment with a play — the merge's stable
+    ``customer_id`` (not personal data), segment and play codes, channel and offer in ``language`` — and nothing
+    else (columns :data:`AUDIENCE_COLUMNS`), ordered by play, segment and customer. The segments with a play are
+    registered as ``played_segments`` on the table's engine."""
     played = played_segments(segments)
     rows = pd.DataFrame({
-        "segment": [s.id for s in played], "play": [s.play.play for s in played],
-        "channel": [in_language(language, s.play.channel_zh, s.play.channel_en) for s in played],
-        "offer": [in_language(language, s.play.offer_zh, s.play.offer_en) for s in played],
-        "order": range(len(played))})
-    members = tags.loc[tags["rfm_segment"].isin(rows["segment"]), ["customer_id", "rfm_segment"]]
-    out = members.rename(columns={"rfm_segment": "segment"}).merge(rows, on="segment", how="inner")
-    out = out.sort_values(["order", "customer_id"], kind="stable")
-    return out[AUDIENCE_COLUMNS].reset_index(drop=True).astype("object")
+        "segment": pd.Series([s.id for s in played], dtype=object),
+        "play": pd.Series([s.play.play for s in played], dtype=object),
+        "channel": pd.Series([in_language(language, s.play.channel_zh, s.play.channel_en) for s in played],
+                             dtype=object),
+        "offer": pd.Series([in_language(language, s.play.offer_zh, s.play.offer_en) for s in played], dtype=object),
+        "position": pd.Series(range(len(played)), dtype="int64")})
+    engines.register(table.con, "played_segments", rows, table.engine)
+    return ("SELECT t.customer_id, t.rfm_segment AS segment, p.play, p.channel, p.offer, p.position "
+            "FROM tags t JOIN played_segments p ON p.segment = t.rfm_segment")
 
 
-__all__ = ["AUDIENCE_COLUMNS", "PLAYS", "PLAY_COLUMNS", "Play", "audience", "largest_opportunity", "parse_play",
-           "played_segments", "response_rates", "size_plays"]
+#: the order of the audience list (:func:`audience_sql`'s ``position`` is the play's and segment's)
+AUDIENCE_ORDER = ("position", "customer_id")
+
+
+def audience(tags, segments: list, language: str) -> pd.DataFrame:
+    """The audience list (:func:`audience_sql`) as a frame: for a test, or a client small enough to hold it."""
+    from digiops.labels.tagtable import TagTable  # (features imports this module)
+
+    table = TagTable.of(tags)
+    out = table.frame(f"SELECT * FROM ({audience_sql(table, segments, language)}) "
+                      f"ORDER BY {', '.join(AUDIENCE_ORDER)}")
+    return out[AUDIENCE_COLUMNS].astype("object")
+
+
+__all__ = ["AUDIENCE_COLUMNS", "PLAYS", "PLAY_COLUMNS", "Play", "audience", "audience_sql", "largest_opportunity",
+           "parse_play", "played_segments", "response_rates", "size_plays"]

@@ -4,8 +4,9 @@ opportunity (:mod:`digiops.labels.plays`)."""
 
 from __future__ import annotations
 
+import duckdb
+import numpy as np
 import pandas as pd
-
 from pandas.io.formats.style import Styler
 
 from digiops.context import CONTENT_SECURITY_POLICY, escaped_styler, md_text
@@ -13,6 +14,8 @@ from digiops.labels.catalog import CATEGORIES, CATEGORY_NAMES, Catalog
 from digiops.labels.features import FEATURE_VIEW_FIELDS
 from digiops.masking import mask_frame
 from digiops.labels.plays import PLAYS, largest_opportunity
+from digiops.labels.tagtable import TagTable
+from digiops.sql import literal, scan
 from digiops.text import CANDIDATE_KINDS, MISSING, PLAY_NAMES, TAG_REFRESH, escape_html, in_language, term
 
 #: Cell CSS of a column of short words (never broken inside a word or a Chinese phrase).
@@ -21,24 +24,36 @@ NOWRAP = {"white-space": "nowrap", "text-align": "left"}
 WIDE = {"min-width": "12em", "white-space": "normal", "text-align": "left"}
 
 
-def example_profiles(ctx, tags: pd.DataFrame, catalog: Catalog, count: int = 5, segments: list = ()) -> pd.DataFrame:
-    """One row per example customer (one per RFM segment first): masked name and phone, then tag names (an RFM
-    segment by its name in ``segments``), the columns named in the report language."""
-    if count <= 0 or tags.empty:
+def example_profiles(ctx, tags: TagTable | pd.DataFrame, catalog: Catalog, count: int = 5,
+                     segments: list = ()) -> pd.DataFrame:
+    """One row per example customer (the first of each RFM segment by customer id, then the first customers): masked
+    name and phone, then tag names (an RFM segment by its name in ``segments``), the columns named in the report
+    language. Two small queries over the tag table and one over the merge's customers: nothing else is read."""
+    table = TagTable.of(tags)
+    if count <= 0:
         return pd.DataFrame()
     language = ctx.language
-    picks = tags.dropna(subset=["rfm_segment"]).groupby("rfm_segment", sort=True).head(1)["customer_id"].tolist()
-    picks = (picks + [c for c in tags["customer_id"] if c not in picks])[:count]
-    customers = ctx.read_table("merge", "customers").set_index("customer_id")
+    firsts = table.frame("SELECT rfm_segment, min(customer_id) AS customer_id FROM tags "
+                         "WHERE rfm_segment IS NOT NULL GROUP BY rfm_segment ORDER BY customer_id")
+    picks = firsts["customer_id"].tolist()
+    others = table.frame(f"SELECT customer_id FROM tags ORDER BY customer_id LIMIT {int(count) + len(picks)}")
+    picks = (picks + [c for c in others["customer_id"] if c not in picks])[:count]
+    if not picks:
+        return pd.DataFrame()
+    chosen = ", ".join(literal(c) for c in picks)
+    tag_rows = table.frame(f"SELECT * FROM tags WHERE customer_id IN ({chosen})").set_index("customer_id")
+    customers = duckdb.sql(f"SELECT * FROM {scan(str(ctx.stage_output('merge', 'customers.parquet')))} "
+                           f"WHERE customer_id IN ({chosen})").df().set_index("customer_id")
     segment_names = {s.id: in_language(language, s.name_zh, s.name_en) for s in segments}
     rows = []
     for customer_id in picks:
-        tag_row = tags.set_index("customer_id").loc[customer_id]
+        tag_row = tag_rows.loc[customer_id]
         person = customers.loc[customer_id] if customer_id in customers.index else pd.Series(dtype=object)
         held = []
         for tag in catalog.tags:
             value = tag_row.get(tag.id)
-            if value is None or value is pd.NA or (isinstance(value, float) and value != value) or value is False:
+            if not isinstance(value, (list, tuple)) and (pd.isna(value) or (isinstance(value, (bool, np.bool_))
+                                                                             and not value)):
                 continue
             name = in_language(language, tag.name.zh, tag.name.en)
             if tag.values:

@@ -10,33 +10,45 @@ CRM / CDP: customer id, segment, play, channel, offer — no personal field), ``
 source's events per link status: linked / unknown key / ambiguous / anonymous) and ``behaviour_tags.parquet`` (each
 behaviour tag's values and holders), both without rows when ``labels.events`` is not set
 (:mod:`digiops.labels.behaviour`).
+
+The tag table stays where the engine keeps it (:class:`~digiops.labels.tagtable.TagTable`): every measure is a query
+whose result — a few rows — reaches the driver, the tag table, the tag matrix and the audience list are written by
+the engine (on Spark by one executor task each), and their CSV and XLSX exports are streamed from those files one
+batch at a time, so the driver's memory does not grow with the client.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
-from digiops import io
-from digiops.engines import check_spark
+from digiops import engines, io
 from digiops.errors import EngagementError
 from digiops.labels.behaviour import EventFeatures, events_view, key_lookup, link_events, link_summary
 from digiops.labels.catalog import Catalog, load_catalog
 from digiops.labels.design import candidate_tags
-from digiops.labels.evaluate import TagRun, evaluate, features_frame
+from digiops.labels.evaluate import TagRun, evaluate
 from digiops.labels.features import FEATURE_VIEW_FIELDS, RFM_COLUMNS, Segment, load_segment_map
-from digiops.labels.measures import (cooccurrence, coverage, indicators, low_coverage, migration, segment_summary,
-                                     tag_distribution, tagged)
-from digiops.labels.plays import audience, largest_opportunity, size_plays
-from digiops.labels.report import catalog_html, catalog_table, coverage_view
+from digiops.labels.measures import (cooccurrence, coverage, low_coverage, migration, segment_summary,
+                                     tag_distribution, tagged_count)
+from digiops.labels.plays import AUDIENCE_ORDER, audience_sql, largest_opportunity, size_plays
+from digiops.labels.report import catalog_html, catalog_table, coverage_view, example_profiles
+from digiops.labels.tagtable import TagTable
 from digiops.masking import PERSONAL_FIELDS
+from digiops.runfolder import RunFolder
 from digiops.settings.labels import LabelSettings
+from digiops.sql import identifier
 
 MERGE_TABLES = ("customers", "orders", "shipments", "products")
 COOCCURRENCE_TAGS = 24  # tag values in the co-occurrence matrix, the most held first
+#: The stage's work folder on Spark (in the run folder, which the executors reach), named like the merge's.
+WORK, WORKSPACE_PREFIX = "work", "digiops-labels-"
 
 
 @dataclass
@@ -57,10 +69,18 @@ class LabelStage:
     behaviour: pd.DataFrame | None = None
     #: customers with linked events, with an abandoned cart, browsing without buying (from the feature view)
     behaviour_figures: dict[str, int] = field(default_factory=dict)
+    #: customers, customers holding a catalog tag, customers with an RFM segment
+    counts: dict[str, int] = field(default_factory=dict)
+    #: a few customers' tags in words, personal data masked (:func:`digiops.labels.report.example_profiles`)
+    profiles: pd.DataFrame = field(default_factory=pd.DataFrame)
     written: dict[str, Path] = field(default_factory=dict)
 
     @property
     def tags(self) -> pd.DataFrame:
+        """The whole tag table as a frame (from ``tags.parquet`` once written): for tests and small clients; the
+        stage itself never collects it."""
+        if "tags" in self.written:
+            return io.arrow_frame(pq.read_table(self.written["tags"]))
         return self.run.tags
 
     @property
@@ -78,11 +98,10 @@ class LabelStage:
         ``events_anonymous`` (they add up to ``events``), ``event_customers`` (customers with linked events),
         ``cart_abandoners`` (customers with an abandoned cart) and ``browse_never_buy`` (visited, never ordered).
         """
-        tags = self.tags
         largest = largest_opportunity(self.plays)
-        return {"customers": len(tags), "tags": len(self.catalog.tags),
-                "tagged_customers": int(tagged(tags, self.catalog).sum()),
-                "scored_customers": int(tags["rfm_segment"].notna().sum()), "as_of": self.run.as_of.isoformat(),
+        return {"customers": self.counts["customers"], "tags": len(self.catalog.tags),
+                "tagged_customers": self.counts["tagged"], "scored_customers": self.counts["scored"],
+                "as_of": self.run.as_of.isoformat(),
                 "conflicts": int(self.run.conflicts["customers"].sum()),
                 "low_coverage_tags": int((self.low_coverage["value"] == "*").sum()),
                 "play_customers": int(self.plays["customers"].sum()),
@@ -103,11 +122,10 @@ def catalog_path(ctx) -> Path:
     return (ctx.engagement.folder / ctx.settings.catalog).resolve()
 
 
-def tag_matrix(tags: pd.DataFrame) -> pd.DataFrame:
-    """The CDP import: customer id and tag values, personal fields excluded, flags as 1/0-free booleans."""
+def tag_matrix_columns(columns: list[str]) -> list[str]:
+    """The CDP import's columns: customer id and tag values, personal fields excluded."""
     personal = set(PERSONAL_FIELDS) | {"phone", "email", "full_name", "national_id", "address", "birth_date"}
-    keep = [c for c in tags.columns if c not in personal]
-    return tags[keep]
+    return [c for c in columns if c not in personal]
 
 
 def linked_events(ctx, settings) -> pd.DataFrame:
@@ -141,16 +159,19 @@ def linked_events(ctx, settings) -> pd.DataFrame:
     return link_events(events, lookup)
 
 
-def run_stage(ctx, *, tables: dict[str, object] | None = None) -> LabelStage:
+def run_stage(ctx, *, tables: dict[str, object] | None = None, work: Path | None = None) -> LabelStage:
     """Evaluate the engagement's catalog on this run's merge outputs and compute the quality tables (on Spark,
-    after :func:`digiops.engines.check_spark`: a cluster it cannot use fails before any table is read)."""
-    if ctx.engagement.engine.is_spark:
-        check_spark(ctx.engagement.engine, ctx.run_dir, location=ctx.engagement.file.name)
+    after :func:`digiops.engines.check_spark`: a cluster it cannot use fails before any table is read; the
+    executors write the tag table in ``work``). Every measure is a query over the tag table where the engine keeps
+    it (:class:`~digiops.labels.tagtable.TagTable`): only results reach the driver. ``stage.run.close()`` when
+    done (:func:`run` does)."""
+    engine = ctx.engagement.engine
+    if engine.is_spark:
+        engines.check_spark(engine, ctx.run_dir, location=ctx.engagement.file.name)
     settings: LabelSettings = ctx.settings
     catalog = load_catalog(catalog_path(ctx))
     segment_map = (ctx.engagement.folder / settings.segment_map).resolve() if settings.segment_map else None
     tables = dict(tables or {name: ctx.stage_output("merge", f"{name}.parquet") for name in MERGE_TABLES})
-    engine = ctx.engagement.engine
     events, event_links = None, None
     if settings.events is not None:
         linked = linked_events(ctx, settings.events)
@@ -159,66 +180,105 @@ def run_stage(ctx, *, tables: dict[str, object] | None = None) -> LabelStage:
         events = EventFeatures.from_settings(settings.events)
     run = evaluate(tables, catalog, as_of=settings.as_of, thresholds=settings.rfm_thresholds,
                    segment_map=segment_map, engine=engine,
-                   fallback_as_of=ctx.engagement.period.end + dt.timedelta(days=1), events=events)
+                   fallback_as_of=ctx.engagement.period.end + dt.timedelta(days=1), events=events, work=work)
+    try:
+        return _measure(ctx, run, settings, segment_map, events, event_links)
+    except BaseException:
+        run.close()
+        raise
+
+
+def _measure(ctx, run: TagRun, settings: LabelSettings, segment_map: Path | None, events: EventFeatures | None,
+             event_links: pd.DataFrame | None) -> LabelStage:
+    """The stage's tables from the evaluated tags (:func:`run_stage`)."""
+    table, catalog = run.table, run.catalog
     segments = load_segment_map(segment_map)
-    cover = coverage(run.tags, catalog)
-    features = features_frame(tables, as_of=run.as_of, thresholds=settings.rfm_thresholds, segment_map=segment_map,
-                              engine=engine, events=events)
+    cover = coverage(table, catalog)
     behaviour, figures = None, {}
     if events is not None:
-        figures = {"event_customers": int(features["cart_adds"].notna().sum()) if not events.complete
+        with_events, abandoners, browsers = table.row(
+            "SELECT count(cart_adds), count(CASE WHEN abandoned_carts > 0 THEN 1 END), "
+            "count(CASE WHEN CAST(browse_never_buy AS BOOLEAN) THEN 1 END) FROM customer_features")
+        figures = {"event_customers": int(with_events) if not events.complete
                    else int(event_links.loc[event_links["status"] == "linked", "customers"].sum()),
-                   "cart_abandoners": int((features["abandoned_carts"] > 0).fillna(False).sum()),
-                   "browse_never_buy": int(features["browse_never_buy"].fillna(False).astype(bool).sum())}
+                   "cart_abandoners": int(abandoners), "browse_never_buy": int(browsers)}
         # customers with linked events before as_of: the ones the behaviour features describe
-        with_events = run.tags["customer_id"].isin(set(features.loc[features["cart_adds"].notna(), "customer_id"]))
-        behaviour = tag_distribution(run.tags, catalog, with_events=None if events.complete else with_events)
+        behaviour = tag_distribution(table, catalog, with_events=None if events.complete else int(with_events))
+    previous = RunFolder(ctx.previous_run_dir).output("labels", "tags.parquet") if ctx.previous_run_dir else None
+    counts = {"customers": table.count(), "tagged": tagged_count(table, catalog),
+              "scored": int(table.row("SELECT count(rfm_segment) FROM tags")[0])}
     return LabelStage(
         run=run, segments=segments, coverage=cover, low_coverage=low_coverage(cover, settings.min_coverage),
-        segment_summary=segment_summary(run.tags, segments),
-        migration=migration(ctx.previous_table("labels", "tags"), run.tags),
-        candidates=candidate_tags(features, settings.candidate_quantiles, settings.candidate_top),
-        cooccurrence=cooccurrence(indicators(run.tags, catalog, COOCCURRENCE_TAGS)),
-        plays=size_plays(run.tags, segments, settings.plays.response_rates), settings=settings,
-        event_links=event_links, behaviour=behaviour, behaviour_figures=figures)
+        segment_summary=segment_summary(table, segments), migration=migration(previous, table),
+        candidates=candidate_tags(table, settings.candidate_quantiles, settings.candidate_top),
+        cooccurrence=cooccurrence(table, catalog, COOCCURRENCE_TAGS),
+        plays=size_plays(table, segments, settings.plays.response_rates), settings=settings,
+        event_links=event_links, behaviour=behaviour, behaviour_figures=figures, counts=counts,
+        profiles=example_profiles(ctx, table, catalog, settings.example_profiles, segments))
 
 
-def write_outputs(ctx, stage: LabelStage) -> dict[str, Path]:
-    """Write every output of the stage through the StageContext (atomic, Excel-safe)."""
-    written = {"tags": ctx.write_table("tags", stage.tags)}
-    matrix = tag_matrix(stage.tags)
-    written["tag_matrix.parquet"] = ctx.write_table("tag_matrix", matrix)
-    written["tag_matrix.csv"] = ctx.write_csv("tag_matrix.csv", matrix)
-    table = catalog_table(stage.catalog, ctx.language)
+def _write_parquet(table: TagTable, sql: str, path: Path, order_by: tuple[str, ...] = (),
+                   drop: tuple[str, ...] = ()) -> Path:
+    """The rows of ``sql`` as the Parquet file ``path``, written by DuckDB or by one Spark task."""
+    engines.write_parquet(table.con, sql, path, table.engine, order_by=order_by, drop=drop)
+    return path
+
+
+def write_outputs(ctx, stage: LabelStage, work: Path) -> dict[str, Path]:
+    """Write every output of the stage: the tag table, the tag matrix and the audience list by the engine
+    (Parquet), their CSV and XLSX streamed from those files batch by batch (``work`` holds the audience's Parquet);
+    the small tables through the StageContext (atomic, Excel-safe)."""
+    table = stage.run.table
+    written = {"tags": _write_parquet(table, "SELECT * FROM tags", ctx.output("tags.parquet"), ("customer_id",))}
+    matrix = ", ".join(identifier(c) for c in tag_matrix_columns(list(table.booleans())))
+    written["tag_matrix.parquet"] = _write_parquet(table, f"SELECT {matrix} FROM tags",
+                                                   ctx.output("tag_matrix.parquet"), ("customer_id",))
+    written["tag_matrix.csv"] = io.export_csv_parquet(ctx.output("tag_matrix.csv"), written["tag_matrix.parquet"])
+    catalog = catalog_table(stage.catalog, ctx.language)
     fields = pd.DataFrame([{"field": k, "type": t, "description": d} for k, (t, d) in FEATURE_VIEW_FIELDS.items()])
     cover = coverage_view(stage.coverage, stage.catalog, language=ctx.language)  # the export names the codes
-    written["catalog.xlsx"] = ctx.write_xlsx("catalog.xlsx", {"catalog": table, "fields": fields, "coverage": cover})
+    written["catalog.xlsx"] = ctx.write_xlsx("catalog.xlsx", {"catalog": catalog, "fields": fields, "coverage": cover})
     written["catalog.html"] = io.write_text(ctx.output("catalog.html"),
-                                            catalog_html(table, ctx.t("标签目录", "Tag catalog")))
+                                            catalog_html(catalog, ctx.t("标签目录", "Tag catalog")))
     for name in ("coverage", "low_coverage", "segment_summary", "candidates"):
         written[name] = ctx.write_table(name, getattr(stage, name))
     written["conflicts"] = ctx.write_table("conflicts", stage.run.conflicts)
     written["plays"] = ctx.write_table("plays", stage.plays)
-    audiences = audience(stage.tags, stage.segments, ctx.language)
-    written["audiences.csv"] = ctx.write_csv("audiences.csv", audiences)
-    written["audiences.xlsx"] = ctx.write_xlsx("audiences.xlsx", {"audiences": audiences})
+    audiences = _write_parquet(table, audience_sql(table, stage.segments, ctx.language), work / "audiences.parquet",
+                               AUDIENCE_ORDER, drop=("position",))
+    written["audiences.csv"] = io.export_csv_parquet(ctx.output("audiences.csv"), audiences)
+    written["audiences.xlsx"] = io.export_xlsx_parquet(ctx.output("audiences.xlsx"), "audiences", audiences)
     written["event_links"] = ctx.write_table("event_links", stage.event_links if stage.event_links is not None
                                              else link_summary(pd.DataFrame(columns=["link_status", "visitor_id",
                                                                                      "customer_id"])).iloc[:0])
     written["behaviour_tags"] = ctx.write_table("behaviour_tags", stage.behaviour if stage.behaviour is not None
-                                                else tag_distribution(stage.tags.iloc[:0], stage.catalog).iloc[:0])
+                                                else tag_distribution(table, stage.catalog).iloc[:0])
     if stage.migration is not None:
         written["migration"] = ctx.write_table("migration", stage.migration.reset_index())
     return written
 
 
+def work_folder(ctx) -> tempfile.TemporaryDirectory:
+    """The stage's work folder, removed when done: on Spark in the run folder (:data:`WORK`), which the executors
+    reach; on DuckDB in the system's temporary directory."""
+    root = None
+    if ctx.engagement.engine.is_spark:
+        root = ctx.run_dir / WORK
+        root.mkdir(parents=True, exist_ok=True)
+    return tempfile.TemporaryDirectory(prefix=f"{WORKSPACE_PREFIX}{os.getpid()}-", dir=root)
+
+
 def run(ctx) -> LabelStage:
     """The stage: evaluate the catalog, write every output, record the headline figures (``stage.written`` lists
     the files)."""
-    stage = run_stage(ctx)
-    stage.written = write_outputs(ctx, stage)
-    ctx.record(**stage.headline())
+    with work_folder(ctx) as work:
+        stage = run_stage(ctx, work=Path(work))
+        try:
+            stage.written = write_outputs(ctx, stage, Path(work))
+            ctx.record(**stage.headline())
+        finally:
+            stage.run.close()
     return stage
 
 
-__all__ = ["LabelStage", "RFM_COLUMNS", "run", "run_stage", "tag_matrix", "write_outputs"]
+__all__ = ["LabelStage", "RFM_COLUMNS", "run", "run_stage", "tag_matrix_columns", "write_outputs"]
