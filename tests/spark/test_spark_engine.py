@@ -211,6 +211,33 @@ def test_spark_writes_the_labels_outputs_and_measures_them_as_the_duckdb_engine(
     assert figures["spark"] == figures["duckdb"] and figures["duckdb"]["tagged_customers"] > 0
 
 
+def test_a_second_run_on_spark_carries_every_customer_id_and_migrates_segments_as_on_duckdb(runs, small_client,
+                                                                                           tmp_path_factory):
+    """The client's next run on the same data, its previous run named: the customer ids are carried forward (on
+    Spark the new crosswalk is made by Spark from the driver's id table), and the segment migration — a query over
+    this run's and the previous run's tag tables — is the DuckDB engine's: everyone stays in their segment."""
+    from digiops import labels, merge
+
+    engagement = load_engagement(small_client)
+    migrations = {}
+    try:
+        for kind in ("duckdb", "spark"):
+            client = engagement.model_copy(update={"engine": EngineSettings(kind=kind, master="local[2]")})
+            first, run_dir = runs[kind][0], tmp_path_factory.mktemp(f"second_{kind}")
+            result = merge.run(StageContext(client, "merge", run_dir, previous_run_dir=first))
+            labels.run(StageContext(client, "labels", run_dir, previous_run_dir=first))
+            before = runs[kind][1].crosswalk.set_index(["source", "record_id"])["customer_id"].sort_index()
+            after = result.crosswalk.set_index(["source", "record_id"])["customer_id"].sort_index()
+            pd.testing.assert_series_equal(after, before, obj=kind)
+            migrations[kind] = pd.read_parquet(run_dir / "outputs" / "labels" / "migration.parquet")
+    finally:
+        stop_spark()
+    pd.testing.assert_frame_equal(migrations["spark"], migrations["duckdb"])
+    matrix = migrations["duckdb"].set_index("previous")
+    assert matrix.to_numpy().sum() == runs["duckdb"][1].crosswalk["customer_id"].nunique()
+    assert all(matrix.at[s, c] == 0 for s in matrix.index for c in matrix.columns if s != c)
+
+
 def test_executors_without_digiops_python_are_one_clear_error_before_any_source_is_read(small_client, tmp_path,
                                                                                        monkeypatch):
     """An executor Python that cannot run digiops (here: one that does not exist) stops the merge at its first

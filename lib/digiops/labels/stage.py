@@ -146,7 +146,9 @@ def linked_events(ctx, settings) -> pd.DataFrame:
                                   "customer_key, or remove labels.events")
     target = engagement.sources[settings.customer_key.source]
     field = settings.customer_key.field
-    crosswalk = ctx.read_table("merge", "crosswalk")
+    crosswalk = pd.read_parquet(ctx.stage_output("merge", "crosswalk.parquet"),  # the target source's rows only
+                                columns=["source", "record_id", "customer_id"],
+                                filters=[("source", "==", settings.customer_key.source)])
     if field == "record_id" or (target.id_column and target.columns.get(target.id_column) == field):
         lookup = key_lookup(crosswalk, settings.customer_key.source)
     else:
