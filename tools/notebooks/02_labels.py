@@ -9,9 +9,9 @@ CELLS = [
     ("code", '''from digiops import labels
 from digiops.labels import charts, report
 stage = labels.run(ctx)
-tags = stage.tags
-ctx.md(f"统计日：**{stage.run.as_of}**，客户 {len(tags):,} 人，标签 {len(stage.catalog.tags)} 个。",
-       f"Reference date: **{stage.run.as_of}**, {len(tags):,} customers, {len(stage.catalog.tags)} tags.")'''),
+customers = stage.counts["customers"]
+ctx.md(f"统计日：**{stage.run.as_of}**，客户 {customers:,} 人，标签 {len(stage.catalog.tags)} 个。",
+       f"Reference date: **{stage.run.as_of}**, {customers:,} customers, {len(stage.catalog.tags)} tags.")'''),
     ("code", '''ctx.md("## 标签目录", "## Tag catalog")
 ctx.md("业务口径在前：每个标签的定义、取值规则、负责人和使用场景。完整目录另存为 catalog.xlsx 和 catalog.html。",
        "Definitions first: each tag's definition, value rules, owner and scenario. The full catalog is also saved as "
@@ -122,7 +122,7 @@ else:
                                        language=ctx.language))
     ctx.md(report.behaviour_plays_text(stage.behaviour_figures, language=ctx.language))''', "behaviour"),
     ("code", '''ctx.md("## 客户画像示例（已脱敏）", "## Example profiles (masked)")
-profiles = report.example_profiles(ctx, tags, stage.catalog, stage.settings.example_profiles, stage.segments)
+profiles = stage.profiles
 profiles.style.hide(axis="index").format(escape="html").set_properties(
     subset=[ctx.t("标签", "Tags")], **report.WIDE) if len(profiles) else None''', "profiles"),
     ("code", '''ctx.md("## 标签设计辅助：从数据出发的候选标签", "## Design aid: candidate tags from the data")
