@@ -30,6 +30,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -86,7 +87,9 @@ def generate(people: int, folder: Path) -> None:
 def run_measured(command: list[str]) -> tuple[dict, float, float]:
     """(the child's JSON line, wall seconds, peak summed RSS of its process tree in GB)."""
     start = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    # the child's output goes to files: a pipe read only at the end fills up and blocks Spark's logging
+    out_file, err_file = tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+")
+    child = subprocess.Popen(command, stdout=out_file, stderr=err_file, text=True, cwd=ROOT)
     parent, peak = psutil.Process(child.pid), 0
     while child.poll() is None:
         try:
@@ -95,7 +98,8 @@ def run_measured(command: list[str]) -> tuple[dict, float, float]:
         except psutil.Error:
             pass
         time.sleep(0.2)
-    out, err = child.communicate()
+    out_file.seek(0), err_file.seek(0)
+    out, err = out_file.read(), err_file.read()
     if child.returncode:
         raise SystemExit(f"{command} failed ({child.returncode}):\n{err[-3000:]}")
     return json.loads(out.strip().splitlines()[-1]), time.perf_counter() - start, peak / 1e9
