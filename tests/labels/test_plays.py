@@ -307,3 +307,18 @@ def test_the_report_table_names_segments_and_shows_no_code_nan_or_none(labels_ru
     assert ">2<" in html and ">25.0%<" in html and ">30<" in html  # customers, rate, 2 × 0.25 × 60
     assert ("升级" if language == "zh" else "upgrade") in sentence and "**" in sentence
     assert "nan" not in sentence and "None" not in sentence
+
+
+def test_a_previous_run_without_tags_gives_no_migration_and_one_with_them_does(labels_run, tmp_path):
+    """The previous run named may not have run labels (only merge): no migration, no error; with its tags, the
+    migration counts this run's customers by their previous segment."""
+    stage, out = labels_run
+    run_dir = out.parents[1]
+    without = tmp_path / "previous_merge_only"
+    (without / "outputs" / "merge").mkdir(parents=True)
+    again = labels.run(StageContext(load_engagement(tmp_path / "acme" / "engagement.yaml"), "labels", run_dir, previous_run_dir=without))
+    assert again.migration is None and "migration" not in again.written
+    again = labels.run(StageContext(load_engagement(tmp_path / "acme" / "engagement.yaml"), "labels", run_dir, previous_run_dir=run_dir))
+    assert int(again.migration.to_numpy().sum()) == again.counts["customers"]
+    assert all(again.migration.at[s, c] == 0 for s in again.migration.index for c in again.migration.columns
+               if s != c)

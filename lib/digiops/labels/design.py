@@ -70,11 +70,11 @@ def candidate_tags(features: TagTable | pd.DataFrame,
             first[field] = count_of(f"CAST({identifier(field)} AS BOOLEAN)")
         elif kind == "number":
             first[field] = f"count(DISTINCT CAST({identifier(field)} AS DOUBLE))"
-    counts = dict(zip(first, table.row(f"SELECT {', '.join(first.values())} FROM {FEATURES}"), strict=True))
-    total = max(int(counts["total"]), 1)
+    counts = dict(zip(first, table.counts(list(first.values()), FEATURES), strict=True))
+    total = max(counts["total"], 1)
 
     # 2: the quantiles of every number with two values or more, 3: the customers in each band
-    banded = [f for f in numbers if int(counts[f] or 0) >= 2]
+    banded = [f for f in numbers if counts[f] >= 2]
     cuts: dict[str, list[float]] = {}
     if banded:
         expressions = [f"quantile_cont(CAST({identifier(f)} AS DOUBLE), {float(q)!r})" for f in banded
@@ -83,15 +83,14 @@ def candidate_tags(features: TagTable | pd.DataFrame,
         cuts = {f: sorted({float(next(found)) for _ in quantiles}) for f in banded}
     bands = {f: [_band(f, low, high) for low, high in zip([None] + cuts[f], cuts[f] + [None])] for f in banded}
     conditions = [condition for f in banded for _, condition in bands[f]]
-    band_counts = iter(table.row(f"SELECT {', '.join(count_of(c) for c in conditions)} FROM {FEATURES}")
-                       if conditions else ())
+    band_counts = iter(table.counts([count_of(c) for c in conditions], FEATURES))
     tops = _top_values(table, [f for f, kind in fields if kind == "text"], top)
 
     rows = []
 
     def add(field: str, kind: str, value: str, rule: str, n: int) -> None:
-        rows.append({"field": field, "kind": kind, "value": value, "rule": rule, "customers": int(n or 0),
-                     "coverage": int(n or 0) / total,
+        rows.append({"field": field, "kind": kind, "value": value, "rule": rule, "customers": n,
+                     "coverage": n / total,
                      "yaml": f'- {{value: {value}, name: {{zh: "", en: ""}}, rule: "{rule}"}}'})
 
     for field, kind in fields:

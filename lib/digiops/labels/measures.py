@@ -15,20 +15,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from digiops import engines
 from digiops.labels.behaviour import BEHAVIOUR_FIELDS
 from digiops.labels.catalog import Catalog, tag_rules
 from digiops.labels.tagtable import TagTable, count_of, held_sql, segment_figures
-from digiops.sql import identifier, literal, scan
-
-
-def _counts(table: TagTable, expressions: list[str], source: str = "tags") -> list[int]:
-    """One aggregate query: the value of every expression (counts) over ``source``."""
-    if not expressions:
-        return []
-    row = table.row("SELECT " + ", ".join(f"{e} AS c{i}" for i, e in enumerate(expressions)) + f" FROM {source}")
-    return [int(v or 0) for v in row]
+from digiops.sql import identifier, literal
 
 
 def tagged_count(tags: TagTable | pd.DataFrame, catalog: Catalog) -> int:
@@ -37,7 +30,7 @@ def tagged_count(tags: TagTable | pd.DataFrame, catalog: Catalog) -> int:
     booleans = table.booleans()
     if not catalog.tags:
         return 0
-    return _counts(table, [count_of(" OR ".join(f"({held_sql(t.id, booleans[t.id])})" for t in catalog.tags))])[0]
+    return table.counts([count_of(" OR ".join(f"({held_sql(t.id, booleans[t.id])})" for t in catalog.tags))])[0]
 
 
 COVERAGE_COLUMNS = ["tag_id", "category", "value", "customers", "share"]
@@ -51,39 +44,23 @@ def coverage(tags: TagTable | pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
     (columns :data:`COVERAGE_COLUMNS`)."""
     table = TagTable.of(tags)
     booleans = table.booleans()
-    expressions = ["count(*)"]
+    declared = {tag.id: [v.value for v in tag.values] for tag in catalog.tags if tag.values}
+    open_ended = [tag for tag in catalog.tags if not tag.values and tag.output == "value"]
+    counts = iter(table.counts(
+        ["count(*)"] + [count_of(held_sql(tag.id, booleans[tag.id])) for tag in catalog.tags]
+        + [count_of(f"{identifier(tag_id)} = {literal(value)}") for tag_id, values in declared.items()
+           for value in values]
+        + [f"count(DISTINCT {identifier(tag.id)})" for tag in open_ended]))
+    share = max(next(counts), 1)
+    held = {tag.id: next(counts) for tag in catalog.tags}
+    values = {tag_id: [(value, next(counts)) for value in found] for tag_id, found in declared.items()}
+    distinct = {tag.id: next(counts) for tag in open_ended}
+    values |= _observed_values(table, [tag for tag in open_ended if 0 < distinct[tag.id] <= OBSERVED_VALUES])
+    rows = []
     for tag in catalog.tags:
-        expressions.append(count_of(held_sql(tag.id, booleans[tag.id])))
-        if tag.values:
-            expressions += [count_of(f"{identifier(tag.id)} = {literal(v.value)}") for v in tag.values]
-        elif tag.output == "value":
-            expressions.append(f"count(DISTINCT {identifier(tag.id)})")
-    counts = iter(_counts(table, expressions))
-    total = next(counts)
-    share = max(total, 1)
-    rows, observed = [], []
-    for tag in catalog.tags:
-        held = next(counts)
-        rows.append({"tag_id": tag.id, "category": tag.category, "value": "*", "customers": held,
-                     "share": held / share})
-        if tag.values:
-            rows += [{"tag_id": tag.id, "category": tag.category, "value": v.value, "customers": n, "share": n / share}
-                     for v, n in zip(tag.values, [next(counts) for _ in tag.values], strict=True)]
-        elif tag.output == "value":
-            distinct = next(counts)
-            if 0 < distinct <= OBSERVED_VALUES:
-                observed.append(tag)
-            rows.append(tag.id)  # where its observed values go
-    values = _observed_values(table, observed)
-    out = []
-    for row in rows:
-        if isinstance(row, str):
-            tag = next(t for t in catalog.tags if t.id == row)
-            out += [{"tag_id": tag.id, "category": tag.category, "value": value, "customers": n, "share": n / share}
-                    for value, n in values.get(tag.id, [])]
-        else:
-            out.append(row)
-    return pd.DataFrame(out, columns=COVERAGE_COLUMNS)
+        rows += [{"tag_id": tag.id, "category": tag.category, "value": value, "customers": n, "share": n / share}
+                 for value, n in [("*", held[tag.id]), *values.get(tag.id, [])]]
+    return pd.DataFrame(rows, columns=COVERAGE_COLUMNS)
 
 
 def _observed_values(table: TagTable, tags: list) -> dict[str, list[tuple[str, int]]]:
@@ -115,7 +92,7 @@ def indicators(tags: TagTable | pd.DataFrame, catalog: Catalog, limit: int = 24)
                 found[f"{tag.id}={value.value}"] = f"{identifier(tag.id)} = {literal(value.value)}"
         elif tag.output == "flag":
             found[tag.id] = held_sql(tag.id, booleans[tag.id])
-    held = dict(zip(found, _counts(table, [count_of(c) for c in found.values()]), strict=True))
+    held = dict(zip(found, table.counts([count_of(c) for c in found.values()]), strict=True))
     order = sorted(found, key=lambda name: -held[name])[:limit]
     return {name: found[name] for name in order}
 
@@ -127,7 +104,7 @@ def cooccurrence(tags: TagTable | pd.DataFrame, catalog: Catalog, limit: int = 2
     conditions = indicators(table, catalog, limit)
     names = list(conditions)
     pairs = [(i, j) for i in range(len(names)) for j in range(i, len(names))]
-    counts = _counts(table, [count_of(f"({conditions[names[i]]}) AND ({conditions[names[j]]})") for i, j in pairs])
+    counts = table.counts([count_of(f"({conditions[names[i]]}) AND ({conditions[names[j]]})") for i, j in pairs])
     both = np.zeros((len(names), len(names)))
     for (i, j), n in zip(pairs, counts, strict=True):
         both[i, j] = both[j, i] = n
@@ -136,21 +113,14 @@ def cooccurrence(tags: TagTable | pd.DataFrame, catalog: Catalog, limit: int = 2
     return pd.DataFrame(both / held[:, None], index=names, columns=names)
 
 
-def migration(previous: str | Path | pd.DataFrame | None, current: TagTable | pd.DataFrame,
+def migration(previous: str | Path | None, current: TagTable | pd.DataFrame,
               column: str = "rfm_segment") -> pd.DataFrame | None:
     """Customers by segment in the previous run (rows) and this run (columns); ``(none)`` = not scored or absent.
     ``previous`` is the previous run's tag table (its Parquet file), ``None`` when there is none."""
-    if previous is None:
-        return None
     table = TagTable.of(current)
-    if isinstance(previous, pd.DataFrame):
-        if column not in previous.columns:
-            return None
-        engines.register(table.con, "previous_tags", previous[["customer_id", column]], table.engine)
-    else:
-        if column not in table.con.sql(f"SELECT * FROM {scan(str(previous))} LIMIT 0").columns:
-            return None
-        engines.read_view(table.con, "previous_tags", previous, table.engine)
+    if previous is None or column not in pq.read_schema(previous).names:
+        return None
+    engines.read_view(table.con, "previous_tags", previous, table.engine)
     c = identifier(column)
     before, after = f"coalesce(p.{c}, '(none)')", f"coalesce(t.{c}, '(none)')"
     counts = table.frame(f"""
@@ -188,7 +158,7 @@ def tag_distribution(tags: TagTable | pd.DataFrame, catalog, *, with_events: int
     Values held by nobody are listed with 0."""
     table = TagTable.of(tags)
     booleans = table.booleans()
-    total = table.count()
+    total = table.counts(["count(*)"])[0]
     base = with_events if with_events is not None else total
     wanted = [tag for tag in behaviour_tags(catalog) if tag.id in booleans]
     observed = _observed_values(table, [t for t in wanted if not t.values and t.output != "flag"])
@@ -205,7 +175,7 @@ def tag_distribution(tags: TagTable | pd.DataFrame, catalog, *, with_events: int
         expressions += [count_of(condition) for _, condition in found]
     rows = [{"tag_id": tag_id, "value": code, "customers": n, "share": n / base if base else 0.0,
              "share_all": n / total if total else 0.0}
-            for (tag_id, code), n in zip(codes, _counts(table, expressions), strict=True)]
+            for (tag_id, code), n in zip(codes, table.counts(expressions), strict=True)]
     return pd.DataFrame(rows, columns=["tag_id", "value", "customers", "share", "share_all"])
 
 

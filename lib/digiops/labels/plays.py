@@ -47,6 +47,7 @@ import pandas as pd
 from digiops import engines
 from digiops.engagement import closest
 from digiops.errors import CatalogError, EngagementError
+from digiops.labels.tagtable import TagTable, segment_figures
 from digiops.settings.labels import PlayResponseRates
 from digiops.text import in_language
 
@@ -156,8 +157,6 @@ def size_plays(tags, segments: list, rates: PlayResponseRates | Mapping[str, flo
         segments: the segment map (:func:`digiops.labels.features.load_segment_map`), each with its ``play``.
         rates: the response rate of each play (``labels.plays.response_rates``).
     """
-    from digiops.labels.tagtable import segment_figures  # (features imports this module)
-
     checked = response_rates(rates)
     grouped = segment_figures(tags, means=False)
     rows = []
@@ -212,8 +211,6 @@ AUDIENCE_ORDER = ("position", "customer_id")
 
 def audience(tags, segments: list, language: str) -> pd.DataFrame:
     """The audience list (:func:`audience_sql`) as a frame: for a test, or a client small enough to hold it."""
-    from digiops.labels.tagtable import TagTable  # (features imports this module)
-
     table = TagTable.of(tags)
     out = table.frame(f"SELECT * FROM ({audience_sql(table, segments, language)}) "
                       f"ORDER BY {', '.join(AUDIENCE_ORDER)}")

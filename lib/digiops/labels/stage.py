@@ -39,7 +39,7 @@ from digiops.labels.measures import (cooccurrence, coverage, low_coverage, migra
                                      tag_distribution, tagged_count)
 from digiops.labels.plays import AUDIENCE_ORDER, audience_sql, largest_opportunity, size_plays
 from digiops.labels.report import catalog_html, catalog_table, coverage_view, example_profiles
-from digiops.labels.tagtable import TagTable
+from digiops.labels.tagtable import TagTable, count_of
 from digiops.masking import PERSONAL_FIELDS
 from digiops.runfolder import RunFolder
 from digiops.settings.labels import LabelSettings
@@ -198,20 +198,22 @@ def _measure(ctx, run: TagRun, settings: LabelSettings, segment_map: Path | None
     cover = coverage(table, catalog)
     behaviour, figures = None, {}
     if events is not None:
-        with_events, abandoners, browsers = table.row(
-            "SELECT count(cart_adds), count(CASE WHEN abandoned_carts > 0 THEN 1 END), "
-            "count(CASE WHEN CAST(browse_never_buy AS BOOLEAN) THEN 1 END) FROM customer_features")
-        figures = {"event_customers": int(with_events) if not events.complete
+        with_events, abandoners, browsers = table.counts(
+            ["count(cart_adds)", count_of("abandoned_carts > 0"), count_of("CAST(browse_never_buy AS BOOLEAN)")],
+            "customer_features")
+        figures = {"event_customers": with_events if not events.complete
                    else int(event_links.loc[event_links["status"] == "linked", "customers"].sum()),
-                   "cart_abandoners": int(abandoners), "browse_never_buy": int(browsers)}
+                   "cart_abandoners": abandoners, "browse_never_buy": browsers}
         # customers with linked events before as_of: the ones the behaviour features describe
-        behaviour = tag_distribution(table, catalog, with_events=None if events.complete else int(with_events))
+        behaviour = tag_distribution(table, catalog, with_events=None if events.complete else with_events)
+    # the previous run's tag table, when it has one (its labels stage may not have run)
     previous = RunFolder(ctx.previous_run_dir).output("labels", "tags.parquet") if ctx.previous_run_dir else None
-    counts = {"customers": table.count(), "tagged": tagged_count(table, catalog),
-              "scored": int(table.row("SELECT count(rfm_segment) FROM tags")[0])}
+    customers, scored = table.counts(["count(*)", "count(rfm_segment)"])
+    counts = {"customers": customers, "tagged": tagged_count(table, catalog), "scored": scored}
     return LabelStage(
         run=run, segments=segments, coverage=cover, low_coverage=low_coverage(cover, settings.min_coverage),
-        segment_summary=segment_summary(table, segments), migration=migration(previous, table),
+        segment_summary=segment_summary(table, segments),
+        migration=migration(previous if previous is not None and previous.exists() else None, table),
         candidates=candidate_tags(table, settings.candidate_quantiles, settings.candidate_top),
         cooccurrence=cooccurrence(table, catalog, COOCCURRENCE_TAGS),
         plays=size_plays(table, segments, settings.plays.response_rates), settings=settings,

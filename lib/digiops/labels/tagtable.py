@@ -23,6 +23,7 @@ class TagTable:
 
     def __init__(self, con, engine: engines.EngineSettings | None = None):
         self.con, self.engine = con, engine
+        self._booleans: dict[str, dict[str, bool]] = {}
 
     @classmethod
     def of(cls, tags: TagTable | pd.DataFrame, name: str = "tags") -> TagTable:
@@ -41,13 +42,19 @@ class TagTable:
         """The one row of an aggregate query."""
         return engines.fetch(self.con, sql, self.engine)[0]
 
-    def booleans(self, name: str = "tags") -> dict[str, bool]:
-        """Each column of view ``name``, and whether it is a boolean."""
-        empty = self.frame(f"SELECT * FROM {name} LIMIT 0")
-        return {column: pd.api.types.is_bool_dtype(empty[column]) for column in empty.columns}
+    def counts(self, expressions: list[str], name: str = "tags") -> list[int]:
+        """One aggregate query over view ``name``: the value of every expression (a count), 0 for a null."""
+        if not expressions:
+            return []
+        return [int(v or 0) for v in self.row(f"SELECT {', '.join(expressions)} FROM {name}")]
 
-    def count(self, name: str = "tags") -> int:
-        return int(self.row(f"SELECT count(*) FROM {name}")[0])
+    def booleans(self, name: str = "tags") -> dict[str, bool]:
+        """Each column of view ``name``, and whether it is a boolean (asked of the engine once per view: the views
+        do not change)."""
+        if name not in self._booleans:
+            empty = self.frame(f"SELECT * FROM {name} LIMIT 0")
+            self._booleans[name] = {column: pd.api.types.is_bool_dtype(empty[column]) for column in empty.columns}
+        return self._booleans[name]
 
     def close(self) -> None:
         self.con.close()
