@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from digiops.errors import EngagementError
+from digiops.errors import DigiopsError, EngagementError
 from digiops.sql import literal, scan
 
 SPARK_EXTRA = "pip install -e '.[spark]'"
@@ -765,6 +765,29 @@ def check_executors(spark, *, location: str = "engagement.yaml") -> None:
     _SESSION["executors_checked"] = spark
 
 
+
+def run_tasks(engine: EngineSettings, items: list, task: Callable, *, location: str = "engagement.yaml",
+              description: str = "digiops") -> list:
+    """``task(item)`` for every item, each as one task of a Spark job run by the executors (digiops' own Python
+    work: reading and cleaning an export); the results, small, come back in the items' order. The executors' Python
+    is checked first (:func:`check_executors`). A :class:`~digiops.errors.DigiopsError` a task raises is raised
+    here, on the driver, where it names file, row and field as usual (the first in the items' order)."""
+    spark = spark_session(engine)
+    check_executors(spark, location=location)
+
+    def run(item):
+        try:
+            return task(item)
+        except DigiopsError as error:
+            return error
+
+    spark.sparkContext.setJobDescription(description)
+    done = spark.sparkContext.parallelize(items, max(len(items), 1)).map(run).collect()
+    for result in done:
+        if isinstance(result, DigiopsError):
+            raise result
+    return done
+
 # --- SQL sessions (the labels stage) ------------------------------------------------------------------------------
 class SqlSession:
     """Tables as views, statements, results as Arrow: the same calls on DuckDB and on Spark."""
@@ -877,5 +900,5 @@ def sql_session(engine: EngineSettings | None = None, *, threads: int | None = N
     return SparkSqlSession(engine) if engine.is_spark else DuckDBSession(threads)
 
 
-__all__ = ["EngineSettings", "SqlSession", "check_executors", "check_spark", "close_db_api", "spark_problems",
+__all__ = ["EngineSettings", "SqlSession", "check_executors", "check_spark", "close_db_api", "run_tasks", "spark_problems",
            "spark_session", "splink_db_api", "sql_session", "stop_spark", "to_spark_sql"]

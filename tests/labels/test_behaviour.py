@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
-from digiops.labels.behaviour import (EventFeatures, events_view, key_lookup, link_events, link_summary,
-                                      normalize_keys)
+from digiops import engines
+from digiops.labels.behaviour import (CROSSWALK, EVENTS_SQL, LINKED, RAW, RECORDS, EventFeatures, event_table,
+                                      link_events, link_summary, record_table)
 from digiops.labels.catalog import parse_catalog
 from digiops.labels.evaluate import evaluate, features_frame
 from digiops.labels.measures import tag_distribution
@@ -36,6 +38,25 @@ def event_rows(rows: list[tuple[str | None, str, str]]) -> pd.DataFrame:
 
 def crosswalk(pairs: dict[str, str], source: str = "miniprogram") -> pd.DataFrame:
     return pd.DataFrame({"source": source, "record_id": list(pairs), "customer_id": list(pairs.values())})
+
+
+def linking(events: pd.DataFrame, xwalk: pd.DataFrame, source: str = "miniprogram",
+            records: pd.DataFrame | None = None, field: str | None = None, engine=None):
+    """A DuckDB connection with the events linked as the stage links them (the view LINKED; on Spark also a Spark
+    view of that name)."""
+    con = duckdb.connect()
+    engines.register(con, RAW, event_table(events).to_pandas(), engine)
+    engines.register(con, CROSSWALK, xwalk, engine)
+    if records is not None:
+        engines.register(con, RECORDS, record_table(records, field).to_pandas(), engine)
+    link_events(con, source, through_records=records is not None, engine=engine)
+    return con
+
+
+def linked_frame(con, engine=None) -> pd.DataFrame:
+    """Every event of ``con``'s LINKED view, in the source's order (``None`` where a value is missing)."""
+    frame = engines.fetch_frame(con, f"SELECT * FROM {LINKED} ORDER BY _event", engine).astype(object)
+    return frame.where(frame.notna(), None)
 
 
 def reference(events: pd.DataFrame, orders: list[dict], customers: list[str], *, as_of: dt.date, window: int,
@@ -84,12 +105,11 @@ def compare(features: pd.DataFrame, expected: pd.DataFrame) -> None:
 
 
 def features_of(customers, orders, events, *, window=30, complete=False, as_of=AS_OF):
-    lookup = key_lookup(crosswalk({c: c for c in customers}), "miniprogram")
-    linked = link_events(events, lookup)
+    con = linking(events, crosswalk({c: c for c in customers}))
     tables = fx.tables([fx.customer(c) for c in customers], orders, order_schema=fx.STATE_ORDER_SCHEMA)
-    tables["events"] = events_view(linked)
+    tables["events"] = con.sql(EVENTS_SQL).df()
     spec = EventFeatures(window_days=window, complete=complete)
-    return features_frame(tables, as_of=as_of, events=spec), linked
+    return features_frame(tables, as_of=as_of, events=spec), linked_frame(con)
 
 
 def paid(order_id, customer_id, when: dt.datetime, amount="20.00", state="paid"):
@@ -157,36 +177,52 @@ def test_random_events_match_the_reference(window):
 
 
 def test_keys_normalize_like_merge_key_links():
-    raw = pd.Series(["\t00123", "123.0", "'123", "00123", " MP0042 ", "mp0042", '="MP0042"', "-", "0", "", None])
-    assert normalize_keys(raw).tolist() == ["123", "123", "123", "123", "mp0042", "mp0042", "mp0042", None, None,
-                                            None, None]
+    raw = ["\t00123", "123.0", "'123", "00123", " MP0042 ", "mp0042", '="MP0042"', "-", "0", "", None]
+    linked = linked_frame(linking(event_rows([(k, "visit", at("2026-09-01")) for k in raw]),
+                                  crosswalk({"123": "C1", "MP0042": "C2"})))
+    assert linked["key"].tolist() == ["123", "123", "123", "123", "mp0042", "mp0042", "mp0042", None, None, None,
+                                      None]
+    assert linked["link_status"].tolist() == ["linked"] * 7 + ["anonymous"] * 4
 
 
 def test_every_event_is_accounted_for():
-    lookup = key_lookup(crosswalk({"00123": "C1", "MP0042": "C2", "MP0042 ": "C3", "777": "C4"}), "miniprogram")
     events = event_rows([("123.0", "visit", at("2026-09-01")), ("\t00123", "visit", at("2026-09-02")),
                          ("mp0042", "visit", at("2026-09-03")), ("MP9999", "visit", at("2026-09-04")),
                          (None, "visit", at("2026-09-05")), ("-", "visit", at("2026-09-06")),
-                         ("777.0", "add_to_cart", at("2026-09-07"))])
-    linked = link_events(events, lookup)
+                         ("777.0", "add_to_cart", "not a time")])
+    con = linking(events, crosswalk({"00123": "C1", "MP0042": "C2", "MP0042 ": "C3", "777": "C4"}))
+    linked = linked_frame(con)
     assert linked["link_status"].tolist() == ["linked", "linked", "ambiguous", "unknown_key", "anonymous",
                                               "anonymous", "linked"]
     assert linked["customer_id"].tolist() == ["C1", "C1", None, None, None, None, "C4"]
-    summary = link_summary(linked).set_index("status")
+    summary = link_summary(con).set_index("status")
     assert summary["events"].to_dict() == {"linked": 3, "unknown_key": 1, "ambiguous": 1, "anonymous": 2}
     assert summary["events"].sum() == len(events) and summary.loc["linked", "customers"] == 2
+    assert summary.loc["anonymous", "visitors"] == 2
     assert summary["share"].sum() == pytest.approx(1.0)
+    # the features read the linked events with a readable time: C4's event has none
+    assert con.sql(EVENTS_SQL).df()["customer_id"].tolist() == ["C1", "C1"]
+
+
+def test_events_are_read_in_the_client_formats():
+    events = event_rows([("C1", " visit\u3000", "2026/9/1 8:05"), ("C1", "visit", "2026-09-01T00:30:00+00:00"),
+                         ("C1", "visit", "")])
+    table = event_table(events, "Asia/Shanghai").to_pandas()
+    assert table["event_time"].tolist()[:2] == [pd.Timestamp("2026-09-01 08:05"), pd.Timestamp("2026-09-01 08:30")]
+    assert pd.isna(table["event_time"].iloc[2]) and table["_event"].tolist() == [0, 1, 2]
+    viewed = linking(events, crosswalk({"C1": "C1"})).sql(EVENTS_SQL).df()
+    assert viewed["stage"].tolist() == ["visit", "visit"]  # trimmed, the full-width space included
 
 
 def test_a_key_other_than_the_id_column_goes_through_the_records():
     xwalk = pd.DataFrame({"source": ["miniprogram"] * 3 + ["crm"], "record_id": ["MP1", "MP2", "MP3", "MP1"],
                           "customer_id": ["C1", "C2", "C2", "C9"]})
     records = pd.DataFrame({"record_id": ["MP1", "MP2", "MP3"], "openid": ["oAbC1", "oXyZ2", None]})
-    lookup = key_lookup(xwalk, "miniprogram", records, "openid")
-    assert dict(zip(lookup["key"], lookup["customer_id"])) == {"oabc1": "C1", "oxyz2": "C2"}
-    linked = link_events(event_rows([(" oAbC1", "visit", at("2026-09-01")), ("MP1", "visit", at("2026-09-01"))]),
-                         lookup)
-    assert linked["link_status"].tolist() == ["linked", "unknown_key"]
+    events = event_rows([(" oAbC1", "visit", at("2026-09-01")), ("MP1", "visit", at("2026-09-01")),
+                         ("OXYZ2", "visit", at("2026-09-01"))])
+    linked = linked_frame(linking(events, xwalk, records=records, field="openid"))
+    assert linked["link_status"].tolist() == ["linked", "unknown_key", "linked"]
+    assert linked["customer_id"].tolist() == ["C1", None, "C2"]
 
 
 CATALOG = """
@@ -229,10 +265,10 @@ tags:
 def test_tags_over_event_features_and_their_distribution():
     catalog = parse_catalog(CATALOG, "catalog.yaml")
     events = event_rows([("C1", "visit", at("2026-09-30")), ("C2", "visit", at("2026-05-01"))])
-    linked = link_events(events, key_lookup(crosswalk({"C1": "C1", "C2": "C2"}), "miniprogram"))
+    con = linking(events, crosswalk({"C1": "C1", "C2": "C2"}))
     tables = fx.tables([fx.customer(c) for c in ("C1", "C2", "C3")],
                        [paid("o1", "C2", dt.datetime(2026, 5, 2, 9))], order_schema=fx.STATE_ORDER_SCHEMA)
-    tables["events"] = events_view(linked)
+    tables["events"] = con.sql(EVENTS_SQL).df()
     run = evaluate(tables, catalog, as_of=AS_OF, events=EventFeatures())
     tags = run.tags.set_index("customer_id")
     assert tags.loc["C1", "visit_recency"] == "within_30d" and tags.loc["C2", "visit_recency"] == "over_30d"
@@ -264,7 +300,7 @@ def test_demo_logged_in_events_link_to_their_people(tmp_path):
     xwalk = identity.rename(columns={"person_id": "customer_id"})
     events = raw.rename(columns={"事件ID": "event_id", "访客ID": "visitor_id", "会员ID": "customer_key",
                                  "环节": "stage", "发生时间": "event_time", "渠道": "channel"})
-    linked = link_events(events, key_lookup(xwalk, "miniprogram"))
+    linked = linked_frame(linking(events, xwalk))
     person = dict(zip(truth["visitor_id"], truth["person_id"]))
     logged_in = linked["visitor_id"].isin(person)
     assert (linked.loc[~logged_in, "link_status"] == "anonymous").all()
@@ -321,16 +357,32 @@ def test_spark_gives_the_duckdb_behaviour_features(tmp_path):
     rng = np.random.default_rng(4)
     customers = [f"C{i:02d}" for i in range(25)]
     start = pd.Timestamp("2026-04-01")
-    rows = [(str(rng.choice(customers)), str(rng.choice(["visit", "add_to_cart", "order"])),
+    # keys as clients write them: tabs, case, an Excel formula, placeholders, unknown keys, one ambiguous key
+    dirt = [lambda c: c, lambda c: f"\t{c}", lambda c: c.lower(), lambda c: f'="{c}"', lambda c: None,
+            lambda c: "-", lambda c: "X99"]
+    rows = [(dirt[int(rng.integers(0, len(dirt)))](str(rng.choice(customers))),
+             str(rng.choice(["visit", "add_to_cart", "order"])),
              str(start + pd.Timedelta(seconds=int(rng.integers(0, 190 * 86400))))) for _ in range(300)]
     orders = [paid(f"o{i}", str(rng.choice(customers)),
                    (start + pd.Timedelta(seconds=int(rng.integers(0, 190 * 86400)))).to_pydatetime())
               for i in range(30)]
-    duck, linked = features_of(customers, orders, event_rows(rows), window=7)
-    tables = fx.tables([fx.customer(c) for c in customers], orders, order_schema=fx.STATE_ORDER_SCHEMA)
-    tables["events"] = events_view(linked)
+    xwalk = crosswalk({**{c: c for c in customers}, "c00 ": "C01"})  # "c00" names two customers
+    events = event_rows(rows)
+    duck_con = linking(events, xwalk)
     # the Spark engine tests' settings: the session (a JVM start) is shared with them, and they stop it
-    spark = features_frame({k: v.to_pandas() if hasattr(v, "to_pandas") else v for k, v in tables.items()},
-                           as_of=AS_OF, events=EventFeatures(window_days=7),
-                           engine=EngineSettings(kind="spark", master="local[2]"))
+    engine = EngineSettings(kind="spark", master="local[2]")
+    spark_con = linking(events, xwalk, engine=engine)
+    pd.testing.assert_frame_equal(linked_frame(spark_con, engine)[["_event", "key", "customer_id", "link_status"]],
+                                  linked_frame(duck_con)[["_event", "key", "customer_id", "link_status"]],
+                                  check_dtype=False)
+    summary = link_summary(duck_con)
+    assert set(summary.loc[summary["events"] > 0, "status"]) == {"linked", "ambiguous", "unknown_key", "anonymous"}
+    pd.testing.assert_frame_equal(link_summary(spark_con, engine), summary)
+    tables = fx.tables([fx.customer(c) for c in customers], orders, order_schema=fx.STATE_ORDER_SCHEMA)
+    duck = features_frame({**tables, "events": duck_con.sql(EVENTS_SQL).df()}, as_of=AS_OF,
+                          events=EventFeatures(window_days=7))
+    spark = features_frame({**{k: v.to_pandas() if hasattr(v, "to_pandas") else v for k, v in tables.items()},
+                            "events": engines.fetch_frame(spark_con, EVENTS_SQL, engine)}, as_of=AS_OF,
+                           events=EventFeatures(window_days=7), engine=engine)
     compare(spark, duck)
+    assert duck["visits"].notna().sum() > 15

@@ -36,11 +36,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import duckdb
 import pandas as pd
+import pyarrow as pa
 
+from digiops import engines
+from digiops.dates import DEFAULT_TIMEZONE, parse_dates
 from digiops.merge.keys import key_sql
 from digiops.sql import literal
+from digiops.text_columns import arrow_text
 
 #: field → (type, description), the event features rules may name (joined into the feature view).
 BEHAVIOUR_FIELDS: dict[str, tuple[str, str]] = {
@@ -60,8 +63,10 @@ _TYPES = {"visit_recency_days": "BIGINT", "visits": "BIGINT", "visits_30d": "BIG
           "cart_adds": "BIGINT", "abandoned_carts": "BIGINT", "event_orders": "BIGINT", "browse_never_buy": "BOOLEAN"}
 #: where an event ends, in the order reports list them
 LINK_STATUSES = ("linked", "unknown_key", "ambiguous", "anonymous")
-#: columns of the events view the feature SQL reads (:func:`events_view`)
+#: columns of the events view the feature SQL reads (:data:`EVENTS_SQL`)
 EVENT_COLUMNS = ("_event", "customer_id", "stage", "event_time")
+#: the views the linking reads (the events as written, the crosswalk, the target source's records) and makes
+RAW, CROSSWALK, RECORDS, LINKED = "event_rows", "event_crosswalk", "event_records", "linked_events"
 
 
 @dataclass(frozen=True)
@@ -81,99 +86,78 @@ class EventFeatures:
                    window_days=settings.conversion_window_days, complete=settings.complete)
 
 
-def normalize_keys(values: pd.Series, *, strip_leading_zeros: bool = True, ignore_case: bool = True) -> pd.Series:
-    """Keys normalized as the merge normalizes key links (:func:`digiops.merge.keys.key_sql`); ``None`` for a
-    missing or placeholder key. Same index as ``values``.
+def event_table(events: pd.DataFrame, timezone: str = DEFAULT_TIMEZONE) -> pa.Table:
+    """The canonical frame of the events source as the linking reads it (the view :data:`RAW`): ``_event`` (the
+    event's position in the source), ``visitor_id``, ``customer_key`` and ``stage`` as written (text; empty when
+    the source maps no such column) and ``event_time`` read in the client's formats
+    (:func:`digiops.dates.parse_dates`, a time with a UTC offset converted to ``timezone``; empty when unreadable),
+    in microseconds, which Spark reads."""
+    def text(name: str) -> pa.Array:
+        return arrow_text(events[name]) if name in events else pa.nulls(len(events), pa.string())
 
-    >>> normalize_keys(pd.Series(["\\t00123", "123.0", " MP0042 ", "-", None])).tolist()
-    ['123', '123', 'mp0042', None, None]
-    """
-    frame = pd.DataFrame({"k": values.astype("object").where(values.notna(), None).map(
-        lambda v: None if v is None else str(v))})
-    con = duckdb.connect()
-    try:
-        con.register("raw_keys", frame)
-        out = con.execute(f"SELECT {key_sql('k', strip_leading_zeros=strip_leading_zeros, ignore_case=ignore_case)}"
-                          " AS k FROM raw_keys").fetchdf()["k"]
-    finally:
-        con.close()
-    return pd.Series(out.astype("object").where(out.notna(), None).to_numpy(), index=values.index, dtype="object")
+    moments = parse_dates(events["event_time"], timezone) if "event_time" in events and len(events) \
+        else pd.Series(pd.NaT, index=events.index, dtype="datetime64[ns]")
+    return pa.table({"_event": pa.array(range(len(events)), pa.int64()), "visitor_id": text("visitor_id"),
+                     "customer_key": text("customer_key"), "stage": text("stage"),
+                     "event_time": pa.Array.from_pandas(moments.astype("datetime64[ns]")).cast(
+                         pa.timestamp("us"), safe=False)})
 
 
-def key_lookup(crosswalk: pd.DataFrame, source: str, records: pd.DataFrame | None = None,
-               field: str | None = None) -> pd.DataFrame:
-    """Normalized key → customer of one person source.
-
-    Args:
-        crosswalk: the merge stage's crosswalk (``source``, ``record_id``, ``customer_id``).
-        source: the person source the events' key names.
-        records: ``None`` when the key is the source's id column (``record_id``); else the source's canonical
-            frame with ``record_id`` and ``field``.
-        field: the column of ``records`` the key equals.
-
-    Returns one row per normalized key: ``key``, ``customer_id`` (empty when ambiguous) and ``customers`` (how
-    many distinct customers the key names).
-    """
-    own = crosswalk.loc[crosswalk["source"] == source, ["record_id", "customer_id"]].dropna()
-    if records is None:
-        keyed = own.rename(columns={"record_id": "raw"})
-    else:
-        keyed = records[["record_id", field]].rename(columns={field: "raw"}).merge(
-            own.drop_duplicates("record_id"), on="record_id")[["raw", "customer_id"]]
-    keyed = keyed.assign(key=normalize_keys(keyed["raw"])).dropna(subset=["key"])
-    grouped = keyed.groupby("key", sort=True)["customer_id"].agg(["nunique", "min"]).reset_index()
-    return pd.DataFrame({"key": grouped["key"].to_numpy(dtype=object),
-                         "customer_id": grouped["min"].where(grouped["nunique"] == 1, None).to_numpy(dtype=object),
-                         "customers": grouped["nunique"].to_numpy(dtype="int64")})
+def record_table(records: pd.DataFrame, field: str) -> pa.Table:
+    """The target source's records as the linking reads them (the view :data:`RECORDS`): ``record_id`` and
+    ``raw``, the key field as written."""
+    return pa.table({"record_id": arrow_text(records["record_id"]), "raw": arrow_text(records[field])})
 
 
-def link_events(events: pd.DataFrame, lookup: pd.DataFrame) -> pd.DataFrame:
-    """The events (canonical frame of the events source) with ``key`` (normalized ``customer_key``),
-    ``customer_id`` and ``link_status`` (:data:`LINK_STATUSES`), in their order, none left out."""
-    raw = events["customer_key"] if "customer_key" in events else pd.Series(None, index=events.index, dtype=object)
-    keys = normalize_keys(raw)
-    found = dict(zip(lookup["key"], lookup["customer_id"], strict=True))
-    known = set(lookup["key"])
-    customer = pd.Series([found.get(k) if k is not None else None for k in keys], index=events.index, dtype=object)
-    customer = pd.Series([c if isinstance(c, str) else None for c in customer], index=events.index, dtype=object)
-    status = pd.Series(["anonymous"] * len(keys), index=events.index, dtype="object")
-    has_key = keys.notna()
-    status[has_key] = "unknown_key"
-    status[has_key & keys.isin(known)] = "ambiguous"
-    status[customer.notna()] = "linked"
-    return events.assign(key=keys, customer_id=customer, link_status=status)
+def link_events(con, source: str, *, through_records: bool = False, engine=None) -> None:
+    """Make the view :data:`LINKED`: every event of the view :data:`RAW` with ``key`` (its normalized
+    ``customer_key``), ``customer_id`` and ``link_status`` (:data:`LINK_STATUSES`), none left out.
+
+    The key is looked up among the rows of ``source`` in the view :data:`CROSSWALK` (the merge stage's crosswalk):
+    the normalized ``record_id`` itself, or, ``through_records``, the normalized key field of the source's records
+    (the view :data:`RECORDS`, :func:`record_table`). A key that names several customers is ambiguous and links
+    to none. DuckDB SQL over ``con``'s views; on Spark a Spark view of the same query over Spark's views
+    (:func:`digiops.engines.make_view`), so the events never reach the driver."""
+    own = (f"SELECT record_id, min(customer_id) AS customer_id FROM {CROSSWALK} WHERE source = {literal(source)} "
+           "AND record_id IS NOT NULL AND customer_id IS NOT NULL GROUP BY record_id")
+    keyed = (f"SELECT {key_sql('r.raw')} AS key, o.customer_id FROM {RECORDS} r JOIN ({own}) o "
+             "ON o.record_id = r.record_id" if through_records
+             else f"SELECT {key_sql('o.record_id')} AS key, o.customer_id FROM ({own}) o")
+    lookup = ("SELECT key, CASE WHEN count(DISTINCT customer_id) = 1 THEN min(customer_id) END AS customer_id "
+              f"FROM ({keyed}) k WHERE key IS NOT NULL GROUP BY key")
+    engines.make_view(con, LINKED, f"""
+SELECT e._event, e.visitor_id, e.customer_key, e.stage, e.event_time, e.key, l.customer_id,
+       CASE WHEN e.key IS NULL THEN 'anonymous' WHEN l.key IS NULL THEN 'unknown_key'
+            WHEN l.customer_id IS NULL THEN 'ambiguous' ELSE 'linked' END AS link_status
+FROM (SELECT *, {key_sql('customer_key')} AS key FROM {RAW}) e LEFT JOIN ({lookup}) l ON l.key = e.key""", engine)
 
 
-def link_summary(linked: pd.DataFrame) -> pd.DataFrame:
-    """Events, distinct visitors and customers per link status (every status, in :data:`LINK_STATUSES` order),
-    with the share of all events; the events add up to every event of the source."""
-    total = len(linked)
+def link_summary(con, engine=None) -> pd.DataFrame:
+    """Events, distinct visitors and customers per link status of the view :data:`LINKED` (every status, in
+    :data:`LINK_STATUSES` order), with the share of all events; the events add up to every event of the source."""
+    found = engines.fetch(con, f"SELECT link_status, count(*), count(DISTINCT visitor_id), "
+                               f"count(DISTINCT customer_id) FROM {LINKED} GROUP BY link_status", engine)
+    counts = {status: (int(events), int(visitors), int(customers)) for status, events, visitors, customers in found}
+    total = sum(events for events, _, _ in counts.values())
     rows = []
     for status in LINK_STATUSES:
-        part = linked[linked["link_status"] == status]
-        rows.append({"status": status, "events": len(part),
-                     "visitors": int(part["visitor_id"].nunique()) if "visitor_id" in part else 0,
-                     "customers": int(part["customer_id"].nunique()), "share": len(part) / total if total else 0.0})
+        events, visitors, customers = counts.get(status, (0, 0, 0))
+        rows.append({"status": status, "events": events, "visitors": visitors, "customers": customers,
+                     "share": events / total if total else 0.0})
     return pd.DataFrame(rows)
 
 
-def events_view(linked: pd.DataFrame) -> pd.DataFrame:
-    """The linked events as the feature SQL reads them (:data:`EVENT_COLUMNS`): one row per event with a
-    customer and a readable time, ``_event`` its position in the source, ``stage`` trimmed."""
-    from digiops.dates import parse_dates
-
-    moments = parse_dates(linked["event_time"]) if len(linked) else pd.Series([], dtype="datetime64[ns]")
-    frame = pd.DataFrame({"_event": range(len(linked)), "customer_id": linked["customer_id"].to_numpy(dtype=object),
-                          "stage": linked["stage"].astype("str").str.strip().to_numpy(dtype=object),
-                          "event_time": pd.to_datetime(moments).to_numpy()})
-    return frame[frame["customer_id"].notna() & frame["event_time"].notna()].reset_index(drop=True)
+def no_event_links() -> pd.DataFrame:
+    """:func:`link_summary`'s table without rows (an engagement without event data)."""
+    return pd.DataFrame({"status": pd.Series([], dtype="str"), "events": pd.Series([], dtype="int64"),
+                         "visitors": pd.Series([], dtype="int64"), "customers": pd.Series([], dtype="int64"),
+                         "share": pd.Series([], dtype="float64")})
 
 
-def empty_events() -> pd.DataFrame:
-    """A zero-row events view (to check a catalog's rules before any data exists)."""
-    return pd.DataFrame({"_event": pd.Series([], dtype="int64"), "customer_id": pd.Series([], dtype="object"),
-                         "stage": pd.Series([], dtype="object"),
-                         "event_time": pd.Series([], dtype="datetime64[ns]")})
+#: The linked events as the feature SQL reads them (:data:`EVENT_COLUMNS`): one row per event with a customer and
+#: a readable time, ``_event`` its position in the source, ``stage`` trimmed.
+EVENTS_SQL = (f"SELECT _event, customer_id, trim(stage, ' \t\r\n\u3000') AS stage, event_time FROM {LINKED} "
+              "WHERE customer_id IS NOT NULL AND event_time IS NOT NULL")
 
 
 def _days(later: str, earlier: str) -> str:
@@ -182,7 +166,7 @@ def _days(later: str, earlier: str) -> str:
 
 def behaviour_ctes(as_of: dt.date, events: EventFeatures | None) -> str:
     """CTEs (each followed by a comma) for the feature SQL: ``behaviour`` (one row per customer with linked events
-    before ``as_of``) reading the views ``events`` (:func:`events_view`) and ``orders``; empty without events."""
+    before ``as_of``) reading the views ``events`` (:data:`EVENTS_SQL`) and ``orders``; empty without events."""
     if events is None:
         return ""
     moment = f"CAST(DATE '{as_of.isoformat()}' AS TIMESTAMP)"

@@ -25,13 +25,15 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 
-from digiops import engines, io
-from digiops.errors import EngagementError
-from digiops.labels.behaviour import EventFeatures, events_view, key_lookup, link_events, link_summary
+from digiops import engines, io, sources
+from digiops.labels.behaviour import (CROSSWALK, EVENTS_SQL, RAW, RECORDS, EventFeatures, event_table, link_events,
+                                      link_summary, no_event_links, record_table)
 from digiops.labels.catalog import Catalog, load_catalog
+from digiops.labels.check import event_problems
 from digiops.labels.design import candidate_tags
 from digiops.labels.evaluate import TagRun, evaluate
 from digiops.labels.features import FEATURE_VIEW_FIELDS, RFM_COLUMNS, Segment, load_segment_map
@@ -43,7 +45,7 @@ from digiops.labels.tagtable import TagTable, count_of
 from digiops.masking import PERSONAL_FIELDS
 from digiops.runfolder import RunFolder
 from digiops.settings.labels import LabelSettings
-from digiops.sql import identifier
+from digiops.sql import identifier, literal
 
 MERGE_TABLES = ("customers", "orders", "shipments", "products")
 COOCCURRENCE_TAGS = 24  # tag values in the co-occurrence matrix, the most held first
@@ -128,57 +130,82 @@ def tag_matrix_columns(columns: list[str]) -> list[str]:
     return [c for c in columns if c not in personal]
 
 
-def linked_events(ctx, settings) -> pd.DataFrame:
-    """The events source (``labels.events.source``) with each event's customer and link status
-    (:func:`digiops.labels.behaviour.link_events`): the key looked up through the merge stage's crosswalk, directly
-    when it is the target source's id column, else through the target source's records."""
+def _keyed_by_id(target, field: str) -> bool:
+    """True when the events' key is the target source's own id (its crosswalk ``record_id``)."""
+    return field == "record_id" or bool(target.id_column and target.columns.get(target.id_column) == field)
+
+
+def prepare_events(engagement, settings, work: Path) -> tuple[Path, Path | None]:
+    """Read the events source and, when the key is not the target source's id, the target source's key field,
+    and write them as the linking reads them (:func:`digiops.labels.behaviour.event_table`,
+    :func:`~digiops.labels.behaviour.record_table`) to ``work``: in this process, or on Spark as one executor
+    task (:func:`digiops.engines.run_tasks`), like the merge's sources. Returns the two files (the second
+    ``None`` when the key is the id)."""
+    target, field = engagement.sources[settings.customer_key.source], settings.customer_key.field
+    keyed = not _keyed_by_id(target, field)
+
+    def task(_: object) -> tuple[Path, Path | None]:
+        events = work / "events.raw.parquet"
+        pq.write_table(event_table(sources.canonical_frame(engagement, settings.source),
+                                   engagement.merge.timezone), events)
+        if not keyed:
+            return events, None
+        records = work / "events.records.parquet"
+        pq.write_table(record_table(sources.canonical_frame(engagement, settings.customer_key.source), field),
+                       records)
+        return events, records
+
+    if not engagement.engine.is_spark:
+        return task(None)
+    return engines.run_tasks(engagement.engine, [None], task, location=engagement.file.name,
+                             description="digiops labels: read the events")[0]
+
+
+def link_stage_events(ctx, settings, work: Path) -> tuple[pd.DataFrame, Path]:
+    """The events source (``labels.events.source``) linked to the merge's customers
+    (:func:`digiops.labels.behaviour.link_events`) where the engine keeps its tables: the export read by
+    :func:`prepare_events`, the key looked up through the merge stage's crosswalk, directly when it is the target
+    source's id column, else through the target source's records. Returns the events per link status and the
+    linked events the feature SQL reads (:data:`~digiops.labels.behaviour.EVENTS_SQL`, Parquet in ``work``);
+    only the summary reaches the driver."""
     engagement = ctx.engagement
-    for name, key in ((settings.source, "labels.events.source"), (settings.customer_key.source,
-                                                                   "labels.events.customer_key.source")):
-        if name not in engagement.sources:
-            raise EngagementError(engagement.file.name, f"names source '{name}', which the engagement does not have",
-                                  field=key, fix=f"use one of: {', '.join(engagement.sources)}")
-    events = ctx.canonical(settings.source)
-    if "customer_key" not in events:
-        raise EngagementError(engagement.file.name, f"source '{settings.source}' maps no column to customer_key",
-                              field=f"sources.{settings.source}.columns",
-                              fix="map the logged-in visitor's key column (member id, openid, buyer id) to "
-                                  "customer_key, or remove labels.events")
-    target = engagement.sources[settings.customer_key.source]
-    field = settings.customer_key.field
-    crosswalk = pd.read_parquet(ctx.stage_output("merge", "crosswalk.parquet"),  # the target source's rows only
-                                columns=["source", "record_id", "customer_id"],
-                                filters=[("source", "==", settings.customer_key.source)])
-    if field == "record_id" or (target.id_column and target.columns.get(target.id_column) == field):
-        lookup = key_lookup(crosswalk, settings.customer_key.source)
-    else:
-        records = ctx.canonical(settings.customer_key.source)
-        if field not in records:
-            raise EngagementError(engagement.file.name, f"source '{settings.customer_key.source}' maps no column to "
-                                  f"{field}", field="labels.events.customer_key.field",
-                                  fix="name a canonical field the source maps (e.g. member_id, openid)")
-        lookup = key_lookup(crosswalk, settings.customer_key.source, records, field)
-    return link_events(events, lookup)
+    engine = engagement.engine
+    problems = event_problems(engagement)  # what `validate` says, before any data is read
+    if problems:
+        raise problems[0]
+    events, records = prepare_events(engagement, settings, work)
+    con = duckdb.connect()
+    try:
+        con.execute(f"SET temp_directory = {literal(str(work))}")
+        engines.read_view(con, RAW, events, engine)
+        engines.read_view(con, CROSSWALK, ctx.stage_output("merge", "crosswalk.parquet"), engine)
+        if records is not None:
+            engines.read_view(con, RECORDS, records, engine)
+        link_events(con, settings.customer_key.source, through_records=records is not None, engine=engine)
+        summary = link_summary(con, engine)
+        path = work / "events.parquet"
+        engines.write_parquet(con, EVENTS_SQL, path, engine)
+    finally:
+        con.close()
+    return summary, path
 
 
-def run_stage(ctx, *, tables: dict[str, object] | None = None, work: Path | None = None) -> LabelStage:
+def run_stage(ctx, *, work: Path) -> LabelStage:
     """Evaluate the engagement's catalog on this run's merge outputs and compute the quality tables (on Spark,
     after :func:`digiops.engines.check_spark`: a cluster it cannot use fails before any table is read; the
-    executors write the tag table in ``work``). Every measure is a query over the tag table where the engine keeps
-    it (:class:`~digiops.labels.tagtable.TagTable`): only results reach the driver. ``stage.run.close()`` when
-    done (:func:`run` does)."""
+    executors write the tag table and the linked events in ``work``). Every measure is a query over the tag table
+    where the engine keeps it (:class:`~digiops.labels.tagtable.TagTable`): only results reach the driver.
+    ``stage.run.close()`` when done (:func:`run` does)."""
     engine = ctx.engagement.engine
     if engine.is_spark:
         engines.check_spark(engine, ctx.run_dir, location=ctx.engagement.file.name)
     settings: LabelSettings = ctx.settings
     catalog = load_catalog(catalog_path(ctx))
     segment_map = (ctx.engagement.folder / settings.segment_map).resolve() if settings.segment_map else None
-    tables = dict(tables or {name: ctx.stage_output("merge", f"{name}.parquet") for name in MERGE_TABLES})
+    tables = {name: ctx.stage_output("merge", f"{name}.parquet") for name in MERGE_TABLES}
     events, event_links = None, None
     if settings.events is not None:
-        linked = linked_events(ctx, settings.events)
-        event_links = link_summary(linked)
-        tables["events"] = events_view(linked)
+        event_links, tables["events"] = link_stage_events(ctx, settings.events, work)
         events = EventFeatures.from_settings(settings.events)
     run = evaluate(tables, catalog, as_of=settings.as_of, thresholds=settings.rfm_thresholds,
                    segment_map=segment_map, engine=engine,
@@ -253,8 +280,7 @@ def write_outputs(ctx, stage: LabelStage, work: Path) -> dict[str, Path]:
     written["audiences.csv"] = io.export_csv_parquet(ctx.output("audiences.csv"), audiences)
     written["audiences.xlsx"] = io.export_xlsx_parquet(ctx.output("audiences.xlsx"), "audiences", audiences)
     written["event_links"] = ctx.write_table("event_links", stage.event_links if stage.event_links is not None
-                                             else link_summary(pd.DataFrame(columns=["link_status", "visitor_id",
-                                                                                     "customer_id"])).iloc[:0])
+                                             else no_event_links())
     written["behaviour_tags"] = ctx.write_table("behaviour_tags", stage.behaviour if stage.behaviour is not None
                                                 else tag_distribution(table, stage.catalog).iloc[:0])
     if stage.migration is not None:

@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 
 from digiops import engines, sources
 from digiops.engagement import Engagement, load_engagement
-from digiops.errors import DigiopsError, SourceError
+from digiops.errors import SourceError
 from digiops.io import ROW
 from digiops.merge.clean import TIME_FIELDS, clean_source, duplicate_rows
 from digiops.merge.quality import distinct_count, measure, quality_rows
@@ -282,23 +282,12 @@ def prepare_all(engagement: Engagement, names: list[str], folder: Path, *, as_of
 
 def _prepare_on_spark(engagement: Engagement, names: list[str], folder: Path, order: list[str],
                       **settings) -> dict[str, PreparedSource]:
-    """:func:`prepare_source` of every source as one task of a Spark job, costliest first: the executors read the
-    exports, clean and measure them and write the files to ``folder`` (a path they reach: the run folder's), and
-    the driver gets back only the small :class:`PreparedSource` of each. A source that fails raises its
-    :class:`SourceError` here, the first in the engagement's order; the executors' Python is checked first
-    (:func:`digiops.engines.check_executors`)."""
-    spark = engines.spark_session(engagement.engine)
-    engines.check_executors(spark, location=engagement.file.name)
-
-    def task(name: str) -> tuple[str, PreparedSource | DigiopsError]:
-        try:
-            return name, prepare_source(engagement, name, folder, **settings)
-        except DigiopsError as error:  # raised on the driver, where it names file, row and field as usual
-            return name, error
-
-    spark.sparkContext.setJobDescription("digiops merge: prepare the sources")
-    done = dict(spark.sparkContext.parallelize(order, len(order)).map(task).collect())
-    for name in names:
-        if isinstance(done[name], DigiopsError):
-            raise done[name]
-    return {n: done[n] for n in names}
+    """:func:`prepare_source` of every source as one task of a Spark job, costliest first
+    (:func:`digiops.engines.run_tasks`): the executors read the exports, clean and measure them and write the files
+    to ``folder`` (a path they reach: the run folder's), and the driver gets back only the small
+    :class:`PreparedSource` of each. A source that fails raises its :class:`SourceError` here."""
+    done = engines.run_tasks(engagement.engine, order,
+                             lambda name: prepare_source(engagement, name, folder, **settings),
+                             location=engagement.file.name, description="digiops merge: prepare the sources")
+    prepared = dict(zip(order, done, strict=True))
+    return {n: prepared[n] for n in names}
