@@ -107,10 +107,10 @@ CELLS = [
              "journey = result.journey()\n"
              "report.styled(report.masked_journey(journey, ctx.language), ctx.language, precision=2) if len(journey) else None", "journey"),
     ("code", 'ctx.md("## 隔离的数据及原因", "## What was quarantined and why")\n'
-             "report.styled(report.quarantine_reasons(result.quarantine), ctx.language)", "quarantine"),
+             "report.styled(report.quarantine_reasons(result.file('quarantine')), ctx.language)", "quarantine"),
     ("code", 'ctx.md("### 隔离明细示例", "### Quarantined rows, an example")\n'
-             "shown = report.quarantine_detail(result.quarantine.head(10), ctx.language)\n"
-             "note = report.shown_note(len(shown), len(result.quarantine), 'outputs/merge/quarantine.parquet')\n"
+             "shown = report.quarantine_detail(result.quarantine_head(10), ctx.language)\n"
+             "note = report.shown_note(len(shown), result.headline['quarantined'], 'outputs/merge/quarantine.parquet')\n"
              "if note:\n"
              "    ctx.md(*note)\n"
              "report.styled(shown, ctx.language) if len(shown) else None", "quarantine_detail"),

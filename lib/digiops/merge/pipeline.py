@@ -9,8 +9,8 @@ must: one call per distinct name for the name features, and the few pairs and pr
 
 With ``engine: spark`` the same SQL runs on Spark (:func:`digiops.engines.make_table`, :func:`~digiops.engines.fetch`,
 :func:`~digiops.engines.write_parquet`): every table is written by the executors as Parquet in the work folder, the
-stage's DuckDB holds only views over those files, and the driver receives counts, the quarantined rows and the
-pairs and profiles the report shows (``docs/scale-out.md``, *Where each step runs*).
+stage's DuckDB holds only views over those files, and the driver receives counts and the pairs and profiles
+the report shows (``docs/scale-out.md``, *Where each step runs*).
 """
 
 from __future__ import annotations
@@ -75,7 +75,6 @@ class MergeResult:
     prepared: dict[str, PreparedSource]
     folder: Path
     products: pd.DataFrame
-    quarantine: pd.DataFrame
     data_quality: pd.DataFrame
     review_pairs: pd.DataFrame
     accounting: pd.DataFrame
@@ -110,6 +109,17 @@ class MergeResult:
     @cached_property
     def shipments(self) -> pd.DataFrame:
         return pd.read_parquet(self.file("shipments"))
+
+    @cached_property
+    def quarantine(self) -> pd.DataFrame:
+        """Every quarantined row (a check by hand, tests: the report counts them over the file and shows
+        :meth:`quarantine_head`)."""
+        return pd.read_parquet(self.file("quarantine"))
+
+    def quarantine_head(self, rows: int = 10) -> pd.DataFrame:
+        """The first ``rows`` quarantined rows, read from the file without the rest."""
+        return next(io.parquet_frames(self.file("quarantine"), rows),
+                    pd.DataFrame(columns=QUARANTINE_COLUMNS)).head(rows)
 
     def counts(self) -> dict[str, int]:
         """Headline figures for the run manifest."""
@@ -275,18 +285,15 @@ def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
         engines.make_table(con, "shipments", shipments, engine)
         _write_table(con, "SELECT * FROM shipments", folder / "shipments.parquet", "shipments", engine,
                      order_by=("_position", "_row"))
-        lost = engines.fetch_frame(con, lost, engine)
+        quarantined = _write_quarantine(con, prepared, lost, folder / "quarantine.parquet", engine)
         products = build_products([s.clean() for n, s in prepared.items() if kind[n] == "products"])
         timings["whole_link"] = time.perf_counter() - clock
 
-        parts = [s.quarantine for s in prepared.values() if len(s.quarantine)] + ([lost] if len(lost) else [])
-        quarantine = (pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=QUARANTINE_COLUMNS))
-        quarantine = quarantine[QUARANTINE_COLUMNS].astype({"row": "int64"}).reset_index(drop=True)
         used = {"orders": f"SELECT source, count(*) FROM {written['orders']} GROUP BY 1",
                 "shipments": "SELECT _source, count(*) FROM shipments GROUP BY 1",
                 "people": "SELECT source, count(*) FROM crosswalk_all GROUP BY 1"}
         used = {k: dict(engines.fetch(con, q, engine)) for k, q in used.items()}
-        accounting = account(prepared, quarantine, used, kind)
+        accounting = account(prepared, quarantined, used, kind)
 
         clock = time.perf_counter()
         quality = pd.concat([s.quality for s in prepared.values()], ignore_index=True)
@@ -298,7 +305,7 @@ def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
         headline = {"records": sum(used["people"].values()),
                     "customers": engines.fetch(con, "SELECT count(DISTINCT customer_id) FROM crosswalk_all",
                                                engine)[0][0],
-                    "quarantined": len(quarantine),
+                    "quarantined": sum(quarantined.values()),
                     "orders": engines.fetch(con, f"SELECT count(DISTINCT order_id) FROM {written['orders']}",
                                             engine)[0][0],
                     "order_lines": sum(used["orders"].values()),
@@ -314,8 +321,7 @@ def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
         con.close()
     # spill files are work files; the Parquet outputs stay with the result
     shutil.rmtree(folder / "spill", ignore_errors=True)
-    return MergeResult(prepared=prepared, folder=folder, products=products,
-                       quarantine=quarantine, data_quality=quality, review_pairs=review, accounting=accounting,
+    return MergeResult(prepared=prepared, folder=folder, products=products, data_quality=quality, review_pairs=review, accounting=accounting,
                        headline={k: int(v) for k, v in headline.items()}, unknown_statuses=unknown,
                        key_links=key_counts, id_changes=id_changes, model=model,
                        profiles=profiles, timings=timings, workspace=workspace)
@@ -585,16 +591,34 @@ def _golden_on_spark(con, engine: engines.EngineSettings, query: str) -> None:
     engines.spark_to_duckdb(con, golden, "golden")
 
 
-def account(prepared: dict[str, PreparedSource], quarantine: pd.DataFrame, used: dict[str, dict[str, int]],
+def _write_quarantine(con, prepared: dict[str, PreparedSource], lost: str, path: Path,
+                      engine: engines.EngineSettings | None) -> dict[str, int]:
+    """Write every quarantined row to ``path`` (the documented table ``quarantine``): each source's, in the
+    engagement's order and the order they were found, then the shipments the query ``lost`` finds with no order.
+    The engine reads and writes them (on Spark the executors): the driver gets the rows per source."""
+    parts = []
+    for position, (name, source) in enumerate(prepared.items()):
+        engines.read_view(con, f"quarantine_{position}", source.quarantine_file, engine)
+        parts.append(f'SELECT source, "row", record_id, field, reason, {position} AS _part, _seq '
+                     f"FROM quarantine_{position}")
+    parts.append(f'SELECT source, CAST("row" AS BIGINT) AS "row", record_id, field, reason, {len(prepared)} AS _part, '
+                 f'CAST("row" AS BIGINT) AS _seq FROM ({lost}) lost')
+    engines.make_view(con, "quarantine_all", " UNION ALL ".join(parts), engine)
+    _write_table(con, "SELECT * FROM quarantine_all", path, "quarantine", engine, order_by=("_part", "_seq"))
+    return {source: int(rows) for source, rows in
+            engines.fetch(con, "SELECT source, count(*) FROM quarantine_all GROUP BY source", engine)}
+
+
+def account(prepared: dict[str, PreparedSource], quarantined: dict[str, int], used: dict[str, dict[str, int]],
             kind: dict[str, str]) -> pd.DataFrame:
     """Rows in, rows used (counted in the outputs: ``used`` has rows per source in ``orders``, ``shipments`` and
-    the crosswalk, ``people``) and rows quarantined, per source."""
+    the crosswalk, ``people``) and rows quarantined (``quarantined``: rows per source), per source."""
     counted_in = {"orders": "orders", "shipments": "shipments", "customers": "people", "leads": "people"}
     rows = []
     for name, source in prepared.items():
         counted = used[counted_in[kind[name]]].get(name, 0) if kind[name] in counted_in else source.rows_clean
         rows.append({"source": name, "kind": kind[name], "rows_in": source.rows_in, "rows_used": int(counted),
-                     "rows_quarantined": int((quarantine["source"] == name).sum())})
+                     "rows_quarantined": int(quarantined.get(name, 0))})
     table = pd.DataFrame(rows, columns=["source", "kind", "rows_in", "rows_used", "rows_quarantined"])
     table["balanced"] = table["rows_in"] == table["rows_used"] + table["rows_quarantined"]
     return table
@@ -604,11 +628,10 @@ def write_outputs(ctx, result: MergeResult) -> None:
     """Write the stage outputs of ``docs/architecture.md`` through the stage context, and the manifest counts."""
     # Every table keeps its documented columns and types whatever the inputs (an orders-only client still has a
     # dated birth_date column): digiops.tables is the contract labels, kpi and the dashboard read by.
-    for name in ("crosswalk", "customers", "orders", "shipments"):
+    for name in ("crosswalk", "customers", "orders", "shipments", "quarantine"):
         tables.conform_file(result.file(name), name)
         io.copy_file(ctx.output(f"{name}.parquet"), result.file(name))
-    for name in ("products", "quarantine"):
-        ctx.write_table(name, tables.conform(getattr(result, name), name).to_pandas(types_mapper=pd.ArrowDtype))
+    ctx.write_table("products", tables.conform(result.products, "products").to_pandas(types_mapper=pd.ArrowDtype))
     ctx.write_table("data_quality", result.data_quality)
     ctx.write_table("id_changes", result.id_changes.reindex(columns=list(ID_CHANGE_COLUMNS)).astype("string"))
     io.write_bytes(ctx.output("review_pairs.xlsx"), review_workbook(

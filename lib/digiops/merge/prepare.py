@@ -29,11 +29,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from digiops import engines, sources
+from digiops import engines, sources, tables
 from digiops.engagement import Engagement, load_engagement
 from digiops.errors import SourceError
 from digiops.io import ROW
-from digiops.merge.clean import TIME_FIELDS, clean_source, duplicate_rows
+from digiops.merge.clean import QUARANTINE_COLUMNS, TIME_FIELDS, clean_source, duplicate_rows
 from digiops.merge.quality import distinct_count, measure, quality_rows
 from digiops.sql import scan
 from digiops.merge.wholelink import MONEY, status_state, test_records
@@ -46,6 +46,8 @@ PARALLEL_BYTES = 64 << 20
 WORKBOOK_COST = 4
 #: Rows cleaned at a time.
 CHUNK_ROWS = 500_000
+#: A source's quarantine file (:func:`quarantine_table`).
+QUARANTINE_SCHEMA = tables.SCHEMAS["quarantine"].append(pa.field("_seq", pa.int64()))
 
 
 @dataclass
@@ -59,7 +61,8 @@ class PreparedSource:
     columns: list[str]
     clean_file: Path
     consistency_file: Path
-    quarantine: pd.DataFrame
+    quarantine_file: Path  # the quarantined rows (:data:`QUARANTINE_COLUMNS` and ``_seq``, their order)
+    quarantined: int
     quality: pd.DataFrame
     seconds: float = 0.0  # wall time of its preparation
     cpu_seconds: float = 0.0  # CPU time of its preparation (in whichever process prepared it)
@@ -82,6 +85,12 @@ class PreparedSource:
         wanted = None if columns is None else [c for c in columns if c in self.columns]
         return pd.read_parquet(self.clean_file, columns=wanted)
 
+    @property
+    def quarantine(self) -> pd.DataFrame:
+        """The quarantined rows read back from disk, in the order they were found (a check by hand, tests; the
+        stage reads the file where its engine runs)."""
+        return pd.read_parquet(self.quarantine_file, columns=list(QUARANTINE_COLUMNS))
+
 
 def read_canonical(engagement: Engagement, name: str) -> pd.DataFrame:
     """Read one source through ``digiops.sources`` as its canonical frame; check its mapping and that it has rows.
@@ -100,6 +109,13 @@ def read_canonical(engagement: Engagement, name: str) -> pd.DataFrame:
         raise SourceError(label, f"source '{name}' has no data rows below the header (row {source.header_row})",
                           field=f"sources.{name}", fix="export the data again, or remove the source")
     return sources.canonical_frame(engagement, name, table)
+
+
+def quarantine_table(frame: pd.DataFrame, first: int = 0) -> pa.Table:
+    """Quarantined rows as their file holds them: the documented columns (:data:`digiops.tables.SCHEMAS`) and
+    ``_seq``, their position among the source's quarantined rows (counted from ``first``)."""
+    table = tables.conform(frame, "quarantine")
+    return table.append_column("_seq", pa.array(range(first, first + table.num_rows), pa.int64()))
 
 
 def when(frame: pd.DataFrame) -> pd.Series:
@@ -184,15 +200,18 @@ def prepare_source(engagement: Engagement, name: str, folder: Path, *, as_of: dt
     order_numbers, zero_amounts = [], 0
     folder.mkdir(parents=True, exist_ok=True)
     clean_file, consistency_file = folder / f"{name}.clean.parquet", folder / f"{name}.consistency.parquet"
-    counts, quarantine, columns, rows_clean, dirt = [], [], [], 0, []
+    quarantine_file = folder / f"{name}.quarantine.parquet"
+    counts, quarantined, columns, rows_clean, dirt = [], 0, [], 0, []
     before, after = defaultdict(list), defaultdict(list)
     clean_writer = consistency_writer = None
+    quarantine_writer = pq.ParquetWriter(quarantine_file, QUARANTINE_SCHEMA)
     try:
         for start in range(0, len(raw), chunk_rows):
             part = raw.iloc[start:start + chunk_rows]
             cleaned = clean_source(part, name=name, kind=kind, as_of=as_of, earliest=earliest,
                                    has_id_column=has_id, duplicates=duplicates, **reading)
-            quarantine.append(cleaned.quarantine)
+            quarantine_writer.write_table(quarantine_table(cleaned.quarantine, quarantined))
+            quarantined += len(cleaned.quarantine)
             clean = cleaned.clean
             if "_order" in clean:
                 order_numbers.append(clean["_order"].dropna().unique())
@@ -223,7 +242,7 @@ def prepare_source(engagement: Engagement, name: str, folder: Path, *, as_of: dt
             consistency_writer.write_table(measured.consistency)
             rows_clean += table.num_rows
     finally:
-        for writer in (clean_writer, consistency_writer):
+        for writer in (clean_writer, consistency_writer, quarantine_writer):
             if writer is not None:
                 writer.close()
     quality = quality_rows(name, pd.concat(counts), {f: distinct_count(v) for f, v in before.items()},
@@ -234,7 +253,7 @@ def prepare_source(engagement: Engagement, name: str, folder: Path, *, as_of: dt
                   if duplicates.grain == "line" and order_numbers else rows_clean)
     return PreparedSource(name=name, kind=kind, rows_in=len(raw), rows_clean=rows_clean, columns=columns,
                           clean_file=clean_file, consistency_file=consistency_file,
-                          quarantine=pd.concat(quarantine, ignore_index=True), quality=quality,
+                          quarantine_file=quarantine_file, quarantined=quarantined, quality=quality,
                           seconds=time.perf_counter() - wall, cpu_seconds=time.process_time() - cpu,
                           grain=duplicates.grain, grain_setting=source.grain, orders=orders,
                           repeated_orders=duplicates.repeated, exact_duplicates=len(duplicates.exact),

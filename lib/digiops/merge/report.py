@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from digiops.masking import mask_frame, mask_name, mask_phone
+from digiops.sql import scan
 from digiops.text import FIELD_NAMES, MISSING, QUARANTINE_REASONS, SOURCE_KINDS, YES_NO, in_language, term
 from digiops.merge.clerical import applied_summary, decided_table, review_table  # noqa: F401 - shown by the notebook
 from digiops.merge.quality import (DIRT, DIRT_COLUMNS, DIRT_NAMES, KIND_COLUMNS, KIND_COUNT_COLUMNS,
@@ -406,13 +407,25 @@ def masked_journey(journey: pd.DataFrame, language: str) -> pd.DataFrame:
     return out
 
 
-def quarantine_reasons(quarantine: pd.DataFrame) -> pd.DataFrame:
-    """Quarantined rows by source, field and kind of reason (the reason's text before any value)."""
-    if quarantine.empty:
-        return pd.DataFrame(columns=["source", "field", "reason", "rows"])
-    kind = quarantine["reason"].str.replace(r"[:(].*$", "", regex=True).str.strip()
-    return (quarantine.assign(reason=kind).groupby(["source", "field", "reason"]).size()
-            .rename("rows").reset_index().sort_values("rows", ascending=False))
+def quarantine_reasons(quarantine: pd.DataFrame | str | Path) -> pd.DataFrame:
+    """Quarantined rows by source, field and kind of reason (the reason's text before any value), the most first;
+    ``quarantine`` is the table or its Parquet file (counted by DuckDB without loading it).
+
+    >>> quarantine_reasons(pd.DataFrame({"source": ["crm"] * 3, "field": ["phone", "phone", "*"],
+    ...     "reason": ["unreadable phone: 12", "unreadable phone: 3", "exact duplicate (first on row 2)"]})).values.tolist()
+    [['crm', 'phone', 'unreadable phone', 2], ['crm', '*', 'exact duplicate', 1]]
+    """
+    import duckdb
+
+    with duckdb.connect() as con:
+        if isinstance(quarantine, (str, Path)):
+            relation = scan(quarantine)
+        else:
+            con.register("quarantine_rows", quarantine[["source", "field", "reason"]].astype("str"))
+            relation = "quarantine_rows"
+        return con.execute(f"SELECT source, field, trim(regexp_replace(reason, '[:(].*$', '')) AS reason, "
+                           f"count(*) AS rows FROM {relation} GROUP BY ALL "
+                           "ORDER BY rows DESC, source, field, reason").df()
 
 
 def masked(frame: pd.DataFrame) -> pd.DataFrame:
