@@ -255,7 +255,7 @@ def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
         # Without a person source a customer is called by its key, the same in every run: nothing to carry.
         clock = time.perf_counter()
         ids = carry_forward(con, previous if people else None, engine=engagement.engine)
-        id_changes = con.execute("SELECT * FROM id_changes").df()
+        id_changes = engines.fetch_frame(con, "SELECT * FROM id_changes ORDER BY source, record_id", engagement.engine)
         timings["stable_ids"] = time.perf_counter() - clock
         _write_table(con, "SELECT * FROM crosswalk_all", folder / "crosswalk.parquet", "crosswalk", engagement.engine,
                      order_by=("_position", "_row"))
