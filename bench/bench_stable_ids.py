@@ -4,7 +4,7 @@ The demo client's merge writes 261 245 crosswalk records of 21 564 customers at 
 people about 13 M records of 1.08 M customers. This builds a crosswalk of that shape without running the merge,
 and a previous run's crosswalk in which 1 % of the clusters were split in two and 1 % merged into a neighbour, 5 %
 of the records are new and the rows are in another order. It times ``carry_forward`` (median of ``--repeat`` runs,
-a fresh DuckDB connection each time, 2 threads as the merge) and the peak memory of this process, and counts how
+in a fresh in-memory connection made as the merge makes its own each time) and the peak memory of this process, and counts how
 many previously seen records kept their id.
 
     .venv/bin/python bench/bench_stable_ids.py [--records 13100000] [--clusters 1080000] [--repeat 3]
@@ -21,7 +21,9 @@ from pathlib import Path
 
 import duckdb
 
+from digiops.merge.pipeline import _connect
 from digiops.merge.stable_ids import PreviousIds, carry_forward
+from digiops.sql import literal
 
 
 def build(con, records: int, clusters: int, folder: Path) -> Path:
@@ -59,8 +61,11 @@ def main() -> None:
             con.execute("CREATE TABLE pristine AS SELECT * FROM current")
         seconds, counts = [], {}
         for _ in range(args.repeat):
-            with duckdb.connect(str(database), config={"threads": 2, "temp_directory": str(folder / "spill")}) as con:
-                con.execute("CREATE OR REPLACE TABLE crosswalk_all AS SELECT * FROM pristine")
+            # the merge's own connection: in memory, its memory limit, spilling to the work folder
+            with _connect(folder) as con:
+                con.execute(f"ATTACH {literal(str(database))} AS built (READ_ONLY)")
+                con.execute("CREATE TABLE crosswalk_all AS SELECT * FROM built.pristine")
+                con.execute("DETACH built")
                 started = time.perf_counter()
                 counts = carry_forward(con, PreviousIds(previous, 0))
                 seconds.append(time.perf_counter() - started)
