@@ -43,6 +43,9 @@ AMOUNT_FIELDS = ("amount", "price")
 #: A customers or leads row with none of these identifies nobody (a masked phone still narrows a person down).
 IDENTIFYING = ("full_name", "phone", "phone_masked", "phone_virtual", "email", "national_id", "member_id")
 QUARANTINE_COLUMNS = tables.columns("quarantine")
+#: What follows a quarantine reason's kind: the value or row it names ("unreadable amount: abc" → "unreadable
+#: amount", "duplicate id (first on row 5)" → "duplicate id"), in half- or full-width punctuation.
+REASON_DETAIL = r"\s*[:(：（].*$"
 #: Fields whose normalizer takes blank-free Python values (phones, codes and text take the raw column).
 TYPED_FIELDS = frozenset((*NAME_FIELDS, *TIME_FIELDS, *AMOUNT_FIELDS, "email", "national_id", "gender", "postcode",
                           "street", "street_number", "birth_date", "quantity", "is_test"))

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from digiops.masking import mask_frame, mask_name, mask_phone
-from digiops.sql import scan
+from digiops.merge.clean import REASON_DETAIL
+from digiops.sql import literal, scan
 from digiops.text import FIELD_NAMES, MISSING, QUARANTINE_REASONS, SOURCE_KINDS, YES_NO, in_language, term
 from digiops.merge.clerical import applied_summary, decided_table, review_table  # noqa: F401 - shown by the notebook
 from digiops.merge.quality import (DIRT, DIRT_COLUMNS, DIRT_NAMES, KIND_COLUMNS, KIND_COUNT_COLUMNS,
@@ -411,9 +412,10 @@ def quarantine_reasons(quarantine: pd.DataFrame | str | Path) -> pd.DataFrame:
     """Quarantined rows by source, field and kind of reason (the reason's text before any value), the most first;
     ``quarantine`` is the table or its Parquet file (counted by DuckDB without loading it).
 
-    >>> quarantine_reasons(pd.DataFrame({"source": ["crm"] * 3, "field": ["phone", "phone", "*"],
-    ...     "reason": ["unreadable phone: 12", "unreadable phone: 3", "exact duplicate (first on row 2)"]})).values.tolist()
-    [['crm', 'phone', 'unreadable phone', 2], ['crm', '*', 'exact duplicate', 1]]
+    >>> quarantine_reasons(pd.DataFrame({"source": ["crm"] * 4, "field": ["phone", "phone", "*", "amount"],
+    ...     "reason": ["unreadable phone: 12", "unreadable phone: 3", "exact duplicate (first on row 2)",
+    ...                "金额无法识别：abc"]})).values.tolist()
+    [['crm', 'phone', 'unreadable phone', 2], ['crm', '*', 'exact duplicate', 1], ['crm', 'amount', '金额无法识别', 1]]
     """
     import duckdb
 
@@ -423,8 +425,8 @@ def quarantine_reasons(quarantine: pd.DataFrame | str | Path) -> pd.DataFrame:
         else:
             con.register("quarantine_rows", quarantine[["source", "field", "reason"]].astype("str"))
             relation = "quarantine_rows"
-        return con.execute(f"SELECT source, field, trim(regexp_replace(reason, '[:(].*$', '')) AS reason, "
-                           f"count(*) AS rows FROM {relation} GROUP BY ALL "
+        kind = f"trim(regexp_replace(reason, {literal(REASON_DETAIL)}, ''))"
+        return con.execute(f"SELECT source, field, {kind} AS reason, count(*) AS rows FROM {relation} GROUP BY ALL "
                            "ORDER BY rows DESC, source, field, reason").df()
 
 

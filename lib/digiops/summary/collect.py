@@ -22,6 +22,7 @@ import pandas as pd
 from digiops import archive
 from digiops.manifest import Manifest
 from digiops.masking import mask_owner
+from digiops.merge.clean import REASON_DETAIL
 from digiops.merge.quality import QUALITY_MEASURES
 from digiops.text import in_language
 from digiops.runfolder import RunFolder
@@ -443,7 +444,7 @@ def data_facts(crosswalk: pd.DataFrame | None, customers: pd.DataFrame | None, q
     reasons: list[tuple[str, int]] = []
     if quarantine is not None and len(quarantine):
         # "duplicate id (first on row 12)", "unreadable amount: abc" → one kind of reason each
-        kinds = quarantine["reason"].astype(str).str.replace(r"\s*[:(：（].*$", "", regex=True)
+        kinds = quarantine["reason"].astype(str).str.replace(REASON_DETAIL, "", regex=True)
         counts = kinds.value_counts().head(top)
         reasons = [(str(k), int(v)) for k, v in counts.items()]
     return DataFacts(records=records, customers=real, worst=worst, quarantine_reasons=reasons,
