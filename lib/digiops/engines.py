@@ -765,7 +765,6 @@ def check_executors(spark, *, location: str = "engagement.yaml") -> None:
     _SESSION["executors_checked"] = spark
 
 
-
 def run_tasks(engine: EngineSettings, items: list, task: Callable, *, location: str = "engagement.yaml",
               description: str = "digiops") -> list:
     """``task(item)`` for every item, each as one task of a Spark job run by the executors (digiops' own Python
@@ -787,6 +786,7 @@ def run_tasks(engine: EngineSettings, items: list, task: Callable, *, location: 
         if isinstance(result, DigiopsError):
             raise result
     return done
+
 
 # --- SQL sessions (the labels stage) ------------------------------------------------------------------------------
 class SqlSession:
@@ -900,5 +900,5 @@ def sql_session(engine: EngineSettings | None = None, *, threads: int | None = N
     return SparkSqlSession(engine) if engine.is_spark else DuckDBSession(threads)
 
 
-__all__ = ["EngineSettings", "SqlSession", "check_executors", "check_spark", "close_db_api", "run_tasks", "spark_problems",
-           "spark_session", "splink_db_api", "sql_session", "stop_spark", "to_spark_sql"]
+__all__ = ["EngineSettings", "SqlSession", "check_executors", "check_spark", "close_db_api", "run_tasks",
+           "spark_problems", "spark_session", "splink_db_api", "sql_session", "stop_spark", "to_spark_sql"]

@@ -142,13 +142,13 @@ def prepare_events(engagement, settings, work: Path) -> tuple[Path, Path | None]
     task (:func:`digiops.engines.run_tasks`), like the merge's sources. Returns the two files (the second
     ``None`` when the key is the id)."""
     target, field = engagement.sources[settings.customer_key.source], settings.customer_key.field
-    keyed = not _keyed_by_id(target, field)
+    through_records = not _keyed_by_id(target, field)
 
     def task(_: object) -> tuple[Path, Path | None]:
         events = work / "events.raw.parquet"
         pq.write_table(event_table(sources.canonical_frame(engagement, settings.source),
                                    engagement.merge.timezone), events)
-        if not keyed:
+        if not through_records:
             return events, None
         records = work / "events.records.parquet"
         pq.write_table(record_table(sources.canonical_frame(engagement, settings.customer_key.source), field),

@@ -321,7 +321,8 @@ def run_merge(engagement: Engagement, settings: MergeSettings | None = None, *,
         con.close()
     # spill files are work files; the Parquet outputs stay with the result
     shutil.rmtree(folder / "spill", ignore_errors=True)
-    return MergeResult(prepared=prepared, folder=folder, products=products, data_quality=quality, review_pairs=review, accounting=accounting,
+    return MergeResult(prepared=prepared, folder=folder, products=products, data_quality=quality,
+                       review_pairs=review, accounting=accounting,
                        headline={k: int(v) for k, v in headline.items()}, unknown_statuses=unknown,
                        key_links=key_counts, id_changes=id_changes, model=model,
                        profiles=profiles, timings=timings, workspace=workspace)
@@ -597,7 +598,7 @@ def _write_quarantine(con, prepared: dict[str, PreparedSource], lost: str, path:
     engagement's order and the order they were found, then the shipments the query ``lost`` finds with no order.
     The engine reads and writes them (on Spark the executors): the driver gets the rows per source."""
     parts = []
-    for position, (name, source) in enumerate(prepared.items()):
+    for position, source in enumerate(prepared.values()):
         engines.read_view(con, f"quarantine_{position}", source.quarantine_file, engine)
         parts.append(f'SELECT source, "row", record_id, field, reason, {position} AS _part, _seq '
                      f"FROM quarantine_{position}")

@@ -62,7 +62,6 @@ class PreparedSource:
     clean_file: Path
     consistency_file: Path
     quarantine_file: Path  # the quarantined rows (:data:`QUARANTINE_COLUMNS` and ``_seq``, their order)
-    quarantined: int
     quality: pd.DataFrame
     seconds: float = 0.0  # wall time of its preparation
     cpu_seconds: float = 0.0  # CPU time of its preparation (in whichever process prepared it)
@@ -253,7 +252,7 @@ def prepare_source(engagement: Engagement, name: str, folder: Path, *, as_of: dt
                   if duplicates.grain == "line" and order_numbers else rows_clean)
     return PreparedSource(name=name, kind=kind, rows_in=len(raw), rows_clean=rows_clean, columns=columns,
                           clean_file=clean_file, consistency_file=consistency_file,
-                          quarantine_file=quarantine_file, quarantined=quarantined, quality=quality,
+                          quarantine_file=quarantine_file, quality=quality,
                           seconds=time.perf_counter() - wall, cpu_seconds=time.process_time() - cpu,
                           grain=duplicates.grain, grain_setting=source.grain, orders=orders,
                           repeated_orders=duplicates.repeated, exact_duplicates=len(duplicates.exact),

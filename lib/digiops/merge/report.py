@@ -414,8 +414,9 @@ def quarantine_reasons(quarantine: pd.DataFrame | str | Path) -> pd.DataFrame:
 
     >>> quarantine_reasons(pd.DataFrame({"source": ["crm"] * 4, "field": ["phone", "phone", "*", "amount"],
     ...     "reason": ["unreadable phone: 12", "unreadable phone: 3", "exact duplicate (first on row 2)",
-    ...                "金额无法识别：abc"]})).values.tolist()
-    [['crm', 'phone', 'unreadable phone', 2], ['crm', '*', 'exact duplicate', 1], ['crm', 'amount', '金额无法识别', 1]]
+    ...                "金额无法识别：abc"]})).values.tolist()  # doctest: +NORMALIZE_WHITESPACE
+    [['crm', 'phone', 'unreadable phone', 2], ['crm', '*', 'exact duplicate', 1],
+     ['crm', 'amount', '金额无法识别', 1]]
     """
     import duckdb
 

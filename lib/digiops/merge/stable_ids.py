@@ -79,7 +79,8 @@ def carry_forward(con, previous: PreviousIds | None, table: str = "crosswalk_all
                      "WHERE customer_id IS NOT NULL GROUP BY source, record_id")
     engines.read_view(con, "_previous_crosswalk", previous.crosswalk, engine)
     make("_previous", "SELECT source, CAST(record_id AS VARCHAR) AS record_id, min(customer_id) AS prev_id "
-                      "FROM _previous_crosswalk WHERE customer_id IS NOT NULL GROUP BY source, CAST(record_id AS VARCHAR)")
+                      "FROM _previous_crosswalk WHERE customer_id IS NOT NULL "
+                      "GROUP BY source, CAST(record_id AS VARCHAR)")
     make("_votes", "SELECT c.cur, p.prev_id, count(*) AS n FROM _current c "
                    "JOIN _previous p ON p.source = c.source AND p.record_id = c.record_id GROUP BY c.cur, p.prev_id")
     make("_kept", "SELECT CAST(NULL AS VARCHAR) AS cur, CAST(NULL AS VARCHAR) AS prev_id WHERE false")
